@@ -1,0 +1,6 @@
+import { platformPlugin, type ApiPlugin } from '@bulwark/platform-api';
+import { identityPlugin } from '@bulwark/identity-api';
+import { ticketsPlugin } from '@bulwark/tickets-api';
+
+/** The server is exactly this list. A new feature adds one line here. */
+export const apiPlugins: readonly ApiPlugin[] = [platformPlugin, identityPlugin, ticketsPlugin];

@@ -1,0 +1,48 @@
+import { enterTenant, type Authenticator, type RequestContext } from '@bulwark/platform-api';
+import { parseSessionToken } from './session-token';
+
+interface PrincipalRow {
+  session_id: string;
+  user_id: string;
+  role: string;
+  last_seen_at: Date;
+}
+
+/** last_seen_at is written at most this often, so reads stay reads. */
+const TOUCH_AFTER_MS = 60_000;
+
+/**
+ * Session cookie or bearer token → principal and tenant, inside the operation's transaction.
+ * A token that finds nothing leaves the request anonymous: rules then answer UNAUTHENTICATED.
+ */
+export const sessionAuthenticator: Authenticator = {
+  async authenticate(ctx: RequestContext) {
+    if (!ctx.credential) return;
+    const parsed = parseSessionToken(ctx.credential.token);
+    if (!parsed) return;
+    const now = ctx.app.now();
+    const idleCutoff = new Date(now.getTime() - ctx.app.config.sessionIdleMinutes * 60_000);
+    const conn = ctx.em.getConnection();
+    const trx = ctx.em.getTransactionContext();
+    const row = await conn.execute<PrincipalRow>(
+      'select * from bulwark_session_principal(?, ?, ?, ?)',
+      [parsed.tenantId, parsed.hash, now, idleCutoff],
+      'get',
+      trx,
+    );
+    if (!row) return;
+    await enterTenant(ctx, parsed.tenantId, { alreadySetInTransaction: true });
+    ctx.principal = {
+      kind: 'user',
+      tenantId: parsed.tenantId,
+      userId: row.user_id,
+      sessionId: row.session_id,
+      role: row.role,
+      permissions: ctx.app.catalog.forRole(row.role),
+    };
+    if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_AFTER_MS) {
+      // RLS-scoped like everything else in the transaction: the tenant is set.
+      await conn.execute('update sessions set last_seen_at = ? where id = ?', [now, row.session_id], 'run', trx);
+    }
+  },
+};

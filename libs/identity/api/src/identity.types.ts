@@ -1,0 +1,74 @@
+import { IsEmail, IsNotEmpty, IsOptional, MaxLength } from 'class-validator';
+import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PermissionEnum } from '@bulwark/platform-api';
+
+@ObjectType('UserSummary', { description: 'A person of the tenant, as other features show them' })
+export class UserSummary {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field() email!: string;
+  @Field() role!: string;
+}
+
+@ObjectType('UserPage')
+export class UserPage {
+  @Field(() => [UserSummary]) nodes!: UserSummary[];
+  @Field(() => Int) totalCount!: number;
+}
+
+@ObjectType('TenantInfo')
+export class TenantInfo {
+  @Field() slug!: string;
+  @Field() name!: string;
+}
+
+@ObjectType('Me', { description: 'The signed-in user' })
+export class Me {
+  @Field(() => ID) id!: string;
+  @Field() email!: string;
+  @Field() name!: string;
+  @Field() role!: string;
+  @Field(() => TenantInfo) tenant!: TenantInfo;
+  @Field(() => [PermissionEnum], { description: 'What this user may do; the console hides what is not here' })
+  permissions!: string[];
+}
+
+@ObjectType('LoginPayload')
+export class LoginPayload {
+  @Field({ description: 'Send as `Authorization: Bearer <token>`; browsers get the same session as an HttpOnly cookie' })
+  token!: string;
+  @Field(() => GraphQLDateTimeISO) expiresAt!: Date;
+  @Field(() => Me) me!: Me;
+}
+
+@InputType()
+export class LoginInput {
+  @Field({ description: 'The tenant slug' })
+  @IsNotEmpty()
+  @MaxLength(63)
+  tenant!: string;
+
+  @Field()
+  @IsEmail({}, { message: 'Enter an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @Field()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  password!: string;
+}
+
+@InputType()
+export class UserFilter {
+  @Field({ nullable: true, description: 'Matches name or email' })
+  @IsOptional()
+  @MaxLength(200)
+  search?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(40)
+  role?: string;
+}

@@ -1,0 +1,43 @@
+import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
+import { sessionAuthenticator } from './authenticator';
+import { Migration20261121000100Identity } from './identity.migration';
+import { UserPermission } from './identity.permissions';
+import { IdentityResolver } from './identity.resolver';
+import { identityRules } from './identity.rules';
+import { createTenant, createUser } from './identity.service';
+import { Session } from './session.entity';
+import { User } from './user.entity';
+
+async function seedDemo(ctx: RequestContext) {
+  const { owner } = await createTenant(ctx, {
+    slug: DEMO.tenant,
+    name: DEMO.tenantName,
+    adminEmail: DEMO.adminEmail,
+    adminName: 'Ada Admin',
+    adminPassword: DEMO.password,
+  });
+  const passwordHash = owner.passwordHash as string;
+  await createUser(ctx, { email: DEMO.agentEmail, name: 'Alan Agent', role: 'agent', passwordHash });
+  await createUser(ctx, { email: DEMO.requesterEmail, name: 'Rita Requester', role: 'requester', passwordHash });
+  await ctx.em.flush();
+}
+
+export const identityPlugin = defineApiPlugin({
+  name: 'identity',
+  permissions: [UserPermission],
+  entities: [User, Session],
+  resolvers: [IdentityResolver],
+  rules: identityRules,
+  migrations: [{ name: 'Migration20261121000100Identity', class: Migration20261121000100Identity }],
+  authenticator: sessionAuthenticator,
+  seedDemo,
+});
+
+export { User } from './user.entity';
+export { Session } from './session.entity';
+export { UserSummary } from './identity.types';
+export { userSummaries } from './user.loader';
+export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
+export { hashPassword, verifyPassword } from './password';
+export { newSessionToken, parseSessionToken } from './session-token';
+export { UserPermission } from './identity.permissions';

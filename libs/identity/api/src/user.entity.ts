@@ -1,0 +1,31 @@
+import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
+import { TenantScoped } from '@bulwark/platform-api';
+import { randomUUID } from 'node:crypto';
+
+export type UserStatus = 'active' | 'suspended';
+
+@Entity({ tableName: 'users' })
+export class User extends TenantScoped {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  /** Stored lower-cased: sign-in and uniqueness are case-insensitive. */
+  @Property({ type: 'text' })
+  email!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  /** A built-in role key; custom roles arrive with the roles feature. */
+  @Property({ type: 'text' })
+  role!: string;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  passwordHash?: string | null;
+
+  @Property({ type: 'text' })
+  status: Opt<UserStatus> = 'active';
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,19 @@
+import type { PageInput, RequestContext } from '@bulwark/platform-api';
+import type { UserFilter, UserPage } from './identity.types';
+import { User } from './user.entity';
+
+export async function listUsers(ctx: RequestContext, filter: UserFilter, page: PageInput): Promise<UserPage> {
+  const where: Record<string, unknown> = {};
+  if (filter.role) where.role = filter.role;
+  if (filter.search) {
+    const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.$or = [{ name: { $ilike: like } }, { email: { $ilike: like } }];
+  }
+  const [users, totalCount] = await ctx.em.findAndCount(User, where, {
+    orderBy: { name: 'asc', id: 'asc' },
+    limit: page.limit,
+    offset: page.offset,
+    fields: ['id', 'name', 'email', 'role'],
+  });
+  return { nodes: users.map((u) => ({ id: u.id, name: u.name, email: u.email, role: u.role })), totalCount };
+}

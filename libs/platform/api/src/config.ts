@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Every setting the server reads, in one place. Each is documented in README.md ("Settings").
+ * Values come from the environment only; nothing here is tenant data (tenant settings live in the
+ * database and are steered from the console).
+ */
+export interface BulwarkConfig {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  /** PostgreSQL URL; when unset the server runs an embedded PostgreSQL in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** HMAC key mixed into every password before bcrypt (SECURITY.md A4). */
+  passwordPepper: string;
+  bcryptCost: number;
+  /** Exact number of proxy hops in front of the server (never `true`: SECURITY.md D10). */
+  trustProxyHops: number;
+  corsOrigins: string[];
+  /** Secure, `__Host-` cookies. Only plain-HTTP development may turn this off. */
+  secureCookies: boolean;
+  introspection: boolean;
+  bodyLimit: string;
+  statementTimeoutMs: number;
+  requestTimeoutMs: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  /** Folder of the built console; served at / when present. */
+  consoleDir?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/**
+ * Secrets a development or test install needs but nobody configured: generated once and kept
+ * (0600) in the data folder, so restarts keep sessions and passwords valid. Production must set
+ * them explicitly; `loadConfig` refuses to start otherwise.
+ */
+export function localSecret(dataDir: string, name: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'secrets.json');
+  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (!secrets[name]) {
+    secrets[name] = randomBytes(32).toString('base64url');
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return secrets[name];
+}
+
+export function loadConfig(env: Env = process.env): BulwarkConfig {
+  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(env.BULWARK_DATA_DIR || '.data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+
+  let passwordPepper = env.BULWARK_PASSWORD_PEPPER;
+  if (!passwordPepper) {
+    if (production) throw new Error('BULWARK_PASSWORD_PEPPER must be set in production (32+ random bytes, base64)');
+    passwordPepper = localSecret(dataDir, 'passwordPepper');
+  }
+  if (passwordPepper.length < 32) throw new Error('BULWARK_PASSWORD_PEPPER must be at least 32 characters');
+
+  const secureCookies = env.BULWARK_INSECURE_COOKIES === '1' ? false : production || env.BULWARK_SECURE_COOKIES === '1';
+  if (production && !secureCookies) throw new Error('BULWARK_INSECURE_COOKIES is refused in production (SECURITY.md B3)');
+
+  return {
+    env: nodeEnv,
+    port: int(env, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    dataDir,
+    passwordPepper,
+    bcryptCost: 12,
+    trustProxyHops: int(env, 'BULWARK_TRUST_PROXY_HOPS', 0, 0, 10),
+    corsOrigins: (env.BULWARK_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    secureCookies,
+    introspection: !production,
+    bodyLimit: env.BULWARK_BODY_LIMIT || '100kb',
+    statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+    requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
+    sessionIdleMinutes: int(env, 'BULWARK_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionAbsoluteHours: int(env, 'BULWARK_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
+  };
+}

@@ -1,0 +1,42 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { GraphQLSchema } from 'graphql';
+import type { RequestContext } from '../context';
+import type { Authenticator } from '../plugin';
+import { errorMaskingPlugin } from './errors.plugin';
+import { operationTransactionPlugin } from './transaction';
+
+/** Limits of SECURITY.md E2. Values are not revealed in errors (`exposeLimits: false`). */
+export const GRAPHQL_LIMITS = { depth: 10, aliases: 15, directives: 5, cost: 5000, tokens: 3000 } as const;
+
+export function createApollo(schema: GraphQLSchema, opts: { introspection: boolean; authenticator: Authenticator }) {
+  const armor = new ApolloArmor({
+    maxDepth: { n: GRAPHQL_LIMITS.depth, exposeLimits: false, ignoreIntrospection: true },
+    // No allow-list: the default lets `__typename` aliases through (STACK.md).
+    maxAliases: { n: GRAPHQL_LIMITS.aliases, allowList: [], exposeLimits: false },
+    maxDirectives: { n: GRAPHQL_LIMITS.directives, exposeLimits: false },
+    costLimit: { maxCost: GRAPHQL_LIMITS.cost, exposeLimits: false, ignoreIntrospection: true },
+    // Armor's token limit turns syntax errors into HTTP 500; Apollo's parseOptions.maxTokens is used instead.
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: true },
+  });
+  const protection = armor.protect();
+  // Every setting explicit rather than derived from NODE_ENV (STACK.md).
+  return new ApolloServer<RequestContext>({
+    schema,
+    introspection: opts.introspection,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    hideSchemaDetailsFromClientErrors: true,
+    parseOptions: { maxTokens: GRAPHQL_LIMITS.tokens },
+    validationRules: protection.validationRules,
+    plugins: [
+      ...protection.plugins,
+      operationTransactionPlugin(opts.authenticator),
+      errorMaskingPlugin(),
+      ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+}

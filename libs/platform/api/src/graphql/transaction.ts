@@ -1,0 +1,105 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { RequestContext } from '../context';
+import type { Authenticator } from '../plugin';
+import { TENANT_FILTER } from '../db/tenant-scoped';
+
+/**
+ * Sets the tenant for both walls at once, inside the operation's transaction: the RLS setting is
+ * transaction-local (set_config(..., true)), so it ends with the commit and never leaks to the next
+ * user of the pooled connection (SECURITY.md D7).
+ */
+export async function enterTenant(
+  ctx: RequestContext,
+  tenantId: string,
+  opts: {
+    /** The caller's SQL already ran set_config in this transaction (one round trip saved). */
+    alreadySetInTransaction?: boolean;
+    /** Sign-in may move an operation to the tenant its credential names; nothing else may. */
+    replacePrincipal?: boolean;
+  } = {},
+): Promise<void> {
+  if (ctx.tenantId === tenantId) return;
+  if (ctx.tenantId && !opts.replacePrincipal) throw new Error('one operation cannot act in two tenants');
+  if (!ctx.em.isInTransaction()) throw new Error('enterTenant needs the operation transaction');
+  if (!opts.alreadySetInTransaction) {
+    await ctx.em
+      .getConnection()
+      .execute(`select set_config('app.tenant_id', ?, true)`, [tenantId], 'get', ctx.em.getTransactionContext());
+  }
+  if (opts.replacePrincipal) {
+    ctx.principal = null;
+    ctx.em.clear();
+  }
+  ctx.em.setFilterParams(TENANT_FILTER, { id: tenantId });
+  ctx.tenantId = tenantId;
+}
+
+/**
+ * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
+ * the operation has parsed and validated, authenticates inside it (so the session lookup runs
+ * under RLS), and commits when the response is ready. A failed commit replaces the response: a
+ * client never sees data that was not stored.
+ */
+export function operationTransactionPlugin(authenticator: Authenticator): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue: ctx, operation }) {
+          ctx.operation = operation?.operation;
+          await ctx.em.begin();
+          await authenticator.authenticate(ctx);
+        },
+        async willSendResponse({ contextValue: ctx, response }) {
+          if (!ctx.em.isInTransaction()) return;
+          try {
+            await ctx.em.commit();
+          } catch (error) {
+            ctx.log.error('commit failed', { error });
+            await ctx.em.rollback().catch(() => undefined);
+            if (response.body.kind === 'single') {
+              response.body.singleResult = {
+                data: null,
+                errors: [
+                  new GraphQLError('Internal server error', {
+                    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId },
+                  }).toJSON(),
+                ],
+              };
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+let savepointSeq = 0;
+
+/**
+ * Each mutation field runs in a savepoint and is flushed before the next one starts, so a failing
+ * field leaves nothing behind while the fields before it stay committed (GraphQL runs mutation
+ * fields one after another). Services therefore never flush or commit themselves.
+ */
+export async function mutationSavepoint(
+  resolve: (root: unknown, args: unknown, ctx: RequestContext, info: GraphQLResolveInfo) => Promise<unknown>,
+  root: unknown,
+  args: unknown,
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+): Promise<unknown> {
+  const conn = ctx.em.getConnection();
+  const trx = ctx.em.getTransactionContext();
+  const name = `bw_m${++savepointSeq}`;
+  await conn.execute(`savepoint ${name}`, [], 'run', trx);
+  try {
+    const result = await resolve(root, args, ctx, info);
+    await ctx.em.flush();
+    await conn.execute(`release savepoint ${name}`, [], 'run', trx);
+    return result;
+  } catch (error) {
+    await conn.execute(`rollback to savepoint ${name}`, [], 'run', trx);
+    ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
+    throw error;
+  }
+}

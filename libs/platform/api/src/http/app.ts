@@ -1,0 +1,174 @@
+import type { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices, Credential, RequestContext } from '../context';
+
+export interface HttpDeps {
+  apollo: ApolloServer<RequestContext>;
+  orm: MikroORM;
+  app: AppServices;
+  ready: () => Promise<boolean>;
+}
+
+export function sessionCookieName(secure: boolean): string {
+  // SECURITY.md B3: the __Host- prefix needs Secure; plain-HTTP development drops both.
+  return secure ? '__Host-bulwark_session' : 'bulwark_session';
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+export function readCredential(req: Request, cookieName: string): Credential | null {
+  const auth = req.headers.authorization;
+  if (auth) {
+    const m = /^Bearer ([A-Za-z0-9_\-.]{16,256})$/.exec(auth);
+    return m ? { token: m[1], source: 'bearer' } : null;
+  }
+  const cookie = readCookie(req.headers.cookie, cookieName);
+  return cookie ? { token: cookie, source: 'cookie' } : null;
+}
+
+/** `::ffff:10.1.2.3` and `10.1.2.3` are the same client (SECURITY.md D10). */
+export function normalizeIp(ip: string | undefined): string {
+  if (!ip) return '';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
+  const { config, log } = app;
+  const cookieName = sessionCookieName(config.secureCookies);
+  const http = express();
+  http.disable('x-powered-by');
+  // An exact hop count, never `true`: with `true` any client could pick its own address (D10).
+  http.set('trust proxy', config.trustProxyHops);
+
+  http.use((req: Request, res: Response, next: NextFunction) => {
+    const id = randomUUID();
+    (req as Request & { id: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  });
+  http.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          // MUI (emotion) injects style elements at run time.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      hsts: { maxAge: 31536000, includeSubDomains: true },
+    }),
+  );
+
+  http.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  http.get('/readyz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const ok = await ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
+  });
+
+  const corsOrigins = new Set(config.corsOrigins);
+  http.use('/graphql', (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const origin = req.headers.origin;
+    if (origin && corsOrigins.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'POST');
+        res.setHeader('Access-Control-Allow-Headers', 'content-type, authorization, apollo-require-preflight');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  });
+  http.post(
+    '/graphql',
+    express.json({ limit: config.bodyLimit }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<RequestContext> => {
+        const requestId = (req as Request & { id: string }).id;
+        return {
+          requestId,
+          ip: normalizeIp(req.ip),
+          userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
+          credential: readCredential(req, cookieName),
+          principal: null,
+          tenantId: null,
+          em: orm.em.fork({ clear: true }) as EntityManager,
+          app,
+          log: log.child({ requestId }),
+          loaders: new Map(),
+          http: {
+            setSessionCookie: (token, maxAgeSeconds) =>
+              res.cookie(cookieName, token, {
+                httpOnly: true,
+                secure: config.secureCookies,
+                sameSite: 'lax',
+                path: '/',
+                maxAge: maxAgeSeconds * 1000,
+              }),
+            clearSessionCookie: () =>
+              res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' }),
+          },
+        };
+      },
+    }),
+  );
+  http.all('/graphql', (_req, res) => {
+    res.status(405).setHeader('Allow', 'POST').json({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  const consoleDir = config.consoleDir;
+  if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
+    http.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
+    // The console is a single-page app: every other GET is its index.
+    http.get(/^\/(?!graphql|healthz|readyz).*/, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.sendFile(join(consoleDir, 'index.html'));
+    });
+  }
+
+  // Malformed JSON, oversized bodies and anything unexpected: a JSON error, never a stack trace.
+  http.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = (req as Request & { id?: string }).id;
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log.error('unhandled HTTP error', { requestId, error: err });
+    res.status(status).json({
+      errors: [
+        {
+          message: status === 413 ? 'Request body too large' : status === 400 ? 'Malformed request body' : 'Internal server error',
+          extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
+        },
+      ],
+    });
+  });
+  return http;
+}

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+
+export * from './config';
+export * from './context';
+export * from './demo';
+export * from './errors';
+export * from './logger';
+export * from './permissions';
+export * from './plugin';
+export * from './server';
+export * from './system-context';
+export { createOrm, migrate, isReady } from './db/orm';
+export { tenantTable, RUNTIME_ROLE } from './db/rls';
+export { TenantScoped, currentTenant, TENANT_FILTER } from './db/tenant-scoped';
+export { Tenant } from './db/tenant.entity';
+export { Migration20261121000000Platform } from './db/platform.migration';
+export { startEmbeddedPostgres } from './db/embedded-postgres';
+export { can, isAuthenticated, publicAccess, reachable } from './graphql/rules';
+export { ruleSurface, effectiveRule } from './graphql/shield';
+export { buildApiSchema, PermissionEnum } from './graphql/schema';
+export { enterTenant } from './graphql/transaction';
+export { PageInput, SortDirection, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './graphql/paging';
+export { GRAPHQL_LIMITS } from './graphql/server';
+export { platformPlugin } from './platform.plugin';
+export { isUuid } from './ids';

@@ -1,0 +1,100 @@
+import type { Constructor, EntityClass } from '@mikro-orm/core';
+import type { Migration } from '@mikro-orm/migrations';
+import type { IRules } from 'graphql-shield';
+import type { RequestContext } from './context';
+import { CATALOG, PermissionCatalog, type PermissionDefinition, type PermissionSet } from './permissions';
+
+/** Turns a request's credential into a principal and sets its tenant (identity provides it). */
+export interface Authenticator {
+  authenticate(ctx: RequestContext): Promise<void>;
+}
+
+export interface MigrationEntry {
+  name: string;
+  class: Constructor<Migration>;
+}
+
+/**
+ * Everything a feature contributes to the server. The app builds the schema, the entity list, the
+ * rule tree, the permission catalog and the migration list from these descriptors alone.
+ */
+export interface ApiPlugin {
+  name: string;
+  permissions?: PermissionSet<string>[];
+  entities?: EntityClass<unknown>[];
+  // type-graphql resolver classes
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  resolvers?: Function[];
+  /** graphql-shield rules for this feature's types and root fields, on concrete types only. */
+  rules?: IRules;
+  migrations?: MigrationEntry[];
+  authenticator?: Authenticator;
+  /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
+  seedDemo?: (ctx: RequestContext) => Promise<void>;
+}
+
+export function defineApiPlugin(plugin: ApiPlugin): ApiPlugin {
+  if (!/^[a-z][a-z0-9-]*$/.test(plugin.name)) throw new Error(`bad plugin name "${plugin.name}"`);
+  return Object.freeze(plugin);
+}
+
+export interface ComposedApi {
+  plugins: readonly ApiPlugin[];
+  entities: EntityClass<unknown>[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  resolvers: Function[];
+  rules: Record<string, Record<string, unknown>>;
+  catalog: PermissionCatalog;
+  migrations: MigrationEntry[];
+  authenticator: Authenticator;
+}
+
+/** Builds the server's parts from the plugin list, refusing ambiguity rather than guessing. */
+export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
+  const names = new Set<string>();
+  const rules: Record<string, Record<string, unknown>> = {};
+  const definitions: PermissionDefinition[] = [];
+  const authenticators = plugins.filter((p) => p.authenticator);
+  if (authenticators.length !== 1) {
+    throw new Error(`exactly one plugin must provide the authenticator, found ${authenticators.length}`);
+  }
+  for (const p of plugins) {
+    if (names.has(p.name)) throw new Error(`plugin ${p.name} is listed twice`);
+    names.add(p.name);
+    for (const set of p.permissions ?? []) definitions.push(...set[CATALOG]);
+    for (const [type, typeRules] of Object.entries(p.rules ?? {})) {
+      if (isRuleLike(typeRules)) {
+        // A type-level rule: keep it under the '*' key so field rules of other plugins can merge.
+        mergeRule(rules, type, '*', typeRules, p.name);
+        continue;
+      }
+      for (const [field, rule] of Object.entries(typeRules as Record<string, unknown>)) {
+        mergeRule(rules, type, field, rule, p.name);
+      }
+    }
+  }
+  const migrations = plugins.flatMap((p) => p.migrations ?? []);
+  migrations.sort((a, b) => a.name.localeCompare(b.name));
+  const migrationNames = new Set(migrations.map((m) => m.name));
+  if (migrationNames.size !== migrations.length) throw new Error('two plugins declare a migration with the same name');
+  return {
+    plugins,
+    entities: plugins.flatMap((p) => p.entities ?? []),
+    resolvers: plugins.flatMap((p) => p.resolvers ?? []),
+    rules,
+    catalog: new PermissionCatalog(definitions),
+    migrations,
+    authenticator: authenticators[0].authenticator as Authenticator,
+  };
+}
+
+function isRuleLike(x: unknown): boolean {
+  // graphql-shield rules are class instances with a `resolve` method; a field map is a plain object.
+  return typeof x === 'object' && x !== null && typeof (x as { resolve?: unknown }).resolve === 'function';
+}
+
+function mergeRule(rules: Record<string, Record<string, unknown>>, type: string, field: string, rule: unknown, plugin: string) {
+  rules[type] ??= {};
+  if (rules[type][field]) throw new Error(`rule ${type}.${field} is declared twice (second time by plugin ${plugin})`);
+  rules[type][field] = rule;
+}

@@ -1,0 +1,120 @@
+import 'reflect-metadata';
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Server } from 'node:http';
+import type { BulwarkConfig } from './config';
+import type { AppServices } from './context';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
+import { createOrm, isReady, migrate } from './db/orm';
+import { DEMO, seedDemo } from './demo';
+import { createApollo } from './graphql/server';
+import { buildApiSchema } from './graphql/schema';
+import { createHttpApp } from './http/app';
+import { createLogger, type Logger } from './logger';
+import { composeApi, type ApiPlugin, type ComposedApi } from './plugin';
+
+export interface Database {
+  url: string;
+  embedded?: EmbeddedPostgres;
+}
+
+/** DATABASE_URL when set, else the embedded PostgreSQL in the data folder. */
+export async function openDatabase(config: BulwarkConfig, log: Logger): Promise<Database> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  log.info('DATABASE_URL is not set: starting the embedded PostgreSQL', { dataDir: config.dataDir });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (m) => log.debug(m) });
+  return { url: embedded.url, embedded };
+}
+
+/** Applies pending migrations as the owner, one process at a time. Returns the tenant count. */
+export async function migrateDatabase(url: string, api: ComposedApi, log: Logger): Promise<{ applied: string[]; tenants: number }> {
+  const owner = await createOrm({ url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
+  try {
+    const conn = owner.em.getConnection();
+    // Several API processes may start together; one pool connection means the lock and the
+    // migrations share a session.
+    await conn.execute(`select pg_advisory_lock(hashtext('bulwark:migrate'))`);
+    try {
+      const applied = await migrate(owner, (m) => log.info(m));
+      const [{ n }] = await conn.execute<{ n: string }[]>('select count(*) as n from tenants');
+      return { applied, tenants: Number(n) };
+    } finally {
+      await conn.execute(`select pg_advisory_unlock(hashtext('bulwark:migrate'))`);
+    }
+  } finally {
+    await owner.close(true);
+  }
+}
+
+export interface BulwarkServer {
+  url: string;
+  port: number;
+  orm: MikroORM;
+  api: ComposedApi;
+  app: AppServices;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  now?: () => Date;
+  /** Seed the demo tenant when the database has no tenant yet (development with embedded PG). */
+  seedDemoIfEmpty?: boolean;
+  database?: Database;
+}
+
+export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
+  const log = opts.log ?? createLogger({ service: 'bulwark-api' });
+  const api = composeApi(plugins);
+  const db = opts.database ?? (await openDatabase(config, log));
+  try {
+    const { tenants } = await migrateDatabase(db.url, api, log);
+    const orm = await createOrm({
+      url: db.url,
+      entities: api.entities,
+      migrations: api.migrations,
+      role: 'runtime',
+      statementTimeoutMs: config.statementTimeoutMs,
+    });
+    const app: AppServices = { config, catalog: api.catalog, log, now: opts.now ?? (() => new Date()) };
+    if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
+      await seedDemo(orm, app, api);
+      log.info('seeded the demo tenant', { tenant: DEMO.tenant, email: DEMO.adminEmail });
+    }
+    const schema = await buildApiSchema(api);
+    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator });
+    await apollo.start();
+    const http = createHttpApp({
+      apollo,
+      orm,
+      app,
+      ready: () => isReady(orm.em.fork() as EntityManager, api.migrations),
+    });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = http.listen(config.port, '0.0.0.0', () => resolve(s)).once('error', reject);
+    });
+    server.requestTimeout = config.requestTimeoutMs;
+    server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
+    const port = (server.address() as { port: number }).port;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      orm,
+      api,
+      app,
+      close: () =>
+        (closing ??= (async () => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeIdleConnections();
+          await closed;
+          await apollo.stop();
+          await orm.close(true);
+          await db.embedded?.stop();
+        })()),
+    };
+  } catch (e) {
+    if (!opts.database) await db.embedded?.stop().catch(() => undefined);
+    throw e;
+  }
+}

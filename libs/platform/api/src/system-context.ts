@@ -1,0 +1,44 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import type { AppServices, RequestContext } from './context';
+import { enterTenant } from './graphql/transaction';
+import type { Permission } from './permissions';
+
+/**
+ * A context for work that no HTTP request carries (CLI, seeds, jobs): explicit about its tenant
+ * and its reason (STYLE.md 5), run in one transaction that commits only if `fn` succeeds.
+ */
+export async function withSystemContext<T>(
+  orm: MikroORM,
+  app: AppServices,
+  tenantId: string,
+  reason: string,
+  fn: (ctx: RequestContext) => Promise<T>,
+): Promise<T> {
+  const em = orm.em.fork({ clear: true }) as EntityManager;
+  const requestId = randomUUID();
+  const all = new Set(app.catalog.definitions.map((d) => d.key)) as ReadonlySet<Permission>;
+  const ctx: RequestContext = {
+    requestId,
+    ip: '',
+    userAgent: `system:${reason}`,
+    credential: null,
+    principal: { kind: 'system', tenantId, reason, permissions: all },
+    tenantId: null,
+    em,
+    app,
+    log: app.log.child({ requestId, system: reason }),
+    loaders: new Map(),
+  };
+  await em.begin();
+  try {
+    await enterTenant(ctx, tenantId);
+    const result = await fn(ctx);
+    await em.commit();
+    return result;
+  } catch (e) {
+    await em.rollback().catch(() => undefined);
+    throw e;
+  }
+}
