@@ -3,7 +3,7 @@
  * entity imports: Jest's globalSetup loads this file, and importing the ORM there breaks every
  * later MikroORM.init in the test workers (STACK.md).
  */
-import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -102,13 +102,35 @@ function binaryDirs(): string[] {
   return (require.resolve.paths(pkg) ?? []).map((p) => join(p, pkg, 'native')).filter((p) => existsSync(p)).slice(0, 1);
 }
 
+interface Owner {
+  pid: number;
+  port: number;
+}
+
+function urls(password: string, port: number, database: string) {
+  const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  return { serverUrl, url: `${serverUrl}/${database}` };
+}
+
+/**
+ * Starts the data folder's PostgreSQL, or joins it when another live process (a running server
+ * while the CLI creates a tenant) already did; that process keeps the job of stopping it.
+ */
 export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined }: Options): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = join(resolve(dataDir), 'pg');
+  const ownerFile = join(resolve(dataDir), 'embedded-postgres.json');
+  const password = localSecret(dataDir, 'postgresPassword');
+  if (existsSync(ownerFile) && existsSync(join(pgDir, 'postmaster.pid'))) {
+    const owner = JSON.parse(readFileSync(ownerFile, 'utf8')) as Owner;
+    if (owner.pid !== process.pid && alive(owner.pid)) {
+      log(`using the embedded PostgreSQL of process ${owner.pid} on port ${owner.port}`);
+      return { ...urls(password, owner.port, database), stop: async () => undefined };
+    }
+  }
   assertReachableByPostgresUser([...binaryDirs(), dataDir]);
   await recoverStaleCluster(pgDir, log);
 
-  const password = localSecret(dataDir, 'postgresPassword');
   const port = await freePort();
   const { default: Embedded } = await esmImport('embedded-postgres');
   const pg = new Embedded({
@@ -133,7 +155,8 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
     // embedded-postgres rejects with `undefined` when postgres exits early; say something useful.
     throw new Error(`embedded PostgreSQL did not start in ${pgDir}: ${e === undefined ? 'see its log above' : String(e)}`);
   }
-  const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies Owner));
+  const { serverUrl, url } = urls(password, port, database);
   const admin = new Client({ connectionString: `${serverUrl}/postgres` });
   await admin.connect();
   try {
@@ -145,11 +168,12 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
   let stopped = false;
   return {
     serverUrl,
-    url: `${serverUrl}/${database}`,
+    url,
     async stop() {
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      rmSync(ownerFile, { force: true });
     },
   };
 }

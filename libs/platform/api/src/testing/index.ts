@@ -1,0 +1,135 @@
+/**
+ * Test harness for API tests (DESIGN.md §4, ring 2): a real server on a fresh database cloned from
+ * the run's migrated template, a GraphQL client, a settable clock, and direct SQL connections as
+ * the owner and as the runtime role for checks that must not go through the API.
+ */
+import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import type { ApiPlugin } from '../plugin';
+import { RUNTIME_ROLE } from '../db/rls';
+import { startServer, type BulwarkServer } from '../server';
+
+let seq = 0;
+
+export async function createTestDatabase(): Promise<string> {
+  const server = process.env.BULWARK_TEST_SERVER_URL;
+  const template = process.env.BULWARK_TEST_TEMPLATE;
+  if (!server || !template) throw new Error('run API tests through jest (its global setup prepares the database server)');
+  const name = `bwt_${process.env.BULWARK_TEST_RUN}_${process.pid}_${++seq}`;
+  const admin = new Client({ connectionString: `${server}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${template}`);
+  } finally {
+    await admin.end();
+  }
+  return `${server}/${name}`;
+}
+
+export class TestClock {
+  private offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number) {
+    this.offsetMs += ms;
+  }
+}
+
+export interface GqlResult<T = Record<string, unknown>> {
+  status: number;
+  data: T | null;
+  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: string[] }[];
+  headers: Headers;
+}
+
+export interface GqlOptions {
+  token?: string;
+  cookie?: string;
+  headers?: Record<string, string>;
+}
+
+export const TEST_PEPPER = 'test-pepper-0123456789abcdef0123456789abcdef';
+
+export interface TestServer {
+  server: BulwarkServer;
+  url: string;
+  databaseUrl: string;
+  clock: TestClock;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, opts?: GqlOptions): Promise<GqlResult<T>>;
+  /** SQL as the database owner (a superuser in tests): sees every tenant, for assertions. */
+  ownerSql<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** A connection that runs as the runtime role, exactly like the server's pool. */
+  runtimeClient(): Promise<Client>;
+  /** Counts SQL statements the server sends while `fn` runs. */
+  countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(plugins: readonly ApiPlugin[], env: Record<string, string> = {}): Promise<TestServer> {
+  const databaseUrl = await createTestDatabase();
+  const clock = new TestClock();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    BULWARK_PASSWORD_PEPPER: TEST_PEPPER,
+    BULWARK_DATA_DIR: mkdtempSync(join(tmpdir(), 'bulwark-test-data-')),
+    ...env,
+  });
+  const lines: string[] = [];
+  const log = createLogger({ service: 'test' }, (l) => lines.push(l), 'warn');
+  const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl } });
+  const owner = new Client({ connectionString: databaseUrl });
+  await owner.connect();
+  const clients: Client[] = [];
+
+  return {
+    server,
+    url: server.url,
+    databaseUrl,
+    clock,
+    async gql(query, variables, opts = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      if (opts.cookie) headers.cookie = opts.cookie;
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as { data?: unknown; errors?: GqlResult['errors'] };
+      return { status: res.status, data: (body.data ?? null) as never, errors: body.errors, headers: res.headers };
+    },
+    async ownerSql(sql, params = []) {
+      return (await owner.query(sql, params)).rows;
+    },
+    async runtimeClient() {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      await c.query(`set role ${RUNTIME_ROLE}`);
+      clients.push(c);
+      return c;
+    },
+    async countStatements(fn) {
+      const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
+      const statements: string[] = [];
+      const listener = (q: { sql: string }) => statements.push(q.sql);
+      knex.on('query', listener);
+      try {
+        const result = await fn();
+        return { result, statements };
+      } finally {
+        knex.off('query', listener);
+      }
+    },
+    async close() {
+      for (const c of clients) await c.end().catch(() => undefined);
+      await owner.end();
+      await server.close();
+      if (lines.some((l) => l.includes('"level":"error"'))) {
+        // Unexpected errors in a test server are worth seeing even when the test passed.
+        process.stderr.write(lines.filter((l) => l.includes('"level":"error"')).join('\n') + '\n');
+      }
+    },
+  };
+}
