@@ -37,6 +37,9 @@ export class TestClock {
   advance(ms: number) {
     this.offsetMs += ms;
   }
+  reset() {
+    this.offsetMs = 0;
+  }
 }
 
 export interface GqlResult<T = Record<string, unknown>> {
