@@ -23,3 +23,5 @@ export { PageInput, SortDirection, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './gr
 export { GRAPHQL_LIMITS } from './graphql/server';
 export { platformPlugin } from './platform.plugin';
 export { isUuid } from './ids';
+export { shieldMiddleware } from './graphql/shield';
+export { createApollo } from './graphql/server';

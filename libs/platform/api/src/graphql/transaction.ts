@@ -51,7 +51,7 @@ export function operationTransactionPlugin(authenticator: Authenticator): Apollo
           await authenticator.authenticate(ctx);
         },
         async willSendResponse({ contextValue: ctx, response }) {
-          if (!ctx.em.isInTransaction()) return;
+          if (!ctx.em?.isInTransaction()) return;
           try {
             await ctx.em.commit();
           } catch (error) {
