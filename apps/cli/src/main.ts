@@ -15,6 +15,7 @@ import {
 import { createTenant } from '@bulwark/identity-api';
 import { Command, CommanderError } from 'commander';
 import { randomUUID } from 'node:crypto';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- deliberate: the CLI composes the server's own plugin list, so its migrations, seeds and permissions match the API's
 import { apiPlugins } from '../../api/src/plugins';
 
 /**

@@ -1,4 +1,4 @@
-import { IsEmail, IsNotEmpty, IsOptional, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsUUID, MaxLength } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PermissionEnum } from '@bulwark/platform-api';
@@ -71,4 +71,15 @@ export class UserFilter {
   @IsOptional()
   @MaxLength(40)
   role?: string;
+
+  @Field({ nullable: true, description: 'Only people who can be assigned tickets (not requesters)' })
+  @IsOptional()
+  @IsBoolean()
+  staffOnly?: boolean;
+
+  @Field(() => [ID], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  ids?: string[];
 }

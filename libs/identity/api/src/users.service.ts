@@ -5,6 +5,8 @@ import { User } from './user.entity';
 export async function listUsers(ctx: RequestContext, filter: UserFilter, page: PageInput): Promise<UserPage> {
   const where: Record<string, unknown> = {};
   if (filter.role) where.role = filter.role;
+  else if (filter.staffOnly) where.role = { $ne: 'requester' };
+  if (filter.ids) where.id = { $in: filter.ids };
   if (filter.search) {
     const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.$or = [{ name: { $ilike: like } }, { email: { $ilike: like } }];

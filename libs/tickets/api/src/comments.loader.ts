@@ -8,7 +8,7 @@ interface CommentRow {
   id: string;
   body: string;
   public: boolean;
-  created_at: Date;
+  created_at: string | Date; // raw rows carry timestamps as strings
   ticket_id: string;
   author_id: string;
 }
@@ -32,7 +32,7 @@ export function commentsByTicket(ctx: RequestContext): DataLoader<string, Commen
           id: r.id,
           body: r.body,
           public: r.public,
-          createdAt: r.created_at,
+          createdAt: new Date(r.created_at),
           ticketId: r.ticket_id,
           authorId: r.author_id,
         });

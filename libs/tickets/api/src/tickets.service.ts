@@ -50,8 +50,9 @@ interface TicketRow {
   status: string;
   priority: string;
   channel: string;
-  created_at: Date;
-  updated_at: Date;
+  // raw rows: MikroORM's pg driver hands timestamps over as strings
+  created_at: string | Date;
+  updated_at: string | Date;
   requester_id: string;
   assignee_id: string | null;
 }
@@ -63,8 +64,8 @@ const rowToView = (r: TicketRow): TicketView => ({
   status: r.status,
   priority: r.priority,
   channel: r.channel,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
   requesterId: r.requester_id,
   assigneeId: r.assignee_id,
 });

@@ -8,11 +8,11 @@ let t: TestServer;
 let a: TenantPersonas;
 let b: TenantPersonas;
 
-const TICKET_FIELDS = `id subject body status priority channel requester { id name } assignee { id name }`;
+const TICKET_FIELDS = `id subject body status priority channel createdAt updatedAt requester { id name } assignee { id name }`;
 const Q = {
   list: `query($filter: TicketFilter, $sort: TicketSort, $page: PageInput) {
     tickets(filter: $filter, sort: $sort, page: $page) { totalCount nodes { ${TICKET_FIELDS} } } }`,
-  get: `query($id: ID!) { ticket(id: $id) { ${TICKET_FIELDS} comments { body public author { name } } } }`,
+  get: `query($id: ID!) { ticket(id: $id) { ${TICKET_FIELDS} comments { body public createdAt author { name } } } }`,
   create: `mutation($input: CreateTicketInput!) { createTicket(input: $input) { ${TICKET_FIELDS} } }`,
   update: `mutation($id: ID!, $input: UpdateTicketInput!) { updateTicket(id: $id, input: $input) { ${TICKET_FIELDS} } }`,
   del: `mutation($id: ID!) { deleteTicket(id: $id) }`,

@@ -1,8 +1,7 @@
 import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsUUID, Length, MaxLength } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { SortDirection } from '@bulwark/platform-api';
-import { UserSummary } from '@bulwark/identity-api';
 
 export enum TicketStatusEnum {
   NEW = 'new',

@@ -1,0 +1,81 @@
+/**
+ * Ring 3 of the tests (DESIGN.md §4): the app started the way the README starts it (`npm start`,
+ * embedded PostgreSQL in a fresh data folder, no DATABASE_URL), driven in Debian's Chromium.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = resolve(__dirname, '../../..');
+export const SCREENSHOTS = join(ROOT, 'test-output');
+
+export function chromiumPath(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
+  const found = candidates.find((p) => existsSync(p)) ?? null;
+  if (!found && process.env.CI) throw new Error('Chromium is required in CI (apt-get install chromium); browser tests may not skip there');
+  return found;
+}
+
+export async function launchBrowser(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    // Root in CI needs --no-sandbox; the rest keeps Chromium off the (closed) network.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+
+export interface RunningApp {
+  url: string;
+  dataDir: string;
+  output: () => string;
+  child: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** `npm start` in a fresh data folder; resolves once the console URL is printed and /readyz is 200. */
+export async function startApp(dataDir?: string): Promise<RunningApp> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'bulwark-e2e-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const port = await freePort();
+  const env = { ...process.env, PORT: String(port), BULWARK_DATA_DIR: dir, NODE_ENV: 'development' };
+  delete env.DATABASE_URL; // the README's run command: the embedded database
+  const child = spawn(process.execPath, [join(ROOT, 'tools/scripts/start.mjs')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  while (!out.includes('Bulwark console:')) {
+    if (child.exitCode !== null) throw new Error(`the app exited early:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`the app did not start in time:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ready = await fetch(`${url}/readyz`);
+  if (ready.status !== 200) throw new Error(`/readyz answered ${ready.status}`);
+  return {
+    url,
+    dataDir: dir,
+    child,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

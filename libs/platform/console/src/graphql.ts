@@ -1,0 +1,36 @@
+/**
+ * The console's one way to the API: POST /graphql with the session cookie (never a token in
+ * browser storage). Errors keep their code so the auth provider can tell "signed out" apart.
+ */
+export class GraphQLRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly status: number,
+    readonly fields?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string> } }[] };
+  try {
+    body = await res.json();
+  } catch {
+    throw new GraphQLRequestError(`The server answered ${res.status}`, undefined, res.status);
+  }
+  if (body.errors?.length) {
+    const [e] = body.errors;
+    const fields = e.extensions?.fields;
+    const detail = fields && Object.keys(fields).length ? `: ${Object.values(fields).join('; ')}` : '';
+    throw new GraphQLRequestError(`${e.message}${detail}`, e.extensions?.code, e.extensions?.code === 'UNAUTHENTICATED' ? 401 : res.status, fields);
+  }
+  return body.data as T;
+}

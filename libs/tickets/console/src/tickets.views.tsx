@@ -1,0 +1,146 @@
+import { Box, Button, Card, CardContent, Checkbox, Chip, FormControlLabel, Stack, TextField as MuiTextField, Typography } from '@mui/material';
+import { useState } from 'react';
+import {
+  ArrayField,
+  AutocompleteInput,
+  BooleanField,
+  BooleanInput,
+  Create,
+  Datagrid,
+  DateField,
+  Edit,
+  FunctionField,
+  List,
+  ReferenceInput,
+  SearchInput,
+  SelectField,
+  SelectInput,
+  Show,
+  SimpleForm,
+  SimpleShowLayout,
+  TextField,
+  TextInput,
+  required,
+  useNotify,
+  usePermissions,
+  useRecordContext,
+  useRefresh,
+} from 'react-admin';
+import { gql } from '@bulwark/platform-console';
+import { CHANNEL_CHOICES, PRIORITY_CHOICES, STATUS_CHOICES, STATUS_COLOR } from './tickets.choices';
+
+const StatusChip = () => {
+  const record = useRecordContext<{ status: string }>();
+  if (!record) return null;
+  const label = STATUS_CHOICES.find((c) => c.id === record.status)?.name ?? record.status;
+  return <Chip size="small" label={label} color={STATUS_COLOR[record.status] ?? 'default'} />;
+};
+
+const ticketFilters = [
+  <SearchInput key="q" source="q" alwaysOn placeholder="Search subjects" />,
+  <SelectInput key="status" source="status" choices={STATUS_CHOICES} alwaysOn />,
+  <SelectInput key="priority" source="priority" choices={PRIORITY_CHOICES} />,
+  <BooleanInput key="unassigned" source="unassigned" label="Unassigned only" />,
+];
+
+export const TicketList = () => (
+  <List filters={ticketFilters} sort={{ field: 'updatedAt', order: 'DESC' }} perPage={25}>
+    <Datagrid rowClick="show" bulkActionButtons={false}>
+      <TextField source="subject" />
+      <FunctionField source="status" label="Status" render={() => <StatusChip />} />
+      <SelectField source="priority" choices={PRIORITY_CHOICES} />
+      <TextField source="requester.name" label="Requester" sortable={false} />
+      <TextField source="assignee.name" label="Assignee" sortable={false} emptyText="Unassigned" />
+      <DateField source="updatedAt" label="Updated" showTime />
+    </Datagrid>
+  </List>
+);
+
+function ReplyBox() {
+  const record = useRecordContext<{ id: string }>();
+  const { permissions } = usePermissions<string[]>();
+  const notify = useNotify();
+  const refresh = useRefresh();
+  const [body, setBody] = useState('');
+  const [internal, setInternal] = useState(false);
+  if (!record || !permissions?.includes('TICKETS_COMMENT')) return null;
+  const send = async () => {
+    try {
+      await gql(`mutation($id: ID!, $input: AddCommentInput!) { addComment(ticketId: $id, input: $input) { id } }`, {
+        id: record.id,
+        input: { body, public: !internal },
+      });
+      setBody('');
+      refresh();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  return (
+    <Card variant="outlined" sx={{ mt: 2 }}>
+      <CardContent>
+        <Stack spacing={1}>
+          <MuiTextField label="Reply" multiline minRows={3} value={body} onChange={(e) => setBody(e.target.value)} inputProps={{ maxLength: 20000 }} />
+          <Stack direction="row" spacing={2} alignItems="center">
+            {permissions.includes('TICKETS_INTERNAL_NOTES') && (
+              <FormControlLabel control={<Checkbox checked={internal} onChange={(e) => setInternal(e.target.checked)} />} label="Internal note" />
+            )}
+            <Button variant="contained" disabled={!body.trim()} onClick={send}>
+              Send
+            </Button>
+          </Stack>
+        </Stack>
+      </CardContent>
+    </Card>
+  );
+}
+
+export const TicketShow = () => (
+  <Show>
+    <SimpleShowLayout>
+      <TextField source="subject" variant="h6" />
+      <FunctionField label="Status" render={() => <StatusChip />} />
+      <SelectField source="priority" choices={PRIORITY_CHOICES} />
+      <SelectField source="channel" choices={CHANNEL_CHOICES} />
+      <TextField source="requester.name" label="Requester" />
+      <TextField source="assignee.name" label="Assignee" emptyText="Unassigned" />
+      <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
+      <ArrayField source="comments" label="Conversation">
+        <Datagrid bulkActionButtons={false} rowClick={false} empty={<Typography variant="body2">No replies yet</Typography>}>
+          <TextField source="author.name" label="From" />
+          <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
+          <BooleanField source="public" label="Public" />
+          <DateField source="createdAt" showTime />
+        </Datagrid>
+      </ArrayField>
+      <ReplyBox />
+    </SimpleShowLayout>
+  </Show>
+);
+
+export const TicketCreate = () => (
+  <Create redirect="show" mutationMode="pessimistic">
+    <SimpleForm defaultValues={{ priority: 'NORMAL', channel: 'WEB' }}>
+      <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
+      <TextInput source="body" validate={required()} multiline minRows={4} fullWidth inputProps={{ maxLength: 20000 }} />
+      <SelectInput source="priority" choices={PRIORITY_CHOICES} />
+      <SelectInput source="channel" choices={CHANNEL_CHOICES} />
+    </SimpleForm>
+  </Create>
+);
+
+export const TicketEdit = () => (
+  <Edit mutationMode="pessimistic" redirect="show">
+    <SimpleForm>
+      <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
+      <TextInput source="body" validate={required()} multiline minRows={4} fullWidth />
+      <Box sx={{ display: 'flex', gap: 2 }}>
+        <SelectInput source="status" choices={STATUS_CHOICES} validate={required()} />
+        <SelectInput source="priority" choices={PRIORITY_CHOICES} validate={required()} />
+      </Box>
+      <ReferenceInput source="assigneeId" reference="users" filter={{ staffOnly: true }}>
+        <AutocompleteInput label="Assignee" optionText="name" />
+      </ReferenceInput>
+    </SimpleForm>
+  </Edit>
+);
