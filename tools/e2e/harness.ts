@@ -2,7 +2,7 @@
  * Ring 3 of the tests (DESIGN.md §4): the app started the way the README starts it (`npm start`,
  * embedded PostgreSQL in a fresh data folder, no DATABASE_URL), driven in Debian's Chromium.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,8 +82,6 @@ export async function startApp(dataDir?: string, extraEnv: Record<string, string
 
 /** Runs the operator CLI as a script would: `npm run cli -- ...` is this command. */
 export function runCli(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
