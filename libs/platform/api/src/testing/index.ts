@@ -5,6 +5,7 @@
  */
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +15,12 @@ import type { ApiPlugin } from '../plugin';
 import { RUNTIME_ROLE } from '../db/rls';
 import { startServer, type BulwarkServer } from '../server';
 
-let seq = 0;
-
 export async function createTestDatabase(): Promise<string> {
   const server = process.env.BULWARK_TEST_SERVER_URL;
   const template = process.env.BULWARK_TEST_TEMPLATE;
   if (!server || !template) throw new Error('run API tests through jest (its global setup prepares the database server)');
-  const name = `bwt_${process.env.BULWARK_TEST_RUN}_${process.pid}_${++seq}`;
+  // Jest reloads modules per file, so no counter survives between files of one worker.
+  const name = `bwt_${process.env.BULWARK_TEST_RUN}_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: `${server}/postgres` });
   await admin.connect();
   try {
