@@ -25,3 +25,4 @@ export { platformPlugin } from './platform.plugin';
 export { isUuid } from './ids';
 export { shieldMiddleware } from './graphql/shield';
 export { createApollo } from './graphql/server';
+export { selectsField } from './graphql/selection';

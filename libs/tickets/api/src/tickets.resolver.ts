@@ -1,5 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { PageInput, type RequestContext } from '@bulwark/platform-api';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
 import { userSummaries, UserSummary } from '@bulwark/identity-api';
 import { commentsByTicket } from './comments.loader';
 import { addComment, createTicket, deleteTicket, getTicket, listTickets, updateTicket } from './tickets.service';
@@ -19,11 +20,12 @@ export class TicketResolver {
   @Query(() => TicketPage, { description: 'Tickets one can see, filtered, sorted and paged' })
   tickets(
     @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => TicketFilter, { nullable: true }) filter?: TicketFilter,
     @Arg('sort', () => TicketSort, { nullable: true }) sort?: TicketSort,
     @Arg('page', () => PageInput, { nullable: true }) page?: PageInput,
   ) {
-    return listTickets(ctx, filter ?? {}, sort ?? new TicketSort(), page ?? new PageInput());
+    return listTickets(ctx, filter ?? {}, sort ?? new TicketSort(), page ?? new PageInput(), selectsField(info, 'totalCount'));
   }
 
   @Query(() => TicketView)

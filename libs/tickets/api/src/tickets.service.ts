@@ -11,7 +11,7 @@ import {
 } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import type { FilterQuery } from '@mikro-orm/core';
-import type { QBFilterQuery } from '@mikro-orm/postgresql';
+import { queryTicketPage } from './ticket-list.query';
 import { Comment, Ticket } from './ticket.entity';
 import { TicketPermission } from './tickets.permissions';
 import type {
@@ -41,35 +41,6 @@ function visible(ctx: RequestContext): FilterQuery<Ticket> {
   return { requester: p.userId };
 }
 
-const TICKET_COLUMNS = ['id', 'subject', 'body', 'status', 'priority', 'channel', 'createdAt', 'updatedAt', 'requester', 'assignee'] as const;
-
-interface TicketRow {
-  id: string;
-  subject: string;
-  body: string;
-  status: string;
-  priority: string;
-  channel: string;
-  // raw rows: MikroORM's pg driver hands timestamps over as strings
-  created_at: string | Date;
-  updated_at: string | Date;
-  requester_id: string;
-  assignee_id: string | null;
-}
-
-const rowToView = (r: TicketRow): TicketView => ({
-  id: r.id,
-  subject: r.subject,
-  body: r.body,
-  status: r.status,
-  priority: r.priority,
-  channel: r.channel,
-  createdAt: new Date(r.created_at),
-  updatedAt: new Date(r.updated_at),
-  requesterId: r.requester_id,
-  assigneeId: r.assignee_id,
-});
-
 export const ticketToView = (t: Ticket): TicketView => ({
   id: t.id,
   subject: t.subject,
@@ -83,34 +54,16 @@ export const ticketToView = (t: Ticket): TicketView => ({
   assigneeId: t.assignee?.id ?? null,
 });
 
-function filterWhere(f: TicketFilter): FilterQuery<Ticket> {
-  const where: Record<string, unknown> = {};
-  if (f.status?.length) where.status = { $in: f.status };
-  if (f.priority?.length) where.priority = { $in: f.priority };
-  if (f.requesterId) where.requester = f.requesterId;
-  if (f.unassigned) where.assignee = null;
-  else if (f.assigneeId) where.assignee = f.assigneeId;
-  if (f.search?.trim()) where.subject = { $ilike: `%${f.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
-  return where as FilterQuery<Ticket>;
-}
-
-/**
- * One query for the page (plain rows through the query builder, no entity hydration) and one for
- * the count, only when asked. People on the page load through the per-request user loader, so
- * the statement count does not grow with the page size.
- */
-export async function listTickets(ctx: RequestContext, filter: TicketFilter, sort: TicketSort, page: PageInput): Promise<TicketPage> {
-  const where = { $and: [visible(ctx), filterWhere(filter)] } as FilterQuery<Ticket>;
-  const qb = ctx.em
-    .createQueryBuilder(Ticket, 't')
-    .select([...TICKET_COLUMNS])
-    .where(where as QBFilterQuery<Ticket>)
-    .orderBy([{ [sort.field]: sort.direction }, { id: sort.direction }])
-    .limit(page.limit)
-    .offset(page.offset);
-  await qb.applyFilters(); // the tenant filter; query builders skip it otherwise
-  const rows = await qb.execute<TicketRow[]>('all', false);
-  return { nodes: rows.map(rowToView), count: () => ctx.em.count(Ticket, where) };
+/** Tickets one can see, one page at a time (see ticket-list.query.ts for why it is raw SQL). */
+export async function listTickets(
+  ctx: RequestContext,
+  filter: TicketFilter,
+  sort: TicketSort,
+  page: PageInput,
+  withTotal = true,
+): Promise<TicketPage> {
+  const { nodes, total } = await queryTicketPage(ctx, filter, sort, page, withTotal);
+  return { nodes, count: total };
 }
 
 async function findVisible(ctx: RequestContext, id: string): Promise<Ticket> {

@@ -108,6 +108,9 @@ describe('tickets: list filters, sort, paging', () => {
     expect(first.nodes.map((n) => n.priority)).toEqual(['URGENT', 'HIGH']);
     const second = await list({ filter: { search: 'Sortable' }, sort: { field: 'PRIORITY', direction: 'DESC' }, page: { limit: 2, offset: 2 } });
     expect(second.nodes.map((n) => n.priority)).toEqual(['NORMAL', 'LOW']);
+    // past the last page there is no row to carry the total; it is still right
+    const beyond = await list({ filter: { search: 'Sortable' }, page: { limit: 2, offset: 10 } });
+    expect(beyond).toEqual({ totalCount: 4, nodes: [] });
   });
 
   it('filters by status, priority, assignee and unassigned', async () => {
@@ -143,8 +146,8 @@ describe('tickets: SQL statements per list request do not grow with the page siz
     }
     expect(counts[50]).toBe(counts[10]);
     expect(counts[100]).toBe(counts[10]);
-    // begin, session, page, count, users (one batch), commit
-    expect(counts[10]).toBeLessThanOrEqual(7);
+    // begin, session, the page with its people and total, commit
+    expect(counts[10]).toBe(4);
   });
 });
 

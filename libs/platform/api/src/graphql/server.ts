@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
@@ -40,6 +40,8 @@ export function createApollo(schema: GraphQLSchema, opts: { introspection: boole
       operationTransactionPlugin(opts.authenticator),
       errorMaskingPlugin(),
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used (responses are no-store); the plugin costs a little on every field.
+      ApolloServerPluginCacheControlDisabled(),
     ],
   });
 }
