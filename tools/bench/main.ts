@@ -1,0 +1,435 @@
+/**
+ * `npm run bench`: the authenticated ticket list of the full stack against a raw baseline measured
+ * in the same run (DESIGN.md §4: benchmarks report ratios, they are not timed tests).
+ * See tools/bench/README.md for the flags and how to read the output.
+ *
+ * This process prepares the database, starts serve.ts as a child (both servers), checks that both
+ * give the same answer, then generates the load itself, alternating baseline and full-stack runs.
+ * It imports no MikroORM and no entity: only the embedded-PostgreSQL helper and `pg`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platform/api/src/db/embedded-postgres';
+import { fetchOnce, median, run, type RunResult, type Target } from './load';
+import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo } from './query';
+
+const ROOT = resolve(__dirname, '../..');
+const TARGET_RATIO = 0.5;
+const HEADLINE_PAGE = 50;
+
+interface Options {
+  durationS: number;
+  warmupS: number;
+  runs: number;
+  concurrency: number;
+  tickets: number;
+  pages: number[];
+  targets: ('baseline' | 'trx' | 'full')[];
+  cpuProf: boolean;
+  verbose: boolean;
+  quick: boolean;
+}
+
+const USAGE = `Usage: npm run bench -- [options]
+  --duration <s>      measured seconds per run (default 5; --quick: 1)
+  --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
+  --runs <n>          runs per server and page size, alternating baseline/full (default 3; --quick: 1)
+  --concurrency <n>   requests in flight, one keep-alive connection each (default 8)
+  --tickets <n>       tickets seeded in the benchmark tenant (default 5000)
+  --pages <list>      page sizes, comma-separated, each 1..100 (default 10,50,100)
+  --quick             short smoke run (the durations above), to check the harness works
+  --trx-baseline      also measure "trx": raw pg with the full stack's six statements per request
+  --only <target>     measure only "baseline", "trx" or "full" (for profiling; no ratio)
+  --cpu-prof          CPU-profile the server process while it serves (bench-results/profile-*/)
+  --verbose           relay the server process's log lines
+  -h, --help`;
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      runs: { type: 'string' },
+      concurrency: { type: 'string' },
+      tickets: { type: 'string' },
+      pages: { type: 'string' },
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'trx-baseline': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = true) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+  const quick = values.quick;
+  const pages = (values.pages ?? '10,50,100').split(',').map((p) => num('pages', p.trim(), 0, 1, 100));
+  const only = values.only;
+  if (only !== undefined && only !== 'baseline' && only !== 'trx' && only !== 'full') {
+    throw new Error(`--only is "baseline", "trx" or "full", got "${only}"`);
+  }
+  return {
+    durationS: num('duration', values.duration, quick ? 1 : 5, 0.2, 600, false),
+    warmupS: num('warmup', values.warmup, quick ? 0.5 : 2, 0, 600, false),
+    runs: num('runs', values.runs, quick ? 1 : 3, 1, 50),
+    concurrency: num('concurrency', values.concurrency, 8, 1, 256),
+    tickets: num('tickets', values.tickets, 5000, 100, 5_000_000),
+    pages,
+    targets: only ? [only] : values['trx-baseline'] ? ['baseline', 'trx', 'full'] : ['baseline', 'full'],
+    cpuProf: values['cpu-prof'],
+    verbose: values.verbose,
+    quick,
+  };
+}
+
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
+
+// ---------------------------------------------------------------------------------------------
+// Everything started here is stopped by `cleanup`, on success, error, or SIGINT/SIGTERM.
+
+interface Resources {
+  embedded?: EmbeddedPostgres;
+  tempDir?: string;
+  /** URL of a database that can run `drop database` for the bench database. */
+  adminUrl?: string;
+  benchDb?: string;
+  child?: ChildProcess;
+}
+const res: Resources = {};
+let cleaning: Promise<void> | undefined;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.stdin?.end(); // serve.ts stops when its stdin closes
+    child.kill('SIGTERM');
+  });
+}
+
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    if (res.child) await stopChild(res.child);
+    if (res.adminUrl && res.benchDb && !res.embedded) {
+      const admin = new Client({ connectionString: res.adminUrl });
+      try {
+        await admin.connect();
+        await admin.query(`drop database if exists "${res.benchDb}" with (force)`);
+        say(`dropped database ${res.benchDb}`);
+      } catch (e) {
+        say(`could not drop database ${res.benchDb}: ${(e as Error).message} (drop it by hand)`);
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+    }
+    if (res.embedded) {
+      // embedded-postgres waits for an 'exit' that never comes if postgres already stopped (Ctrl-C
+      // reaches the whole process group): bound the wait.
+      const stopped = res.embedded.stop().then(() => true, (e) => say(`embedded PostgreSQL did not stop cleanly: ${String(e)}`));
+      const timeout = new Promise((r) => setTimeout(r, 20000).unref());
+      if ((await Promise.race([stopped, timeout])) !== true) say('embedded PostgreSQL: stop did not confirm within 20 s');
+    }
+    if (res.tempDir) rmSync(res.tempDir, { recursive: true, force: true });
+  })());
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A fresh, empty database for this run: on DATABASE_URL's server, or on an embedded PostgreSQL. */
+async function prepareDatabase(): Promise<string> {
+  const name = `bulwark_bench_${stamp()}`;
+  let base: URL;
+  // One temporary folder per run for everything on disk (embedded cluster, the server's data folder).
+  res.tempDir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
+  chmodSync(res.tempDir, 0o755); // as root, postgres runs as the `postgres` user, which must enter it
+  if (process.env.DATABASE_URL) {
+    base = new URL(process.env.DATABASE_URL);
+    say(`database: ${name} on ${base.host} (DATABASE_URL); dropped at the end`);
+  } else {
+    say(`database: embedded PostgreSQL in ${res.tempDir} (DATABASE_URL is not set); removed at the end`);
+    res.embedded = await startEmbeddedPostgres({ dataDir: join(res.tempDir, 'pg-data'), database: 'postgres' });
+    base = new URL(`${res.embedded.serverUrl}/postgres`);
+  }
+  res.adminUrl = base.toString();
+  const admin = new Client({ connectionString: res.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+    res.benchDb = name;
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Starts serve.ts and waits for its ready line, relaying its progress. */
+async function startServers(databaseUrl: string, opts: Options, profileDir: string | undefined): Promise<ReadyInfo> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'serve.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      BENCH_TICKETS: String(opts.tickets),
+      BENCH_PAGES: opts.pages.join(','),
+      BENCH_DATA_DIR: join(res.tempDir!, 'server-data'),
+      ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}),
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  res.child = child;
+  const logTail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (line.startsWith(PROGRESS_PREFIX)) say(`  server: ${line.slice(PROGRESS_PREFIX.length)}`);
+    else if (opts.verbose) say(`  server log: ${line}`);
+    else {
+      logTail.push(line);
+      if (logTail.length > 40) logTail.shift();
+    }
+  });
+  return new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server process was not ready within 5 minutes')), 300_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith(READY_PREFIX)) {
+        clearTimeout(timer);
+        resolveReady(JSON.parse(line.slice(READY_PREFIX.length)) as ReadyInfo);
+      } else if (opts.verbose) say(`  server: ${line}`);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the server process exited (${signal ?? `code ${code}`}) before it was ready:\n${logTail.join('\n')}`));
+    });
+  });
+}
+
+type TargetName = 'baseline' | 'trx' | 'full';
+const TARGET_NAMES: readonly TargetName[] = ['baseline', 'trx', 'full'];
+
+interface PageResult {
+  page: number;
+  baseline?: Summary;
+  trx?: Summary;
+  full?: Summary;
+  /** full / baseline throughput (ratio of the medians): the headline. */
+  ratio?: number;
+  /** Median of full/baseline over each run pair measured back to back: steadier when the machine's load drifts. */
+  pairedRatio?: number;
+  trxRatio?: number;
+  fullToTrx?: number;
+}
+
+interface Summary {
+  runs: RunResult[];
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+const summarize = (runs: RunResult[]): Summary => ({
+  runs,
+  rps: median(runs.map((r) => r.rps)),
+  p50Ms: median(runs.map((r) => r.p50Ms)),
+  p99Ms: median(runs.map((r) => r.p99Ms)),
+  errors: runs.reduce((a, r) => a + r.errors, 0),
+});
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const perRun = opts.warmupS + opts.durationS;
+  const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
+  say(
+    `Bulwark bench: ${opts.tickets} tickets, page sizes ${opts.pages.join('/')}, concurrency ${opts.concurrency}, ` +
+      `${opts.runs} run(s) × (${opts.warmupS}s warm-up + ${opts.durationS}s) per server and page size ` +
+      `(about ${Math.ceil(total)}s of load after start-up)${opts.quick ? ' [quick]' : ''}`,
+  );
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const profileDir = opts.cpuProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+
+  const databaseUrl = await prepareDatabase();
+  const ready = await startServers(databaseUrl, opts, profileDir);
+  say(`servers up: full ${ready.full}, baseline ${ready.baseline} (PostgreSQL ${ready.postgres}, ${ready.tickets} tickets, ${ready.users} users)`);
+
+  const targets: Record<TargetName, Target> = {
+    baseline: { name: 'baseline', url: ready.baseline, headers: { 'content-type': 'application/json' } },
+    trx: { name: 'trx', url: ready.baselineTrx, headers: { 'content-type': 'application/json' } },
+    full: { name: 'full', url: ready.full, headers: { 'content-type': 'application/json', authorization: `Bearer ${ready.token}` } },
+  };
+
+  // The same answer from every server, or the comparison means nothing.
+  const expectedBytes: Record<string, Record<TargetName, number>> = {};
+  const body = (n: number) => listBody(n);
+  for (const n of opts.pages) {
+    const answers = {} as Record<TargetName, { status: number; text: string }>;
+    for (const t of TARGET_NAMES) {
+      const r = (answers[t] = await fetchOnce(targets[t], body(n)));
+      if (r.status !== 200 || r.text.includes('"errors"')) throw new Error(`${t} failed at page size ${n}: HTTP ${r.status} ${r.text.slice(0, 500)}`);
+    }
+    const parsed = (t: TargetName) => JSON.parse(answers[t].text) as { data: { tickets: { totalCount: number; nodes: unknown[] } } };
+    for (const t of ['trx', 'full'] as const) {
+      if (JSON.stringify(parsed('baseline')) !== JSON.stringify(parsed(t))) {
+        throw new Error(
+          `baseline and ${t} answer differently at page size ${n}:\n  baseline ${answers.baseline.text.slice(0, 400)}\n  ${t} ${answers[t].text.slice(0, 400)}`,
+        );
+      }
+    }
+    const page = parsed('full').data.tickets;
+    if (page.nodes.length !== Math.min(n, ready.tickets)) throw new Error(`expected ${n} rows, got ${page.nodes.length}`);
+    expectedBytes[n] = { baseline: Buffer.byteLength(answers.baseline.text), trx: Buffer.byteLength(answers.trx.text), full: Buffer.byteLength(answers.full.text) };
+    say(`checked page ${n}: same JSON from every server (${page.nodes.length} rows, totalCount ${page.totalCount}, ${expectedBytes[n].full} bytes)`);
+  }
+
+  const results: PageResult[] = [];
+  for (const n of opts.pages) {
+    const runs: Record<TargetName, RunResult[]> = { baseline: [], trx: [], full: [] };
+    for (let i = 1; i <= opts.runs; i++) {
+      for (const t of opts.targets) {
+        process.stdout.write(`measuring page ${pad(String(n), 3)} ${t.padEnd(8)} run ${i}/${opts.runs} ... `);
+        const r = await run(targets[t], body(n), {
+          concurrency: opts.concurrency,
+          warmupMs: opts.warmupS * 1000,
+          durationMs: opts.durationS * 1000,
+          expectedBytes: expectedBytes[n][t],
+        });
+        runs[t].push(r);
+        say(`${fmt(r.rps, 0)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms${r.errors ? `, ${r.errors} ERRORS (${r.firstError})` : ''}`);
+      }
+    }
+    const sum = (t: TargetName) => (runs[t].length ? summarize(runs[t]) : undefined);
+    const [baseline, trx, full] = [sum('baseline'), sum('trx'), sum('full')];
+    results.push({
+      page: n,
+      baseline,
+      trx,
+      full,
+      ratio: baseline && full ? full.rps / baseline.rps : undefined,
+      pairedRatio: baseline && full ? median(full.runs.map((r, i) => r.rps / baseline.runs[i].rps)) : undefined,
+      trxRatio: baseline && trx ? trx.rps / baseline.rps : undefined,
+      fullToTrx: trx && full ? full.rps / trx.rps : undefined,
+    });
+  }
+
+  // ------------------------------------------------------------------------------ the report
+  say('');
+  say(`Results (medians of ${opts.runs} run(s); ratio = full req/s ÷ baseline req/s, higher is better)`);
+  const cols: { head: string; width: number; cell: (r: PageResult) => string; when?: boolean }[] = [
+    { head: 'page', width: 5, cell: (r) => String(r.page) },
+    { head: 'baseline req/s', width: 15, cell: (r) => fmt(r.baseline?.rps ?? NaN, 0) },
+    { head: 'p50 ms', width: 8, cell: (r) => fmt(r.baseline?.p50Ms ?? NaN, 2) },
+    { head: 'p99 ms', width: 8, cell: (r) => fmt(r.baseline?.p99Ms ?? NaN, 2) },
+    { head: 'trx req/s', width: 10, cell: (r) => fmt(r.trx?.rps ?? NaN, 0), when: opts.targets.includes('trx') },
+    { head: 'p50 ms', width: 8, cell: (r) => fmt(r.trx?.p50Ms ?? NaN, 2), when: opts.targets.includes('trx') },
+    { head: 'full req/s', width: 11, cell: (r) => fmt(r.full?.rps ?? NaN, 0) },
+    { head: 'p50 ms', width: 8, cell: (r) => fmt(r.full?.p50Ms ?? NaN, 2) },
+    { head: 'p99 ms', width: 8, cell: (r) => fmt(r.full?.p99Ms ?? NaN, 2) },
+    { head: 'ratio', width: 6, cell: (r) => fmt(r.ratio ?? NaN, 2) },
+    { head: 'paired', width: 7, cell: (r) => fmt(r.pairedRatio ?? NaN, 2) },
+    { head: 'trx/base', width: 9, cell: (r) => fmt(r.trxRatio ?? NaN, 2), when: opts.targets.includes('trx') },
+    { head: 'full/trx', width: 9, cell: (r) => fmt(r.fullToTrx ?? NaN, 2), when: opts.targets.includes('trx') },
+    { head: 'SQL/req full', width: 13, cell: (r) => String(ready.statements[String(r.page)]?.full ?? '-') },
+    { head: 'base', width: 5, cell: (r) => String(ready.statements[String(r.page)]?.baseline ?? '-') },
+  ];
+  const shown = cols.filter((c) => c.when !== false);
+  const line = (cells: string[]) => say(cells.map((c, i) => pad(c, shown[i].width)).join(' '));
+  line(shown.map((c) => c.head));
+  line(shown.map((c) => '-'.repeat(c.width)));
+  for (const r of results) line(shown.map((c) => c.cell(r)));
+  const spread = (s?: Summary) => (s ? s.runs.map((r) => fmt(r.rps, 0)).join(', ') : '-');
+  for (const r of results) {
+    say(`  page ${r.page} req/s per run: ${opts.targets.map((t) => `${t} ${spread(r[t])}`).join('; ')}`);
+  }
+  const headline = results.find((r) => r.page === HEADLINE_PAGE) ?? results[0];
+  const errors = results.reduce((a, r) => a + TARGET_NAMES.reduce((b, t) => b + (r[t]?.errors ?? 0), 0), 0);
+  const sample = ready.statements[String(headline.page)];
+  if (sample) say(`  SQL of one full-stack request at page ${headline.page}:\n${sample.fullSql.map((s) => `    ${s.replace(/\s+/g, ' ').slice(0, 150)}`).join('\n')}`);
+  if (headline.ratio !== undefined) {
+    const verdict = headline.ratio >= TARGET_RATIO ? 'meets' : 'is BELOW';
+    say(
+      `\nHeadline: page ${headline.page}, full stack at ${fmt(headline.ratio, 2)}× the baseline throughput ` +
+        `(paired runs: ${fmt(headline.pairedRatio ?? NaN, 2)}×); ${verdict} the ${TARGET_RATIO} target.`,
+    );
+  }
+  if (errors) say(`WARNING: ${errors} request(s) failed or answered unexpectedly during measurement; see the runs above.`);
+
+  const file = join(resultsDir, `bench-${stamp()}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        options: opts,
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg(), postgres: ready.postgres },
+        database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+        seed: { tickets: ready.tickets, users: ready.users },
+        query: JSON.parse(body(HEADLINE_PAGE)).query,
+        statements: ready.statements,
+        targetRatio: TARGET_RATIO,
+        headline: { page: headline.page, ratio: headline.ratio ?? null, pairedRatio: headline.pairedRatio ?? null },
+        errors,
+        results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  say(`results written to ${relative(process.cwd(), file)}`);
+  if (profileDir && res.child) {
+    await stopChild(res.child); // the profile is written as the server process stops
+    for (const f of readdirSync(profileDir)) {
+      const path = relative(process.cwd(), join(profileDir, f));
+      say(`CPU profile of the serving phase: ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
+    }
+  }
+}
+
+main()
+  .then(
+    () => cleanup().then(() => 0),
+    async (error) => {
+      process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      await cleanup();
+      return 1;
+    },
+  )
+  .then((code) => process.exit(code));
