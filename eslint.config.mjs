@@ -1,7 +1,7 @@
 // @ts-check
 // Lint for the whole workspace: `npm run lint` (eslint --max-warnings 0 .).
 // Its main job is @nx/enforce-module-boundaries, driven by the tags in each project.json:
-//   side:api | side:console            which runtime a project belongs to
+//   side:api | side:console | side:shared   which runtime a project belongs to (shared: both)
 //   type:app | type:kernel | type:feature
 //   scope:<name>                       which feature (or platform) it is part of
 import nx from '@nx/eslint-plugin';
@@ -72,8 +72,15 @@ export default [
           depConstraints: [
             // The two runtimes never share code through project imports, nor each other's
             // runtime packages (no server code or secrets in the browser bundle).
-            { sourceTag: 'side:api', onlyDependOnLibsWithTags: ['side:api'], bannedExternalImports: BROWSER_ONLY },
-            { sourceTag: 'side:console', onlyDependOnLibsWithTags: ['side:console'], bannedExternalImports: SERVER_ONLY },
+            { sourceTag: 'side:api', onlyDependOnLibsWithTags: ['side:api', 'side:shared'], bannedExternalImports: BROWSER_ONLY },
+            { sourceTag: 'side:console', onlyDependOnLibsWithTags: ['side:console', 'side:shared'], bannedExternalImports: SERVER_ONLY },
+            // Shared code (rules both sides must agree on, like the password policy) runs in both
+            // runtimes, so it imports neither side nor either side's packages.
+            {
+              sourceTag: 'side:shared',
+              onlyDependOnLibsWithTags: ['side:shared'],
+              bannedExternalImports: [...BROWSER_ONLY, ...SERVER_ONLY],
+            },
             // The kernel never imports features.
             { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
             // Features use the kernel and each other's public index (tickets uses identity's User).

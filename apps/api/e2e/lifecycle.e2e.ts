@@ -79,7 +79,13 @@ describe('embedded PostgreSQL lifecycle', () => {
   });
 
   it('A12 refuses the demo seed in production', () => {
-    const r = runCli(['seed', 'demo'], { ...env, NODE_ENV: 'production', BULWARK_PASSWORD_PEPPER: 'p'.repeat(40) });
+    const r = runCli(['seed', 'demo'], {
+      ...env,
+      NODE_ENV: 'production',
+      BULWARK_PASSWORD_PEPPER: 'p'.repeat(40),
+      BULWARK_SMTP_URL: 'smtp://127.0.0.1:2525',
+      BULWARK_PUBLIC_URL: 'https://desk.example',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/refuses to run with NODE_ENV=production/);
   });

@@ -68,7 +68,12 @@ describe('E1 introspection and field suggestions', () => {
   });
 
   it('refuses introspection in production', async () => {
-    const prod = await startTestServer(apiPlugins, { NODE_ENV: 'production', BULWARK_SECURE_COOKIES: '1' });
+    const prod = await startTestServer(apiPlugins, {
+      NODE_ENV: 'production',
+      BULWARK_SECURE_COOKIES: '1',
+      BULWARK_SMTP_URL: 'smtp://127.0.0.1:2525',
+      BULWARK_PUBLIC_URL: 'https://desk.example',
+    });
     try {
       const r = await fetch(`${prod.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
       expect(r.status).toBe(400);

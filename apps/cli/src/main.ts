@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import {
   composeApi,
+  createAppServices,
   createLogger,
   createOrm,
   DEMO,
@@ -42,7 +43,7 @@ async function inTenant<T>(config: BulwarkConfig, db: Database, tenantId: string
   await migrateDatabase(db.url, api, log);
   const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
   try {
-    return await withSystemContext(orm, { config, catalog: api.catalog, log, now: () => new Date() }, tenantId, reason, fn);
+    return await withSystemContext(orm, createAppServices(config, api.catalog, log), tenantId, reason, fn);
   } finally {
     await orm.close(true);
   }
@@ -91,7 +92,7 @@ export function buildCli(): Command {
         await migrateDatabase(db.url, api, log);
         const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
         try {
-          await seedDemo(orm, { config, catalog: api.catalog, log, now: () => new Date() }, api);
+          await seedDemo(orm, createAppServices(config, api.catalog, log), api);
         } finally {
           await orm.close(true);
         }

@@ -21,12 +21,11 @@ export const sessionAuthenticator: Authenticator = {
     const parsed = parseSessionToken(ctx.credential.token);
     if (!parsed) return;
     const now = ctx.app.now();
-    const idleCutoff = new Date(now.getTime() - ctx.app.config.sessionIdleMinutes * 60_000);
     const conn = ctx.em.getConnection();
     const trx = ctx.em.getTransactionContext();
     const row = await conn.execute<PrincipalRow>(
-      'select * from bulwark_session_principal(?, ?, ?, ?)',
-      [parsed.tenantId, parsed.hash, now, idleCutoff],
+      'select * from bulwark_session_principal(?, ?, ?)',
+      [parsed.tenantId, parsed.hash, now],
       'get',
       trx,
     );

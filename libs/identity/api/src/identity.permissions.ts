@@ -2,4 +2,9 @@ import { definePermissions } from '@bulwark/platform-api';
 
 export const UserPermission = definePermissions('users', {
   read: { description: 'See the people of the tenant (names, emails, roles)', roles: ['admin', 'agent'] },
+  manage: { description: 'Invite people, unlock accounts and change roles', roles: ['admin'] },
+});
+
+export const SecurityPermission = definePermissions('security', {
+  manage: { description: 'Change the sign-in and session policy of the tenant', roles: ['admin'] },
 });

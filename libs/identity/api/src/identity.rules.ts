@@ -1,9 +1,27 @@
 import { can, isAuthenticated, publicAccess, reachable } from '@bulwark/platform-api';
-import { UserPermission } from './identity.permissions';
+import { SecurityPermission, UserPermission } from './identity.permissions';
 
 export const identityRules = {
-  Query: { me: isAuthenticated, users: can(UserPermission.read) },
-  Mutation: { login: publicAccess, logout: isAuthenticated },
+  Query: {
+    me: isAuthenticated,
+    users: can(UserPermission.read),
+    identitySettings: can(SecurityPermission.manage),
+    passwordPolicy: isAuthenticated,
+  },
+  Mutation: {
+    login: publicAccess,
+    logout: isAuthenticated,
+    changePassword: isAuthenticated,
+    // Anyone may ask: the answer is the same for every email (A13); links are single-use secrets.
+    requestPasswordReset: publicAccess,
+    resetPassword: publicAccess,
+    acceptInvitation: publicAccess,
+    inviteUser: can(UserPermission.manage),
+    unlockUser: can(UserPermission.manage),
+    updateIdentitySettings: can(SecurityPermission.manage),
+  },
+  IdentitySettings: reachable,
+  PasswordPolicy: reachable,
   Me: reachable,
   TenantInfo: reachable,
   LoginPayload: reachable,

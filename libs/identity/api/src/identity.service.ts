@@ -9,8 +9,12 @@ import {
   type RequestContext,
 } from '@bulwark/platform-api';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { dummyHash, hashPassword, needsRehash, passwordProblem, verifyPassword } from './password';
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from './password';
+import { applyNewPassword } from './passwords.service';
 import { newSessionToken } from './session-token';
+import { identitySettings } from './settings';
+import { assertNotThrottled, recordFailure } from './throttle';
+import { IdentitySettings } from './security.entities';
 import { Session } from './session.entity';
 import type { LoginInput, Me } from './identity.types';
 import { User } from './user.entity';
@@ -20,7 +24,7 @@ const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid email 
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-async function tenantIdBySlug(ctx: RequestContext, slug: string): Promise<string | null> {
+export async function tenantIdBySlug(ctx: RequestContext, slug: string): Promise<string | null> {
   // A SECURITY DEFINER function: the only way to find a tenant before one is set (tenants has RLS).
   const row = await ctx.em
     .getConnection()
@@ -28,25 +32,46 @@ async function tenantIdBySlug(ctx: RequestContext, slug: string): Promise<string
   return row?.id ?? null;
 }
 
+/**
+ * Password sign-in. A9: every failure answers alike; A10: N failures lock the account for a
+ * while (failures during the lock do not extend it, a success resets the count), and each
+ * address is throttled per tenant. Failures are kept although the mutation fails (keepingChanges).
+ */
 export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; expiresAt: Date; me: Me }> {
   const { config, catalog } = ctx.app;
   const previous = ctx.principal;
   const tenantId = await tenantIdBySlug(ctx, input.tenant.trim().toLowerCase());
+  await assertNotThrottled(ctx, tenantId);
   let user: User | null = null;
   if (tenantId) {
     await enterTenant(ctx, tenantId, { replacePrincipal: true });
     user = await ctx.em.findOne(User, { email: normalizeEmail(input.email) });
   }
+  const now = ctx.app.now();
   const hash = user?.passwordHash ?? (await dummyHash(config.passwordPepper, config.bcryptCost));
   const ok = await verifyPassword(config.passwordPepper, input.password, hash);
-  if (!tenantId || !user || !ok || user.status !== 'active') throw invalidCredentials();
+  const locked = !!user?.lockedUntil && user.lockedUntil > now;
+  if (!tenantId || !user || !ok || user.status !== 'active' || locked) {
+    if (user && !ok && !locked) {
+      const settings = await identitySettings(ctx);
+      user.failedLogins += 1;
+      if (user.failedLogins >= settings.lockoutThreshold) {
+        user.lockedUntil = new Date(now.getTime() + settings.lockoutMinutes * 60_000);
+        user.failedLogins = 0;
+      }
+    }
+    if (!ok) await recordFailure(ctx, tenantId);
+    throw invalidCredentials().keepingChanges();
+  }
 
+  const settings = await identitySettings(ctx);
+  user.failedLogins = 0;
+  user.lockedUntil = null;
   if (needsRehash(hash, config.bcryptCost)) {
     user.passwordHash = await hashPassword(config.passwordPepper, input.password, config.bcryptCost);
   }
-  const now = ctx.app.now();
   const { token, hash: tokenHash } = newSessionToken(tenantId);
-  const expiresAt = new Date(now.getTime() + config.sessionAbsoluteHours * 3600_000);
+  const expiresAt = new Date(now.getTime() + settings.sessionAbsoluteHours * 3600_000);
   const session = ctx.em.create(Session, {
     user,
     tokenHash,
@@ -69,7 +94,7 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
     role: user.role,
     permissions: catalog.forRole(user.role),
   };
-  ctx.http?.setSessionCookie(token, config.sessionAbsoluteHours * 3600);
+  ctx.http?.setSessionCookie(token, settings.sessionAbsoluteHours * 3600);
   return { token, expiresAt, me: await me(ctx) };
 }
 
@@ -112,14 +137,17 @@ export async function createUser(ctx: RequestContext, input: NewUser): Promise<U
   if (!(BUILT_IN_ROLES as readonly string[]).includes(input.role)) throw badInput(`Unknown role ${input.role}`, { role: 'unknown role' });
   const email = normalizeEmail(input.email);
   if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw badInput('Enter an email address', { email: 'invalid' });
-  let passwordHash = input.passwordHash ?? null;
-  if (input.password !== undefined) {
-    const problem = passwordProblem(input.password);
-    if (problem) throw badInput(problem, { password: problem });
-    passwordHash = await hashPassword(ctx.app.config.passwordPepper, input.password, ctx.app.config.bcryptCost);
-  }
   if (await ctx.em.count(User, { email })) throw conflict(`A user with email ${email} already exists`);
-  return ctx.em.create(User, { email, name: input.name.trim(), role: input.role, passwordHash, createdAt: ctx.app.now() });
+  const user = ctx.em.create(User, {
+    email,
+    name: input.name.trim(),
+    role: input.role,
+    passwordHash: input.passwordHash ?? null,
+    passwordChangedAt: input.passwordHash ? ctx.app.now() : null,
+    createdAt: ctx.app.now(),
+  });
+  if (input.password !== undefined) await applyNewPassword(ctx, user, input.password);
+  return user;
 }
 
 export interface NewTenant {
@@ -146,6 +174,7 @@ export async function createTenant(ctx: RequestContext, input: NewTenant): Promi
     if (e instanceof UniqueConstraintViolationException) throw conflict(`The slug "${slug}" is taken`);
     throw e;
   }
+  ctx.em.create(IdentitySettings, {}); // after the tenant row: the ORM does not order the two
   const owner = await createUser(ctx, {
     email: input.adminEmail,
     name: input.adminName ?? 'Owner',

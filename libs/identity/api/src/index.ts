@@ -1,8 +1,11 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
 import { sessionAuthenticator } from './authenticator';
 import { Migration20261121000100Identity } from './identity.migration';
-import { UserPermission } from './identity.permissions';
+import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
+import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
+import { SecurityResolver } from './security.resolver';
+import { AuthToken, IdentitySettings, PasswordHistory } from './security.entities';
 import { identityRules } from './identity.rules';
 import { createTenant, createUser } from './identity.service';
 import { Session } from './session.entity';
@@ -24,11 +27,14 @@ async function seedDemo(ctx: RequestContext) {
 
 export const identityPlugin = defineApiPlugin({
   name: 'identity',
-  permissions: [UserPermission],
-  entities: [User, Session],
-  resolvers: [IdentityResolver],
+  permissions: [UserPermission, SecurityPermission],
+  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken],
+  resolvers: [IdentityResolver, SecurityResolver],
   rules: identityRules,
-  migrations: [{ name: 'Migration20261121000100Identity', class: Migration20261121000100Identity }],
+  migrations: [
+    { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },
+    { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
+  ],
   authenticator: sessionAuthenticator,
   seedDemo,
 });
@@ -40,4 +46,5 @@ export { userSummaries } from './user.loader';
 export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';
 export { newSessionToken, parseSessionToken } from './session-token';
-export { UserPermission } from './identity.permissions';
+export { SecurityPermission, UserPermission } from './identity.permissions';
+export { IdentitySettings } from './security.entities';

@@ -29,14 +29,3 @@ let dummy: Promise<string> | undefined;
 export function dummyHash(pepper: string, cost: number): Promise<string> {
   return (dummy ??= hashPassword(pepper, 'not a real password: timing equaliser', cost));
 }
-
-export const PASSWORD_MIN = 12;
-export const PASSWORD_MAX = 128;
-
-/** The length rules (A1, A2). The full tenant password policy arrives with the identity feature. */
-export function passwordProblem(password: string): string | null {
-  const length = [...password.normalize('NFC')].length;
-  if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters`;
-  if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters`;
-  return null;
-}

@@ -2,7 +2,7 @@ import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { TenantScoped } from '@bulwark/platform-api';
 import { randomUUID } from 'node:crypto';
 
-export type UserStatus = 'active' | 'suspended';
+export type UserStatus = 'active' | 'suspended' | 'invited';
 
 @Entity({ tableName: 'users' })
 export class User extends TenantScoped {
@@ -28,4 +28,14 @@ export class User extends TenantScoped {
 
   @Property({ type: 'timestamptz' })
   createdAt: Opt<Date> = new Date();
+
+  /** Consecutive failed sign-ins since the last success or lock (A10). */
+  @Property({ type: 'int' })
+  failedLogins: Opt<number> = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lockedUntil?: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  passwordChangedAt?: Date | null;
 }

@@ -25,10 +25,13 @@ export interface BulwarkConfig {
   bodyLimit: string;
   statementTimeoutMs: number;
   requestTimeoutMs: number;
-  sessionIdleMinutes: number;
-  sessionAbsoluteHours: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
+  /** Where people reach the console; links in mail point here. */
+  publicUrl: string;
+  /** SMTP server for outgoing mail; unset outside production: mail goes to `<dataDir>/outbox`. */
+  smtpUrl?: string;
+  mailFrom: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +76,9 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
   }
   if (passwordPepper.length < 32) throw new Error('BULWARK_PASSWORD_PEPPER must be at least 32 characters');
 
+  if (production && !env.BULWARK_SMTP_URL) throw new Error('BULWARK_SMTP_URL must be set in production (password resets and invitations are mailed)');
+  if (production && !env.BULWARK_PUBLIC_URL) throw new Error('BULWARK_PUBLIC_URL must be set in production (links in mail point there)');
+
   const secureCookies = env.BULWARK_INSECURE_COOKIES === '1' ? false : production || env.BULWARK_SECURE_COOKIES === '1';
   if (production && !secureCookies) throw new Error('BULWARK_INSECURE_COOKIES is refused in production (SECURITY.md B3)');
 
@@ -90,8 +96,9 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     bodyLimit: env.BULWARK_BODY_LIMIT || '100kb',
     statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
-    sessionIdleMinutes: int(env, 'BULWARK_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
-    sessionAbsoluteHours: int(env, 'BULWARK_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
+    publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
+    smtpUrl: env.BULWARK_SMTP_URL || undefined,
+    mailFrom: env.BULWARK_MAIL_FROM || 'Bulwark <no-reply@bulwark.invalid>',
   };
 }

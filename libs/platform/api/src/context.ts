@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BulwarkConfig } from './config';
 import type { Logger } from './logger';
+import { join } from 'node:path';
+import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
@@ -32,6 +34,7 @@ export interface AppServices {
   catalog: PermissionCatalog;
   log: Logger;
   now: () => Date;
+  mail: MailSender;
 }
 
 /**
@@ -53,6 +56,24 @@ export interface RequestContext {
   loaders: Map<string, unknown>;
   /** Operation type, known once the operation is resolved. */
   operation?: 'query' | 'mutation' | 'subscription';
+  /** Work to run once the transaction has committed (mail, notifications); see `afterCommit`. */
+  afterCommit?: (() => Promise<void>)[];
+}
+
+/**
+ * Runs `fn` only if and after the operation's transaction commits: a rolled-back change sends no
+ * mail. Failures are logged, never surfaced to the caller whose change is already stored.
+ */
+export function afterCommit(ctx: RequestContext, fn: () => Promise<void>): void {
+  (ctx.afterCommit ??= []).push(fn);
+}
+
+export async function runAfterCommit(ctx: RequestContext): Promise<void> {
+  const work = ctx.afterCommit ?? [];
+  ctx.afterCommit = [];
+  for (const fn of work) {
+    await fn().catch((error) => ctx.log.error('after-commit work failed', { error }));
+  }
 }
 
 export function loader<T>(ctx: RequestContext, key: string, create: () => T): T {
@@ -66,4 +87,15 @@ export function loader<T>(ctx: RequestContext, key: string, create: () => T): T 
 
 export function hasPermission(principal: Principal | null, permission: Permission): boolean {
   return !!principal && principal.permissions.has(permission);
+}
+
+/** The one way to build AppServices: mail by configuration (SMTP, else the development outbox). */
+export function createAppServices(
+  config: BulwarkConfig,
+  catalog: PermissionCatalog,
+  log: Logger,
+  opts: { now?: () => Date; mail?: MailSender } = {},
+): AppServices {
+  const mail = opts.mail ?? (config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom) : outboxMailSender(join(config.dataDir, 'outbox'), log));
+  return { config, catalog, log, now: opts.now ?? (() => new Date()), mail };
 }

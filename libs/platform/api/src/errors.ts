@@ -17,12 +17,23 @@ export const ErrorCodes = [
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 export class AppError extends GraphQLError {
+  /**
+   * Keep what the failing mutation wrote (a failed sign-in still counts towards lockout): the
+   * mutation's savepoint is released instead of rolled back. Not sent to clients.
+   */
+  keepChanges = false;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     extra: Record<string, unknown> = {},
   ) {
     super(message, { extensions: { ...extra, code } });
+  }
+
+  keepingChanges(): this {
+    this.keepChanges = true;
+    return this;
   }
 }
 
@@ -33,6 +44,9 @@ export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not
 export const badInput = (message: string, fields: Record<string, string> = {}) =>
   new AppError('BAD_USER_INPUT', message, { fields });
 export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError('RATE_LIMITED', 'Too many attempts; try again later', { retryAfter: retryAfterSeconds });
+export const reauthRequired = () => new AppError('REAUTH_REQUIRED', 'Confirm your password to continue');
 
 /** Codes that graphql-js and Apollo produce for malformed requests; these are safe to show. */
 const requestErrorCodes = new Set([

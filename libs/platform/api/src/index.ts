@@ -26,3 +26,4 @@ export { isUuid } from './ids';
 export { shieldMiddleware } from './graphql/shield';
 export { createApollo } from './graphql/server';
 export { selectsField } from './graphql/selection';
+export * from './mail';

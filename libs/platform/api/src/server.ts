@@ -3,7 +3,8 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Server } from 'node:http';
 import type { BulwarkConfig } from './config';
-import type { AppServices } from './context';
+import { createAppServices, type AppServices } from './context';
+import type { MailSender } from './mail';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { createOrm, isReady, migrate } from './db/orm';
 import { DEMO, seedDemo } from './demo';
@@ -61,6 +62,7 @@ export interface StartOptions {
   /** Seed the demo tenant when the database has no tenant yet (development with embedded PG). */
   seedDemoIfEmpty?: boolean;
   database?: Database;
+  mail?: MailSender;
 }
 
 export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
@@ -77,7 +79,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       role: 'runtime',
       statementTimeoutMs: config.statementTimeoutMs,
     });
-    const app: AppServices = { config, catalog: api.catalog, log, now: opts.now ?? (() => new Date()) };
+    const app: AppServices = createAppServices(config, api.catalog, log, { now: opts.now, mail: opts.mail });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
       await seedDemo(orm, app, api);
       log.info('seeded the demo tenant', { tenant: DEMO.tenant, email: DEMO.adminEmail });

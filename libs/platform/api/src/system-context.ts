@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import type { AppServices, RequestContext } from './context';
+import { runAfterCommit, type AppServices, type RequestContext } from './context';
 import { enterTenant } from './graphql/transaction';
 import type { Permission } from './permissions';
 
@@ -36,6 +36,7 @@ export async function withSystemContext<T>(
     await enterTenant(ctx, tenantId);
     const result = await fn(ctx);
     await em.commit();
+    await runAfterCommit(ctx);
     return result;
   } catch (e) {
     await em.rollback().catch(() => undefined);

@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import type { RequestContext } from '../context';
+import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
+import { AppError } from '../errors';
 
 /**
  * Sets the tenant for both walls at once, inside the operation's transaction: the RLS setting is
@@ -54,6 +55,8 @@ export function operationTransactionPlugin(authenticator: Authenticator): Apollo
           if (!ctx.em?.isInTransaction()) return;
           try {
             await ctx.em.commit();
+            // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
+            void runAfterCommit(ctx);
           } catch (error) {
             ctx.log.error('commit failed', { error });
             await ctx.em.rollback().catch(() => undefined);
@@ -91,6 +94,7 @@ export async function mutationSavepoint(
   const conn = ctx.em.getConnection();
   const trx = ctx.em.getTransactionContext();
   const name = `bw_m${++savepointSeq}`;
+  const queued = ctx.afterCommit?.length ?? 0; // after-commit work of earlier fields stays
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
@@ -98,7 +102,14 @@ export async function mutationSavepoint(
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
   } catch (error) {
+    if (error instanceof AppError && error.keepChanges) {
+      await ctx.em.flush();
+      ctx.afterCommit?.splice(queued); // a failing field's own after-commit work is dropped
+      await conn.execute(`release savepoint ${name}`, [], 'run', trx);
+      throw error;
+    }
     await conn.execute(`rollback to savepoint ${name}`, [], 'run', trx);
+    ctx.afterCommit?.splice(queued);
     ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
     throw error;
   }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { memoryMailSender, type MailSender } from '../mail';
 import type { ApiPlugin } from '../plugin';
 import { RUNTIME_ROLE } from '../db/rls';
 import { startServer, type BulwarkServer } from '../server';
@@ -72,7 +73,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(plugins: readonly ApiPlugin[], env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  plugins: readonly ApiPlugin[],
+  env: Record<string, string> = {},
+  /** mail: where the server's mail goes; 'configured' uses the env's settings (real SMTP). */
+  opts: { mail?: MailSender | 'configured' } = {},
+): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const clock = new TestClock();
   const config = loadConfig({
@@ -85,7 +91,8 @@ export async function startTestServer(plugins: readonly ApiPlugin[], env: Record
   });
   const lines: string[] = [];
   const log = createLogger({ service: 'test' }, (l) => lines.push(l), 'warn');
-  const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl } });
+  const mail = opts.mail === 'configured' ? undefined : (opts.mail ?? memoryMailSender());
+  const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl }, mail });
   const owner = new Client({ connectionString: databaseUrl });
   await owner.connect();
   const clients: Client[] = [];

@@ -1,0 +1,156 @@
+import { afterCommit, badInput, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { checkPassword, contextWordsFor } from '@bulwark/identity-shared';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { hashPassword, verifyPassword } from './password';
+import { AuthToken, PasswordHistory, type AuthTokenKind } from './security.entities';
+import { Session } from './session.entity';
+import { newTenantToken, parseTenantToken, type TokenPrefix } from './session-token';
+import { identitySettings } from './settings';
+import { User } from './user.entity';
+
+/** A5: the common/breached list shipped with @zxcvbn-ts/language-common (49k entries). */
+const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+export const isCommonPassword = (lower: string) => COMMON.has(lower);
+
+export const RESET_HOURS = 1;
+export const INVITE_DAYS = 7;
+
+/**
+ * Sets a new password after the tenant's rules: length, common list, context words (A1-A5),
+ * and no reuse of the last N (history). Keeps the old hash in the history.
+ */
+export async function applyNewPassword(ctx: RequestContext, user: User, password: string): Promise<void> {
+  const settings = await identitySettings(ctx);
+  const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
+  const verdict = checkPassword(password, {
+    minLength: settings.passwordMinLength,
+    contextWords: contextWordsFor(tenant.name, tenant.slug, user.email),
+    isCommon: isCommonPassword,
+  });
+  if (!verdict.ok) throw badInput(verdict.messages.join('; '), { password: verdict.messages.join('; ') });
+
+  const { passwordPepper: pepper, bcryptCost: cost } = ctx.app.config;
+  if (settings.passwordHistory > 0) {
+    const earlier = await ctx.em.find(PasswordHistory, { user }, { orderBy: { createdAt: 'desc' }, limit: settings.passwordHistory - 1 });
+    const hashes = [user.passwordHash, ...earlier.map((h) => h.passwordHash)].filter((h): h is string => !!h);
+    const reused = await Promise.all(hashes.map((h) => verifyPassword(pepper, password, h)));
+    if (reused.some(Boolean)) {
+      const msg = `Choose a password you have not used for your last ${settings.passwordHistory} passwords`;
+      throw badInput(msg, { password: msg });
+    }
+  }
+  const now = ctx.app.now();
+  if (user.passwordHash) ctx.em.create(PasswordHistory, { user, passwordHash: user.passwordHash, createdAt: now });
+  user.passwordHash = await hashPassword(pepper, password, cost);
+  user.passwordChangedAt = now;
+  user.failedLogins = 0;
+  user.lockedUntil = null;
+}
+
+/** B6: a password change (or reset, or suspension) ends the user's other sessions. */
+export async function endSessions(ctx: RequestContext, user: User, keepSessionId?: string): Promise<number> {
+  return ctx.em.nativeDelete(Session, keepSessionId ? { user, id: { $ne: keepSessionId } } : { user });
+}
+
+/** A6: changing a password needs the current one. */
+export async function changePassword(ctx: RequestContext, current: string, next: string): Promise<boolean> {
+  const p = ctx.principal;
+  if (p?.kind !== 'user') throw unauthenticated();
+  const user = await ctx.em.findOneOrFail(User, { id: p.userId });
+  if (!user.passwordHash || !(await verifyPassword(ctx.app.config.passwordPepper, current, user.passwordHash))) {
+    throw badInput('The current password is not right', { currentPassword: 'wrong' });
+  }
+  await applyNewPassword(ctx, user, next);
+  await endSessions(ctx, user, p.sessionId);
+  return true;
+}
+
+async function issueToken(ctx: RequestContext, user: User, kind: AuthTokenKind, prefix: TokenPrefix, hours: number): Promise<string> {
+  // A newer link replaces older unused ones of the same kind.
+  await ctx.em.nativeDelete(AuthToken, { user, kind, usedAt: null });
+  const { token, hash } = newTenantToken(prefix, ctx.tenantId as string);
+  const now = ctx.app.now();
+  ctx.em.create(AuthToken, { user, kind, tokenHash: hash, createdAt: now, expiresAt: new Date(now.getTime() + hours * 3600_000) });
+  return token;
+}
+
+/** Links carry the secret in the URL fragment, which browsers never send to a server (B9). */
+const link = (ctx: RequestContext, path: string, token: string) => `${ctx.app.config.publicUrl}/#/${path}?token=${token}`;
+
+/**
+ * A13: "forgot password" answers the same whether or not the email is known; the mail (and the
+ * token) exist only for active users, and the mail leaves after the commit.
+ */
+export async function requestPasswordReset(ctx: RequestContext, input: { tenant: string; email: string }, tenantIdBySlug: (slug: string) => Promise<string | null>): Promise<boolean> {
+  const tenantId = await tenantIdBySlug(input.tenant.trim().toLowerCase());
+  if (!tenantId) return true;
+  await enterTenant(ctx, tenantId, { replacePrincipal: true });
+  const user = await ctx.em.findOne(User, { email: input.email.trim().toLowerCase(), status: 'active' });
+  if (!user) return true;
+  const token = await issueToken(ctx, user, 'reset', 'bwr_', RESET_HOURS);
+  const to = user.email;
+  afterCommit(ctx, () =>
+    ctx.app.mail.send({
+      to,
+      subject: 'Reset your Bulwark password',
+      text: `Someone asked to reset the password of ${to}.\n\nTo choose a new one, open this link within ${RESET_HOURS} hour:\n${link(ctx, 'reset-password', token)}\n\nIf it was not you, ignore this message; your password stays as it is.`,
+    }),
+  );
+  return true;
+}
+
+/** Finds the live token (unused, unexpired) and moves the operation into its tenant. */
+async function redeem(ctx: RequestContext, prefix: TokenPrefix, kind: AuthTokenKind, token: string): Promise<AuthToken> {
+  const invalid = () => badInput('This link is invalid or has expired', { token: 'invalid' });
+  const parsed = parseTenantToken(prefix, token);
+  if (!parsed) throw invalid();
+  await enterTenant(ctx, parsed.tenantId, { replacePrincipal: true });
+  const found = await ctx.em.findOne(AuthToken, { tokenHash: parsed.hash, kind, usedAt: null }, { populate: ['user'] });
+  if (!found || found.expiresAt <= ctx.app.now()) throw invalid();
+  found.usedAt = ctx.app.now();
+  return found;
+}
+
+/** A13: a reset link works once, within the hour; it ends every session of the user (B6). */
+export async function resetPassword(ctx: RequestContext, token: string, password: string): Promise<boolean> {
+  const t = await redeem(ctx, 'bwr_', 'reset', token);
+  if (t.user.status !== 'active') throw badInput('This link is invalid or has expired', { token: 'invalid' });
+  await applyNewPassword(ctx, t.user, password);
+  await endSessions(ctx, t.user);
+  return true;
+}
+
+/** Invites someone by email: an invited user has no password until they accept (7 days). */
+export async function inviteUser(ctx: RequestContext, input: { email: string; name: string; role: string }, create: (ctx: RequestContext, u: { email: string; name: string; role: string }) => Promise<User>): Promise<User> {
+  const user = await create(ctx, input);
+  user.status = 'invited';
+  const token = await issueToken(ctx, user, 'invite', 'bwi_', INVITE_DAYS * 24);
+  const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
+  const to = user.email;
+  afterCommit(ctx, () =>
+    ctx.app.mail.send({
+      to,
+      subject: `You are invited to ${tenant.name} on Bulwark`,
+      text: `You have been invited to the ${tenant.name} service desk (workspace "${tenant.slug}").\n\nChoose your password within ${INVITE_DAYS} days:\n${link(ctx, 'accept-invitation', token)}\n`,
+    }),
+  );
+  return user;
+}
+
+export async function acceptInvitation(ctx: RequestContext, token: string, password: string): Promise<boolean> {
+  const t = await redeem(ctx, 'bwi_', 'invite', token);
+  if (t.user.status !== 'invited') throw badInput('This link is invalid or has expired', { token: 'invalid' });
+  t.user.status = 'active';
+  await applyNewPassword(ctx, t.user, password);
+  return true;
+}
+
+/** A10: an admin lifts a lock before it expires. */
+export async function unlockUser(ctx: RequestContext, id: string): Promise<boolean> {
+  if (!isUuid(id)) throw notFound('User');
+  const user = await ctx.em.findOne(User, { id });
+  if (!user) throw notFound('User');
+  user.lockedUntil = null;
+  user.failedLogins = 0;
+  return true;
+}

@@ -1,0 +1,74 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { type RequestContext, Tenant, unauthenticated } from '@bulwark/platform-api';
+import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
+import { UserSummary } from './identity.types';
+import { createUser, tenantIdBySlug } from './identity.service';
+import { acceptInvitation, changePassword, inviteUser, requestPasswordReset, resetPassword, unlockUser } from './passwords.service';
+import {
+  ChangePasswordInput,
+  IdentitySettingsInput,
+  IdentitySettingsView,
+  InviteUserInput,
+  PasswordPolicyView,
+  PasswordResetRequestInput,
+  TokenPasswordInput,
+} from './security.types';
+import { identitySettings } from './settings';
+import { User } from './user.entity';
+
+@Resolver()
+export class SecurityResolver {
+  @Query(() => IdentitySettingsView)
+  identitySettings(@Ctx() ctx: RequestContext) {
+    return identitySettings(ctx);
+  }
+
+  @Mutation(() => IdentitySettingsView)
+  async updateIdentitySettings(@Arg('input', () => IdentitySettingsInput) input: IdentitySettingsInput, @Ctx() ctx: RequestContext) {
+    const settings = await identitySettings(ctx);
+    Object.assign(settings, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)), { updatedAt: ctx.app.now() });
+    return settings;
+  }
+
+  @Query(() => PasswordPolicyView, { description: "The signed-in user's password rules" })
+  async passwordPolicy(@Ctx() ctx: RequestContext): Promise<PasswordPolicyView> {
+    if (ctx.principal?.kind !== 'user') throw unauthenticated();
+    const [settings, tenant, user] = await Promise.all([
+      identitySettings(ctx),
+      ctx.em.findOneOrFail(Tenant, { id: ctx.principal.tenantId }),
+      ctx.em.findOneOrFail(User, { id: ctx.principal.userId }),
+    ]);
+    return { minLength: settings.passwordMinLength, maxLength: PASSWORD_MAX, contextWords: contextWordsFor(tenant.name, tenant.slug, user.email) };
+  }
+
+  @Mutation(() => Boolean, { description: 'A6: needs the current password; ends your other sessions' })
+  changePassword(@Arg('input', () => ChangePasswordInput) input: ChangePasswordInput, @Ctx() ctx: RequestContext) {
+    return changePassword(ctx, input.currentPassword, input.newPassword);
+  }
+
+  @Mutation(() => Boolean, { description: 'Mails a reset link if the account exists; answers true either way' })
+  requestPasswordReset(@Arg('input', () => PasswordResetRequestInput) input: PasswordResetRequestInput, @Ctx() ctx: RequestContext) {
+    return requestPasswordReset(ctx, input, (slug) => tenantIdBySlug(ctx, slug));
+  }
+
+  @Mutation(() => Boolean)
+  resetPassword(@Arg('input', () => TokenPasswordInput) input: TokenPasswordInput, @Ctx() ctx: RequestContext) {
+    return resetPassword(ctx, input.token, input.password);
+  }
+
+  @Mutation(() => UserSummary, { description: 'Creates the person as invited and mails them a link (valid 7 days)' })
+  async inviteUser(@Arg('input', () => InviteUserInput) input: InviteUserInput, @Ctx() ctx: RequestContext) {
+    const u = await inviteUser(ctx, input, createUser);
+    return { id: u.id, name: u.name, email: u.email, role: u.role };
+  }
+
+  @Mutation(() => Boolean)
+  acceptInvitation(@Arg('input', () => TokenPasswordInput) input: TokenPasswordInput, @Ctx() ctx: RequestContext) {
+    return acceptInvitation(ctx, input.token, input.password);
+  }
+
+  @Mutation(() => Boolean, { description: 'Lifts a lockout before it expires' })
+  unlockUser(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+    return unlockUser(ctx, id);
+  }
+}

@@ -1,0 +1,59 @@
+import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Max, MaxLength, Min } from 'class-validator';
+import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { BUILT_IN_ROLES } from '@bulwark/platform-api';
+
+@ObjectType('IdentitySettings', { description: "The tenant's sign-in and session policy" })
+export class IdentitySettingsView {
+  @Field(() => Int) passwordMinLength!: number;
+  @Field(() => Int, { description: 'How many earlier passwords cannot be reused' }) passwordHistory!: number;
+  @Field(() => Int, { description: 'Failed sign-ins before the account locks' }) lockoutThreshold!: number;
+  @Field(() => Int) lockoutMinutes!: number;
+  @Field(() => Int) sessionIdleMinutes!: number;
+  @Field(() => Int) sessionAbsoluteHours!: number;
+  @Field() allowRequesterSignup!: boolean;
+  @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
+}
+
+@InputType()
+export class IdentitySettingsInput {
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(12) @Max(128) passwordMinLength?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(24) passwordHistory?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(3) @Max(50) lockoutThreshold?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(1440) lockoutMinutes?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(5) @Max(1440) sessionIdleMinutes?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(720) sessionAbsoluteHours?: number;
+  @Field({ nullable: true }) @IsOptional() @IsBoolean() allowRequesterSignup?: boolean;
+}
+
+@ObjectType('PasswordPolicy', { description: 'What a new password must satisfy (the console meter uses the same rules)' })
+export class PasswordPolicyView {
+  @Field(() => Int) minLength!: number;
+  @Field(() => Int) maxLength!: number;
+  @Field(() => [String], { description: 'Words a password may not contain' }) contextWords!: string[];
+}
+
+@InputType()
+export class ChangePasswordInput {
+  @Field() @IsNotEmpty() @MaxLength(1024) currentPassword!: string;
+  @Field() @IsNotEmpty() @MaxLength(1024) newPassword!: string;
+}
+
+@InputType()
+export class PasswordResetRequestInput {
+  @Field() @IsNotEmpty() @MaxLength(63) tenant!: string;
+  @Field() @IsEmail() @MaxLength(254) email!: string;
+}
+
+@InputType()
+export class TokenPasswordInput {
+  @Field({ description: 'The token from the emailed link' }) @Length(60, 80) token!: string;
+  @Field() @IsNotEmpty() @MaxLength(1024) password!: string;
+}
+
+@InputType()
+export class InviteUserInput {
+  @Field() @IsEmail() @MaxLength(254) email!: string;
+  @Field() @Length(1, 200) name!: string;
+  @Field() @IsIn(BUILT_IN_ROLES as unknown as string[]) role!: string;
+}
