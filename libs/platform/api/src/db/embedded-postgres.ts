@@ -186,7 +186,12 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
     async stop() {
       if (stopped) return;
       stopped = true;
+      const pid = existsSync(join(pgDir, 'postmaster.pid')) ? Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]) : 0;
       await pg.stop();
+      // The library resolves when its child exits; wait until postgres itself is gone too, so a
+      // caller that exits next leaves nothing running.
+      const deadline = Date.now() + 15000;
+      while (pid > 0 && alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       rmSync(ownerFile, { force: true });
     },
   };
