@@ -9,6 +9,7 @@ export class UserSummary {
   @Field() name!: string;
   @Field() email!: string;
   @Field() role!: string;
+  @Field({ description: 'active, invited, suspended (deleted people are not listed)' }) status!: string;
 }
 
 @ObjectType('UserPage')

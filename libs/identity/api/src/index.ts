@@ -5,6 +5,8 @@ import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
 import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
 import { SecurityResolver } from './security.resolver';
+import { AdminResolver } from './admin.resolver';
+import { Migration20261121000400IdentitySessions } from './identity-sessions.migration';
 import { AuthToken, IdentitySettings, PasswordHistory } from './security.entities';
 import { identityRules } from './identity.rules';
 import { createTenant, createUser } from './identity.service';
@@ -29,11 +31,12 @@ export const identityPlugin = defineApiPlugin({
   name: 'identity',
   permissions: [UserPermission, SecurityPermission],
   entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken],
-  resolvers: [IdentityResolver, SecurityResolver],
+  resolvers: [IdentityResolver, SecurityResolver, AdminResolver],
   rules: identityRules,
   migrations: [
     { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },
     { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
+    { name: 'Migration20261121000400IdentitySessions', class: Migration20261121000400IdentitySessions },
   ],
   authenticator: sessionAuthenticator,
   seedDemo,
@@ -48,3 +51,4 @@ export { hashPassword, verifyPassword } from './password';
 export { newSessionToken, parseSessionToken } from './session-token';
 export { SecurityPermission, UserPermission } from './identity.permissions';
 export { IdentitySettings } from './security.entities';
+export { requireRecentAuth } from './sessions.service';

@@ -59,7 +59,7 @@ export class SecurityResolver {
   @Mutation(() => UserSummary, { description: 'Creates the person as invited and mails them a link (valid 7 days)' })
   async inviteUser(@Arg('input', () => InviteUserInput) input: InviteUserInput, @Ctx() ctx: RequestContext) {
     const u = await inviteUser(ctx, input, createUser);
-    return { id: u.id, name: u.name, email: u.email, role: u.role };
+    return { id: u.id, name: u.name, email: u.email, role: u.role, status: u.status };
   }
 
   @Mutation(() => Boolean)

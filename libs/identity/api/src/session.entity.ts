@@ -29,4 +29,8 @@ export class Session extends TenantScoped {
 
   @Property({ type: 'text' })
   userAgent: Opt<string> = '';
+
+  /** When the password was last confirmed in this session (B8 "sudo mode"). */
+  @Property({ type: 'timestamptz', nullable: true })
+  reauthAt?: Date | null;
 }

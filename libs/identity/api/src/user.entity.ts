@@ -2,7 +2,7 @@ import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { TenantScoped } from '@bulwark/platform-api';
 import { randomUUID } from 'node:crypto';
 
-export type UserStatus = 'active' | 'suspended' | 'invited';
+export type UserStatus = 'active' | 'suspended' | 'invited' | 'deleted';
 
 @Entity({ tableName: 'users' })
 export class User extends TenantScoped {

@@ -3,7 +3,7 @@ import type { UserFilter, UserPage } from './identity.types';
 import { User } from './user.entity';
 
 export async function listUsers(ctx: RequestContext, filter: UserFilter, page: PageInput): Promise<UserPage> {
-  const where: Record<string, unknown> = {};
+  const where: Record<string, unknown> = { status: { $ne: 'deleted' } };
   if (filter.role) where.role = filter.role;
   else if (filter.staffOnly) where.role = { $ne: 'requester' };
   if (filter.ids) where.id = { $in: filter.ids };
@@ -15,7 +15,7 @@ export async function listUsers(ctx: RequestContext, filter: UserFilter, page: P
     orderBy: { name: 'asc', id: 'asc' },
     limit: page.limit,
     offset: page.offset,
-    fields: ['id', 'name', 'email', 'role'],
+    fields: ['id', 'name', 'email', 'role', 'status'],
   });
-  return { nodes: users.map((u) => ({ id: u.id, name: u.name, email: u.email, role: u.role })), totalCount };
+  return { nodes: users.map((u) => ({ id: u.id, name: u.name, email: u.email, role: u.role, status: u.status })), totalCount };
 }

@@ -1,0 +1,91 @@
+import { badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { verifyPassword } from './password';
+import { newSessionToken } from './session-token';
+import { Session } from './session.entity';
+import { User } from './user.entity';
+
+/** B8: how recent a password confirmation must be for sensitive operations. */
+export const REAUTH_MINUTES = 5;
+
+function current(ctx: RequestContext) {
+  const p = ctx.principal;
+  if (p?.kind !== 'user') throw unauthenticated();
+  return p;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string;
+  userAgent: string;
+  current: boolean;
+}
+
+/** B7: the signed-in user's sessions, with device and address, newest first. */
+export async function mySessions(ctx: RequestContext): Promise<SessionView[]> {
+  const p = current(ctx);
+  const sessions = await ctx.em.find(Session, { user: p.userId }, { orderBy: { lastSeenAt: 'desc' } });
+  return sessions.map((s) => ({
+    id: s.id,
+    createdAt: s.createdAt,
+    lastSeenAt: s.lastSeenAt,
+    expiresAt: s.expiresAt,
+    ip: s.ip,
+    userAgent: s.userAgent,
+    current: s.id === p.sessionId,
+  }));
+}
+
+export async function revokeSession(ctx: RequestContext, id: string): Promise<boolean> {
+  const p = current(ctx);
+  if (!isUuid(id)) throw notFound('Session');
+  const n = await ctx.em.nativeDelete(Session, { id, user: p.userId });
+  if (!n) throw notFound('Session');
+  if (id === p.sessionId) ctx.http?.clearSessionCookie();
+  return true;
+}
+
+export async function revokeOtherSessions(ctx: RequestContext): Promise<number> {
+  const p = current(ctx);
+  return ctx.em.nativeDelete(Session, { user: p.userId, id: { $ne: p.sessionId } });
+}
+
+/** Admin single sign-out for one person: every session of theirs ends on its next request. */
+export async function signOutUser(ctx: RequestContext, userId: string): Promise<number> {
+  if (!isUuid(userId) || !(await ctx.em.count(User, { id: userId }))) throw notFound('User');
+  return ctx.em.nativeDelete(Session, { user: userId });
+}
+
+/** Admin single sign-out for the whole tenant; the admin's own current session stays. */
+export async function signOutEveryone(ctx: RequestContext): Promise<number> {
+  const p = current(ctx);
+  return ctx.em.nativeDelete(Session, { id: { $ne: p.sessionId } });
+}
+
+/**
+ * B8 "sudo mode": confirming the password marks this session as recently re-authenticated.
+ * B2: the session gets a new token; the old one is dead.
+ */
+export async function reauthenticate(ctx: RequestContext, password: string): Promise<{ token: string; expiresAt: Date }> {
+  const p = current(ctx);
+  const user = await ctx.em.findOneOrFail(User, { id: p.userId });
+  if (!user.passwordHash || !(await verifyPassword(ctx.app.config.passwordPepper, password, user.passwordHash))) {
+    throw badInput('The password is not right', { password: 'wrong' });
+  }
+  const session = await ctx.em.findOneOrFail(Session, { id: p.sessionId });
+  const { token, hash } = newSessionToken(p.tenantId);
+  session.tokenHash = hash;
+  session.reauthAt = ctx.app.now();
+  ctx.http?.setSessionCookie(token, Math.max(1, Math.floor((session.expiresAt.getTime() - ctx.app.now().getTime()) / 1000)));
+  return { token, expiresAt: session.expiresAt };
+}
+
+/** Throws REAUTH_REQUIRED unless this session confirmed its password in the last 5 minutes. */
+export async function requireRecentAuth(ctx: RequestContext): Promise<void> {
+  const p = current(ctx);
+  const session = await ctx.em.findOne(Session, { id: p.sessionId }, { fields: ['reauthAt'] });
+  const at = session?.reauthAt?.getTime() ?? 0;
+  if (ctx.app.now().getTime() - at > REAUTH_MINUTES * 60_000) throw reauthRequired();
+}

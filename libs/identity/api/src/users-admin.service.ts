@@ -1,0 +1,102 @@
+import { afterCommit, AppError, badInput, BUILT_IN_ROLES, conflict, forbidden, isUuid, notFound, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { applyNewPassword, endSessions } from './passwords.service';
+import { requireRecentAuth } from './sessions.service';
+import { identitySettings } from './settings';
+import { User } from './user.entity';
+import { normalizeEmail } from './identity.service';
+
+async function target(ctx: RequestContext, id: string): Promise<User> {
+  if (!isUuid(id)) throw notFound('User');
+  const user = await ctx.em.findOne(User, { id, status: { $ne: 'deleted' } });
+  if (!user) throw notFound('User');
+  return user;
+}
+
+function self(ctx: RequestContext): string {
+  if (ctx.principal?.kind !== 'user') throw unauthenticated();
+  return ctx.principal.userId;
+}
+
+/** The last active owner can be neither demoted, suspended nor deleted. */
+async function assertNotLastOwner(ctx: RequestContext, user: User) {
+  if (user.role === 'owner' && (await ctx.em.count(User, { role: 'owner', status: 'active' })) <= 1) {
+    throw new AppError('CONFLICT', 'The tenant must keep at least one active owner');
+  }
+}
+
+/** B6: a suspended user's sessions end at once; they cannot sign in until reactivated. */
+export async function suspendUser(ctx: RequestContext, id: string): Promise<User> {
+  const user = await target(ctx, id);
+  if (user.id === self(ctx)) throw badInput('You cannot suspend yourself', { id: 'self' });
+  await assertNotLastOwner(ctx, user);
+  user.status = 'suspended';
+  await endSessions(ctx, user);
+  return user;
+}
+
+export async function reactivateUser(ctx: RequestContext, id: string): Promise<User> {
+  const user = await target(ctx, id);
+  if (user.status !== 'suspended') throw conflict('Only suspended people can be reactivated');
+  user.status = 'active';
+  user.failedLogins = 0;
+  user.lockedUntil = null;
+  return user;
+}
+
+/**
+ * Deleting a person removes their access and personal data (name, email, password, sessions) but
+ * keeps the row, so tickets they requested or were assigned stay intact and show "Deleted user".
+ */
+export async function deleteUser(ctx: RequestContext, id: string): Promise<boolean> {
+  const user = await target(ctx, id);
+  if (user.id === self(ctx)) throw badInput('You cannot delete yourself', { id: 'self' });
+  await assertNotLastOwner(ctx, user);
+  await endSessions(ctx, user);
+  user.status = 'deleted';
+  user.name = 'Deleted user';
+  user.email = `deleted-${user.id}@deleted.invalid`;
+  user.passwordHash = null;
+  return true;
+}
+
+/**
+ * Changing a role is sensitive (B8: re-authentication). An admin cannot hand out a role holding
+ * a permission they lack, and the last owner keeps the role.
+ */
+export async function changeUserRole(ctx: RequestContext, id: string, role: string): Promise<User> {
+  await requireRecentAuth(ctx);
+  if (!(BUILT_IN_ROLES as readonly string[]).includes(role)) throw badInput(`Unknown role ${role}`, { role: 'unknown' });
+  const user = await target(ctx, id);
+  const mine = ctx.principal?.permissions ?? new Set();
+  const granted = ctx.app.catalog.forRole(role);
+  if ([...granted].some((perm) => !mine.has(perm))) throw forbidden();
+  if (user.role === 'owner' && role !== 'owner') await assertNotLastOwner(ctx, user);
+  user.role = role;
+  return user;
+}
+
+/** Requesters may create their own account only where the tenant allows it. */
+export async function signUpRequester(
+  ctx: RequestContext,
+  input: { tenantId: string | null; email: string; name: string; password: string },
+): Promise<boolean> {
+  const closed = () => new AppError('FORBIDDEN', 'This workspace does not accept sign-ups');
+  if (!input.tenantId) throw closed();
+  const settings = await identitySettings(ctx);
+  if (!settings.allowRequesterSignup) throw closed();
+  const email = normalizeEmail(input.email);
+  // The same answer whether or not the address has an account (no enumeration); its owner is told.
+  if (await ctx.em.count(User, { email })) {
+    afterCommit(ctx, () =>
+      ctx.app.mail.send({
+        to: email,
+        subject: 'Someone tried to sign up with your address',
+        text: `Someone tried to create an account with ${email}, which already has one. If it was you, sign in, or use "forgot password".`,
+      }),
+    );
+    return true;
+  }
+  const user = ctx.em.create(User, { email, name: input.name.trim(), role: 'requester', createdAt: ctx.app.now() });
+  await applyNewPassword(ctx, user, input.password);
+  return true;
+}
