@@ -5,10 +5,10 @@ import { defineConfig } from 'vite';
 
 const root = resolve(__dirname, '../..');
 const { compilerOptions } = JSON.parse(readFileSync(resolve(root, 'tsconfig.base.json'), 'utf8'));
-// Only console-side libraries are reachable from the browser bundle.
+// Only console-side and shared libraries are reachable from the browser bundle.
 const alias = Object.fromEntries(
   Object.entries(compilerOptions.paths as Record<string, string[]>)
-    .filter(([name]) => name.endsWith('-console'))
+    .filter(([name]) => name.endsWith('-console') || name.endsWith('-shared'))
     .map(([name, [target]]) => [name, resolve(root, target)]),
 );
 

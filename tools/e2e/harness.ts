@@ -3,7 +3,7 @@
  * embedded PostgreSQL in a fresh data folder, no DATABASE_URL), driven in Debian's Chromium.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,11 @@ const freePort = () =>
       s.close(() => res(port));
     });
   });
+
+/** Removes a data folder made by startApp (call after the last app using it stopped). */
+export function removeDataDir(dir: string) {
+  rmSync(dir, { recursive: true, force: true });
+}
 
 export interface RunningApp {
   url: string;

@@ -27,6 +27,7 @@ export default async function globalSetup() {
     chmodSync(dataDir, 0o755); // the postgres user must reach it when tests run as root
     const embedded = await startEmbeddedPostgres({ dataDir, database: 'postgres' });
     globalThis.__BULWARK_EMBEDDED__ = embedded;
+    process.env.BULWARK_TEST_PG_DIR = dataDir;
     serverUrl = embedded.serverUrl;
     process.stdout.write(`\n[tests] embedded PostgreSQL in ${dataDir}\n`);
   }
@@ -35,9 +36,10 @@ export default async function globalSetup() {
   await admin.connect();
   await admin.query(`create database ${template}`);
   await admin.end();
+  process.env.BULWARK_TEST_CLI_DIR = join(tmpdir(), `bulwark-test-cli-${run}`);
   execFileSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', 'migrate'], {
     cwd: join(__dirname, '../..'),
-    env: { ...process.env, DATABASE_URL: `${serverUrl}/${template}`, BULWARK_LOG_LEVEL: 'warn', BULWARK_DATA_DIR: join(tmpdir(), `bulwark-test-cli-${run}`) },
+    env: { ...process.env, DATABASE_URL: `${serverUrl}/${template}`, BULWARK_LOG_LEVEL: 'warn', BULWARK_DATA_DIR: process.env.BULWARK_TEST_CLI_DIR },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   process.env.BULWARK_TEST_SERVER_URL = serverUrl;

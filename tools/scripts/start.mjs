@@ -18,7 +18,12 @@ function newest(dir) {
   return t;
 }
 
-const sources = [join(root, 'apps/console'), ...['platform', 'identity', 'tickets'].map((f) => join(root, 'libs', f, 'console'))].filter(existsSync);
+// The console app and every feature's console side (libs/<feature>/console).
+const sources = [
+  join(root, 'apps/console'),
+  ...readdirSync(join(root, 'libs')).map((f) => join(root, 'libs', f, 'console')),
+  ...readdirSync(join(root, 'libs')).map((f) => join(root, 'libs', f, 'shared')),
+].filter(existsSync);
 const stale = !existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 if (stale) {
   console.log('Building the console (once; about 15 s)...');

@@ -6,15 +6,17 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startApp } from '../../../tools/e2e/harness';
+import { removeDataDir, runCli, startApp } from '../../../tools/e2e/harness';
 
+/** Running and not a zombie (an orphan can stay a zombie until PID 1 reaps it). */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat[stat.lastIndexOf(')') + 2] !== 'Z';
 };
 const postmasterPid = (dir: string) => Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 const apiPid = (dir: string) => (JSON.parse(readFileSync(join(dir, 'embedded-postgres.json'), 'utf8')) as { pid: number }).pid;
@@ -32,6 +34,7 @@ jest.setTimeout(240_000);
 
 describe('embedded PostgreSQL lifecycle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-lifecycle-'));
+  afterAll(() => removeDataDir(dir));
   const env = { BULWARK_DATA_DIR: dir, DATABASE_URL: undefined, NODE_ENV: 'development' };
 
   it('creates tenants from the CLI while the server runs, and after it stopped', async () => {
@@ -52,6 +55,8 @@ describe('embedded PostgreSQL lifecycle', () => {
     }
     const offline = runCli(['tenant', 'create', '--slug', 'cli-offline', '--name', 'Made while stopped', '--admin-email', 'boss@off.test', '--admin-password', 'a long enough passphrase'], env);
     expect(offline.status).toBe(0);
+    const viaEnv = runCli(['tenant', 'create', '--slug', 'cli-env', '--name', 'From env', '--admin-email', 'boss@env.test', '--admin-password-env', 'BW_PW'], { ...env, BW_PW: 'a long enough passphrase' });
+    expect(viaEnv.stdout).toMatch(/created tenant cli-env/);
     const weak = runCli(['tenant', 'create', '--slug', 'cli-weak', '--name', 'Weak', '--admin-email', 'boss@weak.test', '--admin-password', 'short'], env);
     expect(weak.status).toBe(1);
     expect(weak.stderr).toMatch(/at least 12 characters/);

@@ -11,25 +11,28 @@ async function main() {
     existsSync(`${d}/index.html`),
   );
   const server = await startServer(apiPlugins, config, { log, seedDemoIfEmpty: !config.databaseUrl });
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    // A terminal's Ctrl-C reaches both `npm start`'s wrapper and this process: act once.
+    if (stopping) return;
+    stopping = true;
     log.info('shutting down', { signal });
     await server.close().catch((error) => log.error('shutdown failed', { error }));
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   // G8: an unhandled rejection means unknown state; log it and stop rather than go on.
   process.on('unhandledRejection', (error) => {
     log.error('unhandled rejection', { error });
     void shutdown('unhandledRejection');
   });
   log.info('Bulwark is up', { url: server.url, console: config.consoleDir ? `${server.url}/` : 'not built (npm run build)', graphql: `${server.url}/graphql` });
-  if (!config.databaseUrl && config.env !== 'production') {
-    process.stdout.write(
-      `\n  Bulwark console: http://localhost:${server.port}/\n` +
-        `  Sign in to tenant "${DEMO.tenant}" as ${DEMO.adminEmail} with password "${DEMO.password}"\n\n`,
-    );
-  }
+  const demo =
+    server.demoTenant && config.env !== 'production'
+      ? `  Sign in to tenant "${DEMO.tenant}" as ${DEMO.adminEmail} with password "${DEMO.password}"\n`
+      : '';
+  process.stdout.write(`\n  Bulwark console: http://localhost:${server.port}/  (stop with Ctrl-C)\n${demo}\n`);
 }
 
 main().catch((error) => {

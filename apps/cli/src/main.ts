@@ -43,10 +43,25 @@ async function inTenant<T>(config: BulwarkConfig, db: Database, tenantId: string
   await migrateDatabase(db.url, api, log);
   const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
   try {
-    return await withSystemContext(orm, createAppServices(config, api.catalog, log), tenantId, reason, fn);
+    return await withSystemContext(orm, createAppServices(config, api, log), tenantId, reason, fn);
   } finally {
     await orm.close(true);
   }
+}
+
+/** Exactly one source for the password; stdin and the environment keep it out of `ps`. */
+async function passwordFrom(o: { adminPassword?: string; adminPasswordStdin?: boolean; adminPasswordEnv?: string }): Promise<string> {
+  const given = [o.adminPassword !== undefined, !!o.adminPasswordStdin, !!o.adminPasswordEnv].filter(Boolean).length;
+  if (given !== 1) throw new Error('give the password with exactly one of --admin-password, --admin-password-stdin, --admin-password-env');
+  if (o.adminPassword !== undefined) return o.adminPassword;
+  if (o.adminPasswordEnv) {
+    const v = process.env[o.adminPasswordEnv];
+    if (!v) throw new Error(`environment variable ${o.adminPasswordEnv} is empty or not set`);
+    return v;
+  }
+  let data = '';
+  for await (const chunk of process.stdin) data += chunk;
+  return data.replace(/\r?\n$/, '');
 }
 
 export function buildCli(): Command {
@@ -69,15 +84,46 @@ export function buildCli(): Command {
     .requiredOption('--slug <slug>', 'short name used at sign-in: 2-63 lowercase letters, digits, dashes')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--admin-email <email>', "the first owner's email")
-    .requiredOption('--admin-password <password>', "the first owner's password (12 to 128 characters)")
+    .option('--admin-password <password>', "the first owner's password (12 to 128 characters); visible to other users of the machine (ps): prefer the next two")
+    .option('--admin-password-stdin', "read the first owner's password from standard input")
+    .option('--admin-password-env <name>', "read the first owner's password from this environment variable")
     .option('--admin-name <name>', "the first owner's name", 'Owner')
-    .action((o: { slug: string; name: string; adminEmail: string; adminPassword: string; adminName: string }) =>
+    .action((o: { slug: string; name: string; adminEmail: string; adminPassword?: string; adminPasswordStdin?: boolean; adminPasswordEnv?: string; adminName: string }) =>
       withDatabase(async (config, db) => {
+        const adminPassword = await passwordFrom(o);
         const id = randomUUID();
         const { tenant: t, owner } = await inTenant(config, db, id, 'cli tenant create', (ctx) =>
-          createTenant(ctx, { slug: o.slug, name: o.name, adminEmail: o.adminEmail, adminPassword: o.adminPassword, adminName: o.adminName }),
+          createTenant(ctx, { slug: o.slug, name: o.name, adminEmail: o.adminEmail, adminPassword, adminName: o.adminName }),
         );
         out(`created tenant ${t.slug} (${t.id}) with owner ${owner.email}`);
+      }),
+    );
+
+  program
+    .command('lockdown')
+    .description('platform-wide lockdown: every tenant refuses changes except admins on allowlisted networks (SECURITY.md D11)')
+    .argument('<state>', 'on, off or status')
+    .action((state: string) =>
+      withDatabase(async (_config, db) => {
+        if (!['on', 'off', 'status'].includes(state)) throw new Error('say on, off or status');
+        const api = composeApi(apiPlugins);
+        await migrateDatabase(db.url, api, log);
+        // The operator's switch is written as the owner: the runtime role may only read it.
+        const owner = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
+        try {
+          const conn = owner.em.getConnection();
+          if (state !== 'status') {
+            await conn.execute(
+              `insert into platform_settings (key, value, updated_at) values ('lockdown', ?::jsonb, now())
+               on conflict (key) do update set value = excluded.value, updated_at = now()`,
+              [JSON.stringify(state === 'on')],
+            );
+          }
+          const [row] = await conn.execute<{ value: unknown }[]>(`select value from platform_settings where key = 'lockdown'`);
+          out(`platform lockdown is ${row?.value === true ? 'ON: tenants refuse changes (reads go on)' : 'off'}`);
+        } finally {
+          await owner.close(true);
+        }
       }),
     );
 
@@ -92,7 +138,7 @@ export function buildCli(): Command {
         await migrateDatabase(db.url, api, log);
         const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
         try {
-          await seedDemo(orm, createAppServices(config, api.catalog, log), api);
+          await seedDemo(orm, createAppServices(config, api, log), api);
         } finally {
           await orm.close(true);
         }
@@ -108,9 +154,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    const err = e as Error & { extensions?: { fields?: Record<string, string> } };
-    const fields = err.extensions?.fields ? ` (${Object.entries(err.extensions.fields).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
-    process.stderr.write(`error: ${err.message}${fields}\n`);
+    const err = e as Error;
+    process.stderr.write(`error: ${err.message}\n`);
     return 1;
   }
 }

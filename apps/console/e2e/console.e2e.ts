@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchBrowser, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -21,6 +21,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
+    if (app) removeDataDir(app.dataDir);
   });
 
   async function signIn(email: string): Promise<Page> {

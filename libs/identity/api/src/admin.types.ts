@@ -1,7 +1,6 @@
-import { IsEmail, IsIn, IsNotEmpty, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, Length, MaxLength } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { BUILT_IN_ROLES } from '@bulwark/platform-api';
 
 @ObjectType('Session', { description: 'A signed-in device of the current user' })
 export class SessionView {
@@ -31,5 +30,5 @@ export class SignUpInput {
 @InputType()
 export class ChangeRoleInput {
   @Field(() => ID) @IsNotEmpty() id!: string;
-  @Field() @IsIn(BUILT_IN_ROLES as unknown as string[]) role!: string;
+  @Field({ description: 'A built-in role name or a custom role key (role:<id>)' }) @Length(1, 60) role!: string;
 }

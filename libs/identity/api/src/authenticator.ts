@@ -37,7 +37,8 @@ export const sessionAuthenticator: Authenticator = {
       userId: row.user_id,
       sessionId: row.session_id,
       role: row.role,
-      permissions: ctx.app.catalog.forRole(row.role),
+      // Built-in roles cost nothing; a custom role is one read per request (access feature).
+      permissions: (await ctx.app.roles.permissionsOf(ctx, row.role)) ?? new Set(),
     };
     if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_AFTER_MS) {
       // RLS-scoped like everything else in the transaction: the tenant is set.

@@ -31,6 +31,16 @@ export const identityRules = {
     changeUserRole: can(UserPermission.manage),
     // Refused unless the tenant allows sign-ups; same answer for known and unknown emails.
     signUp: publicAccess,
+    // Two-factor sign-in, one's own. Starting an enrolment, turning it off and new recovery codes
+    // need a recent re-authentication (B8, checked in the service); confirming needs the secret
+    // that only the re-authenticated start revealed.
+    beginTwoFactorEnrolment: isAuthenticated,
+    confirmTwoFactorEnrolment: isAuthenticated,
+    disableTwoFactor: isAuthenticated,
+    regenerateRecoveryCodes: isAuthenticated,
+    // The second sign-in step: it needs the secret challenge that only a right password yields.
+    verifyTwoFactor: publicAccess,
+    resetTwoFactor: can(UserPermission.manage),
   },
   Session: reachable,
   ReauthPayload: reachable,
@@ -41,4 +51,6 @@ export const identityRules = {
   LoginPayload: reachable,
   UserSummary: reachable,
   UserPage: reachable,
+  TwoFactorEnrolment: reachable,
+  RecoveryCodes: reachable,
 };

@@ -1,4 +1,5 @@
 import {
+  type Permission,
   AppError,
   badInput,
   BUILT_IN_ROLES,
@@ -6,21 +7,24 @@ import {
   enterTenant,
   Tenant,
   unauthenticated,
+  type Principal,
   type RequestContext,
 } from '@bulwark/platform-api';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './password';
 import { applyNewPassword } from './passwords.service';
-import { newSessionToken } from './session-token';
+import { openLoginChallenge } from './login-challenge';
+import { startSession } from './session-start';
 import { identitySettings } from './settings';
 import { assertNotThrottled, recordFailure } from './throttle';
+import { countFailure, isLocked } from './lockout';
 import { IdentitySettings } from './security.entities';
 import { Session } from './session.entity';
 import type { LoginInput, Me } from './identity.types';
 import { User } from './user.entity';
 
-/** A9: one answer for unknown tenant, unknown user, wrong password and suspended account. */
-const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid email or password');
+/** A9: one answer for unknown tenant, unknown user, wrong password or code, and suspended or locked account. */
+export const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid email or password');
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -37,8 +41,18 @@ export async function tenantIdBySlug(ctx: RequestContext, slug: string): Promise
  * while (failures during the lock do not extend it, a success resets the count), and each
  * address is throttled per tenant. Failures are kept although the mutation fails (keepingChanges).
  */
-export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; expiresAt: Date; me: Me }> {
-  const { config, catalog } = ctx.app;
+export interface LoginResult {
+  /** Null while a second factor is still needed. */
+  token: string | null;
+  expiresAt: Date | null;
+  me: Me | null;
+  twoFactorRequired: boolean;
+  /** The `bwc_` token to send to verifyTwoFactor with a code. */
+  challenge: string | null;
+}
+
+export async function login(ctx: RequestContext, input: LoginInput): Promise<LoginResult> {
+  const { config } = ctx.app;
   const previous = ctx.principal;
   const tenantId = await tenantIdBySlug(ctx, input.tenant.trim().toLowerCase());
   await assertNotThrottled(ctx, tenantId);
@@ -47,54 +61,45 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
     await enterTenant(ctx, tenantId, { replacePrincipal: true });
     user = await ctx.em.findOne(User, { email: normalizeEmail(input.email) });
   }
-  const now = ctx.app.now();
   const hash = user?.passwordHash ?? (await dummyHash(config.passwordPepper, config.bcryptCost));
   const ok = await verifyPassword(config.passwordPepper, input.password, hash);
-  const locked = !!user?.lockedUntil && user.lockedUntil > now;
+  const locked = !!user && isLocked(ctx, user);
   if (!tenantId || !user || !ok || user.status !== 'active' || locked) {
-    if (user && !ok && !locked) {
-      const settings = await identitySettings(ctx);
-      user.failedLogins += 1;
-      if (user.failedLogins >= settings.lockoutThreshold) {
-        user.lockedUntil = new Date(now.getTime() + settings.lockoutMinutes * 60_000);
-        user.failedLogins = 0;
-      }
-    }
+    if (user && !ok) await countFailure(ctx, user);
     if (!ok) await recordFailure(ctx, tenantId);
     throw invalidCredentials().keepingChanges();
   }
 
-  const settings = await identitySettings(ctx);
-  user.failedLogins = 0;
-  user.lockedUntil = null;
   if (needsRehash(hash, config.bcryptCost)) {
     user.passwordHash = await hashPassword(config.passwordPepper, input.password, config.bcryptCost);
   }
-  const { token, hash: tokenHash } = newSessionToken(tenantId);
-  const expiresAt = new Date(now.getTime() + settings.sessionAbsoluteHours * 3600_000);
-  const session = ctx.em.create(Session, {
-    user,
-    tokenHash,
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-  });
-  // B2: signing in again replaces the session the request came with (same tenant; a session of
-  // another tenant is out of this transaction's reach and simply stops being sent).
-  if (previous?.kind === 'user' && previous.tenantId === tenantId) {
-    await ctx.em.nativeDelete(Session, { id: previous.sessionId });
+  // Two-factor accounts: the password only opens the second step (verifyTwoFactor). The failure
+  // count is not reset here but when that step succeeds, so alternating the right password with
+  // wrong codes never escapes the lockout (A10).
+  if (user.totpEnabledAt) {
+    return { token: null, expiresAt: null, me: null, twoFactorRequired: true, challenge: await openLoginChallenge(ctx, tenantId, user) };
   }
-  ctx.principal = {
-    kind: 'user',
-    tenantId,
-    userId: user.id,
-    sessionId: session.id,
-    role: user.role,
-    permissions: catalog.forRole(user.role),
-  };
-  ctx.http?.setSessionCookie(token, settings.sessionAbsoluteHours * 3600);
+  return { ...(await signIn(ctx, tenantId, user, previous)), twoFactorRequired: false, challenge: null };
+}
+
+/**
+ * A sign-in succeeded (a password, or a password and then a second factor): the session starts
+ * (session-start.ts) and the rest of the operation acts as the user.
+ */
+export async function signIn(ctx: RequestContext, tenantId: string, user: User, previous: Principal | null): Promise<{ token: string; expiresAt: Date; me: Me }> {
+  const permissions = (await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>();
+  ctx.principal = { kind: 'user', tenantId, userId: user.id, sessionId: '', role: user.role, permissions };
+  // D10: request guards (the IP allowlist) judge the person before any session exists. A refusal
+  // answers like a wrong password, so a refused network never learns the password was right.
+  try {
+    for (const guard of ctx.app.guards) await guard.check(ctx, { type: 'mutation', fields: ['login'] });
+  } catch (e) {
+    ctx.principal = null;
+    ctx.log.warn('sign-in refused by a request guard', { userId: user.id, ip: ctx.ip, reason: (e as Error).message });
+    throw invalidCredentials();
+  }
+  const { token, expiresAt, session } = await startSession(ctx, tenantId, user, previous);
+  ctx.principal = { ...ctx.principal, sessionId: session.id };
   return { token, expiresAt, me: await me(ctx) };
 }
 
@@ -114,6 +119,7 @@ export async function me(ctx: RequestContext): Promise<Me> {
     ctx.em.findOneOrFail(User, { id: p.userId }),
     ctx.em.findOneOrFail(Tenant, { id: p.tenantId }),
   ]);
+  const settings = await identitySettings(ctx);
   return {
     id: user.id,
     email: user.email,
@@ -121,6 +127,8 @@ export async function me(ctx: RequestContext): Promise<Me> {
     role: user.role,
     tenant: { slug: tenant.slug, name: tenant.name },
     permissions: [...p.permissions],
+    twoFactorEnabled: !!user.totpEnabledAt,
+    twoFactorEnrolmentRequired: !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role),
   };
 }
 

@@ -33,14 +33,25 @@ export class Me {
   @Field(() => TenantInfo) tenant!: TenantInfo;
   @Field(() => [PermissionEnum], { description: 'What this user may do; the console hides what is not here' })
   permissions!: string[];
+  @Field({ description: 'Two-factor sign-in is on for this user' })
+  twoFactorEnabled!: boolean;
+  @Field({ description: "The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet" })
+  twoFactorEnrolmentRequired!: boolean;
 }
 
-@ObjectType('LoginPayload')
+@ObjectType('LoginPayload', { description: 'A session, or (twoFactorRequired) the challenge to answer with verifyTwoFactor' })
 export class LoginPayload {
-  @Field({ description: 'Send as `Authorization: Bearer <token>`; browsers get the same session as an HttpOnly cookie' })
-  token!: string;
-  @Field(() => GraphQLDateTimeISO) expiresAt!: Date;
-  @Field(() => Me) me!: Me;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Send as `Authorization: Bearer <token>`; browsers get the same session as an HttpOnly cookie. Null while a second factor is needed',
+  })
+  token!: string | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) expiresAt!: Date | null;
+  @Field(() => Me, { nullable: true }) me!: Me | null;
+  @Field({ description: 'The password was right; no session yet: answer `challenge` with a code (verifyTwoFactor)' })
+  twoFactorRequired!: boolean;
+  @Field(() => String, { nullable: true, description: 'Valid 5 minutes, for up to 5 codes' })
+  challenge!: string | null;
 }
 
 @InputType()

@@ -7,10 +7,13 @@ import { Migration20261121000300IdentitySecurity } from './identity-security.mig
 import { SecurityResolver } from './security.resolver';
 import { AdminResolver } from './admin.resolver';
 import { Migration20261121000400IdentitySessions } from './identity-sessions.migration';
+import { Migration20261121000500IdentityTwoFactor } from './identity-2fa.migration';
 import { AuthToken, IdentitySettings, PasswordHistory } from './security.entities';
 import { identityRules } from './identity.rules';
 import { createTenant, createUser } from './identity.service';
 import { Session } from './session.entity';
+import { LoginChallenge, RecoveryCode } from './two-factor.entities';
+import { TwoFactorResolver } from './two-factor.resolver';
 import { User } from './user.entity';
 
 async function seedDemo(ctx: RequestContext) {
@@ -30,15 +33,18 @@ async function seedDemo(ctx: RequestContext) {
 export const identityPlugin = defineApiPlugin({
   name: 'identity',
   permissions: [UserPermission, SecurityPermission],
-  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken],
-  resolvers: [IdentityResolver, SecurityResolver, AdminResolver],
+  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge],
+  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver],
   rules: identityRules,
   migrations: [
     { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },
     { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
     { name: 'Migration20261121000400IdentitySessions', class: Migration20261121000400IdentitySessions },
+    { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
   ],
   authenticator: sessionAuthenticator,
+  // Signing in and out goes on during lockdown, so people can read and admins can act.
+  lockdownExempt: ['login', 'verifyTwoFactor', 'logout', 'reauthenticate'],
   seedDemo,
 });
 

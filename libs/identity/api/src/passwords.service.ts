@@ -2,6 +2,7 @@ import { afterCommit, badInput, enterTenant, isUuid, notFound, Tenant, unauthent
 import { checkPassword, contextWordsFor } from '@bulwark/identity-shared';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { hashPassword, verifyPassword } from './password';
+import { countFailure, isLocked } from './lockout';
 import { AuthToken, PasswordHistory, type AuthTokenKind } from './security.entities';
 import { Session } from './session.entity';
 import { newTenantToken, parseTenantToken, type TokenPrefix } from './session-token';
@@ -57,8 +58,10 @@ export async function changePassword(ctx: RequestContext, current: string, next:
   const p = ctx.principal;
   if (p?.kind !== 'user') throw unauthenticated();
   const user = await ctx.em.findOneOrFail(User, { id: p.userId });
-  if (!user.passwordHash || !(await verifyPassword(ctx.app.config.passwordPepper, current, user.passwordHash))) {
-    throw badInput('The current password is not right', { currentPassword: 'wrong' });
+  const ok = !isLocked(ctx, user) && !!user.passwordHash && (await verifyPassword(ctx.app.config.passwordPepper, current, user.passwordHash));
+  if (!ok) {
+    await countFailure(ctx, user); // in-session guessing counts toward lockout too
+    throw badInput('The current password is not right', { currentPassword: 'wrong' }).keepingChanges();
   }
   await applyNewPassword(ctx, user, next);
   await endSessions(ctx, user, p.sessionId);

@@ -16,6 +16,8 @@ export class IdentitySettings extends TenantScoped {
   @Property({ type: 'int' }) sessionIdleMinutes: Opt<number> = 30;
   @Property({ type: 'int' }) sessionAbsoluteHours: Opt<number> = 12;
   @Property({ type: 'boolean' }) allowRequesterSignup: Opt<boolean> = false;
+  /** Roles whose members must use two-factor sign-in (they are asked to enrol). */
+  @Property({ type: 'text[]', fieldName: 'twofa_required_roles' }) twoFactorRequiredRoles: Opt<string[]> = [];
   @Property({ type: 'timestamptz' }) updatedAt: Opt<Date> = new Date();
 }
 

@@ -26,7 +26,8 @@ export class SecurityResolver {
   @Mutation(() => IdentitySettingsView)
   async updateIdentitySettings(@Arg('input', () => IdentitySettingsInput) input: IdentitySettingsInput, @Ctx() ctx: RequestContext) {
     const settings = await identitySettings(ctx);
-    Object.assign(settings, Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)), { updatedAt: ctx.app.now() });
+    // An explicit null leaves a setting as it is, like an absent one (every column is NOT NULL).
+    Object.assign(settings, Object.fromEntries(Object.entries(input).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
     return settings;
   }
 

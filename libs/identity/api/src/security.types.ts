@@ -1,4 +1,4 @@
-import { IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { BUILT_IN_ROLES } from '@bulwark/platform-api';
@@ -12,6 +12,7 @@ export class IdentitySettingsView {
   @Field(() => Int) sessionIdleMinutes!: number;
   @Field(() => Int) sessionAbsoluteHours!: number;
   @Field() allowRequesterSignup!: boolean;
+  @Field(() => [String], { description: 'Roles whose members must use two-factor sign-in' }) twoFactorRequiredRoles!: string[];
   @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
 }
 
@@ -24,6 +25,12 @@ export class IdentitySettingsInput {
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(5) @Max(1440) sessionIdleMinutes?: number;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(720) sessionAbsoluteHours?: number;
   @Field({ nullable: true }) @IsOptional() @IsBoolean() allowRequesterSignup?: boolean;
+  @Field(() => [String], { nullable: true, description: 'Built-in role names' })
+  @IsOptional()
+  @ArrayMaxSize(BUILT_IN_ROLES.length)
+  @ArrayUnique()
+  @IsIn(BUILT_IN_ROLES as unknown as string[], { each: true })
+  twoFactorRequiredRoles?: string[];
 }
 
 @ObjectType('PasswordPolicy', { description: 'What a new password must satisfy (the console meter uses the same rules)' })

@@ -1,4 +1,5 @@
 import { badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { countFailure, isLocked } from './lockout';
 import { verifyPassword } from './password';
 import { newSessionToken } from './session-token';
 import { Session } from './session.entity';
@@ -71,8 +72,11 @@ export async function signOutEveryone(ctx: RequestContext): Promise<number> {
 export async function reauthenticate(ctx: RequestContext, password: string): Promise<{ token: string; expiresAt: Date }> {
   const p = current(ctx);
   const user = await ctx.em.findOneOrFail(User, { id: p.userId });
-  if (!user.passwordHash || !(await verifyPassword(ctx.app.config.passwordPepper, password, user.passwordHash))) {
-    throw badInput('The password is not right', { password: 'wrong' });
+  // A stolen session must not become a password-guessing oracle: failures count toward lockout.
+  const ok = !isLocked(ctx, user) && !!user.passwordHash && (await verifyPassword(ctx.app.config.passwordPepper, password, user.passwordHash));
+  if (!ok) {
+    await countFailure(ctx, user);
+    throw badInput('The password is not right', { password: 'wrong' }).keepingChanges();
   }
   const session = await ctx.em.findOneOrFail(Session, { id: p.sessionId });
   const { token, hash } = newSessionToken(p.tenantId);

@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
+import { BigIntType, Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { TenantScoped } from '@bulwark/platform-api';
 import { randomUUID } from 'node:crypto';
 
@@ -38,4 +38,19 @@ export class User extends TenantScoped {
 
   @Property({ type: 'timestamptz', nullable: true })
   passwordChangedAt?: Date | null;
+
+  /**
+   * The TOTP secret, encrypted (totp.ts); set but not yet enabled while enrolment awaits its first
+   * code. Never returned after enrolment.
+   */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  totpSecretEnc?: string | null;
+
+  /** When two-factor sign-in was turned on; null: off. */
+  @Property({ type: 'timestamptz', nullable: true })
+  totpEnabledAt?: Date | null;
+
+  /** The last TOTP time step used: a code's step is accepted once (replay guard). */
+  @Property({ type: new BigIntType('number'), nullable: true, hidden: true })
+  totpLastStep?: number | null;
 }

@@ -1,9 +1,11 @@
-import { afterCommit, AppError, badInput, BUILT_IN_ROLES, conflict, forbidden, isUuid, notFound, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { afterCommit, AppError, badInput, conflict, forbidden, isUuid, notFound, unauthenticated, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { applyNewPassword, endSessions } from './passwords.service';
 import { requireRecentAuth } from './sessions.service';
 import { identitySettings } from './settings';
 import { User } from './user.entity';
 import { normalizeEmail } from './identity.service';
+import { assertNotAbove } from './rank';
+import { clearTwoFactor } from './two-factor.service';
 
 async function target(ctx: RequestContext, id: string): Promise<User> {
   if (!isUuid(id)) throw notFound('User');
@@ -28,6 +30,7 @@ async function assertNotLastOwner(ctx: RequestContext, user: User) {
 export async function suspendUser(ctx: RequestContext, id: string): Promise<User> {
   const user = await target(ctx, id);
   if (user.id === self(ctx)) throw badInput('You cannot suspend yourself', { id: 'self' });
+  await assertNotAbove(ctx, user);
   await assertNotLastOwner(ctx, user);
   user.status = 'suspended';
   await endSessions(ctx, user);
@@ -44,14 +47,17 @@ export async function reactivateUser(ctx: RequestContext, id: string): Promise<U
 }
 
 /**
- * Deleting a person removes their access and personal data (name, email, password, sessions) but
- * keeps the row, so tickets they requested or were assigned stay intact and show "Deleted user".
+ * Deleting a person removes their access and personal data (name, email, password, two-factor
+ * secret and recovery codes, sessions) but keeps the row, so tickets they requested or were
+ * assigned stay intact and show "Deleted user".
  */
 export async function deleteUser(ctx: RequestContext, id: string): Promise<boolean> {
   const user = await target(ctx, id);
   if (user.id === self(ctx)) throw badInput('You cannot delete yourself', { id: 'self' });
+  await assertNotAbove(ctx, user);
   await assertNotLastOwner(ctx, user);
   await endSessions(ctx, user);
+  await clearTwoFactor(ctx, user);
   user.status = 'deleted';
   user.name = 'Deleted user';
   user.email = `deleted-${user.id}@deleted.invalid`;
@@ -65,11 +71,12 @@ export async function deleteUser(ctx: RequestContext, id: string): Promise<boole
  */
 export async function changeUserRole(ctx: RequestContext, id: string, role: string): Promise<User> {
   await requireRecentAuth(ctx);
-  if (!(BUILT_IN_ROLES as readonly string[]).includes(role)) throw badInput(`Unknown role ${role}`, { role: 'unknown' });
+  const granted = await ctx.app.roles.permissionsOf(ctx, role); // built-in or this tenant's custom role
+  if (!granted) throw badInput(`Unknown role ${role}`, { role: 'unknown' });
   const user = await target(ctx, id);
-  const mine = ctx.principal?.permissions ?? new Set();
-  const granted = ctx.app.catalog.forRole(role);
+  const mine = ctx.principal?.permissions ?? new Set<Permission>();
   if ([...granted].some((perm) => !mine.has(perm))) throw forbidden();
+  await assertNotAbove(ctx, user);
   if (user.role === 'owner' && role !== 'owner') await assertNotLastOwner(ctx, user);
   user.role = role;
   return user;

@@ -1,5 +1,10 @@
+import AccountCircleIcon from '@mui/icons-material/AccountCircle';
 import PeopleIcon from '@mui/icons-material/People';
+import SecurityIcon from '@mui/icons-material/Security';
 import { defineConsolePlugin } from '@bulwark/platform-console';
+import { AccountPage } from './account-page';
+import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
+import { SecurityPage } from './security-page';
 import { UserList, usersData } from './users';
 
 export const identityConsolePlugin = defineConsolePlugin({
@@ -14,5 +19,12 @@ export const identityConsolePlugin = defineConsolePlugin({
       access: { list: 'USERS_READ' },
       data: usersData,
     },
+  ],
+  pages: [
+    { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },
+    { path: 'security', component: SecurityPage, menu: { label: 'Sign-in & sessions', icon: SecurityIcon, permission: 'SECURITY_MANAGE' } },
+    { path: 'reset-password', component: ResetPasswordPage, public: true },
+    { path: 'accept-invitation', component: AcceptInvitationPage, public: true },
+    { path: 'forgot-password', component: ForgotPasswordPage, public: true },
   ],
 });

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 export interface BulwarkConfig {
   env: 'development' | 'test' | 'production';
   port: number;
+  /** Interface to listen on: loopback unless production (or set HOST=0.0.0.0 behind a proxy). */
+  host: string;
   /** PostgreSQL URL; when unset the server runs an embedded PostgreSQL in `dataDir`. */
   databaseUrl?: string;
   dataDir: string;
@@ -63,6 +65,12 @@ export function localSecret(dataDir: string, name: string): string {
   return secrets[name];
 }
 
+function sizeSetting(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(raw)) throw new Error(`${name} must be a size like 100kb or 1mb, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): BulwarkConfig {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -85,6 +93,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     databaseUrl,
     dataDir,
     passwordPepper,
@@ -93,7 +102,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     corsOrigins: (env.BULWARK_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     secureCookies,
     introspection: !production,
-    bodyLimit: env.BULWARK_BODY_LIMIT || '100kb',
+    bodyLimit: sizeSetting(env, 'BULWARK_BODY_LIMIT', '100kb'),
     statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,

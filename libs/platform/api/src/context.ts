@@ -4,6 +4,7 @@ import type { Logger } from './logger';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
+import type { RequestGuard, RoleDirectory } from './plugin';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
 export type Principal =
@@ -32,6 +33,12 @@ export interface HttpHandle {
 export interface AppServices {
   config: BulwarkConfig;
   catalog: PermissionCatalog;
+  /** Role → permissions, built-in and custom (see RoleDirectory). */
+  roles: RoleDirectory;
+  /** Mutations lockdown lets through (see ApiPlugin.lockdownExempt). */
+  lockdownExempt: ReadonlySet<string>;
+  /** The request guards, for sign-in to apply them to a person before a session exists. */
+  guards: readonly RequestGuard[];
   log: Logger;
   now: () => Date;
   mail: MailSender;
@@ -92,10 +99,19 @@ export function hasPermission(principal: Principal | null, permission: Permissio
 /** The one way to build AppServices: mail by configuration (SMTP, else the development outbox). */
 export function createAppServices(
   config: BulwarkConfig,
-  catalog: PermissionCatalog,
+  api: { catalog: PermissionCatalog; roleDirectory: RoleDirectory; lockdownExempt: ReadonlySet<string>; guards: RequestGuard[] },
   log: Logger,
   opts: { now?: () => Date; mail?: MailSender } = {},
 ): AppServices {
   const mail = opts.mail ?? (config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom) : outboxMailSender(join(config.dataDir, 'outbox'), log));
-  return { config, catalog, log, now: opts.now ?? (() => new Date()), mail };
+  return {
+    config,
+    catalog: api.catalog,
+    roles: api.roleDirectory,
+    lockdownExempt: api.lockdownExempt,
+    guards: api.guards,
+    log,
+    now: opts.now ?? (() => new Date()),
+    mail,
+  };
 }

@@ -3,7 +3,7 @@
  * roles that hold them; code refers to them as values (`TicketPermission.read`), never as strings,
  * so a typo is a compile error and every use is findable.
  */
-export const BUILT_IN_ROLES = ['owner', 'admin', 'agent', 'requester'] as const;
+export const BUILT_IN_ROLES = ['owner', 'admin', 'agent', 'light_agent', 'auditor', 'requester'] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
 declare const brand: unique symbol;
@@ -62,3 +62,6 @@ export class PermissionCatalog {
     return this.byRole.get(role) ?? new Set();
   }
 }
+
+/** Built-in roles are code: they cannot be edited, and exist in every tenant. */
+export const isBuiltInRole = (role: string): role is BuiltInRole => (BUILT_IN_ROLES as readonly string[]).includes(role);

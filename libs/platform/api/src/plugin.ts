@@ -2,11 +2,34 @@ import type { Constructor, EntityClass } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import type { IRules } from 'graphql-shield';
 import type { RequestContext } from './context';
-import { CATALOG, PermissionCatalog, type PermissionDefinition, type PermissionSet } from './permissions';
+import { CATALOG, isBuiltInRole, PermissionCatalog, type Permission, type PermissionDefinition, type PermissionSet } from './permissions';
 
 /** Turns a request's credential into a principal and sets its tenant (identity provides it). */
 export interface Authenticator {
   authenticate(ctx: RequestContext): Promise<void>;
+}
+
+/**
+ * What a role may do. Built-in roles come from the catalog (no query); a plugin may add custom
+ * roles (the access feature). `null`: no such role in this tenant.
+ */
+export interface RoleDirectory {
+  permissionsOf(ctx: RequestContext, role: string): Promise<ReadonlySet<Permission> | null>;
+}
+
+/** The root fields an operation asks for, as guards see it. */
+export interface OperationInfo {
+  type: 'query' | 'mutation' | 'subscription';
+  fields: string[];
+}
+
+/**
+ * Runs for every operation after authentication, before any resolver (IP allowlists, lockdown).
+ * Throws an AppError to refuse the whole operation.
+ */
+export interface RequestGuard {
+  name: string;
+  check(ctx: RequestContext, op: OperationInfo): Promise<void>;
 }
 
 export interface MigrationEntry {
@@ -29,6 +52,10 @@ export interface ApiPlugin {
   rules?: IRules;
   migrations?: MigrationEntry[];
   authenticator?: Authenticator;
+  roleDirectory?: RoleDirectory;
+  guards?: RequestGuard[];
+  /** Mutations that lockdown mode lets through (signing in and out), by root field name. */
+  lockdownExempt?: string[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
   seedDemo?: (ctx: RequestContext) => Promise<void>;
 }
@@ -47,6 +74,9 @@ export interface ComposedApi {
   catalog: PermissionCatalog;
   migrations: MigrationEntry[];
   authenticator: Authenticator;
+  roleDirectory: RoleDirectory;
+  guards: RequestGuard[];
+  lockdownExempt: ReadonlySet<string>;
 }
 
 /** Builds the server's parts from the plugin list, refusing ambiguity rather than guessing. */
@@ -55,6 +85,8 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
   const rules: Record<string, Record<string, unknown>> = {};
   const definitions: PermissionDefinition[] = [];
   const authenticators = plugins.filter((p) => p.authenticator);
+  const directories = plugins.filter((p) => p.roleDirectory);
+  if (directories.length > 1) throw new Error('at most one plugin may provide the role directory');
   if (authenticators.length !== 1) {
     throw new Error(`exactly one plugin must provide the authenticator, found ${authenticators.length}`);
   }
@@ -77,12 +109,17 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
   migrations.sort((a, b) => a.name.localeCompare(b.name));
   const migrationNames = new Set(migrations.map((m) => m.name));
   if (migrationNames.size !== migrations.length) throw new Error('two plugins declare a migration with the same name');
+  const catalog = new PermissionCatalog(definitions);
+  const builtIn: RoleDirectory = { permissionsOf: async (_ctx, role) => (isBuiltInRole(role) ? catalog.forRole(role) : null) };
   return {
     plugins,
+    roleDirectory: directories[0]?.roleDirectory ?? builtIn,
+    guards: plugins.flatMap((p) => p.guards ?? []),
+    lockdownExempt: new Set(plugins.flatMap((p) => p.lockdownExempt ?? [])),
     entities: plugins.flatMap((p) => p.entities ?? []),
     resolvers: plugins.flatMap((p) => p.resolvers ?? []),
     rules,
-    catalog: new PermissionCatalog(definitions),
+    catalog,
     migrations,
     authenticator: authenticators[0].authenticator as Authenticator,
   };

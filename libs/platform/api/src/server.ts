@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { BulwarkConfig } from './config';
 import { createAppServices, type AppServices } from './context';
 import type { MailSender } from './mail';
@@ -28,7 +28,7 @@ export async function openDatabase(config: BulwarkConfig, log: Logger, opts: { e
 }
 
 /** Applies pending migrations as the owner, one process at a time. Returns the tenant count. */
-export async function migrateDatabase(url: string, api: ComposedApi, log: Logger): Promise<{ applied: string[]; tenants: number }> {
+export async function migrateDatabase(url: string, api: ComposedApi, log: Logger): Promise<{ applied: string[]; tenants: number; demo: boolean }> {
   const owner = await createOrm({ url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
   try {
     const conn = owner.em.getConnection();
@@ -37,8 +37,11 @@ export async function migrateDatabase(url: string, api: ComposedApi, log: Logger
     await conn.execute(`select pg_advisory_lock(hashtext('bulwark:migrate'))`);
     try {
       const applied = await migrate(owner, (m) => log.info(m));
-      const [{ n }] = await conn.execute<{ n: string }[]>('select count(*) as n from tenants');
-      return { applied, tenants: Number(n) };
+      const [{ n, demo }] = await conn.execute<{ n: string; demo: boolean }[]>(
+        'select count(*) as n, bool_or(slug = ?) as demo from tenants',
+        [DEMO.tenant],
+      );
+      return { applied, tenants: Number(n), demo: !!demo };
     } finally {
       await conn.execute(`select pg_advisory_unlock(hashtext('bulwark:migrate'))`);
     }
@@ -53,6 +56,8 @@ export interface BulwarkServer {
   orm: MikroORM;
   api: ComposedApi;
   app: AppServices;
+  /** The demo tenant exists (so its sign-in can be shown). */
+  demoTenant: boolean;
   close(): Promise<void>;
 }
 
@@ -71,7 +76,8 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
   // The server stops postgres in its own graceful shutdown (close(), called on SIGINT/SIGTERM).
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
-    const { tenants } = await migrateDatabase(db.url, api, log);
+    const { tenants, demo } = await migrateDatabase(db.url, api, log);
+    let demoTenant = demo;
     const orm = await createOrm({
       url: db.url,
       entities: api.entities,
@@ -79,13 +85,14 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       role: 'runtime',
       statementTimeoutMs: config.statementTimeoutMs,
     });
-    const app: AppServices = createAppServices(config, api.catalog, log, { now: opts.now, mail: opts.mail });
+    const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
       await seedDemo(orm, app, api);
+      demoTenant = true;
       log.info('seeded the demo tenant', { tenant: DEMO.tenant, email: DEMO.adminEmail });
     }
     const schema = await buildApiSchema(api);
-    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator });
+    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator, guards: api.guards });
     await apollo.start();
     const http = createHttpApp({
       apollo,
@@ -93,19 +100,24 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       app,
       ready: () => isReady(orm.em.fork() as EntityManager, api.migrations),
     });
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = http.listen(config.port, '0.0.0.0', () => resolve(s)).once('error', reject);
+    const server: Server = createServer(http);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} on ${config.host} is in use (set PORT to another port)`) : e),
+      );
+      server.listen(config.port, config.host, () => resolve());
     });
     server.requestTimeout = config.requestTimeoutMs;
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
     let closing: Promise<void> | undefined;
     return {
-      url: `http://127.0.0.1:${port}`,
+      url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
       port,
       orm,
       api,
       app,
+      demoTenant,
       close: () =>
         (closing ??= (async () => {
           const closed = new Promise<void>((r) => server.close(() => r()));

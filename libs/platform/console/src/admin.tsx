@@ -1,8 +1,10 @@
-import { Admin, Resource } from 'react-admin';
+import { Admin, CustomRoutes, Resource } from 'react-admin';
+import { Route } from 'react-router-dom';
 import { useMemo } from 'react';
 import { buildAuthProvider } from './auth-provider';
 import { buildDashboard } from './dashboard';
 import { buildDataProvider } from './data-provider';
+import { buildLayout } from './layout';
 import { LoginPage } from './login-page';
 import type { ConsolePlugin } from './plugin';
 
@@ -11,10 +13,16 @@ import type { ConsolePlugin } from './plugin';
  * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
  */
 export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] }) {
-  const { dataProvider, authProvider, Dashboard } = useMemo(
-    () => ({ dataProvider: buildDataProvider(plugins), authProvider: buildAuthProvider(plugins), Dashboard: buildDashboard(plugins) }),
+  const { dataProvider, authProvider, Dashboard, PluginLayout } = useMemo(
+    () => ({
+      dataProvider: buildDataProvider(plugins),
+      authProvider: buildAuthProvider(plugins),
+      Dashboard: buildDashboard(plugins),
+      PluginLayout: buildLayout(plugins),
+    }),
     [plugins],
   );
+  const pages = plugins.flatMap((p) => p.pages ?? []);
   return (
     <Admin
       title="Bulwark"
@@ -22,9 +30,20 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
       authProvider={authProvider}
       loginPage={LoginPage}
       dashboard={Dashboard}
+      layout={PluginLayout}
       requireAuth
       disableTelemetry
     >
+      <CustomRoutes>
+        {pages.filter((p) => !p.public).map((p) => (
+          <Route key={p.path} path={`/${p.path}`} element={<p.component />} />
+        ))}
+      </CustomRoutes>
+      <CustomRoutes noLayout>
+        {pages.filter((p) => p.public).map((p) => (
+          <Route key={p.path} path={`/${p.path}`} element={<p.component />} />
+        ))}
+      </CustomRoutes>
       {plugins.flatMap((p) =>
         (p.resources ?? []).map((r) => (
           <Resource

@@ -13,23 +13,52 @@ export interface Me {
 
 const ME = `{ me { id name email role tenant { slug name } permissions } }`;
 
+/** Thrown by `login` when the password was right and a second factor is needed. */
+export class TwoFactorChallenge extends Error {
+  constructor(readonly challenge: string) {
+    super('Enter the code from your authenticator app');
+  }
+}
+
 /**
  * Sessions live in an HttpOnly cookie set by the API; the console keeps only who is signed in, in
  * memory, to answer react-admin's frequent questions without a request each time.
  */
 export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvider & { me(): Promise<Me> } {
+  // Who is signed in, kept for a few seconds: react-admin asks often, and a session ended
+  // elsewhere (single sign-out) must show within moments.
   let cached: Promise<Me> | null = null;
-  const me = () => (cached ??= gql<{ me: Me }>(ME).then((d) => d.me).catch((e) => ((cached = null), Promise.reject(e))));
+  let cachedAt = 0;
+  const me = () => {
+    if (!cached || Date.now() - cachedAt > 10_000) {
+      cachedAt = Date.now();
+      cached = gql<{ me: Me }>(ME)
+        .then((d) => d.me)
+        .catch((e) => {
+          cached = null;
+          return Promise.reject(e);
+        });
+    }
+    return cached;
+  };
   const access = new Map<string, Partial<Record<string, string>>>();
   for (const p of plugins) for (const r of p.resources ?? []) access.set(r.name, r.access);
 
   return {
     me,
-    async login({ tenant, username, password }: { tenant: string; username: string; password: string }) {
+    async login(params: { tenant: string; username: string; password: string } | { challenge: string; code: string }) {
       cached = null;
-      await gql(`mutation($input: LoginInput!) { login(input: $input) { expiresAt } }`, {
-        input: { tenant: tenant.trim(), email: username.trim(), password },
-      });
+      if ('challenge' in params) {
+        await gql(`mutation($input: VerifyTwoFactorInput!) { verifyTwoFactor(input: $input) { expiresAt } }`, {
+          input: { challenge: params.challenge, code: params.code.trim() },
+        });
+      } else {
+        const d = await gql<{ login: { twoFactorRequired: boolean; challenge: string | null } }>(
+          `mutation($input: LoginInput!) { login(input: $input) { twoFactorRequired challenge } }`,
+          { input: { tenant: params.tenant.trim(), email: params.username.trim(), password: params.password } },
+        );
+        if (d.login.twoFactorRequired && d.login.challenge) throw new TwoFactorChallenge(d.login.challenge);
+      }
       await me();
     },
     async logout() {

@@ -2,5 +2,6 @@ export { BulwarkAdmin } from './admin';
 export { buildAuthProvider, type Me } from './auth-provider';
 export { buildDataProvider } from './data-provider';
 export { gql, GraphQLRequestError } from './graphql';
-export { defineConsolePlugin, type ConsolePlugin, type ConsoleResource, type DashboardCard, type PermissionName } from './plugin';
+export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsoleResource, type DashboardCard, type PermissionName } from './plugin';
 export { LoginPage } from './login-page';
+export { withReauth } from './reauth';

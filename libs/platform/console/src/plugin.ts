@@ -54,10 +54,22 @@ export interface DashboardCard {
   component: ComponentType;
 }
 
+/** A page of its own (settings, my account). `public` pages need no sign-in (reset links). */
+export interface ConsolePage {
+  path: string;
+  component: ComponentType;
+  public?: boolean;
+  /** Shown in the menu for people holding `permission` (or everyone signed in, when omitted). */
+  menu?: { label: string; icon?: ComponentType; permission?: PermissionName };
+}
+
 export interface ConsolePlugin {
   name: string;
   resources?: ConsoleResource[];
+  pages?: ConsolePage[];
   dashboardCards?: DashboardCard[];
+  /** Shown above every page for signed-in people (lockdown notice). */
+  banners?: ComponentType[];
 }
 
 export function defineConsolePlugin(plugin: ConsolePlugin): ConsolePlugin {

@@ -51,7 +51,7 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
   const p = ctx.principal;
   if (!hasPermission(p, TicketPermission.viewAll)) {
     if (p.kind !== 'user') add('false');
-    else add('t.requester_id = ?', p.userId);
+    else add('(t.requester_id = ? or t.assignee_id = ?)', p.userId, p.userId);
   }
   if (f.status?.length) add('t.status in (?)', f.status);
   if (f.priority?.length) add('t.priority in (?)', f.priority);

@@ -1,11 +1,14 @@
 import { definePermissions } from '@bulwark/platform-api';
 
 export const TicketPermission = definePermissions('tickets', {
-  read: { description: 'Open tickets one can see', roles: ['admin', 'agent', 'requester'] },
-  viewAll: { description: "See every ticket of the tenant, not only one's own requests", roles: ['admin', 'agent'] },
-  create: { description: 'Create tickets', roles: ['admin', 'agent', 'requester'] },
+  read: { description: 'Open tickets one can see', roles: ['admin', 'agent', 'light_agent', 'auditor', 'requester'] },
+  viewAll: {
+    description: "See every ticket of the tenant; without it, one's own requests and assignments only",
+    roles: ['admin', 'agent', 'light_agent', 'auditor'],
+  },
+  create: { description: 'Create tickets', roles: ['admin', 'agent', 'light_agent', 'requester'] },
   update: { description: 'Change subject, status, priority, requester and assignee', roles: ['admin', 'agent'] },
   delete: { description: 'Delete tickets and their comments', roles: ['admin'] },
-  comment: { description: 'Reply on tickets one can see', roles: ['admin', 'agent', 'requester'] },
+  comment: { description: 'Reply on tickets one can see', roles: ['admin', 'agent', 'light_agent', 'requester'] },
   internalNotes: { description: 'Read and write internal notes', roles: ['admin', 'agent'] },
 });

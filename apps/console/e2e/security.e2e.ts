@@ -1,0 +1,142 @@
+/**
+ * Issue 3's console flows in headless Chromium, on the app as `npm start` runs it (demo tenant):
+ * a custom role made in the matrix editor changes what its holder sees; a person enrols in
+ * two-factor sign-in and signs in with a code; an admin signs everyone out and another browser
+ * is sent to the sign-in page.
+ */
+import { join } from 'node:path';
+import { TOTP } from 'otpauth';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+const PASSWORD = 'correct horse battery staple';
+
+maybe('security controls in the console', () => {
+  let app: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchBrowser(executable as string);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    if (app) removeDataDir(app.dataDir);
+  });
+
+  /** Waits for `what`; on failure saves a screenshot named after the step, to see why. */
+  async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
+    try {
+      await what();
+    } catch (e) {
+      await page.screenshot({ path: join(SCREENSHOTS, `failed-${step}.png`), fullPage: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async function signIn(email: string, code?: () => string): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    await page.goto(app.url);
+    await page.getByLabel('Workspace').fill('demo');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    if (code) {
+      await page.getByLabel('Authentication code').fill(code());
+      await page.getByRole('button', { name: 'Verify' }).click();
+    }
+    await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
+    return page;
+  }
+
+  /**
+   * After a sensitive action: answers the password prompt (B8) if it appears, then waits for the
+   * action's visible outcome. Whichever comes first decides; nothing waits blindly.
+   */
+  async function thenExpect(page: Page, outcome: ReturnType<Page['getByText']>, step: string) {
+    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await expectOn(page, step, () => dialog.or(outcome).first().waitFor({ timeout: 15_000 }));
+    if (await dialog.isVisible()) {
+      await dialog.getByLabel('Your password').fill(PASSWORD);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    await expectOn(page, step, () => outcome.first().waitFor({ timeout: 15_000 }));
+  }
+
+  it('a custom role made in the matrix editor changes its holder’s menu and actions', async () => {
+    const agentBefore = await signIn('agent@demo.bulwark.test');
+    await agentBefore.getByRole('menuitem', { name: 'People' }).waitFor();
+    await agentBefore.context().close();
+
+    const admin = await signIn('admin@demo.bulwark.test');
+    await admin.getByRole('menuitem', { name: 'Roles' }).click();
+    await admin.getByLabel('New role name').fill('Ticket viewer');
+    await admin.getByRole('button', { name: 'Create role' }).click();
+    await thenExpect(admin, admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_READ' }), 'create-role');
+    await admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_READ' }).check();
+    await admin.getByText('Ticket viewer saved').first().waitFor();
+    await admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_VIEW_ALL' }).check();
+    await admin.getByText('Ticket viewer saved').first().waitFor();
+    expect(await admin.getByRole('checkbox', { name: 'Agent: TICKETS_READ', exact: true }).isDisabled()).toBe(true); // built in
+    await admin.screenshot({ path: join(SCREENSHOTS, 'console-roles-matrix.png'), fullPage: true });
+
+    await admin.getByRole('menuitem', { name: 'People' }).click();
+    await expectOn(admin, 'people-role-select', () => admin.getByRole('combobox', { name: 'Role of Alan Agent' }).click({ timeout: 15_000 }));
+    await admin.getByRole('option', { name: 'Ticket viewer' }).click();
+    await thenExpect(admin, admin.getByText("Alan Agent's role changed"), 'change-role');
+    await admin.context().close();
+
+    const agent = await signIn('agent@demo.bulwark.test');
+    await agent.getByRole('menuitem', { name: 'Tickets' }).click();
+    await agent.locator('tbody tr').first().waitFor();
+    expect(await agent.getByRole('menuitem', { name: 'People' }).count()).toBe(0);
+    expect(await agent.getByRole('link', { name: 'Create' }).count()).toBe(0);
+    await agent.locator('tbody tr').first().click();
+    await agent.getByText('Conversation').waitFor();
+    expect(await agent.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    await agent.screenshot({ path: join(SCREENSHOTS, 'console-custom-role-agent.png') });
+    await agent.context().close();
+  });
+
+  it('enrols in two-factor sign-in and signs in with a code', async () => {
+    const page = await signIn('requester@demo.bulwark.test');
+    await page.getByRole('menuitem', { name: 'My account' }).click();
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    await thenExpect(page, page.getByTestId('totp-secret'), 'enrol-2fa');
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    const totp = new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' });
+    await page.getByLabel('Code from the app').fill(totp.generate());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-2fa-enrolled.png'), fullPage: true });
+    await page.context().close();
+
+    // A code can be used once: wait for the next 30-second step before signing in with one.
+    const step = Math.floor(Date.now() / 30_000);
+    while (Math.floor(Date.now() / 30_000) === step) await new Promise((r) => setTimeout(r, 500));
+    const again = await signIn('requester@demo.bulwark.test', () => totp.generate());
+    await again.screenshot({ path: join(SCREENSHOTS, 'console-2fa-signed-in.png') });
+    await again.context().close();
+  }, 120_000);
+
+  it('an admin signs everyone out and another browser is sent to sign-in', async () => {
+    const other = await signIn('agent@demo.bulwark.test');
+    const admin = await signIn('admin@demo.bulwark.test');
+    await admin.getByRole('menuitem', { name: 'Sign-in & sessions' }).click();
+    await admin.getByRole('button', { name: 'Sign everyone out' }).click();
+    await thenExpect(admin, admin.getByText(/Signed out \d+ session/), 'sign-everyone-out');
+    // the other browser's next request (or its session check) finds the session gone
+    await other.getByRole('menuitem', { name: 'Tickets' }).click();
+    await other.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
+    await other.screenshot({ path: join(SCREENSHOTS, 'console-signed-out.png') });
+    // the admin's own session stays
+    await admin.getByRole('menuitem', { name: 'Tickets' }).click();
+    await admin.locator('tbody tr').first().waitFor();
+    await other.context().close();
+    await admin.context().close();
+  });
+});

@@ -1,0 +1,26 @@
+import { defineApiPlugin } from '@bulwark/platform-api';
+import { AccessSettings, IpRule, Role } from './access.entities';
+import { accessGuard } from './access.guard';
+import { Migration20261121000600Access } from './access.migration';
+import { NetworkPermission, RolePermission } from './access.permissions';
+import { AccessResolver } from './access.resolver';
+import { accessRules } from './access.rules';
+import { roleDirectory } from './role-directory';
+
+/** Roles and permissions, IP allowlists and lockdown mode. */
+export const accessPlugin = defineApiPlugin({
+  name: 'access',
+  permissions: [RolePermission, NetworkPermission],
+  entities: [Role, AccessSettings, IpRule],
+  resolvers: [AccessResolver],
+  rules: accessRules,
+  migrations: [{ name: 'Migration20261121000600Access', class: Migration20261121000600Access }],
+  roleDirectory,
+  guards: [accessGuard],
+  // Admins must be able to lift a lockdown from anywhere they can sign in.
+  lockdownExempt: ['setLockdown'],
+});
+
+export { checkNetwork } from './access.guard';
+export { customRoleKey } from './role-directory';
+export { RolePermission, NetworkPermission } from './access.permissions';

@@ -1,0 +1,196 @@
+import { Alert, Box, Button, Card, CardContent, CardHeader, Chip, List, ListItem, ListItemText, Stack, TextField, Typography } from '@mui/material';
+import { useCallback, useEffect, useState } from 'react';
+import { Title, useNotify } from 'react-admin';
+import { gql, withReauth } from '@bulwark/platform-console';
+import { NewPasswordField } from './password-field';
+
+interface Session {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string;
+  userAgent: string;
+  current: boolean;
+}
+interface Account {
+  me: { email: string; twoFactorEnabled: boolean; twoFactorEnrolmentRequired: boolean };
+  passwordPolicy: { minLength: number; contextWords: string[] };
+  mySessions: Session[];
+}
+
+const LOAD = `{ me { email twoFactorEnabled twoFactorEnrolmentRequired } passwordPolicy { minLength contextWords } mySessions { id createdAt lastSeenAt ip userAgent current } }`;
+
+/** My account: password, two-factor sign-in, and the devices signed in as me. */
+export function AccountPage() {
+  const notify = useNotify();
+  const [a, setA] = useState<Account | null>(null);
+  const load = useCallback(() => gql<Account>(LOAD).then(setA), []);
+  useEffect(() => {
+    load().catch((e) => notify((e as Error).message, { type: 'error' }));
+  }, [load, notify]);
+  if (!a) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
+  return (
+    <Box sx={{ p: 2, display: 'grid', gap: 2, maxWidth: 900 }}>
+      <Title title="My account" />
+      <PasswordCard policy={a.passwordPolicy} onDone={load} />
+      <TwoFactorCard me={a.me} onDone={load} />
+      <SessionsCard sessions={a.mySessions} onDone={load} />
+    </Box>
+  );
+}
+
+function PasswordCard({ policy, onDone }: { policy: Account['passwordPolicy']; onDone: () => Promise<unknown> }) {
+  const notify = useNotify();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const save = async () => {
+    try {
+      await gql(`mutation($input: ChangePasswordInput!) { changePassword(input: $input) }`, { input: { currentPassword: current, newPassword: next } });
+      setCurrent('');
+      setNext('');
+      notify('Password changed; your other sessions were signed out', { type: 'success' });
+      await onDone();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  return (
+    <Card>
+      <CardHeader title="Password" />
+      <CardContent>
+        <Stack spacing={2} sx={{ maxWidth: 480 }}>
+          <TextField type="password" label="Current password" value={current} onChange={(e) => setCurrent(e.target.value)} autoComplete="current-password" />
+          <NewPasswordField value={next} onChange={setNext} minLength={policy.minLength} contextWords={policy.contextWords} />
+          <Box>
+            <Button variant="contained" disabled={!current || !next} onClick={save}>
+              Change password
+            </Button>
+          </Box>
+        </Stack>
+      </CardContent>
+    </Card>
+  );
+}
+
+function TwoFactorCard({ me, onDone }: { me: Account['me']; onDone: () => Promise<unknown> }) {
+  const notify = useNotify();
+  const [enrolment, setEnrolment] = useState<{ secret: string; qrSvg: string } | null>(null);
+  const [code, setCode] = useState('');
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const begin = async () => {
+    try {
+      const d = await withReauth(() => gql<{ beginTwoFactorEnrolment: { secret: string; qrSvg: string } }>(`mutation { beginTwoFactorEnrolment { secret qrSvg } }`));
+      setEnrolment(d.beginTwoFactorEnrolment);
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  const confirm = async () => {
+    try {
+      const d = await gql<{ confirmTwoFactorEnrolment: { codes: string[] } }>(`mutation($code: String!) { confirmTwoFactorEnrolment(code: $code) { codes } }`, { code });
+      setCodes(d.confirmTwoFactorEnrolment.codes);
+      setEnrolment(null);
+      setCode('');
+      await onDone();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  const disable = async () => {
+    try {
+      await withReauth(() => gql(`mutation { disableTwoFactor }`));
+      notify('Two-factor sign-in is off', { type: 'success' });
+      await onDone();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  return (
+    <Card>
+      <CardHeader title="Two-factor sign-in" subheader="A code from an authenticator app at every sign-in" action={<Chip label={me.twoFactorEnabled ? 'On' : 'Off'} color={me.twoFactorEnabled ? 'success' : 'default'} />} />
+      <CardContent>
+        <Stack spacing={2}>
+          {me.twoFactorEnrolmentRequired && !me.twoFactorEnabled && <Alert severity="warning">Your role requires two-factor sign-in. Please turn it on.</Alert>}
+          {codes && (
+            <Alert severity="success">
+              Two-factor sign-in is on. Keep these recovery codes somewhere safe; each works once and they are not shown again:
+              <Box component="pre" data-testid="recovery-codes" sx={{ fontFamily: 'monospace', mt: 1 }}>
+                {codes.join('\n')}
+              </Box>
+            </Alert>
+          )}
+          {enrolment ? (
+            <Stack spacing={2} sx={{ maxWidth: 480 }}>
+              <Typography variant="body2">Scan this code with your authenticator app, then enter the 6-digit code it shows.</Typography>
+              <Box aria-label="QR code" sx={{ width: 200, height: 200 }} dangerouslySetInnerHTML={{ __html: enrolment.qrSvg }} />
+              <Typography variant="caption">
+                Or type this key: <code data-testid="totp-secret">{enrolment.secret}</code>
+              </Typography>
+              <TextField label="Code from the app" value={code} onChange={(e) => setCode(e.target.value)} inputProps={{ inputMode: 'numeric', maxLength: 6 }} />
+              <Box>
+                <Button variant="contained" onClick={confirm} disabled={code.length !== 6}>
+                  Turn on
+                </Button>
+              </Box>
+            </Stack>
+          ) : me.twoFactorEnabled ? (
+            <Box>
+              <Button color="warning" variant="outlined" onClick={disable}>
+                Turn off
+              </Button>
+            </Box>
+          ) : (
+            <Box>
+              <Button variant="contained" onClick={begin}>
+                Set up two-factor sign-in
+              </Button>
+            </Box>
+          )}
+        </Stack>
+      </CardContent>
+    </Card>
+  );
+}
+
+function SessionsCard({ sessions, onDone }: { sessions: Session[]; onDone: () => Promise<unknown> }) {
+  const notify = useNotify();
+  const run = async (q: string, vars: Record<string, unknown>, done: string) => {
+    try {
+      await gql(q, vars);
+      notify(done, { type: 'success' });
+      await onDone();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  return (
+    <Card>
+      <CardHeader
+        title="Where you are signed in"
+        action={
+          <Button onClick={() => run(`mutation { revokeOtherSessions }`, {}, 'Signed out everywhere else')} disabled={sessions.length < 2}>
+            Sign out all others
+          </Button>
+        }
+      />
+      <List dense>
+        {sessions.map((s) => (
+          <ListItem
+            key={s.id}
+            secondaryAction={
+              s.current ? (
+                <Chip size="small" label="This device" />
+              ) : (
+                <Button size="small" onClick={() => run(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: s.id }, 'Session ended')}>
+                  Sign out
+                </Button>
+              )
+            }
+          >
+            <ListItemText primary={s.userAgent || 'Unknown device'} secondary={`${s.ip || 'unknown address'} · last active ${new Date(s.lastSeenAt).toLocaleString()}`} />
+          </ListItem>
+        ))}
+      </List>
+    </Card>
+  );
+}

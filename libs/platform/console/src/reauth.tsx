@@ -1,0 +1,72 @@
+import { Button, Dialog, DialogActions, DialogContent, DialogTitle, TextField, Typography } from '@mui/material';
+import { useCallback, useState } from 'react';
+import { gql, GraphQLRequestError } from './graphql';
+
+type Pending = { resolve: (ok: boolean) => void };
+let open: ((p: Pending) => void) | null = null;
+
+/**
+ * B8 in the console: when the API answers REAUTH_REQUIRED, ask for the password once, confirm
+ * it (`reauthenticate` rotates the session cookie), and retry the action.
+ */
+export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (e) {
+    if (!(e instanceof GraphQLRequestError) || e.code !== 'REAUTH_REQUIRED' || !open) throw e;
+    const confirmed = await new Promise<boolean>((resolve) => open?.({ resolve }));
+    if (!confirmed) throw new Error('Cancelled: this change needs your password');
+    return action();
+  }
+}
+
+/** Mounted once in the layout; `withReauth` opens it. */
+export function ReauthDialog() {
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  open = useCallback((p: Pending) => {
+    setPassword('');
+    setError(null);
+    setPending(p);
+  }, []);
+  const close = (ok: boolean) => {
+    pending?.resolve(ok);
+    setPending(null);
+  };
+  const confirm = async () => {
+    try {
+      await gql(`mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }`, { p: password });
+      close(true);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <Dialog open={!!pending} onClose={() => close(false)} aria-labelledby="reauth-title">
+      <DialogTitle id="reauth-title">Confirm it is you</DialogTitle>
+      <DialogContent>
+        <Typography variant="body2" sx={{ mb: 2 }}>
+          This change is sensitive. Enter your password to continue (asked again after 5 minutes).
+        </Typography>
+        <TextField
+          autoFocus
+          fullWidth
+          type="password"
+          label="Your password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && confirm()}
+          error={!!error}
+          helperText={error ?? ' '}
+        />
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={() => close(false)}>Cancel</Button>
+        <Button variant="contained" onClick={confirm} disabled={!password}>
+          Confirm
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
