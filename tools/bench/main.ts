@@ -6,6 +6,9 @@
  * This process prepares the database, starts serve.ts as a child (both servers), checks that both
  * give the same answer, then generates the load itself, alternating baseline and full-stack runs.
  * It imports no MikroORM and no entity: only the embedded-PostgreSQL helper and `pg`.
+ *
+ * `--scenario login-load` measures something else over the same harness: the latency of `me`
+ * while 16 sign-ins hash their passwords (SECURITY.md A8); see login-load.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,13 +19,15 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platform/api/src/db/embedded-postgres';
 import { fetchOnce, median, run, type RunResult, type Target } from './load';
-import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo } from './query';
+import { runLoginLoad } from './login-load';
+import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
 const TARGET_RATIO = 0.5;
 const HEADLINE_PAGE = 50;
 
 interface Options {
+  scenario: Scenario;
   durationS: number;
   warmupS: number;
   runs: number;
@@ -33,9 +38,17 @@ interface Options {
   cpuProf: boolean;
   verbose: boolean;
   quick: boolean;
+  /** login-load: concurrent sign-in workers (and seeded sign-in users). */
+  logins: number;
+  /** login-load: `me` requests per second (open loop). */
+  meRate: number;
+  /** UV_THREADPOOL_SIZE for the server process; undefined: inherited (libuv's default is 4). */
+  threadpool?: number;
 }
 
 const USAGE = `Usage: npm run bench -- [options]
+  --scenario <name>   list (default): the ticket list against the raw baseline;
+                      login-load: \`me\` latency idle vs. during concurrent sign-ins (SECURITY.md A8)
   --duration <s>      measured seconds per run (default 5; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3; --quick: 1)
@@ -47,6 +60,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --only <target>     measure only "baseline", "trx" or "full" (for profiling; no ratio)
   --cpu-prof          CPU-profile the server process while it serves (bench-results/profile-*/)
   --verbose           relay the server process's log lines
+ login-load only (--duration, --warmup, --runs, --quick apply as well; runs alternate idle/loaded):
+  --logins <n>        sign-ins in flight during loaded runs, each a closed loop with its own user (default 16)
+  --me-rate <n>       \`me\` requests per second, open loop, in both idle and loaded runs (default 50)
+  --threadpool <n>    UV_THREADPOOL_SIZE for the server process (to investigate; default: libuv's 4)
   -h, --help`;
 
 function parseOptions(argv: string[]): Options {
@@ -60,6 +77,10 @@ function parseOptions(argv: string[]): Options {
       tickets: { type: 'string' },
       pages: { type: 'string' },
       only: { type: 'string' },
+      scenario: { type: 'string' },
+      logins: { type: 'string' },
+      'me-rate': { type: 'string' },
+      threadpool: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'trx-baseline': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -86,7 +107,10 @@ function parseOptions(argv: string[]): Options {
   if (only !== undefined && only !== 'baseline' && only !== 'trx' && only !== 'full') {
     throw new Error(`--only is "baseline", "trx" or "full", got "${only}"`);
   }
+  const scenario = values.scenario ?? 'list';
+  if (scenario !== 'list' && scenario !== 'login-load') throw new Error(`--scenario is "list" or "login-load", got "${scenario}"`);
   return {
+    scenario,
     durationS: num('duration', values.duration, quick ? 1 : 5, 0.2, 600, false),
     warmupS: num('warmup', values.warmup, quick ? 0.5 : 2, 0, 600, false),
     runs: num('runs', values.runs, quick ? 1 : 3, 1, 50),
@@ -97,6 +121,9 @@ function parseOptions(argv: string[]): Options {
     cpuProf: values['cpu-prof'],
     verbose: values.verbose,
     quick,
+    logins: num('logins', values.logins, 16, 1, 64),
+    meRate: num('me-rate', values['me-rate'], 50, 1, 1000),
+    threadpool: values.threadpool === undefined ? undefined : num('threadpool', values.threadpool, 4, 1, 128),
   };
 }
 
@@ -205,9 +232,13 @@ async function startServers(databaseUrl: string, opts: Options, profileDir: stri
       BENCH_TICKETS: String(opts.tickets),
       BENCH_PAGES: opts.pages.join(','),
       BENCH_DATA_DIR: join(res.tempDir!, 'server-data'),
+      BENCH_SCENARIO: opts.scenario,
+      BENCH_LOGIN_USERS: String(opts.logins),
+      ...(opts.threadpool ? { UV_THREADPOOL_SIZE: String(opts.threadpool) } : {}),
       ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}),
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // login-load: an IPC channel, for the server's own measurements of each window.
+    stdio: opts.scenario === 'login-load' ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
   });
   res.child = child;
   const logTail: string[] = [];
@@ -271,6 +302,7 @@ const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.leng
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.scenario === 'login-load') return mainLoginLoad(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -419,6 +451,33 @@ async function main() {
     for (const f of readdirSync(profileDir)) {
       const path = relative(process.cwd(), join(profileDir, f));
       say(`CPU profile of the serving phase: ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
+    }
+  }
+}
+
+/** `--scenario login-load`: the same database, server process and clean-up; login-load.ts measures. */
+async function mainLoginLoad(opts: Options) {
+  const perPair = 2 * (opts.warmupS + opts.durationS) + 3;
+  say(
+    `Bulwark bench, login-load: \`me\` at ${opts.meRate}/s, idle vs. with ${opts.logins} sign-ins in flight, ` +
+      `${opts.runs} run(s) each × (${opts.warmupS}s warm-up + ${opts.durationS}s), alternating ` +
+      `(about ${Math.ceil(perPair * opts.runs)}s of load after start-up)${opts.quick ? ' [quick]' : ''}`,
+  );
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const profileDir = opts.cpuProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const ready = await startServers(databaseUrl, opts, profileDir);
+  say(`server up: ${ready.full} (PostgreSQL ${ready.postgres}, ${ready.users} users, UV_THREADPOOL_SIZE ${ready.threadpool})`);
+  const file = await runLoginLoad(ready, opts, res.child!, resultsDir);
+  say(`results written to ${relative(process.cwd(), file)}`);
+  if (profileDir && res.child) {
+    await stopChild(res.child);
+    for (const f of readdirSync(profileDir)) {
+      const path = relative(process.cwd(), join(profileDir, f));
+      say(`CPU profile of the serving phase (idle and loaded runs): ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
     }
   }
 }

@@ -10,8 +10,47 @@ export const READY_PREFIX = 'BENCH_READY ';
 /** Progress lines serve.ts writes to stderr; main.ts relays them. Other lines are logs. */
 export const PROGRESS_PREFIX = 'bench: ';
 
+/** `--scenario login-load`: the signed-in user's own record, sent with the agent's bearer token. */
+export const ME_QUERY = '{ me { id email } }';
+export const meBody = () => JSON.stringify({ query: ME_QUERY });
+
+/** A password sign-in that asks only for the new session token. */
+export const LOGIN_MUTATION = 'mutation($i:LoginInput!){ login(input:$i) { token } }';
+export const loginBody = (tenant: string, email: string, password: string) =>
+  JSON.stringify({ query: LOGIN_MUTATION, variables: { i: { tenant, email, password } } });
+
+export type Scenario = 'list' | 'login-load';
+
+/** Users created for `--scenario login-load`: the right password for each is known to main.ts. */
+export interface LoginUsers {
+  tenant: string;
+  emails: string[];
+  password: string;
+  bcryptCost: number;
+}
+
+/**
+ * IPC between main.ts and serve.ts (login-load only): main.ts marks each measured window, and
+ * serve.ts answers with what it saw inside it (event-loop delay, DB pool waits, its CPU time).
+ */
+export type WindowCommand = { type: 'window-start'; run: string } | { type: 'window-end'; run: string };
+
+export interface WindowStats {
+  type: 'window-stats';
+  run: string;
+  /** perf_hooks.monitorEventLoopDelay (resolution 10 ms), in ms. */
+  eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
+  /** The ORM's connection pool (tarn), sampled every 20 ms. */
+  pool: { max: number; samples: number; meanUsed: number; maxUsed: number; meanPendingAcquires: number; maxPendingAcquires: number; shareWithWaiters: number };
+  /** process.cpuUsage() over the window: all threads of the server process (bcrypt included). */
+  cpu: { userMs: number; systemMs: number };
+  windowMs: number;
+}
+
 export interface ReadyInfo {
+  scenario: Scenario;
   full: string;
+  /** '' when the scenario does not start the baseline (login-load). */
   baseline: string;
   baselineTrx: string;
   token: string;
@@ -21,4 +60,8 @@ export interface ReadyInfo {
   postgres: string;
   /** SQL statements sent while one request ran, per page size (the last of three requests). */
   statements: Record<string, { full: number; baseline: number; baselineTrx: number; fullSql: string[]; fullError?: string }>;
+  /** login-load only. */
+  login?: LoginUsers;
+  /** UV_THREADPOOL_SIZE as the server process sees it (libuv's default is 4). */
+  threadpool: number;
 }

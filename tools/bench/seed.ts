@@ -15,12 +15,20 @@ export interface SeedOptions {
   requesters: number;
   agents: number;
   progress: (msg: string) => void;
+  /**
+   * `--scenario login-load`: this many more agents (`login01@bench.test`, ...) who sign in with
+   * `password`, hashed like any real account: the server's pepper and its bcrypt cost (12), so
+   * each sign-in costs one full-cost compare and needs no rehash. Created after the tickets, so
+   * the ticket seed (and the ticket list) stays the same.
+   */
+  login?: { users: number; password: string };
 }
 
 export interface Seeded {
   tenantId: string;
   token: string;
   users: number;
+  loginEmails: string[];
 }
 
 
@@ -77,6 +85,23 @@ export async function seedBenchTenant(server: BulwarkServer, opts: SeedOptions):
     await ctx.em
       .getConnection()
       .execute(INSERT_TICKETS, [opts.tickets], 'run', ctx.em.getTransactionContext());
-    return { tenantId, token, users: 1 + opts.agents + opts.requesters };
+
+    const loginEmails: string[] = [];
+    if (opts.login?.users) {
+      const { passwordPepper, bcryptCost } = app.config;
+      opts.progress(`seeding ${opts.login.users} sign-in users (bcrypt cost ${bcryptCost}, the server's pepper)`);
+      // One hash each, made the way the server makes them (identity's hashPassword).
+      const hashes = await Promise.all(
+        Array.from({ length: opts.login.users }, () => hashPassword(passwordPepper, opts.login!.password, bcryptCost)),
+      );
+      for (let i = 0; i < hashes.length; i++) {
+        const n = String(i + 1).padStart(2, '0');
+        const email = `login${n}@bench.test`;
+        await createUser(ctx, { email, name: `Login ${n}`, role: 'agent', passwordHash: hashes[i] });
+        loginEmails.push(email);
+      }
+      await ctx.em.flush();
+    }
+    return { tenantId, token, users: 1 + opts.agents + opts.requesters + loginEmails.length, loginEmails };
   });
 }

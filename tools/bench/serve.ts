@@ -9,23 +9,28 @@
  *      exited, however it exited) or SIGTERM/SIGINT.
  * Progress goes to stderr with the `bench: ` prefix; server logs (warn and up) go to stderr too.
  *
+ * With BENCH_SCENARIO=login-load, steps 3 and 4 are skipped; the seed adds BENCH_LOGIN_USERS
+ * agents with a known password (cost-12 hashes), and over the IPC channel main.ts opens, each
+ * measured window gets this process's event-loop delay, DB pool occupancy and CPU time back.
+ *
  * Environment: DATABASE_URL (required), BENCH_TICKETS, BENCH_PAGES (comma-separated),
- * BENCH_DATA_DIR,
+ * BENCH_DATA_DIR, BENCH_SCENARIO (list | login-load), BENCH_LOGIN_USERS,
  * BENCH_CPU_PROFILE_DIR (profile the serving phase into that folder).
  */
 import 'reflect-metadata';
-import { createLogger, loadConfig, startServer, type BulwarkServer } from '@bulwark/platform-api';
+import { createLogger, loadConfig, memoryMailSender, startServer, type BulwarkServer } from '@bulwark/platform-api';
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { apiPlugins } from '../../apps/api/src/plugins';
 import { startBaseline, type Baseline } from './baseline';
-import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo } from './query';
+import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario, type WindowCommand, type WindowStats } from './query';
 import { seedBenchTenant } from './seed';
 
 const progress = (msg: string) => process.stderr.write(`${PROGRESS_PREFIX}${msg}\n`);
@@ -48,6 +53,65 @@ async function startProfiler(dir: string): Promise<() => Promise<void>> {
   };
 }
 
+interface TarnPool {
+  max: number;
+  numUsed(): number;
+  numPendingAcquires(): number;
+}
+
+/**
+ * login-load: answers main.ts's window marks (IPC) with what this process saw between them. The
+ * event-loop histogram runs all along (a 10 ms timer, cheap) and is reset at each window start;
+ * the pool is sampled only inside windows.
+ */
+function serveWindowStats(pool: TarnPool) {
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  let sampler: NodeJS.Timeout | undefined;
+  let w = { run: '', t0: 0, cpu: process.cpuUsage(), samples: 0, used: 0, maxUsed: 0, pending: 0, maxPending: 0, withWaiters: 0 };
+  process.on('message', (message) => {
+    const msg = message as WindowCommand;
+    if (msg.type === 'window-start') {
+      eld.reset();
+      w = { run: msg.run, t0: performance.now(), cpu: process.cpuUsage(), samples: 0, used: 0, maxUsed: 0, pending: 0, maxPending: 0, withWaiters: 0 };
+      clearInterval(sampler);
+      sampler = setInterval(() => {
+        const used = pool.numUsed();
+        const pending = pool.numPendingAcquires();
+        w.samples++;
+        w.used += used;
+        w.pending += pending;
+        w.maxUsed = Math.max(w.maxUsed, used);
+        w.maxPending = Math.max(w.maxPending, pending);
+        if (pending > 0) w.withWaiters++;
+      }, 20);
+      sampler.unref();
+    } else if (msg.type === 'window-end') {
+      clearInterval(sampler);
+      const cpu = process.cpuUsage(w.cpu);
+      const ms = (ns: number) => ns / 1e6;
+      const n = Math.max(1, w.samples);
+      const stats: WindowStats = {
+        type: 'window-stats',
+        run: msg.run,
+        eventLoopDelay: { p50Ms: ms(eld.percentile(50)), p99Ms: ms(eld.percentile(99)), maxMs: ms(eld.max), meanMs: ms(eld.mean) },
+        pool: {
+          max: pool.max,
+          samples: w.samples,
+          meanUsed: w.used / n,
+          maxUsed: w.maxUsed,
+          meanPendingAcquires: w.pending / n,
+          maxPendingAcquires: w.maxPending,
+          shareWithWaiters: w.withWaiters / n,
+        },
+        cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+        windowMs: performance.now() - w.t0,
+      };
+      process.send?.(stats);
+    }
+  });
+}
+
 /** One request; an answer with errors is returned as `error` (main.ts reports it), not thrown. */
 async function post(url: string, body: string, token?: string): Promise<{ error?: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -62,14 +126,21 @@ async function main() {
   if (!databaseUrl) throw new Error('serve.ts is started by main.ts with DATABASE_URL set');
   const tickets = Number(process.env.BENCH_TICKETS ?? 5000);
   const pages = (process.env.BENCH_PAGES ?? '10,50,100').split(',').map(Number);
+  const scenario: Scenario = process.env.BENCH_SCENARIO === 'login-load' ? 'login-load' : 'list';
+  const loginUsers = scenario === 'login-load' ? Number(process.env.BENCH_LOGIN_USERS ?? 16) : 0;
 
-  // Production settings (introspection off, secure cookies); the pepper is a throw-away.
+  // Production settings (introspection off, secure cookies, bcrypt cost 12); the pepper is a
+  // throw-away. Production refuses to start without SMTP and a public URL: the URL below is never
+  // dialled, because the server is handed an in-memory mail sender. Loopback only.
   const config = loadConfig({
     NODE_ENV: 'production',
+    HOST: '127.0.0.1',
     PORT: '0',
     DATABASE_URL: databaseUrl,
     BULWARK_PASSWORD_PEPPER: randomBytes(32).toString('base64'),
     BULWARK_DATA_DIR: process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')),
+    BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
+    BULWARK_PUBLIC_URL: 'http://127.0.0.1',
   });
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 
@@ -91,8 +162,16 @@ async function main() {
   process.stdin.on('end', () => void stop(0)).on('close', () => void stop(0)).resume();
 
   progress('starting the full server (migrating the database)');
-  server = await startServer(apiPlugins, config, { log, database: { url: databaseUrl } });
-  const seeded = await seedBenchTenant(server, { tickets, requesters: 50, agents: 10, progress });
+  server = await startServer(apiPlugins, config, { log, database: { url: databaseUrl }, mail: memoryMailSender() });
+  // The sign-in password is random per run; main.ts gets it in the ready line (a local pipe).
+  const loginPassword = `bench-${randomBytes(12).toString('base64url')}`;
+  const seeded = await seedBenchTenant(server, {
+    tickets,
+    requesters: 50,
+    agents: 10,
+    progress,
+    login: loginUsers ? { users: loginUsers, password: loginPassword } : undefined,
+  });
 
   const owner = new Client({ connectionString: databaseUrl });
   await owner.connect();
@@ -104,14 +183,19 @@ async function main() {
     await owner.end();
   }
 
-  progress('starting the baseline server (raw pg, no auth)');
-  baseline = await startBaseline(databaseUrl, seeded.tenantId);
   const fullUrl = `${server.url}/graphql`;
-
-  progress(`counting SQL statements per request at page sizes ${pages.join(', ')}`);
   const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
   const statements: ReadyInfo['statements'] = {};
+  if (scenario === 'login-load') {
+    if (!process.send) throw new Error('login-load needs the IPC channel main.ts opens');
+    serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool);
+  } else {
+    progress('starting the baseline server (raw pg, no auth)');
+    baseline = await startBaseline(databaseUrl, seeded.tenantId);
+    progress(`counting SQL statements per request at page sizes ${pages.join(', ')}`);
+  }
   for (const n of pages) {
+    if (!baseline) break; // login-load
     // Three requests, one at a time; the last is counted (the first ones warm caches up).
     let sql: string[] = [];
     let fullError: string | undefined;
@@ -140,15 +224,18 @@ async function main() {
 
   if (process.env.BENCH_CPU_PROFILE_DIR) stopProfiler = await startProfiler(process.env.BENCH_CPU_PROFILE_DIR);
   const info: ReadyInfo = {
+    scenario,
     full: fullUrl,
-    baseline: baseline.url,
-    baselineTrx: baseline.trxUrl,
+    baseline: baseline?.url ?? '',
+    baselineTrx: baseline?.trxUrl ?? '',
     token: seeded.token,
     tenantId: seeded.tenantId,
     tickets,
     users: seeded.users,
     postgres,
     statements,
+    login: loginUsers ? { tenant: 'bench', emails: seeded.loginEmails, password: loginPassword, bcryptCost: config.bcryptCost } : undefined,
+    threadpool: Number(process.env.UV_THREADPOOL_SIZE || 4),
   };
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
 }

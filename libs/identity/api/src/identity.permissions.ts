@@ -3,6 +3,7 @@ import { definePermissions } from '@bulwark/platform-api';
 export const UserPermission = definePermissions('users', {
   read: { description: 'See the people of the tenant (names, emails, roles)', roles: ['admin', 'agent', 'light_agent', 'auditor'] },
   manage: { description: 'Invite people, unlock accounts and change roles', roles: ['admin'] },
+  viewPii: { description: "See people's email addresses (masked otherwise)", roles: ['admin', 'agent', 'auditor'] },
 });
 
 export const SecurityPermission = definePermissions('security', {

@@ -6,6 +6,7 @@ import { IdentityResolver } from './identity.resolver';
 import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
 import { SecurityResolver } from './security.resolver';
 import { AdminResolver } from './admin.resolver';
+import { UserSummaryResolver } from './user-summary.resolver';
 import { Migration20261121000400IdentitySessions } from './identity-sessions.migration';
 import { Migration20261121000500IdentityTwoFactor } from './identity-2fa.migration';
 import { AuthToken, IdentitySettings, PasswordHistory } from './security.entities';
@@ -34,7 +35,7 @@ export const identityPlugin = defineApiPlugin({
   name: 'identity',
   permissions: [UserPermission, SecurityPermission],
   entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge],
-  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver],
+  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver],
   rules: identityRules,
   migrations: [
     { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },

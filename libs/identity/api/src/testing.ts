@@ -6,7 +6,7 @@ import { createTenant, createUser } from './identity.service';
 import { hashPassword } from './password';
 import { newSessionToken } from './session-token';
 import { Session } from './session.entity';
-import type { User } from './user.entity';
+import { User } from './user.entity';
 
 export const PERSONA_PASSWORD = 'persona password for tests';
 let personaHash: Promise<string> | undefined;
@@ -29,6 +29,8 @@ export interface TenantPersonas {
   requester: Persona;
   /** A second requester, to check that requesters see only their own tickets. */
   requester2: Persona;
+  lightAgent: Persona;
+  auditor: Persona;
 }
 
 async function signIn(ctx: RequestContext, user: User): Promise<Persona> {
@@ -53,8 +55,18 @@ export async function createPersonas(t: TestServer, slug: string): Promise<Tenan
       agent: await make('agent', 'agent'),
       requester: await make('requester', 'requester'),
       requester2: await make('requester', 'requester2'),
+      lightAgent: await make('light_agent', 'lightagent'),
+      auditor: await make('auditor', 'auditor'),
     };
     await ctx.em.flush();
     return personas;
+  });
+}
+
+/** A new session for a user, made directly (no bcrypt): for tests that spend sessions. */
+export async function mintSession(t: TestServer, tenantId: string, userId: string): Promise<string> {
+  return withSystemContext(t.server.orm, t.server.app, tenantId, 'test session', async (ctx) => {
+    const user = await ctx.em.findOneOrFail(User, { id: userId });
+    return (await signIn(ctx, user)).token;
   });
 }

@@ -56,8 +56,22 @@ export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
 
   http.use((req: Request, res: Response, next: NextFunction) => {
     const id = randomUUID();
+    const started = process.hrtime.bigint();
     (req as Request & { id: string }).id = id;
     res.setHeader('X-Request-Id', id);
+    // One line per request; no headers, bodies or query strings (tokens never reach logs: B9).
+    res.on('finish', () => {
+      if (req.path === '/healthz' || req.path === '/readyz') return;
+      log.info('request', {
+        requestId: id,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        ip: normalizeIp(req.ip),
+        ...(res.locals.actor as Record<string, unknown> | undefined),
+      });
+    });
     next();
   });
   http.use(
@@ -115,7 +129,7 @@ export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = (req as Request & { id: string }).id;
-        return {
+        const ctx: RequestContext = {
           requestId,
           ip: normalizeIp(req.ip),
           userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
@@ -139,6 +153,11 @@ export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
               res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' }),
           },
         };
+        // The request log line names who acted (ids only), once the operation knows.
+        Object.defineProperty(res.locals, 'actor', {
+          get: () => ({ operation: ctx.operation, tenantId: ctx.tenantId ?? undefined, userId: ctx.principal?.kind === 'user' ? ctx.principal.userId : undefined }),
+        });
+        return ctx;
       },
     }),
   );

@@ -1,0 +1,25 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { hasPermission, type RequestContext } from '@bulwark/platform-api';
+import { UserPermission } from './identity.permissions';
+import { UserSummary } from './identity.types';
+
+/** `jane.doe@example.com` → `j***@example.com`: enough to tell people apart, not to reach them. */
+export function maskEmail(email: string): string {
+  const at = email.indexOf('@');
+  return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';
+}
+
+/**
+ * D3: the field rule lives on the concrete type, so it holds on every path that reaches a person
+ * (ticket requester, assignee, comment author, people list, and any interface or union later).
+ * People without `users.viewPii` see masked addresses, except their own.
+ */
+@Resolver(() => UserSummary)
+export class UserSummaryResolver {
+  @FieldResolver(() => String)
+  email(@Root() u: UserSummary, @Ctx() ctx: RequestContext): string {
+    const p = ctx.principal;
+    if (hasPermission(p, UserPermission.viewPii) || (p?.kind === 'user' && p.userId === u.id)) return u.email;
+    return maskEmail(u.email);
+  }
+}
