@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = resolve(__dirname, '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output');
@@ -94,4 +94,26 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
     timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The demo tenant every browser test signs in to (seeded by the first `npm start`). */
+export const DEMO_PASSWORD = 'correct horse battery staple';
+
+/**
+ * Signs in through the console's own sign-in page, in a fresh browser context; `code` answers the
+ * two-factor step when the account has one. Resolves on the dashboard.
+ */
+export async function signInToConsole(browser: Browser, url: string, email: string, code?: () => string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  await page.goto(url);
+  await page.getByLabel('Workspace').fill('demo');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (code) {
+    await page.getByLabel('Authentication code').fill(code());
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
+  await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
+  return page;
 }

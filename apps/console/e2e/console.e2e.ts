@@ -1,14 +1,12 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import type { Browser } from 'playwright-core';
+import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
 if (!executable) {
   process.stderr.write('\n[console e2e] SKIPPED: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)\n');
 }
-
-const DEMO = { tenant: 'demo', password: 'correct horse battery staple' };
 
 maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
   let app: RunningApp;
@@ -24,17 +22,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     if (app) removeDataDir(app.dataDir);
   });
 
-  async function signIn(email: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(app.url);
-    await page.getByLabel('Workspace').fill(DEMO.tenant);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
-    return page;
-  }
+  const signIn = (email: string) => signInToConsole(browser, app.url, email);
 
   it('signs the demo admin in and shows the ticket list', async () => {
     const page = await signIn('admin@demo.bulwark.test');

@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import { TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
-const PASSWORD = 'correct horse battery staple';
+const PASSWORD = DEMO_PASSWORD;
 
 maybe('security controls in the console', () => {
   let app: RunningApp;
@@ -37,20 +37,7 @@ maybe('security controls in the console', () => {
     }
   }
 
-  async function signIn(email: string, code?: () => string): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    await page.goto(app.url);
-    await page.getByLabel('Workspace').fill('demo');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    if (code) {
-      await page.getByLabel('Authentication code').fill(code());
-      await page.getByRole('button', { name: 'Verify' }).click();
-    }
-    await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
-    return page;
-  }
+  const signIn = (email: string, code?: () => string) => signInToConsole(browser, app.url, email, code);
 
   /**
    * After a sensitive action: answers the password prompt (B8) if it appears, then waits for the
