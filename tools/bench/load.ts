@@ -309,7 +309,11 @@ export function startBackground(
     countBetween(from, to) {
       let ok = 0;
       let errors = 0;
-      for (const d of done) if (d.at >= from && d.at <= to) d.ok ? ok++ : errors++;
+      for (const d of done) {
+        if (d.at < from || d.at > to) continue;
+        if (d.ok) ok++;
+        else errors++;
+      }
       return { ok, errors };
     },
     firstError: () => first,

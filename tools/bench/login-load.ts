@@ -217,7 +217,8 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
         `me: ${me.requests} ok${me.errors ? `, ${me.errors} ERRORS (${me.firstError})` : ''}${me.skipped ? `, ${me.skipped} skipped` : ''}, ` +
           `p50 ${fmt(me.p50Ms, 2)} ms, p99 ${fmt(me.p99Ms, 2)} ms, max ${fmt(me.maxMs, 1)} ms` +
           (kind === 'loaded' ? `; sign-ins ${fmt(record.logins.perS, 1)}/s${counted.errors ? `, ${counted.errors} FAILED (${firstLoginError})` : ''}` : '') +
-          (server ? `; event-loop delay p99 ${fmt(server.eventLoopDelay.p99Ms, 1)} ms, pool waiters ${fmt(server.pool.meanPendingAcquires, 1)}` : ''),
+          (server ? `; event-loop delay p99 ${fmt(server.eventLoopDelay.p99Ms, 1)} ms, pool waiters ${fmt(server.pool.meanPendingAcquires, 1)}` : '') +
+          (record.proc ? `; machine ${fmt(record.proc.machineBusy * 100, 0)}% busy` : ''),
       );
       // A pause, so the next run starts on a quiet server.
       await sleep(1000);

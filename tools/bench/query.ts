@@ -38,7 +38,7 @@ export type WindowCommand = { type: 'window-start'; run: string } | { type: 'win
 export interface WindowStats {
   type: 'window-stats';
   run: string;
-  /** perf_hooks.monitorEventLoopDelay (resolution 10 ms), in ms. */
+  /** perf_hooks.monitorEventLoopDelay (resolution 10 ms): how late its timer fired, in ms. */
   eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
   /** The ORM's connection pool (tarn), sampled every 20 ms. */
   pool: { max: number; samples: number; meanUsed: number; maxUsed: number; meanPendingAcquires: number; maxPendingAcquires: number; shareWithWaiters: number };

@@ -62,6 +62,7 @@ interface TarnPool {
 /**
  * login-load: answers main.ts's window marks (IPC) with what this process saw between them. The
  * event-loop histogram runs all along (a 10 ms timer, cheap) and is reset at each window start;
+ * it reports how late that timer fired (its 10 ms period taken off);
  * the pool is sampled only inside windows.
  */
 function serveWindowStats(pool: TarnPool) {
@@ -89,7 +90,8 @@ function serveWindowStats(pool: TarnPool) {
     } else if (msg.type === 'window-end') {
       clearInterval(sampler);
       const cpu = process.cpuUsage(w.cpu);
-      const ms = (ns: number) => ns / 1e6;
+      // The histogram holds whole timer intervals; the delay is what exceeds the 10 ms period.
+      const ms = (ns: number) => Math.max(0, ns / 1e6 - 10);
       const n = Math.max(1, w.samples);
       const stats: WindowStats = {
         type: 'window-stats',
