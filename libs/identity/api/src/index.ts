@@ -1,5 +1,6 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
 import { sessionAuthenticator } from './authenticator';
+import { hashingGate } from './hashing-gate';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
@@ -44,6 +45,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
   ],
   authenticator: sessionAuthenticator,
+  gates: [hashingGate],
   // Signing in and out goes on during lockdown, so people can read and admins can act.
   lockdownExempt: ['login', 'verifyTwoFactor', 'logout', 'reauthenticate'],
   seedDemo,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -27,6 +28,8 @@ export interface BulwarkConfig {
   bodyLimit: string;
   statementTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Password hashes (bcrypt) computed at once; the rest queue without holding a DB connection. */
+  hashConcurrency: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
   /** Where people reach the console; links in mail point here. */
@@ -105,6 +108,8 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     bodyLimit: sizeSetting(env, 'BULWARK_BODY_LIMIT', '100kb'),
     statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
+    // One core stays free for everything else: sign-in bursts must not starve reads (A8).
+    hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,

@@ -17,6 +17,16 @@ export interface RoleDirectory {
   permissionsOf(ctx: RequestContext, role: string): Promise<ReadonlySet<Permission> | null>;
 }
 
+/**
+ * Admission before an operation's transaction opens: a gate may make the operation wait (holding
+ * no database connection) and returns what to call when it ends. Identity uses one to queue
+ * password hashing, so a burst of sign-ins can neither take every pooled connection nor every core.
+ */
+export interface OperationGate {
+  name: string;
+  enter(ctx: RequestContext, op: OperationInfo): Promise<(() => void) | null>;
+}
+
 /** The root fields an operation asks for, as guards see it. */
 export interface OperationInfo {
   type: 'query' | 'mutation' | 'subscription';
@@ -54,6 +64,7 @@ export interface ApiPlugin {
   authenticator?: Authenticator;
   roleDirectory?: RoleDirectory;
   guards?: RequestGuard[];
+  gates?: OperationGate[];
   /** Mutations that lockdown mode lets through (signing in and out), by root field name. */
   lockdownExempt?: string[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
@@ -76,6 +87,7 @@ export interface ComposedApi {
   authenticator: Authenticator;
   roleDirectory: RoleDirectory;
   guards: RequestGuard[];
+  gates: OperationGate[];
   lockdownExempt: ReadonlySet<string>;
 }
 
@@ -115,6 +127,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     plugins,
     roleDirectory: directories[0]?.roleDirectory ?? builtIn,
     guards: plugins.flatMap((p) => p.guards ?? []),
+    gates: plugins.flatMap((p) => p.gates ?? []),
     lockdownExempt: new Set(plugins.flatMap((p) => p.lockdownExempt ?? [])),
     entities: plugins.flatMap((p) => p.entities ?? []),
     resolvers: plugins.flatMap((p) => p.resolvers ?? []),

@@ -3,14 +3,17 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
-import type { Authenticator, RequestGuard } from '../plugin';
+import type { Authenticator, OperationGate, RequestGuard } from '../plugin';
 import { errorMaskingPlugin } from './errors.plugin';
 import { operationTransactionPlugin } from './transaction';
 
 /** Limits of SECURITY.md E2. Values are not revealed in errors (`exposeLimits: false`). */
 export const GRAPHQL_LIMITS = { depth: 10, aliases: 15, directives: 5, cost: 5000, tokens: 3000 } as const;
 
-export function createApollo(schema: GraphQLSchema, opts: { introspection: boolean; authenticator: Authenticator; guards?: RequestGuard[] }) {
+export function createApollo(
+  schema: GraphQLSchema,
+  opts: { introspection: boolean; authenticator: Authenticator; guards?: RequestGuard[]; gates?: OperationGate[] },
+) {
   const armor = new ApolloArmor({
     maxDepth: { n: GRAPHQL_LIMITS.depth, exposeLimits: false, ignoreIntrospection: true },
     // No allow-list: the default lets `__typename` aliases through (STACK.md).
@@ -37,7 +40,7 @@ export function createApollo(schema: GraphQLSchema, opts: { introspection: boole
     validationRules: protection.validationRules,
     plugins: [
       ...protection.plugins,
-      operationTransactionPlugin(opts.authenticator, opts.guards ?? []),
+      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? []),
       errorMaskingPlugin(),
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints are used (responses are no-store); the plugin costs a little on every field.

@@ -1,7 +1,7 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
-import type { Authenticator, OperationInfo, RequestGuard } from '../plugin';
+import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
 import { AppError } from '../errors';
 
@@ -42,46 +42,59 @@ export async function enterTenant(
  * under RLS), and commits when the response is ready. A failed commit replaces the response: a
  * client never sees data that was not stored.
  */
-export function operationTransactionPlugin(authenticator: Authenticator, guards: RequestGuard[] = []): ApolloServerPlugin<RequestContext> {
+export function operationTransactionPlugin(
+  authenticator: Authenticator,
+  guards: RequestGuard[] = [],
+  gates: OperationGate[] = [],
+): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
+      const releases: (() => void)[] = [];
       return {
         async didResolveOperation({ contextValue: ctx, operation }) {
           ctx.operation = operation?.operation;
+          const info: OperationInfo = {
+            type: operation?.operation ?? 'query',
+            fields: operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])) ?? [],
+          };
+          // Gates first: an operation that must wait does so before it holds a connection.
+          for (const gate of gates) {
+            const release = await gate.enter(ctx, info);
+            if (release) releases.push(release);
+          }
           await ctx.em.begin();
           await authenticator.authenticate(ctx);
-          if (guards.length && operation) {
-            const info: OperationInfo = {
-              type: operation.operation,
-              fields: operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])),
-            };
-            for (const guard of guards) await guard.check(ctx, info);
-          }
+          for (const guard of guards) await guard.check(ctx, info);
         },
         async willSendResponse({ contextValue: ctx, response }) {
-          if (!ctx.em?.isInTransaction()) return;
           try {
-            await ctx.em.commit();
-            // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
-            void runAfterCommit(ctx);
-          } catch (error) {
-            ctx.log.error('commit failed', { error });
-            await ctx.em.rollback().catch(() => undefined);
-            if (response.body.kind === 'single') {
-              response.body.singleResult = {
-                data: null,
-                errors: [
-                  new GraphQLError('Internal server error', {
-                    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId },
-                  }).toJSON(),
-                ],
-              };
-            }
+            await finish(ctx, response);
+          } finally {
+            for (const release of releases.splice(0)) release();
           }
         },
       };
     },
   };
+}
+
+/** Commits the operation; a failed commit replaces the response with a masked error. */
+async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<void> {
+  if (!ctx.em?.isInTransaction()) return;
+  try {
+    await ctx.em.commit();
+    // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
+    void runAfterCommit(ctx);
+  } catch (error) {
+    ctx.log.error('commit failed', { error });
+    await ctx.em.rollback().catch(() => undefined);
+    if (response.body.kind === 'single') {
+      response.body.singleResult = {
+        data: null,
+        errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } }).toJSON()],
+      };
+    }
+  }
 }
 
 let savepointSeq = 0;

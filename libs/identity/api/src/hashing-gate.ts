@@ -1,0 +1,42 @@
+import { rateLimited, type OperationGate, type RequestContext } from '@bulwark/platform-api';
+
+/** Operations that compute a bcrypt hash (a quarter-second of a core each, at cost 12). */
+const HASHING = new Set(['login', 'reauthenticate', 'changePassword', 'resetPassword', 'acceptInvitation', 'signUp']);
+/** Waiting beyond this many is refused at once rather than queued for seconds. */
+const MAX_QUEUE = 256;
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active < this.limit) this.active++;
+    else if (this.waiting.length >= MAX_QUEUE) throw rateLimited(1);
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the releaser hands its slot over
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
+
+let semaphore: Semaphore | null = null;
+
+/**
+ * A8 under load: sign-ins wait for a hashing slot before their transaction opens, so a burst
+ * neither holds every pooled connection while it queues for bcrypt nor takes every core (the
+ * default leaves one free). Throughput stays what the cores allow; reads keep their latency.
+ */
+export const hashingGate: OperationGate = {
+  name: 'password hashing',
+  async enter(ctx: RequestContext, op) {
+    if (op.type !== 'mutation' || !op.fields.some((f) => HASHING.has(f))) return null;
+    semaphore ??= new Semaphore(ctx.app.config.hashConcurrency);
+    return semaphore.acquire();
+  },
+};
