@@ -6,6 +6,8 @@ interface PrincipalRow {
   user_id: string;
   role: string;
   last_seen_at: Date;
+  /** The role requires two-factor sign-in and the person has not set it up. */
+  restricted: boolean;
 }
 
 /** last_seen_at is written at most this often, so reads stay reads. */
@@ -37,8 +39,9 @@ export const sessionAuthenticator: Authenticator = {
       userId: row.user_id,
       sessionId: row.session_id,
       role: row.role,
-      // Built-in roles cost nothing; a custom role is one read per request (access feature).
-      permissions: (await ctx.app.roles.permissionsOf(ctx, row.role)) ?? new Set(),
+      // Built-in roles cost nothing; a custom role is one read per request (access feature). A
+      // person who must enrol in two-factor sign-in first holds no permission until they do.
+      permissions: row.restricted ? new Set() : ((await ctx.app.roles.permissionsOf(ctx, row.role)) ?? new Set()),
     };
     if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_AFTER_MS) {
       // RLS-scoped like everything else in the transaction: the tenant is set.

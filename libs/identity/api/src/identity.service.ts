@@ -87,7 +87,9 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
  * (session-start.ts) and the rest of the operation acts as the user.
  */
 export async function signIn(ctx: RequestContext, tenantId: string, user: User, previous: Principal | null): Promise<{ token: string; expiresAt: Date; me: Me }> {
-  const permissions = (await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>();
+  const settings = await identitySettings(ctx);
+  const mustEnrol = !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role);
+  const permissions = mustEnrol ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>());
   ctx.principal = { kind: 'user', tenantId, userId: user.id, sessionId: '', role: user.role, permissions };
   // D10: request guards (the IP allowlist) judge the person before any session exists. A refusal
   // answers like a wrong password, so a refused network never learns the password was right.

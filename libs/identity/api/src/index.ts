@@ -1,6 +1,7 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
 import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
+import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-enforce.migration';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
@@ -43,6 +44,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
     { name: 'Migration20261121000400IdentitySessions', class: Migration20261121000400IdentitySessions },
     { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
+    { name: 'Migration20261121000700IdentityTwoFactorEnforce', class: Migration20261121000700IdentityTwoFactorEnforce },
   ],
   authenticator: sessionAuthenticator,
   gates: [hashingGate],

@@ -375,9 +375,18 @@ describe('required roles: a tenant admin requires two-factor sign-in per role', 
       me: { email: `agent@${p.slug}.test`, twoFactorEnabled: false, twoFactorEnrolmentRequired: true },
     });
     expect((await t.gql(ME, {}, { token: p.requester.token })).data!.me).toMatchObject({ twoFactorEnrolmentRequired: false });
+    // Enforcement: until they enrol, the session reaches only what any signed-in person may.
+    const USERS = `{ users { totalCount } }`;
+    const PERMS = `{ me { permissions } }`;
+    const agentToken = agent.data!.login.token!;
+    expect(code(await t.gql(USERS, {}, { token: agentToken }))).toBe('FORBIDDEN');
+    expect(code(await t.gql(USERS, {}, { token: p.agent.token }))).toBe('FORBIDDEN'); // an older session too, at once
+    expect((await t.gql<{ me: { permissions: string[] } }>(PERMS, {}, { token: agentToken })).data!.me.permissions).toEqual([]);
+    expect((await t.gql(USERS, {}, { token: admin })).data).toBeTruthy(); // admins are not in the required role
 
     const u = await enrolled(p, 'agent');
     expect((await t.gql(ME, {}, { token: u.session })).data!.me).toEqual({ email: u.email, twoFactorEnabled: true, twoFactorEnrolmentRequired: false });
+    expect((await t.gql(USERS, {}, { token: u.session })).data).toBeTruthy(); // enrolled: permissions are back
     const refused = await t.gql(DISABLE, {}, { token: u.session });
     expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: expect.stringMatching(/requires two-factor/) });
     expect((await userRow(u.id)).totp_enabled_at).not.toBeNull();

@@ -3,6 +3,7 @@ import PeopleIcon from '@mui/icons-material/People';
 import SecurityIcon from '@mui/icons-material/Security';
 import { defineConsolePlugin } from '@bulwark/platform-console';
 import { AccountPage } from './account-page';
+import { EnrolmentBanner } from './enrolment-banner';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
 import { SecurityPage } from './security-page';
 import { UserList, usersData } from './users';
@@ -27,4 +28,5 @@ export const identityConsolePlugin = defineConsolePlugin({
     { path: 'accept-invitation', component: AcceptInvitationPage, public: true },
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },
   ],
+  banners: [EnrolmentBanner],
 });
