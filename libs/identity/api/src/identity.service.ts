@@ -18,7 +18,7 @@ import { startSession } from './session-start';
 import { identitySettings } from './settings';
 import { assertNotThrottled, recordFailure } from './throttle';
 import { countFailure, isLocked } from './lockout';
-import { IdentitySettings } from './security.entities';
+import { IdentitySettings, passwordExpired } from './security.entities';
 import { Session } from './session.entity';
 import type { LoginInput, Me } from './identity.types';
 import { User } from './user.entity';
@@ -89,7 +89,9 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
 export async function signIn(ctx: RequestContext, tenantId: string, user: User, previous: Principal | null): Promise<{ token: string; expiresAt: Date; me: Me }> {
   const settings = await identitySettings(ctx);
   const mustEnrol = !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role);
-  const permissions = mustEnrol ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>());
+  // Like the session lookup's `restricted`: enrol first, or change an expired password first.
+  const restricted = mustEnrol || passwordExpired(settings, user, ctx.app.now());
+  const permissions = restricted ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>());
   ctx.principal = { kind: 'user', tenantId, userId: user.id, sessionId: '', role: user.role, permissions };
   // D10: request guards (the IP allowlist) judge the person before any session exists. A refusal
   // answers like a wrong password, so a refused network never learns the password was right.
@@ -131,6 +133,7 @@ export async function me(ctx: RequestContext): Promise<Me> {
     permissions: [...p.permissions],
     twoFactorEnabled: !!user.totpEnabledAt,
     twoFactorEnrolmentRequired: !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role),
+    passwordExpired: passwordExpired(settings, user, ctx.app.now()),
   };
 }
 

@@ -37,6 +37,8 @@ export class Me {
   twoFactorEnabled!: boolean;
   @Field({ description: "The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet" })
   twoFactorEnrolmentRequired!: boolean;
+  @Field({ description: 'The password is older than the tenant allows: change it to regain access' })
+  passwordExpired!: boolean;
 }
 
 @ObjectType('LoginPayload', { description: 'A session, or (twoFactorRequired) the challenge to answer with verifyTwoFactor' })

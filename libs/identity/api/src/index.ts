@@ -2,6 +2,7 @@ import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-ap
 import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
 import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-enforce.migration';
+import { Migration20261121000800IdentityPasswordExpiry } from './identity-expiry.migration';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
@@ -45,6 +46,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000400IdentitySessions', class: Migration20261121000400IdentitySessions },
     { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
     { name: 'Migration20261121000700IdentityTwoFactorEnforce', class: Migration20261121000700IdentityTwoFactorEnforce },
+    { name: 'Migration20261121000800IdentityPasswordExpiry', class: Migration20261121000800IdentityPasswordExpiry },
   ],
   authenticator: sessionAuthenticator,
   gates: [hashingGate],

@@ -18,6 +18,8 @@ export class IdentitySettings extends TenantScoped {
   @Property({ type: 'boolean' }) allowRequesterSignup: Opt<boolean> = false;
   /** Roles whose members must use two-factor sign-in (they are asked to enrol). */
   @Property({ type: 'text[]', fieldName: 'twofa_required_roles' }) twoFactorRequiredRoles: Opt<string[]> = [];
+  /** Days a password stays valid; null: passwords do not expire. */
+  @Property({ type: 'int', nullable: true }) passwordExpiryDays?: number | null;
   @Property({ type: 'timestamptz' }) updatedAt: Opt<Date> = new Date();
 }
 
@@ -62,4 +64,11 @@ export class AuthToken extends TenantScoped {
 
   @Property({ type: 'timestamptz', nullable: true })
   usedAt?: Date | null;
+}
+
+/** The password is older than the tenant allows (then the session is restricted until it changes). */
+export function passwordExpired(settings: IdentitySettings, user: { passwordChangedAt?: Date | null; createdAt: Date }, now: Date): boolean {
+  if (!settings.passwordExpiryDays) return false;
+  const changed = user.passwordChangedAt ?? user.createdAt;
+  return changed.getTime() < now.getTime() - settings.passwordExpiryDays * 24 * 3600_000;
 }

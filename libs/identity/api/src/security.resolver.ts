@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { type RequestContext, Tenant, unauthenticated } from '@bulwark/platform-api';
+import { badInput, type RequestContext, Tenant, unauthenticated } from '@bulwark/platform-api';
 import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
 import { UserSummary } from './identity.types';
 import { createUser, tenantIdBySlug } from './identity.service';
@@ -26,8 +26,13 @@ export class SecurityResolver {
   @Mutation(() => IdentitySettingsView)
   async updateIdentitySettings(@Arg('input', () => IdentitySettingsInput) input: IdentitySettingsInput, @Ctx() ctx: RequestContext) {
     const settings = await identitySettings(ctx);
+    const { passwordExpiryDays, ...rest } = input;
+    if (passwordExpiryDays !== undefined && passwordExpiryDays !== null && passwordExpiryDays !== 0 && passwordExpiryDays < 30) {
+      throw badInput('Password expiry is 30 to 3650 days, or 0 for none', { passwordExpiryDays: 'out of range' });
+    }
     // An explicit null leaves a setting as it is, like an absent one (every column is NOT NULL).
-    Object.assign(settings, Object.fromEntries(Object.entries(input).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
+    Object.assign(settings, Object.fromEntries(Object.entries(rest).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
+    if (passwordExpiryDays != null) settings.passwordExpiryDays = passwordExpiryDays === 0 ? null : passwordExpiryDays;
     return settings;
   }
 

@@ -194,6 +194,29 @@ describe('tenant identity settings', () => {
   });
 });
 
+describe('optional password expiry', () => {
+  it('restricts a session whose password is too old until the password changes', async () => {
+    const EXPIRY = `mutation($d: Int!) { updateIdentitySettings(input: { passwordExpiryDays: $d }) { passwordExpiryDays } }`;
+    expect(code(await t.gql(EXPIRY, { d: 10 }, { token: a.admin.token }))).toBe('BAD_USER_INPUT');
+    expect((await t.gql(EXPIRY, { d: 30 }, { token: a.admin.token })).data).toEqual({ updateIdentitySettings: { passwordExpiryDays: 30 } });
+    await freshUser('kate@umbrella.test', 'one older passphrase');
+    t.clock.advance(31 * 24 * 3600_000);
+    try {
+      const session = (await login('umbrella', 'kate@umbrella.test', 'one older passphrase')).data!.login.token;
+      const USERS = `{ users { totalCount } }`;
+      expect(code(await t.gql(USERS, {}, { token: session }))).toBe('FORBIDDEN');
+      expect((await t.gql(`{ me { passwordExpired permissions } }`, {}, { token: session })).data).toEqual({ me: { passwordExpired: true, permissions: [] } });
+      await t.gql(CHANGE, { input: { currentPassword: 'one older passphrase', newPassword: 'one newer passphrase' } }, { token: session });
+      expect((await t.gql(USERS, {}, { token: session })).data).toBeTruthy();
+      expect((await t.gql(`{ me { passwordExpired } }`, {}, { token: session })).data).toEqual({ me: { passwordExpired: false } });
+    } finally {
+      t.clock.reset();
+      const admin = (await login('umbrella', 'admin@umbrella.test', PERSONA_PASSWORD)).data!.login.token;
+      expect((await t.gql(EXPIRY, { d: 0 }, { token: admin })).data).toEqual({ updateIdentitySettings: { passwordExpiryDays: null } });
+    }
+  });
+});
+
 describe('mail through a real SMTP server', () => {
   it('delivers the reset mail over SMTP', async () => {
     const received: string[] = [];

@@ -13,12 +13,18 @@ export class IdentitySettingsView {
   @Field(() => Int) sessionAbsoluteHours!: number;
   @Field() allowRequesterSignup!: boolean;
   @Field(() => [String], { description: 'Roles whose members must use two-factor sign-in' }) twoFactorRequiredRoles!: string[];
+  @Field(() => Int, { nullable: true, description: 'Days a password stays valid; null: no expiry' }) passwordExpiryDays?: number | null;
   @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
 }
 
 @InputType()
 export class IdentitySettingsInput {
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(12) @Max(128) passwordMinLength?: number;
+  @Field(() => Int, { nullable: true, description: 'Days a password stays valid (30 to 3650); 0 turns expiry off' })
+  @IsOptional()
+  @IsInt()
+  @Max(3650)
+  passwordExpiryDays?: number;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(24) passwordHistory?: number;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(3) @Max(50) lockoutThreshold?: number;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(1440) lockoutMinutes?: number;

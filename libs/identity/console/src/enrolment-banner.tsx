@@ -2,19 +2,22 @@ import { Alert, Link } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { gql } from '@bulwark/platform-console';
 
-/** A role that requires two-factor sign-in holds no permission until its member enrols: say so. */
+/**
+ * A session is restricted to the person's own account while their role requires two-factor
+ * sign-in they have not set up, or their password has expired: say why and where to go.
+ */
 export function EnrolmentBanner() {
-  const [required, setRequired] = useState(false);
+  const [state, setState] = useState<{ twoFactorEnrolmentRequired: boolean; passwordExpired: boolean } | null>(null);
   useEffect(() => {
-    gql<{ me: { twoFactorEnrolmentRequired: boolean } }>(`{ me { twoFactorEnrolmentRequired } }`)
-      .then((d) => setRequired(d.me.twoFactorEnrolmentRequired))
+    gql<{ me: { twoFactorEnrolmentRequired: boolean; passwordExpired: boolean } }>(`{ me { twoFactorEnrolmentRequired passwordExpired } }`)
+      .then((d) => setState(d.me))
       .catch(() => undefined);
   }, []);
-  if (!required) return null;
+  if (!state || !(state.twoFactorEnrolmentRequired || state.passwordExpired)) return null;
   return (
     <Alert severity="warning" sx={{ borderRadius: 0 }} role="status">
-      Your role requires two-factor sign-in. Until you set it up, you can only manage your own account.{' '}
-      <Link href="#/account">Set it up now</Link>
+      {state.passwordExpired ? 'Your password has expired.' : 'Your role requires two-factor sign-in.'} Until you{' '}
+      {state.passwordExpired ? 'change it' : 'set it up'}, you can only manage your own account. <Link href="#/account">Go to My account</Link>
     </Alert>
   );
 }

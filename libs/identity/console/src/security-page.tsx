@@ -12,11 +12,13 @@ interface Settings {
   sessionAbsoluteHours: number;
   allowRequesterSignup: boolean;
   twoFactorRequiredRoles: string[];
+  passwordExpiryDays: number | null;
 }
-const FIELDS = 'passwordMinLength passwordHistory lockoutThreshold lockoutMinutes sessionIdleMinutes sessionAbsoluteHours allowRequesterSignup twoFactorRequiredRoles';
+const FIELDS = 'passwordMinLength passwordHistory passwordExpiryDays lockoutThreshold lockoutMinutes sessionIdleMinutes sessionAbsoluteHours allowRequesterSignup twoFactorRequiredRoles';
 const NUMBERS: [keyof Settings, string, number, number][] = [
   ['passwordMinLength', 'Minimum password length', 12, 128],
   ['passwordHistory', 'Earlier passwords that cannot be reused', 0, 24],
+  ['passwordExpiryDays', 'Passwords expire after (days; 0 = never)', 0, 3650],
   ['lockoutThreshold', 'Failed sign-ins before an account locks', 3, 50],
   ['lockoutMinutes', 'Lock duration (minutes)', 1, 1440],
   ['sessionIdleMinutes', 'Sign out after idle (minutes)', 5, 1440],
@@ -30,14 +32,14 @@ export function SecurityPage() {
   const [s, setS] = useState<Settings | null>(null);
   useEffect(() => {
     gql<{ identitySettings: Settings }>(`{ identitySettings { ${FIELDS} } }`)
-      .then((d) => setS(d.identitySettings))
+      .then((d) => setS({ ...d.identitySettings, passwordExpiryDays: d.identitySettings.passwordExpiryDays ?? 0 }))
       .catch((e) => notify((e as Error).message, { type: 'error' }));
   }, [notify]);
   if (!s) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
   const save = async () => {
     try {
       const d = await withReauth(() => gql<{ updateIdentitySettings: Settings }>(`mutation($input: IdentitySettingsInput!) { updateIdentitySettings(input: $input) { ${FIELDS} } }`, { input: s }));
-      setS(d.updateIdentitySettings);
+      setS({ ...d.updateIdentitySettings, passwordExpiryDays: d.updateIdentitySettings.passwordExpiryDays ?? 0 });
       notify('Security settings saved', { type: 'success' });
     } catch (e) {
       notify((e as Error).message, { type: 'error' });
@@ -63,7 +65,7 @@ export function SecurityPage() {
                 key={key}
                 type="number"
                 label={label}
-                value={s[key] as number}
+                value={(s[key] as number | null) ?? 0}
                 inputProps={{ min, max }}
                 helperText={`${min} to ${max}`}
                 onChange={(e) => setS({ ...s, [key]: Number(e.target.value) })}

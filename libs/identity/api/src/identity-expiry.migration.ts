@@ -1,0 +1,34 @@
+import { Migration } from '@mikro-orm/migrations';
+import { RUNTIME_ROLE } from '@bulwark/platform-api';
+
+/**
+ * Optional password expiry: a session whose person's password is older than the tenant allows is
+ * restricted (like one that must still enrol in two-factor sign-in) until the password changes.
+ */
+export class Migration20261121000800IdentityPasswordExpiry extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`alter table identity_settings add column password_expiry_days int check (password_expiry_days between 30 and 3650)`);
+    this.addSql(`drop function bulwark_session_principal(uuid, bytea, timestamptz)`);
+    this.addSql(`create function bulwark_session_principal(p_tenant uuid, p_hash bytea, p_now timestamptz)
+      returns table (session_id uuid, user_id uuid, role text, last_seen_at timestamptz, restricted boolean)
+      language plpgsql volatile security invoker as $$
+      begin
+        perform set_config('app.tenant_id', p_tenant::text, true);
+        return query
+          select s.id, s.user_id, u.role, s.last_seen_at,
+                 (u.totp_enabled_at is null and u.role = any(coalesce(st.twofa_required_roles, '{}')))
+                 or (st.password_expiry_days is not null
+                     and coalesce(u.password_changed_at, u.created_at) < p_now - make_interval(days => st.password_expiry_days)) as restricted
+          from sessions s
+          join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
+          left join identity_settings st on st.tenant_id = s.tenant_id
+          where s.token_hash = p_hash and s.expires_at > p_now
+            and s.last_seen_at > p_now - make_interval(mins => coalesce(st.session_idle_minutes, 30))
+            and u.status = 'active';
+        if not found then
+          perform set_config('app.tenant_id', '', true);
+        end if;
+      end $$`);
+    this.addSql(`grant execute on function bulwark_session_principal(uuid, bytea, timestamptz) to ${RUNTIME_ROLE}`);
+  }
+}
