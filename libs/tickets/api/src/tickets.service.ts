@@ -141,6 +141,7 @@ export async function addComment(ctx: RequestContext, ticketId: string, input: A
   const now = ctx.app.now();
   const comment = ctx.em.create(Comment, {
     ticket,
+    // The signed-in principal's own id (of this tenant); the composite foreign key and RLS refuse others.
     author: ctx.em.getReference(User, p.userId),
     body: input.body,
     public: input.public,
