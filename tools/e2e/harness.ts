@@ -117,3 +117,29 @@ export async function signInToConsole(browser: Browser, url: string, email: stri
   await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
   return page;
 }
+
+/**
+ * Inside a describe block: the app as `npm start` runs it (fresh data folder) and a Chromium,
+ * started before the block's tests and removed after them.
+ */
+export function useConsoleApp(executablePath: string): { readonly app: RunningApp; readonly browser: Browser } {
+  let app: RunningApp | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchBrowser(executablePath);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    if (app) removeDataDir(app.dataDir);
+  });
+  return {
+    get app() {
+      return app as RunningApp;
+    },
+    get browser() {
+      return browser as Browser;
+    },
+  };
+}

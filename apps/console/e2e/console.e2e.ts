@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { chromiumPath, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import { chromiumPath, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -9,20 +8,9 @@ if (!executable) {
 }
 
 maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
-  let app: RunningApp;
-  let browser: Browser;
+  const env = useConsoleApp(executable as string);
 
-  beforeAll(async () => {
-    app = await startApp();
-    browser = await launchBrowser(executable as string);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    if (app) removeDataDir(app.dataDir);
-  });
-
-  const signIn = (email: string) => signInToConsole(browser, app.url, email);
+  const signIn = (email: string) => signInToConsole(env.browser, env.app.url, email);
 
   it('signs the demo admin in and shows the ticket list', async () => {
     const page = await signIn('admin@demo.bulwark.test');

@@ -6,26 +6,15 @@
  */
 import { join } from 'node:path';
 import { TOTP } from 'otpauth';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import type { Page } from 'playwright-core';
+import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
 const PASSWORD = DEMO_PASSWORD;
 
 maybe('security controls in the console', () => {
-  let app: RunningApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startApp();
-    browser = await launchBrowser(executable as string);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    if (app) removeDataDir(app.dataDir);
-  });
+  const env = useConsoleApp(executable as string);
 
   /** Waits for `what`; on failure saves a screenshot named after the step, to see why. */
   async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
@@ -37,7 +26,7 @@ maybe('security controls in the console', () => {
     }
   }
 
-  const signIn = (email: string, code?: () => string) => signInToConsole(browser, app.url, email, code);
+  const signIn = (email: string, code?: () => string) => signInToConsole(env.browser, env.app.url, email, code);
 
   /**
    * After a sensitive action: answers the password prompt (B8) if it appears, then waits for the

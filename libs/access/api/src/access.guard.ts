@@ -28,7 +28,9 @@ async function tenantAccess(ctx: RequestContext): Promise<TenantAccess> {
   const tenantId = ctx.tenantId as string;
   const hit = tenantCache.get(tenantId);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-  const [settings, rules] = await Promise.all([ctx.em.findOne(AccessSettings, {}), ctx.em.find(IpRule, {}, { fields: ['cidr'] })]);
+  // Sequential: both run on the operation's one transaction connection.
+  const settings = await ctx.em.findOne(AccessSettings, {});
+  const rules = await ctx.em.find(IpRule, {}, { fields: ['cidr'] });
   const value: TenantAccess = {
     mode: settings?.ipMode ?? 'off',
     includesRequesters: settings?.ipIncludesRequesters ?? false,

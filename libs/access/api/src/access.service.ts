@@ -84,7 +84,9 @@ async function settings(ctx: RequestContext): Promise<AccessSettings> {
 }
 
 export async function accessSettings(ctx: RequestContext): Promise<AccessSettingsView> {
-  const [s, rules, everywhere] = await Promise.all([settings(ctx), ctx.em.find(IpRule, {}, { orderBy: { cidr: 'asc' } }), platformLockdown(ctx)]);
+  const s = await settings(ctx);
+  const rules = await ctx.em.find(IpRule, {}, { orderBy: { cidr: 'asc' } });
+  const everywhere = await platformLockdown(ctx);
   return {
     ipMode: s.ipMode,
     ipIncludesRequesters: s.ipIncludesRequesters,

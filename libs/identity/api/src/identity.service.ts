@@ -119,10 +119,9 @@ export async function logout(ctx: RequestContext): Promise<boolean> {
 export async function me(ctx: RequestContext): Promise<Me> {
   const p = ctx.principal;
   if (p?.kind !== 'user') throw unauthenticated();
-  const [user, tenant] = await Promise.all([
-    ctx.em.findOneOrFail(User, { id: p.userId }),
-    ctx.em.findOneOrFail(Tenant, { id: p.tenantId }),
-  ]);
+  // One after the other: an operation's queries share its transaction's single connection.
+  const user = await ctx.em.findOneOrFail(User, { id: p.userId });
+  const tenant = await ctx.em.findOneOrFail(Tenant, { id: p.tenantId });
   const settings = await identitySettings(ctx);
   return {
     id: user.id,

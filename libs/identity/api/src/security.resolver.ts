@@ -39,11 +39,9 @@ export class SecurityResolver {
   @Query(() => PasswordPolicyView, { description: "The signed-in user's password rules" })
   async passwordPolicy(@Ctx() ctx: RequestContext): Promise<PasswordPolicyView> {
     if (ctx.principal?.kind !== 'user') throw unauthenticated();
-    const [settings, tenant, user] = await Promise.all([
-      identitySettings(ctx),
-      ctx.em.findOneOrFail(Tenant, { id: ctx.principal.tenantId }),
-      ctx.em.findOneOrFail(User, { id: ctx.principal.userId }),
-    ]);
+    const settings = await identitySettings(ctx);
+    const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.principal.tenantId });
+    const user = await ctx.em.findOneOrFail(User, { id: ctx.principal.userId });
     return { minLength: settings.passwordMinLength, maxLength: PASSWORD_MAX, contextWords: contextWordsFor(tenant.name, tenant.slug, user.email) };
   }
 
