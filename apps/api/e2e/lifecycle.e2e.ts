@@ -90,6 +90,7 @@ describe('embedded PostgreSQL lifecycle', () => {
       BULWARK_PASSWORD_PEPPER: 'p'.repeat(40),
       BULWARK_SMTP_URL: 'smtp://127.0.0.1:2525',
       BULWARK_PUBLIC_URL: 'https://desk.example',
+      BULWARK_MASTER_KEY: 'm'.repeat(40),
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/refuses to run with NODE_ENV=production/);

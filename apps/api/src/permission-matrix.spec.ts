@@ -26,6 +26,7 @@ type Role = (typeof BUILT_IN_ROLES)[number];
 const ALL: Role[] = [...BUILT_IN_ROLES];
 const STAFF: Role[] = ['owner', 'admin', 'agent', 'light_agent', 'auditor'];
 const ADMINS: Role[] = ['owner', 'admin'];
+const AUDIT_READERS: Role[] = ['owner', 'admin', 'auditor'];
 
 /** Who may call each root field. 'public' fields answer anyone, signed in or not. */
 const EXPECTED: Record<string, Role[] | 'public'> = {
@@ -38,6 +39,14 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Query.permissionCatalog': ['owner', 'admin', 'auditor'],
   'Query.accessSettings': ADMINS,
   'Query.accessStatus': ALL,
+  'Query.auditEvents': AUDIT_READERS,
+  'Query.auditEvent': AUDIT_READERS,
+  'Query.auditActions': AUDIT_READERS,
+  'Query.auditActivity': AUDIT_READERS,
+  'Query.auditSettings': AUDIT_READERS,
+  'Query.alertKinds': AUDIT_READERS,
+  'Query.alertRules': AUDIT_READERS,
+  'Query.securityAlerts': AUDIT_READERS,
   'Query.tickets': ALL,
   'Query.ticket': ALL,
   'Mutation.login': 'public',
@@ -70,6 +79,12 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.deleteRole': ADMINS,
   'Mutation.setIpAllowlist': ADMINS,
   'Mutation.setLockdown': ADMINS,
+  'Mutation.verifyAuditChain': AUDIT_READERS,
+  'Mutation.exportAuditLog': AUDIT_READERS,
+  'Mutation.setAuditRetention': ADMINS,
+  'Mutation.createAlertRule': ADMINS,
+  'Mutation.updateAlertRule': ADMINS,
+  'Mutation.deleteAlertRule': ADMINS,
   'Mutation.createTicket': ['owner', 'admin', 'agent', 'light_agent', 'requester'],
   'Mutation.updateTicket': ['owner', 'admin', 'agent'],
   'Mutation.deleteTicket': ADMINS,

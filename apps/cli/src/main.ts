@@ -41,7 +41,7 @@ async function withDatabase<T>(fn: (config: BulwarkConfig, db: Database) => Prom
 async function inTenant<T>(config: BulwarkConfig, db: Database, tenantId: string, reason: string, fn: Parameters<typeof withSystemContext<T>>[4]) {
   const api = composeApi(apiPlugins);
   await migrateDatabase(db.url, api, log);
-  const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
+  const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2, audit: api.audit });
   try {
     return await withSystemContext(orm, createAppServices(config, api, log), tenantId, reason, fn);
   } finally {
@@ -136,7 +136,7 @@ export function buildCli(): Command {
         if (config.env === 'production') throw new Error('the demo seed refuses to run with NODE_ENV=production (SECURITY.md A12)');
         const api = composeApi(apiPlugins);
         await migrateDatabase(db.url, api, log);
-        const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2 });
+        const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2, audit: api.audit });
         try {
           await seedDemo(orm, createAppServices(config, api, log), api);
         } finally {

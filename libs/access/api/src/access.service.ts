@@ -1,7 +1,8 @@
-import { badInput, BUILT_IN_ROLES, conflict, forbidden, isBuiltInRole, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { audit, auditDiff, badInput, BUILT_IN_ROLES, conflict, forbidden, isBuiltInRole, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth, User } from '@bulwark/identity-api';
 import { AccessSettings, IpRule, Role, type IpMode } from './access.entities';
 import { forgetAccess, platformLockdown } from './access.guard';
+import { AccessAudit } from './access.audit';
 import { inRanges, normaliseRange, parseRange, type Range } from './network';
 import { customRoleId, customRoleKey } from './role-directory';
 import type { AccessSettingsView, IpAllowlistInput, RoleInput, RoleView } from './access.types';
@@ -120,6 +121,7 @@ export async function setIpAllowlist(ctx: RequestContext, input: IpAllowlistInpu
     }
   }
   const s = await settings(ctx);
+  const before = { mode: s.ipMode, includesRequesters: s.ipIncludesRequesters, rules: (await ctx.em.find(IpRule, {}, { orderBy: { cidr: 'asc' } })).map((r) => `${r.cidr} ${r.label}`.trim()) };
   s.ipMode = mode;
   s.ipIncludesRequesters = input.includesRequesters;
   s.updatedAt = ctx.app.now();
@@ -130,6 +132,8 @@ export async function setIpAllowlist(ctx: RequestContext, input: IpAllowlistInpu
     seen.add(r.cidr);
     ctx.em.create(IpRule, { cidr: r.cidr, label: r.label, createdAt: ctx.app.now() });
   }
+  const after = { mode, includesRequesters: input.includesRequesters, rules: normalised.filter((r, i) => normalised.findIndex((x) => x.cidr === r.cidr) === i).map((r) => `${r.cidr} ${r.label}`.trim()).sort() };
+  audit(ctx, AccessAudit.ipAllowlistChanged, { targetId: s.id, changes: auditDiff(before, after) });
   forgetAccess(ctx.tenantId as string);
   await ctx.em.flush();
   return accessSettings(ctx);
@@ -140,6 +144,7 @@ export async function setLockdown(ctx: RequestContext, on: boolean): Promise<Acc
   await requireRecentAuth(ctx);
   const s = await settings(ctx);
   if (s.lockdown !== on) {
+    audit(ctx, AccessAudit.lockdownChanged, { targetId: s.id, changes: { lockdown: { before: s.lockdown, after: on } } });
     s.lockdown = on;
     s.lockdownChangedAt = ctx.app.now();
   }

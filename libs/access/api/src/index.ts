@@ -6,11 +6,14 @@ import { NetworkPermission, RolePermission } from './access.permissions';
 import { AccessResolver } from './access.resolver';
 import { accessRules } from './access.rules';
 import { roleDirectory } from './role-directory';
+import { AccessAudit } from './access.audit';
 
 /** Roles and permissions, IP allowlists and lockdown mode. */
 export const accessPlugin = defineApiPlugin({
   name: 'access',
   permissions: [RolePermission, NetworkPermission],
+  auditActions: [AccessAudit],
+  audited: [{ entity: Role, type: 'Role', create: AccessAudit.roleCreated, update: AccessAudit.roleUpdated, delete: AccessAudit.roleDeleted, ignore: ['createdAt', 'updatedAt'] }],
   entities: [Role, AccessSettings, IpRule],
   resolvers: [AccessResolver],
   rules: accessRules,
@@ -24,3 +27,4 @@ export const accessPlugin = defineApiPlugin({
 export { checkNetwork } from './access.guard';
 export { customRoleKey } from './role-directory';
 export { RolePermission, NetworkPermission } from './access.permissions';
+export { AccessAudit } from './access.audit';

@@ -5,6 +5,7 @@ interface PrincipalRow {
   session_id: string;
   user_id: string;
   role: string;
+  user_name: string;
   last_seen_at: Date;
   /** The role requires two-factor sign-in and the person has not set it up. */
   restricted: boolean;
@@ -39,6 +40,7 @@ export const sessionAuthenticator: Authenticator = {
       userId: row.user_id,
       sessionId: row.session_id,
       role: row.role,
+      name: row.user_name,
       // Built-in roles cost nothing; a custom role is one read per request (access feature). A
       // person who must enrol in two-factor sign-in first holds no permission until they do.
       permissions: row.restricted ? new Set() : ((await ctx.app.roles.permissionsOf(ctx, row.role)) ?? new Set()),

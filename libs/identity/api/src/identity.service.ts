@@ -1,5 +1,6 @@
 import {
   type Permission,
+  audit,
   AppError,
   badInput,
   BUILT_IN_ROLES,
@@ -22,6 +23,7 @@ import { IdentitySettings, passwordExpired } from './security.entities';
 import { Session } from './session.entity';
 import type { LoginInput, Me } from './identity.types';
 import { User } from './user.entity';
+import { IdentityAudit } from './identity.audit';
 
 /** A9: one answer for unknown tenant, unknown user, wrong password or code, and suspended or locked account. */
 export const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid email or password');
@@ -55,18 +57,26 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
   const { config } = ctx.app;
   const previous = ctx.principal;
   const tenantId = await tenantIdBySlug(ctx, input.tenant.trim().toLowerCase());
-  await assertNotThrottled(ctx, tenantId);
-  let user: User | null = null;
-  if (tenantId) {
-    await enterTenant(ctx, tenantId, { replacePrincipal: true });
-    user = await ctx.em.findOne(User, { email: normalizeEmail(input.email) });
+  const email = normalizeEmail(input.email).slice(0, 254);
+  // Before a person is known, the events name the address that was tried.
+  const tried = { type: 'anonymous' as const, id: null, name: email };
+  if (tenantId) await enterTenant(ctx, tenantId, { replacePrincipal: true });
+  try {
+    await assertNotThrottled(ctx, tenantId);
+  } catch (e) {
+    audit(ctx, IdentityAudit.loginThrottled, { actor: tried, outcome: 'failure', evenIfRolledBack: true });
+    throw e;
   }
+  const user = tenantId ? await ctx.em.findOne(User, { email }) : null;
   const hash = user?.passwordHash ?? (await dummyHash(config.passwordPepper, config.bcryptCost));
   const ok = await verifyPassword(config.passwordPepper, input.password, hash);
   const locked = !!user && isLocked(ctx, user);
   if (!tenantId || !user || !ok || user.status !== 'active' || locked) {
     if (user && !ok) await countFailure(ctx, user);
     if (!ok) await recordFailure(ctx, tenantId);
+    // The client hears one answer (A9); the log says which it was.
+    const reason = !user ? 'unknown account' : locked ? 'locked' : !ok ? 'wrong password' : `account ${user.status}`;
+    audit(ctx, IdentityAudit.loginFailed, { actor: tried, targetId: user?.id ?? null, outcome: 'failure', details: { reason, step: 'password' } });
     throw invalidCredentials().keepingChanges();
   }
 
@@ -92,7 +102,7 @@ export async function signIn(ctx: RequestContext, tenantId: string, user: User, 
   // Like the session lookup's `restricted`: enrol first, or change an expired password first.
   const restricted = mustEnrol || passwordExpired(settings, user, ctx.app.now());
   const permissions = restricted ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>());
-  ctx.principal = { kind: 'user', tenantId, userId: user.id, sessionId: '', role: user.role, permissions };
+  ctx.principal = { kind: 'user', tenantId, userId: user.id, sessionId: '', role: user.role, name: user.name, permissions };
   // D10: request guards (the IP allowlist) judge the person before any session exists. A refusal
   // answers like a wrong password, so a refused network never learns the password was right.
   try {
@@ -100,10 +110,18 @@ export async function signIn(ctx: RequestContext, tenantId: string, user: User, 
   } catch (e) {
     ctx.principal = null;
     ctx.log.warn('sign-in refused by a request guard', { userId: user.id, ip: ctx.ip, reason: (e as Error).message });
+    audit(ctx, IdentityAudit.loginFailed, {
+      actor: { type: 'anonymous', id: null, name: user.email },
+      targetId: user.id,
+      outcome: 'failure',
+      details: { reason: 'network refused', step: 'network' },
+      evenIfRolledBack: true,
+    });
     throw invalidCredentials();
   }
   const { token, expiresAt, session } = await startSession(ctx, tenantId, user, previous);
   ctx.principal = { ...ctx.principal, sessionId: session.id };
+  audit(ctx, IdentityAudit.loginSucceeded, { targetId: user.id, details: { sessionId: session.id, secondFactor: !!user.totpEnabledAt } });
   return { token, expiresAt, me: await me(ctx) };
 }
 
@@ -113,6 +131,7 @@ export async function logout(ctx: RequestContext): Promise<boolean> {
   if (p?.kind !== 'user') throw unauthenticated();
   await ctx.em.nativeDelete(Session, { id: p.sessionId });
   ctx.http?.clearSessionCookie();
+  audit(ctx, IdentityAudit.logout, { targetId: p.userId, details: { sessionId: p.sessionId } });
   return true;
 }
 

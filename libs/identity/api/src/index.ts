@@ -3,6 +3,8 @@ import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
 import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-enforce.migration';
 import { Migration20261121000800IdentityPasswordExpiry } from './identity-expiry.migration';
+import { Migration20261121000900IdentityPrincipalName } from './identity-principal-name.migration';
+import { IdentityAudit } from './identity.audit';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
@@ -40,6 +42,8 @@ export const identityPlugin = defineApiPlugin({
   entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge],
   resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver],
   rules: identityRules,
+  auditActions: [IdentityAudit],
+  audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
   migrations: [
     { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },
     { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
@@ -47,6 +51,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
     { name: 'Migration20261121000700IdentityTwoFactorEnforce', class: Migration20261121000700IdentityTwoFactorEnforce },
     { name: 'Migration20261121000800IdentityPasswordExpiry', class: Migration20261121000800IdentityPasswordExpiry },
+    { name: 'Migration20261121000900IdentityPrincipalName', class: Migration20261121000900IdentityPrincipalName },
   ],
   authenticator: sessionAuthenticator,
   gates: [hashingGate],
@@ -61,7 +66,8 @@ export { UserSummary } from './identity.types';
 export { userSummaries } from './user.loader';
 export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';
-export { newSessionToken, parseSessionToken } from './session-token';
+export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
+export { IdentityAudit } from './identity.audit';
 export { SecurityPermission, UserPermission } from './identity.permissions';
 export { IdentitySettings } from './security.entities';
 export { requireRecentAuth } from './sessions.service';

@@ -1,4 +1,5 @@
-import type { RequestContext } from '@bulwark/platform-api';
+import { audit, type RequestContext } from '@bulwark/platform-api';
+import { IdentityAudit } from './identity.audit';
 import { identitySettings } from './settings';
 import type { User } from './user.entity';
 
@@ -16,5 +17,11 @@ export async function countFailure(ctx: RequestContext, user: User): Promise<voi
   if (user.failedLogins >= settings.lockoutThreshold) {
     user.lockedUntil = new Date(ctx.app.now().getTime() + settings.lockoutMinutes * 60_000);
     user.failedLogins = 0;
+    audit(ctx, IdentityAudit.accountLocked, {
+      actor: ctx.principal ? undefined : { type: 'anonymous', id: null, name: user.email },
+      targetId: user.id,
+      outcome: 'failure',
+      details: { until: user.lockedUntil.toISOString(), threshold: settings.lockoutThreshold },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { afterCommit, badInput, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { afterCommit, audit, badInput, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
 import { checkPassword, contextWordsFor } from '@bulwark/identity-shared';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { hashPassword, verifyPassword } from './password';
@@ -8,6 +8,7 @@ import { Session } from './session.entity';
 import { newTenantToken, parseTenantToken, type TokenPrefix } from './session-token';
 import { identitySettings } from './settings';
 import { User } from './user.entity';
+import { IdentityAudit } from './identity.audit';
 
 /** A5: the common/breached list shipped with @zxcvbn-ts/language-common (49k entries). */
 const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
@@ -64,7 +65,8 @@ export async function changePassword(ctx: RequestContext, current: string, next:
     throw badInput('The current password is not right', { currentPassword: 'wrong' }).keepingChanges();
   }
   await applyNewPassword(ctx, user, next);
-  await endSessions(ctx, user, p.sessionId);
+  const ended = await endSessions(ctx, user, p.sessionId);
+  audit(ctx, IdentityAudit.passwordChanged, { targetId: user.id, changes: { password: { before: '[redacted]', after: '[redacted]' } }, details: { otherSessionsEnded: ended } });
   return true;
 }
 
@@ -88,7 +90,14 @@ export async function requestPasswordReset(ctx: RequestContext, input: { tenant:
   const tenantId = await tenantIdBySlug(input.tenant.trim().toLowerCase());
   if (!tenantId) return true;
   await enterTenant(ctx, tenantId, { replacePrincipal: true });
-  const user = await ctx.em.findOne(User, { email: input.email.trim().toLowerCase(), status: 'active' });
+  const email = input.email.trim().toLowerCase().slice(0, 254);
+  const user = await ctx.em.findOne(User, { email, status: 'active' });
+  audit(ctx, IdentityAudit.passwordResetRequested, {
+    actor: { type: 'anonymous', id: null, name: email },
+    targetId: user?.id ?? null,
+    outcome: user ? 'success' : 'failure',
+    details: user ? null : { reason: 'no active account with this address' },
+  });
   if (!user) return true;
   const token = await issueToken(ctx, user, 'reset', 'bwr_', RESET_HOURS);
   const to = user.email;
@@ -119,7 +128,8 @@ export async function resetPassword(ctx: RequestContext, token: string, password
   const t = await redeem(ctx, 'bwr_', 'reset', token);
   if (t.user.status !== 'active') throw badInput('This link is invalid or has expired', { token: 'invalid' });
   await applyNewPassword(ctx, t.user, password);
-  await endSessions(ctx, t.user);
+  const ended = await endSessions(ctx, t.user);
+  audit(ctx, IdentityAudit.passwordReset, { actor: { type: 'anonymous', id: null, name: t.user.email }, targetId: t.user.id, details: { sessionsEnded: ended } });
   return true;
 }
 
@@ -127,6 +137,7 @@ export async function resetPassword(ctx: RequestContext, token: string, password
 export async function inviteUser(ctx: RequestContext, input: { email: string; name: string; role: string }, create: (ctx: RequestContext, u: { email: string; name: string; role: string }) => Promise<User>): Promise<User> {
   const user = await create(ctx, input);
   user.status = 'invited';
+  audit(ctx, IdentityAudit.userInvited, { targetId: user.id, details: { email: user.email, role: user.role } });
   const token = await issueToken(ctx, user, 'invite', 'bwi_', INVITE_DAYS * 24);
   const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
   const to = user.email;
@@ -145,6 +156,7 @@ export async function acceptInvitation(ctx: RequestContext, token: string, passw
   if (t.user.status !== 'invited') throw badInput('This link is invalid or has expired', { token: 'invalid' });
   t.user.status = 'active';
   await applyNewPassword(ctx, t.user, password);
+  audit(ctx, IdentityAudit.invitationAccepted, { actor: { type: 'user', id: t.user.id, name: t.user.name }, targetId: t.user.id });
   return true;
 }
 
@@ -153,6 +165,7 @@ export async function unlockUser(ctx: RequestContext, id: string): Promise<boole
   if (!isUuid(id)) throw notFound('User');
   const user = await ctx.em.findOne(User, { id });
   if (!user) throw notFound('User');
+  audit(ctx, IdentityAudit.userUnlocked, { targetId: user.id, changes: { lockedUntil: { before: user.lockedUntil?.toISOString() ?? null, after: null } } });
   user.lockedUntil = null;
   user.failedLogins = 0;
   return true;

@@ -1,9 +1,10 @@
-import { badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
 import { countFailure, isLocked } from './lockout';
 import { verifyPassword } from './password';
 import { newSessionToken } from './session-token';
 import { Session } from './session.entity';
 import { User } from './user.entity';
+import { IdentityAudit } from './identity.audit';
 
 /** B8: how recent a password confirmation must be for sensitive operations. */
 export const REAUTH_MINUTES = 5;
@@ -45,24 +46,31 @@ export async function revokeSession(ctx: RequestContext, id: string): Promise<bo
   const n = await ctx.em.nativeDelete(Session, { id, user: p.userId });
   if (!n) throw notFound('Session');
   if (id === p.sessionId) ctx.http?.clearSessionCookie();
+  audit(ctx, IdentityAudit.sessionRevoked, { targetId: id, details: { current: id === p.sessionId } });
   return true;
 }
 
 export async function revokeOtherSessions(ctx: RequestContext): Promise<number> {
   const p = current(ctx);
-  return ctx.em.nativeDelete(Session, { user: p.userId, id: { $ne: p.sessionId } });
+  const n = await ctx.em.nativeDelete(Session, { user: p.userId, id: { $ne: p.sessionId } });
+  audit(ctx, IdentityAudit.otherSessionsRevoked, { targetId: p.userId, details: { sessionsEnded: n } });
+  return n;
 }
 
 /** Admin single sign-out for one person: every session of theirs ends on its next request. */
 export async function signOutUser(ctx: RequestContext, userId: string): Promise<number> {
   if (!isUuid(userId) || !(await ctx.em.count(User, { id: userId }))) throw notFound('User');
-  return ctx.em.nativeDelete(Session, { user: userId });
+  const n = await ctx.em.nativeDelete(Session, { user: userId });
+  audit(ctx, IdentityAudit.userSignedOut, { targetId: userId, details: { sessionsEnded: n } });
+  return n;
 }
 
 /** Admin single sign-out for the whole tenant; the admin's own current session stays. */
 export async function signOutEveryone(ctx: RequestContext): Promise<number> {
   const p = current(ctx);
-  return ctx.em.nativeDelete(Session, { id: { $ne: p.sessionId } });
+  const n = await ctx.em.nativeDelete(Session, { id: { $ne: p.sessionId } });
+  audit(ctx, IdentityAudit.everyoneSignedOut, { targetId: p.tenantId, details: { sessionsEnded: n } });
+  return n;
 }
 
 /**
@@ -76,12 +84,14 @@ export async function reauthenticate(ctx: RequestContext, password: string): Pro
   const ok = !isLocked(ctx, user) && !!user.passwordHash && (await verifyPassword(ctx.app.config.passwordPepper, password, user.passwordHash));
   if (!ok) {
     await countFailure(ctx, user);
+    audit(ctx, IdentityAudit.reauthenticationFailed, { targetId: user.id, outcome: 'failure' });
     throw badInput('The password is not right', { password: 'wrong' }).keepingChanges();
   }
   const session = await ctx.em.findOneOrFail(Session, { id: p.sessionId });
   const { token, hash } = newSessionToken(p.tenantId);
   session.tokenHash = hash;
   session.reauthAt = ctx.app.now();
+  audit(ctx, IdentityAudit.reauthenticated, { targetId: user.id });
   ctx.http?.setSessionCookie(token, Math.max(1, Math.floor((session.expiresAt.getTime() - ctx.app.now().getTime()) / 1000)));
   return { token, expiresAt: session.expiresAt };
 }

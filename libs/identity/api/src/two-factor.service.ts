@@ -1,4 +1,4 @@
-import { badInput, conflict, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, conflict, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
 import { toString as qrCode } from 'qrcode';
 import { invalidCredentials, signIn, type LoginResult } from './identity.service';
 import { CHALLENGE_MAX_ATTEMPTS } from './login-challenge';
@@ -23,6 +23,7 @@ import {
 } from './totp';
 import { LoginChallenge, RecoveryCode } from './two-factor.entities';
 import { User } from './user.entity';
+import { IdentityAudit } from './identity.audit';
 
 function self(ctx: RequestContext) {
   const p = ctx.principal;
@@ -88,6 +89,7 @@ export async function confirmTwoFactorEnrolment(ctx: RequestContext, code: strin
   user.totpLastStep = step; // the confirming code cannot sign anyone in
   const codes = await issueRecoveryCodes(ctx, user);
   await endSessions(ctx, user, p.sessionId);
+  audit(ctx, IdentityAudit.twoFactorEnabled, { targetId: user.id });
   return codes;
 }
 
@@ -105,7 +107,10 @@ export async function disableTwoFactor(ctx: RequestContext): Promise<boolean> {
     throw conflict(`This workspace requires two-factor authentication for the ${user.role} role; it cannot be turned off`);
   }
   await clearTwoFactor(ctx, user);
-  if (wasOn) await endSessions(ctx, user, p.sessionId);
+  if (wasOn) {
+    await endSessions(ctx, user, p.sessionId);
+    audit(ctx, IdentityAudit.twoFactorDisabled, { targetId: user.id });
+  }
   return wasOn;
 }
 
@@ -117,6 +122,7 @@ export async function regenerateRecoveryCodes(ctx: RequestContext): Promise<stri
   if (!user.totpEnabledAt) throw conflict('Two-factor authentication is not on');
   const codes = await issueRecoveryCodes(ctx, user);
   await endSessions(ctx, user, p.sessionId);
+  audit(ctx, IdentityAudit.recoveryCodesRegenerated, { targetId: user.id });
   return codes;
 }
 
@@ -135,7 +141,10 @@ export async function resetTwoFactor(ctx: RequestContext, userId: string): Promi
   if (!user) throw notFound('User');
   const wasOn = !!user.totpEnabledAt;
   await clearTwoFactor(ctx, user); // also a pending enrolment
-  if (wasOn) await endSessions(ctx, user, user.id === p.userId ? p.sessionId : undefined);
+  if (wasOn) {
+    await endSessions(ctx, user, user.id === p.userId ? p.sessionId : undefined);
+    audit(ctx, IdentityAudit.twoFactorReset, { targetId: user.id, details: { email: user.email } });
+  }
   return wasOn;
 }
 
@@ -177,6 +186,12 @@ export async function verifyTwoFactor(ctx: RequestContext, input: { challenge: s
   if (!(await acceptSecondFactor(ctx, user, input.code, now))) {
     challenge.attempts += 1;
     await countFailure(ctx, user);
+    audit(ctx, IdentityAudit.loginFailed, {
+      actor: { type: 'anonymous', id: null, name: user.email },
+      targetId: user.id,
+      outcome: 'failure',
+      details: { reason: 'wrong code', step: 'second factor' },
+    });
     throw await fail();
   }
   ctx.em.remove(challenge);

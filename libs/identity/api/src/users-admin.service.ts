@@ -1,4 +1,4 @@
-import { afterCommit, AppError, badInput, conflict, forbidden, isUuid, notFound, unauthenticated, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { afterCommit, audit, AppError, badInput, conflict, forbidden, isUuid, notFound, unauthenticated, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { applyNewPassword, endSessions } from './passwords.service';
 import { requireRecentAuth } from './sessions.service';
 import { identitySettings } from './settings';
@@ -6,6 +6,7 @@ import { User } from './user.entity';
 import { normalizeEmail } from './identity.service';
 import { assertNotAbove } from './rank';
 import { clearTwoFactor } from './two-factor.service';
+import { IdentityAudit } from './identity.audit';
 
 async function target(ctx: RequestContext, id: string): Promise<User> {
   if (!isUuid(id)) throw notFound('User');
@@ -32,6 +33,7 @@ export async function suspendUser(ctx: RequestContext, id: string): Promise<User
   if (user.id === self(ctx)) throw badInput('You cannot suspend yourself', { id: 'self' });
   await assertNotAbove(ctx, user);
   await assertNotLastOwner(ctx, user);
+  audit(ctx, IdentityAudit.userSuspended, { targetId: user.id, changes: { status: { before: user.status, after: 'suspended' } } });
   user.status = 'suspended';
   await endSessions(ctx, user);
   return user;
@@ -40,6 +42,7 @@ export async function suspendUser(ctx: RequestContext, id: string): Promise<User
 export async function reactivateUser(ctx: RequestContext, id: string): Promise<User> {
   const user = await target(ctx, id);
   if (user.status !== 'suspended') throw conflict('Only suspended people can be reactivated');
+  audit(ctx, IdentityAudit.userReactivated, { targetId: user.id, changes: { status: { before: user.status, after: 'active' } } });
   user.status = 'active';
   user.failedLogins = 0;
   user.lockedUntil = null;
@@ -58,6 +61,8 @@ export async function deleteUser(ctx: RequestContext, id: string): Promise<boole
   await assertNotLastOwner(ctx, user);
   await endSessions(ctx, user);
   await clearTwoFactor(ctx, user);
+  // The event keeps who it was; the row itself forgets (that is the point of deleting).
+  audit(ctx, IdentityAudit.userDeleted, { targetId: user.id, details: { name: user.name, email: user.email, role: user.role } });
   user.status = 'deleted';
   user.name = 'Deleted user';
   user.email = `deleted-${user.id}@deleted.invalid`;
@@ -78,6 +83,7 @@ export async function changeUserRole(ctx: RequestContext, id: string, role: stri
   if ([...granted].some((perm) => !mine.has(perm))) throw forbidden();
   await assertNotAbove(ctx, user);
   if (user.role === 'owner' && role !== 'owner') await assertNotLastOwner(ctx, user);
+  if (user.role !== role) audit(ctx, IdentityAudit.roleChanged, { targetId: user.id, changes: { role: { before: user.role, after: role } } });
   user.role = role;
   return user;
 }
@@ -105,5 +111,6 @@ export async function signUpRequester(
   }
   const user = ctx.em.create(User, { email, name: input.name.trim(), role: 'requester', createdAt: ctx.app.now() });
   await applyNewPassword(ctx, user, input.password);
+  audit(ctx, IdentityAudit.signedUp, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id });
   return true;
 }

@@ -37,6 +37,15 @@ export interface BulwarkConfig {
   /** SMTP server for outgoing mail; unset outside production: mail goes to `<dataDir>/outbox`. */
   smtpUrl?: string;
   mailFrom: string;
+  /** Platform master key: seals stored secrets (webhook signing secrets; backup keys later). */
+  masterKey: string;
+  /** Where every tenant's security alerts are also sent, for the operators (signed like tenant webhooks). */
+  operatorWebhookUrl?: string;
+  operatorWebhookSecret?: string;
+  /** How often the audit retention job runs; 0 turns it off (run `audit prune` from the CLI instead). */
+  auditPruneIntervalMinutes: number;
+  /** First retry delay of webhook deliveries (then ×4 each time, 4 attempts). */
+  webhookRetryBaseMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +99,16 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
   if (production && !env.BULWARK_SMTP_URL) throw new Error('BULWARK_SMTP_URL must be set in production (password resets and invitations are mailed)');
   if (production && !env.BULWARK_PUBLIC_URL) throw new Error('BULWARK_PUBLIC_URL must be set in production (links in mail point there)');
 
+  let masterKey = env.BULWARK_MASTER_KEY;
+  if (!masterKey) {
+    if (production) throw new Error('BULWARK_MASTER_KEY must be set in production (32+ random bytes, base64): it seals stored secrets');
+    masterKey = localSecret(dataDir, 'masterKey');
+  }
+  if (masterKey.length < 32) throw new Error('BULWARK_MASTER_KEY must be at least 32 characters');
+  if (env.BULWARK_OPERATOR_WEBHOOK_URL && (env.BULWARK_OPERATOR_WEBHOOK_SECRET ?? '').length < 32) {
+    throw new Error('BULWARK_OPERATOR_WEBHOOK_SECRET must be set (32+ characters) when BULWARK_OPERATOR_WEBHOOK_URL is');
+  }
+
   const secureCookies = env.BULWARK_INSECURE_COOKIES === '1' ? false : production || env.BULWARK_SECURE_COOKIES === '1';
   if (production && !secureCookies) throw new Error('BULWARK_INSECURE_COOKIES is refused in production (SECURITY.md B3)');
 
@@ -114,5 +133,10 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,
     mailFrom: env.BULWARK_MAIL_FROM || 'Bulwark <no-reply@bulwark.invalid>',
+    masterKey,
+    operatorWebhookUrl: env.BULWARK_OPERATOR_WEBHOOK_URL || undefined,
+    operatorWebhookSecret: env.BULWARK_OPERATOR_WEBHOOK_SECRET || undefined,
+    auditPruneIntervalMinutes: int(env, 'BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES', 60, 0, 10080),
+    webhookRetryBaseMs: int(env, 'BULWARK_WEBHOOK_RETRY_BASE_MS', 1000, 1, 600000),
   };
 }

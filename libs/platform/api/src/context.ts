@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
 import type { RequestGuard, RoleDirectory } from './plugin';
+import type { AuditCatalog, AuditEvent, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
 export type Principal =
@@ -14,6 +15,8 @@ export type Principal =
       userId: string;
       sessionId: string;
       role: string;
+      /** The person's name when the operation started, for audit events (captured at the time). */
+      name?: string;
       permissions: ReadonlySet<Permission>;
     }
   | { kind: 'system'; tenantId: string; reason: string; permissions: ReadonlySet<Permission> };
@@ -42,6 +45,10 @@ export interface AppServices {
   log: Logger;
   now: () => Date;
   mail: MailSender;
+  /** Declared audit actions and audited entities (see audit.ts). */
+  audit: AuditCatalog;
+  /** Where events are stored; absent in a server composed without the audit feature. */
+  auditSink?: AuditSink;
 }
 
 /**
@@ -65,6 +72,8 @@ export interface RequestContext {
   operation?: 'query' | 'mutation' | 'subscription';
   /** Work to run once the transaction has committed (mail, notifications); see `afterCommit`. */
   afterCommit?: (() => Promise<void>)[];
+  /** Audit events this operation has written (handed to the sink after commit). */
+  auditWritten?: AuditEvent[];
 }
 
 /**
@@ -78,6 +87,10 @@ export function afterCommit(ctx: RequestContext, fn: () => Promise<void>): void 
 export async function runAfterCommit(ctx: RequestContext): Promise<void> {
   const work = ctx.afterCommit ?? [];
   ctx.afterCommit = [];
+  const written = ctx.auditWritten ?? [];
+  ctx.auditWritten = [];
+  const committed = ctx.app.auditSink?.committed;
+  if (written.length && committed) work.unshift(() => committed(ctx, written));
   for (const fn of work) {
     await fn().catch((error) => ctx.log.error('after-commit work failed', { error }));
   }
@@ -99,7 +112,14 @@ export function hasPermission(principal: Principal | null, permission: Permissio
 /** The one way to build AppServices: mail by configuration (SMTP, else the development outbox). */
 export function createAppServices(
   config: BulwarkConfig,
-  api: { catalog: PermissionCatalog; roleDirectory: RoleDirectory; lockdownExempt: ReadonlySet<string>; guards: RequestGuard[] },
+  api: {
+    catalog: PermissionCatalog;
+    roleDirectory: RoleDirectory;
+    lockdownExempt: ReadonlySet<string>;
+    guards: RequestGuard[];
+    audit: AuditCatalog;
+    auditSink?: AuditSink;
+  },
   log: Logger,
   opts: { now?: () => Date; mail?: MailSender } = {},
 ): AppServices {
@@ -113,5 +133,7 @@ export function createAppServices(
     log,
     now: opts.now ?? (() => new Date()),
     mail,
+    audit: api.audit,
+    auditSink: api.auditSink,
   };
 }

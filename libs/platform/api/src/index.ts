@@ -27,3 +27,19 @@ export { shieldMiddleware } from './graphql/shield';
 export { createApollo } from './graphql/server';
 export { selectsField } from './graphql/selection';
 export * from './mail';
+export {
+  audit,
+  auditDiff,
+  defineAuditActions,
+  PlatformAudit,
+  REDACTED,
+  type AuditAction,
+  type AuditActionDefinition,
+  type AuditChanges,
+  type AuditEvent,
+  type AuditSink,
+  type AuditedEntity,
+  type AuditOutcome,
+  type ActorType,
+  AuditCatalog,
+} from './audit';

@@ -1,7 +1,9 @@
-import type { Constructor, EntityClass } from '@mikro-orm/core';
+import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
+import type { Request, Response } from 'express';
 import type { Migration } from '@mikro-orm/migrations';
 import type { IRules } from 'graphql-shield';
-import type { RequestContext } from './context';
+import type { AppServices, RequestContext } from './context';
+import { AUDIT_CATALOG, AuditCatalog, type AuditActionDefinition, type AuditActionSet, type AuditedEntity, type AuditSink } from './audit';
 import { CATALOG, isBuiltInRole, PermissionCatalog, type Permission, type PermissionDefinition, type PermissionSet } from './permissions';
 
 /** Turns a request's credential into a principal and sets its tenant (identity provides it). */
@@ -42,6 +44,19 @@ export interface RequestGuard {
   check(ctx: RequestContext, op: OperationInfo): Promise<void>;
 }
 
+/** The part of an Express router a plugin may use; handlers get the app services through `services`. */
+export interface HttpRouter {
+  get(path: string, handler: HttpHandler): void;
+}
+export type HttpHandler = (req: Request, res: Response, services: AppServices & { orm: MikroORM }) => Promise<void>;
+
+export interface BackgroundTask {
+  name: string;
+  /** Milliseconds between runs, from configuration; 0 turns the task off. */
+  intervalMs(config: AppServices['config']): number;
+  run(services: AppServices & { orm: MikroORM }): Promise<void>;
+}
+
 export interface MigrationEntry {
   name: string;
   class: Constructor<Migration>;
@@ -67,6 +82,16 @@ export interface ApiPlugin {
   gates?: OperationGate[];
   /** Mutations that lockdown mode lets through (signing in and out), by root field name. */
   lockdownExempt?: string[];
+  /** The audit actions this feature records (an undeclared action is refused). */
+  auditActions?: AuditActionSet<string>[];
+  /** Entities whose every change is an audit event, captured at flush. */
+  audited?: AuditedEntity[];
+  /** Stores audit events (the audit feature); at most one plugin. */
+  auditSink?: AuditSink;
+  /** Plain HTTP routes under /api/<plugin name>/ (downloads and streams that GraphQL cannot carry). */
+  routes?: (router: HttpRouter) => void;
+  /** Periodic work the API process runs (retention); several processes may run it at once. */
+  background?: BackgroundTask[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
   seedDemo?: (ctx: RequestContext) => Promise<void>;
 }
@@ -89,6 +114,8 @@ export interface ComposedApi {
   guards: RequestGuard[];
   gates: OperationGate[];
   lockdownExempt: ReadonlySet<string>;
+  audit: AuditCatalog;
+  auditSink?: AuditSink;
 }
 
 /** Builds the server's parts from the plugin list, refusing ambiguity rather than guessing. */
@@ -98,6 +125,9 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
   const definitions: PermissionDefinition[] = [];
   const authenticators = plugins.filter((p) => p.authenticator);
   const directories = plugins.filter((p) => p.roleDirectory);
+  const sinks = plugins.filter((p) => p.auditSink);
+  if (sinks.length > 1) throw new Error('at most one plugin may provide the audit sink');
+  const auditDefinitions: AuditActionDefinition[] = plugins.flatMap((p) => (p.auditActions ?? []).flatMap((set) => set[AUDIT_CATALOG]));
   if (directories.length > 1) throw new Error('at most one plugin may provide the role directory');
   if (authenticators.length !== 1) {
     throw new Error(`exactly one plugin must provide the authenticator, found ${authenticators.length}`);
@@ -129,6 +159,8 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     guards: plugins.flatMap((p) => p.guards ?? []),
     gates: plugins.flatMap((p) => p.gates ?? []),
     lockdownExempt: new Set(plugins.flatMap((p) => p.lockdownExempt ?? [])),
+    audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
+    auditSink: sinks[0]?.auditSink,
     entities: plugins.flatMap((p) => p.entities ?? []),
     resolvers: plugins.flatMap((p) => p.resolvers ?? []),
     rules,

@@ -50,6 +50,27 @@ export async function migrateDatabase(url: string, api: ComposedApi, log: Logger
   }
 }
 
+/** Runs each plugin's background tasks on their interval; a failed run is logged, the next one comes. */
+function startBackground(api: ComposedApi, services: AppServices & { orm: MikroORM }): NodeJS.Timeout[] {
+  const timers: NodeJS.Timeout[] = [];
+  for (const task of api.plugins.flatMap((p) => p.background ?? [])) {
+    const every = task.intervalMs(services.config);
+    if (!every) continue;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task
+        .run(services)
+        .catch((error) => services.log.error('background task failed', { task: task.name, error }))
+        .finally(() => (running = false));
+    }, every);
+    timer.unref();
+    timers.push(timer);
+  }
+  return timers;
+}
+
 export interface BulwarkServer {
   url: string;
   port: number;
@@ -84,6 +105,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       migrations: api.migrations,
       role: 'runtime',
       statementTimeoutMs: config.statementTimeoutMs,
+      audit: api.audit,
     });
     const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
@@ -99,6 +121,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       orm,
       app,
       ready: () => isReady(orm.em.fork() as EntityManager, api.migrations),
+      plugins: api.plugins,
     });
     const server: Server = createServer(http);
     await new Promise<void>((resolve, reject) => {
@@ -110,6 +133,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     server.requestTimeout = config.requestTimeoutMs;
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
+    const timers = startBackground(api, { ...app, orm });
     let closing: Promise<void> | undefined;
     return {
       url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
@@ -120,6 +144,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       demoTenant,
       close: () =>
         (closing ??= (async () => {
+          for (const t of timers) clearInterval(t);
           const closed = new Promise<void>((r) => server.close(() => r()));
           server.closeIdleConnections();
           await closed;

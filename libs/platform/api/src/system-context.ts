@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { runAfterCommit, type AppServices, type RequestContext } from './context';
 import { enterTenant } from './graphql/transaction';
+import { writeAudit } from './audit';
 import type { Permission } from './permissions';
 
 /**
@@ -10,13 +11,14 @@ import type { Permission } from './permissions';
  * and its reason (STYLE.md 5), run in one transaction that commits only if `fn` succeeds.
  */
 export async function withSystemContext<T>(
-  orm: MikroORM,
+  /** The ORM, or any entity manager to fork (work that follows a request's commit). */
+  source: MikroORM | EntityManager,
   app: AppServices,
   tenantId: string,
   reason: string,
   fn: (ctx: RequestContext) => Promise<T>,
 ): Promise<T> {
-  const em = orm.em.fork({ clear: true }) as EntityManager;
+  const em = ('em' in source ? source.em : source).fork({ clear: true }) as EntityManager;
   const requestId = randomUUID();
   const all = new Set(app.catalog.definitions.map((d) => d.key)) as ReadonlySet<Permission>;
   const ctx: RequestContext = {
@@ -35,6 +37,8 @@ export async function withSystemContext<T>(
   try {
     await enterTenant(ctx, tenantId);
     const result = await fn(ctx);
+    await em.flush();
+    await writeAudit(ctx);
     await em.commit();
     await runAfterCommit(ctx);
     return result;

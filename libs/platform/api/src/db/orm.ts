@@ -2,6 +2,7 @@ import { MikroORM, type EntityClass } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationEntry } from '../plugin';
+import { auditFlushSubscriber, type AuditCatalog } from '../audit';
 import { RUNTIME_ROLE } from './rls';
 import { tenantFilter, TenantScoped } from './tenant-scoped';
 
@@ -16,6 +17,8 @@ export interface OrmOptions {
   role: 'runtime' | 'owner';
   statementTimeoutMs?: number;
   poolMax?: number;
+  /** Captures changes of audited entities at flush (the server's and the CLI's ORMs). */
+  audit?: AuditCatalog;
 }
 
 export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDriver>> {
@@ -51,6 +54,7 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
       snapshot: false,
       silent: true,
     },
+    subscribers: opts.audit ? [auditFlushSubscriber(opts.audit)] : [],
     debug: false,
   });
 }

@@ -4,6 +4,7 @@ import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
 import { AppError } from '../errors';
+import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
 
 /**
  * Sets the tenant for both walls at once, inside the operation's transaction: the RLS setting is
@@ -82,6 +83,8 @@ export function operationTransactionPlugin(
 async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<void> {
   if (!ctx.em?.isInTransaction()) return;
   try {
+    if (response.body.kind === 'single' && response.body.singleResult.errors) auditDenials(ctx, response.body.singleResult.errors);
+    await writeAudit(ctx);
     await ctx.em.commit();
     // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
     void runAfterCommit(ctx);
@@ -115,20 +118,24 @@ export async function mutationSavepoint(
   const trx = ctx.em.getTransactionContext();
   const name = `bw_m${++savepointSeq}`;
   const queued = ctx.afterCommit?.length ?? 0; // after-commit work of earlier fields stays
+  const audited = auditMark(ctx);
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
     await ctx.em.flush();
+    await writeAudit(ctx); // the field's events, in its savepoint: kept or dropped with its changes
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
   } catch (error) {
     if (error instanceof AppError && error.keepChanges) {
       await ctx.em.flush();
+      await writeAudit(ctx); // a failed sign-in keeps its counter and its event
       ctx.afterCommit?.splice(queued); // a failing field's own after-commit work is dropped
       await conn.execute(`release savepoint ${name}`, [], 'run', trx);
       throw error;
     }
     await conn.execute(`rollback to savepoint ${name}`, [], 'run', trx);
+    auditRollback(ctx, audited);
     ctx.afterCommit?.splice(queued);
     ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
     throw error;

@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices, Credential, RequestContext } from '../context';
+import type { ApiPlugin } from '../plugin';
 
 export interface HttpDeps {
   apollo: ApolloServer<RequestContext>;
   orm: MikroORM;
   app: AppServices;
   ready: () => Promise<boolean>;
+  /** Plugins with plain HTTP routes (mounted under /api/<plugin name>/). */
+  plugins?: readonly ApiPlugin[];
 }
 
 export function sessionCookieName(secure: boolean): string {
@@ -46,7 +49,7 @@ export function normalizeIp(ip: string | undefined): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
+export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDeps) {
   const { config, log } = app;
   const cookieName = sessionCookieName(config.secureCookies);
   const http = express();
@@ -165,11 +168,29 @@ export function createHttpApp({ apollo, orm, app, ready }: HttpDeps) {
     res.status(405).setHeader('Allow', 'POST').json({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
   });
 
+  for (const plugin of plugins) {
+    if (!plugin.routes) continue;
+    const router = express.Router();
+    plugin.routes({
+      get: (path, handler) =>
+        router.get(path, (req, res, next) => {
+          res.setHeader('Cache-Control', 'no-store');
+          handler(req, res, { ...app, orm }).catch((error: unknown) => {
+            if (res.headersSent) {
+              log.error('HTTP route failed mid-stream', { requestId: (req as Request & { id: string }).id, error });
+              res.destroy();
+            } else next(error);
+          });
+        }),
+    });
+    http.use(`/api/${plugin.name}`, router);
+  }
+
   const consoleDir = config.consoleDir;
   if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
     http.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
     // The console is a single-page app: every other GET is its index.
-    http.get(/^\/(?!graphql|healthz|readyz).*/, (_req, res) => {
+    http.get(/^\/(?!graphql|healthz|readyz|api\/).*/, (_req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       res.sendFile(join(consoleDir, 'index.html'));
     });

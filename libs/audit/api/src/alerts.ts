@@ -1,0 +1,156 @@
+import { withSystemContext, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
+import { AccessAudit } from '@bulwark/access-api';
+import { IdentityAudit } from '@bulwark/identity-api';
+import { Alert, AlertRule, type AlertKind } from './audit.entities';
+import { AuditLogAudit } from './audit.permissions';
+import { deliver, signWebhook, unseal } from './webhook';
+
+/**
+ * Alert rules over stored events (issue 4 §6). Each kind says which events it watches and what
+ * "subject" an alert is about (an account, an address, the tenant). `failed_logins` counts events
+ * in a sliding window and fires once per subject per window; the other kinds fire on every
+ * matching event. Evaluation runs after the events' transaction commits, in its own.
+ */
+type Watch = (e: AuditEvent) => string[];
+
+const grew = (e: AuditEvent, field: string) => {
+  const c = e.changes?.[field];
+  if (!c) return false;
+  const before = new Set(Array.isArray(c.before) ? c.before : []);
+  return (Array.isArray(c.after) ? c.after : []).some((p) => !before.has(p));
+};
+
+export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }> = {
+  failed_logins: {
+    describe: 'N failed sign-ins for one account or from one address within M minutes',
+    watch: (e) =>
+      e.action === IdentityAudit.loginFailed
+        ? [`account:${e.targetId ?? e.actorName ?? 'unknown'}`, ...(e.ip ? [`ip:${e.ip}`] : [])]
+        : [],
+  },
+  permission_granted: {
+    describe: 'A role gains a permission, or a person gets another role',
+    watch: (e) =>
+      ((e.action === AccessAudit.roleCreated || e.action === AccessAudit.roleUpdated) && grew(e, 'permissions')) || e.action === IdentityAudit.roleChanged
+        ? [`${e.targetType}:${e.targetId}`]
+        : [],
+  },
+  network_change: {
+    describe: 'The IP allowlist or lockdown mode changes',
+    watch: (e) => (e.action === AccessAudit.ipAllowlistChanged || e.action === AccessAudit.lockdownChanged ? ['tenant'] : []),
+  },
+  backup_failed: {
+    describe: 'A backup fails',
+    watch: (e) => (e.action.startsWith('backups.') && e.outcome === 'failure' ? ['tenant'] : []),
+  },
+  export: {
+    describe: 'The audit log is exported',
+    watch: (e) => (e.action === AuditLogAudit.exported ? [`user:${e.actorId}`] : []),
+  },
+};
+
+const watchedActions = (e: AuditEvent) => Object.values(ALERT_WATCHES).some((w) => w.watch(e).length > 0);
+
+function subjectCondition(subject: string): { sql: string; params: unknown[] } {
+  const [kind, ...rest] = subject.split(':');
+  const value = rest.join(':');
+  if (kind === 'ip') return { sql: 'ip = ?', params: [value] };
+  return { sql: '(target_id = ? or (target_id is null and actor_name = ?))', params: [value, value] };
+}
+
+interface Raised {
+  alert: Alert;
+  url: string | null;
+  secret: string | null;
+}
+
+/** Called after commit with the events just stored; never throws. */
+export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Promise<void> {
+  const watched = events.filter(watchedActions);
+  if (!watched.length || !ctx.tenantId) return;
+  const tenantId = ctx.tenantId;
+  try {
+    const raised = await withSystemContext(ctx.em, ctx.app, tenantId, 'audit alerts', async (sys) => {
+      const rules = await sys.em.find(AlertRule, { enabled: true });
+      const out: Raised[] = [];
+      for (const rule of rules) {
+        for (const e of watched) {
+          for (const subject of ALERT_WATCHES[rule.kind]?.watch(e) ?? []) {
+            const since = new Date(e.occurredAt.getTime() - rule.windowMinutes * 60_000);
+            if (rule.kind === 'failed_logins') {
+              const cond = subjectCondition(subject);
+              const [{ n }] = await sys.em.getConnection().execute<{ n: string }[]>(
+                `select count(*) as n from audit_events where tenant_id = ? and action = ? and occurred_at >= ? and ${cond.sql}`,
+                [tenantId, IdentityAudit.loginFailed, since, ...cond.params],
+                'all',
+                sys.em.getTransactionContext(),
+              );
+              if (Number(n) < rule.threshold) continue;
+              if (await sys.em.count(Alert, { ruleId: rule.id, subject, createdAt: { $gte: since } })) continue;
+            }
+            const alert = sys.em.create(Alert, {
+              ruleId: rule.id,
+              ruleName: rule.name,
+              kind: rule.kind,
+              subject,
+              title: titleOf(rule, e, subject),
+              eventSeq: String(e.seq ?? 0),
+              createdAt: sys.app.now(),
+              delivery: rule.webhookUrl ? 'pending' : 'none',
+            });
+            out.push({
+              alert,
+              url: rule.webhookUrl ?? null,
+              secret: rule.webhookSecretSealed ? unseal(sys.app.config.masterKey, rule.webhookSecretSealed) : null,
+            });
+          }
+        }
+      }
+      return out;
+    });
+    for (const r of raised) await send(ctx, tenantId, r);
+  } catch (error) {
+    ctx.log.error('alert evaluation failed', { error });
+  }
+}
+
+function titleOf(rule: AlertRule, e: AuditEvent, subject: string): string {
+  switch (rule.kind) {
+    case 'failed_logins':
+      return `${rule.threshold}+ failed sign-ins in ${rule.windowMinutes} min for ${subject}`;
+    case 'permission_granted':
+      return `Permissions granted: ${e.action} on ${e.targetType} ${e.targetId} by ${e.actorName ?? e.actorType}`;
+    case 'network_change':
+      return `Network rules changed: ${e.action} by ${e.actorName ?? e.actorType}`;
+    case 'backup_failed':
+      return `Backup failed: ${e.action}`;
+    case 'export':
+      return `Audit log exported by ${e.actorName ?? e.actorType}`;
+  }
+}
+
+/** Tenant webhook (if the rule has one), the operators' stream, and the delivery record. */
+async function send(ctx: RequestContext, tenantId: string, { alert, url, secret }: Raised): Promise<void> {
+  const { config, log } = ctx.app;
+  const payload = {
+    type: 'bulwark.alert',
+    alert: { id: alert.id, tenantId, rule: alert.ruleName, kind: alert.kind, subject: alert.subject, title: alert.title, eventSeq: Number(alert.eventSeq), createdAt: alert.createdAt.toISOString() },
+  };
+  const body = JSON.stringify(payload);
+  // The operators' stream: every tenant's alerts in the structured log, and their webhook if set.
+  log.warn('security alert', payload.alert);
+  if (config.operatorWebhookUrl && config.operatorWebhookSecret) {
+    void deliver(config.operatorWebhookUrl, signWebhook(config.operatorWebhookSecret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs }).then((r) =>
+      r.delivered ? undefined : log.error('operator alert webhook failed', { alertId: alert.id, error: r.lastError }),
+    );
+  }
+  if (!url || !secret) return;
+  const result = await deliver(url, signWebhook(secret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs });
+  await withSystemContext(ctx.em, ctx.app, tenantId, 'alert delivery', async (sys) => {
+    const row = await sys.em.findOneOrFail(Alert, { id: alert.id });
+    row.delivery = result.delivered ? 'delivered' : 'failed';
+    row.attempts = result.attempts;
+    row.lastError = result.lastError;
+    row.deliveredAt = result.delivered ? sys.app.now() : null;
+  });
+}

@@ -1,0 +1,115 @@
+import { audit, auditDiff, badInput, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
+import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
+import { Alert, ALERT_KINDS, AlertRule, AuditExport, AuditSettings, type AlertKind } from './audit.entities';
+import { AuditLogAudit } from './audit.permissions';
+import type { AuditFilterArgs } from './audit.query';
+import { newWebhookSecret, seal } from './webhook';
+
+export const MIN_RETENTION_DAYS = 90;
+/** An export link works once, within this many minutes. */
+export const EXPORT_LINK_MINUTES = 5;
+
+export async function auditSettings(ctx: RequestContext): Promise<AuditSettings> {
+  return (await ctx.em.findOne(AuditSettings, {})) ?? ctx.em.create(AuditSettings, { updatedAt: ctx.app.now() });
+}
+
+export async function setRetention(ctx: RequestContext, days: number): Promise<AuditSettings> {
+  if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS || days > 3650) {
+    throw badInput(`Keep events from ${MIN_RETENTION_DAYS} to 3650 days`, { retentionDays: 'out of range' });
+  }
+  const s = await auditSettings(ctx);
+  const before = s.retentionDays;
+  s.retentionDays = days;
+  s.updatedAt = ctx.app.now();
+  audit(ctx, AuditLogAudit.settingsChanged, { targetId: s.id, changes: { retentionDays: { before, after: days } } });
+  return s;
+}
+
+export interface AlertRuleFields {
+  name: string;
+  kind: string;
+  threshold: number;
+  windowMinutes: number;
+  webhookUrl?: string | null;
+  enabled: boolean;
+}
+
+function checkRule(ctx: RequestContext, input: AlertRuleFields) {
+  if (!(ALERT_KINDS as readonly string[]).includes(input.kind)) throw badInput(`Unknown alert kind ${input.kind}`, { kind: 'unknown' });
+  if (input.webhookUrl) {
+    let url: URL;
+    try {
+      url = new URL(input.webhookUrl);
+    } catch {
+      throw badInput('The webhook URL is not a URL', { webhookUrl: 'invalid' });
+    }
+    // Plain HTTP only outside production (local receivers while developing).
+    const ok = url.protocol === 'https:' || (url.protocol === 'http:' && ctx.app.config.env !== 'production');
+    if (!ok || url.username || url.password) throw badInput('The webhook URL must be https, without credentials', { webhookUrl: 'not https' });
+  }
+}
+
+const ruleSnapshot = (r: AlertRule) => ({ name: r.name, kind: r.kind, threshold: r.threshold, windowMinutes: r.windowMinutes, webhookUrl: r.webhookUrl ?? null, enabled: r.enabled });
+
+/** Returns the signing secret once, at creation (and when the URL changes); it is stored sealed. */
+export async function createAlertRule(ctx: RequestContext, input: AlertRuleFields): Promise<{ rule: AlertRule; webhookSecret: string | null }> {
+  checkRule(ctx, input);
+  const secret = input.webhookUrl ? newWebhookSecret() : null;
+  const rule = ctx.em.create(AlertRule, {
+    name: input.name.trim(),
+    kind: input.kind as AlertKind,
+    threshold: input.threshold,
+    windowMinutes: input.windowMinutes,
+    webhookUrl: input.webhookUrl || null,
+    webhookSecretSealed: secret ? seal(ctx.app.config.masterKey, secret) : null,
+    enabled: input.enabled,
+    createdAt: ctx.app.now(),
+  });
+  audit(ctx, AuditLogAudit.alertRuleCreated, { targetId: rule.id, changes: auditDiff({}, ruleSnapshot(rule)) });
+  return { rule, webhookSecret: secret };
+}
+
+async function findRule(ctx: RequestContext, id: string): Promise<AlertRule> {
+  const rule = isUuid(id) ? await ctx.em.findOne(AlertRule, { id }) : null;
+  if (!rule) throw notFound('Alert rule');
+  return rule;
+}
+
+export async function updateAlertRule(ctx: RequestContext, id: string, input: AlertRuleFields): Promise<{ rule: AlertRule; webhookSecret: string | null }> {
+  checkRule(ctx, input);
+  const rule = await findRule(ctx, id);
+  const before = ruleSnapshot(rule);
+  const newUrl = (input.webhookUrl || null) !== (rule.webhookUrl ?? null);
+  const secret = newUrl && input.webhookUrl ? newWebhookSecret() : null;
+  Object.assign(rule, { name: input.name.trim(), kind: input.kind, threshold: input.threshold, windowMinutes: input.windowMinutes, enabled: input.enabled, webhookUrl: input.webhookUrl || null });
+  if (newUrl) rule.webhookSecretSealed = secret ? seal(ctx.app.config.masterKey, secret) : null;
+  audit(ctx, AuditLogAudit.alertRuleUpdated, { targetId: rule.id, changes: auditDiff(before, ruleSnapshot(rule)) });
+  return { rule, webhookSecret: secret };
+}
+
+export async function deleteAlertRule(ctx: RequestContext, id: string): Promise<boolean> {
+  const rule = await findRule(ctx, id);
+  audit(ctx, AuditLogAudit.alertRuleDeleted, { targetId: rule.id, changes: auditDiff(ruleSnapshot(rule), {}) });
+  ctx.em.remove(rule);
+  return true;
+}
+
+export async function recentAlerts(ctx: RequestContext, limit: number): Promise<Alert[]> {
+  return ctx.em.find(Alert, {}, { orderBy: { createdAt: 'desc' }, limit });
+}
+
+/**
+ * An export is itself audited and needs a fresh password confirmation (B8). The mutation stores a
+ * one-time link; the download (export.route.ts) streams the events the filter names, once.
+ */
+export async function startExport(ctx: RequestContext, filter: AuditFilterArgs, format: 'csv' | 'ndjson'): Promise<{ url: string; expiresAt: Date }> {
+  await requireRecentAuth(ctx);
+  const p = ctx.principal;
+  if (p?.kind !== 'user' || !ctx.tenantId) throw new Error('exports are made by people');
+  const { token, hash } = newTenantToken('bwx_', ctx.tenantId);
+  const now = ctx.app.now();
+  const expiresAt = new Date(now.getTime() + EXPORT_LINK_MINUTES * 60_000);
+  const exp = ctx.em.create(AuditExport, { userId: p.userId, tokenHash: hash, format, filter: { ...filter }, createdAt: now, expiresAt });
+  audit(ctx, AuditLogAudit.exported, { targetId: null, details: { exportId: exp.id, format, filter: { ...filter } } });
+  return { url: `/api/audit/export/${token}`, expiresAt };
+}

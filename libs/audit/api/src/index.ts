@@ -1,0 +1,33 @@
+import { defineApiPlugin } from '@bulwark/platform-api';
+import { Alert, AlertRule, AuditExport, AuditSettings } from './audit.entities';
+import { Migration20261121001000Audit } from './audit.migration';
+import { AuditLogAudit, AuditPermission } from './audit.permissions';
+import { AuditResolver } from './audit.resolver';
+import { auditRules } from './audit.rules';
+import { exportRoute } from './export.route';
+import { retentionTask } from './retention';
+import { auditSink } from './sink';
+
+/**
+ * The audit log: append-only, hash-chained per tenant, written in the changes' own transaction
+ * (through the kernel's audit writer), searchable, exportable, with retention and alerts.
+ */
+export const auditPlugin = defineApiPlugin({
+  name: 'audit',
+  permissions: [AuditPermission],
+  auditActions: [AuditLogAudit],
+  entities: [AuditSettings, AlertRule, Alert, AuditExport],
+  resolvers: [AuditResolver],
+  rules: auditRules,
+  migrations: [{ name: 'Migration20261121001000Audit', class: Migration20261121001000Audit }],
+  auditSink,
+  routes: (router) => router.get('/export/:token', exportRoute),
+  background: [retentionTask],
+  // Checking the log is how an attack is investigated; it writes only its own event.
+  lockdownExempt: ['verifyAuditChain'],
+});
+
+export { AuditPermission, AuditLogAudit } from './audit.permissions';
+export { verifyWebhook, signWebhook } from './webhook';
+export { pruneTenant } from './retention';
+export { verifyChain } from './audit.query';

@@ -1,0 +1,17 @@
+import type { AuditEvent, AuditSink, RequestContext } from '@bulwark/platform-api';
+import { raiseAlerts } from './alerts';
+
+/**
+ * Stores the operation's events in one statement: bulwark_audit_append numbers and chains them
+ * under the tenant's chain lock, inside the operation's transaction (F5).
+ */
+export const auditSink: AuditSink = {
+  async append(ctx: RequestContext, events: AuditEvent[]) {
+    const row = await ctx.em
+      .getConnection()
+      .execute<{ last: string }>('select bulwark_audit_append(?::jsonb) as last', [JSON.stringify(events)], 'get', ctx.em.getTransactionContext());
+    const last = Number(row.last);
+    events.forEach((e, i) => (e.seq = last - events.length + 1 + i));
+  },
+  committed: raiseAlerts,
+};

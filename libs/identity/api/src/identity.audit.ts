@@ -1,0 +1,32 @@
+import { defineAuditActions } from '@bulwark/platform-api';
+
+/** Every event identity records (SECURITY.md F3). Targets are people unless named. */
+export const IdentityAudit = defineAuditActions('identity', {
+  loginSucceeded: { description: 'Signed in', target: 'User' },
+  loginFailed: { description: 'A sign-in failed (password, second factor, or a refused network)', target: 'User' },
+  accountLocked: { description: 'Too many failures locked the account for a while', target: 'User' },
+  loginThrottled: { description: 'Sign-ins from an address were throttled', target: null },
+  logout: { description: 'Signed out', target: 'User' },
+  reauthenticated: { description: 'Confirmed the password for a sensitive operation', target: 'User' },
+  reauthenticationFailed: { description: 'A password confirmation failed', target: 'User' },
+  passwordChanged: { description: 'Changed their password', target: 'User' },
+  passwordResetRequested: { description: 'A password reset was requested', target: 'User' },
+  passwordReset: { description: 'A password was reset with a mailed link', target: 'User' },
+  twoFactorEnabled: { description: 'Turned on two-factor sign-in', target: 'User' },
+  twoFactorDisabled: { description: 'Turned off two-factor sign-in', target: 'User' },
+  recoveryCodesRegenerated: { description: 'Made new recovery codes', target: 'User' },
+  twoFactorReset: { description: "An admin reset a person's two-factor sign-in", target: 'User', config: true },
+  sessionRevoked: { description: 'Ended one of their sessions', target: 'Session' },
+  otherSessionsRevoked: { description: 'Ended all their other sessions', target: 'User' },
+  userSignedOut: { description: 'An admin signed a person out everywhere', target: 'User' },
+  everyoneSignedOut: { description: 'An admin signed everyone in the tenant out', target: 'Tenant', config: true },
+  userInvited: { description: 'Invited a person', target: 'User' },
+  invitationAccepted: { description: 'Accepted an invitation', target: 'User' },
+  signedUp: { description: 'A requester signed up', target: 'User' },
+  userSuspended: { description: 'Suspended a person', target: 'User', config: true },
+  userReactivated: { description: 'Reactivated a person', target: 'User', config: true },
+  userDeleted: { description: 'Deleted a person', target: 'User', config: true },
+  userUnlocked: { description: 'Unlocked a locked account', target: 'User' },
+  roleChanged: { description: "Changed a person's role", target: 'User', config: true },
+  settingsChanged: { description: 'Changed sign-in settings (password policy, sessions, two-factor)', target: 'IdentitySettings', config: true },
+});
