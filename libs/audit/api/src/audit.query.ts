@@ -53,7 +53,7 @@ export function whereOf(tenantId: string, f: AuditFilterArgs): { where: string; 
     params.push(...values);
   };
   if (f.actorId) add('actor_id = ?', f.actorId);
-  if (f.actions?.length) add('action = any(?::text[])', f.actions);
+  if (f.actions?.length) add('action in (?)', f.actions); // knex expands the array
   if (f.targetType) add('target_type = ?', f.targetType);
   if (f.targetId) add('target_id = ?', f.targetId);
   if (f.outcome) add('outcome = ?', f.outcome);
@@ -122,10 +122,10 @@ export async function activity(ctx: RequestContext, days: number, signInFailure:
   const rows = await run<{ day: string; failures: string; changes: string }>(
     ctx,
     `select to_char(date_trunc('day', occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
-            count(*) filter (where action = any(?::text[])) as failures,
-            count(*) filter (where action = any(?::text[])) as changes
+            count(*) filter (where action in (?)) as failures,
+            count(*) filter (where action in (?)) as changes
        from audit_events
-      where tenant_id = ? and occurred_at >= ? and action = any(?::text[])
+      where tenant_id = ? and occurred_at >= ? and action in (?)
       group by 1`,
     [signInFailure, config, tenantOf(ctx), since, [...signInFailure, ...config]],
   );

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsIP, IsOptional, Length, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Length, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
 import { GraphQLDateTimeISO, GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 
@@ -44,8 +44,8 @@ export class AuditFilter {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(60) targetType?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) targetId?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @IsIn(['success', 'failure', 'denied']) outcome?: string | null;
-  @Field(() => GraphQLDateTimeISO, { nullable: true }) from?: Date | null;
-  @Field(() => GraphQLDateTimeISO, { nullable: true }) to?: Date | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() from?: Date | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() to?: Date | null;
   @Field(() => String, { nullable: true }) @IsOptional() @IsIP() ip?: string | null;
   @Field(() => String, { nullable: true, description: 'Part of an actor name, target id or action' }) @IsOptional() @MaxLength(100) search?: string | null;
 }
@@ -112,7 +112,7 @@ export class AlertRuleInput {
   @Field(() => Int, { defaultValue: 1, description: 'failed_logins: how many failures' }) @IsInt() @Min(1) @Max(1000) threshold: number = 1;
   @Field(() => Int, { defaultValue: 15, description: 'failed_logins: within how many minutes' }) @IsInt() @Min(1) @Max(1440) windowMinutes: number = 15;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) webhookUrl?: string | null;
-  @Field({ defaultValue: true }) enabled: boolean = true;
+  @Field({ defaultValue: true }) @IsBoolean() enabled: boolean = true;
 }
 
 @ObjectType('SecurityAlert')

@@ -135,6 +135,9 @@ export async function mutationSavepoint(
       throw error;
     }
     await conn.execute(`rollback to savepoint ${name}`, [], 'run', trx);
+    // The rollback also undid a tenant the field entered (sign-in): set it again, so the events
+    // that outlive the field (failed attempts) are written where ctx says they belong.
+    if (ctx.tenantId) await conn.execute(`select set_config('app.tenant_id', ?, true)`, [ctx.tenantId], 'get', trx);
     auditRollback(ctx, audited);
     ctx.afterCommit?.splice(queued);
     ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
