@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
-import { audit, memoryMailSender, platformPlugin, withSystemContext } from '@bulwark/platform-api';
+import { audit, createLogger, memoryMailSender, platformPlugin, withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
 import { AccessAudit, accessPlugin } from '@bulwark/access-api';
 import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
@@ -462,11 +462,28 @@ describe('F5 the same transaction as the change', () => {
 
 describe('F6 structured logs', () => {
   it('writes one JSON object per line, escapes control characters and redacts secrets', async () => {
-    await login('acme', 'evil\n{"level":"error"}@acme.test', 'password\u0007 with a bell');
+    // A sign-in to a workspace that does not exist: its event has no tenant to be stored in, so
+    // the writer logs it instead (structured, without the password).
+    await login('no-such-workspace', 'mallory@nowhere.test', 'hunter2 hunter2 hunter2');
     const lines = t.logs();
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
-    expect(lines.join('\n').includes('password\u0007')).toBe(false);
-    expect(lines.some((l) => l.includes('\n'))).toBe(false);
+    const line = lines.find((l) => l.includes('identity.loginFailed') && l.includes('nowhere.test'));
+    expect(JSON.parse(line!)).toMatchObject({ msg: 'audit', action: 'identity.loginFailed', actorName: 'mallory@nowhere.test', outcome: 'failure' });
+    expect(lines.join('\n')).not.toContain('hunter2');
+
+    // Control characters and forged lines in values stay inside one escaped JSON line.
+    const out: string[] = [];
+    const log = createLogger({}, (l) => out.push(l));
+    log.info('x', { typed: 'evil\n{"level":"error","msg":"forged"}\u0007\u001b[31m', password: 'p1', nested: { sessionToken: 't1', authorization: 'Bearer b1' }, note: 'fine' });
+    expect(out).toHaveLength(1);
+    expect([...out[0]].some((ch) => ch.charCodeAt(0) < 0x20)).toBe(false);
+    expect(JSON.parse(out[0])).toMatchObject({
+      msg: 'x',
+      typed: 'evil\n{"level":"error","msg":"forged"}\u0007\u001b[31m',
+      password: '[redacted]',
+      nested: { sessionToken: '[redacted]', authorization: '[redacted]' },
+      note: 'fine',
+    });
   });
 });
 
