@@ -14,6 +14,7 @@ import {
   type Database,
 } from '@bulwark/platform-api';
 import { createTenant } from '@bulwark/identity-api';
+import { pruneTenant, verifyChain } from '@bulwark/audit-api';
 import { Command, CommanderError } from 'commander';
 import { randomUUID } from 'node:crypto';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- deliberate: the CLI composes the server's own plugin list, so its migrations, seeds and permissions match the API's
@@ -44,6 +45,20 @@ async function inTenant<T>(config: BulwarkConfig, db: Database, tenantId: string
   const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2, audit: api.audit });
   try {
     return await withSystemContext(orm, createAppServices(config, api, log), tenantId, reason, fn);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** The tenant id for a slug (the lookup function works before any tenant is set). */
+async function tenantIdOf(db: Database, slug: string): Promise<string> {
+  const api = composeApi(apiPlugins);
+  await migrateDatabase(db.url, api, log);
+  const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 1 });
+  try {
+    const [row] = await orm.em.getConnection().execute<{ id: string | null }[]>('select bulwark_tenant_by_slug(?) as id', [slug.trim().toLowerCase()]);
+    if (!row?.id) throw new Error(`no tenant "${slug}"`);
+    return row.id;
   } finally {
     await orm.close(true);
   }
@@ -119,10 +134,56 @@ export function buildCli(): Command {
               [JSON.stringify(state === 'on')],
             );
           }
+          if (state !== 'status') {
+            // Every tenant's log says so (F3 "lockdown toggles"); the operators' log too.
+            const n = await conn.execute<{ n: string }[]>('select bulwark_audit_append_all(?::jsonb) as n', [
+              JSON.stringify([{ occurredAt: new Date(), actorType: 'system', actorName: 'platform operator (cli)', action: 'platform.lockdownChanged', targetType: 'Platform', outcome: 'success', details: { lockdown: state === 'on' } }]),
+            ]);
+            log.warn('platform lockdown changed', { lockdown: state === 'on', tenantsNotified: Number(n[0].n) });
+          }
           const [row] = await conn.execute<{ value: unknown }[]>(`select value from platform_settings where key = 'lockdown'`);
           out(`platform lockdown is ${row?.value === true ? 'ON: tenants refuse changes (reads go on)' : 'off'}`);
         } finally {
           await owner.close(true);
+        }
+      }),
+    );
+
+  const auditCmd = program.command('audit').description('the audit log');
+  auditCmd
+    .command('verify')
+    .description("walk a tenant's hash chain; exit code 2 and the first broken event when it does not verify (SECURITY.md F2)")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action((o: { tenant: string }) =>
+      withDatabase(async (config, db) => {
+        const id = await tenantIdOf(db, o.tenant);
+        const r = await inTenant(config, db, id, 'cli audit verify', (ctx) => verifyChain(ctx));
+        if (r.ok) out(`audit chain of ${o.tenant} is intact: ${r.checked} event(s) checked, head #${r.headSeq}`);
+        else {
+          out(`audit chain of ${o.tenant} is BROKEN at event #${r.brokenSeq}${r.brokenEventId ? ` (${r.brokenEventId})` : ''}: ${r.reason}`);
+          process.exitCode = 2;
+        }
+      }),
+    );
+  auditCmd
+    .command('prune')
+    .description("delete events older than each tenant's retention (the server does this hourly); the chain is checkpointed at the cut")
+    .option('--tenant <slug>', 'only this tenant')
+    .action((o: { tenant?: string }) =>
+      withDatabase(async (config, db) => {
+        if (o.tenant) {
+          const id = await tenantIdOf(db, o.tenant);
+          out(`deleted ${await inTenant(config, db, id, 'cli audit prune', (ctx) => pruneTenant(ctx))} event(s) of ${o.tenant}`);
+          return;
+        }
+        const api = composeApi(apiPlugins);
+        await migrateDatabase(db.url, api, log);
+        const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 1 });
+        try {
+          const [row] = await orm.em.getConnection().execute<{ n: string }[]>('select bulwark_audit_prune_all() as n');
+          out(`deleted ${Number(row.n)} event(s) past their tenants' retention`);
+        } finally {
+          await orm.close(true);
         }
       }),
     );

@@ -223,6 +223,20 @@ export class Migration20261121001000Audit extends Migration {
         perform set_config('app.tenant_id', '', true);
         return total;
       end $$`);
+    // Platform-wide events (the operators' lockdown switch) go into every tenant's chain. Owner only.
+    this.addSql(`create function bulwark_audit_append_all(p_events jsonb) returns bigint
+      language plpgsql volatile security definer set search_path = public, pg_temp as $$
+      declare t uuid; n bigint := 0;
+      begin
+        for t in select tenant_id from audit_chain order by tenant_id loop
+          perform set_config('app.tenant_id', t::text, true);
+          perform bulwark_audit_append(p_events);
+          n := n + 1;
+        end loop;
+        perform set_config('app.tenant_id', '', true);
+        return n;
+      end $$`);
+    this.addSql(`revoke all on function bulwark_audit_append_all(jsonb) from public`);
     this.addSql(`revoke all on function bulwark_audit_prune_all() from public`);
     this.addSql(`grant execute on function bulwark_audit_prune_all() to ${RUNTIME_ROLE}`);
 

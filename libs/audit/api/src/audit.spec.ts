@@ -341,6 +341,7 @@ describe('F3 one event, exactly, for each action', () => {
   // Actions this table does not perform, and the test that does.
   const ELSEWHERE: Record<string, string> = {
     'audit.pruned': 'retention: "deletes only through the prune path …"',
+    'platform.lockdownChanged': 'apps/api/e2e/audit-crash.e2e.ts (the operators\' CLI switch)',
   };
 
   it('covers every declared action', () => {

@@ -302,6 +302,7 @@ export function auditFlushSubscriber(cat: AuditCatalog): EventSubscriber {
 /** The kernel's own events. */
 export const PlatformAudit = defineAuditActions('platform', {
   accessDenied: { description: 'An operation was refused for lack of permission (FORBIDDEN)', target: 'Operation' },
+  lockdownChanged: { description: 'The operators switched platform-wide lockdown on or off (CLI)', target: 'Platform', config: true },
 });
 
 /**
