@@ -20,6 +20,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platform/api/src/db/embedded-postgres';
 import { fetchOnce, median, run, type RunResult, type Target } from './load';
 import { runLoginLoad } from './login-load';
+import { runAuditOverhead } from './audit-overhead';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
@@ -48,7 +49,8 @@ interface Options {
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario <name>   list (default): the ticket list against the raw baseline;
-                      login-load: \`me\` latency idle vs. during concurrent sign-ins (SECURITY.md A8)
+                      login-load: \`me\` latency idle vs. during concurrent sign-ins (SECURITY.md A8);
+                      audit-overhead: createTicket throughput with the audit log on vs. off (issue 4)
   --duration <s>      measured seconds per run (default 5; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3; --quick: 1)
@@ -108,7 +110,9 @@ function parseOptions(argv: string[]): Options {
     throw new Error(`--only is "baseline", "trx" or "full", got "${only}"`);
   }
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load') throw new Error(`--scenario is "list" or "login-load", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead') {
+    throw new Error(`--scenario is "list", "login-load" or "audit-overhead", got "${scenario}"`);
+  }
   return {
     scenario,
     durationS: num('duration', values.duration, quick ? 1 : 5, 0.2, 600, false),
@@ -303,6 +307,7 @@ const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.leng
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.scenario === 'login-load') return mainLoginLoad(opts);
+  if (opts.scenario === 'audit-overhead') return mainAuditOverhead(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -480,6 +485,22 @@ async function mainLoginLoad(opts: Options) {
       say(`CPU profile of the serving phase (idle and loaded runs): ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
     }
   }
+}
+
+/** `--scenario audit-overhead`: two servers on one database, one without the audit feature. */
+async function mainAuditOverhead(opts: Options) {
+  say(
+    `Bulwark bench, audit-overhead: createTicket with the audit log on vs. off, ${opts.runs} run(s) each × ` +
+      `(${opts.warmupS}s warm-up + ${opts.durationS}s), ${opts.concurrency} in flight${opts.quick ? ' [quick]' : ''}`,
+  );
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const ready = await startServers(databaseUrl, opts, undefined);
+  say(`servers up: audit on ${ready.full}, audit off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
+  const file = await runAuditOverhead(ready, opts, resultsDir, say);
+  say(`results written to ${relative(process.cwd(), file)}`);
 }
 
 main()

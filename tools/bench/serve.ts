@@ -128,7 +128,7 @@ async function main() {
   if (!databaseUrl) throw new Error('serve.ts is started by main.ts with DATABASE_URL set');
   const tickets = Number(process.env.BENCH_TICKETS ?? 5000);
   const pages = (process.env.BENCH_PAGES ?? '10,50,100').split(',').map(Number);
-  const scenario: Scenario = process.env.BENCH_SCENARIO === 'login-load' ? 'login-load' : 'list';
+  const scenario: Scenario = (['login-load', 'audit-overhead'] as const).find((s) => s === process.env.BENCH_SCENARIO) ?? 'list';
   const loginUsers = scenario === 'login-load' ? Number(process.env.BENCH_LOGIN_USERS ?? 16) : 0;
 
   // Production settings (introspection off, secure cookies, bcrypt cost 12); the pepper is a
@@ -143,10 +143,12 @@ async function main() {
     BULWARK_DATA_DIR: process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')),
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: 'http://127.0.0.1',
+    BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
   });
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 
   let server: BulwarkServer | undefined;
+  let unaudited: BulwarkServer | undefined;
   let baseline: Baseline | undefined;
   let stopProfiler: (() => Promise<void>) | undefined;
   let stopping = false;
@@ -156,6 +158,7 @@ async function main() {
     await stopProfiler?.().catch((e) => process.stderr.write(`could not write the CPU profile: ${String(e)}\n`));
     await baseline?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
+    await unaudited?.close().catch(() => undefined);
     process.exit(code);
   };
   process.once('SIGTERM', () => void stop(0));
@@ -188,7 +191,16 @@ async function main() {
   const fullUrl = `${server.url}/graphql`;
   const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
   const statements: ReadyInfo['statements'] = {};
-  if (scenario === 'login-load') {
+  if (scenario === 'audit-overhead') {
+    // The same server without the audit feature, on the same database (already migrated): the
+    // "off" side of the comparison. Changes are still captured at flush, then dropped (no sink).
+    progress('starting the same server without the audit feature');
+    unaudited = await startServer(
+      apiPlugins.filter((p) => p.name !== 'audit'),
+      { ...config, dataDir: mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')) },
+      { log, database: { url: databaseUrl }, mail: memoryMailSender() },
+    );
+  } else if (scenario === 'login-load') {
     if (!process.send) throw new Error('login-load needs the IPC channel main.ts opens');
     serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool);
   } else {
@@ -228,7 +240,7 @@ async function main() {
   const info: ReadyInfo = {
     scenario,
     full: fullUrl,
-    baseline: baseline?.url ?? '',
+    baseline: unaudited ? `${unaudited.url}/graphql` : (baseline?.url ?? ''),
     baselineTrx: baseline?.trxUrl ?? '',
     token: seeded.token,
     tenantId: seeded.tenantId,
