@@ -6,8 +6,9 @@ import type { RequestContext } from './context';
  * their actions once (`defineAuditActions`) and record events with `audit(ctx, …)`; changes to
  * entities a feature declares as audited are captured at flush. Events are buffered on the
  * operation and written by the audit sink (the audit feature) inside the operation's own
- * transaction, at the end of each mutation field and before commit: a change never commits
- * without its event, and a rolled-back change leaves none.
+ * transaction, just before it commits: a change never commits without its event, and a change
+ * rolled back (a failed mutation field's savepoint) takes its events with it. Writing last keeps
+ * the tenant's chain lock (see the sink) for one round trip only.
  */
 
 declare const brand: unique symbol;
@@ -134,6 +135,7 @@ interface Pending {
 }
 
 interface Captured {
+  order: number;
   meta: AuditedEntity;
   kind: 'create' | 'update' | 'delete';
   id: string;
@@ -168,6 +170,9 @@ export interface AuditOptions {
 }
 
 const survivors = new WeakSet<AuditEvent>();
+/** Events and captured changes are written in the order they happened. */
+let sequence = 0;
+const orderOf = new WeakMap<AuditEvent, number>();
 
 /**
  * Records an event on this operation. It is written with the operation's changes, or dropped
@@ -200,19 +205,26 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
     details: opts.details ?? null,
   };
   if (opts.evenIfRolledBack) survivors.add(event);
+  orderOf.set(event, ++sequence);
   pendingOf(ctx.em).events.push(event);
 }
 
-/** A mark to roll the buffer back to when a mutation field fails (see `mutationSavepoint`). */
-export function auditMark(ctx: RequestContext): number {
-  return pendingOf(ctx.em).events.length;
+export interface AuditMark {
+  events: number;
+  captured: number;
 }
 
-export function auditRollback(ctx: RequestContext, mark: number): void {
+/** A mark to roll the buffer back to when a mutation field fails (see `mutationSavepoint`). */
+export function auditMark(ctx: RequestContext): AuditMark {
   const p = pendingOf(ctx.em);
-  const dropped = p.events.splice(mark);
+  return { events: p.events.length, captured: p.captured.length };
+}
+
+export function auditRollback(ctx: RequestContext, mark: AuditMark): void {
+  const p = pendingOf(ctx.em);
+  const dropped = p.events.splice(mark.events);
   p.events.push(...dropped.filter((e) => survivors.has(e)));
-  p.captured = [];
+  p.captured.splice(mark.captured);
 }
 
 /**
@@ -234,9 +246,12 @@ export async function writeAudit(ctx: RequestContext): Promise<void> {
     const action = c.meta[c.kind];
     if (!action) continue;
     audit(ctx, action, { targetType: c.meta.type, targetId: c.id, changes: c.changes });
-    events.push(...pendingOf(ctx.em).events.splice(0));
+    const made = pendingOf(ctx.em).events.splice(0);
+    for (const e of made) orderOf.set(e, c.order);
+    events.push(...made);
   }
   if (!events.length) return;
+  events.sort((x, y) => (orderOf.get(x) ?? 0) - (orderOf.get(y) ?? 0));
   const sink = ctx.app.auditSink;
   if (!sink || !ctx.tenantId) {
     // A server composed without the audit feature, or an event of no tenant (an unknown tenant
@@ -293,7 +308,7 @@ export function auditFlushSubscriber(cat: AuditCatalog): EventSubscriber {
           if (!changes) continue; // only ignored fields changed
         } else if (cs.type === 'delete') changes = diff(meta, original, {}, Object.keys(original ?? {}));
         else continue;
-        pendingOf(em).captured.push({ meta, kind: cs.type, id, changes });
+        pendingOf(em).captured.push({ order: ++sequence, meta, kind: cs.type, id, changes });
       }
     },
   };

@@ -122,14 +122,12 @@ export async function mutationSavepoint(
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
-    await ctx.em.flush();
-    await writeAudit(ctx); // the field's events, in its savepoint: kept or dropped with its changes
+    await ctx.em.flush(); // changes of audited entities are captured here, written before commit
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
   } catch (error) {
     if (error instanceof AppError && error.keepChanges) {
-      await ctx.em.flush();
-      await writeAudit(ctx); // a failed sign-in keeps its counter and its event
+      await ctx.em.flush(); // a failed sign-in keeps its counter and its event
       ctx.afterCommit?.splice(queued); // a failing field's own after-commit work is dropped
       await conn.execute(`release savepoint ${name}`, [], 'run', trx);
       throw error;
