@@ -95,6 +95,7 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
               subject,
               title: titleOf(rule, e, subject),
               eventSeq: String(e.seq ?? 0),
+              eventId: e.id,
               createdAt: sys.app.now(),
               delivery: rule.webhookUrl ? 'pending' : 'none',
             });
@@ -134,7 +135,7 @@ async function send(ctx: RequestContext, tenantId: string, { alert, url, secret 
   const { config, log } = ctx.app;
   const payload = {
     type: 'bulwark.alert',
-    alert: { id: alert.id, tenantId, rule: alert.ruleName, kind: alert.kind, subject: alert.subject, title: alert.title, eventSeq: Number(alert.eventSeq), createdAt: alert.createdAt.toISOString() },
+    alert: { id: alert.id, tenantId, rule: alert.ruleName, kind: alert.kind, subject: alert.subject, title: alert.title, eventSeq: Number(alert.eventSeq), eventId: alert.eventId ?? null, createdAt: alert.createdAt.toISOString() },
   };
   const body = JSON.stringify(payload);
   // The operators' stream: every tenant's alerts in the structured log, and their webhook if set.

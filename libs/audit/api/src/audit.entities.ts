@@ -37,6 +37,7 @@ export class Alert extends TenantScoped {
   @Property({ type: 'text' }) subject!: string;
   @Property({ type: 'text' }) title!: string;
   @Property({ type: 'bigint' }) eventSeq!: string;
+  @Property({ type: 'uuid', nullable: true }) eventId?: string | null;
   @Property({ type: 'timestamptz' }) createdAt!: Date;
   @Property({ type: 'text' }) delivery: Opt<Delivery> = 'none';
   @Property({ type: 'int' }) attempts: Opt<number> = 0;

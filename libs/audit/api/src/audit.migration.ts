@@ -101,7 +101,7 @@ export class Migration20261121001000Audit extends Migration {
           r := null;
           r.tenant_id := t;
           r.seq := s;
-          r.id := gen_random_uuid();
+          r.id := coalesce((e->>'id')::uuid, gen_random_uuid());
           r.occurred_at := date_trunc('milliseconds', (e->>'occurredAt')::timestamptz);
           r.actor_type := e->>'actorType';
           r.actor_id := e->>'actorId';
@@ -264,6 +264,7 @@ export class Migration20261121001000Audit extends Migration {
       subject text not null,
       title text not null,
       event_seq bigint not null,
+      event_id uuid,
       created_at timestamptz not null,
       delivery text not null default 'none' check (delivery in ('none', 'pending', 'delivered', 'failed')),
       attempts int not null default 0,

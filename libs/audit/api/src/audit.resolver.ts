@@ -63,7 +63,7 @@ const ruleView = (r: AlertRule): AlertRuleView => ({
   createdAt: r.createdAt,
 });
 
-const alertView = (a: Alert): SecurityAlertView => ({ ...a, eventSeq: Number(a.eventSeq), lastError: a.lastError ?? null });
+const alertView = (a: Alert): SecurityAlertView => ({ ...a, eventSeq: Number(a.eventSeq), eventId: a.eventId ?? null, lastError: a.lastError ?? null });
 
 @Resolver()
 export class AuditResolver {

@@ -610,12 +610,17 @@ describe('alerts', () => {
 
       for (let i = 0; i < 5; i++) await login('alerted', 'agent@alerted.test', `wrong guess ${i}`);
       const alerts = await waitFor(async () => {
-        const list = ok(await t.gql<{ securityAlerts: { kind: string; subject: string; delivery: string; attempts: number }[] }>(`{ securityAlerts { kind subject title delivery attempts } }`, {}, { token: tenant.auditor.token })).securityAlerts;
+        const list = ok(await t.gql<{ securityAlerts: { kind: string; subject: string; delivery: string; attempts: number; eventId: string }[] }>(`{ securityAlerts { kind subject title delivery attempts eventId } }`, {}, { token: tenant.auditor.token })).securityAlerts;
         return list.length >= 2 && list.every((x) => x.delivery !== 'pending') ? list : null;
       });
       // One per subject (the account, the address) for the window, not one per failure.
       expect(alerts.map((x) => x.subject).sort()).toEqual([`account:${tenant.agent.id}`, 'ip:127.0.0.1']);
       expect(alerts.every((x) => x.delivery === 'delivered')).toBe(true);
+      // Each alert names the event that crossed the threshold.
+      for (const x of alerts) {
+        const ev = ok(await t.gql<{ auditEvent: { action: string } }>(`query($id: ID!) { auditEvent(id: $id) { action } }`, { id: x.eventId }, { token: tenant.auditor.token }));
+        expect(ev.auditEvent.action).toBe('identity.loginFailed');
+      }
       expect(alerts.some((x) => x.attempts === 2)).toBe(true);
       expect(received).toHaveLength(2);
       for (const r of received) {

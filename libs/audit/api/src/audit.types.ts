@@ -123,6 +123,7 @@ export class SecurityAlertView {
   @Field() subject!: string;
   @Field() title!: string;
   @Field(() => Float) eventSeq!: number;
+  @Field(() => ID, { nullable: true, description: 'The event that raised it (see auditEvent)' }) eventId!: string | null;
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
   @Field({ description: 'none, pending, delivered or failed' }) delivery!: string;
   @Field(() => Int) attempts!: number;

@@ -29,7 +29,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { Confirm, Title, useNotify, usePermissions } from 'react-admin';
+import { Confirm, Link, Title, useNotify, usePermissions } from 'react-admin';
 import { gql, withReauth } from '@bulwark/platform-console';
 
 interface SecurityAlert {
@@ -39,6 +39,7 @@ interface SecurityAlert {
   subject: string;
   title: string;
   eventSeq: number;
+  eventId: string | null;
   createdAt: string;
   delivery: 'none' | 'pending' | 'delivered' | 'failed';
   attempts: number;
@@ -62,7 +63,7 @@ type RuleInput = Omit<AlertRule, 'id' | 'createdAt'>;
 
 const RULE_FIELDS = 'id name kind threshold windowMinutes webhookUrl enabled createdAt';
 const LOAD = `{
-  securityAlerts(limit: 50) { id ruleName kind subject title eventSeq createdAt delivery attempts lastError }
+  securityAlerts(limit: 50) { id ruleName kind subject title eventSeq eventId createdAt delivery attempts lastError }
   alertRules { ${RULE_FIELDS} }
   alertKinds { kind description }
   auditSettings { retentionDays }
@@ -126,7 +127,7 @@ function AlertsCard({ alerts }: { alerts: SecurityAlert[] }) {
                     </Typography>
                   </TableCell>
                   <TableCell>{when(a.createdAt)}</TableCell>
-                  <TableCell>#{a.eventSeq}</TableCell>
+                  <TableCell>{a.eventId ? <Link to={`/audit/${a.eventId}/show`}>#{a.eventSeq}</Link> : `#${a.eventSeq}`}</TableCell>
                   <TableCell>
                     <DeliveryChip alert={a} />
                   </TableCell>

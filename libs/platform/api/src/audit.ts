@@ -1,4 +1,5 @@
 import type { EntityClass, EntityManager as CoreEntityManager, EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from './context';
 
 /**
@@ -52,6 +53,8 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
 export type AuditChanges = Record<string, { before: unknown; after: unknown }>;
 
 export interface AuditEvent {
+  /** Chosen here, so what follows the commit (alerts) can name the stored event. */
+  id: string;
   occurredAt: Date;
   actorType: ActorType;
   actorId: string | null;
@@ -190,6 +193,7 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
         ? { type: 'system' as const, id: null, name: p.reason }
         : { type: 'anonymous' as const, id: null, name: null });
   const event: AuditEvent = {
+    id: randomUUID(),
     occurredAt: ctx.app.now(),
     actorType: actor.type,
     actorId: actor.id,
