@@ -144,6 +144,8 @@ async function main() {
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: 'http://127.0.0.1',
     BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
+    // Hashing knobs pass through, to compare settings (login-load).
+    BULWARK_HASH_CONCURRENCY: process.env.BULWARK_HASH_CONCURRENCY,
   });
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 

@@ -1,5 +1,4 @@
 import { rateLimited, type OperationGate, type RequestContext } from '@bulwark/platform-api';
-import { configureHasher } from './hasher';
 
 /** Operations that compute a bcrypt hash (a quarter-second of a core each, at cost 12). */
 const HASHING = new Set(['login', 'reauthenticate', 'changePassword', 'resetPassword', 'acceptInvitation', 'signUp']);
@@ -37,10 +36,7 @@ export const hashingGate: OperationGate = {
   name: 'password hashing',
   async enter(ctx: RequestContext, op) {
     if (op.type !== 'mutation' || !op.fields.some((f) => HASHING.has(f))) return null;
-    if (!semaphore) {
-      semaphore = new Semaphore(ctx.app.config.hashConcurrency);
-      configureHasher({ threads: ctx.app.config.hashConcurrency, nice: ctx.app.config.hashNice });
-    }
+    semaphore ??= new Semaphore(ctx.app.config.hashConcurrency);
     return semaphore.acquire();
   },
 };
