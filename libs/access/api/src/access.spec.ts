@@ -6,7 +6,7 @@
 import { platformPlugin } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { identityPlugin } from '@bulwark/identity-api';
-import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { accessPlugin } from './index';
 
@@ -150,5 +150,24 @@ describe('custom roles', () => {
     expect(code(await t.gql(upd, { key: 'agent', input: { name: 'Agent', permissions: [] } }, { token }))).toBe('BAD_USER_INPUT');
     const bToken = await sudo(b.admin, '127.0.0.1');
     expect(code(await t.gql(upd, { key: made.data!.createRole.key, input: { name: 'Mine', permissions: [] } }, { token: bToken }))).toBe('NOT_FOUND');
+  });
+
+  it('can be required to use two-factor sign-in, like a built-in role (another tenant\'s role cannot)', async () => {
+    const c = await createPersonas(t, 'oscorp-2fa');
+    const token = await sudo(c.admin, '127.0.0.1');
+    const made = await t.gql<{ createRole: { key: string } }>(CREATE_ROLE, { input: { name: 'Field staff', permissions: ['TICKETS_READ'] } }, { token });
+    const key = made.data!.createRole.key;
+    const SET = `mutation($input: IdentitySettingsInput!) { updateIdentitySettings(input: $input) { twoFactorRequiredRoles } }`;
+    const theirs = (await t.gql<{ createRole: { key: string } }>(CREATE_ROLE, { input: { name: 'Theirs', permissions: [] } }, { token: await sudo(b.admin, '127.0.0.1') })).data!.createRole.key;
+    expect(code(await t.gql(SET, { input: { twoFactorRequiredRoles: [theirs] } }, { token }))).toBe('BAD_USER_INPUT');
+    expect(code(await t.gql(SET, { input: { twoFactorRequiredRoles: ['role:not-a-uuid'] } }, { token }))).toBe('BAD_USER_INPUT');
+    expect((await t.gql(SET, { input: { twoFactorRequiredRoles: ['requester', key] } }, { token })).data).toEqual({ updateIdentitySettings: { twoFactorRequiredRoles: ['requester', key] } });
+    // A member of the custom role holds no permission until they enrol.
+    const given = await t.gql(`mutation($i: ChangeRoleInput!) { changeUserRole(input: $i) { role } }`, { i: { id: c.agent.id, role: key } }, { token });
+    expect(given.errors).toBeUndefined();
+    const agent = await mintSession(t, c.tenantId, c.agent.id);
+    const me = await t.gql<{ me: { twoFactorEnrolmentRequired: boolean; permissions: string[] } }>(`{ me { twoFactorEnrolmentRequired permissions } }`, {}, { token: agent });
+    expect(me.data!.me).toEqual({ twoFactorEnrolmentRequired: true, permissions: [] });
+    expect(code(await t.gql(LIST, {}, { token: agent }))).toBe('FORBIDDEN');
   });
 });

@@ -30,6 +30,10 @@ export class SecurityResolver {
     if (passwordExpiryDays !== undefined && passwordExpiryDays !== null && passwordExpiryDays !== 0 && passwordExpiryDays < 30) {
       throw badInput('Password expiry is 30 to 3650 days, or 0 for none', { passwordExpiryDays: 'out of range' });
     }
+    // Built-in or this tenant's custom roles only (a deleted custom role is refused too).
+    for (const [i, role] of (rest.twoFactorRequiredRoles ?? []).entries()) {
+      if (!(await ctx.app.roles.permissionsOf(ctx, role))) throw badInput(`Unknown role ${role}`, { [`twoFactorRequiredRoles.${i}`]: 'unknown role' });
+    }
     // An explicit null leaves a setting as it is, like an absent one (every column is NOT NULL).
     Object.assign(settings, Object.fromEntries(Object.entries(rest).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
     if (passwordExpiryDays != null) settings.passwordExpiryDays = passwordExpiryDays === 0 ? null : passwordExpiryDays;

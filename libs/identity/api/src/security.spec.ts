@@ -110,6 +110,20 @@ describe('A10 lockout', () => {
     expect((await login('umbrella', 'gina@umbrella.test', 'the right passphrase')).data).toBeTruthy();
   });
 
+  it('counts failures that arrive at once (several hashes in flight, as with several API processes)', async () => {
+    const wide = await startTestServer([platformPlugin, identityPlugin], { BULWARK_HASH_CONCURRENCY: '8' }, { mail });
+    try {
+      const p = await createPersonas(wide, 'concurrent');
+      const tries = await Promise.all(Array.from({ length: 5 }, () => wide.gql(LOGIN, { input: { tenant: 'concurrent', email: p.agent.email, password: 'five wrong guesses at once' } })));
+      expect(tries.map(code)).toEqual(Array(5).fill('UNAUTHENTICATED'));
+      const [row] = await wide.ownerSql<{ failed_logins: number; locked_until: Date | null }>('select failed_logins, locked_until from users where id = $1', [p.agent.id]);
+      expect(row.locked_until).not.toBeNull(); // the fifth failure locked it: none was lost
+      expect(row.failed_logins).toBe(0);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('throttles one address per tenant, without throttling other tenants (D9)', async () => {
     const headers = { 'x-forwarded-for': '203.0.113.7' }; // not trusted (0 hops): ignored, the peer address counts
     const attempts = await Promise.all(Array.from({ length: 32 }, (_, i) => login('umbrella', `nobody${i}@umbrella.test`, 'guess guess guess', headers)));

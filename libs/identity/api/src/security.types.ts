@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayUnique, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { BUILT_IN_ROLES } from '@bulwark/platform-api';
@@ -31,11 +31,11 @@ export class IdentitySettingsInput {
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(5) @Max(1440) sessionIdleMinutes?: number;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(720) sessionAbsoluteHours?: number;
   @Field({ nullable: true }) @IsOptional() @IsBoolean() allowRequesterSignup?: boolean;
-  @Field(() => [String], { nullable: true, description: 'Built-in role names' })
+  @Field(() => [String], { nullable: true, description: 'Built-in role names or custom role keys (role:<id>)' })
   @IsOptional()
-  @ArrayMaxSize(BUILT_IN_ROLES.length)
+  @ArrayMaxSize(200)
   @ArrayUnique()
-  @IsIn(BUILT_IN_ROLES as unknown as string[], { each: true })
+  @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/, { each: true })
   twoFactorRequiredRoles?: string[];
 }
 

@@ -24,12 +24,19 @@ const NUMBERS: [keyof Settings, string, number, number][] = [
   ['sessionIdleMinutes', 'Sign out after idle (minutes)', 5, 1440],
   ['sessionAbsoluteHours', 'Sign out after (hours), however active', 1, 720],
 ];
-const ROLES = ['owner', 'admin', 'agent', 'light_agent', 'auditor', 'requester'];
+const BUILT_IN = ['owner', 'admin', 'agent', 'light_agent', 'auditor', 'requester'].map((key) => ({ key, name: key.replace('_', ' ') }));
 
 /** The tenant's sign-in and session policy, and single sign-out for everyone. */
 export function SecurityPage() {
   const notify = useNotify();
   const [s, setS] = useState<Settings | null>(null);
+  // Built-in and custom roles (the roles feature); without it, the built-in ones.
+  const [roles, setRoles] = useState(BUILT_IN);
+  useEffect(() => {
+    gql<{ roles: { key: string; name: string }[] }>(`{ roles { key name } }`)
+      .then((d) => setRoles(d.roles))
+      .catch(() => setRoles(BUILT_IN));
+  }, []);
   useEffect(() => {
     gql<{ identitySettings: Settings }>(`{ identitySettings { ${FIELDS} } }`)
       .then((d) => setS({ ...d.identitySettings, passwordExpiryDays: d.identitySettings.passwordExpiryDays ?? 0 }))
@@ -74,10 +81,10 @@ export function SecurityPage() {
             <FormControlLabel control={<Switch checked={s.allowRequesterSignup} onChange={(e) => setS({ ...s, allowRequesterSignup: e.target.checked })} />} label="Requesters may create their own accounts" />
             <Typography variant="subtitle2">Roles that must use two-factor sign-in</Typography>
             <FormGroup row>
-              {ROLES.map((r) => (
+              {roles.map(({ key: r, name }) => (
                 <FormControlLabel
                   key={r}
-                  label={r.replace('_', ' ')}
+                  label={name}
                   control={
                     <Checkbox
                       checked={s.twoFactorRequiredRoles.includes(r)}
