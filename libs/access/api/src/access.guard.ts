@@ -79,16 +79,21 @@ export const accessGuard: RequestGuard = {
   },
 };
 
-/** Also called by sign-in, once the person is known and before a session exists. */
+/**
+ * Also called by sign-in, once the person is known and before a session exists. API tokens are
+ * held to the allowlist always (they are staff-made keys for programs), requesters only when the
+ * tenant says so.
+ */
 export async function checkNetwork(ctx: RequestContext, access?: TenantAccess): Promise<void> {
   const p = ctx.principal;
-  if (p?.kind !== 'user' || !ctx.tenantId) return;
+  if ((p?.kind !== 'user' && p?.kind !== 'token') || !ctx.tenantId) return;
   const a = access ?? (await tenantAccess(ctx));
   if (a.mode === 'off') return;
-  if (p.role === 'requester' && !a.includesRequesters) return;
+  if (p.kind === 'user' && p.role === 'requester' && !a.includesRequesters) return;
   if (inRanges(ctx.ip, a.ranges)) return;
+  const who = p.kind === 'user' ? { userId: p.userId } : { tokenId: p.tokenId };
   if (a.mode === 'report') {
-    ctx.log.warn('IP allowlist (report only): this request would have been refused', { ip: ctx.ip, userId: p.userId });
+    ctx.log.warn('IP allowlist (report only): this request would have been refused', { ip: ctx.ip, ...who });
     return;
   }
   throw new AppError('FORBIDDEN', 'Access from this network is not allowed for your account', { reason: 'network' });

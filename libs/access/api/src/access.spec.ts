@@ -76,6 +76,19 @@ describe('D10 IP allowlists', () => {
     expect(code(await as(a.requester, '198.51.100.7'))).toBe('FORBIDDEN'); // ...until the tenant says so
   });
 
+  it('holds API tokens to the allowlist as well', async () => {
+    const token = await sudo(a.admin, '203.0.113.5');
+    const made = await t.gql<{ createApiToken: { token: string } }>(
+      `mutation($i: ApiTokenInput!) { createApiToken(input: $i) { token } }`,
+      { i: { name: 'Partner sync', permissions: ['TICKETS_READ', 'TICKETS_VIEW_ALL'] } },
+      { token, headers: from('203.0.113.5') },
+    );
+    const apiToken = made.data!.createApiToken.token;
+    await t.gql(ALLOW, { input: { mode: 'enforce', rules: [{ cidr: OFFICE }] } }, { token, headers: from('203.0.113.5') });
+    expect(code(await t.gql(LIST, {}, { token: apiToken, headers: from('198.51.100.7') }))).toBe('FORBIDDEN');
+    expect((await t.gql(LIST, {}, { token: apiToken, headers: from('203.0.113.9') })).data).toBeTruthy();
+  });
+
   it('in report mode lets the request through and logs what it would block', async () => {
     const token = await sudo(a.admin, '203.0.113.5');
     await t.gql(ALLOW, { input: { mode: 'report', rules: [{ cidr: OFFICE }] } }, { token, headers: from('203.0.113.5') });
@@ -150,6 +163,18 @@ describe('custom roles', () => {
     expect(code(await t.gql(upd, { key: 'agent', input: { name: 'Agent', permissions: [] } }, { token }))).toBe('BAD_USER_INPUT');
     const bToken = await sudo(b.admin, '127.0.0.1');
     expect(code(await t.gql(upd, { key: made.data!.createRole.key, input: { name: 'Mine', permissions: [] } }, { token: bToken }))).toBe('NOT_FOUND');
+  });
+
+  it('lets nobody hand an API token a permission they lack', async () => {
+    const c = await createPersonas(t, 'oscorp-tokens');
+    const token = await sudo(c.admin, '127.0.0.1');
+    const key = (await t.gql<{ createRole: { key: string } }>(CREATE_ROLE, { input: { name: 'Token keeper', permissions: ['TOKENS_MANAGE', 'TICKETS_READ'] } }, { token })).data!.createRole.key;
+    await t.gql(`mutation($i: ChangeRoleInput!) { changeUserRole(input: $i) { role } }`, { i: { id: c.agent.id, role: key } }, { token });
+    const keeper = { ...c.agent, token: await mintSession(t, c.tenantId, c.agent.id) };
+    await sudo(keeper, '127.0.0.1');
+    const CREATE_TOKEN = `mutation($i: ApiTokenInput!) { createApiToken(input: $i) { token } }`;
+    expect(code(await t.gql(CREATE_TOKEN, { i: { name: 'too much', permissions: ['TICKETS_READ', 'USERS_MANAGE'] } }, { token: keeper.token }))).toBe('FORBIDDEN');
+    expect((await t.gql(CREATE_TOKEN, { i: { name: 'enough', permissions: ['TICKETS_READ'] } }, { token: keeper.token })).data).toBeTruthy();
   });
 
   it('can be required to use two-factor sign-in, like a built-in role (another tenant\'s role cannot)', async () => {

@@ -207,6 +207,7 @@ describe('F3 one event, exactly, for each action', () => {
     setup?: 'sudo-auditor' | 'light-agent-session' | 'enrol-extra' | 'relogin-extra';
   }
   const roleId = { value: '' };
+  const apiToken = { value: '', id: '' };
   const ticketId = { value: '' };
   const ROWS: Row[] = [
     { action: IdentityAudit.loginSucceeded, run: () => login('coverage', 'extra@coverage.test'), expect: { actor_type: 'user', target_type: 'User', outcome: 'success', actor_name: 'extra@coverage.test' } },
@@ -336,6 +337,20 @@ describe('F3 one event, exactly, for each action', () => {
     { action: AuditLogAudit.alertRuleUpdated, run: async () => t.gql(`mutation($id: ID!) { updateAlertRule(id: $id, input: { name: "exports!", kind: "export" }) { rule { id } } }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleDeleted, run: async () => t.gql(`mutation($id: ID!) { deleteAlertRule(id: $id) }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
+    {
+      sudo: 'admin',
+      action: IdentityAudit.tokenCreated,
+      run: async () => {
+        const r = await t.gql<{ createApiToken: { token: string; apiToken: { id: string } } }>(`mutation { createApiToken(input: { name: "partner", permissions: [TICKETS_READ, TICKETS_VIEW_ALL, TICKETS_CREATE, TICKETS_UPDATE] }) { token apiToken { id } } }`, {}, { token: c.admin.token });
+        apiToken.value = ok(r).createApiToken.token;
+        apiToken.id = ok(r).createApiToken.apiToken.id;
+        return r;
+      },
+      expect: { actor_id: '$admin', target_type: 'ApiToken' },
+    },
+    // What a token does is attributed to the token (its id and name at the time).
+    { action: 'tickets.ticketCreated', run: () => t.gql(`mutation($r: ID!) { createTicket(input: { subject: "from a partner", body: "x", requesterId: $r }) { id } }`, { r: c.requester.id }, { token: apiToken.value }), expect: { actor_type: 'token', actor_id: '$token', actor_name: 'partner' } },
+    { action: IdentityAudit.tokenRevoked, run: () => t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: apiToken.id }, { token: c.admin.token }), expect: { actor_id: '$admin', target_id: '$token' } },
     { action: IdentityAudit.everyoneSignedOut, run: () => t.gql(`mutation { signOutEveryone }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'Tenant' } },
   ];
   // Actions this table does not perform, and the test that does.
@@ -351,7 +366,7 @@ describe('F3 one event, exactly, for each action', () => {
   });
 
   it('performs each action and finds exactly one event, with the right fields, from that request', async () => {
-    const ids: Record<string, string> = { $admin: c.admin.id, $agent: c.agent.id, $auditor: c.auditor.id, $requester: c.requester.id, $requester2: c.requester2.id, $lightAgent: c.lightAgent.id, $extra: extra.id };
+    const ids: Record<string, string> = { get $token() { return apiToken.id; }, $admin: c.admin.id, $agent: c.agent.id, $auditor: c.auditor.id, $requester: c.requester.id, $requester2: c.requester2.id, $lightAgent: c.lightAgent.id, $extra: extra.id };
     for (const row of ROWS) {
       const setup = row.setup;
       if (setup === 'sudo-auditor') await sudo(c.auditor);

@@ -1,5 +1,6 @@
 import { enterTenant, type Authenticator, type RequestContext } from '@bulwark/platform-api';
-import { parseSessionToken } from './session-token';
+import type { Permission } from '@bulwark/platform-api';
+import { parseSessionToken, parseTenantToken } from './session-token';
 
 interface PrincipalRow {
   session_id: string;
@@ -21,6 +22,7 @@ const TOUCH_AFTER_MS = 60_000;
 export const sessionAuthenticator: Authenticator = {
   async authenticate(ctx: RequestContext) {
     if (!ctx.credential) return;
+    if (ctx.credential.token.startsWith('bwt_')) return authenticateApiToken(ctx);
     const parsed = parseSessionToken(ctx.credential.token);
     if (!parsed) return;
     const now = ctx.app.now();
@@ -51,3 +53,41 @@ export const sessionAuthenticator: Authenticator = {
     }
   },
 };
+
+interface TokenRow {
+  token_id: string;
+  name: string;
+  permissions: string[];
+  created_by: string;
+  creator_role: string;
+  last_used_at: Date | null;
+}
+
+/**
+ * `Authorization: Bearer bwt_…`: an API token acts with its scope cut to what its creator's role
+ * holds now (a demoted creator's tokens shrink with them; a suspended or deleted one's stop).
+ * Never from a cookie: a token is for programs, not browsers.
+ */
+async function authenticateApiToken(ctx: RequestContext): Promise<void> {
+  if (ctx.credential?.source !== 'bearer') return;
+  const parsed = parseTenantToken('bwt_', ctx.credential.token);
+  if (!parsed) return;
+  const now = ctx.app.now();
+  const conn = ctx.em.getConnection();
+  const trx = ctx.em.getTransactionContext();
+  const row = await conn.execute<TokenRow>('select * from bulwark_token_principal(?, ?, ?)', [parsed.tenantId, parsed.hash, now], 'get', trx);
+  if (!row) return;
+  await enterTenant(ctx, parsed.tenantId, { alreadySetInTransaction: true });
+  const creator = (await ctx.app.roles.permissionsOf(ctx, row.creator_role)) ?? new Set<Permission>();
+  ctx.principal = {
+    kind: 'token',
+    tenantId: parsed.tenantId,
+    tokenId: row.token_id,
+    name: row.name,
+    createdBy: row.created_by,
+    permissions: new Set(row.permissions.filter((p) => creator.has(p as Permission)) as Permission[]),
+  };
+  if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > TOUCH_AFTER_MS) {
+    await conn.execute('update api_tokens set last_used_at = ?, last_used_ip = ? where id = ?', [now, ctx.ip || null, row.token_id], 'run', trx);
+  }
+}

@@ -28,5 +28,7 @@ export const IdentityAudit = defineAuditActions('identity', {
   userDeleted: { description: 'Deleted a person', target: 'User', config: true },
   userUnlocked: { description: 'Unlocked a locked account', target: 'User' },
   roleChanged: { description: "Changed a person's role", target: 'User', config: true },
+  tokenCreated: { description: 'Created an API token', target: 'ApiToken', config: true },
+  tokenRevoked: { description: 'Revoked an API token', target: 'ApiToken', config: true },
   settingsChanged: { description: 'Changed sign-in settings (password policy, sessions, two-factor)', target: 'IdentitySettings', config: true },
 });

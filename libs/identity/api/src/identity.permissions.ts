@@ -9,3 +9,7 @@ export const UserPermission = definePermissions('users', {
 export const SecurityPermission = definePermissions('security', {
   manage: { description: 'Change the sign-in and session policy of the tenant', roles: ['admin'] },
 });
+
+export const TokenPermission = definePermissions('tokens', {
+  manage: { description: 'Create and revoke API tokens for integrations (scoped to permissions one holds)', roles: ['admin'] },
+});

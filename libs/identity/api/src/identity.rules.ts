@@ -1,5 +1,5 @@
 import { can, isAuthenticated, publicAccess, reachable } from '@bulwark/platform-api';
-import { SecurityPermission, UserPermission } from './identity.permissions';
+import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 
 export const identityRules = {
   Query: {
@@ -8,6 +8,7 @@ export const identityRules = {
     identitySettings: can(SecurityPermission.manage),
     passwordPolicy: isAuthenticated,
     mySessions: isAuthenticated,
+    apiTokens: can(TokenPermission.manage),
   },
   Mutation: {
     login: publicAccess,
@@ -41,7 +42,11 @@ export const identityRules = {
     // The second sign-in step: it needs the secret challenge that only a right password yields.
     verifyTwoFactor: publicAccess,
     resetTwoFactor: can(UserPermission.manage),
+    createApiToken: can(TokenPermission.manage),
+    revokeApiToken: can(TokenPermission.manage),
   },
+  ApiToken: reachable,
+  NewApiToken: reachable,
   Session: reachable,
   ReauthPayload: reachable,
   IdentitySettings: reachable,

@@ -5,8 +5,11 @@ import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-
 import { Migration20261121000800IdentityPasswordExpiry } from './identity-expiry.migration';
 import { Migration20261121000900IdentityPrincipalName } from './identity-principal-name.migration';
 import { IdentityAudit } from './identity.audit';
+import { ApiToken } from './api-token.entity';
+import { Migration20261121001100IdentityApiTokens } from './api-tokens.migration';
+import { ApiTokenResolver } from './api-tokens.resolver';
 import { Migration20261121000100Identity } from './identity.migration';
-import { SecurityPermission, UserPermission } from './identity.permissions';
+import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver } from './identity.resolver';
 import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
 import { SecurityResolver } from './security.resolver';
@@ -38,9 +41,9 @@ async function seedDemo(ctx: RequestContext) {
 
 export const identityPlugin = defineApiPlugin({
   name: 'identity',
-  permissions: [UserPermission, SecurityPermission],
-  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge],
-  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver],
+  permissions: [UserPermission, SecurityPermission, TokenPermission],
+  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge, ApiToken],
+  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver, ApiTokenResolver],
   rules: identityRules,
   auditActions: [IdentityAudit],
   audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
@@ -52,6 +55,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000700IdentityTwoFactorEnforce', class: Migration20261121000700IdentityTwoFactorEnforce },
     { name: 'Migration20261121000800IdentityPasswordExpiry', class: Migration20261121000800IdentityPasswordExpiry },
     { name: 'Migration20261121000900IdentityPrincipalName', class: Migration20261121000900IdentityPrincipalName },
+    { name: 'Migration20261121001100IdentityApiTokens', class: Migration20261121001100IdentityApiTokens },
   ],
   authenticator: sessionAuthenticator,
   gates: [hashingGate],
@@ -68,6 +72,6 @@ export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser 
 export { hashPassword, verifyPassword } from './password';
 export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
 export { IdentityAudit } from './identity.audit';
-export { SecurityPermission, UserPermission } from './identity.permissions';
+export { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 export { IdentitySettings } from './security.entities';
 export { requireRecentAuth } from './sessions.service';

@@ -189,7 +189,9 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
     opts.actor ??
     (p?.kind === 'user'
       ? { type: 'user' as const, id: p.userId, name: p.name ?? null }
-      : p?.kind === 'system'
+      : p?.kind === 'token'
+        ? { type: 'token' as const, id: p.tokenId, name: p.name }
+        : p?.kind === 'system'
         ? { type: 'system' as const, id: null, name: p.reason }
         : { type: 'anonymous' as const, id: null, name: null });
   const event: AuditEvent = {

@@ -19,7 +19,22 @@ export type Principal =
       name?: string;
       permissions: ReadonlySet<Permission>;
     }
+  | {
+      /** An API token (partners, integrations): its scope, never more than its creator holds now. */
+      kind: 'token';
+      tenantId: string;
+      tokenId: string;
+      name: string;
+      /** The person who made it: what the token writes is authored as them. */
+      createdBy: string;
+      permissions: ReadonlySet<Permission>;
+    }
   | { kind: 'system'; tenantId: string; reason: string; permissions: ReadonlySet<Permission> };
+
+/** The person an action is authored as: the user, or the creator of the API token; null for jobs. */
+export function actingUserId(p: Principal | null): string | null {
+  return p?.kind === 'user' ? p.userId : p?.kind === 'token' ? p.createdBy : null;
+}
 
 /** What a request carries before it is authenticated. Only the credential may name a tenant. */
 export interface Credential {

@@ -1,4 +1,4 @@
-import { hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { actingUserId, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
 import { userSummaries, type UserSummary } from '@bulwark/identity-api';
 import { TicketPermission } from './tickets.permissions';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
@@ -50,8 +50,9 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
   };
   const p = ctx.principal;
   if (!hasPermission(p, TicketPermission.viewAll)) {
-    if (p.kind !== 'user') add('false');
-    else add('(t.requester_id = ? or t.assignee_id = ?)', p.userId, p.userId);
+    const me = actingUserId(p);
+    if (!me) add('false');
+    else add('(t.requester_id = ? or t.assignee_id = ?)', me, me);
   }
   if (f.status?.length) add('t.status in (?)', f.status);
   if (f.priority?.length) add('t.priority in (?)', f.priority);

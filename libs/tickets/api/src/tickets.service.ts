@@ -1,4 +1,5 @@
 import {
+  actingUserId,
   badInput,
   forbidden,
   hasPermission,
@@ -38,8 +39,9 @@ function actor(ctx: RequestContext): Principal {
 function visible(ctx: RequestContext): FilterQuery<Ticket> {
   const p = actor(ctx);
   if (hasPermission(p, TicketPermission.viewAll)) return {};
-  if (p.kind !== 'user') return { id: null };
-  return { $or: [{ requester: p.userId }, { assignee: p.userId }] };
+  const me = actingUserId(p);
+  if (!me) return { id: null };
+  return { $or: [{ requester: me }, { assignee: me }] };
 }
 
 export const ticketToView = (t: Ticket): TicketView => ({
@@ -92,9 +94,9 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
   const staff = hasPermission(p, TicketPermission.update);
   let requester: User;
   if (input.requesterId && staff) requester = await person(ctx, input.requesterId, 'Requester', false);
-  // A reference, not a load: the id is the authenticated principal's own, of this tenant; the
-  // composite foreign key and RLS would refuse anything else at flush.
-  else if (p.kind === 'user') requester = ctx.em.getReference(User, p.userId);
+  // A reference, not a load: the id is the authenticated principal's own (or its token's
+  // creator's), of this tenant; the composite foreign key and RLS would refuse anything else.
+  else if (actingUserId(p)) requester = ctx.em.getReference(User, actingUserId(p) as string);
   else throw badInput('requesterId is required', { requesterId: 'required' });
   if (!staff && input.assigneeId) throw forbidden();
   const assignee = input.assigneeId ? await person(ctx, input.assigneeId, 'Assignee', true) : null;
@@ -135,18 +137,19 @@ export async function deleteTicket(ctx: RequestContext, id: string): Promise<boo
 
 export async function addComment(ctx: RequestContext, ticketId: string, input: AddCommentInput): Promise<CommentView> {
   const p = actor(ctx);
-  if (p.kind !== 'user') throw forbidden();
+  const author = actingUserId(p);
+  if (!author) throw forbidden();
   if (!input.public && !hasPermission(p, TicketPermission.internalNotes)) throw forbidden();
   const ticket = await findVisible(ctx, ticketId);
   const now = ctx.app.now();
   const comment = ctx.em.create(Comment, {
     ticket,
     // The signed-in principal's own id (of this tenant); the composite foreign key and RLS refuse others.
-    author: ctx.em.getReference(User, p.userId),
+    author: ctx.em.getReference(User, author),
     body: input.body,
     public: input.public,
     createdAt: now,
   });
   ticket.updatedAt = now;
-  return { id: comment.id, body: comment.body, public: comment.public, createdAt: now, authorId: p.userId, ticketId };
+  return { id: comment.id, body: comment.body, public: comment.public, createdAt: now, authorId: author, ticketId };
 }
