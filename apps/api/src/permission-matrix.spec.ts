@@ -48,6 +48,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Query.alertKinds': AUDIT_READERS,
   'Query.alertRules': AUDIT_READERS,
   'Query.securityAlerts': AUDIT_READERS,
+  'Query.ticketGroups': STAFF,
   'Query.tickets': ALL,
   'Query.ticket': ALL,
   'Mutation.login': 'public',
@@ -91,6 +92,9 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.createTicket': ['owner', 'admin', 'agent', 'light_agent', 'requester'],
   'Mutation.updateTicket': ['owner', 'admin', 'agent'],
   'Mutation.deleteTicket': ADMINS,
+  'Mutation.createTicketGroup': ADMINS,
+  'Mutation.updateTicketGroup': ADMINS,
+  'Mutation.deleteTicketGroup': ADMINS,
   'Mutation.addComment': ['owner', 'admin', 'agent', 'light_agent', 'requester'],
 };
 

@@ -24,12 +24,23 @@ export async function listRoles(ctx: RequestContext): Promise<RoleView[]> {
     description: 'Built in; cannot be changed',
     builtIn: true,
     permissions: [...ctx.app.catalog.forRole(key)],
+    ticketScope: scopeOf([...ctx.app.catalog.forRole(key)]),
   }));
   const custom = await ctx.em.find(Role, {}, { orderBy: { name: 'asc' } });
   return [...builtIn, ...custom.map(toView)];
 }
 
-const toView = (r: Role): RoleView => ({ key: customRoleKey(r.id), name: r.name, description: r.description, builtIn: false, permissions: r.permissions });
+/** The ticket scope a set of permissions gives (the permissions are the truth; this names it). */
+const scopeOf = (permissions: string[]) => (permissions.includes('tickets.viewAll') ? 'all' : permissions.includes('tickets.viewGroup') ? 'group' : 'own');
+
+const toView = (r: Role): RoleView => ({
+  key: customRoleKey(r.id),
+  name: r.name,
+  description: r.description,
+  builtIn: false,
+  permissions: r.permissions,
+  ticketScope: scopeOf(r.permissions),
+});
 
 /** An admin cannot hand out a permission they do not hold themselves. */
 function assertGrantable(ctx: RequestContext, permissions: string[]) {

@@ -165,6 +165,38 @@ describe('custom roles', () => {
     expect(code(await t.gql(upd, { key: made.data!.createRole.key, input: { name: 'Mine', permissions: [] } }, { token: bToken }))).toBe('NOT_FOUND');
   });
 
+  it('gives the "group" ticket scope: own tickets and those of one\'s groups, nothing else', async () => {
+    const c = await createPersonas(t, 'oscorp-groups');
+    const token = await sudo(c.admin, '127.0.0.1');
+    const made = await t.gql<{ createRole: { key: string; ticketScope: string } }>(
+      `mutation($input: RoleInput!) { createRole(input: $input) { key ticketScope } }`,
+      { input: { name: 'Tier 2', permissions: ['TICKETS_READ', 'TICKETS_VIEW_GROUP', 'TICKETS_UPDATE', 'TICKETS_COMMENT'] } },
+      { token },
+    );
+    expect(made.data!.createRole.ticketScope).toBe('group');
+    await t.gql(`mutation($i: ChangeRoleInput!) { changeUserRole(input: $i) { role } }`, { i: { id: c.lightAgent.id, role: made.data!.createRole.key } }, { token });
+    const tier2 = await mintSession(t, c.tenantId, c.lightAgent.id);
+    const group = (gid: string[]) => t.gql<{ createTicketGroup: { id: string } }>(`mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id } }`, { i: { name: `G ${gid.length}`, memberIds: gid } }, { token });
+    const mine = (await group([c.lightAgent.id])).data!.createTicketGroup.id;
+    const other = (await group([])).data!.createTicketGroup.id;
+    const make = async (subject: string, groupId?: string) =>
+      (await t.gql<{ createTicket: { id: string } }>(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, { i: { subject, body: 'x', requesterId: c.requester.id, ...(groupId ? { groupId } : {}) } }, { token: c.agent.token })).data!.createTicket.id;
+    const inMine = await make('in my group', mine);
+    const inOther = await make('in another group', other);
+    const loose = await make('in no group');
+    const list = await t.gql<{ tickets: { nodes: { id: string }[]; totalCount: number } }>(`{ tickets { totalCount nodes { id } } }`, {}, { token: tier2 });
+    expect(list.data!.tickets.nodes.map((n) => n.id)).toEqual([inMine]);
+    expect(list.data!.tickets.totalCount).toBe(1);
+    const one = (id: string) => t.gql(`query($id: ID!) { ticket(id: $id) { id } }`, { id }, { token: tier2 });
+    expect((await one(inMine)).data).toEqual({ ticket: { id: inMine } });
+    for (const id of [inOther, loose]) expect(code(await one(id))).toBe('NOT_FOUND');
+    expect(code(await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "x" }) { id } }`, { id: inOther }, { token: tier2 }))).toBe('NOT_FOUND');
+    expect((await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "triaged" }) { id } }`, { id: inMine }, { token: tier2 })).data).toBeTruthy();
+    // Built-in scopes, named: agents all, requesters own.
+    const roles = await t.gql<{ roles: { key: string; ticketScope: string }[] }>(`{ roles { key ticketScope } }`, {}, { token });
+    expect(Object.fromEntries(roles.data!.roles.filter((r) => ['agent', 'requester'].includes(r.key)).map((r) => [r.key, r.ticketScope]))).toEqual({ agent: 'all', requester: 'own' });
+  });
+
   it('lets nobody hand an API token a permission they lack', async () => {
     const c = await createPersonas(t, 'oscorp-tokens');
     const token = await sudo(c.admin, '127.0.0.1');

@@ -10,6 +10,8 @@ export class RoleView {
   @Field() description!: string;
   @Field() builtIn!: boolean;
   @Field(() => [PermissionEnum]) permissions!: string[];
+  @Field({ description: 'Which tickets its holders see: all (tickets.viewAll), group (tickets.viewGroup: their groups\' too) or own' })
+  ticketScope!: string;
 }
 
 @InputType()

@@ -208,6 +208,7 @@ describe('F3 one event, exactly, for each action', () => {
   }
   const roleId = { value: '' };
   const apiToken = { value: '', id: '' };
+  const groupId = { value: '' };
   const ticketId = { value: '' };
   const ROWS: Row[] = [
     { action: IdentityAudit.loginSucceeded, run: () => login('coverage', 'extra@coverage.test'), expect: { actor_type: 'user', target_type: 'User', outcome: 'success', actor_name: 'extra@coverage.test' } },
@@ -330,6 +331,17 @@ describe('F3 one event, exactly, for each action', () => {
     },
     { action: 'tickets.ticketUpdated', run: () => t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: PENDING }) { id } }`, { id: ticketId.value }, { token: c.agent.token }), expect: { target_type: 'Ticket' } },
     { action: 'tickets.commentAdded', run: () => t.gql(`mutation($id: ID!) { addComment(ticketId: $id, input: { body: "on it", public: false }) { id } }`, { id: ticketId.value }, { token: c.agent.token }), expect: { target_type: 'Comment' } },
+    {
+      action: 'tickets.groupCreated',
+      run: async () => {
+        const r = await t.gql<{ createTicketGroup: { id: string } }>(`mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id } }`, { i: { name: 'Tier 2', memberIds: [c.agent.id] } }, { token: c.admin.token });
+        groupId.value = ok(r).createTicketGroup.id;
+        return r;
+      },
+      expect: { actor_id: '$admin', target_type: 'TicketGroup' },
+    },
+    { action: 'tickets.groupUpdated', run: () => t.gql(`mutation($id: ID!, $i: TicketGroupInput!) { updateTicketGroup(id: $id, input: $i) { id } }`, { id: groupId.value, i: { name: 'Tier 2', memberIds: [] } }, { token: c.admin.token }), expect: { target_type: 'TicketGroup', changes: { members: { before: ['$agent'], after: [] } } as never } },
+    { action: 'tickets.groupDeleted', run: () => t.gql(`mutation($id: ID!) { deleteTicketGroup(id: $id) }`, { id: groupId.value }, { token: c.admin.token }), expect: { target_type: 'TicketGroup' } },
     { action: 'tickets.ticketDeleted', run: () => t.gql(`mutation($id: ID!) { deleteTicket(id: $id) }`, { id: ticketId.value }, { token: c.admin.token }), expect: { target_type: 'Ticket' } },
     { action: AuditLogAudit.chainVerified, run: () => t.gql(VERIFY, {}, { token: c.auditor.token }), expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
     { action: AuditLogAudit.settingsChanged, run: () => t.gql(`mutation { setAuditRetention(days: 400) { retentionDays } }`, {}, { token: c.admin.token }), expect: { target_type: 'AuditSettings' } },
@@ -383,7 +395,9 @@ describe('F3 one event, exactly, for each action', () => {
       const r = await row.run();
       const requestId = r.headers.get('x-request-id');
       const events = await eventsOf(requestId);
-      const want = Object.fromEntries(Object.entries(row.expect).map(([k, v]) => [k, typeof v === 'string' && v.startsWith('$') ? ids[v] : v]));
+      const resolve = (v: unknown): unknown =>
+        typeof v === 'string' && v.startsWith('$') ? ids[v] : Array.isArray(v) ? v.map(resolve) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)])) : v;
+      const want = resolve(row.expect) as Record<string, unknown>;
       const got = { action: row.action, events: events.map((e) => e.action).sort() };
       const wanted = { action: row.action, events: [row.action, ...(row.also ?? [])].sort() };
       // On a mismatch, the answer says why the action did not happen.

@@ -6,20 +6,27 @@ import { TicketPermission } from './tickets.permissions';
 import { CommentResolver, TicketPageResolver, TicketResolver } from './tickets.resolver';
 import { ticketRules } from './tickets.rules';
 import { TicketAudit } from './tickets.audit';
+import { GroupMember, TicketGroup } from './group.entity';
+import { Migration20261121001200TicketGroups } from './groups.migration';
+import { GroupResolver } from './groups.resolver';
 
 export const ticketsPlugin = defineApiPlugin({
   name: 'tickets',
   permissions: [TicketPermission],
-  entities: [Ticket, Comment],
+  entities: [Ticket, Comment, TicketGroup, GroupMember],
   auditActions: [TicketAudit],
   audited: [
     { entity: Ticket, type: 'Ticket', create: TicketAudit.ticketCreated, update: TicketAudit.ticketUpdated, delete: TicketAudit.ticketDeleted, ignore: ['updatedAt', 'priorityRank'] },
+    // Groups are recorded explicitly (groups.service.ts): a membership change is one event.
     // A comment's text stays in the ticket; the log says that one was written, not what.
     { entity: Comment, type: 'Comment', create: TicketAudit.commentAdded, secret: ['body'] },
   ],
-  resolvers: [TicketResolver, TicketPageResolver, CommentResolver],
+  resolvers: [TicketResolver, TicketPageResolver, CommentResolver, GroupResolver],
   rules: ticketRules,
-  migrations: [{ name: 'Migration20261121000200Tickets', class: Migration20261121000200Tickets }],
+  migrations: [
+    { name: 'Migration20261121000200Tickets', class: Migration20261121000200Tickets },
+    { name: 'Migration20261121001200TicketGroups', class: Migration20261121001200TicketGroups },
+  ],
   seedDemo: seedDemoTickets,
 });
 

@@ -33,6 +33,7 @@ interface Row {
   r_role: string;
   r_status: string;
   assignee_id: string | null;
+  group_id: string | null;
   a_name: string | null;
   a_email: string | null;
   a_role: string | null;
@@ -52,13 +53,23 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
   if (!hasPermission(p, TicketPermission.viewAll)) {
     const me = actingUserId(p);
     if (!me) add('false');
-    else add('(t.requester_id = ? or t.assignee_id = ?)', me, me);
+    else if (hasPermission(p, TicketPermission.viewGroup)) {
+      // The "group" scope: also the tickets of my groups (memberships of this tenant only).
+      add(
+        '(t.requester_id = ? or t.assignee_id = ? or t.group_id in (select m.group_id from ticket_group_members m where m.tenant_id = ? and m.user_id = ?))',
+        me,
+        me,
+        ctx.tenantId,
+        me,
+      );
+    } else add('(t.requester_id = ? or t.assignee_id = ?)', me, me);
   }
   if (f.status?.length) add('t.status in (?)', f.status);
   if (f.priority?.length) add('t.priority in (?)', f.priority);
   if (f.requesterId) add('t.requester_id = ?', f.requesterId);
   if (f.unassigned) add('t.assignee_id is null');
   else if (f.assigneeId) add('t.assignee_id = ?', f.assigneeId);
+  if (f.groupId) add('t.group_id = ?', f.groupId);
   if (f.search?.trim()) add(`t.subject ilike ? escape '\\'`, `%${f.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   return { where: conds.join(' and '), params };
 }
@@ -75,7 +86,7 @@ export async function queryTicketPage(
   const dir = sort.direction === 'asc' ? 'asc' : 'desc';
   const countSql = `select count(*) from tickets t where ${where}`;
   const sql = `
-    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at,
+    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at, t.group_id,
            t.requester_id, r.name as r_name, r.email as r_email, r.role as r_role, r.status as r_status,
            t.assignee_id, a.name as a_name, a.email as a_email, a.role as a_role, a.status as a_status,
            ${withTotal ? `(${countSql})` : 'null'} as total
@@ -108,6 +119,7 @@ export async function queryTicketPage(
       updatedAt: new Date(r.updated_at),
       requesterId: r.requester_id,
       assigneeId: r.assignee_id,
+      groupId: r.group_id,
     };
   });
   const total = async () => {

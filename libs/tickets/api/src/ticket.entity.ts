@@ -2,6 +2,7 @@ import { Entity, ManyToOne, PrimaryKey, Property, type Opt } from '@mikro-orm/co
 import { TenantScoped } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import { randomUUID } from 'node:crypto';
+import { TicketGroup } from './group.entity';
 
 export const TICKET_STATUSES = ['new', 'open', 'pending', 'solved', 'closed'] as const;
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
@@ -43,6 +44,9 @@ export class Ticket extends TenantScoped {
 
   @ManyToOne(() => User, { fieldName: 'assignee_id', nullable: true })
   assignee?: User | null;
+
+  @ManyToOne(() => TicketGroup, { fieldName: 'group_id', nullable: true })
+  group?: TicketGroup | null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Opt<Date> = new Date();

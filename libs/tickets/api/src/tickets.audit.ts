@@ -5,5 +5,8 @@ export const TicketAudit = defineAuditActions('tickets', {
   ticketCreated: { description: 'Created a ticket', target: 'Ticket' },
   ticketUpdated: { description: 'Changed a ticket', target: 'Ticket' },
   ticketDeleted: { description: 'Deleted a ticket', target: 'Ticket' },
+  groupCreated: { description: 'Created a group', target: 'TicketGroup', config: true },
+  groupUpdated: { description: "Renamed a group or changed who is in it", target: 'TicketGroup', config: true },
+  groupDeleted: { description: 'Deleted a group', target: 'TicketGroup', config: true },
   commentAdded: { description: 'Added a comment or internal note', target: 'Comment' },
 });

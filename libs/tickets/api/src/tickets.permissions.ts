@@ -6,6 +6,12 @@ export const TicketPermission = definePermissions('tickets', {
     description: "See every ticket of the tenant; without it, one's own requests and assignments only",
     roles: ['admin', 'agent', 'light_agent', 'auditor'],
   },
+  viewGroup: {
+    description: "See the tickets of one's groups too (the \"group\" scope); with viewAll it changes nothing",
+    // Admins hold it (redundantly, with viewAll) so that they can grant it in custom roles.
+    roles: ['admin'],
+  },
+  manageGroups: { description: 'Create groups of staff and change who is in them', roles: ['admin'] },
   create: { description: 'Create tickets', roles: ['admin', 'agent', 'light_agent', 'requester'] },
   update: { description: 'Change subject, status, priority, requester and assignee', roles: ['admin', 'agent'] },
   delete: { description: 'Delete tickets and their comments', roles: ['admin'] },

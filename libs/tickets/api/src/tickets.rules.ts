@@ -1,15 +1,21 @@
 import { can, reachable } from '@bulwark/platform-api';
+import { UserPermission } from '@bulwark/identity-api';
 import { TicketPermission as P } from './tickets.permissions';
 
 /** Root fields name their permission; the object types are reachable only through them. */
 export const ticketRules = {
-  Query: { tickets: can(P.read), ticket: can(P.read) },
+  // Staff see the groups (to pick one); the group list shows no ticket data.
+  Query: { tickets: can(P.read), ticket: can(P.read), ticketGroups: can(UserPermission.read) },
   Mutation: {
     createTicket: can(P.create),
     updateTicket: can(P.update),
     deleteTicket: can(P.delete),
     addComment: can(P.comment),
+    createTicketGroup: can(P.manageGroups),
+    updateTicketGroup: can(P.manageGroups),
+    deleteTicketGroup: can(P.manageGroups),
   },
+  TicketGroup: reachable,
   Ticket: reachable,
   TicketPage: reachable,
   TicketComment: reachable,

@@ -13,6 +13,8 @@ import {
 import { User } from '@bulwark/identity-api';
 import type { FilterQuery } from '@mikro-orm/core';
 import { queryTicketPage } from './ticket-list.query';
+import { TicketGroup } from './group.entity';
+import { myGroupIds } from './groups.service';
 import { Comment, Ticket } from './ticket.entity';
 import { TicketPermission } from './tickets.permissions';
 import type {
@@ -32,16 +34,29 @@ function actor(ctx: RequestContext): Principal {
 }
 
 /**
- * Which tickets the principal may see at all: every ticket with `tickets.viewAll` (scope "all"),
- * else the ones they requested or are assigned (scope "own"; requesters are never assignees).
- * Every operation goes through this, so a ticket out of scope answers NOT_FOUND like a missing one.
+ * Which tickets the principal may see at all: every ticket with `tickets.viewAll` (scope "all");
+ * else the ones they requested or are assigned (scope "own"; requesters are never assignees), and
+ * with `tickets.viewGroup` also those of their groups (scope "group"). Every operation goes
+ * through this, so a ticket out of scope answers NOT_FOUND like a missing one.
  */
-function visible(ctx: RequestContext): FilterQuery<Ticket> {
+async function visible(ctx: RequestContext): Promise<FilterQuery<Ticket>> {
   const p = actor(ctx);
   if (hasPermission(p, TicketPermission.viewAll)) return {};
   const me = actingUserId(p);
   if (!me) return { id: null };
-  return { $or: [{ requester: me }, { assignee: me }] };
+  const own: FilterQuery<Ticket>[] = [{ requester: me }, { assignee: me }];
+  if (hasPermission(p, TicketPermission.viewGroup)) {
+    const groups = await myGroupIds(ctx, me);
+    if (groups.length) own.push({ group: { $in: groups } });
+  }
+  return { $or: own };
+}
+
+/** A group referenced by id in an input: of this tenant, or NOT_FOUND. */
+async function groupOf(ctx: RequestContext, id: string): Promise<TicketGroup> {
+  const g = isUuid(id) ? await ctx.em.findOne(TicketGroup, { id }) : null;
+  if (!g) throw notFound('Group');
+  return g;
 }
 
 export const ticketToView = (t: Ticket): TicketView => ({
@@ -55,6 +70,7 @@ export const ticketToView = (t: Ticket): TicketView => ({
   updatedAt: t.updatedAt,
   requesterId: t.requester.id,
   assigneeId: t.assignee?.id ?? null,
+  groupId: t.group?.id ?? null,
 });
 
 /** Tickets one can see, one page at a time (see ticket-list.query.ts for why it is raw SQL). */
@@ -71,7 +87,7 @@ export async function listTickets(
 
 async function findVisible(ctx: RequestContext, id: string): Promise<Ticket> {
   if (!isUuid(id)) throw notFound('Ticket');
-  const ticket = await ctx.em.findOne(Ticket, { $and: [{ id }, visible(ctx)] } as FilterQuery<Ticket>);
+  const ticket = await ctx.em.findOne(Ticket, { $and: [{ id }, await visible(ctx)] } as FilterQuery<Ticket>);
   if (!ticket) throw notFound('Ticket');
   return ticket;
 }
@@ -100,6 +116,8 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
   else throw badInput('requesterId is required', { requesterId: 'required' });
   if (!staff && input.assigneeId) throw forbidden();
   const assignee = input.assigneeId ? await person(ctx, input.assigneeId, 'Assignee', true) : null;
+  if (!staff && input.groupId) throw forbidden();
+  const group = input.groupId ? await groupOf(ctx, input.groupId) : null;
   const now = ctx.app.now();
   const ticket = ctx.em.create(Ticket, {
     subject: input.subject.trim(),
@@ -109,6 +127,7 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
     status: 'new',
     requester,
     assignee,
+    group,
     createdAt: now,
     updatedAt: now,
   });
@@ -125,6 +144,7 @@ export async function updateTicket(ctx: RequestContext, id: string, input: Updat
   if (input.assigneeId !== undefined) {
     ticket.assignee = input.assigneeId === null ? null : await person(ctx, input.assigneeId, 'Assignee', true);
   }
+  if (input.groupId !== undefined) ticket.group = input.groupId === null ? null : await groupOf(ctx, input.groupId);
   ticket.updatedAt = ctx.app.now();
   return ticketToView(ticket);
 }

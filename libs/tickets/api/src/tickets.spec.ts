@@ -216,6 +216,44 @@ describe('D2 cross-tenant matrix: tenant A never reaches tenant B by id', () => 
   });
 });
 
+describe('groups of staff', () => {
+  const CREATE_GROUP = `mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id name memberIds } }`;
+  const UPDATE_GROUP = `mutation($id: ID!, $i: TicketGroupInput!) { updateTicketGroup(id: $id, input: $i) { id name memberIds } }`;
+  const GROUPS = `{ ticketGroups { id name memberIds } }`;
+
+  it('are made by admins from staff only, listed to staff, and given to tickets; B never reaches A', async () => {
+    expect(code(await t.gql(CREATE_GROUP, { i: { name: 'Billing', memberIds: [] } }, { token: a.agent.token }))).toBe('FORBIDDEN');
+    expect(code(await t.gql(CREATE_GROUP, { i: { name: 'Billing', memberIds: [a.requester.id] } }, { token: a.admin.token }))).toBe('BAD_USER_INPUT');
+    expect(code(await t.gql(CREATE_GROUP, { i: { name: 'Billing', memberIds: [b.agent.id] } }, { token: a.admin.token }))).toBe('NOT_FOUND');
+    const g = (await t.gql<{ createTicketGroup: { id: string; memberIds: string[] } }>(CREATE_GROUP, { i: { name: 'Billing', memberIds: [a.agent.id] } }, { token: a.admin.token })).data!.createTicketGroup;
+    expect(g.memberIds).toEqual([a.agent.id]);
+    expect(code(await t.gql(CREATE_GROUP, { i: { name: 'Billing', memberIds: [] } }, { token: a.admin.token }))).toBe('CONFLICT');
+    const listed = await t.gql<{ ticketGroups: { id: string }[] }>(GROUPS, {}, { token: a.agent.token });
+    expect(listed.data!.ticketGroups.map((x) => x.id)).toContain(g.id);
+    expect(code(await t.gql(GROUPS, {}, { token: a.requester.token }))).toBe('FORBIDDEN');
+    expect((await t.gql<{ ticketGroups: unknown[] }>(GROUPS, {}, { token: b.admin.token })).data!.ticketGroups).toEqual([]);
+
+    const ticket = await create(a.agent, { subject: 'Invoice wrong', body: 'x', groupId: g.id } as Record<string, unknown>);
+    const got = await t.gql<{ ticket: { groupId: string } }>(`query($id: ID!) { ticket(id: $id) { groupId } }`, { id: ticket.id }, { token: a.agent.token });
+    expect(got.data!.ticket.groupId).toBe(g.id);
+    const filtered = await t.gql<{ tickets: { nodes: { id: string; groupId: string }[] } }>(`query($f: TicketFilter) { tickets(filter: $f) { nodes { id groupId } } }`, { f: { groupId: g.id } }, { token: a.agent.token });
+    expect(filtered.data!.tickets.nodes).toEqual([{ id: ticket.id, groupId: g.id }]);
+    // Requesters cannot route tickets; another tenant's group is not found; B cannot edit A's group.
+    expect(code(await t.gql(Q.create, { input: { subject: 's', body: 'b', groupId: g.id } }, { token: a.requester.token }))).toBe('FORBIDDEN');
+    const bGroup = (await t.gql<{ createTicketGroup: { id: string } }>(CREATE_GROUP, { i: { name: 'B team', memberIds: [] } }, { token: b.admin.token })).data!.createTicketGroup;
+    expect(code(await t.gql(Q.update, { id: ticket.id, input: { groupId: bGroup.id } }, { token: a.agent.token }))).toBe('NOT_FOUND');
+    expect(code(await t.gql(UPDATE_GROUP, { id: g.id, i: { name: 'Hijack', memberIds: [] } }, { token: b.admin.token }))).toBe('NOT_FOUND');
+    expect(code(await t.gql(`mutation($id: ID!) { deleteTicketGroup(id: $id) }`, { id: g.id }, { token: b.admin.token }))).toBe('NOT_FOUND');
+
+    // Renaming and changing members; deleting keeps the tickets, without a group.
+    const upd = await t.gql<{ updateTicketGroup: { name: string; memberIds: string[] } }>(UPDATE_GROUP, { id: g.id, i: { name: 'Billing & refunds', memberIds: [a.agent.id, a.lightAgent.id] } }, { token: a.admin.token });
+    expect(upd.data!.updateTicketGroup).toMatchObject({ name: 'Billing & refunds', memberIds: [a.agent.id, a.lightAgent.id].sort() });
+    expect((await t.gql(`mutation($id: ID!) { deleteTicketGroup(id: $id) }`, { id: g.id }, { token: a.admin.token })).data).toEqual({ deleteTicketGroup: true });
+    const after = await t.gql<{ ticket: { groupId: string | null } }>(`query($id: ID!) { ticket(id: $id) { groupId } }`, { id: ticket.id }, { token: a.agent.token });
+    expect(after.data!.ticket.groupId).toBeNull();
+  });
+});
+
 describe('one transaction per operation, a savepoint per mutation field', () => {
   it('keeps the fields before a failing mutation field and drops the failing one', async () => {
     const own = await create(a.agent, { subject: 'untouched', body: 'x' });

@@ -48,6 +48,7 @@ export class TicketView {
   @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
   requesterId!: string;
   assigneeId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The group it is given to (see ticketGroups)' }) groupId!: string | null;
 }
 
 @ObjectType('TicketComment')
@@ -76,6 +77,7 @@ export class TicketFilter {
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() assigneeId?: string;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() requesterId?: string;
   @Field({ nullable: true }) @IsOptional() @IsBoolean() unassigned?: boolean;
+  @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() groupId?: string;
   @Field({ nullable: true, description: 'Words in the subject' }) @IsOptional() @MaxLength(200) search?: string;
 }
 
@@ -96,6 +98,7 @@ export class CreateTicketInput {
   @IsUUID()
   requesterId?: string;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() assigneeId?: string;
+  @Field(() => ID, { nullable: true, description: 'Staff only' }) @IsOptional() @IsUUID() groupId?: string;
 }
 
 @InputType()
@@ -106,6 +109,7 @@ export class UpdateTicketInput {
   @Field(() => TicketPriorityEnum, { nullable: true }) @IsOptional() @IsEnum(TicketPriorityEnum) priority?: TicketPriorityEnum;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() requesterId?: string;
   @Field(() => ID, { nullable: true, description: 'null unassigns' }) @IsOptional() @IsUUID() assigneeId?: string | null;
+  @Field(() => ID, { nullable: true, description: 'null takes it out of its group' }) @IsOptional() @IsUUID() groupId?: string | null;
 }
 
 @InputType()
