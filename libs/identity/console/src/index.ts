@@ -1,8 +1,10 @@
 import AccountCircleIcon from '@mui/icons-material/AccountCircle';
 import PeopleIcon from '@mui/icons-material/People';
 import SecurityIcon from '@mui/icons-material/Security';
+import VpnKeyIcon from '@mui/icons-material/VpnKey';
 import { defineConsolePlugin } from '@bulwark/platform-console';
 import { AccountPage } from './account-page';
+import { ApiTokensPage } from './api-tokens-page';
 import { EnrolmentBanner } from './enrolment-banner';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
 import { SecurityPage } from './security-page';
@@ -24,6 +26,7 @@ export const identityConsolePlugin = defineConsolePlugin({
   pages: [
     { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },
     { path: 'security', component: SecurityPage, menu: { label: 'Sign-in & sessions', icon: SecurityIcon, permission: 'SECURITY_MANAGE' } },
+    { path: 'api-tokens', component: ApiTokensPage, menu: { label: 'API tokens', icon: VpnKeyIcon, permission: 'TOKENS_MANAGE' } },
     { path: 'reset-password', component: ResetPasswordPage, public: true },
     { path: 'accept-invitation', component: AcceptInvitationPage, public: true },
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },

@@ -1,0 +1,365 @@
+import AddIcon from '@mui/icons-material/Add';
+import ContentCopyIcon from '@mui/icons-material/ContentCopy';
+import {
+  Alert,
+  Box,
+  Button,
+  Card,
+  Checkbox,
+  Chip,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  FormControlLabel,
+  FormGroup,
+  IconButton,
+  MenuItem,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableContainer,
+  TableHead,
+  TableRow,
+  TextField,
+  Tooltip,
+  Typography,
+} from '@mui/material';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Confirm, Title, useNotify, usePermissions } from 'react-admin';
+import { gql, withReauth } from '@bulwark/platform-console';
+
+interface ApiToken {
+  id: string;
+  name: string;
+  permissions: string[];
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  revokedAt: string | null;
+}
+interface PermissionInfo {
+  key: string;
+  feature: string;
+  description: string;
+}
+
+const FIELDS = 'id name permissions createdBy createdAt expiresAt lastUsedAt lastUsedIp revokedAt';
+const LIST = `{ apiTokens { ${FIELDS} } }`;
+// Needs ROLES_READ; without it the choices are the bare permission names.
+const CATALOG = `{ permissionCatalog { key feature description } }`;
+const CREATE = `mutation($input: ApiTokenInput!) { createApiToken(input: $input) { token apiToken { ${FIELDS} } } }`;
+const REVOKE = `mutation($id: ID!) { revokeApiToken(id: $id) { id revokedAt } }`;
+
+const EXPIRY = [
+  { value: '30', label: '30 days' },
+  { value: '90', label: '90 days' },
+  { value: '365', label: '365 days' },
+  { value: 'never', label: 'Never (until revoked)' },
+];
+/** Scopes this small show as chips; larger ones as a count, listed in a tooltip. */
+const CHIPS_UP_TO = 3;
+
+const when = (iso: string) => new Date(iso).toLocaleString();
+
+type State = 'Active' | 'Expired' | 'Revoked';
+const stateOf = (t: ApiToken): State => (t.revokedAt ? 'Revoked' : t.expiresAt && new Date(t.expiresAt) <= new Date() ? 'Expired' : 'Active');
+const STATE_COLOR: Record<State, 'success' | 'warning' | 'default'> = { Active: 'success', Expired: 'warning', Revoked: 'default' };
+
+function ScopeCell({ permissions, describe }: { permissions: string[]; describe: (key: string) => string }) {
+  if (permissions.length <= CHIPS_UP_TO) {
+    return (
+      <Stack direction="row" spacing={0.5} flexWrap="wrap" useFlexGap>
+        {permissions.map((p) => (
+          <Tooltip key={p} title={describe(p)}>
+            <Chip size="small" variant="outlined" label={p} />
+          </Tooltip>
+        ))}
+      </Stack>
+    );
+  }
+  return (
+    <Tooltip title={permissions.join(', ')}>
+      <Chip size="small" variant="outlined" label={`${permissions.length} permissions`} />
+    </Tooltip>
+  );
+}
+
+/** The one-time answer: the server keeps only the token's hash. */
+function TokenDialog({ token, onClose }: { token: string | null; onClose: () => void }) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => setCopied(false), [token]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(token ?? '');
+      setCopied(true);
+    } catch {
+      // Clipboard access can be refused (non-secure origin); the text stays selectable.
+    }
+  };
+  return (
+    <Dialog open={!!token} onClose={onClose} aria-labelledby="token-title" maxWidth="sm" fullWidth>
+      <DialogTitle id="token-title">Your new API token</DialogTitle>
+      <DialogContent>
+        <Alert severity="warning" sx={{ mb: 2 }}>
+          Copy this token now and keep it somewhere safe: it will not be shown again. Anyone holding it can use its permissions.
+        </Alert>
+        <Stack direction="row" spacing={1} alignItems="center">
+          <Box data-testid="api-token" sx={{ flexGrow: 1, fontFamily: 'monospace', p: 1, bgcolor: 'action.hover', borderRadius: 1, wordBreak: 'break-all', userSelect: 'all' }}>
+            {token}
+          </Box>
+          <Tooltip title={copied ? 'Copied' : 'Copy to the clipboard'}>
+            <IconButton aria-label="Copy the token" onClick={copy}>
+              <ContentCopyIcon />
+            </IconButton>
+          </Tooltip>
+        </Stack>
+        <Typography variant="body2" color="text.secondary" sx={{ mt: 2 }}>
+          Send it with each request to <code>/graphql</code> as the header <code>Authorization: Bearer &lt;token&gt;</code>.
+        </Typography>
+      </DialogContent>
+      <DialogActions>
+        <Button variant="contained" onClick={onClose}>
+          I have copied it
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+function NewTokenDialog({
+  open,
+  choices,
+  onClose,
+  onCreate,
+}: {
+  open: boolean;
+  choices: [string, PermissionInfo[]][];
+  onClose: () => void;
+  onCreate: (input: { name: string; permissions: string[]; expiresInDays: number | null }) => Promise<void>;
+}) {
+  const [name, setName] = useState('');
+  const [scope, setScope] = useState<string[]>([]);
+  const [expiry, setExpiry] = useState('90');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (open) {
+      setName('');
+      setScope([]);
+      setExpiry('90');
+    }
+  }, [open]);
+  const toggle = (key: string, on: boolean) => setScope((s) => (on ? [...s, key] : s.filter((k) => k !== key)));
+  const create = async () => {
+    setBusy(true);
+    try {
+      await onCreate({ name: name.trim(), permissions: scope, expiresInDays: expiry === 'never' ? null : Number(expiry) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={open} onClose={onClose} aria-labelledby="new-token-title" maxWidth="sm" fullWidth>
+      <DialogTitle id="new-token-title">New API token</DialogTitle>
+      <DialogContent>
+        <Stack spacing={2} sx={{ mt: 1 }}>
+          <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} inputProps={{ maxLength: 120 }} helperText="What uses it, e.g. “Nightly report export”" required />
+          <TextField select label="Expires after" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+            {EXPIRY.map((o) => (
+              <MenuItem key={o.value} value={o.value}>
+                {o.label}
+              </MenuItem>
+            ))}
+          </TextField>
+          <Box>
+            <Typography variant="subtitle2">Permissions</Typography>
+            <Typography variant="caption" color="text.secondary">
+              Only the ones you hold; at each use the token is also cut to what you hold then.
+            </Typography>
+          </Box>
+          {choices.map(([feature, perms]) => (
+            <Box key={feature}>
+              <Typography variant="body2" sx={{ fontWeight: 600, textTransform: 'capitalize' }}>
+                {feature}
+              </Typography>
+              <FormGroup>
+                {perms.map((p) => (
+                  <FormControlLabel
+                    key={p.key}
+                    control={<Checkbox size="small" checked={scope.includes(p.key)} onChange={(e) => toggle(p.key, e.target.checked)} />}
+                    label={
+                      <Typography variant="body2">
+                        {p.description}{' '}
+                        <Typography component="span" variant="caption" color="text.secondary">
+                          {p.key}
+                        </Typography>
+                      </Typography>
+                    }
+                  />
+                ))}
+              </FormGroup>
+            </Box>
+          ))}
+        </Stack>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="contained" onClick={create} disabled={busy || !name.trim() || !scope.length}>
+          Create token
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+/**
+ * API tokens for integrations: each scoped to permissions its creator holds, shown once at
+ * creation (after a password confirmation when one is due), revocable at once.
+ */
+export function ApiTokensPage() {
+  const notify = useNotify();
+  const { permissions: mine } = usePermissions<string[]>();
+  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const [catalog, setCatalog] = useState<PermissionInfo[] | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [shown, setShown] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+
+  const load = useCallback(async () => {
+    setTokens((await gql<{ apiTokens: ApiToken[] }>(LIST)).apiTokens);
+  }, []);
+  const reload = useCallback(() => load().catch((e) => notify((e as Error).message, { type: 'error' })), [load, notify]);
+  useEffect(() => {
+    reload();
+    gql<{ permissionCatalog: PermissionInfo[] }>(CATALOG)
+      .then((d) => setCatalog(d.permissionCatalog))
+      .catch(() => setCatalog([]));
+  }, [reload]);
+
+  // What the person holds, grouped by feature in the catalog's order (bare names when it is unknown).
+  const choices = useMemo(() => {
+    const held = new Set(mine ?? []);
+    const known = (catalog ?? []).filter((p) => held.has(p.key));
+    const listed = new Set(known.map((p) => p.key));
+    const rest = [...held].filter((k) => !listed.has(k)).map((key) => ({ key, feature: key.split('_')[0].toLowerCase(), description: key }));
+    const groups = new Map<string, PermissionInfo[]>();
+    for (const p of [...known, ...rest]) groups.set(p.feature, [...(groups.get(p.feature) ?? []), p]);
+    return [...groups.entries()];
+  }, [catalog, mine]);
+  const describe = useCallback((key: string) => catalog?.find((p) => p.key === key)?.description ?? key, [catalog]);
+
+  const create = async (input: { name: string; permissions: string[]; expiresInDays: number | null }) => {
+    try {
+      const d = await withReauth(() => gql<{ createApiToken: { token: string; apiToken: ApiToken } }>(CREATE, { input }));
+      setCreating(false);
+      setShown(d.createApiToken.token);
+      notify(`Token ${input.name} created`, { type: 'success' });
+      await reload();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  const revoke = async () => {
+    const t = revoking;
+    setRevoking(null);
+    if (!t) return;
+    try {
+      await withReauth(() => gql(REVOKE, { id: t.id }));
+      notify(`Token ${t.name} revoked`, { type: 'success' });
+      await reload();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+
+  if (!tokens) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
+  return (
+    <Box sx={{ p: 2, maxWidth: 1200 }}>
+      <Title title="API tokens" />
+      <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 2 }}>
+        <Box sx={{ flexGrow: 1 }}>
+          <Typography variant="h5">API tokens</Typography>
+          <Typography variant="body2" color="text.secondary">
+            For integrations calling the API; each works only within the permissions chosen for it.
+          </Typography>
+        </Box>
+        <Button variant="contained" startIcon={<AddIcon />} onClick={() => setCreating(true)} disabled={!catalog}>
+          New token
+        </Button>
+      </Stack>
+      <Card>
+        {tokens.length === 0 ? (
+          <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
+            No API tokens yet.
+          </Typography>
+        ) : (
+          <TableContainer>
+            <Table size="small" aria-label="API tokens">
+              <TableHead>
+                <TableRow>
+                  <TableCell>Name</TableCell>
+                  <TableCell>Scope</TableCell>
+                  <TableCell>Created</TableCell>
+                  <TableCell>Expires</TableCell>
+                  <TableCell>Last used</TableCell>
+                  <TableCell>State</TableCell>
+                  <TableCell align="right">Manage</TableCell>
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {tokens.map((t) => {
+                  const state = stateOf(t);
+                  return (
+                    <TableRow key={t.id}>
+                      <TableCell>{t.name}</TableCell>
+                      <TableCell>
+                        <ScopeCell permissions={t.permissions} describe={describe} />
+                      </TableCell>
+                      <TableCell sx={{ whiteSpace: 'nowrap' }}>{when(t.createdAt)}</TableCell>
+                      <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.expiresAt ? when(t.expiresAt) : 'Never'}</TableCell>
+                      <TableCell sx={{ whiteSpace: 'nowrap' }}>
+                        {t.lastUsedAt ? (
+                          <>
+                            <Typography variant="body2">{when(t.lastUsedAt)}</Typography>
+                            <Typography variant="caption" color="text.secondary">
+                              {t.lastUsedIp ?? 'unknown address'}
+                            </Typography>
+                          </>
+                        ) : (
+                          'Never'
+                        )}
+                      </TableCell>
+                      <TableCell>
+                        <Chip size="small" label={state} color={STATE_COLOR[state]} variant="outlined" />
+                      </TableCell>
+                      <TableCell align="right">
+                        {state === 'Active' && (
+                          <Button size="small" color="error" aria-label={`Revoke ${t.name}`} onClick={() => setRevoking(t)}>
+                            Revoke
+                          </Button>
+                        )}
+                      </TableCell>
+                    </TableRow>
+                  );
+                })}
+              </TableBody>
+            </Table>
+          </TableContainer>
+        )}
+      </Card>
+      <NewTokenDialog open={creating} choices={choices} onClose={() => setCreating(false)} onCreate={create} />
+      <TokenDialog token={shown} onClose={() => setShown(null)} />
+      <Confirm
+        isOpen={!!revoking}
+        title={`Revoke the token ${revoking?.name ?? ''}?`}
+        content="It stops working at once; integrations using it will be refused."
+        confirm="Revoke"
+        onConfirm={revoke}
+        onClose={() => setRevoking(null)}
+      />
+    </Box>
+  );
+}
