@@ -7,8 +7,8 @@ let t: TestServer;
 let a: TenantPersonas;
 let ticketId: string;
 
-const TICKET = `query($id: ID!) { ticket(id: $id) { requester { id email } assignee { id email } comments { body public author { email } } } }`;
-type T = { ticket: { requester: { id: string; email: string }; assignee: { email: string } | null; comments: { body: string; public: boolean; author: { email: string } }[] } };
+const TICKET = `query($id: ID!) { ticket(id: $id) { requester { id email phone } assignee { id email } comments { body public author { email } } } }`;
+type T = { ticket: { requester: { id: string; email: string; phone: string | null }; assignee: { email: string } | null; comments: { body: string; public: boolean; author: { email: string } }[] } };
 
 beforeAll(async () => {
   t = await startTestServer(apiPlugins);
@@ -19,6 +19,8 @@ beforeAll(async () => {
     { token: a.agent.token },
   );
   ticketId = made.data!.createTicket.id;
+  // The requester gives their phone number (their own profile).
+  await t.gql(`mutation { updateMyProfile(input: { name: "requester of fieldcorp", phone: "+1 (555) 010-4477" }) { id } }`, {}, { token: a.requester.token });
   const comment = `mutation($id: ID!, $i: AddCommentInput!) { addComment(ticketId: $id, input: $i) { id } }`;
   await t.gql(comment, { id: ticketId, i: { body: 'public reply' } }, { token: a.agent.token });
   await t.gql(comment, { id: ticketId, i: { body: 'internal note', public: false } }, { token: a.agent.token });
@@ -32,6 +34,7 @@ describe('D3 field rules on every path', () => {
     for (const p of [a.owner, a.admin, a.agent, a.auditor]) {
       const v = await view(p);
       expect(v.requester.email).toBe('requester@fieldcorp.test');
+      expect(v.requester.phone).toBe('+1 (555) 010-4477');
       expect(v.comments.map((c) => c.author.email)).toContain('agent@fieldcorp.test');
     }
   });
@@ -39,11 +42,21 @@ describe('D3 field rules on every path', () => {
   it('masks addresses for light agents, on the ticket, its comments and the people list', async () => {
     const v = await view(a.lightAgent);
     expect(v.requester.email).toBe('r***@fieldcorp.test');
+    expect(v.requester.phone).toBe('***77');
     expect(v.assignee!.email).toBe('a***@fieldcorp.test');
     expect(v.comments.every((c) => c.author.email === 'a***@fieldcorp.test')).toBe(true);
+    const list = await t.gql<{ tickets: { nodes: { requester: { phone: string } }[] } }>(`{ tickets { nodes { requester { phone } } } }`, {}, { token: a.lightAgent.token });
+    expect(list.data!.tickets.nodes.map((n) => n.requester.phone)).toEqual(['***77']); // the list's own SQL path
     const people = await t.gql<{ users: { nodes: { email: string }[] } }>(`{ users(page: { limit: 100 }) { nodes { email } } }`, {}, { token: a.lightAgent.token });
     const emails = people.data!.users.nodes.map((n) => n.email);
     expect(emails.filter((e) => !e.includes('***'))).toEqual(['lightagent@fieldcorp.test']);
+  });
+
+  it('shows people their own phone number, and refuses a malformed one', async () => {
+    const own = await t.gql<{ ticket: { requester: { phone: string } } }>(`query($id: ID!) { ticket(id: $id) { requester { phone } } }`, { id: ticketId }, { token: a.requester.token });
+    expect(own.data!.ticket.requester.phone).toBe('+1 (555) 010-4477');
+    const bad = await t.gql(`mutation { updateMyProfile(input: { name: "x", phone: "call me maybe" }) { id } }`, {}, { token: a.requester.token });
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('hides internal notes from requesters and light agents', async () => {

@@ -59,6 +59,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.signUp': 'public',
   'Mutation.logout': ALL,
   'Mutation.changePassword': ALL,
+  'Mutation.updateMyProfile': ALL,
   'Mutation.reauthenticate': ALL,
   'Mutation.revokeSession': ALL,
   'Mutation.revokeOtherSessions': ALL,

@@ -1,13 +1,13 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { enterTenant, type RequestContext } from '@bulwark/platform-api';
 import { ChangeRoleInput, ReauthPayload, SessionView, SignUpInput } from './admin.types';
-import { UserSummary } from './identity.types';
+import { toSummary, UserSummary } from './identity.types';
 import { tenantIdBySlug } from './identity.service';
 import { mySessions, reauthenticate, revokeOtherSessions, revokeSession, signOutEveryone, signOutUser } from './sessions.service';
 import { changeUserRole, deleteUser, reactivateUser, signUpRequester, suspendUser } from './users-admin.service';
 import type { User } from './user.entity';
 
-const summary = (u: User): UserSummary => ({ id: u.id, name: u.name, email: u.email, role: u.role, status: u.status });
+const summary = (u: User): UserSummary => toSummary(u);
 
 @Resolver()
 export class AdminResolver {

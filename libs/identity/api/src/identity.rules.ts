@@ -14,6 +14,7 @@ export const identityRules = {
     login: publicAccess,
     logout: isAuthenticated,
     changePassword: isAuthenticated,
+    updateMyProfile: isAuthenticated,
     // Anyone may ask: the answer is the same for every email (A13); links are single-use secrets.
     requestPasswordReset: publicAccess,
     resetPassword: publicAccess,

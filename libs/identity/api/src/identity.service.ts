@@ -146,6 +146,7 @@ export async function me(ctx: RequestContext): Promise<Me> {
     id: user.id,
     email: user.email,
     name: user.name,
+    phone: user.phone ?? null,
     role: user.role,
     tenant: { slug: tenant.slug, name: tenant.name },
     permissions: [...p.permissions],
@@ -162,6 +163,7 @@ export interface NewUser {
   password?: string;
   /** A hash made earlier with `hashPassword` (seeds and tests reuse one to save bcrypt time). */
   passwordHash?: string;
+  phone?: string | null;
 }
 
 export async function createUser(ctx: RequestContext, input: NewUser): Promise<User> {
@@ -173,12 +175,21 @@ export async function createUser(ctx: RequestContext, input: NewUser): Promise<U
     email,
     name: input.name.trim(),
     role: input.role,
+    phone: cleanPhone(input.phone),
     passwordHash: input.passwordHash ?? null,
     passwordChangedAt: input.passwordHash ? ctx.app.now() : null,
     createdAt: ctx.app.now(),
   });
   if (input.password !== undefined) await applyNewPassword(ctx, user, input.password);
   return user;
+}
+
+/** A phone number as people write them (+, digits, spaces, dots, dashes, brackets), or none. */
+export function cleanPhone(phone: string | null | undefined): string | null {
+  const p = phone?.trim();
+  if (!p) return null;
+  if (!/^[+]?[0-9 ().-]{4,32}$/.test(p)) throw badInput('Enter a phone number (digits, +, spaces, dots, dashes, brackets)', { phone: 'invalid' });
+  return p;
 }
 
 export interface NewTenant {

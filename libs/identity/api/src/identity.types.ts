@@ -8,9 +8,20 @@ export class UserSummary {
   @Field(() => ID) id!: string;
   @Field() name!: string;
   @Field() email!: string;
+  @Field(() => String, { nullable: true, description: 'Masked like email without users.viewPii' }) phone!: string | null;
   @Field() role!: string;
   @Field({ description: 'active, invited, suspended (deleted people are not listed)' }) status!: string;
 }
+
+/** The one way a User becomes a UserSummary (the field resolver masks it per viewer). */
+export const toSummary = (u: { id: string; name: string; email: string; phone?: string | null; role: string; status: string }): UserSummary => ({
+  id: u.id,
+  name: u.name,
+  email: u.email,
+  phone: u.phone ?? null,
+  role: u.role,
+  status: u.status,
+});
 
 @ObjectType('UserPage')
 export class UserPage {
@@ -29,6 +40,7 @@ export class Me {
   @Field(() => ID) id!: string;
   @Field() email!: string;
   @Field() name!: string;
+  @Field(() => String, { nullable: true }) phone!: string | null;
   @Field() role!: string;
   @Field(() => TenantInfo) tenant!: TenantInfo;
   @Field(() => [PermissionEnum], { description: 'What this user may do; the console hides what is not here' })

@@ -7,6 +7,7 @@ import { Migration20261121000900IdentityPrincipalName } from './identity-princip
 import { IdentityAudit } from './identity.audit';
 import { ApiToken } from './api-token.entity';
 import { Migration20261121001100IdentityApiTokens } from './api-tokens.migration';
+import { Migration20261121001300IdentityPhone } from './identity-phone.migration';
 import { ApiTokenResolver } from './api-tokens.resolver';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
@@ -35,7 +36,7 @@ async function seedDemo(ctx: RequestContext) {
   });
   const passwordHash = owner.passwordHash as string;
   await createUser(ctx, { email: DEMO.agentEmail, name: 'Alan Agent', role: 'agent', passwordHash });
-  await createUser(ctx, { email: DEMO.requesterEmail, name: 'Rita Requester', role: 'requester', passwordHash });
+  await createUser(ctx, { email: DEMO.requesterEmail, name: 'Rita Requester', role: 'requester', passwordHash, phone: '+1 555 0100 4477' });
   await ctx.em.flush();
 }
 
@@ -56,6 +57,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121000800IdentityPasswordExpiry', class: Migration20261121000800IdentityPasswordExpiry },
     { name: 'Migration20261121000900IdentityPrincipalName', class: Migration20261121000900IdentityPrincipalName },
     { name: 'Migration20261121001100IdentityApiTokens', class: Migration20261121001100IdentityApiTokens },
+    { name: 'Migration20261121001300IdentityPhone', class: Migration20261121001300IdentityPhone },
   ],
   authenticator: sessionAuthenticator,
   gates: [hashingGate],
@@ -66,7 +68,7 @@ export const identityPlugin = defineApiPlugin({
 
 export { User } from './user.entity';
 export { Session } from './session.entity';
-export { UserSummary } from './identity.types';
+export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
 export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';

@@ -134,7 +134,11 @@ export async function resetPassword(ctx: RequestContext, token: string, password
 }
 
 /** Invites someone by email: an invited user has no password until they accept (7 days). */
-export async function inviteUser(ctx: RequestContext, input: { email: string; name: string; role: string }, create: (ctx: RequestContext, u: { email: string; name: string; role: string }) => Promise<User>): Promise<User> {
+export async function inviteUser(
+  ctx: RequestContext,
+  input: { email: string; name: string; role: string; phone?: string | null },
+  create: (ctx: RequestContext, u: { email: string; name: string; role: string; phone?: string | null }) => Promise<User>,
+): Promise<User> {
   const user = await create(ctx, input);
   user.status = 'invited';
   audit(ctx, IdentityAudit.userInvited, { targetId: user.id, details: { email: user.email, role: user.role } });

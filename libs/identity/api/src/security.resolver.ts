@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { badInput, type RequestContext, Tenant, unauthenticated } from '@bulwark/platform-api';
 import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
-import { UserSummary } from './identity.types';
-import { createUser, tenantIdBySlug } from './identity.service';
+import { toSummary, UserSummary } from './identity.types';
+import { cleanPhone, createUser, tenantIdBySlug } from './identity.service';
 import { acceptInvitation, changePassword, inviteUser, requestPasswordReset, resetPassword, unlockUser } from './passwords.service';
 import {
   ChangePasswordInput,
@@ -11,6 +11,7 @@ import {
   InviteUserInput,
   PasswordPolicyView,
   PasswordResetRequestInput,
+  ProfileInput,
   TokenPasswordInput,
 } from './security.types';
 import { identitySettings } from './settings';
@@ -64,10 +65,19 @@ export class SecurityResolver {
     return resetPassword(ctx, input.token, input.password);
   }
 
+  @Mutation(() => UserSummary, { description: 'Your own name and phone number' })
+  async updateMyProfile(@Arg('input', () => ProfileInput) input: ProfileInput, @Ctx() ctx: RequestContext) {
+    if (ctx.principal?.kind !== 'user') throw unauthenticated();
+    const u = await ctx.em.findOneOrFail(User, { id: ctx.principal.userId });
+    u.name = input.name.trim();
+    u.phone = cleanPhone(input.phone);
+    return toSummary(u);
+  }
+
   @Mutation(() => UserSummary, { description: 'Creates the person as invited and mails them a link (valid 7 days)' })
   async inviteUser(@Arg('input', () => InviteUserInput) input: InviteUserInput, @Ctx() ctx: RequestContext) {
     const u = await inviteUser(ctx, input, createUser);
-    return { id: u.id, name: u.name, email: u.email, role: u.role, status: u.status };
+    return toSummary(u);
   }
 
   @Mutation(() => Boolean)

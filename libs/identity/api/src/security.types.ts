@@ -69,4 +69,11 @@ export class InviteUserInput {
   @Field() @IsEmail() @MaxLength(254) email!: string;
   @Field() @Length(1, 200) name!: string;
   @Field() @IsIn(BUILT_IN_ROLES as unknown as string[]) role!: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(32) phone?: string | null;
+}
+
+@InputType()
+export class ProfileInput {
+  @Field() @Length(1, 200) name!: string;
+  @Field(() => String, { nullable: true, description: 'Empty or null removes it' }) @IsOptional() @MaxLength(32) phone?: string | null;
 }

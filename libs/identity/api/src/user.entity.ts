@@ -16,6 +16,10 @@ export class User extends TenantScoped {
   @Property({ type: 'text' })
   name!: string;
 
+  /** Personal data like the email: masked for roles without users.viewPii (D3). */
+  @Property({ type: 'text', nullable: true })
+  phone?: string | null;
+
   /** A built-in role key; custom roles arrive with the roles feature. */
   @Property({ type: 'text' })
   role!: string;

@@ -66,6 +66,7 @@ export async function deleteUser(ctx: RequestContext, id: string): Promise<boole
   user.status = 'deleted';
   user.name = 'Deleted user';
   user.email = `deleted-${user.id}@deleted.invalid`;
+  user.phone = null;
   user.passwordHash = null;
   return true;
 }

@@ -1,5 +1,5 @@
 import type { PageInput, RequestContext } from '@bulwark/platform-api';
-import type { UserFilter, UserPage } from './identity.types';
+import { toSummary, type UserFilter, type UserPage } from './identity.types';
 import { User } from './user.entity';
 
 export async function listUsers(ctx: RequestContext, filter: UserFilter, page: PageInput): Promise<UserPage> {
@@ -15,7 +15,7 @@ export async function listUsers(ctx: RequestContext, filter: UserFilter, page: P
     orderBy: { name: 'asc', id: 'asc' },
     limit: page.limit,
     offset: page.offset,
-    fields: ['id', 'name', 'email', 'role', 'status'],
+    fields: ['id', 'name', 'email', 'phone', 'role', 'status'],
   });
-  return { nodes: users.map((u) => ({ id: u.id, name: u.name, email: u.email, role: u.role, status: u.status })), totalCount };
+  return { nodes: users.map(toSummary), totalCount };
 }

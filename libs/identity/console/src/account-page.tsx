@@ -13,12 +13,12 @@ interface Session {
   current: boolean;
 }
 interface Account {
-  me: { email: string; twoFactorEnabled: boolean; twoFactorEnrolmentRequired: boolean };
+  me: { email: string; name: string; phone: string | null; twoFactorEnabled: boolean; twoFactorEnrolmentRequired: boolean };
   passwordPolicy: { minLength: number; contextWords: string[] };
   mySessions: Session[];
 }
 
-const LOAD = `{ me { email twoFactorEnabled twoFactorEnrolmentRequired } passwordPolicy { minLength contextWords } mySessions { id createdAt lastSeenAt ip userAgent current } }`;
+const LOAD = `{ me { email name phone twoFactorEnabled twoFactorEnrolmentRequired } passwordPolicy { minLength contextWords } mySessions { id createdAt lastSeenAt ip userAgent current } }`;
 
 /** My account: password, two-factor sign-in, and the devices signed in as me. */
 export function AccountPage() {
@@ -32,10 +32,41 @@ export function AccountPage() {
   return (
     <Box sx={{ p: 2, display: 'grid', gap: 2, maxWidth: 900 }}>
       <Title title="My account" />
+      <ProfileCard me={a.me} onDone={load} />
       <PasswordCard policy={a.passwordPolicy} onDone={load} />
       <TwoFactorCard me={a.me} onDone={load} />
       <SessionsCard sessions={a.mySessions} onDone={load} />
     </Box>
+  );
+}
+
+/** Name and phone number (others without the PII permission see the phone masked). */
+function ProfileCard({ me, onDone }: { me: Account['me']; onDone: () => Promise<unknown> }) {
+  const notify = useNotify();
+  const [name, setName] = useState(me.name);
+  const [phone, setPhone] = useState(me.phone ?? '');
+  const save = async () => {
+    try {
+      await gql(`mutation($i: ProfileInput!) { updateMyProfile(input: $i) { id } }`, { i: { name, phone: phone.trim() || null } });
+      notify('Profile saved', { type: 'success' });
+      await onDone();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+  };
+  return (
+    <Card>
+      <CardHeader title="Profile" subheader={me.email} />
+      <CardContent>
+        <Stack spacing={2} direction="row" sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+          <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} />
+          <TextField label="Phone" value={phone} onChange={(e) => setPhone(e.target.value)} helperText="Shown masked to colleagues without the PII permission" />
+          <Button variant="contained" onClick={save} disabled={!name.trim()}>
+            Save
+          </Button>
+        </Stack>
+      </CardContent>
+    </Card>
   );
 }
 

@@ -15,8 +15,8 @@ import {
 } from 'react-admin';
 import { gql, withReauth, type ConsoleResource } from '@bulwark/platform-console';
 
-type User = { id: string; name: string; email: string; role: string; status: string };
-const FIELDS = 'id name email role status';
+type User = { id: string; name: string; email: string; phone: string | null; role: string; status: string };
+const FIELDS = 'id name email phone role status';
 
 const ROLE_CHOICES = ['owner', 'admin', 'agent', 'light_agent', 'auditor', 'requester'].map((r) => ({ id: r, name: r.replace('_', ' ') }));
 
@@ -159,6 +159,7 @@ export const UserList = () => (
     <Datagrid bulkActionButtons={false} rowClick={false}>
       <RaTextField source="name" sortable={false} />
       <RaTextField source="email" sortable={false} />
+      <RaTextField source="phone" sortable={false} emptyText="—" />
       <RaTextField source="status" sortable={false} />
       <FunctionField label="Manage" render={() => <Actions />} />
     </Datagrid>

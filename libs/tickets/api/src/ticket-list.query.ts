@@ -1,5 +1,5 @@
 import { actingUserId, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
-import { userSummaries, type UserSummary } from '@bulwark/identity-api';
+import { toSummary, userSummaries, type UserSummary } from '@bulwark/identity-api';
 import { TicketPermission } from './tickets.permissions';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
 
@@ -30,12 +30,14 @@ interface Row {
   requester_id: string;
   r_name: string;
   r_email: string;
+  r_phone: string | null;
   r_role: string;
   r_status: string;
   assignee_id: string | null;
   group_id: string | null;
   a_name: string | null;
   a_email: string | null;
+  a_phone: string | null;
   a_role: string | null;
   a_status: string | null;
   total: string | null;
@@ -87,8 +89,8 @@ export async function queryTicketPage(
   const countSql = `select count(*) from tickets t where ${where}`;
   const sql = `
     select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at, t.group_id,
-           t.requester_id, r.name as r_name, r.email as r_email, r.role as r_role, r.status as r_status,
-           t.assignee_id, a.name as a_name, a.email as a_email, a.role as a_role, a.status as a_status,
+           t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
+           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status,
            ${withTotal ? `(${countSql})` : 'null'} as total
     from tickets t
     join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
@@ -104,9 +106,9 @@ export async function queryTicketPage(
   const people = userSummaries(ctx);
   const prime = (s: UserSummary) => people.clear(s.id).prime(s.id, s);
   const nodes = rows.map((r): TicketView => {
-    prime({ id: r.requester_id, name: r.r_name, email: r.r_email, role: r.r_role, status: r.r_status });
+    prime(toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status }));
     if (r.assignee_id) {
-      prime({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, role: r.a_role as string, status: r.a_status as string });
+      prime(toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string }));
     }
     return {
       id: r.id,
