@@ -78,6 +78,7 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
           for (const subject of ALERT_WATCHES[rule.kind]?.watch(e) ?? []) {
             const since = new Date(e.occurredAt.getTime() - rule.windowMinutes * 60_000);
             if (rule.kind === 'failed_logins') {
+              // Raw SQL (audit_events has no entity): it names the tenant, and RLS holds it there too.
               const cond = subjectCondition(subject);
               const [{ n }] = await sys.em.getConnection().execute<{ n: string }[]>(
                 `select count(*) as n from audit_events where tenant_id = ? and action = ? and occurred_at >= ? and ${cond.sql}`,

@@ -35,6 +35,7 @@ export const exportRoute: HttpHandler = async (req, res, services) => {
     const exp = await ctx.em.findOne(AuditExport, { tokenHash: hash, usedAt: null, expiresAt: { $gt: ctx.app.now() } });
     if (!exp) return null;
     exp.usedAt = ctx.app.now();
+    // Raw SQL naming the tenant, under the tenant's RLS scope (see audit.query.ts).
     const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [tenantId], 'all', ctx.em.getTransactionContext());
     return { filter: exp.filter as AuditFilterArgs, format: exp.format, top: top === null ? null : String(Number(top) + 1) };
   });

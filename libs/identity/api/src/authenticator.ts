@@ -88,6 +88,7 @@ async function authenticateApiToken(ctx: RequestContext): Promise<void> {
     permissions: new Set(row.permissions.filter((p) => creator.has(p as Permission)) as Permission[]),
   };
   if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > TOUCH_AFTER_MS) {
+    // Raw SQL under RLS (the lookup set this tenant), by the id the lookup found: safe like the session touch.
     await conn.execute('update api_tokens set last_used_at = ?, last_used_ip = ? where id = ?', [now, ctx.ip || null, row.token_id], 'run', trx);
   }
 }
