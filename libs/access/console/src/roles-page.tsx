@@ -28,6 +28,7 @@ interface Role {
   description: string;
   builtIn: boolean;
   permissions: string[];
+  ticketScope: 'all' | 'group' | 'own';
 }
 interface PermissionInfo {
   key: string;
@@ -35,10 +36,17 @@ interface PermissionInfo {
   description: string;
 }
 
-const LOAD = `{ roles { key name description builtIn permissions } permissionCatalog { key feature description } }`;
+const LOAD = `{ roles { key name description builtIn permissions ticketScope } permissionCatalog { key feature description } }`;
 const UPDATE = `mutation($key: ID!, $input: RoleInput!) { updateRole(key: $key, input: $input) { key } }`;
 const CREATE = `mutation($input: RoleInput!) { createRole(input: $input) { key } }`;
 const DELETE = `mutation($key: ID!) { deleteRole(key: $key) }`;
+
+/** Which tickets a role sees, as the server names it from the role's permissions. */
+const SCOPE: Record<Role['ticketScope'], string> = {
+  all: 'Every ticket of the tenant',
+  group: 'Their own tickets and those of their groups',
+  own: 'Only the tickets they requested or are assigned',
+};
 
 /**
  * The permission matrix: roles as columns, permissions grouped by feature as rows. Built-in roles
@@ -125,6 +133,11 @@ export function RolesPage() {
                       <Typography variant="caption" color="text.secondary">
                         {r.builtIn ? 'built in' : 'custom'}
                       </Typography>
+                      <Tooltip title={`Sees: ${SCOPE[r.ticketScope] ?? r.ticketScope}`}>
+                        <Typography variant="caption" color="text.secondary">
+                          tickets: {r.ticketScope}
+                        </Typography>
+                      </Tooltip>
                       {!r.builtIn && canManage && (
                         <Tooltip title={`Delete ${r.name}`}>
                           <IconButton size="small" aria-label={`Delete ${r.name}`} onClick={() => act(() => gql(DELETE, { key: r.key }), `Role ${r.name} deleted`)}>

@@ -1,12 +1,12 @@
 import { gql, type ConsoleResource } from '@bulwark/platform-console';
 
-const FIELDS = `id subject body status priority channel createdAt updatedAt requester { id name email } assignee { id name email }`;
+const FIELDS = `id subject body status priority channel createdAt updatedAt groupId requester { id name email } assignee { id name email }`;
 
 type Ticket = { id: string; requester?: { id: string } | null; assignee?: { id: string } | null } & Record<string, unknown>;
 const toRecord = (t: Ticket) => ({ ...t, requesterId: t.requester?.id ?? null, assigneeId: t.assignee?.id ?? null });
 
 const SORT: Record<string, string> = { createdAt: 'CREATED_AT', updatedAt: 'UPDATED_AT', subject: 'SUBJECT', status: 'STATUS', priority: 'PRIORITY' };
-const EDITABLE = ['subject', 'body', 'status', 'priority', 'assigneeId', 'requesterId'] as const;
+const EDITABLE = ['subject', 'body', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId'] as const;
 
 function ticketFilter(f: Record<string, unknown>) {
   const out: Record<string, unknown> = {};
@@ -16,6 +16,7 @@ function ticketFilter(f: Record<string, unknown>) {
   if (f.assigneeId) out.assigneeId = f.assigneeId;
   if (f.requesterId) out.requesterId = f.requesterId;
   if (f.unassigned) out.unassigned = true;
+  if (f.groupId) out.groupId = f.groupId;
   return out;
 }
 
@@ -45,7 +46,7 @@ export const ticketsData: ConsoleResource['data'] = {
     return { data: (await Promise.all(ids.map((id) => getTicket(String(id))))) as never };
   },
   async create(_r, { data }) {
-    const input = Object.fromEntries(Object.entries(data as Record<string, unknown>).filter(([k, v]) => v !== '' && v != null && ['subject', 'body', 'priority', 'channel', 'requesterId', 'assigneeId'].includes(k)));
+    const input = Object.fromEntries(Object.entries(data as Record<string, unknown>).filter(([k, v]) => v !== '' && v != null && ['subject', 'body', 'priority', 'channel', 'requesterId', 'assigneeId', 'groupId'].includes(k)));
     const d = await gql<{ createTicket: Ticket }>(`mutation($input: CreateTicketInput!) { createTicket(input: $input) { ${FIELDS} } }`, { input });
     return { data: toRecord(d.createTicket) as never };
   },

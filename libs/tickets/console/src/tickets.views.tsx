@@ -11,6 +11,7 @@ import {
   Edit,
   FunctionField,
   List,
+  ReferenceField,
   ReferenceInput,
   SearchInput,
   SelectField,
@@ -36,25 +37,49 @@ const StatusChip = () => {
   return <Chip size="small" label={label} color={STATUS_COLOR[record.status] ?? 'default'} />;
 };
 
-const ticketFilters = [
+/** Group names come from ticketGroups, which staff may read (USERS_READ); requesters see no groups. */
+function useGroupAccess() {
+  const { permissions } = usePermissions<string[]>();
+  const has = (p: string) => !!permissions?.includes(p);
+  return { see: has('USERS_READ'), set: has('USERS_READ') && has('TICKETS_UPDATE') };
+}
+
+const GroupInput = () => (
+  <ReferenceInput source="groupId" reference="ticketGroups">
+    <SelectInput label="Group" optionText="name" emptyText="No group" />
+  </ReferenceInput>
+);
+
+const ticketFilters = (groups: boolean) => [
   <SearchInput key="q" source="q" alwaysOn placeholder="Search subjects" />,
   <SelectInput key="status" source="status" choices={STATUS_CHOICES} alwaysOn />,
+  ...(groups
+    ? [
+        <ReferenceInput key="groupId" source="groupId" reference="ticketGroups" alwaysOn>
+          <SelectInput label="Group" optionText="name" />
+        </ReferenceInput>,
+      ]
+    : []),
   <SelectInput key="priority" source="priority" choices={PRIORITY_CHOICES} />,
   <BooleanInput key="unassigned" source="unassigned" label="Unassigned only" />,
 ];
 
-export const TicketList = () => (
-  <List filters={ticketFilters} sort={{ field: 'updatedAt', order: 'DESC' }} perPage={25}>
-    <Datagrid rowClick="show" bulkActionButtons={false}>
-      <TextField source="subject" />
-      <FunctionField source="status" label="Status" render={() => <StatusChip />} />
-      <SelectField source="priority" choices={PRIORITY_CHOICES} />
-      <TextField source="requester.name" label="Requester" sortable={false} />
-      <TextField source="assignee.name" label="Assignee" sortable={false} emptyText="Unassigned" />
-      <DateField source="updatedAt" label="Updated" showTime />
-    </Datagrid>
-  </List>
-);
+export const TicketList = () => {
+  const groups = useGroupAccess();
+  return (
+    <List filters={ticketFilters(groups.see)} sort={{ field: 'updatedAt', order: 'DESC' }} perPage={25}>
+      <Datagrid rowClick="show" bulkActionButtons={false}>
+        <TextField source="subject" />
+        <FunctionField source="status" label="Status" render={() => <StatusChip />} />
+        <SelectField source="priority" choices={PRIORITY_CHOICES} />
+        <TextField source="requester.name" label="Requester" sortable={false} />
+        <TextField source="assignee.name" label="Assignee" sortable={false} emptyText="Unassigned" />
+        {groups.see && <ReferenceField source="groupId" reference="ticketGroups" label="Group" link={false} sortable={false} emptyText="—" />}
+        <DateField source="updatedAt" label="Updated" showTime />
+      </Datagrid>
+    </List>
+  );
+};
 
 function ReplyBox() {
   const record = useRecordContext<{ id: string }>();
@@ -95,52 +120,64 @@ function ReplyBox() {
   );
 }
 
-export const TicketShow = () => (
-  <Show>
-    <SimpleShowLayout>
-      <TextField source="subject" variant="h6" />
-      <FunctionField label="Status" render={() => <StatusChip />} />
-      <SelectField source="priority" choices={PRIORITY_CHOICES} />
-      <SelectField source="channel" choices={CHANNEL_CHOICES} />
-      <TextField source="requester.name" label="Requester" />
-      <TextField source="assignee.name" label="Assignee" emptyText="Unassigned" />
-      <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
-      <ArrayField source="comments" label="Conversation">
-        <Datagrid bulkActionButtons={false} rowClick={false} empty={<Typography variant="body2">No replies yet</Typography>}>
-          <TextField source="author.name" label="From" />
-          <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
-          <BooleanField source="public" label="Public" />
-          <DateField source="createdAt" showTime />
-        </Datagrid>
-      </ArrayField>
-      <ReplyBox />
-    </SimpleShowLayout>
-  </Show>
-);
+export const TicketShow = () => {
+  const groups = useGroupAccess();
+  return (
+    <Show>
+      <SimpleShowLayout>
+        <TextField source="subject" variant="h6" />
+        <FunctionField label="Status" render={() => <StatusChip />} />
+        <SelectField source="priority" choices={PRIORITY_CHOICES} />
+        <SelectField source="channel" choices={CHANNEL_CHOICES} />
+        <TextField source="requester.name" label="Requester" />
+        <TextField source="assignee.name" label="Assignee" emptyText="Unassigned" />
+        {groups.see && <ReferenceField source="groupId" reference="ticketGroups" label="Group" link={false} emptyText="—" />}
+        <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
+        <ArrayField source="comments" label="Conversation">
+          <Datagrid bulkActionButtons={false} rowClick={false} empty={<Typography variant="body2">No replies yet</Typography>}>
+            <TextField source="author.name" label="From" />
+            <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
+            <BooleanField source="public" label="Public" />
+            <DateField source="createdAt" showTime />
+          </Datagrid>
+        </ArrayField>
+        <ReplyBox />
+      </SimpleShowLayout>
+    </Show>
+  );
+};
 
-export const TicketCreate = () => (
-  <Create redirect="show" mutationMode="pessimistic">
-    <SimpleForm defaultValues={{ priority: 'NORMAL', channel: 'WEB' }}>
-      <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
-      <TextInput source="body" validate={required()} multiline minRows={4} fullWidth inputProps={{ maxLength: 20000 }} />
-      <SelectInput source="priority" choices={PRIORITY_CHOICES} />
-      <SelectInput source="channel" choices={CHANNEL_CHOICES} />
-    </SimpleForm>
-  </Create>
-);
+export const TicketCreate = () => {
+  const groups = useGroupAccess();
+  return (
+    <Create redirect="show" mutationMode="pessimistic">
+      <SimpleForm defaultValues={{ priority: 'NORMAL', channel: 'WEB' }}>
+        <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
+        <TextInput source="body" validate={required()} multiline minRows={4} fullWidth inputProps={{ maxLength: 20000 }} />
+        <SelectInput source="priority" choices={PRIORITY_CHOICES} />
+        <SelectInput source="channel" choices={CHANNEL_CHOICES} />
+        {groups.set && <GroupInput />}
+      </SimpleForm>
+    </Create>
+  );
+};
 
-export const TicketEdit = () => (
-  <Edit mutationMode="pessimistic" redirect="show">
-    <SimpleForm>
-      <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
-      <TextInput source="body" validate={required()} multiline minRows={4} fullWidth />
-      <Box sx={{ display: 'flex', gap: 2 }}>
-        <SelectInput source="status" choices={STATUS_CHOICES} validate={required()} />
-        <SelectInput source="priority" choices={PRIORITY_CHOICES} validate={required()} />
-      </Box>
-      <ReferenceInput source="assigneeId" reference="users" filter={{ staffOnly: true }}>
-        <AutocompleteInput label="Assignee" optionText="name" />
-      </ReferenceInput>
-    </SimpleForm>
-  </Edit>
-);
+export const TicketEdit = () => {
+  const groups = useGroupAccess();
+  return (
+    <Edit mutationMode="pessimistic" redirect="show">
+      <SimpleForm>
+        <TextInput source="subject" validate={required()} fullWidth inputProps={{ maxLength: 200 }} />
+        <TextInput source="body" validate={required()} multiline minRows={4} fullWidth />
+        <Box sx={{ display: 'flex', gap: 2 }}>
+          <SelectInput source="status" choices={STATUS_CHOICES} validate={required()} />
+          <SelectInput source="priority" choices={PRIORITY_CHOICES} validate={required()} />
+        </Box>
+        <ReferenceInput source="assigneeId" reference="users" filter={{ staffOnly: true }}>
+          <AutocompleteInput label="Assignee" optionText="name" />
+        </ReferenceInput>
+        {groups.set && <GroupInput />}
+      </SimpleForm>
+    </Edit>
+  );
+};
