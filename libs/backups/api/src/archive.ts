@@ -1,0 +1,198 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+
+/**
+ * The archive (issue 5 §3): NDJSON, versioned, one stream per table of the tenant, and a manifest
+ * with the row count and SHA-256 of every stream as the last line. It is written from a cursor in
+ * one REPEATABLE READ transaction (one consistent snapshot) a thousand rows at a time, so memory
+ * stays flat whatever the tenant's size.
+ *
+ *   {"format":"bulwark-backup","version":1,"schema":"<newest migration>","tenantId":…,"tables":[…]}
+ *   {"t":"users","r":{…row…}}            one line per row, tables in foreign-key order
+ *   {"manifest":{"counts":{…},"sha256":{…}}}
+ *
+ * Live credentials are not backed up (sessions, API tokens, reset links, pending second steps),
+ * nor the audit log (append-only; a restore is itself an event in it) or the backups' own records.
+ */
+export const ARCHIVE_FORMAT = 'bulwark-backup';
+export const ARCHIVE_VERSION = 1;
+export const NOT_BACKED_UP = new Set([
+  'sessions',
+  'api_tokens',
+  'auth_tokens',
+  'login_challenges',
+  'audit_events',
+  'audit_chain',
+  'audit_checkpoints',
+  'audit_exports',
+  'backup_runs',
+]);
+const PAGE = 1000;
+
+export interface ArchiveHeader {
+  format: string;
+  version: number;
+  schema: string;
+  tenantId: string;
+  createdAt: string;
+  tables: string[];
+}
+export interface Manifest {
+  counts: Record<string, number>;
+  sha256: Record<string, string>;
+}
+
+type Run = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+const runner = (em: EntityManager): Run => (sql, params = []) => em.getConnection().execute(sql, params, 'all', em.getTransactionContext());
+
+/**
+ * The tenant's tables in an order where every foreign key points backwards (parents first), from
+ * the catalog, so a feature's new table is backed up without anyone listing it here.
+ */
+export async function tenantTablesInOrder(em: EntityManager): Promise<string[]> {
+  const run = runner(em);
+  const tables = (
+    await run<{ name: string }>(
+      `select c.relname as name from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace
+         join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
+        where n.nspname = 'public' and c.relkind = 'r' and has_table_privilege(c.oid, 'select')
+        order by 1`,
+    )
+  )
+    .map((r) => r.name)
+    .filter((t) => !NOT_BACKED_UP.has(t));
+  const edges = await run<{ child: string; parent: string }>(
+    `select cl.relname as child, pl.relname as parent from pg_constraint k
+       join pg_class cl on cl.oid = k.conrelid join pg_class pl on pl.oid = k.confrelid
+      where k.contype = 'f' and k.connamespace = 'public'::regnamespace`,
+  );
+  const set = new Set(tables);
+  const parents = new Map(tables.map((t) => [t, new Set<string>()]));
+  for (const e of edges) if (set.has(e.child) && set.has(e.parent) && e.child !== e.parent) parents.get(e.child)?.add(e.parent);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (t: string, path: Set<string>) => {
+    if (seen.has(t)) return;
+    if (path.has(t)) throw new Error(`foreign keys form a cycle through ${t}`);
+    path.add(t);
+    for (const p of parents.get(t) ?? []) visit(p, path);
+    path.delete(t);
+    seen.add(t);
+    out.push(t);
+  };
+  for (const t of tables) visit(t, new Set());
+  return out;
+}
+
+export interface WriteProgress {
+  (table: string, rows: number, bytes: number): void;
+}
+
+/**
+ * Writes the tenant's archive to `out` (uncompressed NDJSON). `em` must be in a REPEATABLE READ
+ * transaction with the tenant set (RLS) — see backup.service.ts. Every query names the tenant too.
+ */
+export async function writeArchive(em: EntityManager, tenantId: string, schema: string, now: Date, out: Writable, progress?: WriteProgress): Promise<{ manifest: Manifest; rows: number }> {
+  const run = runner(em);
+  const tables = await tenantTablesInOrder(em);
+  const write = async (s: string) => {
+    if (!out.write(s)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+  };
+  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables };
+  await write(JSON.stringify(header) + '\n');
+  const manifest: Manifest = { counts: {}, sha256: {} };
+  let rows = 0;
+  let bytes = 0;
+  for (const table of tables) {
+    const hash = createHash('sha256');
+    let count = 0;
+    // The table name comes from the catalog above, quoted; the tenant is a parameter.
+    await run(`declare bw_backup no scroll cursor for select row_to_json(x)::text as j from "${table}" x where x.tenant_id = ?`, [tenantId]);
+    for (;;) {
+      const page = await run<{ j: string }>(`fetch ${PAGE} from bw_backup`);
+      if (!page.length) break;
+      let chunk = '';
+      for (const { j } of page) {
+        hash.update(j).update('\n');
+        chunk += `{"t":"${table}","r":${j}}\n`;
+      }
+      count += page.length;
+      bytes += chunk.length;
+      await write(chunk);
+      progress?.(table, count, bytes);
+    }
+    await run('close bw_backup');
+    manifest.counts[table] = count;
+    manifest.sha256[table] = hash.digest('hex');
+    rows += count;
+  }
+  await write(JSON.stringify({ manifest }) + '\n');
+  return { manifest, rows };
+}
+
+export class ArchiveError extends Error {}
+
+/**
+ * Reads an archive line by line, checking format, version, and every stream against the manifest.
+ * `onRows` receives each table's rows in batches (restore inserts them); it is not called for a
+ * dry run. Throws ArchiveError on anything that does not match; nothing is trusted until the end.
+ */
+export async function readArchive(
+  input: Readable,
+  opts: { knownSchemas: string[]; onHeader?: (h: ArchiveHeader) => Promise<void>; onRows?: (table: string, rows: unknown[]) => Promise<void> },
+): Promise<{ header: ArchiveHeader; manifest: Manifest }> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let header: ArchiveHeader | null = null;
+  let manifest: Manifest | null = null;
+  const counts: Record<string, number> = {};
+  const hashes = new Map<string, ReturnType<typeof createHash>>();
+  let batch: { table: string; rows: unknown[] } | null = null;
+  const flush = async () => {
+    if (batch && batch.rows.length && opts.onRows) await opts.onRows(batch.table, batch.rows);
+    batch = null;
+  };
+  for await (const line of lines) {
+    if (!header) {
+      const h = JSON.parse(line) as ArchiveHeader;
+      if (h.format !== ARCHIVE_FORMAT) throw new ArchiveError('not a Bulwark backup archive');
+      if (h.version > ARCHIVE_VERSION) throw new ArchiveError(`archive version ${h.version} is newer than this server reads (${ARCHIVE_VERSION})`);
+      if (!opts.knownSchemas.includes(h.schema)) {
+        throw new ArchiveError(`the archive was written by a newer schema (${h.schema}); upgrade this server before restoring it`);
+      }
+      header = h;
+      await opts.onHeader?.(h);
+      continue;
+    }
+    if (manifest) throw new ArchiveError('data after the manifest');
+    if (line.startsWith('{"manifest":')) {
+      await flush();
+      manifest = (JSON.parse(line) as { manifest: Manifest }).manifest;
+      continue;
+    }
+    const m = /^\{"t":"([a-z_0-9]+)","r":(.*)\}$/.exec(line);
+    if (!m || !header.tables.includes(m[1])) throw new ArchiveError('a line of the archive is not a row of a listed table');
+    const [, table, json] = m;
+    let hash = hashes.get(table);
+    if (!hash) hashes.set(table, (hash = createHash('sha256')));
+    hash.update(json).update('\n');
+    counts[table] = (counts[table] ?? 0) + 1;
+    if (opts.onRows) {
+      if (batch && batch.table !== table) await flush();
+      batch ??= { table, rows: [] };
+      batch.rows.push(JSON.parse(json));
+      if (batch.rows.length >= 500) await flush();
+    }
+  }
+  if (!header) throw new ArchiveError('the archive is empty');
+  if (!manifest) throw new ArchiveError('the archive is truncated (no manifest)');
+  for (const t of header.tables) {
+    const n = counts[t] ?? 0;
+    const digest = hashes.get(t)?.digest('hex') ?? createHash('sha256').digest('hex');
+    if (manifest.counts[t] !== n || manifest.sha256[t] !== digest) throw new ArchiveError(`the ${t} stream does not match the manifest (rows or SHA-256)`);
+  }
+  return { header, manifest };
+}

@@ -1,0 +1,13 @@
+import { defineAuditActions, definePermissions } from '@bulwark/platform-api';
+
+export const BackupPermission = definePermissions('backups', {
+  read: { description: 'See backup runs and schedules', roles: ['admin', 'auditor'] },
+  manage: { description: 'Run backups and change schedules', roles: ['admin'] },
+  restore: { description: "Restore the tenant's data from a backup (with a recent password confirmation)", roles: [] },
+});
+
+export const BackupAudit = defineAuditActions('backups', {
+  backupSucceeded: { description: 'A backup was written and verified', target: 'BackupRun' },
+  backupFailed: { description: 'A backup failed', target: 'BackupRun' },
+  restored: { description: "The tenant's data was restored from a backup", target: 'BackupRun', config: true },
+});

@@ -1,0 +1,159 @@
+/**
+ * Backups (issue 5), the first part: SECURITY.md G1 (listed as succeeded only once written and
+ * verified; a cut-off run ends failed), G2 (restore round trip; all or nothing), a flipped byte
+ * or another master key fails decryption, a newer schema is refused, master key rotation.
+ */
+import { withSystemContext } from '@bulwark/platform-api';
+import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
+import { createPersonas, mintSession, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the whole server's plugin list, so every tenant table takes part
+import { apiPlugins } from '../../../../apps/api/src/plugins';
+import { BackupRun } from './backup-run.entity';
+import { restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import { localStorage } from './storage';
+
+let t: TestServer;
+let a: TenantPersonas;
+let b: TenantPersonas;
+let deps: BackupDeps;
+let dir: string;
+
+async function create(p: { token: string }, subject: string) {
+  const r = await t.gql<{ createTicket: { id: string } }>(`mutation($s: String!) { createTicket(input: { subject: $s, body: "body of ${subject}" }) { id } }`, { s: subject }, { token: p.token });
+  if (!r.data) throw new Error(JSON.stringify(r.errors));
+  return r.data.createTicket.id;
+}
+
+/** Every row of every backed-up table of a tenant, as the database has them (owner view). */
+async function snapshot(tenantId: string): Promise<Record<string, unknown[]>> {
+  const tables = (await t.ownerSql<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id'
+      where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relname not in
+      ('sessions','api_tokens','auth_tokens','login_challenges','audit_events','audit_chain','audit_checkpoints','audit_exports','backup_runs') order by 1`,
+  )).map((r) => r.name);
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) out[table] = await t.ownerSql(`select * from "${table}" where tenant_id = $1 order by 1, 2`, [tenantId]);
+  return out;
+}
+
+beforeAll(async () => {
+  t = await startTestServer(apiPlugins);
+  a = await createPersonas(t, 'backed');
+  b = await createPersonas(t, 'bystander');
+  for (let i = 0; i < 30; i++) await create(a.agent, `ticket ${i}`);
+  await create(b.agent, 'B keeps this');
+  dir = mkdtempSync(join(tmpdir(), 'bulwark-backups-'));
+  deps = { orm: t.server.orm, app: t.server.app, storage: localStorage(dir), schemas: t.server.api.migrations.map((m) => m.name) };
+});
+afterAll(async () => {
+  await t?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('G1 a backup is listed as succeeded only when written and verified', () => {
+  it('writes an encrypted archive whose manifest matches the tenant, and records it', async () => {
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    expect(run).toMatchObject({ status: 'succeeded', storageKey: `${a.tenantId}/${run.id}.bwb`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(run.counts).toMatchObject({ tickets: 30, users: 7 });
+    expect(run.counts).not.toHaveProperty('sessions');
+    const file = readFileSync(join(dir, run.storageKey!));
+    expect(file.toString('utf8')).not.toMatch(/ticket 1|backed\.test/); // encrypted, not just compressed
+    expect(Number(run.sizeBytes)).toBe(file.length);
+    const { manifest, header } = await verifyArchive(deps, Readable.from(file));
+    expect(header).toMatchObject({ tenantId: a.tenantId, schema: deps.schemas.at(-1) });
+    expect(manifest.counts).toEqual(run.counts);
+    const [event] = await t.ownerSql<{ action: string }>(`select action from audit_events where tenant_id = $1 and target_id = $2`, [a.tenantId, run.id]);
+    expect(event.action).toBe('backups.backupSucceeded');
+  });
+
+  it('ends a failed run with no object under its key, and marks a run cut off by a crash as failed', async () => {
+    const broken: BackupDeps = { ...deps, storage: { ...deps.storage, put: async () => Promise.reject(new Error('disk full')) } };
+    await expect(runBackup(broken, a.tenantId, 'cli')).rejects.toThrow('disk full');
+    const [failed] = await t.ownerSql<{ status: string; error: string; storage_key: string | null }>(`select status, error, storage_key from backup_runs where tenant_id = $1 order by created_at desc limit 1`, [a.tenantId]);
+    expect(failed).toEqual({ status: 'failed', error: 'disk full', storage_key: null });
+    expect((await t.ownerSql(`select 1 from audit_events where tenant_id = $1 and action = 'backups.backupFailed'`, [a.tenantId])).length).toBe(1);
+    // A process that died mid-run left "running": the next run marks it failed, and works.
+    const stale = await withSystemContext(t.server.orm, t.server.app, a.tenantId, 'test', async (ctx) =>
+      ctx.em.create(BackupRun, { status: 'running', trigger: 'schedule', createdAt: new Date(Date.now() - 3 * 3600_000), startedAt: new Date(Date.now() - 3 * 3600_000) }),
+    );
+    const next = await runBackup(deps, a.tenantId, 'cli');
+    expect(next.status).toBe('succeeded');
+    const [after] = await t.ownerSql<{ status: string; error: string }>(`select status, error from backup_runs where id = $1`, [stale.id]);
+    expect(after).toEqual({ status: 'failed', error: 'interrupted (the process stopped while it ran)' });
+  });
+});
+
+describe('G2 restore round trip', () => {
+  it('brings every row of every table back as it was, and leaves other tenants alone', async () => {
+    const original = await snapshot(a.tenantId);
+    const bBefore = await snapshot(b.tenantId);
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    // Change, add and delete rows.
+    await create(a.agent, 'added after the backup');
+    await t.ownerSql(`update tickets set subject = 'changed' where tenant_id = $1 and subject = 'ticket 3'`, [a.tenantId]);
+    await t.ownerSql(`delete from tickets where tenant_id = $1 and subject = 'ticket 4'`, [a.tenantId]);
+    await t.ownerSql(`update identity_settings set lockout_threshold = 9 where tenant_id = $1`, [a.tenantId]);
+    expect(await snapshot(a.tenantId)).not.toEqual(original);
+
+    const dry = await restoreTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { dryRun: true });
+    expect(dry.rows).toBe(Object.values(run.counts!).reduce((x, y) => x + y, 0));
+    expect((await snapshot(a.tenantId)).tickets.length).toBe(30); // a dry run touches nothing (31 added − 1 deleted)
+
+    const restored = await restoreTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { runId: run.id });
+    expect(restored.rows).toBe(dry.rows);
+    expect(await snapshot(a.tenantId)).toEqual(original);
+    expect(await snapshot(b.tenantId)).toEqual(bBefore);
+    const [event] = await t.ownerSql<{ action: string; details: { rows: number } }>(`select action, details from audit_events where tenant_id = $1 and action = 'backups.restored'`, [a.tenantId]);
+    expect(event.details.rows).toBe(restored.rows);
+    // People were restored as they were; their sessions are not part of a backup: all signed out.
+    expect((await t.gql(`{ me { id } }`, {}, { token: a.agent.token })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    a.agent.token = await mintSession(t, a.tenantId, a.agent.id);
+  });
+
+  it('is all or nothing: a corrupted archive leaves the tenant exactly as it was', async () => {
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    await create(a.agent, 'made after this backup');
+    const before = await snapshot(a.tenantId);
+    const file = readFileSync(join(dir, run.storageKey!));
+    const flipped = Buffer.from(file);
+    flipped[flipped.length - 40] ^= 0x01; // near the end: most rows are already inserted when it fails
+    await expect(restoreTenant(deps, a.tenantId, Readable.from(flipped))).rejects.toThrow();
+    expect(await snapshot(a.tenantId)).toEqual(before);
+    // Truncated, too.
+    await expect(restoreTenant(deps, a.tenantId, Readable.from(file.subarray(0, file.length - 100)))).rejects.toThrow();
+    expect(await snapshot(a.tenantId)).toEqual(before);
+    // And an archive of another tenant is refused.
+    const bRun = await runBackup(deps, b.tenantId, 'cli');
+    await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toThrow(/another tenant/);
+    expect(await snapshot(a.tenantId)).toEqual(before);
+  });
+});
+
+describe('encryption and versions', () => {
+  it('fails on a flipped byte or another master key, and reads with the previous key after a rotation', async () => {
+    const run = await runBackup(deps, b.tenantId, 'cli');
+    const file = readFileSync(join(dir, run.storageKey!));
+    for (const i of [file.indexOf(0x0a) + 5, Math.floor(file.length / 2), file.length - 1]) {
+      const bad = Buffer.from(file);
+      bad[i] ^= 0x80;
+      await expect(verifyArchive(deps, Readable.from(bad))).rejects.toThrow();
+    }
+    const other = { ...deps, app: { ...deps.app, config: { ...deps.app.config, masterKey: 'another-master-key-0123456789abcdef0123' } } };
+    await expect(verifyArchive(other, Readable.from(file))).rejects.toThrow(/master key this server does not have/);
+    const rotated = { ...deps, app: { ...deps.app, config: { ...deps.app.config, masterKey: 'the-new-master-key-0123456789abcdef01234', masterKeyPrevious: deps.app.config.masterKey } } };
+    expect((await verifyArchive(rotated, Readable.from(file))).manifest.counts.tickets).toBe(1);
+  });
+
+  it('refuses to restore an archive from a newer schema, clearly', async () => {
+    const run = await runBackup(deps, b.tenantId, 'cli');
+    const older = { ...deps, schemas: deps.schemas.slice(0, -1) }; // a server one migration behind
+    await expect(restoreTenant(older, b.tenantId, deps.storage.get(run.storageKey!))).rejects.toThrow(/newer schema .*upgrade this server/);
+    const path = join(dir, 'not-a-backup.bin');
+    writeFileSync(path, 'hello');
+    await expect(verifyArchive(deps, Readable.from(readFileSync(path)))).rejects.toThrow(/not a Bulwark backup|truncated/);
+  });
+});

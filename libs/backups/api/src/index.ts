@@ -1,0 +1,21 @@
+import { defineApiPlugin } from '@bulwark/platform-api';
+import { BackupRun } from './backup-run.entity';
+import { Migration20261121001400Backups } from './backups.migration';
+import { BackupAudit, BackupPermission } from './backups.audit';
+
+/**
+ * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
+ * (issue 5). This first part runs from the CLI; schedules, S3, OpenPGP and the console follow.
+ */
+export const backupsPlugin = defineApiPlugin({
+  name: 'backups',
+  permissions: [BackupPermission],
+  auditActions: [BackupAudit],
+  entities: [BackupRun],
+  migrations: [{ name: 'Migration20261121001400Backups', class: Migration20261121001400Backups }],
+});
+
+export { runBackup, restoreTenant, verifyArchive, openArchive, type BackupDeps, type Progress } from './backup.service';
+export { localStorage, type BackupStorage } from './storage';
+export { BackupRun } from './backup-run.entity';
+export { BackupAudit, BackupPermission } from './backups.audit';

@@ -1,0 +1,55 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Where archives go (issue 5 §5). One interface for every target: the local directory here (the
+ * embedded default), S3-compatible storage next. `put` never leaves a half-written object under
+ * its final key: it writes a temporary one and renames it once the stream has ended.
+ */
+export interface BackupStorage {
+  readonly name: string;
+  put(key: string, body: Readable): Promise<{ size: number }>;
+  get(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  remove(key: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+}
+
+/** Keys are `<tenant id>/<run id>.bwb`: no absolute paths, no `..`. */
+function safe(root: string, key: string): string {
+  if (!/^[0-9a-f-]{36}\/[0-9a-f-]{36}\.bwb$/.test(key)) throw new Error(`not a backup key: ${key}`);
+  const path = resolve(root, key);
+  if (!path.startsWith(resolve(root) + sep)) throw new Error(`not a backup key: ${key}`);
+  return path;
+}
+
+export function localStorage(root: string): BackupStorage {
+  return {
+    name: 'local',
+    async put(key, body) {
+      const path = safe(root, key);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const partial = `${path}.partial`;
+      try {
+        await pipeline(body, createWriteStream(partial, { mode: 0o600 }));
+        renameSync(partial, path);
+      } catch (e) {
+        rmSync(partial, { force: true });
+        throw e;
+      }
+      return { size: statSync(path).size };
+    },
+    get: (key) => createReadStream(safe(root, key)),
+    exists: async (key) => existsSync(safe(root, key)),
+    remove: async (key) => rmSync(safe(root, key), { force: true }),
+    async list(prefix) {
+      const dir = join(root, prefix);
+      if (!/^[0-9a-f-]{36}$/.test(prefix) || !existsSync(dir)) return [];
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.bwb'))
+        .map((f) => `${prefix}/${f}`);
+    },
+  };
+}
