@@ -15,6 +15,8 @@ import {
 } from '@bulwark/platform-api';
 import { createTenant } from '@bulwark/identity-api';
 import { pruneTenant, verifyChain } from '@bulwark/audit-api';
+import { BackupRun, localStorage, restoreTenant, runBackup, verifyArchive, type BackupDeps, type Progress } from '@bulwark/backups-api';
+import { createReadStream, existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { randomUUID } from 'node:crypto';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- deliberate: the CLI composes the server's own plugin list, so its migrations, seeds and permissions match the API's
@@ -62,6 +64,33 @@ async function tenantIdOf(db: Database, slug: string): Promise<string> {
   } finally {
     await orm.close(true);
   }
+}
+
+/** Runs `fn` with what backups need, for the tenant named by its slug. */
+async function withBackups(fn: (deps: BackupDeps, tenantId: string) => Promise<void>, slug: string): Promise<void> {
+  await withDatabase(async (config, db) => {
+    const tenantId = await tenantIdOf(db, slug);
+    const api = composeApi(apiPlugins);
+    const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2, audit: api.audit });
+    try {
+      await fn({ orm, app: createAppServices(config, api, log), storage: localStorage(config.backupDir), schemas: api.migrations.map((m) => m.name) }, tenantId);
+    } finally {
+      await orm.close(true);
+    }
+  });
+}
+
+/** Progress on stderr, one line rewritten in place: rows and bytes per second (long work). */
+function progressLine(): Progress {
+  const started = Date.now();
+  let last = 0;
+  return ({ phase, table, rows, bytes }) => {
+    const now = Date.now();
+    if (now - last < 250) return;
+    last = now;
+    const s = Math.max(0.001, (now - started) / 1000);
+    process.stderr.write(`\r${phase}${table ? ` ${table}` : ''}: ${rows} rows (${Math.round(rows / s)}/s)${bytes ? `, ${(bytes / 1048576).toFixed(1)} MB (${(bytes / 1048576 / s).toFixed(1)} MB/s)` : ''}   `);
+  };
 }
 
 /** Exactly one source for the password; stdin and the environment keep it out of `ps`. */
@@ -186,6 +215,75 @@ export function buildCli(): Command {
           await orm.close(true);
         }
       }),
+    );
+
+  const backup = program.command('backup').description("a tenant's backups (encrypted archives under BULWARK_BACKUP_DIR)");
+  backup
+    .command('run')
+    .description('back a tenant up now: write, read back and verify, then record the run')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action((o: { tenant: string }) =>
+      withBackups(async (deps, tenantId) => {
+        const run = await runBackup(deps, tenantId, 'cli', progressLine());
+        process.stderr.write('\n');
+        out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
+        out(`rows: ${Object.entries(run.counts ?? {}).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+        out(`file: ${deps.app.config.backupDir}/${run.storageKey}`);
+      }, o.tenant),
+    );
+  backup
+    .command('list')
+    .description("a tenant's backup runs, newest first")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action((o: { tenant: string }) =>
+      withBackups(async (deps, tenantId) => {
+        const runs = await withSystemContext(deps.orm, deps.app, tenantId, 'cli backup list', (ctx) => ctx.em.find(BackupRun, {}, { orderBy: { createdAt: 'desc' }, limit: 100 }));
+        if (!runs.length) out(`no backups of ${o.tenant} yet`);
+        for (const r of runs) {
+          out([r.id, r.createdAt.toISOString(), r.status, r.trigger, r.sizeBytes ? `${r.sizeBytes} bytes` : '-', r.error ?? ''].join('\t').trimEnd());
+        }
+      }, o.tenant),
+    );
+  backup
+    .command('verify')
+    .description('decrypt a backup file and check every stream against its manifest (exit 2 if it does not verify)')
+    .argument('<file>', 'the .bwb file')
+    .action(async (file: string) => {
+      if (!existsSync(file)) throw new Error(`no file ${file}`);
+      const config = loadConfig();
+      const api = composeApi(apiPlugins);
+      try {
+        const { header, manifest } = await verifyArchive({ app: createAppServices(config, api, log), schemas: api.migrations.map((m) => m.name) }, createReadStream(file));
+        out(`verified: tenant ${header.tenantId}, written ${header.createdAt}, schema ${header.schema}`);
+        out(`rows: ${Object.entries(manifest.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+      } catch (e) {
+        out(`does NOT verify: ${(e as Error).message}`);
+        process.exitCode = 2;
+      }
+    });
+  backup
+    .command('restore')
+    .description("replace a tenant's data with a backup, all or nothing (live sessions and API tokens end)")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--run <id>', 'a backup run of this tenant (see backup list)')
+    .option('--file <path>', 'a backup file instead')
+    .option('--dry-run', 'only read and verify the archive; change nothing')
+    .action((o: { tenant: string; run?: string; file?: string; dryRun?: boolean }) =>
+      withBackups(async (deps, tenantId) => {
+        if (!!o.run === !!o.file) throw new Error('give exactly one of --run or --file');
+        let source;
+        if (o.file) {
+          if (!existsSync(o.file)) throw new Error(`no file ${o.file}`);
+          source = createReadStream(o.file);
+        } else {
+          const run = await withSystemContext(deps.orm, deps.app, tenantId, 'cli backup restore', (ctx) => ctx.em.findOne(BackupRun, { id: o.run as string, status: 'succeeded' }));
+          if (!run?.storageKey) throw new Error(`no succeeded backup ${o.run} of ${o.tenant}`);
+          source = deps.storage.get(run.storageKey);
+        }
+        const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: progressLine() });
+        process.stderr.write('\n');
+        out(`${o.dryRun ? 'dry run: the archive verifies; nothing changed' : `restored ${o.tenant}`}: ${r.rows} rows from ${r.header.createdAt}`);
+      }, o.tenant),
     );
 
   const seed = program.command('seed').description('sample data');

@@ -39,6 +39,8 @@ export interface BulwarkConfig {
   mailFrom: string;
   /** Platform master key: seals stored secrets (webhook signing secrets; backup keys later). */
   masterKey: string;
+  /** Where local backups are stored (the default storage target). */
+  backupDir: string;
   /** The master key before a rotation: still unwraps what was written under it (backups). */
   masterKeyPrevious?: string;
   /** Where every tenant's security alerts are also sent, for the operators (signed like tenant webhooks). */
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     mailFrom: env.BULWARK_MAIL_FROM || 'Bulwark <no-reply@bulwark.invalid>',
     masterKey,
     masterKeyPrevious: env.BULWARK_MASTER_KEY_PREVIOUS || undefined,
+    backupDir: resolve(env.BULWARK_BACKUP_DIR || join(dataDir, 'backups')),
     operatorWebhookUrl: env.BULWARK_OPERATOR_WEBHOOK_URL || undefined,
     operatorWebhookSecret: env.BULWARK_OPERATOR_WEBHOOK_SECRET || undefined,
     auditPruneIntervalMinutes: int(env, 'BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES', 60, 0, 10080),
