@@ -15,7 +15,7 @@ import {
 } from '@bulwark/platform-api';
 import { createTenant } from '@bulwark/identity-api';
 import { pruneTenant, verifyChain } from '@bulwark/audit-api';
-import { BackupRun, localStorage, restoreTenant, runBackup, verifyArchive, type BackupDeps, type Progress } from '@bulwark/backups-api';
+import { BackupRun, storageFor, restoreTenant, runBackup, verifyArchive, type BackupDeps, type Progress } from '@bulwark/backups-api';
 import { createReadStream, existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -73,7 +73,7 @@ async function withBackups(fn: (deps: BackupDeps, tenantId: string) => Promise<v
     const api = composeApi(apiPlugins);
     const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 2, audit: api.audit });
     try {
-      await fn({ orm, app: createAppServices(config, api, log), storage: localStorage(config.backupDir), schemas: api.migrations.map((m) => m.name) }, tenantId);
+      await fn({ orm, app: createAppServices(config, api, log), storage: storageFor(config), schemas: api.migrations.map((m) => m.name) }, tenantId);
     } finally {
       await orm.close(true);
     }

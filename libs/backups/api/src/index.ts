@@ -16,6 +16,7 @@ export const backupsPlugin = defineApiPlugin({
 });
 
 export { runBackup, restoreTenant, verifyArchive, openArchive, type BackupDeps, type Progress } from './backup.service';
-export { localStorage, type BackupStorage } from './storage';
+export { localStorage, storageFor, type BackupStorage } from './storage';
+export { s3Storage, type S3Settings } from './s3-storage';
 export { BackupRun } from './backup-run.entity';
 export { BackupAudit, BackupPermission } from './backups.audit';

@@ -1,6 +1,8 @@
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BulwarkConfig } from '@bulwark/platform-api';
+import { s3Storage } from './s3-storage';
 import { pipeline } from 'node:stream/promises';
 
 /**
@@ -23,6 +25,12 @@ function safe(root: string, key: string): string {
   const path = resolve(root, key);
   if (!path.startsWith(resolve(root) + sep)) throw new Error(`not a backup key: ${key}`);
   return path;
+}
+
+/** The storage the configuration names (BULWARK_BACKUP_STORAGE). */
+export function storageFor(config: BulwarkConfig): BackupStorage {
+  if (config.backupStorage === 's3' && config.backupS3) return s3Storage(config.backupS3, join(config.backupDir, '.spool'));
+  return localStorage(config.backupDir);
 }
 
 export function localStorage(root: string): BackupStorage {

@@ -39,8 +39,19 @@ export interface BulwarkConfig {
   mailFrom: string;
   /** Platform master key: seals stored secrets (webhook signing secrets; backup keys later). */
   masterKey: string;
-  /** Where local backups are stored (the default storage target). */
+  /** Where local backups are stored (the default storage target), and S3 uploads are spooled. */
   backupDir: string;
+  /** Backups go to the local directory, or to S3-compatible object storage. */
+  backupStorage: 'local' | 's3';
+  backupS3?: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    prefix: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    forcePathStyle: boolean;
+  };
   /** The master key before a rotation: still unwraps what was written under it (backups). */
   masterKeyPrevious?: string;
   /** Where every tenant's security alerts are also sent, for the operators (signed like tenant webhooks). */
@@ -113,6 +124,11 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     throw new Error('BULWARK_OPERATOR_WEBHOOK_SECRET must be set (32+ characters) when BULWARK_OPERATOR_WEBHOOK_URL is');
   }
 
+  const backupStorage = (env.BULWARK_BACKUP_STORAGE || 'local') as 'local' | 's3';
+  if (backupStorage !== 'local' && backupStorage !== 's3') throw new Error(`BULWARK_BACKUP_STORAGE is "local" or "s3", got "${backupStorage}"`);
+  if (backupStorage === 's3' && !env.BULWARK_BACKUP_S3_BUCKET) throw new Error('BULWARK_BACKUP_S3_BUCKET must be set when BULWARK_BACKUP_STORAGE=s3');
+  if ((env.BULWARK_BACKUP_S3_PREFIX ?? '').startsWith('/')) throw new Error('BULWARK_BACKUP_S3_PREFIX is relative (no leading /)');
+
   const secureCookies = env.BULWARK_INSECURE_COOKIES === '1' ? false : production || env.BULWARK_SECURE_COOKIES === '1';
   if (production && !secureCookies) throw new Error('BULWARK_INSECURE_COOKIES is refused in production (SECURITY.md B3)');
 
@@ -140,6 +156,19 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     masterKey,
     masterKeyPrevious: env.BULWARK_MASTER_KEY_PREVIOUS || undefined,
     backupDir: resolve(env.BULWARK_BACKUP_DIR || join(dataDir, 'backups')),
+    backupStorage,
+    backupS3:
+      backupStorage === 's3'
+        ? {
+            endpoint: env.BULWARK_BACKUP_S3_ENDPOINT || undefined,
+            region: env.BULWARK_BACKUP_S3_REGION || 'us-east-1',
+            bucket: env.BULWARK_BACKUP_S3_BUCKET as string,
+            prefix: env.BULWARK_BACKUP_S3_PREFIX ?? 'bulwark/',
+            accessKeyId: env.BULWARK_BACKUP_S3_ACCESS_KEY_ID || undefined,
+            secretAccessKey: env.BULWARK_BACKUP_S3_SECRET_ACCESS_KEY || undefined,
+            forcePathStyle: env.BULWARK_BACKUP_S3_PATH_STYLE === '1',
+          }
+        : undefined,
     operatorWebhookUrl: env.BULWARK_OPERATOR_WEBHOOK_URL || undefined,
     operatorWebhookSecret: env.BULWARK_OPERATOR_WEBHOOK_SECRET || undefined,
     auditPruneIntervalMinutes: int(env, 'BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES', 60, 0, 10080),
