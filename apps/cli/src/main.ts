@@ -14,7 +14,7 @@ import {
   type Database,
 } from '@bulwark/platform-api';
 import { createTenant } from '@bulwark/identity-api';
-import { pruneTenant, verifyChain } from '@bulwark/audit-api';
+import { pruneAll, pruneTenant, verifyChain } from '@bulwark/audit-api';
 import { BackupRun, storageFor, restoreTenant, runBackup, verifyArchive, type BackupDeps, type Progress } from '@bulwark/backups-api';
 import { createReadStream, existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -209,8 +209,7 @@ export function buildCli(): Command {
         await migrateDatabase(db.url, api, log);
         const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', poolMax: 1 });
         try {
-          const [row] = await orm.em.getConnection().execute<{ n: string }[]>('select bulwark_audit_prune_all() as n');
-          out(`deleted ${Number(row.n)} event(s) past their tenants' retention`);
+          out(`deleted ${await pruneAll(orm)} event(s) past their tenants' retention`);
         } finally {
           await orm.close(true);
         }

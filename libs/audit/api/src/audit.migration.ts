@@ -38,6 +38,7 @@ export class Migration20261121001000Audit extends Migration {
     this.addSql(`create index audit_events_target on audit_events (tenant_id, target_id, seq)`);
     this.addSql(`create index audit_events_action on audit_events (tenant_id, action, seq)`);
     this.addSql(`create index audit_events_time on audit_events (tenant_id, occurred_at)`);
+    this.addSql(`create index audit_events_action_time on audit_events (tenant_id, action, occurred_at)`);
     this.addSql(`alter table audit_events enable row level security`);
     this.addSql(`alter table audit_events force row level security`);
     this.addSql(`create policy tenant_isolation on audit_events using (tenant_id = bulwark_tenant_id()) with check (tenant_id = bulwark_tenant_id())`);
@@ -152,8 +153,17 @@ export class Migration20261121001000Audit extends Migration {
         head audit_chain;
       begin
         if t is null then raise exception 'audit verify needs the tenant set'; end if;
+        perform set_config('statement_timeout', '0', true);
         select c.seq, c.hash into s, h from audit_checkpoints c where c.tenant_id = t order by c.seq desc limit 1;
-        if not found then s := 0; h := bulwark_audit_genesis(t); end if;
+        if not found then
+          s := 0; h := bulwark_audit_genesis(t);
+        elsif not exists (select 1 from audit_events e where e.tenant_id = t and e.seq > s and e.action = 'audit.pruned'
+                            and e.details->>'throughSeq' = s::text and e.details->>'hash' = encode(h, 'hex')) then
+          -- A checkpoint is only believed with the chained event that recorded the cut.
+          return query select false, 0::bigint, (select c.seq from audit_chain c where c.tenant_id = t), s, null::uuid,
+            format('the retention checkpoint at event #%s has no matching audit.pruned event', s);
+          return;
+        end if;
         select * into head from audit_chain c where c.tenant_id = t;
         for r in select * from audit_events e where e.tenant_id = t and e.seq > s order by e.seq loop
           n := n + 1;
@@ -194,9 +204,15 @@ export class Migration20261121001000Audit extends Migration {
         n bigint;
       begin
         if t is null then raise exception 'audit prune needs the tenant set'; end if;
+        -- One pruner per tenant at a time (several API processes run the job); the others skip.
+        if not pg_try_advisory_xact_lock(hashtextextended('bulwark:audit-prune:' || t::text, 0)) then return 0; end if;
+        perform set_config('statement_timeout', '0', true);
         select greatest(coalesce((select retention_days from audit_settings where tenant_id = t), 365), 90) into days;
-        select max(seq) into cut from audit_events where tenant_id = t and occurred_at < now() - make_interval(days => days);
-        if cut is null then return 0; end if;
+        -- Only a prefix that is old throughout: the cut stops before the first recent event, so an
+        -- event appended with a forged old time cannot pull recent ones out with it.
+        select coalesce(min(seq), (select coalesce(max(seq), 0) + 1 from audit_events where tenant_id = t)) - 1 into cut
+          from audit_events where tenant_id = t and occurred_at >= now() - make_interval(days => days);
+        if cut is null or cut < 1 or not exists (select 1 from audit_events where tenant_id = t and seq <= cut) then return 0; end if;
         select hash into cut_hash from audit_events where tenant_id = t and seq = cut;
         perform set_config('bulwark.audit_prune', 'on', true);
         delete from audit_events where tenant_id = t and seq <= cut;
@@ -206,23 +222,17 @@ export class Migration20261121001000Audit extends Migration {
         perform bulwark_audit_append(jsonb_build_array(jsonb_build_object(
           'occurredAt', now(), 'actorType', 'system', 'actorName', 'audit retention',
           'action', 'audit.pruned', 'targetType', 'AuditLog', 'outcome', 'success',
-          'details', jsonb_build_object('deleted', n, 'throughSeq', cut, 'retentionDays', days))));
+          'details', jsonb_build_object('deleted', n, 'throughSeq', cut, 'hash', encode(cut_hash, 'hex'), 'retentionDays', days))));
         return n;
       end $$`);
     this.addSql(`revoke all on function bulwark_audit_prune() from public`);
     this.addSql(`grant execute on function bulwark_audit_prune() to ${RUNTIME_ROLE}`);
-    // The retention job: every tenant that has a chain, each by its own retention setting.
-    this.addSql(`create function bulwark_audit_prune_all() returns bigint
-      language plpgsql volatile security definer set search_path = public, pg_temp as $$
-      declare t uuid; total bigint := 0;
-      begin
-        for t in select tenant_id from audit_chain order by tenant_id loop
-          perform set_config('app.tenant_id', t::text, true);
-          total := total + bulwark_audit_prune();
-        end loop;
-        perform set_config('app.tenant_id', '', true);
-        return total;
-      end $$`);
+    // The retention job's list: every tenant that has a chain (it then prunes each in its own
+    // transaction, so no tenant's chain lock waits for another's).
+    this.addSql(`create function bulwark_audit_tenants() returns setof uuid
+      language sql stable security definer set search_path = public, pg_temp as $$
+        select tenant_id from audit_chain order by tenant_id
+      $$`);
     // Platform-wide events (the operators' lockdown switch) go into every tenant's chain. Owner only.
     this.addSql(`create function bulwark_audit_append_all(p_events jsonb) returns bigint
       language plpgsql volatile security definer set search_path = public, pg_temp as $$
@@ -237,8 +247,8 @@ export class Migration20261121001000Audit extends Migration {
         return n;
       end $$`);
     this.addSql(`revoke all on function bulwark_audit_append_all(jsonb) from public`);
-    this.addSql(`revoke all on function bulwark_audit_prune_all() from public`);
-    this.addSql(`grant execute on function bulwark_audit_prune_all() to ${RUNTIME_ROLE}`);
+    this.addSql(`revoke all on function bulwark_audit_tenants() from public`);
+    this.addSql(`grant execute on function bulwark_audit_tenants() to ${RUNTIME_ROLE}`);
 
     // Alerts (issue 4 §6): rules over events, and what they raised with its webhook delivery.
     this.addSql(`create table audit_alert_rules (

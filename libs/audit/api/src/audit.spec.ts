@@ -13,7 +13,7 @@ import { AccessAudit, accessPlugin } from '@bulwark/access-api';
 import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
-import { auditPlugin, verifyWebhook } from './index';
+import { auditPlugin, pruneAll, verifyWebhook } from './index';
 import { AuditLogAudit } from './audit.permissions';
 
 const mail = memoryMailSender();
@@ -94,6 +94,33 @@ describe('F1 append-only', () => {
     await expect(t.ownerSql(`truncate audit_events`)).rejects.toThrow(/append-only/);
   });
 
+  it('lets the runtime role delete nothing recent, even with an event dated decades ago', async () => {
+    const tenant = await createPersonas(t, 'forger');
+    for (let i = 0; i < 3; i++) ok(await t.gql(`mutation { createTicket(input: { subject: "recent", body: "x" }) { id } }`, {}, { token: tenant.agent.token }));
+    const before = (await allEvents(tenant.tenantId)).length;
+    const c = await t.runtimeClient();
+    await c.query('begin');
+    await c.query(`select set_config('app.tenant_id', $1, true)`, [tenant.tenantId]);
+    await c.query(`select bulwark_audit_append($1::jsonb)`, [JSON.stringify([{ occurredAt: '1970-01-01T00:00:00Z', actorType: 'system', action: 'platform.accessDenied', outcome: 'denied' }])]);
+    const { rows } = await c.query(`select bulwark_audit_prune() as n`);
+    await c.query('commit');
+    expect(Number(rows[0].n)).toBe(0); // the old-dated event is not a prefix: nothing goes
+    expect((await allEvents(tenant.tenantId)).length).toBe(before + 1);
+  });
+
+  it('writes events whatever people typed (a lone surrogate) and never lets them fail the change', async () => {
+    const r = await t.gql<{ createTicket: { id: string } }>(`mutation($s: String!) { createTicket(input: { subject: $s, body: "x" }) { id } }`, { s: 'broken \ud800 text' }, { token: a.agent.token });
+    const id = ok(r).createTicket.id;
+    const [e] = await eventsOf(r.headers.get('x-request-id'));
+    expect(e).toMatchObject({ action: 'tickets.ticketCreated', target_id: id });
+    expect((e.changes?.subject as { after: string }).after).toBe('broken \ufffd text');
+    // NUL cannot be stored at all: refused up front as bad input, in variables and in literals.
+    const nul = await t.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "x" }) { id } }`, { s: 'nul \u0000 here' }, { token: a.agent.token });
+    expect(code(nul)).toBe('BAD_USER_INPUT');
+    const literal = await t.gql(`mutation { createTicket(input: { subject: "nul \\u0000 here", body: "x" }) { id } }`, {}, { token: a.agent.token });
+    expect(code(literal)).toBe('BAD_USER_INPUT');
+  });
+
   it("keeps tenant A from reading tenant B's events by any filter or id", async () => {
     const created = ok(await t.gql<{ createTicket: { id: string } }>(`mutation { createTicket(input: { subject: "B secret", body: "x" }) { id } }`, {}, { token: b.agent.token }));
     const [bEvent] = await t.ownerSql<EventRow>(`select * from audit_events where tenant_id = $1 and target_id = $2`, [b.tenantId, created.createTicket.id]);
@@ -163,6 +190,18 @@ describe('F2 per-tenant hash chain', () => {
     const truncated = await verify(other.admin);
     expect(truncated).toMatchObject({ ok: false, brokenSeq: Number(last.seq) });
     expect(truncated.reason).toMatch(/missing/);
+  });
+
+  it('believes a retention checkpoint only with the chained event that recorded the cut', async () => {
+    const tenant = await createPersonas(t, 'checkpointed');
+    for (let i = 0; i < 4; i++) ok(await t.gql(`mutation { createTicket(input: { subject: "x", body: "x" }) { id } }`, {}, { token: tenant.agent.token }));
+    const events = await allEvents(tenant.tenantId);
+    // Someone with the database forges a checkpoint at event 2 and deletes events 1-2.
+    await t.ownerSql(`insert into audit_checkpoints (tenant_id, seq, hash) select tenant_id, seq, hash from audit_events where tenant_id = $1 and seq = $2`, [tenant.tenantId, events[1].seq]);
+    await tamper(`delete from audit_events where tenant_id = $1 and seq <= $2`, [tenant.tenantId, events[1].seq]);
+    const v = await verify(tenant.admin);
+    expect(v).toMatchObject({ ok: false, brokenSeq: Number(events[1].seq) });
+    expect(v.reason).toMatch(/no matching audit\.pruned event/);
   });
 
   it('numbers events of concurrent operations of one tenant without gaps or forks', async () => {
@@ -454,6 +493,17 @@ describe('F4 the fields of an event', () => {
 });
 
 describe('F5 the same transaction as the change', () => {
+  it('runs sign-in and other tenant-changing fields alone, so no operation acts in two tenants', async () => {
+    const r = await t.gql(
+      `mutation($i: PasswordResetRequestInput!) { a: createTicket(input: { subject: "two tenants", body: "x" }) { id } b: requestPasswordReset(input: $i) }`,
+      { i: { tenant: 'globex', email: 'nobody@globex.test' } },
+      { token: a.agent.token },
+    );
+    expect(code(r)).toBe('BAD_USER_INPUT');
+    expect(await t.ownerSql(`select 1 from tickets where subject = 'two tenants'`)).toEqual([]);
+    expect(await eventsOf(r.headers.get('x-request-id'))).toEqual([]);
+  });
+
   it('writes a committed change with its event, and leaves neither when the work fails', async () => {
     const count = async () => Number((await t.ownerSql<{ n: string }>(`select count(*) as n from audit_events where tenant_id = $1`, [a.tenantId]))[0].n);
     const tickets = async () => Number((await t.ownerSql<{ n: string }>(`select count(*) as n from tickets where tenant_id = $1 and subject = 'F5'`, [a.tenantId]))[0].n);
@@ -589,8 +639,7 @@ describe('retention', () => {
     expect(old.length).toBe(3);
 
     // The job's path: every tenant by its own setting.
-    const [{ n }] = await t.server.orm.em.fork().getConnection().execute<{ n: string }[]>('select bulwark_audit_prune_all() as n');
-    expect(Number(n)).toBeGreaterThanOrEqual(3);
+    expect(await pruneAll(t.server.orm)).toBeGreaterThanOrEqual(3);
     const after = await allEvents(tenant.tenantId);
     expect(after.some((e) => old.some((o) => o.id === e.id))).toBe(false);
     expect(after.at(-1)).toMatchObject({ action: 'audit.pruned', actor_type: 'system', details: expect.objectContaining({ deleted: 3, retentionDays: 90 }) });

@@ -29,5 +29,5 @@ export const auditPlugin = defineApiPlugin({
 
 export { AuditPermission, AuditLogAudit } from './audit.permissions';
 export { verifyWebhook, signWebhook } from './webhook';
-export { pruneTenant } from './retention';
+export { pruneTenant, pruneAll } from './retention';
 export { verifyChain } from './audit.query';

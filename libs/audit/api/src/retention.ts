@@ -1,4 +1,5 @@
 import type { BackgroundTask, RequestContext } from '@bulwark/platform-api';
+import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -11,12 +12,28 @@ export async function pruneTenant(ctx: RequestContext): Promise<number> {
   return Number(row.n);
 }
 
+/** Every tenant with a log, each in its own transaction (its chain lock held only for its own cut). */
+export async function pruneAll(orm: MikroORM): Promise<number> {
+  const em = orm.em.fork() as EntityManager;
+  const conn = em.getConnection();
+  const tenants = await conn.execute<{ id: string }[]>('select bulwark_audit_tenants() as id');
+  let total = 0;
+  for (const { id } of tenants) {
+    await em.transactional(async (tx) => {
+      const trx = tx.getTransactionContext();
+      await conn.execute(`select set_config('app.tenant_id', ?, true)`, [id], 'get', trx);
+      const row = await conn.execute<{ n: string }>('select bulwark_audit_prune() as n', [], 'get', trx);
+      total += Number(row.n);
+    });
+  }
+  return total;
+}
+
 export const retentionTask: BackgroundTask = {
   name: 'audit retention',
   intervalMs: (config) => config.auditPruneIntervalMinutes * 60_000,
   async run({ orm, log }) {
-    const em = orm.em.fork() as EntityManager;
-    const row = await em.getConnection().execute<{ n: string }>('select bulwark_audit_prune_all() as n', [], 'get');
-    if (Number(row.n)) log.info('audit retention deleted old events', { deleted: Number(row.n) });
+    const deleted = await pruneAll(orm);
+    if (deleted) log.info('audit retention deleted old events', { deleted });
   },
 };

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditSink, RequestContext } from '@bulwark/platform-api';
+import { auditJson, type AuditEvent, type AuditSink, type RequestContext } from '@bulwark/platform-api';
 import { raiseAlerts } from './alerts';
 
 /**
@@ -9,7 +9,7 @@ export const auditSink: AuditSink = {
   async append(ctx: RequestContext, events: AuditEvent[]) {
     const row = await ctx.em
       .getConnection()
-      .execute<{ last: string }>('select bulwark_audit_append(?::jsonb) as last', [JSON.stringify(events)], 'get', ctx.em.getTransactionContext());
+      .execute<{ last: string }>('select bulwark_audit_append(?::jsonb) as last', [auditJson(events)], 'get', ctx.em.getTransactionContext());
     const last = Number(row.last);
     events.forEach((e, i) => (e.seq = last - events.length + 1 + i));
   },

@@ -1,6 +1,7 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
 import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
+import { aloneGate } from './alone-gate';
 import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-enforce.migration';
 import { Migration20261121000800IdentityPasswordExpiry } from './identity-expiry.migration';
 import { Migration20261121000900IdentityPrincipalName } from './identity-principal-name.migration';
@@ -60,7 +61,7 @@ export const identityPlugin = defineApiPlugin({
     { name: 'Migration20261121001300IdentityPhone', class: Migration20261121001300IdentityPhone },
   ],
   authenticator: sessionAuthenticator,
-  gates: [hashingGate],
+  gates: [aloneGate, hashingGate],
   // Signing in and out goes on during lockdown, so people can read and admins can act.
   lockdownExempt: ['login', 'verifyTwoFactor', 'logout', 'reauthenticate'],
   seedDemo,

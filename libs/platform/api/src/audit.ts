@@ -55,6 +55,8 @@ export type AuditChanges = Record<string, { before: unknown; after: unknown }>;
 export interface AuditEvent {
   /** Chosen here, so what follows the commit (alerts) can name the stored event. */
   id: string;
+  /** The tenant the operation was in when the event happened; written only there. */
+  tenantId: string | null;
   occurredAt: Date;
   actorType: ActorType;
   actorId: string | null;
@@ -117,6 +119,16 @@ export class AuditCatalog {
   entity(className: string): AuditedEntity | undefined {
     return this.entities.get(className);
   }
+}
+
+/**
+ * JSON that PostgreSQL's jsonb accepts whatever people typed: lone UTF-16 surrogates become
+ * U+FFFD and NUL characters are dropped (jsonb refuses both). An event must never fail to be
+ * written because of its data: its failure would roll back the operation it records.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export function auditJson(events: AuditEvent[]): string {
+  return JSON.stringify(events, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD').replaceAll('\u0000', '') : v));
 }
 
 /** The fields whose values differ, as an event's diff (for changes made outside the unit of work). */
@@ -196,6 +208,7 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
         : { type: 'anonymous' as const, id: null, name: null });
   const event: AuditEvent = {
     id: randomUUID(),
+    tenantId: ctx.tenantId,
     occurredAt: ctx.app.now(),
     actorType: actor.type,
     actorId: actor.id,
@@ -258,6 +271,10 @@ export async function writeAudit(ctx: RequestContext): Promise<void> {
   }
   if (!events.length) return;
   events.sort((x, y) => (orderOf.get(x) ?? 0) - (orderOf.get(y) ?? 0));
+  // An event belongs to the tenant it happened in. Operations that change tenant (sign-in) run
+  // alone, so this never trips; if it did, the operation fails rather than misfile an event.
+  const elsewhere = events.find((e) => e.tenantId !== null && e.tenantId !== ctx.tenantId);
+  if (elsewhere) throw new Error(`audit event ${elsewhere.action} was recorded in another tenant than the one committing`);
   const sink = ctx.app.auditSink;
   if (!sink || !ctx.tenantId) {
     // A server composed without the audit feature, or an event of no tenant (an unknown tenant

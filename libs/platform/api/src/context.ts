@@ -42,9 +42,16 @@ export interface Credential {
   source: 'cookie' | 'bearer';
 }
 
+/**
+ * Cookies are queued and sent only once the operation's transaction has committed: a session
+ * that was rolled back (a failed commit, a failed mutation field) never reaches the browser, and
+ * a failed commit cannot tell a caller that a password was right.
+ */
 export interface HttpHandle {
   setSessionCookie(token: string, maxAgeSeconds: number): void;
   clearSessionCookie(): void;
+  /** Cookie changes queued so far (a mutation field's savepoint marks and drops its own). */
+  pendingCookies: (() => void)[];
 }
 
 /** The application-wide services a request can reach (built once at start-up). */

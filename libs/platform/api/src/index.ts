@@ -30,6 +30,7 @@ export * from './mail';
 export {
   audit,
   auditDiff,
+  auditJson,
   defineAuditActions,
   PlatformAudit,
   REDACTED,

@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
-import { AppError } from '../errors';
+import { AppError, badInput } from '../errors';
 import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
 
 /**
@@ -52,8 +52,12 @@ export function operationTransactionPlugin(
     async requestDidStart() {
       const releases: (() => void)[] = [];
       return {
-        async didResolveOperation({ contextValue: ctx, operation }) {
+        async didResolveOperation({ contextValue: ctx, operation, document, request }) {
           ctx.operation = operation?.operation;
+          if (containsNul(request.variables) || documentContainsNul(document)) {
+            // PostgreSQL text cannot hold U+0000: refuse it up front, as a clear input error.
+            throw badInput('Text may not contain NUL (U+0000) characters');
+          }
           const info: OperationInfo = {
             type: operation?.operation ?? 'query',
             fields: operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])) ?? [],
@@ -79,13 +83,31 @@ export function operationTransactionPlugin(
   };
 }
 
+function containsNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(containsNul);
+  return !!v && typeof v === 'object' && Object.values(v).some(containsNul);
+}
+
+function documentContainsNul(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    StringValue(node) {
+      if (node.value.includes('\u0000')) found = true;
+    },
+  });
+  return found;
+}
+
 /** Commits the operation; a failed commit replaces the response with a masked error. */
 async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<void> {
   if (!ctx.em?.isInTransaction()) return;
   try {
     if (response.body.kind === 'single' && response.body.singleResult.errors) auditDenials(ctx, response.body.singleResult.errors);
+    await ctx.em.flush(); // so every change is captured before its events are written
     await writeAudit(ctx);
     await ctx.em.commit();
+    for (const set of ctx.http?.pendingCookies.splice(0) ?? []) set();
     // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
     void runAfterCommit(ctx);
   } catch (error) {
@@ -118,6 +140,7 @@ export async function mutationSavepoint(
   const trx = ctx.em.getTransactionContext();
   const name = `bw_m${++savepointSeq}`;
   const queued = ctx.afterCommit?.length ?? 0; // after-commit work of earlier fields stays
+  const cookies = ctx.http?.pendingCookies.length ?? 0; // and so do their cookies
   const audited = auditMark(ctx);
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
@@ -129,6 +152,7 @@ export async function mutationSavepoint(
     if (error instanceof AppError && error.keepChanges) {
       await ctx.em.flush(); // a failed sign-in keeps its counter and its event
       ctx.afterCommit?.splice(queued); // a failing field's own after-commit work is dropped
+      ctx.http?.pendingCookies.splice(cookies);
       await conn.execute(`release savepoint ${name}`, [], 'run', trx);
       throw error;
     }
@@ -138,6 +162,7 @@ export async function mutationSavepoint(
     if (ctx.tenantId) await conn.execute(`select set_config('app.tenant_id', ?, true)`, [ctx.tenantId], 'get', trx);
     auditRollback(ctx, audited);
     ctx.afterCommit?.splice(queued);
+    ctx.http?.pendingCookies.splice(cookies);
     ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
     throw error;
   }

@@ -132,6 +132,7 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = (req as Request & { id: string }).id;
+        const pendingCookies: (() => void)[] = [];
         const ctx: RequestContext = {
           requestId,
           ip: normalizeIp(req.ip),
@@ -144,16 +145,19 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
           log: log.child({ requestId }),
           loaders: new Map(),
           http: {
+            pendingCookies,
             setSessionCookie: (token, maxAgeSeconds) =>
-              res.cookie(cookieName, token, {
-                httpOnly: true,
-                secure: config.secureCookies,
-                sameSite: 'lax',
-                path: '/',
-                maxAge: maxAgeSeconds * 1000,
-              }),
+              pendingCookies.push(() =>
+                res.cookie(cookieName, token, {
+                  httpOnly: true,
+                  secure: config.secureCookies,
+                  sameSite: 'lax',
+                  path: '/',
+                  maxAge: maxAgeSeconds * 1000,
+                }),
+              ),
             clearSessionCookie: () =>
-              res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' }),
+              pendingCookies.push(() => res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' })),
           },
         };
         // The request log line names who acted (ids only), once the operation knows.
