@@ -156,6 +156,8 @@ export function buildCli(): Command {
         const owner = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
         try {
           const conn = owner.em.getConnection();
+          // The switch and its events commit together (one connection: poolMax 1).
+          if (state !== 'status') await conn.execute('begin');
           if (state !== 'status') {
             await conn.execute(
               `insert into platform_settings (key, value, updated_at) values ('lockdown', ?::jsonb, now())
@@ -168,6 +170,7 @@ export function buildCli(): Command {
             const n = await conn.execute<{ n: string }[]>('select bulwark_audit_append_all(?::jsonb) as n', [
               JSON.stringify([{ occurredAt: new Date(), actorType: 'system', actorName: 'platform operator (cli)', action: 'platform.lockdownChanged', targetType: 'Platform', outcome: 'success', details: { lockdown: state === 'on' } }]),
             ]);
+            await conn.execute('commit');
             log.warn('platform lockdown changed', { lockdown: state === 'on', tenantsNotified: Number(n[0].n) });
           }
           const [row] = await conn.execute<{ value: unknown }[]>(`select value from platform_settings where key = 'lockdown'`);

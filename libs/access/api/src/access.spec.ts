@@ -128,6 +128,22 @@ describe('D11 lockdown', () => {
     expect((await t.gql(CREATE, {}, { token: a.agent.token })).data).toBeTruthy();
   });
 
+  it('lets no API token through, whatever its scope', async () => {
+    const token = await sudo(a.admin, '203.0.113.5');
+    const made = await t.gql<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "net", permissions: [NETWORK_MANAGE, TICKETS_CREATE] }) { token } }`, {}, { token, headers: from('203.0.113.5') });
+    const apiToken = made.data!.createApiToken.token;
+    await t.gql(ALLOW, { input: { mode: 'enforce', rules: [{ cidr: OFFICE }] } }, { token, headers: from('203.0.113.5') });
+    await t.gql(LOCK, { on: true }, { token, headers: from('203.0.113.5') });
+    try {
+      expect(code(await t.gql(CREATE, {}, { token: apiToken, headers: from('203.0.113.9') }))).toBe('LOCKDOWN');
+    } finally {
+      await t.gql(LOCK, { on: false }, { token, headers: from('203.0.113.5') });
+      await t.ownerSql(`update access_settings set ip_mode = 'off'`);
+      await t.ownerSql(`delete from ip_rules`);
+      await waitForCaches();
+    }
+  });
+
   it('can be switched on for the whole platform by operators', async () => {
     await t.ownerSql(`insert into platform_settings (key, value) values ('lockdown', 'true') on conflict (key) do update set value = 'true'`);
     await waitForCaches();

@@ -3,7 +3,7 @@ import { AccessAudit } from '@bulwark/access-api';
 import { IdentityAudit } from '@bulwark/identity-api';
 import { Alert, AlertRule, type AlertKind } from './audit.entities';
 import { AuditLogAudit } from './audit.permissions';
-import { deliver, signWebhook, unseal } from './webhook';
+import { deliver, signWebhook, unsealWithAny } from './webhook';
 
 /**
  * Alert rules over stored events (issue 4 §6). Each kind says which events it watches and what
@@ -100,11 +100,17 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
               createdAt: sys.app.now(),
               delivery: rule.webhookUrl ? 'pending' : 'none',
             });
-            out.push({
-              alert,
-              url: rule.webhookUrl ?? null,
-              secret: rule.webhookSecretSealed ? unseal(sys.app.config.masterKey, rule.webhookSecretSealed) : null,
-            });
+            let secret: string | null = null;
+            if (rule.webhookSecretSealed) {
+              try {
+                secret = unsealWithAny([sys.app.config.masterKey, sys.app.config.masterKeyPrevious], rule.webhookSecretSealed);
+              } catch {
+                // The alert stands (console, operators); only this rule's webhook cannot be signed.
+                alert.delivery = 'failed';
+                alert.lastError = 'the signing secret cannot be unsealed with the current master keys; save the rule again';
+              }
+            }
+            out.push({ alert, url: secret ? (rule.webhookUrl ?? null) : null, secret });
           }
         }
       }
@@ -147,7 +153,7 @@ async function send(ctx: RequestContext, tenantId: string, { alert, url, secret 
     );
   }
   if (!url || !secret) return;
-  const result = await deliver(url, signWebhook(secret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs });
+  const result = await deliver(url, signWebhook(secret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs, publicOnly: config.env === 'production' });
   await withSystemContext(ctx.em, ctx.app, tenantId, 'alert delivery', async (sys) => {
     const row = await sys.em.findOneOrFail(Alert, { id: alert.id });
     row.delivery = result.delivered ? 'delivered' : 'failed';

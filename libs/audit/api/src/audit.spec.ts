@@ -14,6 +14,7 @@ import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin, pruneAll, verifyWebhook } from './index';
+import { deliver, isInternalAddress, signWebhook } from './webhook';
 import { AuditLogAudit } from './audit.permissions';
 
 const mail = memoryMailSender();
@@ -613,6 +614,12 @@ describe('export', () => {
     const ticketEvents = await t.ownerSql(`select 1 from audit_events where tenant_id = $1 and target_type = 'Ticket' and seq < (select max(seq) from audit_events where tenant_id = $1)`, [a.tenantId]);
     expect(lines.length - 1).toBe(ticketEvents.length);
     expect((await fetch(`${t.url}${url}`)).status).toBe(404); // once
+    expect(t.logs().some((l) => l.includes(url.split('/').pop()!))).toBe(false); // B9: never logged
+    // Racing downloads of one link: exactly one gets the file.
+    await sudo(a.auditor);
+    const raced = ok(await t.gql<{ exportAuditLog: { url: string } }>(`mutation { exportAuditLog(format: "csv") { url } }`, {}, { token: a.auditor.token })).exportAuditLog.url;
+    const statuses = await Promise.all([1, 2, 3].map(() => fetch(`${t.url}${raced}`).then(async (x) => (await x.arrayBuffer(), x.status))));
+    expect(statuses.sort()).toEqual([200, 404, 404]);
     const [exported] = await eventsOf(r.headers.get('x-request-id'));
     expect(exported).toMatchObject({ action: 'audit.exported', actor_id: a.auditor.id, details: expect.objectContaining({ format: 'csv' }) });
 
@@ -652,6 +659,13 @@ describe('retention', () => {
 });
 
 describe('alerts', () => {
+  it('refuses, in production, webhooks whose host is on an internal network (SSRF)', async () => {
+    expect(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '0.0.0.0'].filter((ip) => !isInternalAddress(ip))).toEqual([]);
+    expect(['8.8.8.8', '203.0.113.5', '2001:db8::1'].filter(isInternalAddress)).toEqual([]);
+    const r = await deliver('https://localhost:9/hook', signWebhook('s', '{}', new Date()), { publicOnly: true, attempts: 1 });
+    expect(r).toEqual({ delivered: false, attempts: 0, lastError: 'refused: the host resolves to an internal address' });
+  });
+
   it('raises a failed-login alert once per window, delivers a signed webhook, and streams it to the operators', async () => {
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
     let failFirst = true;

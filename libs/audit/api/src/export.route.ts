@@ -1,11 +1,23 @@
 import { withSystemContext, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
-import { once } from 'node:events';
 import { AuditExport } from './audit.entities';
 import { listEvents, type AuditFilterArgs, type AuditRow } from './audit.query';
 
 const PAGE = 1000;
 const CSV_COLUMNS = ['seq', 'id', 'occurred_at', 'actor_type', 'actor_id', 'actor_name', 'action', 'target_type', 'target_id', 'outcome', 'ip', 'user_agent', 'request_id', 'changes', 'details', 'hash'] as const;
+
+/** Waits until the socket takes more, or is gone; no listener outlives the wait. */
+function drained(res: import('express').Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 function cell(value: unknown): string {
   let s = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : Buffer.isBuffer(value) ? value.toString('hex') : typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -32,9 +44,10 @@ export const exportRoute: HttpHandler = async (req, res, services) => {
   if (!parsed) return void gone();
   const { tenantId, hash } = parsed;
   const job = await withSystemContext(services.orm, services, tenantId, 'audit export', async (ctx) => {
-    const exp = await ctx.em.findOne(AuditExport, { tokenHash: hash, usedAt: null, expiresAt: { $gt: ctx.app.now() } });
-    if (!exp) return null;
-    exp.usedAt = ctx.app.now();
+    // Claimed in one UPDATE: of two downloads racing for the same link, exactly one gets it.
+    const claimed = await ctx.em.nativeUpdate(AuditExport, { tokenHash: hash, usedAt: null, expiresAt: { $gt: ctx.app.now() } }, { usedAt: ctx.app.now() });
+    if (claimed !== 1) return null;
+    const exp = await ctx.em.findOneOrFail(AuditExport, { tokenHash: hash });
     // Raw SQL naming the tenant, under the tenant's RLS scope (see audit.query.ts).
     const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [tenantId], 'all', ctx.em.getTransactionContext());
     return { filter: exp.filter as AuditFilterArgs, format: exp.format, top: top === null ? null : String(Number(top) + 1) };
@@ -51,7 +64,7 @@ export const exportRoute: HttpHandler = async (req, res, services) => {
   while (cursor !== null && !res.destroyed) {
     const page = await withSystemContext(services.orm, services, tenantId, 'audit export', (ctx) => listEvents(ctx, filter, PAGE, cursor));
     for (const r of page.rows) {
-      if (!res.write(line(job.format, r))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(line(job.format, r))) await drained(res);
     }
     cursor = page.hasMore ? page.rows[page.rows.length - 1].seq : null;
   }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 
 /**
  * Signed webhooks (SECURITY.md G5): HMAC-SHA256 over `id.timestamp.body`, sent as
@@ -55,6 +56,20 @@ export function seal(platformSecret: string, plain: string): string {
   return `v1.${Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64url')}`;
 }
 
+/** Tries each key (the master key, then the one before a rotation). */
+export function unsealWithAny(keys: (string | undefined)[], sealed: string): string {
+  let last: unknown;
+  for (const k of keys) {
+    if (!k) continue;
+    try {
+      return unseal(k, sealed);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last ?? new Error('no key to unseal with');
+}
+
 export function unseal(platformSecret: string, sealed: string): string {
   if (!sealed.startsWith('v1.')) throw new Error('unknown sealing scheme');
   const raw = Buffer.from(sealed.slice(3), 'base64url');
@@ -69,17 +84,44 @@ export interface DeliveryResult {
   lastError: string | null;
 }
 
-/** POSTs with up to `attempts` tries, waiting base, 4×base, … between them; 2xx is delivered. */
-export async function deliver(url: string, req: SignedRequest, opts: { attempts?: number; baseDelayMs?: number; timeoutMs?: number } = {}): Promise<DeliveryResult> {
+/** Loopback, private, link-local, CGNAT, ULA and unspecified addresses: not for tenant webhooks. */
+export function isInternalAddress(ip: string): boolean {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || a >= 224;
+  }
+  const v6 = ip.toLowerCase();
+  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb');
+}
+
+/**
+ * POSTs with up to `attempts` tries, waiting base, 4×base, … between them; 2xx is delivered, and
+ * a 4xx other than 408/429 is final. With `publicOnly` (production) a host that resolves to an
+ * internal address is refused, so webhooks cannot probe the server's own network (SSRF). The
+ * check is at each delivery; a host re-resolving between check and connect remains a residual
+ * risk an egress proxy closes.
+ */
+export async function deliver(url: string, req: SignedRequest, opts: { attempts?: number; baseDelayMs?: number; timeoutMs?: number; publicOnly?: boolean } = {}): Promise<DeliveryResult> {
   const attempts = opts.attempts ?? 4;
   let lastError: string | null = null;
+  if (opts.publicOnly) {
+    try {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const addresses = await lookup(host, { all: true });
+      if (!addresses.length || addresses.some((a) => isInternalAddress(a.address))) return { delivered: false, attempts: 0, lastError: 'refused: the host resolves to an internal address' };
+    } catch {
+      return { delivered: false, attempts: 0, lastError: 'refused: the host does not resolve' };
+    }
+  }
   for (let i = 0; i < attempts; i++) {
     if (i) await new Promise((r) => setTimeout(r, (opts.baseDelayMs ?? 1000) * 4 ** (i - 1)));
     try {
       const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body, redirect: 'error', signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
-      await res.arrayBuffer().catch(() => undefined);
+      await res.body?.cancel().catch(() => undefined); // the answer's body is not needed
       if (res.ok) return { delivered: true, attempts: i + 1, lastError: null };
       lastError = `HTTP ${res.status}`;
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) return { delivered: false, attempts: i + 1, lastError };
     } catch (e) {
       lastError = (e as Error).message.slice(0, 200);
     }

@@ -26,14 +26,19 @@ export class Migration20261121001100IdentityApiTokens extends Migration {
     )`);
     for (const sql of tenantTable('api_tokens')) this.addSql(sql);
     this.addSql(`create function bulwark_token_principal(p_tenant uuid, p_hash bytea, p_now timestamptz)
-      returns table (token_id uuid, name text, permissions text[], created_by uuid, creator_role text, last_used_at timestamptz)
+      returns table (token_id uuid, name text, permissions text[], created_by uuid, creator_role text, last_used_at timestamptz, restricted boolean)
       language plpgsql volatile security invoker as $$
       begin
         perform set_config('app.tenant_id', p_tenant::text, true);
         return query
-          select t.id, t.name, t.permissions, t.created_by, u.role, t.last_used_at
+          select t.id, t.name, t.permissions, t.created_by, u.role, t.last_used_at,
+                 -- as for sessions: a creator who must enrol in 2FA, or whose password expired, holds nothing
+                 (u.totp_enabled_at is null and u.role = any(coalesce(st.twofa_required_roles, '{}')))
+                 or (st.password_expiry_days is not null
+                     and coalesce(u.password_changed_at, u.created_at) < p_now - make_interval(days => st.password_expiry_days))
           from api_tokens t
           join users u on u.tenant_id = t.tenant_id and u.id = t.created_by
+          left join identity_settings st on st.tenant_id = t.tenant_id
           where t.token_hash = p_hash and t.revoked_at is null
             and (t.expires_at is null or t.expires_at > p_now)
             and u.status = 'active';

@@ -80,6 +80,23 @@ describe('API tokens', () => {
     expect(code(await t.gql(USERS, {}, { token }))).toBe('UNAUTHENTICATED');
   });
 
+  it('B6 ends with its creator\'s password change, and holds nothing while the creator must enrol in 2FA', async () => {
+    const c = await createPersonas(t, 'initech-b6');
+    await sudo(c.admin);
+    const { token } = (await create(c.admin, { name: 'Before', permissions: ['USERS_READ'] })).data!.createApiToken;
+    expect((await t.gql(USERS, {}, { token })).data).toBeTruthy();
+    const changed = await t.gql(`mutation($i: ChangePasswordInput!) { changePassword(input: $i) }`, { i: { currentPassword: PERSONA_PASSWORD, newPassword: 'a completely new passphrase' } }, { token: c.admin.token });
+    expect(changed.errors).toBeUndefined();
+    expect(code(await t.gql(USERS, {}, { token }))).toBe('UNAUTHENTICATED');
+
+    const d = await createPersonas(t, 'initech-2fa');
+    await sudo(d.admin);
+    const second = (await create(d.admin, { name: 'After', permissions: ['USERS_READ'] })).data!.createApiToken.token;
+    await sudo(d.owner);
+    await t.gql(`mutation { updateIdentitySettings(input: { twoFactorRequiredRoles: ["admin"] }) { lockoutThreshold } }`, {}, { token: d.owner.token });
+    expect(code(await t.gql(USERS, {}, { token: second }))).toBe('FORBIDDEN'); // authenticated, holding nothing
+  });
+
   it('stops at once when revoked, and when it expires', async () => {
     await sudo(a.admin);
     const { token, apiToken } = (await create(a.admin, { name: 'Short', permissions: ['USERS_READ'], expiresInDays: 1 })).data!.createApiToken;

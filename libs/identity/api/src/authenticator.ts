@@ -61,6 +61,7 @@ interface TokenRow {
   created_by: string;
   creator_role: string;
   last_used_at: Date | null;
+  restricted: boolean;
 }
 
 /**
@@ -78,7 +79,7 @@ async function authenticateApiToken(ctx: RequestContext): Promise<void> {
   const row = await conn.execute<TokenRow>('select * from bulwark_token_principal(?, ?, ?)', [parsed.tenantId, parsed.hash, now], 'get', trx);
   if (!row) return;
   await enterTenant(ctx, parsed.tenantId, { alreadySetInTransaction: true });
-  const creator = (await ctx.app.roles.permissionsOf(ctx, row.creator_role)) ?? new Set<Permission>();
+  const creator = row.restricted ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, row.creator_role)) ?? new Set<Permission>());
   ctx.principal = {
     kind: 'token',
     tenantId: parsed.tenantId,

@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from './password';
 import { countFailure, isLocked } from './lockout';
 import { AuthToken, PasswordHistory, type AuthTokenKind } from './security.entities';
 import { Session } from './session.entity';
+import { ApiToken } from './api-token.entity';
 import { newTenantToken, parseTenantToken, type TokenPrefix } from './session-token';
 import { identitySettings } from './settings';
 import { User } from './user.entity';
@@ -49,8 +50,12 @@ export async function applyNewPassword(ctx: RequestContext, user: User, password
   user.lockedUntil = null;
 }
 
-/** B6: a password change (or reset, or suspension) ends the user's other sessions. */
+/**
+ * B6: a password change (or reset, 2FA change, suspension) ends the user's other sessions, and
+ * revokes the API tokens they made: a stolen session's tokens must not outlive the cleanup.
+ */
 export async function endSessions(ctx: RequestContext, user: User, keepSessionId?: string): Promise<number> {
+  await ctx.em.nativeUpdate(ApiToken, { createdBy: user.id, revokedAt: null }, { revokedAt: ctx.app.now() });
   return ctx.em.nativeDelete(Session, keepSessionId ? { user, id: { $ne: keepSessionId } } : { user });
 }
 

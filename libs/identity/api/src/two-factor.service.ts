@@ -160,14 +160,23 @@ export async function verifyTwoFactor(ctx: RequestContext, input: { challenge: s
   const parsed = parseTenantToken('bwc_', input.challenge);
   const tenantId = parsed?.tenantId ?? null;
   await assertNotThrottled(ctx, tenantId);
-  const fail = async () => {
+  /** Every failure of the second step is one event (once the tenant is known) and one answer (A9). */
+  const fail = async (reason: string, user?: User) => {
     await recordFailure(ctx, tenantId);
+    if (ctx.tenantId) {
+      audit(ctx, IdentityAudit.loginFailed, {
+        actor: { type: 'anonymous', id: null, name: user?.email ?? null },
+        targetId: user?.id ?? null,
+        outcome: 'failure',
+        details: { reason, step: 'second factor' },
+      });
+    }
     return invalidCredentials().keepingChanges();
   };
-  if (!parsed) throw await fail();
+  if (!parsed) throw await fail('malformed challenge');
   await enterTenant(ctx, parsed.tenantId, { replacePrincipal: true });
   const found = await ctx.em.findOne(LoginChallenge, { tokenHash: parsed.hash }, { fields: ['id', 'user'] });
-  if (!found) throw await fail();
+  if (!found) throw await fail('unknown or used challenge');
   // One second step at a time per account, until this operation commits: concurrent requests
   // can neither test more codes than the lockout and the challenge allow, nor use one code twice.
   // An advisory lock rather than the user's row, so it never waits in the other order than the
@@ -178,21 +187,23 @@ export async function verifyTwoFactor(ctx: RequestContext, input: { challenge: s
   const user = await ctx.em.findOneOrFail(User, { id: found.user.id }, { refresh: true });
   const challenge = await ctx.em.findOne(LoginChallenge, { id: found.id }, { refresh: true }); // gone if used meanwhile
   const now = ctx.app.now();
-  if (!challenge || challenge.expiresAt <= now || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) throw await fail();
+  if (!challenge || challenge.expiresAt <= now || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) throw await fail('challenge expired or used up', user);
   const locked = isLocked(ctx, user);
   // A9: a locked, suspended or since-reset account fails like a wrong code; a lock is not extended.
-  if (locked || user.status !== 'active' || !user.totpEnabledAt || !user.totpSecretEnc) throw invalidCredentials().keepingChanges();
-
-  if (!(await acceptSecondFactor(ctx, user, input.code, now))) {
-    challenge.attempts += 1;
-    await countFailure(ctx, user);
+  if (locked || user.status !== 'active' || !user.totpEnabledAt || !user.totpSecretEnc) {
     audit(ctx, IdentityAudit.loginFailed, {
       actor: { type: 'anonymous', id: null, name: user.email },
       targetId: user.id,
       outcome: 'failure',
-      details: { reason: 'wrong code', step: 'second factor' },
+      details: { reason: locked ? 'locked' : user.status !== 'active' ? `account ${user.status}` : 'two-factor sign-in was reset', step: 'second factor' },
     });
-    throw await fail();
+    throw invalidCredentials().keepingChanges();
+  }
+
+  if (!(await acceptSecondFactor(ctx, user, input.code, now))) {
+    challenge.attempts += 1;
+    await countFailure(ctx, user);
+    throw await fail('wrong code', user);
   }
   ctx.em.remove(challenge);
   return { ...(await signIn(ctx, parsed.tenantId, user, previous)), twoFactorRequired: false, challenge: null };

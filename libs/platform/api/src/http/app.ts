@@ -68,7 +68,8 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
       log.info('request', {
         requestId: id,
         method: req.method,
-        path: req.path,
+        // Secrets in a path (a one-time download link) never reach the log (B9).
+        path: req.path.replace(/bw[a-z]_[A-Za-z0-9_-]+/g, '[token]'),
         status: res.statusCode,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         ip: normalizeIp(req.ip),
