@@ -15,7 +15,8 @@ import { once } from 'node:events';
  *   {"manifest":{"counts":{…},"sha256":{…}}}
  *
  * Live credentials are not backed up (sessions, API tokens, reset links, pending second steps),
- * nor the audit log (append-only; a restore is itself an event in it) or the backups' own records.
+ * nor the audit log (append-only; a restore is itself an event in it) or the backups' own records
+ * and settings.
  */
 export const ARCHIVE_FORMAT = 'bulwark-backup';
 export const ARCHIVE_VERSION = 1;
@@ -29,6 +30,8 @@ export const NOT_BACKED_UP = new Set([
   'audit_checkpoints',
   'audit_exports',
   'backup_runs',
+  // The encryption key a restore would bring back could be one retired as compromised.
+  'backup_settings',
 ]);
 const PAGE = 1000;
 

@@ -1,13 +1,15 @@
-import { audit, withSystemContext, type AppServices } from '@bulwark/platform-api';
+import { audit, badInput, withSystemContext, type AppServices, type RequestContext } from '@bulwark/platform-api';
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
+import { BACKUP_ENCRYPTIONS, BackupSettings, type BackupEncryption } from './backup-settings.entity';
 import { decryptStream, encryptStream } from './envelope';
+import { BackupKeyError, encryptToKey, keyIdsOf, readBackupKey, recipientsOf, type BackupKey } from './openpgp';
 import type { BackupStorage } from './storage';
 
 export interface BackupDeps {
@@ -27,46 +29,137 @@ function masterKeys(app: AppServices): string[] {
   return [app.config.masterKey, ...(app.config.masterKeyPrevious ? [app.config.masterKeyPrevious] : [])];
 }
 
-/** Decrypts, unzips and reads an archive: the whole of it verified, or an error. */
-export function openArchive(app: AppServices, encrypted: Readable): Readable {
-  const plain = encrypted.pipe(decryptStream(masterKeys(app)));
-  const unzipped = plain.pipe(createGunzip());
-  encrypted.on('error', (e) => plain.destroy(e));
-  plain.on('error', (e) => unzipped.destroy(e));
-  return unzipped;
+export interface ReadOptions {
+  /**
+   * `false`: the input is the gzip'd archive itself, already decrypted by whoever holds the key —
+   * an OpenPGP backup after `gpg --decrypt` (the server has no private key to do it). Nothing is
+   * then authenticated by the envelope; the manifest (every stream's row count and SHA-256) and the
+   * gzip CRC are still checked in full before anything is trusted. Default `true` (AES envelope).
+   */
+  encrypted?: boolean;
 }
 
-export async function verifyArchive(deps: Pick<BackupDeps, 'app' | 'schemas'>, encrypted: Readable): Promise<{ header: ArchiveHeader; manifest: Manifest }> {
-  return readArchive(openArchive(deps.app, encrypted), { knownSchemas: deps.schemas });
+/** Decrypts (unless told the input is already decrypted), unzips and reads an archive. */
+export function openArchive(app: AppServices, input: Readable, opts: ReadOptions = {}): Readable {
+  const unzipped = createGunzip();
+  if (opts.encrypted === false) {
+    input.on('error', (e) => unzipped.destroy(e));
+    return input.pipe(unzipped);
+  }
+  const plain = input.pipe(decryptStream(masterKeys(app)));
+  input.on('error', (e) => plain.destroy(e));
+  plain.on('error', (e) => unzipped.destroy(e));
+  return plain.pipe(unzipped);
+}
+
+/** Reads a whole archive and checks it against its manifest: the header and manifest, or an error. */
+export async function verifyArchive(deps: Pick<BackupDeps, 'app' | 'schemas'>, input: Readable, opts: ReadOptions = {}): Promise<{ header: ArchiveHeader; manifest: Manifest }> {
+  return readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas });
+}
+
+/** The tenant's backup settings (the default when it never changed them). */
+export async function backupSettings(ctx: RequestContext): Promise<BackupSettings> {
+  return (await ctx.em.findOne(BackupSettings, {})) ?? ctx.em.create(BackupSettings, { updatedAt: ctx.app.now() });
 }
 
 /**
+ * Chooses how the tenant's backups are encrypted (issue 5 §4; SECURITY.md G3). `openpgp` needs an
+ * armored public key, checked here (one key, public, not revoked or expired, able to encrypt) and
+ * stored re-armored with its fingerprint; `aes-256-gcm` forgets any stored key. Takes effect from
+ * the next backup; earlier ones keep the encryption they were written with. Who may call this is
+ * the caller's rule (backups.manage, with a recent password confirmation for people).
+ */
+export async function setBackupEncryption(ctx: RequestContext, input: { mode: string; publicKeyArmored?: string | null }): Promise<BackupSettings> {
+  if (!(BACKUP_ENCRYPTIONS as readonly string[]).includes(input.mode)) {
+    throw badInput(`Backups are encrypted with ${BACKUP_ENCRYPTIONS.join(' or ')}`, { mode: 'unknown' });
+  }
+  const mode = input.mode as BackupEncryption;
+  let key: BackupKey | null = null;
+  if (mode === 'openpgp') {
+    if (!input.publicKeyArmored?.trim()) throw badInput('OpenPGP mode needs the public key to encrypt to', { publicKeyArmored: 'missing' });
+    try {
+      key = await readBackupKey(input.publicKeyArmored, ctx.app.now());
+    } catch (e) {
+      if (e instanceof BackupKeyError) throw badInput(e.message, { publicKeyArmored: 'unusable' });
+      throw e;
+    }
+  } else if (input.publicKeyArmored?.trim()) {
+    throw badInput('A public key is only used in OpenPGP mode', { publicKeyArmored: 'not used' });
+  }
+  const s = await backupSettings(ctx);
+  // The key itself appears in the event as its SHA-256: the same fingerprint can come with new
+  // subkeys or a new expiry, which is a change too.
+  const digest = (armored?: string | null) => (armored ? createHash('sha256').update(armored).digest('hex') : null);
+  const before = { encryption: s.encryption, openpgpFingerprint: s.openpgpFingerprint ?? null, openpgpPublicKeySha256: digest(s.openpgpPublicKey) };
+  const after = { encryption: mode, openpgpFingerprint: key?.fingerprint ?? null, openpgpPublicKeySha256: digest(key?.armored) };
+  const changes = Object.fromEntries(
+    (Object.keys(after) as (keyof typeof after)[]).filter((k) => before[k] !== after[k]).map((k) => [k, { before: before[k], after: after[k] }]),
+  );
+  if (Object.keys(changes).length) {
+    s.encryption = mode;
+    s.openpgpPublicKey = key?.armored ?? null;
+    s.openpgpFingerprint = key?.fingerprint ?? null;
+    s.updatedAt = ctx.app.now();
+    audit(ctx, BackupAudit.encryptionChanged, { targetId: s.id, changes });
+  }
+  await ctx.em.flush();
+  return s;
+}
+
+/** How one backup is encrypted, decided when its run starts. */
+type Envelope = { kind: 'aes-256-gcm' } | { kind: 'openpgp'; key: BackupKey };
+
+/**
  * Backs a tenant up (SECURITY.md G1): archive from one consistent snapshot → gzip → AES-256-GCM
- * → storage, then reads the stored object back and checks it against the manifest; only then is
+ * (or OpenPGP to the tenant's key, G3) → storage, then checks the stored object against the
+ * manifest (for OpenPGP, what can be checked without the private key: see below); only then is
  * the run "succeeded". Any failure leaves a failed run (and no object under its key), an audit
- * event and, through the alert rules, an alert.
+ * event and, through the alert rules, an alert. The run records which encryption it used.
  */
 export async function runBackup(deps: BackupDeps, tenantId: string, trigger: BackupRun['trigger'], progress?: Progress): Promise<BackupRun> {
   const { orm, app, storage } = deps;
-  const run = await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
+  const { run, publicKey } = await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
     const cutoff = new Date(ctx.app.now().getTime() - STALE_MS);
     for (const stale of await ctx.em.find(BackupRun, { status: 'running', startedAt: { $lt: cutoff } })) {
       stale.status = 'failed';
       stale.error = 'interrupted (the process stopped while it ran)';
       stale.finishedAt = ctx.app.now();
     }
-    return ctx.em.create(BackupRun, { status: 'running', trigger, createdAt: ctx.app.now(), startedAt: ctx.app.now() });
+    const settings = await ctx.em.findOne(BackupSettings, {});
+    const encryption = settings?.encryption ?? 'aes-256-gcm';
+    const created = ctx.em.create(BackupRun, { status: 'running', trigger, encryption, createdAt: ctx.app.now(), startedAt: ctx.app.now() });
+    return { run: created, publicKey: encryption === 'openpgp' ? (settings?.openpgpPublicKey ?? '') : null };
   });
   const key = `${tenantId}/${run.id}.bwb`;
   try {
-    const written = await writeToStorage(deps, tenantId, key, progress);
+    const envelope: Envelope = publicKey === null ? { kind: 'aes-256-gcm' } : { kind: 'openpgp', key: await backupKey(publicKey, app.now()) };
+    const written = await writeToStorage(deps, tenantId, key, envelope, progress);
     progress?.({ phase: 'verifying', rows: written.rows, bytes: written.size });
-    const check = await verifyArchive(deps, storage.get(key));
-    if (JSON.stringify(check.manifest) !== JSON.stringify(written.manifest)) throw new Error('the stored archive does not read back as written');
+    if (envelope.kind === 'aes-256-gcm') {
+      const check = await verifyArchive(deps, storage.get(key));
+      if (JSON.stringify(check.manifest) !== JSON.stringify(written.manifest)) throw new Error('the stored archive does not read back as written');
+    } else {
+      // G1 for OpenPGP. The server has no private key, so it cannot decrypt what it stored and
+      // read it back as it does for the AES envelope. Instead it checks what it can, on both sides
+      // of the encryption:
+      //  - before: the gzip'd bytes handed to openpgp.encrypt were teed, as they went in, through
+      //    gunzip and readArchive (format, version, schema, every stream's count and SHA-256 against
+      //    the manifest); that reading must match the manifest writeArchive produced. So the bytes
+      //    that were encrypted are exactly a valid archive — not a re-reading of the database.
+      //  - after: the stored object is read back whole; its size and SHA-256 must equal what the
+      //    encryption produced (storage holds exactly that output, untruncated), and it must be an
+      //    OpenPGP message encrypted to the tenant's key (no other key, not plaintext).
+      // What is left unproven (that the tenant's private key decrypts it) is the tenant's to
+      // check, with gpg; the plaintext's SHA-256 in the audit event lets them compare.
+      const plaintext = written.plaintext as NonNullable<typeof written.plaintext>;
+      if (JSON.stringify(plaintext.manifest) !== JSON.stringify(written.manifest)) throw new Error('the archive does not read back as written');
+      await checkStoredOpenPgp(storage.get(key), written, envelope.key);
+    }
     return await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
       const r = await ctx.em.findOneOrFail(BackupRun, { id: run.id });
       Object.assign(r, { status: 'succeeded', storageKey: key, sizeBytes: String(written.size), sha256: written.sha256, counts: written.manifest.counts, finishedAt: ctx.app.now() });
-      audit(ctx, BackupAudit.backupSucceeded, { targetId: r.id, details: { rows: written.rows, bytes: written.size, sha256: written.sha256, trigger } });
+      const pgp = envelope.kind === 'openpgp' ? { fingerprint: envelope.key.fingerprint, plaintextSha256: written.plaintext?.sha256 } : {};
+      audit(ctx, BackupAudit.backupSucceeded, { targetId: r.id, details: { rows: written.rows, bytes: written.size, sha256: written.sha256, trigger, encryption: envelope.kind, ...pgp } });
       return r;
     });
   } catch (error) {
@@ -80,6 +173,86 @@ export async function runBackup(deps: BackupDeps, tenantId: string, trigger: Bac
     });
     throw error;
   }
+}
+
+/** The tenant's key as stored, checked again now: it may have expired or been revoked since. */
+async function backupKey(armored: string, now: Date): Promise<BackupKey> {
+  try {
+    return await readBackupKey(armored, now);
+  } catch (e) {
+    if (e instanceof BackupKeyError) throw new Error(`the tenant's OpenPGP backup key cannot be used: ${e.message}; upload a new one`);
+    throw e;
+  }
+}
+
+/** The session key packets sit at the start of the message; this much always holds them. */
+const OPENPGP_HEAD = 64 * 1024;
+
+/** See runBackup: what can be checked of a stored OpenPGP backup without its private key. */
+async function checkStoredOpenPgp(stored: Readable, written: { size: number; sha256: string }, key: BackupKey): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const head: Buffer[] = [];
+  for await (const chunk of stored as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (size < OPENPGP_HEAD) head.push(chunk);
+    size += chunk.length;
+  }
+  if (size !== written.size || hash.digest('hex') !== written.sha256) throw new Error('the stored backup is not what was written (size or SHA-256 differs)');
+  let recipients: string[];
+  try {
+    recipients = await recipientsOf(Buffer.concat(head).subarray(0, OPENPGP_HEAD));
+  } catch {
+    throw new Error('the stored backup is not an OpenPGP message');
+  }
+  const ours = new Set(keyIdsOf(key.key));
+  if (!recipients.length || !recipients.every((id) => ours.has(id))) throw new Error("the stored backup is not encrypted to the tenant's key alone");
+}
+
+/**
+ * The archive's input. writeArchive waits for 'drain' when the pipe is full; when something past it
+ * fails (storage, encryption, the verifier) the pipe never drains again, so `fail` destroys it and
+ * makes every later write throw: writeArchive stops with that error instead of waiting for ever.
+ */
+class ArchiveSink extends PassThrough {
+  private failure: Error | null = null;
+  fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.destroy(e);
+  }
+  override write(chunk: unknown, encoding?: BufferEncoding | ((e?: Error | null) => void), cb?: (e?: Error | null) => void): boolean {
+    if (this.failure) throw this.failure;
+    return typeof encoding === 'function' ? super.write(chunk, encoding) : super.write(chunk, encoding as BufferEncoding, cb);
+  }
+}
+
+/**
+ * Passes bytes on unchanged while also writing them to `branch` (the verifier) and hashing them;
+ * waits for the branch when it is full, so both sides go at the slower one's pace (flat memory).
+ */
+function teeTo(branch: Writable): Transform & { sha256: () => string } {
+  const hash = createHash('sha256');
+  const t = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      if (branch.destroyed) return cb(branch.errored ?? new Error('the archive verifier stopped'));
+      if (branch.write(chunk)) return cb(null, chunk);
+      const go = () => {
+        branch.off('drain', go);
+        branch.off('close', go);
+        cb(null, chunk);
+      };
+      branch.on('drain', go);
+      branch.on('close', go);
+    },
+    flush(cb) {
+      branch.end();
+      cb();
+    },
+  }) as Transform & { sha256: () => string };
+  t.sha256 = () => hash.digest('hex');
+  return t;
 }
 
 /** Byte counter and SHA-256 of what is stored (the file as it sits in storage). */
@@ -97,7 +270,7 @@ function tap(): Transform & { size: number; sha256: () => string } {
   return t;
 }
 
-async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, progress?: Progress) {
+async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, envelope: Envelope, progress?: Progress) {
   const { orm, app, storage, schemas } = deps;
   // One snapshot: every table read in the same REPEATABLE READ transaction, under the tenant's RLS.
   const em = orm.em.fork({ clear: true }) as EntityManager;
@@ -106,23 +279,60 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, p
     const conn = em.getConnection();
     const trx = em.getTransactionContext();
     await conn.execute(`select set_config('app.tenant_id', ?, true), set_config('statement_timeout', '0', true)`, [tenantId], 'get', trx);
-    const raw = new PassThrough();
+    const raw = new ArchiveSink();
     const gzip = createGzip();
-    const enc = encryptStream(app.config.masterKey);
     const t = tap();
-    for (const [from, to] of [[raw, gzip], [gzip, enc], [enc, t]] as const) from.on('error', (e) => to.destroy(e));
-    const stored = storage.put(key, raw.pipe(gzip).pipe(enc).pipe(t));
+    // What fails reaches us through `stored` (or writeArchive); this keeps a destroyed chain whose
+    // end storage never read (a refused put) from raising an unhandled 'error'.
+    t.on('error', () => undefined);
+    raw.on('error', (e) => gzip.destroy(e));
+    raw.pipe(gzip);
+    let stored: Promise<{ size: number }>;
+    let plaintext: { verified: Promise<{ manifest: Manifest }>; tee: ReturnType<typeof teeTo> } | null = null;
+    if (envelope.kind === 'aes-256-gcm') {
+      const enc = encryptStream(app.config.masterKey);
+      gzip.on('error', (e) => enc.destroy(e));
+      enc.on('error', (e) => t.destroy(e));
+      stored = storage.put(key, gzip.pipe(enc).pipe(t));
+    } else {
+      // G1 for OpenPGP (see runBackup): the gzip'd bytes are teed, on their way into the
+      // encryption, through gunzip and readArchive, which checks them against the manifest as
+      // they pass. The verifier and the encryption read the same chunks at the same pace.
+      const toVerifier = new PassThrough();
+      const gunzip = createGunzip();
+      toVerifier.on('error', (e) => gunzip.destroy(e));
+      const verified = readArchive(toVerifier.pipe(gunzip), { knownSchemas: schemas }).catch((e: Error) => {
+        throw new Error(`the archive did not verify on its way into the encryption: ${e.message}`);
+      });
+      const tee = teeTo(toVerifier);
+      gzip.on('error', (e) => tee.destroy(e));
+      tee.on('error', (e) => toVerifier.destroy(e));
+      verified.catch((e: Error) => {
+        toVerifier.destroy(e);
+        raw.fail(e);
+      });
+      plaintext = { verified, tee };
+      stored = (async () => {
+        const enc = await encryptToKey(gzip.pipe(tee), envelope.key.key, app.now());
+        enc.on('error', (e) => t.destroy(e));
+        return storage.put(key, enc.pipe(t));
+      })();
+    }
+    // Whatever fails past the archive's input ends the writing too (instead of a stalled pipe).
+    stored.catch((e: Error) => raw.fail(e));
     let written: { manifest: Manifest; rows: number };
     try {
       written = await writeArchive(em, tenantId, schemas[schemas.length - 1], app.now(), raw, (table, rows, bytes) => progress?.({ phase: 'writing', table, rows, bytes }));
       raw.end();
     } catch (e) {
-      raw.destroy(e as Error);
-      await stored.catch(() => undefined);
+      // Also when the failure came from downstream: `fail` handed writeArchive that very error.
+      raw.fail(e as Error);
+      await Promise.all([stored.catch(() => undefined), plaintext?.verified.catch(() => undefined)]);
       throw e;
     }
     const { size } = await stored;
-    return { ...written, size, sha256: t.sha256() };
+    const check = plaintext && { manifest: (await plaintext.verified).manifest, sha256: plaintext.tee.sha256() };
+    return { ...written, size, sha256: t.sha256(), plaintext: check };
   } finally {
     await em.rollback().catch(() => undefined); // read-only: nothing to keep
   }
@@ -133,17 +343,18 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, p
  * emptied and refilled with the archived rows, ids preserved, in one transaction that commits only
  * if the whole archive verified (decryption tag, manifest counts and hashes, schema). A dry run
  * reads and checks everything and touches nothing. Deleting people also ends their sessions and
- * API tokens (not part of a backup). Returns the manifest.
+ * API tokens (not part of a backup). Returns the manifest. An OpenPGP backup is restored from its
+ * decrypted file (`gpg --decrypt`), passed with `encrypted: false`.
  */
 export async function restoreTenant(
   deps: BackupDeps,
   tenantId: string,
-  encrypted: Readable,
-  opts: { dryRun?: boolean; runId?: string | null; progress?: Progress } = {},
+  input: Readable,
+  opts: { dryRun?: boolean; runId?: string | null; progress?: Progress } & ReadOptions = {},
 ): Promise<{ header: ArchiveHeader; manifest: Manifest; rows: number }> {
   const { orm, app, schemas } = deps;
   if (opts.dryRun) {
-    const r = await verifyArchive(deps, encrypted);
+    const r = await verifyArchive(deps, input, opts);
     if (r.header.tenantId !== tenantId) throw new Error('this archive belongs to another tenant');
     return { ...r, rows: Object.values(r.manifest.counts).reduce((a, b) => a + b, 0) };
   }
@@ -155,7 +366,7 @@ export async function restoreTenant(
     const tables = await tenantTablesInOrder(ctx.em);
     const columns = new Map<string, string>();
     let rows = 0;
-    const result = await readArchive(openArchive(app, encrypted), {
+    const result = await readArchive(openArchive(app, input, opts), {
       knownSchemas: schemas,
       onHeader: async (h) => {
         if (h.tenantId !== tenantId) throw new Error('this archive belongs to another tenant');

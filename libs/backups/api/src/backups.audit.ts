@@ -10,4 +10,5 @@ export const BackupAudit = defineAuditActions('backups', {
   backupSucceeded: { description: 'A backup was written and verified', target: 'BackupRun' },
   backupFailed: { description: 'A backup failed', target: 'BackupRun' },
   restored: { description: "The tenant's data was restored from a backup", target: 'BackupRun', config: true },
+  encryptionChanged: { description: "How the tenant's backups are encrypted (AES-256-GCM or OpenPGP, and to which key) changed", target: 'BackupSettings', config: true },
 });

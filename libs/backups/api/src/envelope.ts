@@ -62,6 +62,10 @@ export function encryptStream(masterKey: string): Transform {
 
 export class BackupDecryptError extends Error {}
 
+/** What a reader is told when handed a backup of a tenant in OpenPGP mode (see openpgp.ts). */
+export const OPENPGP_HINT =
+  "this is an OpenPGP backup, encrypted to the tenant's own key: the server cannot decrypt it. Decrypt it with that key (gpg --decrypt) and pass the decrypted file as not encrypted";
+
 /**
  * Decrypts what encryptStream wrote. The last 16 bytes are held back as the tag; a wrong key, a
  * flipped byte or a truncated file fails at the end (`final`), so a reader must treat everything
@@ -76,6 +80,8 @@ export function decryptStream(masterKeys: string[]): Transform {
       try {
         if (header) {
           header = Buffer.concat([header, chunk]);
+          // An OpenPGP message starts with a packet tag (high bit set); this envelope with `{`.
+          if (header.length && header[0] & 0x80) throw new BackupDecryptError(OPENPGP_HINT);
           const nl = header.indexOf(0x0a);
           if (nl < 0) {
             if (header.length > 4096) throw new BackupDecryptError('not a Bulwark backup (no envelope header)');
