@@ -10,8 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the whole server's plugin list, so every tenant table takes part
-import { apiPlugins } from '../../../../apps/api/src/plugins';
+import { backupTestPlugins } from './testing-plugins';
 import { BackupRun } from './backup-run.entity';
 import { restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
 import { localStorage } from './storage';
@@ -41,7 +40,7 @@ async function snapshot(tenantId: string): Promise<Record<string, unknown[]>> {
 }
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(backupTestPlugins);
   a = await createPersonas(t, 'backed');
   b = await createPersonas(t, 'bystander');
   for (let i = 0; i < 30; i++) await create(a.agent, `ticket ${i}`);

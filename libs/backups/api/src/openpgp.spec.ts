@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { armor, enums, generateKey, readKey, readPrivateKey, revokeKey } from 'openpgp';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the whole server's plugin list, so every tenant table takes part
-import { apiPlugins } from '../../../../apps/api/src/plugins';
+import { backupTestPlugins } from './testing-plugins';
 import { BackupSettings } from './backup-settings.entity';
 import { backupSettings, restoreTenant, runBackup, setBackupEncryption, verifyArchive, type BackupDeps } from './backup.service';
 import { localStorage } from './storage';
@@ -77,7 +76,7 @@ beforeAll(async () => {
   gnupgHome = mkdtempSync(join(tmpdir(), 'bulwark-gnupg-'));
   chmodSync(gnupgHome, 0o700);
   dir = mkdtempSync(join(tmpdir(), 'bulwark-openpgp-'));
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(backupTestPlugins);
   a = await createPersonas(t, 'pgp');
   b = await createPersonas(t, 'pgpbystander');
   for (let i = 0; i < 12; i++) await create(a.agent, `pgp ticket ${i}`);

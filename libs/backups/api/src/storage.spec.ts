@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import S3rver from 's3rver';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the whole server's plugin list, so every tenant table takes part
-import { apiPlugins } from '../../../../apps/api/src/plugins';
+import { backupTestPlugins } from './testing-plugins';
 import { restoreTenant, runBackup, type BackupDeps } from './backup.service';
 import { s3Storage } from './s3-storage';
 import { localStorage, type BackupStorage } from './storage';
@@ -26,7 +25,7 @@ let s3: S3rver;
 const drivers: Record<string, () => BackupStorage> = {};
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(backupTestPlugins);
   a = await createPersonas(t, 'stored');
   dir = mkdtempSync(join(tmpdir(), 'bulwark-storage-'));
   s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: 'bulwark-backups', configs: [] }] });
