@@ -32,6 +32,8 @@ export const NOT_BACKED_UP = new Set([
   'backup_runs',
   // The encryption key a restore would bring back could be one retired as compromised.
   'backup_settings',
+  // A restored schedule would bring back a past next-run time (an immediate backup).
+  'backup_schedules',
 ]);
 const PAGE = 1000;
 

@@ -9,6 +9,8 @@ export const BackupPermission = definePermissions('backups', {
 export const BackupAudit = defineAuditActions('backups', {
   backupSucceeded: { description: 'A backup was written and verified', target: 'BackupRun' },
   backupFailed: { description: 'A backup failed', target: 'BackupRun' },
+  scheduleChanged: { description: 'Changed the backup schedule', target: 'BackupSchedule', config: true },
+  rotated: { description: 'Backups beyond the number to keep were deleted', target: 'BackupSchedule' },
   restored: { description: "The tenant's data was restored from a backup", target: 'BackupRun', config: true },
   encryptionChanged: { description: "How the tenant's backups are encrypted (AES-256-GCM or OpenPGP, and to which key) changed", target: 'BackupSettings', config: true },
 });

@@ -4,20 +4,26 @@ import { BackupSettings } from './backup-settings.entity';
 import { Migration20261121001400Backups } from './backups.migration';
 import { Migration20261121001500BackupKeys } from './backup-settings.migration';
 import { BackupAudit, BackupPermission } from './backups.audit';
+import { BackupSchedule } from './backup-schedule.entity';
+import { Migration20261121001600BackupSchedules } from './schedules.migration';
+import { backupSchedulerTask } from './schedules';
 
 /**
  * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
- * (issue 5). This first part runs from the CLI; schedules, S3, OpenPGP and the console follow.
+ * (issue 5): per-tenant schedules run by every API process (each due run once), AES-256-GCM or
+ * OpenPGP, local or S3 storage. Operated from the CLI so far; GraphQL and the console follow.
  */
 export const backupsPlugin = defineApiPlugin({
   name: 'backups',
   permissions: [BackupPermission],
   auditActions: [BackupAudit],
-  entities: [BackupRun, BackupSettings],
+  entities: [BackupRun, BackupSettings, BackupSchedule],
   migrations: [
     { name: 'Migration20261121001400Backups', class: Migration20261121001400Backups },
     { name: 'Migration20261121001500BackupKeys', class: Migration20261121001500BackupKeys },
+    { name: 'Migration20261121001600BackupSchedules', class: Migration20261121001600BackupSchedules },
   ],
+  background: [backupSchedulerTask],
 });
 
 export {
@@ -35,4 +41,6 @@ export { BackupSettings, type BackupEncryption } from './backup-settings.entity'
 export { localStorage, storageFor, type BackupStorage } from './storage';
 export { s3Storage, type S3Settings } from './s3-storage';
 export { BackupRun } from './backup-run.entity';
+export { BackupSchedule } from './backup-schedule.entity';
+export { schedulerTick, rotate, nextRuns, updateSchedule, backupSchedule } from './schedules';
 export { BackupAudit, BackupPermission } from './backups.audit';

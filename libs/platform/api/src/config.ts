@@ -41,6 +41,8 @@ export interface BulwarkConfig {
   masterKey: string;
   /** Where local backups are stored (the default storage target), and S3 uploads are spooled. */
   backupDir: string;
+  /** How often each API process looks for due backup schedules; 0 turns scheduling off here. */
+  backupSchedulerSeconds: number;
   /** Backups go to the local directory, or to S3-compatible object storage. */
   backupStorage: 'local' | 's3';
   backupS3?: {
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     masterKeyPrevious: env.BULWARK_MASTER_KEY_PREVIOUS || undefined,
     backupDir: resolve(env.BULWARK_BACKUP_DIR || join(dataDir, 'backups')),
     backupStorage,
+    backupSchedulerSeconds: int(env, 'BULWARK_BACKUP_SCHEDULER_SECONDS', 30, 0, 3600),
     backupS3:
       backupStorage === 's3'
         ? {
