@@ -1,4 +1,4 @@
-import { audit, badInput, withSystemContext, type AppServices, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
@@ -12,8 +12,14 @@ import { decryptStream, encryptStream } from './envelope';
 import { BackupKeyError, encryptToKey, keyIdsOf, readBackupKey, recipientsOf, type BackupKey } from './openpgp';
 import type { BackupStorage } from './storage';
 
+/** A fresh entity manager of its own, whether given the ORM or a request's manager. */
+export function forkOf(orm: MikroORM | EntityManager): EntityManager {
+  return ('em' in orm ? orm.em : orm).fork({ clear: true }) as EntityManager;
+}
+
 export interface BackupDeps {
-  orm: MikroORM;
+  /** The ORM, or a request's entity manager to fork (a backup started from the API). */
+  orm: MikroORM | EntityManager;
   app: AppServices;
   storage: BackupStorage;
   /** Every migration this server knows, oldest first; the last names the archive's schema. */
@@ -273,7 +279,7 @@ function tap(): Transform & { size: number; sha256: () => string } {
 async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, envelope: Envelope, progress?: Progress) {
   const { orm, app, storage, schemas } = deps;
   // One snapshot: every table read in the same REPEATABLE READ transaction, under the tenant's RLS.
-  const em = orm.em.fork({ clear: true }) as EntityManager;
+  const em = forkOf(orm);
   await em.begin({ isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
   try {
     const conn = em.getConnection();
@@ -350,7 +356,7 @@ export async function restoreTenant(
   deps: BackupDeps,
   tenantId: string,
   input: Readable,
-  opts: { dryRun?: boolean; runId?: string | null; progress?: Progress } & ReadOptions = {},
+  opts: { dryRun?: boolean; runId?: string | null; progress?: Progress; actor?: AuditOptions['actor'] } & ReadOptions = {},
 ): Promise<{ header: ArchiveHeader; manifest: Manifest; rows: number }> {
   const { orm, app, schemas } = deps;
   if (opts.dryRun) {
@@ -391,7 +397,7 @@ export async function restoreTenant(
         opts.progress?.({ phase: 'restoring', table, rows, bytes: 0 });
       },
     });
-    audit(ctx, BackupAudit.restored, { targetId: opts.runId ?? null, details: { rows, createdAt: result.header.createdAt, schema: result.header.schema } });
+    audit(ctx, BackupAudit.restored, { actor: opts.actor, targetId: opts.runId ?? null, details: { rows, createdAt: result.header.createdAt, schema: result.header.schema } });
     return { ...result, rows };
   });
 }

@@ -7,6 +7,8 @@ import { BackupAudit, BackupPermission } from './backups.audit';
 import { BackupSchedule } from './backup-schedule.entity';
 import { Migration20261121001600BackupSchedules } from './schedules.migration';
 import { backupSchedulerTask } from './schedules';
+import { BackupResolver } from './backups.resolver';
+import { backupRules } from './backups.rules';
 
 /**
  * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
@@ -24,6 +26,8 @@ export const backupsPlugin = defineApiPlugin({
     { name: 'Migration20261121001600BackupSchedules', class: Migration20261121001600BackupSchedules },
   ],
   background: [backupSchedulerTask],
+  resolvers: [BackupResolver],
+  rules: backupRules,
 });
 
 export {

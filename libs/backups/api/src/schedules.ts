@@ -3,7 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { BackupRun } from './backup-run.entity';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupAudit } from './backups.audit';
-import { runBackup, type BackupDeps } from './backup.service';
+import { forkOf, runBackup, type BackupDeps } from './backup.service';
 import { storageFor } from './storage';
 
 /** The next `count` times a cron expression fires in a time zone, after `from`. */
@@ -76,7 +76,7 @@ export async function rotate(deps: BackupDeps, tenantId: string, keep: number): 
  */
 export async function schedulerTick(deps: BackupDeps): Promise<number> {
   const { orm, app } = deps;
-  const conn = orm.em.fork().getConnection();
+  const conn = forkOf(orm).getConnection();
   for (const { tenant_id } of await conn.execute<{ tenant_id: string }[]>('select * from bulwark_backup_unplanned()')) {
     await withSystemContext(orm, app, tenant_id, 'backup schedule', async (ctx) => {
       const s = await backupSchedule(ctx);
@@ -103,7 +103,7 @@ export async function schedulerTick(deps: BackupDeps): Promise<number> {
 export const backupSchedulerTask: BackgroundTask = {
   name: 'backup scheduler',
   intervalMs: (config) => config.backupSchedulerSeconds * 1000,
-  async run({ orm, migrations, ...app }) {
-    await schedulerTick({ orm, app, storage: storageFor(app.config), schemas: migrations });
+  async run(services) {
+    await schedulerTick({ orm: services.orm, app: services, storage: storageFor(services.config), schemas: services.migrations });
   },
 };

@@ -69,6 +69,8 @@ export interface AppServices {
   mail: MailSender;
   /** Declared audit actions and audited entities (see audit.ts). */
   audit: AuditCatalog;
+  /** Every migration's name, oldest first: the schema version (backups record and check it). */
+  migrations: string[];
   /** Where events are stored; absent in a server composed without the audit feature. */
   auditSink?: AuditSink;
 }
@@ -141,6 +143,7 @@ export function createAppServices(
     guards: RequestGuard[];
     audit: AuditCatalog;
     auditSink?: AuditSink;
+    migrations?: { name: string }[];
   },
   log: Logger,
   opts: { now?: () => Date; mail?: MailSender } = {},
@@ -157,5 +160,6 @@ export function createAppServices(
     mail,
     audit: api.audit,
     auditSink: api.auditSink,
+    migrations: (api.migrations ?? []).map((m) => m.name),
   };
 }

@@ -39,6 +39,7 @@ export {
   type AuditChanges,
   type AuditEvent,
   type AuditSink,
+  type AuditOptions,
   type AuditedEntity,
   type AuditOutcome,
   type ActorType,

@@ -54,7 +54,7 @@ export interface BackgroundTask {
   name: string;
   /** Milliseconds between runs, from configuration; 0 turns the task off. */
   intervalMs(config: AppServices['config']): number;
-  run(services: AppServices & { orm: MikroORM; migrations: string[] }): Promise<void>;
+  run(services: AppServices & { orm: MikroORM }): Promise<void>;
 }
 
 export interface MigrationEntry {

@@ -51,7 +51,7 @@ export async function migrateDatabase(url: string, api: ComposedApi, log: Logger
 }
 
 /** Runs each plugin's background tasks on their interval; a failed run is logged, the next one comes. */
-function startBackground(api: ComposedApi, services: AppServices & { orm: MikroORM; migrations: string[] }): NodeJS.Timeout[] {
+function startBackground(api: ComposedApi, services: AppServices & { orm: MikroORM }): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
   for (const task of api.plugins.flatMap((p) => p.background ?? [])) {
     const every = task.intervalMs(services.config);
@@ -133,7 +133,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     server.requestTimeout = config.requestTimeoutMs;
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
-    const timers = startBackground(api, { ...app, orm, migrations: api.migrations.map((m) => m.name) });
+    const timers = startBackground(api, { ...app, orm });
     let closing: Promise<void> | undefined;
     return {
       url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,

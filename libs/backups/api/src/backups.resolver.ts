@@ -1,0 +1,101 @@
+import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { afterCommit, AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { requireRecentAuth } from '@bulwark/identity-api';
+import { BackupRun } from './backup-run.entity';
+import { backupSettings, restoreTenant, runBackup, setBackupEncryption, type BackupDeps } from './backup.service';
+import { backupSchedule, nextRuns, rotate, updateSchedule } from './schedules';
+import { storageFor } from './storage';
+import { BackupEncryptionInput, BackupRunView, BackupScheduleInput, BackupScheduleView, RestoreInput, RestoreResult } from './backups.types';
+
+const deps = (ctx: RequestContext): BackupDeps => ({ orm: ctx.em, app: ctx.app, storage: storageFor(ctx.app.config), schemas: ctx.app.migrations });
+
+const runView = (r: BackupRun): BackupRunView => ({
+  id: r.id,
+  status: r.status,
+  trigger: r.trigger,
+  encryption: r.encryption,
+  sizeBytes: r.sizeBytes ? Number(r.sizeBytes) : null,
+  sha256: r.sha256 ?? null,
+  counts: r.counts ?? null,
+  rows: r.counts ? Object.values(r.counts).reduce((a, b) => a + b, 0) : null,
+  error: r.error ?? null,
+  createdAt: r.createdAt,
+  finishedAt: r.finishedAt ?? null,
+  durationSeconds: r.finishedAt && r.startedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
+});
+
+async function scheduleView(ctx: RequestContext): Promise<BackupScheduleView> {
+  const s = await backupSchedule(ctx);
+  const enc = await backupSettings(ctx);
+  return {
+    cron: s.cron,
+    timezone: s.timezone,
+    retentionCount: s.retentionCount,
+    enabled: s.enabled,
+    nextRuns: s.enabled ? nextRuns(s.cron, s.timezone, ctx.app.now(), 5) : [],
+    encryption: enc.encryption,
+    openpgpFingerprint: enc.openpgpFingerprint ?? null,
+    storage: ctx.app.config.backupStorage,
+  };
+}
+
+@Resolver()
+export class BackupResolver {
+  @Query(() => [BackupRunView], { description: 'Backup runs, newest first' })
+  async backupRuns(@Arg('limit', () => Int, { defaultValue: 50 }) limit: number, @Ctx() ctx: RequestContext) {
+    return (await ctx.em.find(BackupRun, {}, { orderBy: { createdAt: 'desc' }, limit: Math.min(Math.max(limit, 1), 100) })).map(runView);
+  }
+
+  @Query(() => BackupScheduleView)
+  backupSchedule(@Ctx() ctx: RequestContext) {
+    return scheduleView(ctx);
+  }
+
+  @Mutation(() => BackupScheduleView)
+  async updateBackupSchedule(@Arg('input', () => BackupScheduleInput) input: BackupScheduleInput, @Ctx() ctx: RequestContext) {
+    await updateSchedule(ctx, input);
+    return scheduleView(ctx);
+  }
+
+  @Mutation(() => BackupScheduleView, { description: 'Needs a recent re-authentication' })
+  async setBackupEncryption(@Arg('input', () => BackupEncryptionInput) input: BackupEncryptionInput, @Ctx() ctx: RequestContext) {
+    await requireRecentAuth(ctx);
+    await setBackupEncryption(ctx, { mode: input.mode, publicKeyArmored: input.publicKey });
+    return scheduleView(ctx);
+  }
+
+  @Mutation(() => Boolean, { description: 'Starts a backup now (it runs after this answer; watch backupRuns)' })
+  async runBackupNow(@Ctx() ctx: RequestContext) {
+    const tenantId = ctx.tenantId as string;
+    const keep = (await backupSchedule(ctx)).retentionCount;
+    const d = deps(ctx);
+    afterCommit(ctx, async () => {
+      await runBackup(d, tenantId, 'manual').catch(() => undefined); // a failure is recorded on its run
+      await rotate(d, tenantId, keep);
+    });
+    return true;
+  }
+
+  @Mutation(() => RestoreResult, {
+    description: 'Needs backups.restore and a recent re-authentication. A dry run only verifies; a real one replaces all data (typed confirmation: the workspace slug)',
+  })
+  async restoreBackup(@Arg('input', () => RestoreInput) input: RestoreInput, @Ctx() ctx: RequestContext): Promise<RestoreResult> {
+    await requireRecentAuth(ctx);
+    const run = await ctx.em.findOne(BackupRun, { id: input.runId });
+    if (!run) throw notFound('Backup');
+    if (run.status !== 'succeeded' || !run.storageKey) throw badInput('Only a succeeded backup can be restored', { runId: 'not succeeded' });
+    if (run.encryption === 'openpgp') throw badInput('An OpenPGP backup is restored from the CLI, from the file you decrypted with your key', { runId: 'openpgp' });
+    const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
+    if (!input.dryRun && input.confirm !== tenant.slug) throw badInput(`Type the workspace name "${tenant.slug}" to confirm`, { confirm: 'mismatch' });
+    const d = deps(ctx);
+    try {
+      const p = ctx.principal;
+      // The restore runs in its own transaction; its event names the person who asked for it.
+      const actor = p?.kind === 'user' ? { type: 'user' as const, id: p.userId, name: p.name ?? null } : undefined;
+      const r = await restoreTenant(d, tenant.id, d.storage.get(run.storageKey), { dryRun: input.dryRun, runId: run.id, actor });
+      return { dryRun: input.dryRun, rows: r.rows, counts: r.manifest.counts, backupCreatedAt: new Date(r.header.createdAt), schema: r.header.schema };
+    } catch (e) {
+      throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: ${(e as Error).message}`);
+    }
+  }
+}

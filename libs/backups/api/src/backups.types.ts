@@ -1,0 +1,61 @@
+import { IsBoolean, IsIn, IsInt, IsOptional, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { GraphQLDateTimeISO, GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+
+@ObjectType('BackupRun')
+export class BackupRunView {
+  @Field(() => ID) id!: string;
+  @Field({ description: 'queued, running, succeeded or failed' }) status!: string;
+  @Field({ description: 'manual, schedule or cli' }) trigger!: string;
+  @Field({ description: 'aes-256-gcm or openpgp' }) encryption!: string;
+  @Field(() => Float, { nullable: true }) sizeBytes!: number | null;
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the stored file' }) sha256!: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Rows per table' }) counts!: Record<string, number> | null;
+  @Field(() => Int, { nullable: true }) rows!: number | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => GraphQLDateTimeISO) createdAt!: Date;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => Float, { nullable: true, description: 'Seconds it took' }) durationSeconds!: number | null;
+}
+
+@ObjectType('BackupSchedule')
+export class BackupScheduleView {
+  @Field({ description: 'Five-field cron expression' }) cron!: string;
+  @Field() timezone!: string;
+  @Field(() => Int, { description: 'Backups kept; older ones are deleted' }) retentionCount!: number;
+  @Field() enabled!: boolean;
+  @Field(() => [GraphQLDateTimeISO], { description: 'The next five runs' }) nextRuns!: Date[];
+  @Field({ description: 'aes-256-gcm or openpgp' }) encryption!: string;
+  @Field(() => String, { nullable: true }) openpgpFingerprint!: string | null;
+  @Field({ description: 'local or s3 (server configuration)' }) storage!: string;
+}
+
+@InputType()
+export class BackupScheduleInput {
+  @Field() @Length(9, 100) cron!: string;
+  @Field() @Length(1, 64) timezone!: string;
+  @Field(() => Int) @IsInt() @Min(1) @Max(100) retentionCount!: number;
+  @Field() @IsBoolean() enabled!: boolean;
+}
+
+@InputType()
+export class BackupEncryptionInput {
+  @Field({ description: 'aes-256-gcm or openpgp' }) @IsIn(['aes-256-gcm', 'openpgp']) mode!: string;
+  @Field(() => String, { nullable: true, description: 'Armored OpenPGP public key (openpgp mode)' }) @IsOptional() @MaxLength(100_000) publicKey?: string | null;
+}
+
+@InputType()
+export class RestoreInput {
+  @Field(() => ID) @IsUUID() runId!: string;
+  @Field({ defaultValue: true, description: 'Only verify the archive' }) @IsBoolean() dryRun: boolean = true;
+  @Field(() => String, { nullable: true, description: "For a real restore: the workspace's name (its slug), typed to confirm" }) @IsOptional() @MaxLength(63) confirm?: string | null;
+}
+
+@ObjectType('RestoreResult')
+export class RestoreResult {
+  @Field() dryRun!: boolean;
+  @Field(() => Int) rows!: number;
+  @Field(() => GraphQLJSONObject) counts!: Record<string, number>;
+  @Field(() => GraphQLDateTimeISO) backupCreatedAt!: Date;
+  @Field() schema!: string;
+}
