@@ -21,6 +21,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platfor
 import { fetchOnce, median, run, type RunResult, type Target } from './load';
 import { runLoginLoad } from './login-load';
 import { runAuditOverhead } from './audit-overhead';
+import { runBackupBench } from './backup';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
@@ -50,7 +51,9 @@ interface Options {
 const USAGE = `Usage: npm run bench -- [options]
   --scenario <name>   list (default): the ticket list against the raw baseline;
                       login-load: \`me\` latency idle vs. during concurrent sign-ins (SECURITY.md A8);
-                      audit-overhead: createTicket throughput with the audit log on vs. off (issue 4)
+                      audit-overhead: createTicket throughput with the audit log on vs. off (issue 4);
+                      backup: a 100k-ticket tenant's backup: peak RSS growth and rate vs. COPY (issue 5;
+                      --tickets sets the size, default 100000 here)
   --duration <s>      measured seconds per run (default 5; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3; --quick: 1)
@@ -110,8 +113,8 @@ function parseOptions(argv: string[]): Options {
     throw new Error(`--only is "baseline", "trx" or "full", got "${only}"`);
   }
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead') {
-    throw new Error(`--scenario is "list", "login-load" or "audit-overhead", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup') {
+    throw new Error(`--scenario is "list", "login-load", "audit-overhead" or "backup", got "${scenario}"`);
   }
   return {
     scenario,
@@ -308,6 +311,7 @@ async function main() {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.scenario === 'login-load') return mainLoginLoad(opts);
   if (opts.scenario === 'audit-overhead') return mainAuditOverhead(opts);
+  if (opts.scenario === 'backup') return mainBackup(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -485,6 +489,18 @@ async function mainLoginLoad(opts: Options) {
       say(`CPU profile of the serving phase (idle and loaded runs): ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
     }
   }
+}
+
+/** `--scenario backup`: in this process (its RSS is what is measured), over a fresh database. */
+async function mainBackup(opts: Options) {
+  const tickets = process.argv.includes('--tickets') ? opts.tickets : 100_000;
+  say(`Bulwark bench, backup: ${tickets} tickets and ${tickets * 3} comments, ${opts.runs} run(s)`);
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const file = await runBackupBench(databaseUrl, { tickets, runs: opts.runs }, resultsDir, say);
+  say(`results written to ${relative(process.cwd(), file)}`);
 }
 
 /** `--scenario audit-overhead`: two servers on one database, one without the audit feature. */

@@ -2,17 +2,21 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { once } from 'node:events';
+import type { Client as PgClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 
 /**
  * The archive (issue 5 §3): NDJSON, versioned, one stream per table of the tenant, and a manifest
- * with the row count and SHA-256 of every stream as the last line. It is written from a cursor in
- * one REPEATABLE READ transaction (one consistent snapshot) a thousand rows at a time, so memory
- * stays flat whatever the tenant's size.
+ * with the row count and SHA-256 of every stream as the last line. It is written by COPY in one
+ * REPEATABLE READ transaction (one consistent snapshot), streamed chunk by chunk, so memory stays
+ * flat whatever the tenant's size.
  *
  *   {"format":"bulwark-backup","version":1,"schema":"<newest migration>","tenantId":…,"tables":[…]}
- *   {"t":"users","r":{…row…}}            one line per row, tables in foreign-key order
- *   {"manifest":{"counts":{…},"sha256":{…}}}
+ *   {"$stream":"users"}                   then one line of JSON per row of that table
+ *   {…row…}
+ *   {"$stream":"tickets"}                 tables in foreign-key order (parents first)
+ *   …
+ *   {"manifest":{"counts":{…},"sha256":{…}}}   per stream: rows, and SHA-256 of its row lines
  *
  * Live credentials are not backed up (sessions, API tokens, reset links, pending second steps),
  * nor the audit log (append-only; a restore is itself an event in it) or the backups' own records
@@ -35,7 +39,6 @@ export const NOT_BACKED_UP = new Set([
   // A restored schedule would bring back a past next-run time (an immediate backup).
   'backup_schedules',
 ]);
-const PAGE = 1000;
 
 export interface ArchiveHeader {
   format: string;
@@ -102,35 +105,54 @@ export interface WriteProgress {
  * transaction with the tenant set (RLS) — see backup.service.ts. Every query names the tenant too.
  */
 export async function writeArchive(em: EntityManager, tenantId: string, schema: string, now: Date, out: Writable, progress?: WriteProgress): Promise<{ manifest: Manifest; rows: number }> {
-  const run = runner(em);
   const tables = await tenantTablesInOrder(em);
+  // Wait for room (or the end of the pipe); no listener outlives the wait.
+  const waitForRoom = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
   const write = async (s: string) => {
-    if (!out.write(s)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.write(s)) await waitForRoom();
   };
   const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables };
   await write(JSON.stringify(header) + '\n');
   const manifest: Manifest = { counts: {}, sha256: {} };
   let rows = 0;
   let bytes = 0;
+  // COPY streams each table's rows as they are, much faster than fetching them through a cursor.
+  // In CSV format with a delimiter and a quote character JSON text never contains (it escapes
+  // every control character), each output line is exactly one row's JSON: nothing is escaped.
+  // It runs on the operation transaction's own connection (same snapshot, same tenant for RLS).
+  const pg = (await (em.getTransactionContext() as unknown as { client: { acquireConnection(): Promise<PgClient> } }).client.acquireConnection()) as PgClient;
   for (const table of tables) {
     const hash = createHash('sha256');
     let count = 0;
-    // The table name comes from the catalog above, quoted; the tenant is a parameter.
-    await run(`declare bw_backup no scroll cursor for select row_to_json(x)::text as j from "${table}" x where x.tenant_id = ?`, [tenantId]);
-    for (;;) {
-      const page = await run<{ j: string }>(`fetch ${PAGE} from bw_backup`);
-      if (!page.length) break;
-      let chunk = '';
-      for (const { j } of page) {
-        hash.update(j).update('\n');
-        chunk += `{"t":"${table}","r":${j}}\n`;
+    await write(`{"$stream":"${table}"}\n`);
+    // The table name comes from the catalog above, quoted; the tenant id is a checked uuid.
+    if (!/^[0-9a-f-]{36}$/.test(tenantId)) throw new Error('bad tenant id');
+    const copy = pg.query(copyTo(`copy (select row_to_json(x)::text from "${table}" x where x.tenant_id = '${tenantId}') to stdout (format csv, delimiter e'\\x02', quote e'\\x01')`)) as Readable;
+    // If writing fails (storage, encryption), the rest of the COPY is still read and dropped: the
+    // connection cannot take its ROLLBACK before the server has sent every row.
+    let failure: unknown = null;
+    for await (const chunk of copy as AsyncIterable<Buffer>) {
+      if (failure) continue;
+      try {
+        hash.update(chunk);
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+        bytes += chunk.length;
+        if (!out.write(chunk)) await waitForRoom();
+        progress?.(table, count, bytes);
+      } catch (e) {
+        failure = e;
       }
-      count += page.length;
-      bytes += chunk.length;
-      await write(chunk);
-      progress?.(table, count, bytes);
     }
-    await run('close bw_backup');
+    if (failure) throw failure;
     manifest.counts[table] = count;
     manifest.sha256[table] = hash.digest('hex');
     rows += count;
@@ -156,6 +178,7 @@ export async function readArchive(
   const counts: Record<string, number> = {};
   const hashes = new Map<string, ReturnType<typeof createHash>>();
   let batch: { table: string; rows: unknown[] } | null = null;
+  let table: string | null = null;
   const flush = async () => {
     if (batch && batch.rows.length && opts.onRows) await opts.onRows(batch.table, batch.rows);
     batch = null;
@@ -178,15 +201,19 @@ export async function readArchive(
       manifest = (JSON.parse(line) as { manifest: Manifest }).manifest;
       continue;
     }
-    const m = /^\{"t":"([a-z_0-9]+)","r":(.*)\}$/.exec(line);
-    if (!m || !header.tables.includes(m[1])) throw new ArchiveError('a line of the archive is not a row of a listed table');
-    const [, table, json] = m;
-    let hash = hashes.get(table);
-    if (!hash) hashes.set(table, (hash = createHash('sha256')));
-    hash.update(json).update('\n');
+    const start = /^\{"\$stream":"([a-z_0-9]+)"\}$/.exec(line);
+    if (start) {
+      if (!header.tables.includes(start[1]) || hashes.has(start[1])) throw new ArchiveError(`the archive has an unexpected stream ${start[1]}`);
+      await flush();
+      table = start[1];
+      hashes.set(table, createHash('sha256'));
+      continue;
+    }
+    if (!table || !line.startsWith('{')) throw new ArchiveError('a line of the archive is not a row of a listed table');
+    const json = line;
+    (hashes.get(table) as ReturnType<typeof createHash>).update(json).update('\n');
     counts[table] = (counts[table] ?? 0) + 1;
     if (opts.onRows) {
-      if (batch && batch.table !== table) await flush();
       batch ??= { table, rows: [] };
       batch.rows.push(JSON.parse(json));
       if (batch.rows.length >= 500) await flush();
