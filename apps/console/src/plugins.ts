@@ -1,8 +1,9 @@
 import type { ConsolePlugin } from '@bulwark/platform-console';
 import { accessConsolePlugin } from '@bulwark/access-console';
 import { auditConsolePlugin } from '@bulwark/audit-console';
+import { backupsConsolePlugin } from '@bulwark/backups-console';
 import { identityConsolePlugin } from '@bulwark/identity-console';
 import { ticketsConsolePlugin } from '@bulwark/tickets-console';
 
 /** The console is exactly this list. A new feature adds one line here. */
-export const consolePlugins: readonly ConsolePlugin[] = [ticketsConsolePlugin, identityConsolePlugin, accessConsolePlugin, auditConsolePlugin];
+export const consolePlugins: readonly ConsolePlugin[] = [ticketsConsolePlugin, identityConsolePlugin, accessConsolePlugin, auditConsolePlugin, backupsConsolePlugin];

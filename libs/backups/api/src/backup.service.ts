@@ -82,15 +82,15 @@ export async function setBackupEncryption(ctx: RequestContext, input: { mode: st
   const mode = input.mode as BackupEncryption;
   let key: BackupKey | null = null;
   if (mode === 'openpgp') {
-    if (!input.publicKeyArmored?.trim()) throw badInput('OpenPGP mode needs the public key to encrypt to', { publicKeyArmored: 'missing' });
+    if (!input.publicKeyArmored?.trim()) throw badInput('OpenPGP mode needs the public key to encrypt to', { publicKey: 'missing' });
     try {
       key = await readBackupKey(input.publicKeyArmored, ctx.app.now());
     } catch (e) {
-      if (e instanceof BackupKeyError) throw badInput(e.message, { publicKeyArmored: 'unusable' });
+      if (e instanceof BackupKeyError) throw badInput(e.message, { publicKey: 'unusable' });
       throw e;
     }
   } else if (input.publicKeyArmored?.trim()) {
-    throw badInput('A public key is only used in OpenPGP mode', { publicKeyArmored: 'not used' });
+    throw badInput('A public key is only used in OpenPGP mode', { publicKey: 'not used' });
   }
   const s = await backupSettings(ctx);
   // The key itself appears in the event as its SHA-256: the same fingerprint can come with new
@@ -173,7 +173,8 @@ export async function runBackup(deps: BackupDeps, tenantId: string, trigger: Bac
     });
   } catch (error) {
     await storage.remove(key).catch(() => undefined);
-    const message = (error as Error).message.slice(0, 500);
+    // Shown to admins and auditors: no server paths (the log has the full error).
+    const message = (error as Error).message.replace(/(?:[A-Za-z]:)?\/[^\s'",)]+/g, '[path]').slice(0, 500);
     app.log.error('backup failed', { tenantId, runId: run.id, error });
     await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
       const r = await ctx.em.findOneOrFail(BackupRun, { id: run.id });

@@ -1,0 +1,199 @@
+/**
+ * Backups in headless Chromium, on the app as `npm start` runs it (demo tenant): the demo admin
+ * (the tenant's owner, so holding backups.restore) changes the schedule and sees the server's
+ * next five runs, backs up now and waits for the run, then walks the restore wizard's dry run
+ * (after confirming the password) up to the typed confirmation, and cancels there: a real restore
+ * would sign everyone out. The dashboard card shows the last backup and the next one; a person
+ * with read access only sees everything and can change nothing.
+ */
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+const ADMIN = 'admin@demo.bulwark.test';
+
+maybe('backups in the console', () => {
+  const env = useConsoleApp(executable as string);
+
+  /** Waits for `what`; on failure saves a screenshot named after the step, to see why. */
+  async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
+    try {
+      await what();
+    } catch (e) {
+      await page.screenshot({ path: join(SCREENSHOTS, `failed-backups-${step}.png`), fullPage: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** GraphQL as the signed-in page (its session cookie), to check what the UI did. */
+  const gqlInPage = <T>(page: Page, query: string, variables: Record<string, unknown> = {}) =>
+    page.evaluate(
+      async ([q, v]) => {
+        const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables: v }) });
+        return res.json();
+      },
+      [query, variables] as const,
+    ) as Promise<{ data: T; errors?: unknown[] }>;
+
+  it('edits the schedule, backs up now, and walks the restore dry run up to the typed confirmation', async () => {
+    const page = await signInToConsole(env.browser, env.app.url, ADMIN);
+    const card = page.locator('.MuiCard-root', { hasText: 'The last one, and the next' });
+    await expectOn(page, 'dashboard-empty', () => card.getByText('None yet').waitFor({ timeout: 15_000 }));
+
+    // The schedule: the demo's default (02:00 UTC every day), then Mondays 03:30 in Paris, keep 7.
+    await page.getByRole('menuitem', { name: 'Backups' }).click();
+    const nextRuns = page.getByRole('list', { name: 'Next runs' });
+    await expectOn(page, 'page', () => nextRuns.waitFor({ timeout: 30_000 }));
+    expect(await nextRuns.getByRole('listitem').count()).toBe(5);
+    await page.getByText('Every day at 02:00').waitFor();
+
+    // A schedule more often than hourly: the server's message shows, nothing is saved.
+    const cron = page.getByLabel('Cron expression');
+    await cron.fill('*/5 * * * *');
+    await page.getByText('Custom schedule: */5 * * * *').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expectOn(page, 'too-often', () => page.getByRole('alert').filter({ hasText: 'Back up at most once an hour' }).waitFor({ timeout: 15_000 }));
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-schedule-error.png') });
+
+    await cron.fill('30 3 * * 1');
+    await page.getByText('Every Monday at 03:30').waitFor();
+    const zone = page.getByRole('combobox', { name: 'Time zone' });
+    await zone.click();
+    await zone.fill('Europe/Par');
+    await page.getByRole('option', { name: 'Europe/Paris', exact: true }).click();
+    await page.getByLabel('Backups kept').fill('7');
+    await page.getByText('Save to see the runs of the changed schedule.').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-schedule-edit.png') });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expectOn(page, 'saved', () => page.getByText('Schedule saved: Every Monday at 03:30 (Europe/Paris)').waitFor({ timeout: 15_000 }));
+    // The preview is the server's answer: five Mondays at 03:30, Paris time.
+    await page.getByText(/^Computed by the server for the saved schedule, in Europe\/Paris/).waitFor();
+    await page.getByText('Save to see the runs of the changed schedule.').waitFor({ state: 'hidden' });
+    const runs = await nextRuns.getByRole('listitem').allInnerTexts();
+    expect(runs).toHaveLength(5);
+    for (const r of runs) expect(r).toMatch(/^Mon, .*03:30/);
+    const saved = await gqlInPage<{ backupSchedule: { cron: string; timezone: string; retentionCount: number; nextRuns: string[] } }>(
+      page,
+      '{ backupSchedule { cron timezone retentionCount nextRuns } }',
+    );
+    expect(saved.data.backupSchedule).toMatchObject({ cron: '30 3 * * 1', timezone: 'Europe/Paris', retentionCount: 7 });
+    expect(saved.data.backupSchedule.nextRuns).toHaveLength(5);
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-schedule-saved.png') });
+
+    // Back up now: the button waits for the run the server starts after answering.
+    const table = page.getByRole('table', { name: 'Backup runs' });
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    await page.getByRole('button', { name: 'Backing up…' }).waitFor();
+    const done = table.locator('tbody tr[data-status="succeeded"]').first();
+    await expectOn(page, 'backup', () => done.waitFor({ timeout: 120_000 }));
+    const finished = page.getByText(/^Backup finished: /);
+    await finished.waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Back up now' }).waitFor();
+    const cells = await done.locator('td').allInnerTexts();
+    expect(cells[1]).toContain('Manual');
+    expect(cells[2]).toContain('Succeeded');
+    expect(cells[3]).toMatch(/^\d+(\.\d)? (bytes|KiB|MiB)$/); // size
+    expect(Number(cells[4].replace(/\D/g, ''))).toBeGreaterThan(5); // rows
+    const hash = done.locator('[data-sha256]');
+    expect(await hash.innerText()).toMatch(/^[0-9a-f]{12}…$/);
+    await finished.waitFor({ state: 'hidden', timeout: 15_000 }); // the notice would hide the row in the screenshot
+    await hash.hover();
+    const fullHash = await page.getByRole('tooltip').innerText();
+    expect(fullHash.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(fullHash.trim().startsWith((await hash.innerText()).slice(0, 12))).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-run-succeeded.png') });
+    await page.mouse.move(0, 0);
+
+    // Restore, step 1: the dry run, after the password is confirmed.
+    await done.getByRole('button', { name: 'Restore…' }).click();
+    const wizard = page.getByRole('dialog', { name: 'Restore from a backup' });
+    await wizard.waitFor();
+    await wizard.getByRole('button', { name: 'Start the dry run' }).click();
+    const reauth = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await expectOn(page, 'reauth', () => reauth.waitFor({ timeout: 15_000 }));
+    await reauth.getByLabel('Your password').fill(DEMO_PASSWORD);
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-reauth.png'), animations: 'disabled' });
+    await reauth.getByRole('button', { name: 'Confirm' }).click();
+    const counts = wizard.getByRole('table', { name: 'Rows per table' });
+    await expectOn(page, 'dry-run', () => counts.waitFor({ timeout: 60_000 }));
+    await wizard.getByText(/The backup is readable: \d+ rows in \d+ tables/).waitFor();
+    expect(await counts.getByRole('row', { name: /^Tickets \d+$/ }).innerText()).toMatch(/Tickets\s+36/); // the 36 demo tickets
+    expect(await counts.getByRole('row', { name: /^Users / }).innerText()).toMatch(/Users\s+3/);
+    expect(await counts.getByRole('row', { name: /^Total / }).innerText()).toContain(cells[4].trim());
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-dry-run.png'), animations: 'disabled' });
+
+    // Step 2: the workspace's name, typed to confirm. Stop there: a real restore signs everyone out.
+    await wizard.getByRole('button', { name: 'Next' }).click();
+    const restoreButton = wizard.getByRole('button', { name: 'Restore the workspace' });
+    const typed = wizard.getByLabel('Workspace name');
+    await typed.waitFor();
+    expect(await restoreButton.isDisabled()).toBe(true);
+    await typed.fill('dem');
+    expect(await restoreButton.isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-confirm-disabled.png'), animations: 'disabled' });
+    await typed.fill('demo');
+    expect(await restoreButton.isEnabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-confirm-typed.png'), animations: 'disabled' });
+    await wizard.getByRole('button', { name: 'Cancel' }).click();
+    await wizard.waitFor({ state: 'hidden' });
+    // Nothing was restored: still signed in, and the log has no restore.
+    const after = await gqlInPage<{ me: { tenant: { slug: string } }; auditEvents: { items: unknown[] } }>(
+      page,
+      '{ me { tenant { slug } } auditEvents(filter: { actions: ["backups.restored"] }, first: 5) { items { id } } }',
+    );
+    expect(after.errors).toBeUndefined();
+    expect(after.data.me.tenant.slug).toBe('demo');
+    expect(after.data.auditEvents.items).toHaveLength(0);
+
+    // The dashboard card: the last backup and the next Monday 03:30 in Paris.
+    await page.getByRole('menuitem', { name: 'Dashboard' }).click();
+    await expectOn(page, 'dashboard-card', () => card.getByText('Succeeded').waitFor({ timeout: 15_000 }));
+    expect(await card.innerText()).toMatch(/\d+(\.\d)? (bytes|KiB|MiB)/);
+    expect(await card.innerText()).toMatch(/Mon, .*03:30/);
+    await card.getByText(/Europe\/Paris/).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-dashboard.png') });
+    await card.screenshot({ path: join(SCREENSHOTS, 'backups-dashboard-card.png') });
+    await page.context().close();
+  }, 300_000);
+
+  it('follows permissions: nothing for an agent; everything shown but nothing changeable for a reader', async () => {
+    const agent = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
+    await agent.getByRole('menuitem', { name: 'Tickets' }).waitFor();
+    expect(await agent.getByRole('menuitem', { name: 'Backups' }).count()).toBe(0);
+    expect(await agent.getByText('The last one, and the next').count()).toBe(0);
+    await agent.context().close();
+
+    // The admin gives the agent a custom role holding BACKUPS_READ only.
+    const admin = await signInToConsole(env.browser, env.app.url, ADMIN);
+    const ok = (r: { errors?: unknown[] }) => expect(r.errors).toBeUndefined();
+    ok(await gqlInPage(admin, 'mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }', { p: DEMO_PASSWORD }));
+    const role = await gqlInPage<{ createRole: { key: string } }>(admin, 'mutation($input: RoleInput!) { createRole(input: $input) { key } }', {
+      input: { name: 'Backup reader', permissions: ['TICKETS_READ', 'BACKUPS_READ'] },
+    });
+    ok(role);
+    const people = await gqlInPage<{ users: { nodes: { id: string }[] } }>(admin, '{ users(filter: { search: "agent@demo" }) { nodes { id } } }');
+    ok(
+      await gqlInPage(admin, 'mutation($input: ChangeRoleInput!) { changeUserRole(input: $input) { role } }', {
+        input: { id: people.data.users.nodes[0].id, role: role.data.createRole.key },
+      }),
+    );
+    await admin.context().close();
+
+    const reader = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
+    await reader.locator('.MuiCard-root', { hasText: 'The last one, and the next' }).getByText('Succeeded').waitFor({ timeout: 15_000 });
+    await reader.getByRole('menuitem', { name: 'Backups' }).click();
+    const table = reader.getByRole('table', { name: 'Backup runs' });
+    await expectOn(reader, 'reader', () => table.waitFor({ timeout: 30_000 }));
+    expect(await reader.getByLabel('Cron expression').isDisabled()).toBe(true);
+    expect(await reader.getByLabel('Backups kept').isDisabled()).toBe(true);
+    expect(await reader.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    expect(await reader.getByRole('button', { name: 'Back up now' }).count()).toBe(0);
+    expect(await reader.getByRole('button', { name: /Switch to OpenPGP|Change encryption/ }).count()).toBe(0);
+    expect(await table.getByRole('button', { name: 'Restore…' }).count()).toBe(0);
+    expect(await reader.getByRole('list', { name: 'Next runs' }).getByRole('listitem').count()).toBe(5);
+    await reader.screenshot({ path: join(SCREENSHOTS, 'backups-reader.png'), fullPage: true });
+    await reader.context().close();
+  });
+});

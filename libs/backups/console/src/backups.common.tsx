@@ -1,0 +1,62 @@
+import { Chip, CircularProgress, Tooltip } from '@mui/material';
+import { GraphQLRequestError } from '@bulwark/platform-console';
+import type { BackupRun } from './backups.data';
+
+const STATUS: Record<string, { label: string; color: 'default' | 'info' | 'success' | 'error' }> = {
+  queued: { label: 'Queued', color: 'default' },
+  running: { label: 'Running', color: 'info' },
+  succeeded: { label: 'Succeeded', color: 'success' },
+  failed: { label: 'Failed', color: 'error' },
+};
+
+export function StatusChip({ run }: { run: Pick<BackupRun, 'status' | 'error'> }) {
+  const s = STATUS[run.status] ?? { label: run.status, color: 'default' as const };
+  const busy = run.status === 'running' || run.status === 'queued';
+  const chip = (
+    <Chip
+      size="small"
+      label={s.label}
+      color={s.color}
+      variant={run.status === 'succeeded' || run.status === 'failed' ? 'filled' : 'outlined'}
+      icon={busy ? <CircularProgress size={12} color="inherit" /> : undefined}
+    />
+  );
+  return run.error ? (
+    <Tooltip title={run.error}>
+      <span>{chip}</span>
+    </Tooltip>
+  ) : (
+    chip
+  );
+}
+
+export const TRIGGER: Record<string, string> = { manual: 'Manual', schedule: 'Scheduled', cli: 'CLI' };
+
+export const ENCRYPTION: Record<string, string> = { 'aes-256-gcm': 'AES-256-GCM', openpgp: 'OpenPGP' };
+
+export const when = (iso: string) => new Date(iso).toLocaleString();
+
+/** A run time as the schedule means it: in the schedule's time zone, 24-hour clock. */
+export function inZone(iso: string, timeZone: string): string {
+  try {
+    return new Date(iso).toLocaleString(undefined, { timeZone, weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  } catch {
+    return when(iso); // a zone this browser does not know
+  }
+}
+
+/** The browser's own time zone, to say "your time" only when it differs. */
+export const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export const localTime = (iso: string) => new Date(iso).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/**
+ * The server's message without the field codes the request helper appends ("…: too often"),
+ * unless the message is the generic "Invalid input", whose details are in those fields.
+ */
+export function serverMessage(e: unknown): string {
+  const message = (e as Error).message ?? String(e);
+  if (!(e instanceof GraphQLRequestError) || !e.fields) return message;
+  const suffix = `: ${Object.values(e.fields).join('; ')}`;
+  return message.endsWith(suffix) && !message.startsWith('Invalid input') ? message.slice(0, -suffix.length) : message;
+}

@@ -1,0 +1,76 @@
+import { gql } from '@bulwark/platform-console';
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface BackupRun {
+  id: string;
+  status: RunStatus;
+  trigger: 'manual' | 'schedule' | 'cli' | string;
+  encryption: 'aes-256-gcm' | 'openpgp' | string;
+  sizeBytes: number | null;
+  sha256: string | null;
+  counts: Record<string, number> | null;
+  rows: number | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+}
+
+export interface BackupSchedule {
+  cron: string;
+  timezone: string;
+  retentionCount: number;
+  enabled: boolean;
+  /** The next five runs, computed by the server (empty when scheduling is off). */
+  nextRuns: string[];
+  encryption: 'aes-256-gcm' | 'openpgp' | string;
+  openpgpFingerprint: string | null;
+  storage: 'local' | 's3' | string;
+}
+
+export interface ScheduleInput {
+  cron: string;
+  timezone: string;
+  retentionCount: number;
+  enabled: boolean;
+}
+
+export interface RestoreResult {
+  dryRun: boolean;
+  rows: number;
+  counts: Record<string, number>;
+  backupCreatedAt: string;
+  schema: string;
+}
+
+export const AES = 'aes-256-gcm';
+export const OPENPGP = 'openpgp';
+/** A run in these states is still being written. */
+export const ACTIVE: ReadonlySet<string> = new Set(['queued', 'running']);
+
+const RUN_FIELDS = 'id status trigger encryption sizeBytes sha256 counts rows error createdAt finishedAt durationSeconds';
+const SCHEDULE_FIELDS = 'cron timezone retentionCount enabled nextRuns encryption openpgpFingerprint storage';
+
+export const fetchRuns = async (limit = 50) => (await gql<{ backupRuns: BackupRun[] }>(`query($limit: Int) { backupRuns(limit: $limit) { ${RUN_FIELDS} } }`, { limit })).backupRuns;
+
+export const fetchSchedule = async () => (await gql<{ backupSchedule: BackupSchedule }>(`{ backupSchedule { ${SCHEDULE_FIELDS} } }`)).backupSchedule;
+
+export const saveSchedule = async (input: ScheduleInput) =>
+  (await gql<{ updateBackupSchedule: BackupSchedule }>(`mutation($input: BackupScheduleInput!) { updateBackupSchedule(input: $input) { ${SCHEDULE_FIELDS} } }`, { input })).updateBackupSchedule;
+
+/** Needs a recent password confirmation: call inside withReauth. */
+export const setEncryption = async (mode: string, publicKey: string | null) =>
+  (await gql<{ setBackupEncryption: BackupSchedule }>(`mutation($input: BackupEncryptionInput!) { setBackupEncryption(input: $input) { ${SCHEDULE_FIELDS} } }`, { input: { mode, publicKey } }))
+    .setBackupEncryption;
+
+/** Starts a run after the answer; it shows in backupRuns a moment later. */
+export const startBackup = async () => (await gql<{ runBackupNow: boolean }>(`mutation { runBackupNow }`)).runBackupNow;
+
+/** Needs backups.restore and a recent password confirmation: call inside withReauth. */
+export const restore = async (runId: string, dryRun: boolean, confirm?: string) =>
+  (
+    await gql<{ restoreBackup: RestoreResult }>(`mutation($input: RestoreInput!) { restoreBackup(input: $input) { dryRun rows counts backupCreatedAt schema } }`, {
+      input: { runId, dryRun, confirm: confirm ?? null },
+    })
+  ).restoreBackup;

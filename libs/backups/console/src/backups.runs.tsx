@@ -1,0 +1,247 @@
+import BackupIcon from '@mui/icons-material/Backup';
+import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
+import {
+  Box,
+  Button,
+  Card,
+  CardContent,
+  CardHeader,
+  CircularProgress,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableContainer,
+  TableHead,
+  TableRow,
+  Tooltip,
+  Typography,
+} from '@mui/material';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useNotify } from 'react-admin';
+import { ENCRYPTION, StatusChip, TRIGGER, when } from './backups.common';
+import { ACTIVE, AES, fetchRuns, startBackup, type BackupRun } from './backups.data';
+import { formatBytes, formatDuration, fromNow, shortHash, tableLabel } from './backups.format';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long "Back up now" waits for its run to appear, then to finish, before leaving it to the list. */
+const APPEAR_MS = 60_000;
+const FINISH_MS = 30 * 60_000;
+
+/**
+ * The runs, newest first, and "back up now": the server starts the run after it answers, so the
+ * list is read until a run newer than the ones seen before shows and is no longer running.
+ * A run already under way when the page opens (scheduled, CLI) is followed the same way.
+ */
+export function useBackupRuns() {
+  const notify = useNotify();
+  const [runs, setRuns] = useState<BackupRun[] | null>(null);
+  const [backingUp, setBackingUp] = useState(false);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+
+  const reload = useCallback(async () => {
+    const list = await fetchRuns();
+    if (alive.current) setRuns(list);
+    return list;
+  }, []);
+
+  const active = !!runs?.some((r) => ACTIVE.has(r.status));
+  useEffect(() => {
+    if (!active || backingUp) return;
+    const timer = setTimeout(() => void reload().catch(() => undefined), 3000);
+    return () => clearTimeout(timer);
+  }, [runs, active, backingUp, reload]);
+
+  const backUpNow = useCallback(async () => {
+    setBackingUp(true);
+    try {
+      const before = new Set((await reload()).map((r) => r.id));
+      await startBackup();
+      notify('Backup started', { type: 'info' });
+      const started = Date.now();
+      for (let i = 0; alive.current; i++) {
+        await sleep(i < 20 ? 1000 : 3000);
+        const [newest] = await reload();
+        const mine = newest && !before.has(newest.id) ? newest : null;
+        if (mine && !ACTIVE.has(mine.status)) {
+          if (mine.status === 'succeeded') notify(`Backup finished: ${formatBytes(mine.sizeBytes)}, ${mine.rows ?? 0} rows`, { type: 'success' });
+          else notify(`The backup failed: ${mine.error ?? 'no reason given'}`, { type: 'error' });
+          return;
+        }
+        const waited = Date.now() - started;
+        if ((!mine && waited > APPEAR_MS) || waited > FINISH_MS) {
+          notify(mine ? 'The backup is still running; the list updates when it ends' : 'The backup has not started yet; it shows here when it does', { type: 'warning' });
+          return;
+        }
+      }
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    } finally {
+      if (alive.current) setBackingUp(false);
+    }
+  }, [notify, reload]);
+
+  return { runs, reload, backUpNow, backingUp };
+}
+
+function RowsCell({ run }: { run: BackupRun }) {
+  if (run.rows === null) return <>—</>;
+  const tables = Object.entries(run.counts ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([t, n]) => `${tableLabel(t)}: ${n.toLocaleString()}`);
+  return (
+    <Tooltip title={tables.length ? tables.join(' · ') : 'No rows'}>
+      <span>{run.rows.toLocaleString()}</span>
+    </Tooltip>
+  );
+}
+
+function HashCell({ sha256 }: { sha256: string | null }) {
+  if (!sha256) return <>—</>;
+  return (
+    <Tooltip title={<Box sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>{sha256}</Box>}>
+      <Box component="span" sx={{ fontFamily: 'monospace', fontSize: '0.8rem', cursor: 'help' }} data-sha256={sha256}>
+        {shortHash(sha256)}
+      </Box>
+    </Tooltip>
+  );
+}
+
+function RestoreCell({ run, onRestore }: { run: BackupRun; onRestore: (run: BackupRun) => void }) {
+  if (run.status !== 'succeeded') return null;
+  if (run.encryption !== AES) {
+    return (
+      <Tooltip title="Encrypted to your OpenPGP key: the server cannot read it. Decrypt it and restore it with the CLI.">
+        <span>
+          <Button size="small" disabled>
+            Restore…
+          </Button>
+        </span>
+      </Tooltip>
+    );
+  }
+  return (
+    <Button size="small" color="warning" startIcon={<RestoreIcon />} onClick={() => onRestore(run)}>
+      Restore…
+    </Button>
+  );
+}
+
+export function RunsCard({
+  runs,
+  kept,
+  canManage,
+  canRestore,
+  backingUp,
+  onBackUpNow,
+  onRestore,
+}: {
+  runs: BackupRun[];
+  kept: number;
+  canManage: boolean;
+  canRestore: boolean;
+  backingUp: boolean;
+  onBackUpNow: () => void;
+  onRestore: (run: BackupRun) => void;
+}) {
+  return (
+    <Card>
+      <CardHeader
+        title="Backups"
+        subheader={`Newest first; the ${kept} newest successful ones are kept`}
+        action={
+          canManage && (
+            <Button
+              variant="contained"
+              startIcon={backingUp ? <CircularProgress size={16} color="inherit" /> : <BackupIcon />}
+              onClick={onBackUpNow}
+              disabled={backingUp}
+              sx={{ mt: 1, mr: 1 }}
+            >
+              {backingUp ? 'Backing up…' : 'Back up now'}
+            </Button>
+          )
+        }
+      />
+      <CardContent sx={{ pt: 0 }}>
+        {runs.length === 0 ? (
+          <Typography variant="body2" color="text.secondary">
+            No backups yet.
+          </Typography>
+        ) : (
+          <TableContainer>
+            <Table size="small" aria-label="Backup runs">
+              <TableHead>
+                <TableRow>
+                  <TableCell>Created</TableCell>
+                  <TableCell>Trigger</TableCell>
+                  <TableCell>Status</TableCell>
+                  <TableCell align="right">Size</TableCell>
+                  <TableCell align="right">Rows</TableCell>
+                  <TableCell align="right">Duration</TableCell>
+                  <TableCell>SHA-256</TableCell>
+                  {canRestore && <TableCell align="right">Restore</TableCell>}
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {runs.map((r) => (
+                  <TableRow key={r.id} data-run-id={r.id} data-status={r.status}>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>
+                      <Typography variant="body2">{when(r.createdAt)}</Typography>
+                      <Typography variant="caption" color="text.secondary">
+                        {fromNow(r.createdAt)}
+                      </Typography>
+                    </TableCell>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>
+                      <Typography variant="body2">{TRIGGER[r.trigger] ?? r.trigger}</Typography>
+                      <Typography variant="caption" color="text.secondary">
+                        {ENCRYPTION[r.encryption] ?? r.encryption}
+                      </Typography>
+                    </TableCell>
+                    <TableCell sx={{ maxWidth: 320 }}>
+                      <StatusChip run={r} />
+                      {r.status === 'failed' && r.error && (
+                        <Typography variant="caption" color="error" component="p" sx={{ mt: 0.5, wordBreak: 'break-word' }}>
+                          {r.error}
+                        </Typography>
+                      )}
+                    </TableCell>
+                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                      {formatBytes(r.sizeBytes)}
+                    </TableCell>
+                    <TableCell align="right">
+                      <RowsCell run={r} />
+                    </TableCell>
+                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                      {formatDuration(r.durationSeconds)}
+                    </TableCell>
+                    <TableCell>
+                      <HashCell sha256={r.sha256} />
+                    </TableCell>
+                    {canRestore && (
+                      <TableCell align="right">
+                        <RestoreCell run={r} onRestore={onRestore} />
+                      </TableCell>
+                    )}
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </TableContainer>
+        )}
+        <Stack direction="row" sx={{ mt: 1 }}>
+          <Typography variant="caption" color="text.secondary">
+            Backup files cannot be downloaded from the console yet; operators reach them in the server’s storage.
+          </Typography>
+        </Stack>
+      </CardContent>
+    </Card>
+  );
+}
