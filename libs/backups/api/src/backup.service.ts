@@ -60,7 +60,13 @@ export function openArchive(app: AppServices, input: Readable, opts: ReadOptions
 
 /** Reads a whole archive and checks it against its manifest: the header and manifest, or an error. */
 export async function verifyArchive(deps: Pick<BackupDeps, 'app' | 'schemas'>, input: Readable, opts: ReadOptions = {}): Promise<{ header: ArchiveHeader; manifest: Manifest }> {
-  return readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas });
+  try {
+    return await readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas });
+  } catch (e) {
+    // zlib's own words ("invalid distance too far back") mean a damaged or altered file.
+    if (String((e as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new Error(`the backup is damaged or altered (${(e as Error).message})`);
+    throw e;
+  }
 }
 
 /** The tenant's backup settings (the default when it never changed them). */
