@@ -1,23 +1,10 @@
-import { withSystemContext, type HttpHandler } from '@bulwark/platform-api';
+import { drained, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { AuditExport } from './audit.entities';
 import { listEvents, type AuditFilterArgs, type AuditRow } from './audit.query';
 
 const PAGE = 1000;
 const CSV_COLUMNS = ['seq', 'id', 'occurred_at', 'actor_type', 'actor_id', 'actor_name', 'action', 'target_type', 'target_id', 'outcome', 'ip', 'user_agent', 'request_id', 'changes', 'details', 'hash'] as const;
-
-/** Waits until the socket takes more, or is gone; no listener outlives the wait. */
-function drained(res: import('express').Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 function cell(value: unknown): string {
   let s = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : Buffer.isBuffer(value) ? value.toString('hex') : typeof value === 'object' ? JSON.stringify(value) : String(value);

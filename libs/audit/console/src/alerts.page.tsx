@@ -1,9 +1,7 @@
 import AddIcon from '@mui/icons-material/Add';
-import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import DeleteIcon from '@mui/icons-material/Delete';
 import EditIcon from '@mui/icons-material/Edit';
 import {
-  Alert,
   Box,
   Button,
   Card,
@@ -30,7 +28,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Confirm, Link, Title, useNotify, usePermissions } from 'react-admin';
-import { gql, withReauth } from '@bulwark/platform-console';
+import { gql, OneTimeSecretDialog, withReauth } from '@bulwark/platform-console';
 
 interface SecurityAlert {
   id: string;
@@ -230,43 +228,15 @@ function RuleDialog({
 
 /** The signing secret exists in clear only in this answer; the server keeps it sealed. */
 function SecretDialog({ secret, onClose }: { secret: string | null; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setCopied(false), [secret]);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(secret ?? '');
-      setCopied(true);
-    } catch {
-      // Clipboard access can be refused (non-secure origin); the text stays selectable.
-    }
-  };
   return (
-    <Dialog open={!!secret} onClose={onClose} aria-labelledby="secret-title" maxWidth="sm" fullWidth>
-      <DialogTitle id="secret-title">Webhook signing secret</DialogTitle>
-      <DialogContent>
-        <Alert severity="warning" sx={{ mb: 2 }}>
-          Copy this secret now and give it to the webhook receiver: it is shown only this once. Each delivery is signed with it.
-        </Alert>
-        <Stack direction="row" spacing={1} alignItems="center">
-          <Box
-            data-testid="webhook-secret"
-            sx={{ flexGrow: 1, fontFamily: 'monospace', p: 1, bgcolor: 'action.hover', borderRadius: 1, wordBreak: 'break-all', userSelect: 'all' }}
-          >
-            {secret}
-          </Box>
-          <Tooltip title={copied ? 'Copied' : 'Copy to the clipboard'}>
-            <IconButton aria-label="Copy the secret" onClick={copy}>
-              <ContentCopyIcon />
-            </IconButton>
-          </Tooltip>
-        </Stack>
-      </DialogContent>
-      <DialogActions>
-        <Button variant="contained" onClick={onClose}>
-          I have copied it
-        </Button>
-      </DialogActions>
-    </Dialog>
+    <OneTimeSecretDialog
+      value={secret}
+      title="Webhook signing secret"
+      warning="Copy this secret now and give it to the webhook receiver: it is shown only this once. Each delivery is signed with it."
+      copyLabel="Copy the secret"
+      testId="webhook-secret"
+      onClose={onClose}
+    />
   );
 }
 

@@ -1,3 +1,4 @@
+import { drained } from '@bulwark/platform-api';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -106,19 +107,8 @@ export interface WriteProgress {
  */
 export async function writeArchive(em: EntityManager, tenantId: string, schema: string, now: Date, out: Writable, progress?: WriteProgress): Promise<{ manifest: Manifest; rows: number }> {
   const tables = await tenantTablesInOrder(em);
-  // Wait for room (or the end of the pipe); no listener outlives the wait.
-  const waitForRoom = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        out.off('drain', done);
-        out.off('close', done);
-        resolve();
-      };
-      out.on('drain', done);
-      out.on('close', done);
-    });
   const write = async (s: string) => {
-    if (!out.write(s)) await waitForRoom();
+    if (!out.write(s)) await drained(out);
   };
   const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables };
   await write(JSON.stringify(header) + '\n');
@@ -146,7 +136,7 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
         hash.update(chunk);
         for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
         bytes += chunk.length;
-        if (!out.write(chunk)) await waitForRoom();
+        if (!out.write(chunk)) await drained(out);
         progress?.(table, count, bytes);
       } catch (e) {
         failure = e;

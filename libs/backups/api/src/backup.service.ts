@@ -1,4 +1,4 @@
-import { audit, badInput, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, drained, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
@@ -201,15 +201,21 @@ async function backupKey(armored: string, now: Date): Promise<BackupKey> {
   }
 }
 
-/** Reads a stored object back: it must be exactly what was written (size and SHA-256). */
-async function checkStored(stored: Readable, written: { size: number; sha256: string }): Promise<void> {
+/**
+ * Reads a stored object back: it must be exactly what was written (size and SHA-256). Returns its
+ * first `head` bytes, for checks of the object's own header.
+ */
+async function checkStored(stored: Readable, written: { size: number; sha256: string }, head = 0): Promise<Buffer> {
   const hash = createHash('sha256');
   let size = 0;
+  const first: Buffer[] = [];
   for await (const chunk of stored as AsyncIterable<Buffer>) {
     hash.update(chunk);
+    if (size < head) first.push(chunk);
     size += chunk.length;
   }
   if (size !== written.size || hash.digest('hex') !== written.sha256) throw new Error('the stored backup is not what was written (size or SHA-256 differs)');
+  return Buffer.concat(first).subarray(0, head);
 }
 
 /** The session key packets sit at the start of the message; this much always holds them. */
@@ -217,18 +223,10 @@ const OPENPGP_HEAD = 64 * 1024;
 
 /** See runBackup: what can be checked of a stored OpenPGP backup without its private key. */
 async function checkStoredOpenPgp(stored: Readable, written: { size: number; sha256: string }, key: BackupKey): Promise<void> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const head: Buffer[] = [];
-  for await (const chunk of stored as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    if (size < OPENPGP_HEAD) head.push(chunk);
-    size += chunk.length;
-  }
-  if (size !== written.size || hash.digest('hex') !== written.sha256) throw new Error('the stored backup is not what was written (size or SHA-256 differs)');
+  const head = await checkStored(stored, written, OPENPGP_HEAD);
   let recipients: string[];
   try {
-    recipients = await recipientsOf(Buffer.concat(head).subarray(0, OPENPGP_HEAD));
+    recipients = await recipientsOf(head);
   } catch {
     throw new Error('the stored backup is not an OpenPGP message');
   }
@@ -265,13 +263,7 @@ function teeTo(branch: Writable): Transform & { sha256: () => string } {
       hash.update(chunk);
       if (branch.destroyed) return cb(branch.errored ?? new Error('the archive verifier stopped'));
       if (branch.write(chunk)) return cb(null, chunk);
-      const go = () => {
-        branch.off('drain', go);
-        branch.off('close', go);
-        cb(null, chunk);
-      };
-      branch.on('drain', go);
-      branch.on('close', go);
+      void drained(branch).then(() => cb(null, chunk));
     },
     flush(cb) {
       branch.end();

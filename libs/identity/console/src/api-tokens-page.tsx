@@ -1,7 +1,5 @@
 import AddIcon from '@mui/icons-material/Add';
-import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import {
-  Alert,
   Box,
   Button,
   Card,
@@ -13,7 +11,6 @@ import {
   DialogTitle,
   FormControlLabel,
   FormGroup,
-  IconButton,
   MenuItem,
   Stack,
   Table,
@@ -28,7 +25,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Confirm, Title, useNotify, usePermissions } from 'react-admin';
-import { gql, withReauth } from '@bulwark/platform-console';
+import { gql, OneTimeSecretDialog, withReauth } from '@bulwark/platform-console';
 
 interface ApiToken {
   id: string;
@@ -90,43 +87,19 @@ function ScopeCell({ permissions, describe }: { permissions: string[]; describe:
 
 /** The one-time answer: the server keeps only the token's hash. */
 function TokenDialog({ token, onClose }: { token: string | null; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setCopied(false), [token]);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(token ?? '');
-      setCopied(true);
-    } catch {
-      // Clipboard access can be refused (non-secure origin); the text stays selectable.
-    }
-  };
   return (
-    <Dialog open={!!token} onClose={onClose} aria-labelledby="token-title" maxWidth="sm" fullWidth>
-      <DialogTitle id="token-title">Your new API token</DialogTitle>
-      <DialogContent>
-        <Alert severity="warning" sx={{ mb: 2 }}>
-          Copy this token now and keep it somewhere safe: it will not be shown again. Anyone holding it can use its permissions.
-        </Alert>
-        <Stack direction="row" spacing={1} alignItems="center">
-          <Box data-testid="api-token" sx={{ flexGrow: 1, fontFamily: 'monospace', p: 1, bgcolor: 'action.hover', borderRadius: 1, wordBreak: 'break-all', userSelect: 'all' }}>
-            {token}
-          </Box>
-          <Tooltip title={copied ? 'Copied' : 'Copy to the clipboard'}>
-            <IconButton aria-label="Copy the token" onClick={copy}>
-              <ContentCopyIcon />
-            </IconButton>
-          </Tooltip>
-        </Stack>
-        <Typography variant="body2" color="text.secondary" sx={{ mt: 2 }}>
-          Send it with each request to <code>/graphql</code> as the header <code>Authorization: Bearer &lt;token&gt;</code>.
-        </Typography>
-      </DialogContent>
-      <DialogActions>
-        <Button variant="contained" onClick={onClose}>
-          I have copied it
-        </Button>
-      </DialogActions>
-    </Dialog>
+    <OneTimeSecretDialog
+      value={token}
+      title="Your new API token"
+      warning="Copy this token now and keep it somewhere safe: it will not be shown again. Anyone holding it can use its permissions."
+      copyLabel="Copy the token"
+      testId="api-token"
+      onClose={onClose}
+    >
+      <Typography variant="body2" color="text.secondary" sx={{ mt: 2 }}>
+        Send it with each request to <code>/graphql</code> as the header <code>Authorization: Bearer &lt;token&gt;</code>.
+      </Typography>
+    </OneTimeSecretDialog>
   );
 }
 

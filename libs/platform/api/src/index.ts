@@ -45,3 +45,4 @@ export {
   type ActorType,
   AuditCatalog,
 } from './audit';
+export { drained } from './streams';
