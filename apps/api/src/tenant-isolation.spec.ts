@@ -151,6 +151,34 @@ describe('raw SQL as the runtime role cannot touch another tenant', () => {
     expect(row.subject).toBe('B secret');
   });
 
+  it('reads only the tenant of the transaction in a parallel plan too (workers inherit it)', async () => {
+    // bulwark_tenant_id() is parallel safe (platform migration 001700) so that large reads, such
+    // as a backup's, can use parallel workers. Each worker must still see the leader's tenant.
+    const c = await t.runtimeClient();
+    const force = async () => {
+      for (const [k, v] of [['max_parallel_workers_per_gather', '2'], ['parallel_setup_cost', '0'], ['parallel_tuple_cost', '0'], ['min_parallel_table_scan_size', '0']]) {
+        await c.query(`select set_config($1, $2, true)`, [k, v]);
+      }
+      // force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16.
+      await c.query(`select set_config(name, 'on', true) from pg_settings where name in ('force_parallel_mode', 'debug_parallel_query')`);
+    };
+    await c.query('begin');
+    await c.query(`select set_config('app.tenant_id', $1, true)`, [a.tenantId]);
+    await force();
+    const plan = (await c.query(`explain select id, tenant_id from tickets`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Gather/);
+    const seen = await c.query<{ tenant_id: string }>(`select id, tenant_id from tickets`);
+    await c.query('rollback');
+    const [own] = await t.ownerSql<{ n: string }>(`select count(*) as n from tickets where tenant_id = $1`, [a.tenantId]);
+    expect(seen.rows.length).toBe(Number(own.n));
+    expect(new Set(seen.rows.map((r) => r.tenant_id))).toEqual(new Set([a.tenantId]));
+    // And with no tenant set, a parallel plan returns nothing either.
+    await c.query('begin');
+    await force();
+    expect((await c.query(`select id from tickets`)).rows).toEqual([]);
+    await c.query('rollback');
+  });
+
   it('keeps cross-tenant references out through composite foreign keys', async () => {
     // Even the owner (no RLS for superusers) cannot point A's ticket at B's user.
     await expect(

@@ -219,6 +219,7 @@ export function buildCli(): Command {
       }),
     );
 
+  const DECRYPTED_HELP = 'the file is an OpenPGP backup already decrypted with `gpg --decrypt` (its manifest is still checked in full)';
   const backup = program.command('backup').description("a tenant's backups (encrypted archives under BULWARK_BACKUP_DIR)");
   backup
     .command('run')
@@ -250,12 +251,13 @@ export function buildCli(): Command {
     .command('verify')
     .description('decrypt a backup file and check every stream against its manifest (exit 2 if it does not verify)')
     .argument('<file>', 'the .bwb file')
-    .action(async (file: string) => {
+    .option('--decrypted', DECRYPTED_HELP)
+    .action(async (file: string, o: { decrypted?: boolean }) => {
       if (!existsSync(file)) throw new Error(`no file ${file}`);
       const config = loadConfig();
       const api = composeApi(apiPlugins);
       try {
-        const { header, manifest } = await verifyArchive({ app: createAppServices(config, api, log), schemas: api.migrations.map((m) => m.name) }, createReadStream(file));
+        const { header, manifest } = await verifyArchive({ app: createAppServices(config, api, log), schemas: api.migrations.map((m) => m.name) }, createReadStream(file), { encrypted: !o.decrypted });
         out(`verified: tenant ${header.tenantId}, written ${header.createdAt}, schema ${header.schema}`);
         out(`rows: ${Object.entries(manifest.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
       } catch (e) {
@@ -269,10 +271,12 @@ export function buildCli(): Command {
     .requiredOption('--tenant <slug>', 'the tenant')
     .option('--run <id>', 'a backup run of this tenant (see backup list)')
     .option('--file <path>', 'a backup file instead')
+    .option('--decrypted', DECRYPTED_HELP)
     .option('--dry-run', 'only read and verify the archive; change nothing')
-    .action((o: { tenant: string; run?: string; file?: string; dryRun?: boolean }) =>
+    .action((o: { tenant: string; run?: string; file?: string; decrypted?: boolean; dryRun?: boolean }) =>
       withBackups(async (deps, tenantId) => {
         if (!!o.run === !!o.file) throw new Error('give exactly one of --run or --file');
+        if (o.decrypted && !o.file) throw new Error('--decrypted goes with --file (the output of gpg --decrypt)');
         let source;
         if (o.file) {
           if (!existsSync(o.file)) throw new Error(`no file ${o.file}`);
@@ -282,7 +286,7 @@ export function buildCli(): Command {
           if (!run?.storageKey) throw new Error(`no succeeded backup ${o.run} of ${o.tenant}`);
           source = deps.storage.get(run.storageKey);
         }
-        const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: progressLine() });
+        const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: progressLine(), encrypted: !o.decrypted });
         process.stderr.write('\n');
         out(`${o.dryRun ? 'dry run: the archive verifies; nothing changed' : `restored ${o.tenant}`}: ${r.rows} rows from ${r.header.createdAt}`);
       }, o.tenant),

@@ -3,8 +3,8 @@ import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
-import { readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
+import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip } from 'node:zlib';
+import { columnsOf, quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
 import { BACKUP_ENCRYPTIONS, BackupSettings, type BackupEncryption } from './backup-settings.entity';
@@ -37,25 +37,52 @@ function masterKeys(app: AppServices): string[] {
 
 export interface ReadOptions {
   /**
-   * `false`: the input is the gzip'd archive itself, already decrypted by whoever holds the key —
-   * an OpenPGP backup after `gpg --decrypt` (the server has no private key to do it). Nothing is
-   * then authenticated by the envelope; the manifest (every stream's row count and SHA-256) and the
-   * gzip CRC are still checked in full before anything is trusted. Default `true` (AES envelope).
+   * `false`: the input is the compressed archive itself, already decrypted by whoever holds the
+   * key — an OpenPGP backup after `gpg --decrypt` (the server has no private key to do it).
+   * Nothing is then authenticated by the envelope; the manifest (every stream's row count and
+   * SHA-256) is still checked in full before anything is trusted. Default `true` (AES envelope).
    */
   encrypted?: boolean;
 }
 
-/** Decrypts (unless told the input is already decrypted), unzips and reads an archive. */
+/**
+ * Archives are compressed with Brotli at quality 1: as fast as PostgreSQL builds the rows, and
+ * half the CPU of gzip level 1 for a smaller result, which leaves a core for the database on a
+ * small machine. (`brotli -d` reads them; version 1 archives were gzip'd.)
+ */
+function compressor() {
+  return createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_LGWIN]: 22 } });
+}
+
+/**
+ * Gzip (version 1 archives) or Brotli, told apart by the first bytes: gzip's magic is 1f 8b, and
+ * a Brotli stream with a 22-bit window (what compressor() writes) starts with a byte whose low
+ * four bits are 1011, so never with 0x1f.
+ */
+function decompressor(input: Readable): Readable {
+  const out = new PassThrough();
+  let started = false;
+  input.on('error', (e) => out.destroy(e));
+  input.once('end', () => started || out.end()); // empty: the reader says so
+  const start = () => {
+    const first = input.read() as Buffer | null;
+    if (first === null) return void input.once('readable', start);
+    started = true;
+    input.unshift(first);
+    const z = first[0] === 0x1f && first[1] === 0x8b ? createGunzip() : createBrotliDecompress();
+    z.on('error', (e) => out.destroy(e));
+    input.pipe(z).pipe(out);
+  };
+  input.once('readable', start);
+  return out;
+}
+
+/** Decrypts (unless told the input is already decrypted), decompresses and reads an archive. */
 export function openArchive(app: AppServices, input: Readable, opts: ReadOptions = {}): Readable {
-  const unzipped = createGunzip();
-  if (opts.encrypted === false) {
-    input.on('error', (e) => unzipped.destroy(e));
-    return input.pipe(unzipped);
-  }
+  if (opts.encrypted === false) return decompressor(input);
   const plain = input.pipe(decryptStream(masterKeys(app)));
   input.on('error', (e) => plain.destroy(e));
-  plain.on('error', (e) => unzipped.destroy(e));
-  return plain.pipe(unzipped);
+  return decompressor(plain);
 }
 
 /** Reads a whole archive and checks it against its manifest: the header and manifest, or an error. */
@@ -63,8 +90,9 @@ export async function verifyArchive(deps: Pick<BackupDeps, 'app' | 'schemas'>, i
   try {
     return await readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas });
   } catch (e) {
-    // zlib's own words ("invalid distance too far back") mean a damaged or altered file.
-    if (String((e as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new Error(`the backup is damaged or altered (${(e as Error).message})`);
+    // zlib's own words ("invalid distance too far back", "Decompression failed") mean a damaged
+    // or altered file.
+    if (/^(Z_|ERR_BROTLI)/.test(String((e as NodeJS.ErrnoException).code ?? ''))) throw new Error(`the backup is damaged or altered (${(e as Error).message})`);
     throw e;
   }
 }
@@ -122,7 +150,7 @@ export async function setBackupEncryption(ctx: RequestContext, input: { mode: st
 type Envelope = { kind: 'aes-256-gcm' } | { kind: 'openpgp'; key: BackupKey };
 
 /**
- * Backs a tenant up (SECURITY.md G1): archive from one consistent snapshot → gzip → AES-256-GCM
+ * Backs a tenant up (SECURITY.md G1): archive from one consistent snapshot → Brotli → AES-256-GCM
  * (or OpenPGP to the tenant's key, G3) → storage, then checks the stored object against the
  * manifest (for OpenPGP, what can be checked without the private key: see below); only then is
  * the run "succeeded". Any failure leaves a failed run (and no object under its key), an audit
@@ -157,8 +185,8 @@ export async function runBackup(deps: BackupDeps, tenantId: string, trigger: Bac
       // G1 for OpenPGP. The server has no private key, so it cannot decrypt what it stored and
       // read it back as it does for the AES envelope. Instead it checks what it can, on both sides
       // of the encryption:
-      //  - before: the gzip'd bytes handed to openpgp.encrypt were teed, as they went in, through
-      //    gunzip and readArchive (format, version, schema, every stream's count and SHA-256 against
+      //  - before: the compressed bytes handed to openpgp.encrypt were teed, as they went in, through
+      //    decompression and readArchive (format, version, schema, every stream's count and SHA-256 against
       //    the manifest); that reading must match the manifest writeArchive produced. So the bytes
       //    that were encrypted are exactly a valid archive — not a re-reading of the database.
       //  - after: the stored object is read back whole; its size and SHA-256 must equal what the
@@ -298,34 +326,42 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, e
     const conn = em.getConnection();
     const trx = em.getTransactionContext();
     await conn.execute(`select set_config('app.tenant_id', ?, true), set_config('statement_timeout', '0', true)`, [tenantId], 'get', trx);
+    // A large tenant's tables are read by a parallel plan: PostgreSQL building the rows' JSON is
+    // most of a backup's time, and its workers share it. Small tables stay serial (the planner's
+    // min_parallel_table_scan_size); bulwark_tenant_id() is parallel safe (platform migration 001700).
+    await conn.execute(
+      `select set_config('max_parallel_workers_per_gather', '2', true), set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)`,
+      [],
+      'get',
+      trx,
+    );
     const raw = new ArchiveSink();
-    // Level 1: most of gzip's saving at a fraction of its CPU (the archive is mostly repeated JSON keys).
-    const gzip = createGzip({ level: 1 });
+    const zip = compressor();
     const t = tap();
     // What fails reaches us through `stored` (or writeArchive); this keeps a destroyed chain whose
     // end storage never read (a refused put) from raising an unhandled 'error'.
     t.on('error', () => undefined);
-    raw.on('error', (e) => gzip.destroy(e));
-    raw.pipe(gzip);
+    raw.on('error', (e) => zip.destroy(e));
+    raw.pipe(zip);
     let stored: Promise<{ size: number }>;
     let plaintext: { verified: Promise<{ manifest: Manifest }>; tee: ReturnType<typeof teeTo> } | null = null;
     if (envelope.kind === 'aes-256-gcm') {
       const enc = encryptStream(app.config.masterKey);
-      gzip.on('error', (e) => enc.destroy(e));
+      zip.on('error', (e) => enc.destroy(e));
       enc.on('error', (e) => t.destroy(e));
-      stored = storage.put(key, gzip.pipe(enc).pipe(t));
+      stored = storage.put(key, zip.pipe(enc).pipe(t));
     } else {
-      // G1 for OpenPGP (see runBackup): the gzip'd bytes are teed, on their way into the
-      // encryption, through gunzip and readArchive, which checks them against the manifest as
+      // G1 for OpenPGP (see runBackup): the compressed bytes are teed, on their way into the
+      // encryption, through decompression and readArchive, which checks them against the manifest as
       // they pass. The verifier and the encryption read the same chunks at the same pace.
       const toVerifier = new PassThrough();
-      const gunzip = createGunzip();
-      toVerifier.on('error', (e) => gunzip.destroy(e));
-      const verified = readArchive(toVerifier.pipe(gunzip), { knownSchemas: schemas }).catch((e: Error) => {
+      const unzip = createBrotliDecompress();
+      toVerifier.on('error', (e) => unzip.destroy(e));
+      const verified = readArchive(toVerifier.pipe(unzip), { knownSchemas: schemas }).catch((e: Error) => {
         throw new Error(`the archive did not verify on its way into the encryption: ${e.message}`);
       });
       const tee = teeTo(toVerifier);
-      gzip.on('error', (e) => tee.destroy(e));
+      zip.on('error', (e) => tee.destroy(e));
       tee.on('error', (e) => toVerifier.destroy(e));
       verified.catch((e: Error) => {
         toVerifier.destroy(e);
@@ -333,7 +369,7 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, e
       });
       plaintext = { verified, tee };
       stored = (async () => {
-        const enc = await encryptToKey(gzip.pipe(tee), envelope.key.key, app.now());
+        const enc = await encryptToKey(zip.pipe(tee), envelope.key.key, app.now());
         enc.on('error', (e) => t.destroy(e));
         return storage.put(key, enc.pipe(t));
       })();
@@ -396,14 +432,15 @@ export async function restoreTenant(
         // quoted, the tenant named and enforced by RLS (the context's tenant).
         for (const t of [...tables].reverse()) await run(`delete from "${t}" where tenant_id = ?`, [tenantId]);
       },
-      onRows: async (table, batch) => {
+      onRows: async (table, batch, archived) => {
         let cols = columns.get(table);
         if (!cols) {
-          const list = await run<{ name: string }>(
-            `select quote_ident(attname) as name from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
-            [`"${table}"`],
-          );
-          cols = list.map((c) => c.name).join(', ');
+          // The archive's own columns (an older schema may lack newer ones, which take their
+          // defaults), each of which must be a column of the table here.
+          const here = new Set(await columnsOf(ctx.em, table));
+          const unknown = archived.filter((c) => !here.has(c));
+          if (unknown.length) throw new Error(`the archive's ${table} has columns this server does not: ${unknown.join(', ')}`);
+          cols = archived.map(quoteIdent).join(', ');
           columns.set(table, cols);
         }
         await run(`insert into "${table}" (${cols}) select ${cols} from json_populate_recordset(null::"${table}", ?::json)`, [JSON.stringify(batch)]);

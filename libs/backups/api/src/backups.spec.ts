@@ -6,13 +6,17 @@
 import { withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, mintSession, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer, text } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
 import { backupTestPlugins } from './testing-plugins';
 import { BackupRun } from './backup-run.entity';
-import { restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import { openArchive, restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import { encryptStream } from './envelope';
 import { localStorage } from './storage';
 
 let t: TestServer;
@@ -154,5 +158,40 @@ describe('encryption and versions', () => {
     const path = join(dir, 'not-a-backup.bin');
     writeFileSync(path, 'hello');
     await expect(verifyArchive(deps, Readable.from(readFileSync(path)))).rejects.toThrow(/not a Bulwark backup|truncated/);
+  });
+
+  it('still reads and restores a version 1 archive (gzip, a JSON object per row)', async () => {
+    const original = await snapshot(b.tenantId);
+    const run = await runBackup(deps, b.tenantId, 'cli');
+    // Rewrite this version 2 archive as version 1 wrote it: rows as objects, stream markers
+    // without columns, per-stream SHA-256 over those lines, gzip'd, in the same envelope.
+    const lines = (await text(openArchive(deps.app, deps.storage.get(run.storageKey!)))).trimEnd().split('\n');
+    const header = { ...JSON.parse(lines[0]), version: 1 };
+    const out = [JSON.stringify(header)];
+    const hashes: Record<string, ReturnType<typeof createHash>> = {};
+    let columns: string[] = [];
+    let table = '';
+    for (const line of lines.slice(1, -1)) {
+      if (line.startsWith('{"$stream":')) {
+        ({ $stream: table, columns } = JSON.parse(line));
+        hashes[table] = createHash('sha256');
+        out.push(JSON.stringify({ $stream: table }));
+        continue;
+      }
+      const values = JSON.parse(line) as unknown[];
+      const row = JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, values[i]])));
+      hashes[table].update(row + '\n');
+      out.push(row);
+    }
+    const manifest = JSON.parse(lines.at(-1)!).manifest;
+    for (const [name, h] of Object.entries(hashes)) manifest.sha256[name] = h.digest('hex');
+    out.push(JSON.stringify({ manifest }));
+    const v1 = gzipSync(Buffer.from(out.join('\n') + '\n'));
+    const enc = encryptStream(deps.app.config.masterKey);
+    const sealed = Buffer.from(await buffer(Readable.from([v1]).pipe(enc)));
+    await t.ownerSql(`update tickets set subject = 'changed after the v1 backup' where tenant_id = $1`, [b.tenantId]);
+    expect((await verifyArchive(deps, Readable.from(sealed))).header.version).toBe(1);
+    await restoreTenant(deps, b.tenantId, Readable.from(sealed));
+    expect(await snapshot(b.tenantId)).toEqual(original);
   });
 });

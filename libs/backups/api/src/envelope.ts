@@ -8,7 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
  *
  *   one JSON line  {"format":"bulwark-backup-envelope","version":1,"alg":"aes-256-gcm",
  *                   "kek":<id of the wrapping key>,"wrapped":<b64>,"iv":<b64>}
- *   ciphertext     the gzip'd archive
+ *   ciphertext     the compressed archive
  *   16 bytes       the GCM tag (so any flipped byte fails decryption)
  *
  * Rotating the master key: keep the old one in BULWARK_MASTER_KEY_PREVIOUS while new backups are

@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { armor, enums, generateKey, readKey, readPrivateKey, revokeKey } from 'openpgp';
 import { backupTestPlugins } from './testing-plugins';
 import { BackupSettings } from './backup-settings.entity';
@@ -81,7 +81,7 @@ beforeAll(async () => {
   b = await createPersonas(t, 'pgpbystander');
   for (let i = 0; i < 12; i++) await create(a.agent, `pgp ticket ${i}`);
   await create(b.agent, 'B stays on AES');
-  // A tenant whose archive is larger than every pipe buffer on the way (about 4 MB, 2 MB gzip'd).
+  // A tenant whose archive is larger than every pipe buffer on the way (about 4 MB, 2 MB compressed).
   c = await createPersonas(t, 'pgpbig');
   await t.ownerSql(
     `insert into tickets (id, tenant_id, subject, body, status, priority, channel, requester_id, created_at, updated_at)
@@ -145,7 +145,7 @@ describe('G3 OpenPGP mode', () => {
     const decrypted = gpg(['--decrypt', path]);
     expect(decrypted.stderr.toString()).toContain('encrypted with 3072-bit RSA key');
     const plain = ok(decrypted);
-    expect(gunzipSync(plain).toString('utf8').split('\n')[0]).toContain(`"tenantId":"${a.tenantId}"`);
+    expect(brotliDecompressSync(plain).toString('utf8').split('\n')[0]).toContain(`"tenantId":"${a.tenantId}"`);
     const { header, manifest } = await verifyArchive(deps, Readable.from(plain), { encrypted: false });
     expect(header).toMatchObject({ tenantId: a.tenantId, schema: deps.schemas.at(-1) });
     expect(manifest.counts).toEqual(run.counts);
@@ -181,7 +181,7 @@ describe('G3 OpenPGP mode', () => {
     const dry = await restoreTenant(deps, a.tenantId, Readable.from(plain), { dryRun: true, encrypted: false });
     expect(dry.manifest.counts).toEqual(run.counts);
     expect(await count()).toBe(13);
-    // A changed byte of the decrypted archive is caught by the manifest (or gzip), and nothing changes.
+    // A changed byte of the decrypted archive is caught by the manifest (or the decompression), and nothing changes.
     const bad = Buffer.from(plain);
     bad[Math.floor(bad.length / 2)] ^= 0x01;
     await expect(restoreTenant(deps, a.tenantId, Readable.from(bad), { encrypted: false })).rejects.toThrow();

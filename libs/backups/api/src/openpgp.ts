@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
  * two settings that would make the file unreadable to gpg 2.2 (`aeadProtect`, `v6Keys`) are pinned
  * off here so a change to the library's global config cannot switch them on. (A key that itself
  * advertises SEIPD v2 — made by openpgp.js 6 or Sequoia, never by GnuPG — is answered with SEIPD v2
- * as RFC 9580 requires: its holder's tool reads that.) No compression: the archive is gzip'd.
+ * as RFC 9580 requires: its holder's tool reads that.) No compression: the archive is already compressed.
  */
 export const OPENPGP_CONFIG: PartialConfig = {
   aeadProtect: false,
