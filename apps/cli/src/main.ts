@@ -9,6 +9,7 @@ import {
   migrateDatabase,
   openDatabase,
   seedDemo,
+  startWorker,
   withSystemContext,
   type BulwarkConfig,
   type Database,
@@ -121,6 +122,22 @@ export function buildCli(): Command {
       }),
     );
 
+  program
+    .command('worker')
+    .description('work on queued jobs (backups) and background tasks, without serving HTTP, until stopped (SIGINT/SIGTERM)')
+    .action(() =>
+      withDatabase(async (config, db) => {
+        const worker = await startWorker(apiPlugins, config, { log, database: db });
+        out('worker started: taking queued jobs; stop with Ctrl-C');
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        out('stopping: letting a running job finish');
+        await worker.close();
+      }),
+    );
+
   const tenant = program.command('tenant').description('manage tenants');
   tenant
     .command('create')
@@ -227,7 +244,7 @@ export function buildCli(): Command {
     .requiredOption('--tenant <slug>', 'the tenant')
     .action((o: { tenant: string }) =>
       withBackups(async (deps, tenantId) => {
-        const run = await runBackup(deps, tenantId, 'cli', progressLine());
+        const run = await runBackup(deps, tenantId, 'cli', { progress: progressLine() });
         process.stderr.write('\n');
         out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
         out(`rows: ${Object.entries(run.counts ?? {}).map(([t, n]) => `${t} ${n}`).join(', ')}`);

@@ -156,20 +156,32 @@ type Envelope = { kind: 'aes-256-gcm' } | { kind: 'openpgp'; key: BackupKey };
  * the run "succeeded". Any failure leaves a failed run (and no object under its key), an audit
  * event and, through the alert rules, an alert. The run records which encryption it used.
  */
-export async function runBackup(deps: BackupDeps, tenantId: string, trigger: BackupRun['trigger'], progress?: Progress): Promise<BackupRun> {
+export async function runBackup(
+  deps: BackupDeps,
+  tenantId: string,
+  trigger: BackupRun['trigger'],
+  opts: { progress?: Progress; runId?: string } = {},
+): Promise<BackupRun> {
   const { orm, app, storage } = deps;
-  const { run, publicKey } = await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
-    const cutoff = new Date(ctx.app.now().getTime() - STALE_MS);
-    for (const stale of await ctx.em.find(BackupRun, { status: 'running', startedAt: { $lt: cutoff } })) {
+  const { progress } = opts;
+  const started = await withSystemContext(orm, app, tenantId, 'backup', async (ctx) => {
+    const now = ctx.app.now();
+    const cutoff = new Date(now.getTime() - STALE_MS);
+    for (const stale of await ctx.em.find(BackupRun, { $or: [{ status: 'running', startedAt: { $lt: cutoff } }, { status: 'queued', createdAt: { $lt: cutoff } }] })) {
+      stale.error = stale.status === 'running' ? 'interrupted (the process stopped while it ran)' : 'never started (no worker took it)';
       stale.status = 'failed';
-      stale.error = 'interrupted (the process stopped while it ran)';
-      stale.finishedAt = ctx.app.now();
+      stale.finishedAt = now;
     }
     const settings = await ctx.em.findOne(BackupSettings, {});
     const encryption = settings?.encryption ?? 'aes-256-gcm';
-    const created = ctx.em.create(BackupRun, { status: 'running', trigger, encryption, createdAt: ctx.app.now(), startedAt: ctx.app.now() });
-    return { run: created, publicKey: encryption === 'openpgp' ? (settings?.openpgpPublicKey ?? '') : null };
+    const publicKey = encryption === 'openpgp' ? (settings?.openpgpPublicKey ?? '') : null;
+    if (!opts.runId) return { run: ctx.em.create(BackupRun, { status: 'running', trigger, encryption, createdAt: now, startedAt: now }), publicKey };
+    // A queued run (a job): taken only if still queued, so a job delivered twice runs once.
+    const taken = await ctx.em.nativeUpdate(BackupRun, { id: opts.runId, status: 'queued' }, { status: 'running', encryption, startedAt: now });
+    return taken ? { run: await ctx.em.findOneOrFail(BackupRun, { id: opts.runId }), publicKey } : null;
   });
+  if (!started) return withSystemContext(orm, app, tenantId, 'backup', (ctx) => ctx.em.findOneOrFail(BackupRun, { id: opts.runId as string }));
+  const { run, publicKey } = started;
   const key = `${tenantId}/${run.id}.bwb`;
   try {
     const envelope: Envelope = publicKey === null ? { kind: 'aes-256-gcm' } : { kind: 'openpgp', key: await backupKey(publicKey, app.now()) };

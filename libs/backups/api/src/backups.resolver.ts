@@ -1,9 +1,10 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { afterCommit, AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth } from '@bulwark/identity-api';
 import { BackupRun } from './backup-run.entity';
-import { backupSettings, restoreTenant, runBackup, setBackupEncryption, type BackupDeps } from './backup.service';
-import { backupSchedule, nextRuns, rotate, updateSchedule } from './schedules';
+import { backupSettings, restoreTenant, setBackupEncryption, type BackupDeps } from './backup.service';
+import { backupSchedule, nextRuns, updateSchedule } from './schedules';
+import { queueBackup } from './backup-job';
 import { storageFor } from './storage';
 import { BackupEncryptionInput, BackupRunView, BackupScheduleInput, BackupScheduleView, RestoreInput, RestoreResult } from './backups.types';
 
@@ -64,16 +65,9 @@ export class BackupResolver {
     return scheduleView(ctx);
   }
 
-  @Mutation(() => Boolean, { description: 'Starts a backup now (it runs after this answer; watch backupRuns)' })
+  @Mutation(() => BackupRunView, { description: 'Queues a backup now and returns its run (status queued; watch backupRuns for the rest)' })
   async runBackupNow(@Ctx() ctx: RequestContext) {
-    const tenantId = ctx.tenantId as string;
-    const keep = (await backupSchedule(ctx)).retentionCount;
-    const d = deps(ctx);
-    afterCommit(ctx, async () => {
-      await runBackup(d, tenantId, 'manual').catch(() => undefined); // a failure is recorded on its run
-      await rotate(d, tenantId, keep);
-    });
-    return true;
+    return runView(await queueBackup(ctx, 'manual'));
   }
 
   @Mutation(() => RestoreResult, {

@@ -7,13 +7,14 @@ import { BackupAudit, BackupPermission } from './backups.audit';
 import { BackupSchedule } from './backup-schedule.entity';
 import { Migration20261121001600BackupSchedules } from './schedules.migration';
 import { backupSchedulerTask } from './schedules';
+import { backupJob } from './backup-job';
 import { BackupResolver } from './backups.resolver';
 import { backupRules } from './backups.rules';
 
 /**
  * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
- * (issue 5): per-tenant schedules run by every API process (each due run once), AES-256-GCM or
- * OpenPGP, local or S3 storage. Operated from the CLI so far; GraphQL and the console follow.
+ * (issue 5): per-tenant schedules checked by every API process, each due backup queued once as a
+ * pg-boss job and run by one worker; AES-256-GCM or OpenPGP; local or S3 storage.
  */
 export const backupsPlugin = defineApiPlugin({
   name: 'backups',
@@ -26,6 +27,7 @@ export const backupsPlugin = defineApiPlugin({
     { name: 'Migration20261121001600BackupSchedules', class: Migration20261121001600BackupSchedules },
   ],
   background: [backupSchedulerTask],
+  jobs: [backupJob],
   resolvers: [BackupResolver],
   rules: backupRules,
 });
@@ -46,5 +48,6 @@ export { localStorage, storageFor, type BackupStorage } from './storage';
 export { s3Storage, type S3Settings } from './s3-storage';
 export { BackupRun } from './backup-run.entity';
 export { BackupSchedule } from './backup-schedule.entity';
+export { backupJob, queueBackup, type BackupJobData } from './backup-job';
 export { schedulerTick, rotate, nextRuns, updateSchedule, backupSchedule } from './schedules';
 export { BackupAudit, BackupPermission } from './backups.audit';

@@ -23,12 +23,21 @@ let dir: string;
 const depsOf = (s: BulwarkServer): BackupDeps => ({ orm: s.orm, app: s.app, storage: localStorage(dir), schemas: s.api.migrations.map((m) => m.name) });
 
 beforeAll(async () => {
-  t = await startTestServer(backupTestPlugins, { BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
   dir = mkdtempSync(join(tmpdir(), 'bulwark-schedules-'));
+  t = await startTestServer(backupTestPlugins, { BULWARK_BACKUP_SCHEDULER_SECONDS: '0', BULWARK_BACKUP_DIR: dir });
   // A second API process on the same database (its own pool, its own scheduler).
   second = await startServer(
     backupTestPlugins,
-    loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: t.databaseUrl, BULWARK_PASSWORD_PEPPER: TEST_PEPPER, BULWARK_DATA_DIR: mkdtempSync(join(tmpdir(), 'bulwark-second-')), BULWARK_BACKUP_SCHEDULER_SECONDS: '0' }),
+    loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      DATABASE_URL: t.databaseUrl,
+      BULWARK_PASSWORD_PEPPER: TEST_PEPPER,
+      BULWARK_MASTER_KEY: t.server.app.config.masterKey,
+      BULWARK_DATA_DIR: mkdtempSync(join(tmpdir(), 'bulwark-second-')),
+      BULWARK_BACKUP_DIR: dir,
+      BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
+    }),
     { log: createLogger({}, () => undefined), database: { url: t.databaseUrl }, mail: memoryMailSender() },
   );
   a = await createPersonas(t, 'scheduled');
@@ -73,7 +82,7 @@ describe('G4 retention keeps exactly the configured number', () => {
 });
 
 describe('two API processes on one database', () => {
-  it('run each due scheduled backup exactly once', async () => {
+  it('run each due scheduled backup exactly once (claimed by one, queued once, worked by one)', async () => {
     const tenants = [a, await createPersonas(t, 'sched-two'), await createPersonas(t, 'sched-three')];
     for (const p of tenants) {
       await withSystemContext(t.server.orm, t.server.app, p.tenantId, 'test', async (ctx) => {
@@ -87,8 +96,20 @@ describe('two API processes on one database', () => {
     const [one, two] = await Promise.all([schedulerTick(depsOf(t.server)), schedulerTick(depsOf(second))]);
     expect(one + two).toBe(3);
     expect(await count()).toBe(before + 3);
-    const per = await t.ownerSql<{ tenant_id: string; n: string }>(`select tenant_id, count(*) as n from backup_runs where trigger = 'schedule' group by 1`);
-    expect(per.map((r) => Number(r.n))).toEqual([1, 1, 1]);
+    // Both processes work on jobs; each queued run is taken by one of them and finishes.
+    for (let i = 0; i < 200; i++) {
+      const open = await t.ownerSql(`select 1 from backup_runs where trigger = 'schedule' and status in ('queued', 'running')`);
+      if (!open.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const per = await t.ownerSql<{ tenant_id: string; n: string; status: string }>(`select tenant_id, count(*) as n, min(status) as status from backup_runs where trigger = 'schedule' group by 1`);
+    expect(per.map((r) => [Number(r.n), r.status])).toEqual([
+      [1, 'succeeded'],
+      [1, 'succeeded'],
+      [1, 'succeeded'],
+    ]);
+    const jobs = await t.ownerSql<{ n: string }>(`select count(*) as n from pgboss.job where name = 'backups.run' and state = 'completed'`);
+    expect(Number(jobs[0].n)).toBe(3);
     // Planned again for the next time; ticking again now runs nothing.
     expect(await Promise.all([schedulerTick(depsOf(t.server)), schedulerTick(depsOf(second))])).toEqual([0, 0]);
     const next = await t.ownerSql<{ next_run_at: Date }>(`select next_run_at from backup_schedules where tenant_id = any($1)`, [tenants.map((p) => p.tenantId)]);

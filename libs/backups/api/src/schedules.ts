@@ -3,8 +3,8 @@ import { CronExpressionParser } from 'cron-parser';
 import { BackupRun } from './backup-run.entity';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupAudit } from './backups.audit';
-import { forkOf, runBackup, type BackupDeps } from './backup.service';
-import { storageFor } from './storage';
+import { forkOf, type BackupDeps } from './backup.service';
+import { queueBackup } from './backup-job';
 
 /** The next `count` times a cron expression fires in a time zone, after `from`. */
 export function nextRuns(cron: string, timezone: string, from: Date, count = 1): Date[] {
@@ -70,11 +70,12 @@ export async function rotate(deps: BackupDeps, tenantId: string, keep: number): 
 }
 
 /**
- * One scheduler pass: gives every schedule without a next time one, then runs the due ones this
- * process claimed (FOR UPDATE SKIP LOCKED: another process gets the others, never the same).
- * A run that fails is recorded as failed (and alerts); the schedule carries on.
+ * One scheduler pass: gives every schedule without a next time one, then queues a backup job for
+ * each due one this process claimed (FOR UPDATE SKIP LOCKED: another process gets the others,
+ * never the same). Whichever process works on jobs runs it (pg-boss: once); a run that fails is
+ * recorded as failed (and alerts); the schedule carries on. Returns the number queued.
  */
-export async function schedulerTick(deps: BackupDeps): Promise<number> {
+export async function schedulerTick(deps: Pick<BackupDeps, 'orm' | 'app'>): Promise<number> {
   const { orm, app } = deps;
   const conn = forkOf(orm).getConnection();
   for (const { tenant_id } of await conn.execute<{ tenant_id: string }[]>('select * from bulwark_backup_unplanned()')) {
@@ -85,17 +86,11 @@ export async function schedulerTick(deps: BackupDeps): Promise<number> {
   }
   const due = await conn.execute<{ tenant_id: string; schedule_id: string }[]>('select * from bulwark_backup_claim_due(?)', [app.now()]);
   for (const { tenant_id } of due) {
-    const keep = await withSystemContext(orm, app, tenant_id, 'backup schedule', async (ctx) => {
+    await withSystemContext(orm, app, tenant_id, 'backup schedule', async (ctx) => {
       const s = await backupSchedule(ctx);
       s.nextRunAt = nextRuns(s.cron, s.timezone, ctx.app.now())[0];
-      return s.retentionCount;
+      await queueBackup(ctx, 'schedule');
     });
-    try {
-      await runBackup(deps, tenant_id, 'schedule');
-      await rotate(deps, tenant_id, keep);
-    } catch (error) {
-      app.log.warn('scheduled backup failed (recorded on its run)', { tenantId: tenant_id, error });
-    }
   }
   return due.length;
 }
@@ -104,6 +99,6 @@ export const backupSchedulerTask: BackgroundTask = {
   name: 'backup scheduler',
   intervalMs: (config) => config.backupSchedulerSeconds * 1000,
   async run(services) {
-    await schedulerTick({ orm: services.orm, app: services, storage: storageFor(services.config), schemas: services.migrations });
+    await schedulerTick({ orm: services.orm, app: services });
   },
 };

@@ -65,7 +65,7 @@ export const setEncryption = async (mode: string, publicKey: string | null) =>
     .setBackupEncryption;
 
 /** Starts a run after the answer; it shows in backupRuns a moment later. */
-export const startBackup = async () => (await gql<{ runBackupNow: boolean }>(`mutation { runBackupNow }`)).runBackupNow;
+export const startBackup = async () => (await gql<{ runBackupNow: { id: string; status: string } }>(`mutation { runBackupNow { id status } }`)).runBackupNow;
 
 /** Needs backups.restore and a recent password confirmation: call inside withReauth. */
 export const restore = async (runId: string, dryRun: boolean, confirm?: string) =>

@@ -43,6 +43,8 @@ export interface BulwarkConfig {
   backupDir: string;
   /** How often each API process looks for due backup schedules; 0 turns scheduling off here. */
   backupSchedulerSeconds: number;
+  /** Whether this API process works on queued jobs (backups); off when `cli worker` processes do. */
+  worker: boolean;
   /** Backups go to the local directory, or to S3-compatible object storage. */
   backupStorage: 'local' | 's3';
   backupS3?: {
@@ -66,6 +68,13 @@ export interface BulwarkConfig {
 }
 
 type Env = Record<string, string | undefined>;
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new Error(`${name} is "on" or "off", got "${v}"`);
+}
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -160,6 +169,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     backupDir: resolve(env.BULWARK_BACKUP_DIR || join(dataDir, 'backups')),
     backupStorage,
     backupSchedulerSeconds: int(env, 'BULWARK_BACKUP_SCHEDULER_SECONDS', 30, 0, 3600),
+    worker: onOff(env, 'BULWARK_WORKER', true),
     backupS3:
       backupStorage === 's3'
         ? {

@@ -1,3 +1,4 @@
+import { noJobs, type JobQueue } from './jobs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BulwarkConfig } from './config';
 import type { Logger } from './logger';
@@ -73,6 +74,8 @@ export interface AppServices {
   migrations: string[];
   /** Where events are stored; absent in a server composed without the audit feature. */
   auditSink?: AuditSink;
+  /** The job queue (jobs.ts); `noJobs` until the server starts it. */
+  jobs: JobQueue;
 }
 
 /**
@@ -161,5 +164,6 @@ export function createAppServices(
     audit: api.audit,
     auditSink: api.auditSink,
     migrations: (api.migrations ?? []).map((m) => m.name),
+    jobs: noJobs,
   };
 }

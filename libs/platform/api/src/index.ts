@@ -46,3 +46,4 @@ export {
   AuditCatalog,
 } from './audit';
 export { drained } from './streams';
+export { defineJob, startJobs, noJobs, type JobDefinition, type JobQueue, type JobServices } from './jobs';

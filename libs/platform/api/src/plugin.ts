@@ -1,3 +1,4 @@
+import type { JobDefinition } from './jobs';
 import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
 import type { Migration } from '@mikro-orm/migrations';
@@ -92,6 +93,9 @@ export interface ApiPlugin {
   routes?: (router: HttpRouter) => void;
   /** Periodic work the API process runs (retention); several processes may run it at once. */
   background?: BackgroundTask[];
+  /** Jobs this feature queues (pg-boss; see jobs.ts): taken once, by whichever process works. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  jobs?: JobDefinition<any>[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
   seedDemo?: (ctx: RequestContext) => Promise<void>;
 }

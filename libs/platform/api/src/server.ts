@@ -13,6 +13,7 @@ import { buildApiSchema } from './graphql/schema';
 import { createHttpApp } from './http/app';
 import { createLogger, type Logger } from './logger';
 import { composeApi, type ApiPlugin, type ComposedApi } from './plugin';
+import { startJobs } from './jobs';
 
 export interface Database {
   url: string;
@@ -69,6 +70,35 @@ function startBackground(api: ComposedApi, services: AppServices & { orm: MikroO
     timers.push(timer);
   }
   return timers;
+}
+
+/**
+ * A process that only works on jobs and background tasks (no HTTP): `npm run cli -- worker`.
+ * Same plugins, same code as the API's own worker; run several, or set BULWARK_WORKER=off on the
+ * API processes to keep long jobs (backups) off the machines that answer requests.
+ */
+export async function startWorker(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<{ close(): Promise<void> }> {
+  const log = opts.log ?? createLogger({ service: 'bulwark-worker' });
+  const api = composeApi(plugins);
+  const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
+  try {
+    await migrateDatabase(db.url, api, log);
+    const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', statementTimeoutMs: config.statementTimeoutMs, audit: api.audit });
+    const app = Object.assign(createAppServices(config, api, log, { now: opts.now, mail: opts.mail }), { orm });
+    app.jobs = await startJobs(api, app, db.url, { work: true });
+    const timers = startBackground(api, app);
+    return {
+      async close() {
+        for (const t of timers) clearInterval(t);
+        await app.jobs.stop();
+        await orm.close(true);
+        if (!opts.database) await db.embedded?.stop();
+      },
+    };
+  } catch (e) {
+    if (!opts.database) await db.embedded?.stop().catch(() => undefined);
+    throw e;
+  }
 }
 
 export interface BulwarkServer {
@@ -133,6 +163,8 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     server.requestTimeout = config.requestTimeoutMs;
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
+    // Set on the one AppServices object every request and task shares.
+    app.jobs = await startJobs(api, Object.assign(app, { orm }), db.url, { work: config.worker });
     const timers = startBackground(api, { ...app, orm });
     let closing: Promise<void> | undefined;
     return {
@@ -149,6 +181,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
           server.closeIdleConnections();
           await closed;
           await apollo.stop();
+          await app.jobs.stop();
           await orm.close(true);
           await db.embedded?.stop();
         })()),

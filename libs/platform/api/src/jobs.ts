@@ -1,0 +1,89 @@
+import type { MikroORM } from '@mikro-orm/core';
+import PgBoss from 'pg-boss';
+import type { AppServices } from './context';
+import type { ComposedApi } from './plugin';
+
+/**
+ * Jobs (DESIGN.md "Data and jobs"): work that outlives a request, queued in pg-boss in the same
+ * PostgreSQL (its own schema, `pgboss`), so any process can take it and each job is taken once
+ * (pg-boss fetches with SKIP LOCKED). A feature declares its jobs in its plugin; every API process
+ * sends them, and works on them unless `BULWARK_WORKER=off` (then `npm run cli -- worker`
+ * processes do, with the same code).
+ *
+ * A job's data names its tenant; the handler opens its own system context for it
+ * (`withSystemContext`): jobs never run with a request's principal or transaction.
+ */
+export interface JobDefinition<T extends object = object> {
+  /** The queue's name, `<plugin>.<job>`. */
+  name: string;
+  run(services: JobServices, data: T): Promise<void>;
+  /** How long one run may take before pg-boss counts it as failed (default 15 minutes). */
+  expireInSeconds?: number;
+  /** Retries after a failure or an expiry (default 0: the handler records its own failures). */
+  retryLimit?: number;
+}
+
+export type JobServices = AppServices & { orm: MikroORM };
+
+export function defineJob<T extends object>(job: JobDefinition<T>): JobDefinition<T> {
+  if (!/^[a-z][a-z0-9-]*\.[a-zA-Z0-9-]+$/.test(job.name)) throw new Error(`bad job name "${job.name}" (<plugin>.<job>)`);
+  return job;
+}
+
+export interface JobQueue {
+  /** Queues a job (committed at once, on pg-boss's own connection); returns its id. */
+  send<T extends object>(job: JobDefinition<T>, data: T): Promise<string>;
+  /** Whether this process works on jobs (else other processes will). */
+  readonly working: boolean;
+  stop(): Promise<void>;
+}
+
+/** For processes that start no queue (most CLI commands, tests of single services). */
+export const noJobs: JobQueue = {
+  working: false,
+  async send(job) {
+    throw new Error(`jobs are not started in this process (${job.name})`);
+  },
+  stop: () => Promise.resolve(),
+};
+
+/**
+ * Starts pg-boss on the owner's connection (the runtime role has no rights on its schema: jobs
+ * carry only ids, never tenant data) and, if `work`, a worker per declared job.
+ */
+export async function startJobs(api: ComposedApi, services: JobServices, url: string, opts: { work: boolean; pollingIntervalSeconds?: number }): Promise<JobQueue> {
+  const jobs = api.plugins.flatMap((p) => p.jobs ?? []);
+  if (!jobs.length) return noJobs;
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 3, application_name: 'bulwark-jobs' });
+  boss.on('error', (error) => services.log.error('job queue error', { error }));
+  await boss.start();
+  const workers = new Map<string, string>();
+  for (const job of jobs) {
+    await boss.createQueue(job.name, { name: job.name, retryLimit: job.retryLimit ?? 0, expireInSeconds: job.expireInSeconds ?? 15 * 60 });
+    if (!opts.work) continue;
+    const id = await boss.work<object>(job.name, { batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async ([j]) => {
+      try {
+        await job.run(services, j.data);
+      } catch (error) {
+        services.log.error('job failed', { job: job.name, id: j.id, error });
+        throw error;
+      }
+    });
+    workers.set(job.name, id);
+  }
+  return {
+    working: opts.work,
+    async send(job, data) {
+      const id = await boss.send(job.name, data);
+      if (!id) throw new Error(`the job queue refused a ${job.name} job`);
+      // This process's worker, if any, takes it now rather than at its next poll.
+      const worker = workers.get(job.name);
+      if (worker) boss.notifyWorker(worker);
+      return id;
+    },
+    async stop() {
+      // Lets a running job finish (up to 30 s); an unfinished one is failed by its expiry.
+      await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    },
+  };
+}
