@@ -1,10 +1,11 @@
 import { audit, badInput, drained, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { insertTenant } from '@bulwark/identity-api';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip } from 'node:zlib';
-import { columnsOf, quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
+import { quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
 import { BACKUP_ENCRYPTIONS, BackupSettings, type BackupEncryption } from './backup-settings.entity';
@@ -420,47 +421,112 @@ export async function restoreTenant(
   input: Readable,
   opts: { dryRun?: boolean; runId?: string | null; progress?: Progress; actor?: AuditOptions['actor'] } & ReadOptions = {},
 ): Promise<{ header: ArchiveHeader; manifest: Manifest; rows: number }> {
-  const { orm, app, schemas } = deps;
+  const { orm, app } = deps;
   if (opts.dryRun) {
     const r = await verifyArchive(deps, input, opts);
     if (r.header.tenantId !== tenantId) throw new Error('this archive belongs to another tenant');
     return { ...r, rows: Object.values(r.manifest.counts).reduce((a, b) => a + b, 0) };
   }
   return withSystemContext(orm, app, tenantId, 'restore', async (ctx) => {
-    const conn = ctx.em.getConnection();
-    const trx = ctx.em.getTransactionContext();
-    const run = <T>(sql: string, params: unknown[] = []) => conn.execute<T[]>(sql, params, 'all', trx);
-    await run(`select set_config('statement_timeout', '0', true)`);
-    const tables = await tenantTablesInOrder(ctx.em);
-    const columns = new Map<string, string>();
-    let rows = 0;
-    const result = await readArchive(openArchive(app, input, opts), {
-      knownSchemas: schemas,
-      onHeader: async (h) => {
-        if (h.tenantId !== tenantId) throw new Error('this archive belongs to another tenant');
-        const unknown = h.tables.filter((t) => !tables.includes(t));
-        if (unknown.length) throw new Error(`the archive has tables this server does not: ${unknown.join(', ')}`);
-        // Children first, so no foreign key is left dangling. Raw SQL: tables from the catalog,
-        // quoted, the tenant named and enforced by RLS (the context's tenant).
+    const result = await fillFromArchive(ctx, deps, input, opts, {
+      archiveOf: tenantId,
+      // Children first, so no foreign key is left dangling. Raw SQL: tables from the catalog,
+      // quoted, the tenant named and enforced by RLS (the context's tenant).
+      prepare: async (tables, run) => {
         for (const t of [...tables].reverse()) await run(`delete from "${t}" where tenant_id = ?`, [tenantId]);
       },
-      onRows: async (table, batch, archived) => {
-        let cols = columns.get(table);
-        if (!cols) {
-          // The archive's own columns (an older schema may lack newer ones, which take their
-          // defaults), each of which must be a column of the table here.
-          const here = new Set(await columnsOf(ctx.em, table));
-          const unknown = archived.filter((c) => !here.has(c));
-          if (unknown.length) throw new Error(`the archive's ${table} has columns this server does not: ${unknown.join(', ')}`);
-          cols = archived.map(quoteIdent).join(', ');
-          columns.set(table, cols);
-        }
-        await run(`insert into "${table}" (${cols}) select ${cols} from json_populate_recordset(null::"${table}", ?::json)`, [JSON.stringify(batch)]);
-        rows += batch.length;
-        opts.progress?.({ phase: 'restoring', table, rows, bytes: 0 });
-      },
     });
-    audit(ctx, BackupAudit.restored, { actor: opts.actor, targetId: opts.runId ?? null, details: { rows, createdAt: result.header.createdAt, schema: result.header.schema } });
-    return { ...result, rows };
+    audit(ctx, BackupAudit.restored, { actor: opts.actor, targetId: opts.runId ?? null, details: { rows: result.rows, createdAt: result.header.createdAt, schema: result.header.schema } });
+    return result;
   });
+}
+
+/**
+ * Restores a tenant's archive into a new tenant (a sandbox copy; issue 5 §7), leaving the source
+ * untouched: the tenant row is created with the slug and name given, and every archived row is
+ * inserted with the new tenant's id. Ids cannot be kept (they are unique across tenants), so every
+ * uuid column is mapped through md5(new tenant id ‖ old id): the same old id gives the same new
+ * one everywhere, so every reference (foreign key or not) still points at its copy, and nothing
+ * points into the source tenant. (Ids inside JSON values are left as they are; they find nothing
+ * in the copy.) People keep their passwords and second factors, so they sign in to the new slug as
+ * before; no session or API token is copied. All or nothing: a bad archive leaves no tenant.
+ */
+export async function restoreAsNewTenant(
+  deps: BackupDeps,
+  sourceTenantId: string,
+  input: Readable,
+  opts: { slug: string; name: string; runId?: string | null; progress?: Progress; actor?: AuditOptions['actor'] } & ReadOptions,
+): Promise<{ tenantId: string; slug: string; header: ArchiveHeader; manifest: Manifest; rows: number }> {
+  const { orm, app } = deps;
+  const tenantId = randomUUID();
+  const result = await withSystemContext(orm, app, tenantId, 'restore into a new tenant', async (ctx) => {
+    const tenant = await insertTenant(ctx, { slug: opts.slug, name: opts.name });
+    const r = await fillFromArchive(ctx, deps, input, opts, { archiveOf: sourceTenantId, into: tenantId });
+    audit(ctx, BackupAudit.restoredAsNewTenant, {
+      actor: opts.actor,
+      targetType: 'Tenant',
+      targetId: tenantId,
+      details: { sourceTenantId, runId: opts.runId ?? null, rows: r.rows, createdAt: r.header.createdAt, schema: r.header.schema },
+    });
+    return { ...r, tenantId, slug: tenant.slug };
+  });
+  // The source's own record of the copy, in its log (a context writes only its tenant's events).
+  await withSystemContext(orm, app, sourceTenantId, 'restore into a new tenant', async (ctx) => {
+    audit(ctx, BackupAudit.copiedToNewTenant, { actor: opts.actor, targetId: opts.runId ?? null, details: { tenantId, slug: result.slug, rows: result.rows } });
+  });
+  return result;
+}
+
+type Sql = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * Reads an archive of `archiveOf` into the context's tenant, in the context's transaction: checks
+ * every table is known here, runs `prepare` once the header is read, and inserts the rows in
+ * batches. With `into`, rows are rewritten for that tenant (see restoreAsNewTenant).
+ */
+async function fillFromArchive(
+  ctx: RequestContext,
+  deps: BackupDeps,
+  input: Readable,
+  opts: { progress?: Progress } & ReadOptions,
+  how: { archiveOf: string; into?: string; prepare?: (tables: string[], run: Sql) => Promise<void> },
+): Promise<{ header: ArchiveHeader; manifest: Manifest; rows: number }> {
+  const conn = ctx.em.getConnection();
+  const trx = ctx.em.getTransactionContext();
+  const run: Sql = <T>(sql: string, params: unknown[] = []) => conn.execute<T[]>(sql, params, 'all', trx);
+  await run(`select set_config('statement_timeout', '0', true)`);
+  const tables = await tenantTablesInOrder(ctx.em);
+  const statements = new Map<string, string>();
+  let rows = 0;
+  const result = await readArchive(openArchive(deps.app, input, opts), {
+    knownSchemas: deps.schemas,
+    onHeader: async (h) => {
+      if (h.tenantId !== how.archiveOf) throw new Error('this archive belongs to another tenant');
+      const unknown = h.tables.filter((t) => !tables.includes(t));
+      if (unknown.length) throw new Error(`the archive has tables this server does not: ${unknown.join(', ')}`);
+      await how.prepare?.(tables, run);
+    },
+    onRows: async (table, batch, archived) => {
+      let sql = statements.get(table);
+      if (!sql) {
+        // The archive's own columns (an older schema may lack newer ones, which take their
+        // defaults), each of which must be a column of the table here.
+        const here = new Map((await run<{ name: string; uuid: boolean }>(
+          `select attname as name, atttypid = 'uuid'::regtype as uuid from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped`,
+          [quoteIdent(table)],
+        )).map((c) => [c.name, c.uuid]));
+        const unknown = archived.filter((c) => !here.has(c));
+        if (unknown.length) throw new Error(`the archive's ${table} has columns this server does not: ${unknown.join(', ')}`);
+        // Names from the archive checked against the catalog and quoted; `into` is a uuid we made.
+        const value = (c: string) =>
+          !how.into ? `x.${quoteIdent(c)}` : c === 'tenant_id' ? `'${how.into}'::uuid` : here.get(c) ? `md5('${how.into}' || x.${quoteIdent(c)}::text)::uuid` : `x.${quoteIdent(c)}`;
+        sql = `insert into ${quoteIdent(table)} (${archived.map(quoteIdent).join(', ')}) select ${archived.map(value).join(', ')} from json_populate_recordset(null::${quoteIdent(table)}, ?::json) x`;
+        statements.set(table, sql);
+      }
+      await run(sql, [JSON.stringify(batch)]);
+      rows += batch.length;
+      opts.progress?.({ phase: 'restoring', table, rows, bytes: 0 });
+    },
+  });
+  return { ...result, rows };
 }

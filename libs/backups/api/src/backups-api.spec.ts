@@ -3,7 +3,7 @@
  * (backups.restore, re-authentication, a typed confirmation; another tenant's run is not found).
  */
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
-import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,5 +78,23 @@ describe('backups over GraphQL', () => {
     expect(real).toMatchObject({ dryRun: false, rows: run.rows });
     const [event] = await t.ownerSql<{ actor_type: string; actor_id: string }>(`select actor_type, actor_id from audit_events where tenant_id = $1 and action = 'backups.restored'`, [a.tenantId]);
     expect(event).toEqual({ actor_type: 'user', actor_id: a.owner.id });
+  });
+
+  it('restores into a new workspace without a typed confirmation, refusing a taken name', async () => {
+    // The restore above signed everyone of this tenant out.
+    for (const p of [a.admin, a.owner]) p.token = await mintSession(t, a.tenantId, p.id);
+    ok(await t.gql(`mutation { runBackupNow { id } }`, {}, { token: a.admin.token }));
+    const run = await newestRun(a.owner);
+    const RESTORE = `mutation($i: RestoreInput!) { restoreBackup(input: $i) { dryRun rows newWorkspaceSlug } }`;
+    const into = (slug: string) => ({ i: { runId: run.id, dryRun: false, newWorkspace: { slug, name: 'Sandbox copy' } } });
+    expect(code(await t.gql(RESTORE, into('api-sandbox'), { token: a.admin.token }))).toBe('FORBIDDEN');
+    await sudo(a.owner);
+    const taken = await t.gql(RESTORE, into('api-other'), { token: a.owner.token });
+    expect([code(taken), taken.errors?.[0]?.message]).toEqual(['CONFLICT', 'The slug "api-other" is taken']);
+    expect(code(await t.gql(RESTORE, into('Not A Slug!'), { token: a.owner.token }))).toBe('BAD_USER_INPUT');
+    const made = ok(await t.gql<{ restoreBackup: { rows: number; newWorkspaceSlug: string } }>(RESTORE, into('api-sandbox'), { token: a.owner.token })).restoreBackup;
+    expect(made).toMatchObject({ dryRun: false, rows: run.rows, newWorkspaceSlug: 'api-sandbox' });
+    const login = ok(await t.gql<{ login: { token: string } }>(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { tenant: 'api-sandbox', email: a.owner.email, password: PERSONA_PASSWORD } })).login;
+    expect(ok(await t.gql<{ me: { email: string } }>(`{ me { email } }`, {}, { token: login.token })).me.email).toBe(a.owner.email);
   });
 });

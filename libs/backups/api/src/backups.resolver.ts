@@ -2,7 +2,7 @@ import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth } from '@bulwark/identity-api';
 import { BackupRun } from './backup-run.entity';
-import { backupSettings, restoreTenant, setBackupEncryption, type BackupDeps } from './backup.service';
+import { backupSettings, restoreAsNewTenant, restoreTenant, setBackupEncryption, type BackupDeps } from './backup.service';
 import { backupSchedule, nextRuns, updateSchedule } from './schedules';
 import { queueBackup } from './backup-job';
 import { storageFor } from './storage';
@@ -80,15 +80,30 @@ export class BackupResolver {
     if (run.status !== 'succeeded' || !run.storageKey) throw badInput('Only a succeeded backup can be restored', { runId: 'not succeeded' });
     if (run.encryption === 'openpgp') throw badInput('An OpenPGP backup is restored from the CLI, from the file you decrypted with your key', { runId: 'openpgp' });
     const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
-    if (!input.dryRun && input.confirm !== tenant.slug) throw badInput(`Type the workspace name "${tenant.slug}" to confirm`, { confirm: 'mismatch' });
+    const copy = input.newWorkspace;
+    // Replacing this workspace's data is confirmed by typing its name; a copy replaces nothing.
+    if (!input.dryRun && !copy && input.confirm !== tenant.slug) throw badInput(`Type the workspace name "${tenant.slug}" to confirm`, { confirm: 'mismatch' });
     const d = deps(ctx);
+    const p = ctx.principal;
+    // The restore runs in its own transaction; its event names the person who asked for it.
+    const actor = p?.kind === 'user' ? { type: 'user' as const, id: p.userId, name: p.name ?? null } : undefined;
     try {
-      const p = ctx.principal;
-      // The restore runs in its own transaction; its event names the person who asked for it.
-      const actor = p?.kind === 'user' ? { type: 'user' as const, id: p.userId, name: p.name ?? null } : undefined;
-      const r = await restoreTenant(d, tenant.id, d.storage.get(run.storageKey), { dryRun: input.dryRun, runId: run.id, actor });
-      return { dryRun: input.dryRun, rows: r.rows, counts: r.manifest.counts, backupCreatedAt: new Date(r.header.createdAt), schema: r.header.schema };
+      const source = d.storage.get(run.storageKey);
+      const done = (r: { rows: number; manifest: { counts: Record<string, number> }; header: { createdAt: string; schema: string } }, newWorkspaceSlug: string | null = null) => ({
+        dryRun: input.dryRun,
+        rows: r.rows,
+        counts: r.manifest.counts,
+        backupCreatedAt: new Date(r.header.createdAt),
+        schema: r.header.schema,
+        newWorkspaceSlug,
+      });
+      if (copy && !input.dryRun) {
+        const r = await restoreAsNewTenant(d, tenant.id, source, { slug: copy.slug, name: copy.name, runId: run.id, actor });
+        return done(r, r.slug);
+      }
+      return done(await restoreTenant(d, tenant.id, source, { dryRun: input.dryRun, runId: run.id, actor }));
     } catch (e) {
+      if (e instanceof AppError) throw e; // a taken or invalid slug, said as such
       throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: ${(e as Error).message}`);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
-import { createPersonas, mintSession, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { createPersonas, mintSession, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { buffer, text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { backupTestPlugins } from './testing-plugins';
 import { BackupRun } from './backup-run.entity';
-import { openArchive, restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import { openArchive, restoreAsNewTenant, restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
 import { encryptStream } from './envelope';
 import { localStorage } from './storage';
 
@@ -133,6 +133,52 @@ describe('G2 restore round trip', () => {
     const bRun = await runBackup(deps, b.tenantId, 'cli');
     await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toThrow(/another tenant/);
     expect(await snapshot(a.tenantId)).toEqual(before);
+  });
+});
+
+describe('restore into a new tenant (a sandbox copy)', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  /** md5(new tenant id ‖ old id) as a uuid: what restoreAsNewTenant maps every id through. */
+  const mapped = (into: string, id: string) => createHash('md5').update(into + id).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+  const rewrite = (into: string, rows: unknown[]) =>
+    rows.map((r) => Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, k === 'tenant_id' ? into : typeof v === 'string' && UUID.test(v) ? mapped(into, v) : v])));
+  const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+  it('copies every row into a new tenant with its own ids, leaves the source alone, and lets its people sign in there', async () => {
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    const source = await snapshot(a.tenantId);
+    const copy = await restoreAsNewTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { slug: 'backed-sandbox', name: 'Backed (sandbox)', runId: run.id });
+    expect(copy.slug).toBe('backed-sandbox');
+    expect(await snapshot(a.tenantId)).toEqual(source);
+    const copied = await snapshot(copy.tenantId);
+    for (const table of Object.keys(source)) expect([table, sorted(copied[table])]).toEqual([table, sorted(rewrite(copy.tenantId, source[table]))]);
+    // Nothing in the copy points into the source: no id of the source appears in it.
+    const sourceIds = new Set(Object.values(source).flatMap((rows) => rows.flatMap((r) => Object.values(r as object).filter((v) => typeof v === 'string' && UUID.test(v)))));
+    const leaks = Object.values(copied).flatMap((rows) => rows.flatMap((r) => Object.values(r as object).filter((v) => sourceIds.has(v as string))));
+    expect(leaks).toEqual([]);
+    // The source's agent signs in to the copy with the same password; the copy is its own tenant.
+    const login = await t.gql<{ login: { token: string } }>(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { tenant: 'backed-sandbox', email: a.agent.email, password: PERSONA_PASSWORD } });
+    const token = login.data!.login.token;
+    const tickets = await t.gql<{ tickets: { totalCount: number; nodes: { id: string }[] } }>(`{ tickets(page: { limit: 100 }) { totalCount nodes { id } } }`, {}, { token });
+    expect(tickets.data!.tickets.totalCount).toBe(source.tickets.length);
+    const aIds = new Set(source.tickets.map((r) => (r as { id: string }).id));
+    expect(tickets.data!.tickets.nodes.some((n) => aIds.has(n.id))).toBe(false);
+    // Recorded in both logs.
+    const [made] = await t.ownerSql<{ details: { sourceTenantId: string } }>(`select details from audit_events where tenant_id = $1 and action = 'backups.restoredAsNewTenant'`, [copy.tenantId]);
+    expect(made.details.sourceTenantId).toBe(a.tenantId);
+    const [told] = await t.ownerSql<{ details: { slug: string } }>(`select details from audit_events where tenant_id = $1 and action = 'backups.copiedToNewTenant'`, [a.tenantId]);
+    expect(told.details.slug).toBe('backed-sandbox');
+  });
+
+  it('creates no tenant from a damaged archive or under a taken slug', async () => {
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    const file = readFileSync(join(dir, run.storageKey!));
+    const flipped = Buffer.from(file);
+    flipped[flipped.length - 40] ^= 0x01;
+    await expect(restoreAsNewTenant(deps, a.tenantId, Readable.from(flipped), { slug: 'damaged-copy', name: 'x' })).rejects.toThrow();
+    await expect(restoreAsNewTenant(deps, a.tenantId, Readable.from(file), { slug: 'backed', name: 'x' })).rejects.toThrow(/taken/);
+    await expect(restoreAsNewTenant(deps, b.tenantId, Readable.from(file), { slug: 'wrong-source', name: 'x' })).rejects.toThrow(/another tenant/);
+    expect(await t.ownerSql(`select slug from tenants where slug in ('damaged-copy', 'wrong-source')`)).toEqual([]);
   });
 });
 

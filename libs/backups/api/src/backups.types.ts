@@ -45,10 +45,19 @@ export class BackupEncryptionInput {
 }
 
 @InputType()
+export class NewWorkspaceInput {
+  @Field({ description: 'Its sign-in name: 2 to 63 lowercase letters, digits or dashes' }) @Length(2, 63) slug!: string;
+  @Field() @Length(1, 200) name!: string;
+}
+
+@InputType()
 export class RestoreInput {
   @Field(() => ID) @IsUUID() runId!: string;
   @Field({ defaultValue: true, description: 'Only verify the archive' }) @IsBoolean() dryRun: boolean = true;
-  @Field(() => String, { nullable: true, description: "For a real restore: the workspace's name (its slug), typed to confirm" }) @IsOptional() @MaxLength(63) confirm?: string | null;
+  @Field(() => String, { nullable: true, description: "For a real restore over this workspace: its name (its slug), typed to confirm" }) @IsOptional() @MaxLength(63) confirm?: string | null;
+  @Field(() => NewWorkspaceInput, { nullable: true, description: 'Restore into a new workspace (a sandbox copy) instead; this one is left as it is' })
+  @IsOptional()
+  newWorkspace?: NewWorkspaceInput | null;
 }
 
 @ObjectType('RestoreResult')
@@ -58,4 +67,5 @@ export class RestoreResult {
   @Field(() => GraphQLJSONObject) counts!: Record<string, number>;
   @Field(() => GraphQLDateTimeISO) backupCreatedAt!: Date;
   @Field() schema!: string;
+  @Field(() => String, { nullable: true, description: 'The new workspace the backup was restored into (sign in there with the same passwords)' }) newWorkspaceSlug?: string | null;
 }

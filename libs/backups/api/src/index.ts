@@ -35,6 +35,7 @@ export const backupsPlugin = defineApiPlugin({
 export {
   runBackup,
   restoreTenant,
+  restoreAsNewTenant,
   verifyArchive,
   openArchive,
   backupSettings,

@@ -202,8 +202,12 @@ export interface NewTenant {
 }
 
 /** Creates the tenant the context is set to, with its first owner. Runs in a system context. */
-export async function createTenant(ctx: RequestContext, input: NewTenant): Promise<{ tenant: Tenant; owner: User }> {
-  if (!ctx.tenantId || ctx.principal?.kind !== 'system') throw new Error('createTenant runs in a system context for the new tenant');
+/**
+ * The tenant row alone, for the system context's tenant: slug and name checked, a taken slug a
+ * CONFLICT. (createTenant adds its settings and first owner; a restore into a new tenant, its copy.)
+ */
+export async function insertTenant(ctx: RequestContext, input: { slug: string; name: string }): Promise<Tenant> {
+  if (!ctx.tenantId || ctx.principal?.kind !== 'system') throw new Error('a tenant is created in a system context for the new tenant');
   const slug = input.slug.trim().toLowerCase();
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(slug)) {
     throw badInput('The slug is 2 to 63 lowercase letters, digits or dashes', { slug: 'invalid' });
@@ -216,6 +220,11 @@ export async function createTenant(ctx: RequestContext, input: NewTenant): Promi
     if (e instanceof UniqueConstraintViolationException) throw conflict(`The slug "${slug}" is taken`);
     throw e;
   }
+  return tenant;
+}
+
+export async function createTenant(ctx: RequestContext, input: NewTenant): Promise<{ tenant: Tenant; owner: User }> {
+  const tenant = await insertTenant(ctx, input);
   ctx.em.create(IdentitySettings, {}); // after the tenant row: the ORM does not order the two
   const owner = await createUser(ctx, {
     email: input.adminEmail,

@@ -71,7 +71,7 @@ export { User } from './user.entity';
 export { Session } from './session.entity';
 export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
-export { createTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
+export { createTenant, insertTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';
 export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
 export { IdentityAudit } from './identity.audit';
