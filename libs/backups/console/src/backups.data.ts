@@ -42,6 +42,7 @@ export interface RestoreResult {
   counts: Record<string, number>;
   backupCreatedAt: string;
   schema: string;
+  newWorkspaceSlug: string | null;
 }
 
 export const AES = 'aes-256-gcm';
@@ -67,10 +68,13 @@ export const setEncryption = async (mode: string, publicKey: string | null) =>
 /** Starts a run after the answer; it shows in backupRuns a moment later. */
 export const startBackup = async () => (await gql<{ runBackupNow: { id: string; status: string } }>(`mutation { runBackupNow { id status } }`)).runBackupNow;
 
-/** Needs backups.restore and a recent password confirmation: call inside withReauth. */
-export const restore = async (runId: string, dryRun: boolean, confirm?: string) =>
+/**
+ * Needs backups.restore and a recent password confirmation: call inside withReauth. Over this
+ * workspace (`confirm`: its slug typed), or into a new one (`newWorkspace`), which replaces nothing.
+ */
+export const restore = async (runId: string, dryRun: boolean, to: { confirm?: string; newWorkspace?: { slug: string; name: string } } = {}) =>
   (
-    await gql<{ restoreBackup: RestoreResult }>(`mutation($input: RestoreInput!) { restoreBackup(input: $input) { dryRun rows counts backupCreatedAt schema } }`, {
-      input: { runId, dryRun, confirm: confirm ?? null },
+    await gql<{ restoreBackup: RestoreResult }>(`mutation($input: RestoreInput!) { restoreBackup(input: $input) { dryRun rows counts backupCreatedAt schema newWorkspaceSlug } }`, {
+      input: { runId, dryRun, confirm: to.confirm ?? null, newWorkspace: to.newWorkspace ?? null },
     })
   ).restoreBackup;

@@ -11,6 +11,9 @@ import {
   DialogActions,
   DialogContent,
   DialogTitle,
+  FormControlLabel,
+  Radio,
+  RadioGroup,
   Stack,
   Step,
   StepLabel,
@@ -31,6 +34,7 @@ import { restore, type BackupRun, type RestoreResult } from './backups.data';
 import { formatBytes, shortHash, tableLabel } from './backups.format';
 
 const STEPS = ['Dry run', 'Confirm', 'Restored'];
+type Target = 'replace' | 'copy';
 
 /** Where the wizard ends: outside the signed-in layout, since the restore ended every session. */
 export const RESTORED_PATH = 'backup-restored';
@@ -80,15 +84,19 @@ function CountsTable({ counts }: { counts: Record<string, number> }) {
 
 /**
  * Restoring a backup in three steps: a dry run (the server reads and verifies the whole archive
- * and counts its rows; nothing changes), the workspace's name typed to confirm, then the restore.
- * Both calls need a recent password confirmation. A real restore ends every session, so the last
- * step is a page of its own outside the signed-in console.
+ * and counts its rows; nothing changes), the target, then the restore. Over this workspace, its
+ * name is typed to confirm; that ends every session, so the last step is a page of its own outside
+ * the signed-in console. Into a new workspace (a sandbox copy), nothing here changes and the
+ * dialog itself says where to sign in. Every call needs a recent password confirmation.
  */
 export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; slug: string | undefined; onClose: () => void }) {
   const navigate = useNavigate();
   const [step, setStep] = useState(0);
   const [dry, setDry] = useState<RestoreResult | null>(null);
   const [typed, setTyped] = useState('');
+  const [target, setTarget] = useState<Target>('replace');
+  const [copy, setCopy] = useState({ slug: '', name: '' });
+  const [copied, setCopied] = useState<RestoreResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -96,9 +104,12 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
       setStep(0);
       setDry(null);
       setTyped('');
+      setTarget('replace');
+      setCopy({ slug: slug ? `${slug}-copy` : '', name: '' });
+      setCopied(null);
       setError(null);
     }
-  }, [run]);
+  }, [run, slug]);
 
   const dryRun = async () => {
     if (!run) return;
@@ -117,7 +128,13 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
     setBusy(true);
     setError(null);
     try {
-      const result = await withReauth(() => restore(run.id, false, typed.trim()));
+      if (target === 'copy') {
+        setCopied(await withReauth(() => restore(run.id, false, { newWorkspace: { slug: copy.slug.trim(), name: copy.name.trim() } })));
+        setStep(2);
+        setBusy(false);
+        return;
+      }
+      const result = await withReauth(() => restore(run.id, false, { confirm: typed.trim() }));
       navigate(`/${RESTORED_PATH}`, { state: { result, slug } });
     } catch (e) {
       setError(serverMessage(e));
@@ -125,7 +142,7 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
     }
   };
   const close = () => !busy && onClose();
-  const confirmed = !!slug && typed.trim() === slug;
+  const confirmed = target === 'copy' ? /^[a-z0-9][a-z0-9-]{1,62}$/.test(copy.slug.trim()) && !!copy.name.trim() : !!slug && typed.trim() === slug;
 
   return (
     <Dialog open={!!run} onClose={close} aria-labelledby="restore-title" maxWidth="sm" fullWidth>
@@ -176,6 +193,40 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
           </Stack>
         )}
         {step === 1 && (
+          <RadioGroup row value={target} onChange={(e) => setTarget(e.target.value as Target)} aria-label="Restore into" sx={{ mb: 2 }}>
+            <FormControlLabel value="replace" control={<Radio />} label="Over this workspace" />
+            <FormControlLabel value="copy" control={<Radio />} label="Into a new workspace (a copy)" />
+          </RadioGroup>
+        )}
+        {step === 1 && target === 'copy' && (
+          <Stack spacing={2}>
+            <Alert severity="info">
+              A new workspace is made from the backup, a sandbox to look at or test with. <strong>{slug}</strong> is not changed and nobody is signed out. Its people sign in to
+              the new workspace with the passwords and second factors they had when the backup was made.
+            </Alert>
+            <TextField
+              autoFocus
+              label="New workspace name (sign-in name)"
+              value={copy.slug}
+              onChange={(e) => setCopy({ ...copy, slug: e.target.value.toLowerCase() })}
+              helperText="2 to 63 lowercase letters, digits or dashes"
+              autoComplete="off"
+              slotProps={{ htmlInput: { spellCheck: false } }}
+            />
+            <TextField label="Display name" value={copy.name} onChange={(e) => setCopy({ ...copy, name: e.target.value })} autoComplete="off" />
+          </Stack>
+        )}
+        {step === 2 && copied && (
+          <Stack spacing={2}>
+            <Alert severity="success">
+              <AlertTitle>Workspace {copied.newWorkspaceSlug} created</AlertTitle>
+              {copied.rows.toLocaleString()} rows copied from the backup of {when(copied.backupCreatedAt)}. Sign in to <strong>{copied.newWorkspaceSlug}</strong> with the password you
+              had then. {slug} is unchanged.
+            </Alert>
+            <CountsTable counts={copied.counts} />
+          </Stack>
+        )}
+        {step === 1 && target === 'replace' && (
           <Stack spacing={2}>
             <Alert severity="error">
               <AlertTitle>This replaces all of the workspace’s data</AlertTitle>
@@ -200,7 +251,7 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
       </DialogContent>
       <DialogActions>
         <Button onClick={close} disabled={busy}>
-          Cancel
+          {step === 2 ? 'Close' : 'Cancel'}
         </Button>
         {step === 0 && (
           <Button variant="contained" onClick={() => setStep(1)} disabled={!dry || busy}>
@@ -214,12 +265,12 @@ export function RestoreWizard({ run, slug, onClose }: { run: BackupRun | null; s
             </Button>
             <Button
               variant="contained"
-              color="error"
+              color={target === 'copy' ? 'primary' : 'error'}
               onClick={restoreNow}
               disabled={!confirmed || busy}
               startIcon={busy ? <CircularProgress size={16} color="inherit" /> : <RestoreIcon />}
             >
-              Restore the workspace
+              {target === 'copy' ? 'Create the copy' : 'Restore the workspace'}
             </Button>
           </>
         )}
