@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Download, type Page } from 'playwright-core';
 
 export const ROOT = resolve(__dirname, '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output');
@@ -122,6 +122,27 @@ export async function signInToConsole(browser: Browser, url: string, email: stri
  * Inside a describe block: the app as `npm start` runs it (fresh data folder) and a Chromium,
  * started before the block's tests and removed after them.
  */
+/**
+ * After a click on something that needs a recent password and then downloads (an audit export, a
+ * backup file): answers the console's password prompt with the demo password, saving a screenshot
+ * of it as `<screenshot>.png` (and `failed-<screenshot>.png` if it never shows), and returns the
+ * download the browser starts once the prompt has closed.
+ */
+export async function downloadAfterPassword(page: Page, screenshot: string): Promise<Download> {
+  const prompt = page.getByRole('dialog', { name: 'Confirm it is you' });
+  await prompt.waitFor({ timeout: 15_000 }).catch(async (e: unknown) => {
+    await page.screenshot({ path: join(SCREENSHOTS, `failed-${screenshot}.png`), fullPage: true }).catch(() => undefined);
+    throw e;
+  });
+  await prompt.getByLabel('Your password').fill(DEMO_PASSWORD);
+  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), animations: 'disabled' });
+  const downloading = page.waitForEvent('download', { timeout: 30_000 });
+  await prompt.getByRole('button', { name: 'Confirm' }).click();
+  const download = await downloading;
+  await prompt.waitFor({ state: 'hidden' });
+  return download;
+}
+
 export function useConsoleApp(executablePath: string): { readonly app: RunningApp; readonly browser: Browser } {
   let app: RunningApp | undefined;
   let browser: Browser | undefined;

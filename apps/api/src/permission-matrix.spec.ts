@@ -96,6 +96,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.setBackupEncryption': ADMINS,
   'Mutation.runBackupNow': ADMINS,
   'Mutation.restoreBackup': ['owner'],
+  'Mutation.downloadBackup': ADMINS,
   'Mutation.createTicket': ['owner', 'admin', 'agent', 'light_agent', 'requester'],
   'Mutation.updateTicket': ['owner', 'admin', 'agent'],
   'Mutation.deleteTicket': ADMINS,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, downloadAfterPassword, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -134,19 +134,12 @@ maybe('audit log in the console', () => {
     await rowsShowOnly(page, 2, 'Signed in');
     await page.getByRole('button', { name: 'Export' }).click();
     await page.getByRole('menuitem', { name: /^CSV/ }).click();
-    const reauth = page.getByRole('dialog', { name: 'Confirm it is you' });
-    await expectOn(page, 'export-reauth', () => reauth.waitFor({ timeout: 15_000 }));
-    await reauth.getByLabel('Your password').fill(DEMO_PASSWORD);
-    await page.screenshot({ path: join(SCREENSHOTS, 'audit-export-reauth.png'), animations: 'disabled' });
-    const downloading = page.waitForEvent('download', { timeout: 30_000 });
-    await reauth.getByRole('button', { name: 'Confirm' }).click();
-    const download = await downloading;
+    const download = await downloadAfterPassword(page, 'audit-export-reauth');
     expect(download.suggestedFilename()).toMatch(/^audit-.*\.csv$/);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r\n/);
     expect(csv[0]).toBe('seq,id,occurred_at,actor_type,actor_id,actor_name,action,target_type,target_id,outcome,ip,user_agent,request_id,changes,details,hash');
     expect(csv.length).toBeGreaterThan(1);
     for (const line of csv.slice(1)) expect(line).toContain(',identity.loginSucceeded,');
-    await reauth.waitFor({ state: 'hidden' });
     await page.getByText('Export started').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'audit-exported.png') });
 

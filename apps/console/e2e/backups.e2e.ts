@@ -3,12 +3,15 @@
  * (the tenant's owner, so holding backups.restore) changes the schedule and sees the server's
  * next five runs, backs up now and waits for the run, then walks the restore wizard's dry run
  * (after confirming the password) up to the typed confirmation, and cancels there: a real restore
- * would sign everyone out. The dashboard card shows the last backup and the next one; a person
+ * would sign everyone out. In a new session, downloads the backup file through the password
+ * prompt and gets the stored bytes. The dashboard card shows the last backup and the next one; a person
  * with read access only sees everything and can change nothing.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, downloadAfterPassword, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -158,6 +161,34 @@ maybe('backups in the console', () => {
     await page.context().close();
   }, 300_000);
 
+  it('downloads a backup file after confirming the password: the stored bytes, under the workspace and date', async () => {
+    // A new sign-in: the password confirmed for the restore above belongs to that session only.
+    const page = await signInToConsole(env.browser, env.app.url, ADMIN);
+    await page.getByRole('menuitem', { name: 'Backups' }).click();
+    const table = page.getByRole('table', { name: 'Backup runs' });
+    const done = table.locator('tbody tr[data-status="succeeded"]').first();
+    await expectOn(page, 'download-list', () => done.waitFor({ timeout: 30_000 }));
+    const runId = await done.getAttribute('data-run-id');
+    const runs = await gqlInPage<{ backupRuns: { id: string; sizeBytes: number; sha256: string; createdAt: string }[] }>(page, '{ backupRuns { id sizeBytes sha256 createdAt } }');
+    const run = runs.data.backupRuns.find((r) => r.id === runId)!;
+    expect(run.sizeBytes).toBeGreaterThan(0);
+
+    await done.getByRole('button', { name: 'Download' }).click();
+    const download = await downloadAfterPassword(page, 'backups-download-reauth');
+    expect(download.suggestedFilename()).toBe(`demo-${run.createdAt.slice(0, 10)}-${run.id.slice(0, 8)}.bwb`);
+    const file = readFileSync((await download.path())!);
+    expect(file.length).toBe(run.sizeBytes);
+    expect(createHash('sha256').update(file).digest('hex')).toBe(run.sha256);
+    await page.getByText(/^Downloading demo-.*\.bwb/).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-downloaded.png') });
+    // The link worked once and is spent; the event names the run.
+    expect(download.url()).toMatch(/\/api\/backups\/download\/bwd_/);
+    expect(await page.evaluate(async (url) => (await fetch(url)).status, download.url())).toBe(404);
+    const events = await gqlInPage<{ auditEvents: { items: { targetId: string }[] } }>(page, '{ auditEvents(filter: { actions: ["backups.downloaded"] }, first: 5) { items { targetId } } }');
+    expect(events.data.auditEvents.items).toEqual([{ targetId: run.id }]);
+    await page.context().close();
+  }, 120_000);
+
   it('follows permissions: nothing for an agent; everything shown but nothing changeable for a reader', async () => {
     const agent = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
     await agent.getByRole('menuitem', { name: 'Tickets' }).waitFor();
@@ -192,6 +223,7 @@ maybe('backups in the console', () => {
     expect(await reader.getByRole('button', { name: 'Back up now' }).count()).toBe(0);
     expect(await reader.getByRole('button', { name: /Switch to OpenPGP|Change encryption/ }).count()).toBe(0);
     expect(await table.getByRole('button', { name: 'Restore…' }).count()).toBe(0);
+    expect(await table.getByRole('button', { name: 'Download' }).count()).toBe(0);
     expect(await reader.getByRole('list', { name: 'Next runs' }).getByRole('listitem').count()).toBe(5);
     await reader.screenshot({ path: join(SCREENSHOTS, 'backups-reader.png'), fullPage: true });
     await reader.context().close();

@@ -1,5 +1,5 @@
 import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
-import { TenantScoped } from '@bulwark/platform-api';
+import { OneTimeLink, TenantScoped } from '@bulwark/platform-api';
 import { randomUUID } from 'node:crypto';
 
 @Entity({ tableName: 'audit_settings' })
@@ -46,13 +46,7 @@ export class Alert extends TenantScoped {
 }
 
 @Entity({ tableName: 'audit_exports' })
-export class AuditExport extends TenantScoped {
-  @PrimaryKey({ type: 'uuid' }) id: string = randomUUID();
-  @Property({ type: 'uuid' }) userId!: string;
-  @Property({ type: 'bytea' }) tokenHash!: Buffer;
+export class AuditExport extends OneTimeLink {
   @Property({ type: 'text' }) format!: 'csv' | 'ndjson';
   @Property({ type: 'json' }) filter!: Record<string, unknown>;
-  @Property({ type: 'timestamptz' }) createdAt!: Date;
-  @Property({ type: 'timestamptz' }) expiresAt!: Date;
-  @Property({ type: 'timestamptz', nullable: true }) usedAt?: Date | null;
 }

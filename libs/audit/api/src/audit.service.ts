@@ -1,4 +1,4 @@
-import { audit, auditDiff, badInput, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
+import { audit, auditDiff, badInput, createOneTimeLink, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
 import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
 import { Alert, ALERT_KINDS, AlertRule, AuditExport, AuditSettings, type AlertKind } from './audit.entities';
 import { AuditLogAudit } from './audit.permissions';
@@ -6,8 +6,6 @@ import type { AuditFilterArgs } from './audit.query';
 import { newWebhookSecret, seal } from './webhook';
 
 export const MIN_RETENTION_DAYS = 90;
-/** An export link works once, within this many minutes. */
-export const EXPORT_LINK_MINUTES = 5;
 
 export async function auditSettings(ctx: RequestContext): Promise<AuditSettings> {
   return (await ctx.em.findOne(AuditSettings, {})) ?? ctx.em.create(AuditSettings, { updatedAt: ctx.app.now() });
@@ -104,12 +102,8 @@ export async function recentAlerts(ctx: RequestContext, limit: number): Promise<
  */
 export async function startExport(ctx: RequestContext, filter: AuditFilterArgs, format: 'csv' | 'ndjson'): Promise<{ url: string; expiresAt: Date }> {
   await requireRecentAuth(ctx);
-  const p = ctx.principal;
-  if (p?.kind !== 'user' || !ctx.tenantId) throw new Error('exports are made by people');
-  const { token, hash } = newTenantToken('bwx_', ctx.tenantId);
-  const now = ctx.app.now();
-  const expiresAt = new Date(now.getTime() + EXPORT_LINK_MINUTES * 60_000);
-  const exp = ctx.em.create(AuditExport, { userId: p.userId, tokenHash: hash, format, filter: { ...filter }, createdAt: now, expiresAt });
+  const { token, hash } = newTenantToken('bwx_', ctx.tenantId as string);
+  const exp = createOneTimeLink(ctx, AuditExport, hash, { format, filter: { ...filter } });
   audit(ctx, AuditLogAudit.exported, { targetId: null, details: { exportId: exp.id, format, filter: { ...filter } } });
-  return { url: `/api/audit/export/${token}`, expiresAt };
+  return { url: `/api/audit/export/${token}`, expiresAt: exp.expiresAt };
 }

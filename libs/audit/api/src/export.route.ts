@@ -1,4 +1,4 @@
-import { drained, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
+import { drained, linkGone, withClaimedLink, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { AuditExport } from './audit.entities';
 import { listEvents, type AuditFilterArgs, type AuditRow } from './audit.query';
@@ -26,20 +26,14 @@ function line(format: 'csv' | 'ndjson', r: AuditRow): string {
  * next page is read only when the socket has taken the previous one.
  */
 export const exportRoute: HttpHandler = async (req, res, services) => {
-  const parsed = parseTenantToken('bwx_', String(req.params.token ?? ''));
-  const gone = () => res.status(404).json({ errors: [{ message: 'This export link is used, expired or unknown', extensions: { code: 'NOT_FOUND' } }] });
-  if (!parsed) return void gone();
-  const { tenantId, hash } = parsed;
-  const job = await withSystemContext(services.orm, services, tenantId, 'audit export', async (ctx) => {
-    // Claimed in one UPDATE: of two downloads racing for the same link, exactly one gets it.
-    const claimed = await ctx.em.nativeUpdate(AuditExport, { tokenHash: hash, usedAt: null, expiresAt: { $gt: ctx.app.now() } }, { usedAt: ctx.app.now() });
-    if (claimed !== 1) return null;
-    const exp = await ctx.em.findOneOrFail(AuditExport, { tokenHash: hash });
+  const link = parseTenantToken('bwx_', String(req.params.token ?? ''));
+  const job = await withClaimedLink(services, link, AuditExport, 'audit export', async (ctx, exp) => {
     // Raw SQL naming the tenant, under the tenant's RLS scope (see audit.query.ts).
-    const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [tenantId], 'all', ctx.em.getTransactionContext());
+    const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [exp.tenantId], 'all', ctx.em.getTransactionContext());
     return { filter: exp.filter as AuditFilterArgs, format: exp.format, top: top === null ? null : String(Number(top) + 1) };
   });
-  if (!job) return void gone();
+  if (!link || !job) return void linkGone(res, 'export');
+  const { tenantId } = link;
   const filter: AuditFilterArgs = { ...job.filter, from: job.filter.from ? new Date(job.filter.from) : null, to: job.filter.to ? new Date(job.filter.to) : null };
   const stamp = services.now().toISOString().replace(/[:.]/g, '-');
   res.status(200);

@@ -3,7 +3,7 @@ import VerifiedIcon from '@mui/icons-material/VerifiedUser';
 import { Alert, Button, CircularProgress, Dialog, DialogActions, DialogContent, DialogTitle, ListItemText, Menu, MenuItem, Typography } from '@mui/material';
 import { useState } from 'react';
 import { Link, useCreatePath, useListContext, useNotify, usePermissions } from 'react-admin';
-import { gql, withReauth } from '@bulwark/platform-console';
+import { downloadOnce, gql } from '@bulwark/platform-console';
 import { toAuditFilter } from './audit.data';
 
 interface Verification {
@@ -91,19 +91,14 @@ export function ExportAuditButton() {
     setAnchor(null);
     setBusy(true);
     try {
-      const d = await withReauth(() =>
-        gql<{ exportAuditLog: { url: string } }>(`mutation($format: String, $filter: AuditFilter) { exportAuditLog(format: $format, filter: $filter) { url expiresAt } }`, {
-          format,
-          filter: toAuditFilter(filterValues ?? {}),
-        }),
+      await downloadOnce(async () =>
+        (
+          await gql<{ exportAuditLog: { url: string } }>(`mutation($format: String, $filter: AuditFilter) { exportAuditLog(format: $format, filter: $filter) { url expiresAt } }`, {
+            format,
+            filter: toAuditFilter(filterValues ?? {}),
+          })
+        ).exportAuditLog,
       );
-      // The link is the credential and works once: hand it straight to the browser's downloader.
-      const a = document.createElement('a');
-      a.href = d.exportAuditLog.url;
-      a.download = '';
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
       notify('Export started: the file is downloading', { type: 'success' });
     } catch (e) {
       notify((e as Error).message, { type: 'error' });

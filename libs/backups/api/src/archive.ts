@@ -41,6 +41,8 @@ export const NOT_BACKED_UP = new Set([
   'audit_checkpoints',
   'audit_exports',
   'backup_runs',
+  // One-time download links: live credentials too, and they point at runs of this server.
+  'backup_downloads',
   // The encryption key a restore would bring back could be one retired as compromised.
   'backup_settings',
   // A restored schedule would bring back a past next-run time (an immediate backup).

@@ -92,6 +92,14 @@ describe('backups over GraphQL', () => {
     const taken = await t.gql(RESTORE, into('api-other'), { token: a.owner.token });
     expect([code(taken), taken.errors?.[0]?.message]).toEqual(['CONFLICT', 'The slug "api-other" is taken']);
     expect(code(await t.gql(RESTORE, into('Not A Slug!'), { token: a.owner.token }))).toBe('BAD_USER_INPUT');
+    // A failure inside the database is told without its SQL or row values (logged instead).
+    // (A constraint no user row can meet, checked only for new rows.)
+    await t.ownerSql(`alter table users add constraint no_restore check (tenant_id is null) not valid`);
+    const failed = await t.gql(RESTORE, into('api-failed'), { token: a.owner.token });
+    await t.ownerSql(`alter table users drop constraint no_restore`);
+    expect(code(failed)).toBe('BAD_USER_INPUT');
+    expect(failed.errors?.[0]?.message).toMatch(/^The backup cannot be restored: its rows do not fit this database \(request [0-9a-f-]{36}; see the server log\)$/);
+    expect(await t.ownerSql(`select 1 from tenants where slug = 'api-failed'`)).toEqual([]);
     const made = ok(await t.gql<{ restoreBackup: { rows: number; newWorkspaceSlug: string } }>(RESTORE, into('api-sandbox'), { token: a.owner.token })).restoreBackup;
     expect(made).toMatchObject({ dryRun: false, rows: run.rows, newWorkspaceSlug: 'api-sandbox' });
     const login = ok(await t.gql<{ login: { token: string } }>(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { tenant: 'api-sandbox', email: a.owner.email, password: PERSONA_PASSWORD } })).login;

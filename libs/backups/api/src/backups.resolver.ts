@@ -1,3 +1,4 @@
+import { DriverException } from '@mikro-orm/core';
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth } from '@bulwark/identity-api';
@@ -104,6 +105,12 @@ export class BackupResolver {
       return done(await restoreTenant(d, tenant.id, source, { dryRun: input.dryRun, runId: run.id, actor }));
     } catch (e) {
       if (e instanceof AppError) throw e; // a taken or invalid slug, said as such
+      // A database error's text holds SQL and row values (ids, hashes): it goes to the log only.
+      // (Raw SQL errors come from pg as they are: a DatabaseError, with its severity.)
+      if (e instanceof DriverException || (typeof e === 'object' && e !== null && 'severity' in e)) {
+        ctx.log.error('restore failed in the database', { runId: run.id, error: e });
+        throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: its rows do not fit this database (request ${ctx.requestId}; see the server log)`);
+      }
       throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: ${(e as Error).message}`);
     }
   }

@@ -8,8 +8,10 @@ export const backupRules = {
     setBackupEncryption: can(P.manage),
     runBackupNow: can(P.manage),
     restoreBackup: can(P.restore),
+    downloadBackup: can(P.download),
   },
   BackupRun: reachable,
   BackupSchedule: reachable,
   RestoreResult: reachable,
+  BackupDownload: reachable,
 };

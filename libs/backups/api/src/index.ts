@@ -10,26 +10,33 @@ import { backupSchedulerTask } from './schedules';
 import { backupJob } from './backup-job';
 import { BackupResolver } from './backups.resolver';
 import { backupRules } from './backups.rules';
+import { BackupDownload } from './backup-download.entity';
+import { BackupDownloadResolver } from './backups-download.resolver';
+import { downloadRoute } from './backups-download.route';
+import { Migration20261121001800BackupDownloads } from './downloads.migration';
 
 /**
  * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
  * (issue 5): per-tenant schedules checked by every API process, each due backup queued once as a
- * pg-boss job and run by one worker; AES-256-GCM or OpenPGP; local or S3 storage.
+ * pg-boss job and run by one worker; AES-256-GCM or OpenPGP; local or S3 storage; one-time
+ * download links to the stored files.
  */
 export const backupsPlugin = defineApiPlugin({
   name: 'backups',
   permissions: [BackupPermission],
   auditActions: [BackupAudit],
-  entities: [BackupRun, BackupSettings, BackupSchedule],
+  entities: [BackupRun, BackupSettings, BackupSchedule, BackupDownload],
   migrations: [
     { name: 'Migration20261121001400Backups', class: Migration20261121001400Backups },
     { name: 'Migration20261121001500BackupKeys', class: Migration20261121001500BackupKeys },
     { name: 'Migration20261121001600BackupSchedules', class: Migration20261121001600BackupSchedules },
+    { name: 'Migration20261121001800BackupDownloads', class: Migration20261121001800BackupDownloads },
   ],
   background: [backupSchedulerTask],
   jobs: [backupJob],
-  resolvers: [BackupResolver],
+  resolvers: [BackupResolver, BackupDownloadResolver],
   rules: backupRules,
+  routes: (router) => router.get('/download/:token', downloadRoute),
 });
 
 export {

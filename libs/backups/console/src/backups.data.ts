@@ -45,6 +45,15 @@ export interface RestoreResult {
   newWorkspaceSlug: string | null;
 }
 
+export interface BackupDownload {
+  /** One-time: GET it once within five minutes. */
+  url: string;
+  expiresAt: string;
+  sizeBytes: number;
+  sha256: string;
+  fileName: string;
+}
+
 export const AES = 'aes-256-gcm';
 export const OPENPGP = 'openpgp';
 /** A run in these states is still being written. */
@@ -78,3 +87,7 @@ export const restore = async (runId: string, dryRun: boolean, to: { confirm?: st
       input: { runId, dryRun, confirm: to.confirm ?? null, newWorkspace: to.newWorkspace ?? null },
     })
   ).restoreBackup;
+
+/** Needs backups.download and a recent password confirmation: pass to downloadOnce. */
+export const prepareDownload = async (runId: string) =>
+  (await gql<{ downloadBackup: BackupDownload }>(`mutation($runId: ID!) { downloadBackup(runId: $runId) { url expiresAt sizeBytes sha256 fileName } }`, { runId })).downloadBackup;

@@ -8,7 +8,8 @@ import { EncryptionCard, ScheduleCard } from './backups.schedule';
 
 /**
  * Backups: the schedule (and the server's next run times), encryption, the runs with "back up
- * now", and restoring one (owners: backups.restore). The console only hides; the server decides.
+ * now", downloading a file (backups.download) and restoring one (owners: backups.restore). The
+ * console only hides; the server decides.
  */
 export function BackupsPage() {
   const notify = useNotify();
@@ -16,6 +17,7 @@ export function BackupsPage() {
   const { identity } = useGetIdentity();
   const canManage = !!permissions?.includes('BACKUPS_MANAGE');
   const canRestore = !!permissions?.includes('BACKUPS_RESTORE');
+  const canDownload = !!permissions?.includes('BACKUPS_DOWNLOAD');
   const slug = (identity?.tenant as { slug?: string } | undefined)?.slug;
   const [schedule, setSchedule] = useState<BackupSchedule | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -48,6 +50,7 @@ export function BackupsPage() {
         kept={schedule.retentionCount}
         canManage={canManage}
         canRestore={canRestore}
+        canDownload={canDownload}
         backingUp={backingUp}
         onBackUpNow={onBackUpNow}
         onRestore={setRestoring}

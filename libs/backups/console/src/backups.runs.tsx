@@ -1,4 +1,5 @@
 import BackupIcon from '@mui/icons-material/Backup';
+import DownloadIcon from '@mui/icons-material/Download';
 import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import {
   Box,
@@ -19,8 +20,9 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNotify } from 'react-admin';
+import { downloadOnce } from '@bulwark/platform-console';
 import { ENCRYPTION, StatusChip, TRIGGER, when } from './backups.common';
-import { ACTIVE, AES, fetchRuns, startBackup, type BackupRun } from './backups.data';
+import { ACTIVE, AES, fetchRuns, prepareDownload, startBackup, type BackupRun } from './backups.data';
 import { formatBytes, formatDuration, fromNow, shortHash, tableLabel } from './backups.format';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,11 +136,43 @@ function RestoreCell({ run, onRestore }: { run: BackupRun; onRestore: (run: Back
   );
 }
 
+/**
+ * The stored file as it is (still encrypted), through a one-time link the API gives after a
+ * recent password confirmation; the browser downloads it.
+ */
+function DownloadCell({ run }: { run: BackupRun }) {
+  const notify = useNotify();
+  const [busy, setBusy] = useState(false);
+  if (run.status !== 'succeeded') return null;
+  const download = async () => {
+    setBusy(true);
+    try {
+      const file = await downloadOnce(() => prepareDownload(run.id), 'A backup file holds all of this workspace’s data.');
+      notify(`Downloading ${file.fileName} (${formatBytes(file.sizeBytes)})`, { type: 'success' });
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const opens = run.encryption === AES ? "Encrypted with this server's key: the CLI's backup verify and restore --file read it" : 'Encrypted to your OpenPGP key: gpg --decrypt reads it';
+  return (
+    <Tooltip title={opens} describeChild>
+      <span>
+        <Button size="small" startIcon={busy ? <CircularProgress size={16} /> : <DownloadIcon />} onClick={download} disabled={busy}>
+          Download
+        </Button>
+      </span>
+    </Tooltip>
+  );
+}
+
 export function RunsCard({
   runs,
   kept,
   canManage,
   canRestore,
+  canDownload,
   backingUp,
   onBackUpNow,
   onRestore,
@@ -147,6 +181,7 @@ export function RunsCard({
   kept: number;
   canManage: boolean;
   canRestore: boolean;
+  canDownload: boolean;
   backingUp: boolean;
   onBackUpNow: () => void;
   onRestore: (run: BackupRun) => void;
@@ -187,6 +222,7 @@ export function RunsCard({
                   <TableCell align="right">Rows</TableCell>
                   <TableCell align="right">Duration</TableCell>
                   <TableCell>SHA-256</TableCell>
+                  {canDownload && <TableCell align="right">File</TableCell>}
                   {canRestore && <TableCell align="right">Restore</TableCell>}
                 </TableRow>
               </TableHead>
@@ -225,6 +261,11 @@ export function RunsCard({
                     <TableCell>
                       <HashCell sha256={r.sha256} />
                     </TableCell>
+                    {canDownload && (
+                      <TableCell align="right">
+                        <DownloadCell run={r} />
+                      </TableCell>
+                    )}
                     {canRestore && (
                       <TableCell align="right">
                         <RestoreCell run={r} onRestore={onRestore} />
@@ -236,11 +277,13 @@ export function RunsCard({
             </Table>
           </TableContainer>
         )}
-        <Stack direction="row" sx={{ mt: 1 }}>
-          <Typography variant="caption" color="text.secondary">
-            Backup files cannot be downloaded from the console yet; operators reach them in the server’s storage.
-          </Typography>
-        </Stack>
+        {canDownload && (
+          <Stack direction="row" sx={{ mt: 1 }}>
+            <Typography variant="caption" color="text.secondary">
+              A download is the file as stored, still encrypted, through a link that works once; your password is asked for first.
+            </Typography>
+          </Stack>
+        )}
       </CardContent>
     </Card>
   );

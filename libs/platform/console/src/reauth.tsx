@@ -2,20 +2,20 @@ import { Button, Dialog, DialogActions, DialogContent, DialogTitle, TextField, T
 import { useCallback, useState } from 'react';
 import { gql, GraphQLRequestError } from './graphql';
 
-type Pending = { resolve: (ok: boolean) => void };
+type Pending = { resolve: (ok: boolean) => void; why: string };
 let open: ((p: Pending) => void) | null = null;
 
 /**
  * B8 in the console: when the API answers REAUTH_REQUIRED, ask for the password once, confirm
- * it (`reauthenticate` rotates the session cookie), and retry the action.
+ * it (`reauthenticate` rotates the session cookie), and retry the action. `why` opens the prompt.
  */
-export async function withReauth<T>(action: () => Promise<T>): Promise<T> {
+export async function withReauth<T>(action: () => Promise<T>, why = 'This change is sensitive.'): Promise<T> {
   try {
     return await action();
   } catch (e) {
     if (!(e instanceof GraphQLRequestError) || e.code !== 'REAUTH_REQUIRED' || !open) throw e;
-    const confirmed = await new Promise<boolean>((resolve) => open?.({ resolve }));
-    if (!confirmed) throw new Error('Cancelled: this change needs your password');
+    const confirmed = await new Promise<boolean>((resolve) => open?.({ resolve, why }));
+    if (!confirmed) throw new Error('Cancelled: this needs your password');
     return action();
   }
 }
@@ -25,9 +25,12 @@ export function ReauthDialog() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // Kept after closing, so the text does not change while the dialog fades out.
+  const [why, setWhy] = useState('');
   open = useCallback((p: Pending) => {
     setPassword('');
     setError(null);
+    setWhy(p.why);
     setPending(p);
   }, []);
   const close = (ok: boolean) => {
@@ -47,7 +50,7 @@ export function ReauthDialog() {
       <DialogTitle id="reauth-title">Confirm it is you</DialogTitle>
       <DialogContent>
         <Typography variant="body2" sx={{ mb: 2 }}>
-          This change is sensitive. Enter your password to continue (asked again after 5 minutes).
+          {why} Enter your password to continue (asked again after 5 minutes).
         </Typography>
         <TextField
           autoFocus

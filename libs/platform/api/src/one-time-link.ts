@@ -1,0 +1,98 @@
+import { PrimaryKey, Property, type EntityClass, type MikroORM, type RequiredEntityData } from '@mikro-orm/core';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AppServices, RequestContext } from './context';
+import { tenantTable } from './db/rls';
+import { currentTenant, TenantScoped } from './db/tenant-scoped';
+import { unauthenticated } from './errors';
+import { withSystemContext } from './system-context';
+
+/** A one-time download link works once, within this many minutes. */
+export const ONE_TIME_LINK_MINUTES = 5;
+
+/**
+ * A one-time download link (audit exports, backup downloads): a mutation that checked who asks
+ * records it and hands out the token once; a plain GET claims it once and streams the file. Only
+ * the token's SHA-256 is stored. A feature's table has these columns (`id`, `tenant_id`,
+ * `user_id`, `token_hash`, `created_at`, `expires_at`, `used_at`) and its own.
+ */
+export abstract class OneTimeLink extends TenantScoped {
+  @PrimaryKey({ type: 'uuid' }) id: string = randomUUID();
+  @Property({ type: 'uuid' }) userId!: string;
+  @Property({ type: 'bytea' }) tokenHash!: Buffer;
+  @Property({ type: 'timestamptz' }) createdAt!: Date;
+  @Property({ type: 'timestamptz' }) expiresAt!: Date;
+  @Property({ type: 'timestamptz', nullable: true }) usedAt?: Date | null;
+}
+
+/**
+ * A migration's statements for a table of OneTimeLink rows: its columns, the feature's own
+ * (`extra`: columns and constraints), token hashes unique per tenant, and RLS. Migrations that ran
+ * keep what they made: change this only together with a new migration.
+ */
+export function oneTimeLinkTable(table: string, extra: string[]): string[] {
+  const columns = [
+    'id uuid primary key',
+    'tenant_id uuid not null references tenants (id) on delete cascade',
+    'user_id uuid not null',
+    'token_hash bytea not null check (length(token_hash) = 32)',
+    'created_at timestamptz not null',
+    'expires_at timestamptz not null',
+    'used_at timestamptz',
+    ...extra,
+    'unique (tenant_id, token_hash)',
+  ];
+  return [`create table "${table}" (\n  ${columns.join(',\n  ')}\n)`, ...tenantTable(table)];
+}
+
+/** Records a link for the signed-in person, given the hash of the token only they will see. */
+export function createOneTimeLink<T extends OneTimeLink>(ctx: RequestContext, entity: EntityClass<T>, tokenHash: Buffer, fields: Omit<RequiredEntityData<T>, keyof OneTimeLink>): T {
+  const p = ctx.principal;
+  if (p?.kind !== 'user') throw unauthenticated();
+  const createdAt = ctx.app.now();
+  const expiresAt = new Date(createdAt.getTime() + ONE_TIME_LINK_MINUTES * 60_000);
+  return ctx.em.create(entity, { ...fields, userId: p.userId, tokenHash, createdAt, expiresAt } as RequiredEntityData<T>);
+}
+
+/**
+ * Claims a link in one statement: of two downloads racing for the same link, exactly one gets the
+ * row back; a used or expired one matches nothing. Raw SQL (an UPDATE … RETURNING the ORM does not
+ * write): the table comes from the entity's metadata, the tenant is named and RLS enforces it.
+ */
+export async function claimOneTimeLink<T extends OneTimeLink>(ctx: RequestContext, entity: EntityClass<T>, tokenHash: Buffer): Promise<T | null> {
+  const table = ctx.em.getMetadata().get<T>(entity.name).tableName;
+  const now = ctx.app.now();
+  const [row] = await ctx.em
+    .getConnection()
+    .execute<Record<string, unknown>[]>(
+      `update "${table}" set used_at = ? where tenant_id = ? and token_hash = ? and used_at is null and expires_at > ? returning *`,
+      [now, currentTenant(ctx.em), tokenHash, now],
+      'all',
+      ctx.em.getTransactionContext(),
+    );
+  return row ? ctx.em.map(entity, row as never) : null;
+}
+
+/**
+ * The GET side: claims the link (parsed from the URL; null when it does not parse) under its
+ * tenant and runs `fn` with it in the same transaction. Null: the link is used, expired or
+ * unknown, which `linkGone` answers.
+ */
+export async function withClaimedLink<T extends OneTimeLink, R>(
+  services: AppServices & { orm: MikroORM },
+  link: { tenantId: string; hash: Buffer } | null,
+  entity: EntityClass<T>,
+  reason: string,
+  fn: (ctx: RequestContext, row: T) => Promise<R>,
+): Promise<R | null> {
+  if (!link) return null;
+  return withSystemContext(services.orm, services, link.tenantId, reason, async (ctx) => {
+    const row = await claimOneTimeLink(ctx, entity, link.hash);
+    return row ? fn(ctx, row) : null;
+  });
+}
+
+/** A used, expired and unknown link get the same answer: nothing tells them apart. */
+export function linkGone(res: Response, what: string): void {
+  res.status(404).json({ errors: [{ message: `This ${what} link is used, expired or unknown`, extensions: { code: 'NOT_FOUND' } }] });
+}
