@@ -99,9 +99,9 @@ export async function runBackupBench(databaseUrl: string, opts: { tickets: numbe
     const results: { copyRowsPerS: number; backupRowsPerS: number; ratio: number; rssGrowthMb: number; backupSeconds: number; nodeCpuSeconds: number; sizeMb: number; rows: number }[] = [];
     for (let i = 1; i <= opts.runs; i++) {
       global.gc?.();
-      const base = process.memoryUsage().rss;
+      const base = process.memoryUsage.rss();
       let peak = base;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
       const t0 = process.hrtime.bigint();
       const cpu0 = process.cpuUsage();
       const run = await runBackup(deps, tenantId, 'cli');
