@@ -2,7 +2,8 @@
  * Backups in headless Chromium, on the app as `npm start` runs it (demo tenant): the demo admin
  * (the tenant's owner, so holding backups.restore) changes the schedule and sees the server's
  * next five runs, backs up now and waits for the run, then walks the restore wizard's dry run
- * (after confirming the password) up to the typed confirmation, and cancels there: a real restore
+ * (after confirming the password) up to the typed confirmation, then restores into a new
+ * workspace (a sandbox copy) instead, which replaces nothing here: a real restore
  * would sign everyone out. In a new session, downloads the backup file through the password
  * prompt and gets the stored bytes. The dashboard card shows the last backup and the next one; a person
  * with read access only sees everything and can change nothing.
@@ -139,9 +140,32 @@ maybe('backups in the console', () => {
     await typed.fill('demo');
     expect(await restoreButton.isEnabled()).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-confirm-typed.png'), animations: 'disabled' });
-    await wizard.getByRole('button', { name: 'Cancel' }).click();
+
+    // Instead, into a new workspace: a sandbox copy, which replaces nothing and signs nobody out.
+    await wizard.getByRole('radio', { name: 'Into a new workspace (a copy)' }).check();
+    const copyButton = wizard.getByRole('button', { name: 'Create the copy' });
+    const sandbox = wizard.getByLabel('New workspace name (sign-in name)');
+    expect(await sandbox.inputValue()).toBe('demo-copy');
+    await sandbox.fill('demo-sandbox');
+    expect(await copyButton.isDisabled()).toBe(true); // a display name is needed too
+    await wizard.getByLabel('Display name').fill('Demo sandbox');
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-copy.png'), animations: 'disabled' });
+    await copyButton.click();
+    await expectOn(page, 'restore-copy', () => wizard.getByText('Workspace demo-sandbox created').waitFor({ timeout: 60_000 }));
+    await page.screenshot({ path: join(SCREENSHOTS, 'backups-restore-copied.png'), animations: 'disabled' });
+    await wizard.getByRole('button', { name: 'Close' }).click();
     await wizard.waitFor({ state: 'hidden' });
-    // Nothing was restored: still signed in, and the log has no restore.
+    // The copy answers at its own name with the same password (from outside this browser, whose
+    // session must stay the one of demo).
+    const sandboxLogin = await fetch(`${env.app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation($i: LoginInput!) { login(input: $i) { token } }', variables: { i: { tenant: 'demo-sandbox', email: ADMIN, password: DEMO_PASSWORD } } }),
+    });
+    expect(((await sandboxLogin.json()) as { data: { login: { token: string } } }).data.login.token).toMatch(/^bws_/);
+    // This workspace was not restored over: still signed in, and its log has no restore.
+    const copiedEvents = await gqlInPage<{ auditEvents: { items: unknown[] } }>(page, '{ auditEvents(filter: { actions: ["backups.copiedToNewTenant"] }, first: 5) { items { id } } }');
+    expect(copiedEvents.data.auditEvents.items).toHaveLength(1);
     const after = await gqlInPage<{ me: { tenant: { slug: string } }; auditEvents: { items: unknown[] } }>(
       page,
       '{ me { tenant { slug } } auditEvents(filter: { actions: ["backups.restored"] }, first: 5) { items { id } } }',
