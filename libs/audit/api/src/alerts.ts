@@ -44,8 +44,9 @@ export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }
     watch: (e) => (e.action.startsWith('backups.') && e.outcome === 'failure' ? ['tenant'] : []),
   },
   export: {
-    describe: 'The audit log is exported',
-    watch: (e) => (e.action === AuditLogAudit.exported ? [`user:${e.actorId}`] : []),
+    describe: "The audit log is exported, or a backup (all of the workspace's data) is downloaded",
+    // By name: the backups feature builds on this one, not the other way round.
+    watch: (e) => (e.action === AuditLogAudit.exported || e.action === 'backups.downloaded' ? [`user:${e.actorId}`] : []),
   },
 };
 
@@ -133,7 +134,7 @@ function titleOf(rule: AlertRule, e: AuditEvent, subject: string): string {
     case 'backup_failed':
       return `Backup failed: ${e.action}`;
     case 'export':
-      return `Audit log exported by ${e.actorName ?? e.actorType}`;
+      return e.action === AuditLogAudit.exported ? `Audit log exported by ${e.actorName ?? e.actorType}` : `Backup downloaded by ${e.actorName ?? e.actorType}`;
   }
 }
 

@@ -157,6 +157,20 @@ describe('downloadBackup', () => {
     expect(stored).not.toContain(url);
   });
 
+  it('raises a security alert under an "export" rule: a download takes all of the data away', async () => {
+    ok(await t.gql(`mutation { createAlertRule(input: { name: "data leaving", kind: "export" }) { rule { id } } }`, {}, { token: b.admin.token }));
+    const bRun = ok(await t.gql<{ runBackupNow: { id: string } }>(`mutation { runBackupNow { id } }`, {}, { token: b.admin.token })).runBackupNow;
+    for (let i = 0; i < 200; i++) {
+      const [r] = await t.ownerSql<{ status: string }>(`select status from backup_runs where id = $1`, [bRun.id]);
+      if (r.status === 'succeeded') break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await sudo(b.admin);
+    await link(b.admin, bRun.id);
+    const alerts = ok(await t.gql<{ securityAlerts: { kind: string; title: string }[] }>(`{ securityAlerts { kind title } }`, {}, { token: b.auditor.token })).securityAlerts;
+    expect(alerts).toEqual([{ kind: 'export', title: 'Backup downloaded by admin of dl-other' }]);
+  });
+
   it('leaves the links out of backups, like the other live credentials, so a backup made after downloads restores', async () => {
     expect((await t.ownerSql(`select 1 from backup_downloads where tenant_id = $1`, [a.tenantId])).length).toBeGreaterThan(0);
     const queued = ok(await t.gql<{ runBackupNow: { id: string } }>(`mutation { runBackupNow { id } }`, {}, { token: a.admin.token })).runBackupNow;
