@@ -2,7 +2,7 @@ import { audit, badInput, drained, withSystemContext, type AppServices, type Aud
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomUUID } from 'node:crypto';
-import { insertTenant } from '@bulwark/identity-api';
+import { insertTenant, rebindTotpSecret } from '@bulwark/identity-api';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip } from 'node:zlib';
 import { quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
@@ -488,7 +488,8 @@ export async function restoreTenant(
  * one everywhere, so every reference (foreign key or not) still points at its copy, and nothing
  * points into the source tenant. (Ids inside JSON values are left as they are; they find nothing
  * in the copy.) People keep their passwords and second factors, so they sign in to the new slug as
- * before; no session or API token is copied. All or nothing: a bad archive leaves no tenant.
+ * before (TOTP secrets are sealed to their tenant and user, so each is sealed again for its copy);
+ * no session or API token is copied. All or nothing: a bad archive leaves no tenant.
  */
 export async function restoreAsNewTenant(
   deps: BackupDeps,
@@ -500,7 +501,21 @@ export async function restoreAsNewTenant(
   const tenantId = randomUUID();
   const result = await withSystemContext(orm, app, tenantId, 'restore into a new tenant', async (ctx) => {
     const tenant = await insertTenant(ctx, { slug: opts.slug, name: opts.name });
-    const r = await fillFromArchive(ctx, deps, input, opts, { archiveOf: sourceTenantId, into: tenantId });
+    const sealed: { userId: string; secret: string }[] = [];
+    const r = await fillFromArchive(ctx, deps, input, opts, {
+      archiveOf: sourceTenantId,
+      into: tenantId,
+      seen: (table, rows) => {
+        if (table !== 'users') return;
+        for (const u of rows) if (typeof u.totp_secret_enc === 'string') sealed.push({ userId: String(u.id), secret: u.totp_secret_enc });
+      },
+    });
+    const pepper = app.config.passwordPepper;
+    for (const s of sealed) {
+      const to = { tenantId, userId: copiedId(tenantId, s.userId) };
+      // Raw SQL: one column of a row of this context's tenant (RLS), by its id.
+      await ctx.em.getConnection().execute(`update users set totp_secret_enc = ? where id = ?`, [rebindTotpSecret(pepper, s.secret, { tenantId: sourceTenantId, userId: s.userId }, to), to.userId], 'run', ctx.em.getTransactionContext());
+    }
     audit(ctx, BackupAudit.restoredAsNewTenant, {
       actor: opts.actor,
       targetType: 'Tenant',
@@ -518,6 +533,13 @@ export async function restoreAsNewTenant(
 
 type Sql = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
 
+/** An id's copy in a new tenant, as the restore's SQL maps it: md5(new tenant id ‖ old id) as a uuid. */
+const copiedId = (into: string, id: string) =>
+  createHash('md5')
+    .update(into + id)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
 /**
  * Reads an archive of `archiveOf` into the context's tenant, in the context's transaction: checks
  * every table is known here, runs `prepare` once the header is read, and inserts the rows in
@@ -528,7 +550,7 @@ async function fillFromArchive(
   deps: BackupDeps,
   input: Readable,
   opts: { progress?: Progress } & ReadOptions,
-  how: { archiveOf: string; into?: string; prepare?: (tables: string[], run: Sql) => Promise<void> },
+  how: { archiveOf: string; into?: string; prepare?: (tables: string[], run: Sql) => Promise<void>; seen?: (table: string, rows: Record<string, unknown>[]) => void },
 ): Promise<{ header: ArchiveHeader; manifest: Manifest; rows: number }> {
   const conn = ctx.em.getConnection();
   const trx = ctx.em.getTransactionContext();
@@ -562,6 +584,7 @@ async function fillFromArchive(
         sql = `insert into ${quoteIdent(table)} (${archived.map(quoteIdent).join(', ')}) select ${archived.map(value).join(', ')} from json_populate_recordset(null::${quoteIdent(table)}, ?::json) x`;
         statements.set(table, sql);
       }
+      how.seen?.(table, batch);
       await run(sql, [JSON.stringify(batch)]);
       rows += batch.length;
       opts.progress?.({ phase: 'restoring', table, rows, bytes: 0 });

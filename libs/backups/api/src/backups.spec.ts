@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer, text } from 'node:stream/consumers';
+import { Secret, TOTP } from 'otpauth';
+import { encryptTotpSecret } from '@bulwark/identity-api';
 import { gzipSync } from 'node:zlib';
 import { backupTestPlugins } from './testing-plugins';
 import { BackupRun } from './backup-run.entity';
@@ -145,13 +147,22 @@ describe('restore into a new tenant (a sandbox copy)', () => {
   const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
 
   it('copies every row into a new tenant with its own ids, leaves the source alone, and lets its people sign in there', async () => {
+    // The admin has two-factor sign-in on: its secret is sealed to tenant and user, both new in the copy.
+    const totp = new Secret({ size: 20 });
+    const sealedFor = (tenantId: string, userId: string) => encryptTotpSecret(t.server.app.config.passwordPepper, totp.base32, { tenantId, userId });
+    await t.ownerSql(`update users set totp_secret_enc = $1, totp_enabled_at = now() where id = $2`, [sealedFor(a.tenantId, a.admin.id), a.admin.id]);
     const run = await runBackup(deps, a.tenantId, 'cli');
     const source = await snapshot(a.tenantId);
     const copy = await restoreAsNewTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { slug: 'backed-sandbox', name: 'Backed (sandbox)', runId: run.id });
     expect(copy.slug).toBe('backed-sandbox');
     expect(await snapshot(a.tenantId)).toEqual(source);
     const copied = await snapshot(copy.tenantId);
-    for (const table of Object.keys(source)) expect([table, sorted(copied[table])]).toEqual([table, sorted(rewrite(copy.tenantId, source[table]))]);
+    // Every row as the source's, ids mapped; the one sealed TOTP secret differs (sealed again).
+    const unsealed = (rows: unknown[]) => rows.map((r) => ({ ...(r as object), totp_secret_enc: (r as { totp_secret_enc?: string | null }).totp_secret_enc ? 'sealed' : null }));
+    for (const table of Object.keys(source)) {
+      const fix = table === 'users' ? unsealed : (rows: unknown[]) => rows;
+      expect([table, sorted(fix(copied[table]))]).toEqual([table, sorted(fix(rewrite(copy.tenantId, source[table])))]);
+    }
     // Nothing in the copy points into the source: no id of the source appears in it.
     const sourceIds = new Set(Object.values(source).flatMap((rows) => rows.flatMap((r) => Object.values(r as object).filter((v) => typeof v === 'string' && UUID.test(v)))));
     const leaks = Object.values(copied).flatMap((rows) => rows.flatMap((r) => Object.values(r as object).filter((v) => sourceIds.has(v as string))));
@@ -163,6 +174,12 @@ describe('restore into a new tenant (a sandbox copy)', () => {
     expect(tickets.data!.tickets.totalCount).toBe(source.tickets.length);
     const aIds = new Set(source.tickets.map((r) => (r as { id: string }).id));
     expect(tickets.data!.tickets.nodes.some((n) => aIds.has(n.id))).toBe(false);
+    // The admin signs in there with password and a current code (the secret was sealed again).
+    const first = await t.gql<{ login: { challenge: string } }>(`mutation($i: LoginInput!) { login(input: $i) { challenge } }`, { i: { tenant: 'backed-sandbox', email: a.admin.email, password: PERSONA_PASSWORD } });
+    const code = TOTP.generate({ secret: totp, algorithm: 'SHA1', digits: 6, period: 30 });
+    const second = await t.gql<{ verifyTwoFactor: { token: string } }>(`mutation($i: VerifyTwoFactorInput!) { verifyTwoFactor(input: $i) { token } }`, { i: { challenge: first.data!.login.challenge, code } });
+    expect(second.errors).toBeUndefined();
+    expect(second.data!.verifyTwoFactor.token).toMatch(/^bws_/);
     // Recorded in both logs.
     const [made] = await t.ownerSql<{ details: { sourceTenantId: string } }>(`select details from audit_events where tenant_id = $1 and action = 'backups.restoredAsNewTenant'`, [copy.tenantId]);
     expect(made.details.sourceTenantId).toBe(a.tenantId);

@@ -73,6 +73,7 @@ export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
 export { createTenant, insertTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';
+export { encryptTotpSecret, rebindTotpSecret } from './totp';
 export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
 export { IdentityAudit } from './identity.audit';
 export { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';

@@ -95,3 +95,11 @@ export function decryptTotpSecret(pepper: string, stored: string, owner: { tenan
   decipher.setAuthTag(raw.subarray(12, 28));
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
 }
+
+/**
+ * The same secret sealed for another owner: a restore into a new tenant gives every user a new id
+ * in a new tenant, which the old ciphertext is bound to (see encryptTotpSecret).
+ */
+export function rebindTotpSecret(pepper: string, stored: string, from: { tenantId: string; userId: string }, to: { tenantId: string; userId: string }): string {
+  return encryptTotpSecret(pepper, decryptTotpSecret(pepper, stored, from), to);
+}
