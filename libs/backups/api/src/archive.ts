@@ -107,13 +107,13 @@ export async function tenantTablesInOrder(em: EntityManager): Promise<string[]> 
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** A table's columns in order, those a row can be inserted with (not generated ones). */
-export async function columnsOf(em: EntityManager, table: string): Promise<string[]> {
-  const rows = await runner(em)<{ name: string }>(
-    `select attname as name from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
+/** A table's columns in order, those a row can be inserted with (not generated ones), and which hold uuids. */
+export async function columnsOf(em: EntityManager, table: string): Promise<{ name: string; uuid: boolean }[]> {
+  return runner(em)<{ name: string; uuid: boolean }>(
+    `select attname as name, atttypid = 'uuid'::regtype as uuid from pg_attribute
+      where attrelid = ?::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
     [quoteIdent(table)],
   );
-  return rows.map((r) => r.name);
 }
 
 export interface WriteProgress {
@@ -143,7 +143,7 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
   for (const table of tables) {
     const hash = createHash('sha256');
     let count = 0;
-    const columns = await columnsOf(em, table);
+    const columns = (await columnsOf(em, table)).map((c) => c.name);
     if (columns.length > MAX_COLUMNS) throw new Error(`table ${table} has more than ${MAX_COLUMNS} columns, more than one archive row can hold`);
     await write(JSON.stringify({ $stream: table, columns }) + '\n');
     // Table and column names come from the catalog, quoted; the tenant id is a checked uuid.

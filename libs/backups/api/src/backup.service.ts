@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { insertTenant, rebindTotpSecret } from '@bulwark/identity-api';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip } from 'node:zlib';
-import { quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
+import { columnsOf, quoteIdent, readArchive, tenantTablesInOrder, writeArchive, type ArchiveHeader, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
 import { BACKUP_ENCRYPTIONS, BackupSettings, type BackupEncryption } from './backup-settings.entity';
@@ -572,15 +572,16 @@ async function fillFromArchive(
       if (!sql) {
         // The archive's own columns (an older schema may lack newer ones, which take their
         // defaults), each of which must be a column of the table here.
-        const here = new Map((await run<{ name: string; uuid: boolean }>(
-          `select attname as name, atttypid = 'uuid'::regtype as uuid from pg_attribute where attrelid = ?::regclass and attnum > 0 and not attisdropped`,
-          [quoteIdent(table)],
-        )).map((c) => [c.name, c.uuid]));
+        const here = new Map((await columnsOf(ctx.em, table)).map((c) => [c.name, c.uuid]));
         const unknown = archived.filter((c) => !here.has(c));
         if (unknown.length) throw new Error(`the archive's ${table} has columns this server does not: ${unknown.join(', ')}`);
         // Names from the archive checked against the catalog and quoted; `into` is a uuid we made.
-        const value = (c: string) =>
-          !how.into ? `x.${quoteIdent(c)}` : c === 'tenant_id' ? `'${how.into}'::uuid` : here.get(c) ? `md5('${how.into}' || x.${quoteIdent(c)}::text)::uuid` : `x.${quoteIdent(c)}`;
+        const value = (c: string) => {
+          const col = `x.${quoteIdent(c)}`;
+          if (!how.into) return col;
+          if (c === 'tenant_id') return `'${how.into}'::uuid`;
+          return here.get(c) ? `md5('${how.into}' || ${col}::text)::uuid` : col; // see copiedId
+        };
         sql = `insert into ${quoteIdent(table)} (${archived.map(quoteIdent).join(', ')}) select ${archived.map(value).join(', ')} from json_populate_recordset(null::${quoteIdent(table)}, ?::json) x`;
         statements.set(table, sql);
       }
