@@ -166,7 +166,12 @@ export interface OpenLoopResult {
   meanMs: number;
   /** How late the load generator itself sent, at worst (its own event loop's stalls). */
   maxSendLagMs: number;
+  /** The slowest answers, slowest first: when each was sent (epoch ms) and how long it took. */
+  slowest: { atMs: number; ms: number }[];
 }
+
+/** Enough to cover the p99 of a 15-second window at 50/s (its 8th slowest answer) and then some. */
+const SLOWEST_KEPT = 20;
 
 const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - performance.now())));
 
@@ -190,6 +195,7 @@ export async function runOpenLoop(target: Target, body: string, opts: OpenLoopOp
   const measureFrom = start + opts.warmupMs;
   const end = measureFrom + opts.durationMs;
   const latencies: number[] = [];
+  const timed: { atMs: number; ms: number }[] = [];
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
   let errors = 0;
@@ -220,8 +226,10 @@ export async function runOpenLoop(target: Target, body: string, opts: OpenLoopOp
         const ok = answer.status === 200 && answer.bytes === opts.expectedBytes;
         if (!ok) firstError ??= `HTTP ${answer.status}, ${answer.bytes} bytes (expected ${opts.expectedBytes})${answer.error ? `: ${answer.error}` : ''}`;
         if (!measured) return;
-        if (ok) latencies.push(ms);
-        else errors++;
+        if (ok) {
+          latencies.push(ms);
+          timed.push({ atMs: performance.timeOrigin + t0, ms });
+        } else errors++;
       });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
@@ -245,6 +253,7 @@ export async function runOpenLoop(target: Target, body: string, opts: OpenLoopOp
     maxMs: sorted.length ? sorted[sorted.length - 1] : NaN,
     meanMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : NaN,
     maxSendLagMs: maxLag,
+    slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_KEPT),
   };
 }
 

@@ -19,7 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fetchOnce, median, runOpenLoop, startBackground, type OpenLoopResult, type Target } from './load';
+import { fetchOnce, median, percentile, runOpenLoop, startBackground, type OpenLoopResult, type Target } from './load';
 import { loginBody, meBody, ME_QUERY, LOGIN_MUTATION, type ReadyInfo, type WindowCommand, type WindowStats } from './query';
 
 export const TARGET_P99_RATIO = 1.5;
@@ -111,12 +111,44 @@ function diffProc(pid: number, a: ThreadTimes | undefined, b: ThreadTimes | unde
 
 // ------------------------------------------------------------------------------ the runs
 
+/** `me` as the server itself timed it (diagnostics channel in serve.ts), and the client's slowest matched to it. */
+interface ServerSide {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The client's slowest answers, each with its time inside the server (undefined: no match found). */
+  slowest: { atMs: number; ms: number; serverMs?: number }[];
+}
+
+/**
+ * Matches each of the client's slowest answers to the server's timing of the same request: the
+ * one that started after it was sent (1 ms of slack between the two processes' clocks) and whose
+ * end lies closest to the answer's arrival.
+ */
+function serverSide(me: OpenLoopResult, timings: [number, number][] | undefined): ServerSide | undefined {
+  if (!timings?.length) return undefined;
+  const sorted = Float64Array.from(timings.map(([, ms]) => ms)).sort();
+  const slowest = me.slowest.map(({ atMs, ms }) => {
+    let best: number | undefined;
+    let bestGap = Infinity;
+    for (const [start, serverMs] of timings) {
+      if (start < atMs - 1 || start > atMs + ms) continue;
+      const gap = Math.abs(start + serverMs - (atMs + ms));
+      if (gap < bestGap) [best, bestGap] = [serverMs, gap];
+    }
+    return { atMs, ms, serverMs: best };
+  });
+  return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1], slowest };
+}
+
 interface RunRecord {
   kind: 'idle' | 'loaded';
   index: number;
   me: OpenLoopResult;
+  /** The same `me` requests timed inside the server. */
+  meInServer?: ServerSide;
   logins: { ok: number; errors: number; perS: number; firstError?: string };
-  server?: Omit<WindowStats, 'type' | 'run'>;
+  server?: Omit<WindowStats, 'type' | 'run' | 'meTimings'>;
   proc?: ProcStats;
 }
 
@@ -209,7 +241,8 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
         index: i,
         me,
         logins: { ...counted, perS: counted.ok / (windowMs / 1000), firstError: firstLoginError },
-        server: server && { eventLoopDelay: server.eventLoopDelay, pool: server.pool, cpu: server.cpu, windowMs: server.windowMs },
+        meInServer: serverSide(me, server?.meTimings),
+        server: server && { eventLoopDelay: server.eventLoopDelay, pool: server.pool, cpu: server.cpu, windowMs: server.windowMs, gcs: server.gcs },
         proc: diffProc(pid, procA, procB, windowMs),
       };
       records.push(record);
@@ -220,6 +253,20 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
           (server ? `; event-loop delay p99 ${fmt(server.eventLoopDelay.p99Ms, 1)} ms, pool waiters ${fmt(server.pool.meanPendingAcquires, 1)}` : '') +
           (record.proc ? `; machine ${fmt(record.proc.machineBusy * 100, 0)}% busy` : ''),
       );
+      const inServer = record.meInServer;
+      if (inServer) {
+        const t0 = performance.timeOrigin + winStart;
+        say(
+          `    in the server: p50 ${fmt(inServer.p50Ms, 2)} ms, p99 ${fmt(inServer.p99Ms, 2)} ms, max ${fmt(inServer.maxMs, 1)} ms; ` +
+            `slowest 8 (client ms / server ms @ s into window): ` +
+            inServer.slowest
+              .slice(0, 8)
+              .map((x) => `${fmt(x.ms, 0)}/${fmt(x.serverMs, 0)}@${fmt((x.atMs - t0) / 1000, 1)}`)
+              .join(' ') +
+            `; GCs ≥ 5 ms (ms @ s): ${server?.gcs.map(([at, ms, kind]) => `${fmt(ms, 0)}k${kind}@${fmt((at - t0) / 1000, 1)}`).join(' ') || 'none'}` +
+            `; loop delay max ${fmt(server?.eventLoopDelay.maxMs, 0)} ms`,
+        );
+      }
       // A pause, so the next run starts on a quiet server.
       await sleep(1000);
     }

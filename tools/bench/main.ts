@@ -230,7 +230,8 @@ async function prepareDatabase(): Promise<string> {
 
 /** Starts serve.ts and waits for its ready line, relaying its progress. */
 async function startServers(databaseUrl: string, opts: Options, profileDir: string | undefined): Promise<ReadyInfo> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'serve.ts')], {
+  const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, '-r', '@swc-node/register', join(__dirname, 'serve.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,

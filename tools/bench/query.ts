@@ -48,6 +48,10 @@ export interface WindowStats {
   /** process.cpuUsage() over the window: all threads of the server process (bcrypt included). */
   cpu: { userMs: number; systemMs: number };
   windowMs: number;
+  /** Every `me` the server answered in the window: [start (epoch ms), time inside the server (ms)]. */
+  meTimings: [number, number][];
+  /** The server's garbage collections of 5 ms or more: [start (epoch ms), duration (ms), V8 kind]. */
+  gcs: [number, number, number][];
 }
 
 export interface ReadyInfo {

@@ -23,7 +23,9 @@ import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,12 +70,36 @@ interface TarnPool {
 function serveWindowStats(pool: TarnPool) {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
+  // Each `me` (the requests with a bearer token; sign-ins carry none) as this server saw it: from
+  // its headers being parsed to its answer handed to the kernel. What the client measured beyond
+  // that waited outside the server's JavaScript (kernel, loopback, the load generator itself).
+  const started = new WeakMap<object, number>();
+  let meTimings: [number, number][] = [];
+  // Garbage collections of 5 ms or more: [start (epoch ms), duration (ms), kind].
+  let gcs: [number, number, number][] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.duration >= 5) gcs.push([performance.timeOrigin + e.startTime, e.duration, (e as { detail?: { kind?: number } }).detail?.kind ?? 0]);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const isMe = (req: IncomingMessage) => req.headers.authorization?.startsWith('Bearer ') ?? false;
+  subscribe('http.server.request.start', (m) => {
+    const { request } = m as { request: IncomingMessage };
+    if (isMe(request)) started.set(request, performance.now());
+  });
+  subscribe('http.server.response.finish', (m) => {
+    const { request } = m as { request: IncomingMessage };
+    const t0 = started.get(request);
+    if (t0 !== undefined) meTimings.push([performance.timeOrigin + t0, performance.now() - t0]);
+  });
   let sampler: NodeJS.Timeout | undefined;
   let w = { run: '', t0: 0, cpu: process.cpuUsage(), samples: 0, used: 0, maxUsed: 0, pending: 0, maxPending: 0, withWaiters: 0 };
   process.on('message', (message) => {
     const msg = message as WindowCommand;
     if (msg.type === 'window-start') {
       eld.reset();
+      meTimings = [];
+      gcs = [];
       w = { run: msg.run, t0: performance.now(), cpu: process.cpuUsage(), samples: 0, used: 0, maxUsed: 0, pending: 0, maxPending: 0, withWaiters: 0 };
       clearInterval(sampler);
       sampler = setInterval(() => {
@@ -108,6 +134,8 @@ function serveWindowStats(pool: TarnPool) {
         },
         cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
         windowMs: performance.now() - w.t0,
+        meTimings,
+        gcs,
       };
       process.send?.(stats);
     }
@@ -146,6 +174,7 @@ async function main() {
     BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
     // Hashing knobs pass through, to compare settings (login-load).
     BULWARK_HASH_CONCURRENCY: process.env.BULWARK_HASH_CONCURRENCY,
+    BULWARK_HASH_NICE: process.env.BULWARK_HASH_NICE,
   });
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 

@@ -1,4 +1,5 @@
 import { rateLimited, type OperationGate, type RequestContext } from '@bulwark/platform-api';
+import { setHashingNice } from './hashing-threads';
 
 /** Operations that compute a bcrypt hash (a quarter-second of a core each, at cost 12). */
 const HASHING = new Set(['login', 'reauthenticate', 'changePassword', 'resetPassword', 'acceptInvitation', 'signUp']);
@@ -25,7 +26,8 @@ class Semaphore {
   }
 }
 
-let semaphore: Semaphore | null = null;
+/** One per server (tests run several in a process, each with its own setting). */
+const semaphores = new WeakMap<object, Semaphore>();
 
 /**
  * A8 under load: sign-ins wait for a hashing slot before their transaction opens, so a burst
@@ -36,7 +38,10 @@ export const hashingGate: OperationGate = {
   name: 'password hashing',
   async enter(ctx: RequestContext, op) {
     if (op.type !== 'mutation' || !op.fields.some((f) => HASHING.has(f))) return null;
-    semaphore ??= new Semaphore(ctx.app.config.hashConcurrency);
+    let semaphore = semaphores.get(ctx.app);
+    if (!semaphore) semaphores.set(ctx.app, (semaphore = new Semaphore(ctx.app.config.hashConcurrency)));
+    // The hashing threads are the process's; the setting of the server that uses them applies.
+    setHashingNice(ctx.app.config.hashNice);
     return semaphore.acquire();
   },
 };

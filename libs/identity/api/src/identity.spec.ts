@@ -1,6 +1,8 @@
 import { platformPlugin, withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, TEST_PEPPER, type TestServer } from '@bulwark/platform-api/testing';
 import bcrypt from 'bcrypt';
+import { readFileSync } from 'node:fs';
+import { hashingThreadIds } from './hashing-threads';
 import { createPersonas, PERSONA_PASSWORD, type TenantPersonas } from './testing';
 import { createUser } from './identity.service';
 import { hashPassword } from './password';
@@ -143,6 +145,21 @@ describe('A8 hashing never blocks the event loop', () => {
     // If bcrypt ran on the event loop, health checks would wait for whole hashes (~batch/4 each).
     expect(latencies.length).toBeGreaterThan(5);
     expect(p90).toBeLessThan(batch / 8);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('hashes on threads below the event loop\'s CPU priority, at BULWARK_HASH_NICE', async () => {
+    const niced = await startTestServer([platformPlugin, identityPlugin], { BULWARK_HASH_NICE: '13' });
+    try {
+      await createPersonas(niced, 'nicecorp');
+      expect((await niced.gql<Login>(LOGIN, { input: { tenant: 'nicecorp', email: 'agent@nicecorp.test', password: PERSONA_PASSWORD } })).data?.login.token).toBeDefined();
+      const tids = await hashingThreadIds();
+      expect(tids.length).toBeGreaterThan(0);
+      const niceOf = (tid: number) => Number(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+      for (const tid of tids) expect(niceOf(tid)).toBe(13);
+      expect(niceOf(process.pid)).toBe(0);
+    } finally {
+      await niced.close();
+    }
   });
 });
 

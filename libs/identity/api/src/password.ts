@@ -1,21 +1,22 @@
-import bcrypt from 'bcrypt';
 import { createHmac } from 'node:crypto';
+import { bcryptCompare, bcryptHash } from './hashing-threads';
 
 /**
  * SECURITY.md A4: bcrypt reads only 72 bytes, so the password is first reduced to a fixed-size
  * HMAC-SHA-256 under a server-side pepper (NFC-normalised, so the same typed text always matches).
- * bcrypt's async API runs on libuv's pool and never blocks the event loop (A8).
+ * bcrypt runs on hashing threads of its own, at a lower CPU priority, and never blocks the event
+ * loop (A8; hashing-threads.ts).
  */
 function prehash(pepper: string, password: string): string {
   return createHmac('sha256', pepper).update(password.normalize('NFC'), 'utf8').digest('base64');
 }
 
 export async function hashPassword(pepper: string, password: string, cost: number): Promise<string> {
-  return bcrypt.hash(prehash(pepper, password), cost);
+  return bcryptHash(prehash(pepper, password), cost);
 }
 
 export async function verifyPassword(pepper: string, password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(prehash(pepper, password), hash);
+  return bcryptCompare(prehash(pepper, password), hash);
 }
 
 /** A7: hashes made with a lower cost are upgraded at the next successful sign-in. */

@@ -30,6 +30,8 @@ export interface BulwarkConfig {
   requestTimeoutMs: number;
   /** Password hashes (bcrypt) computed at once; the rest queue without holding a DB connection. */
   hashConcurrency: number;
+  /** Nice value of the password-hashing threads (0 normal … 19 only idle CPU; Linux). */
+  hashNice: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
   /** Where people reach the console; links in mail point here. */
@@ -160,6 +162,8 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
     // One core stays free for everything else: sign-in bursts must not starve reads (A8).
     hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
+    // Hashing yields the CPU to reads and to garbage collection (A8; identity's hashing-threads.ts).
+    hashNice: int(env, 'BULWARK_HASH_NICE', 10, 0, 19),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,
