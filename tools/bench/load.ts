@@ -170,8 +170,11 @@ export interface OpenLoopResult {
   slowest: { atMs: number; ms: number }[];
 }
 
-/** Enough to cover the p99 of a 15-second window at 50/s (its 8th slowest answer) and then some. */
-const SLOWEST_KEPT = 20;
+/**
+ * Enough for the p99 over several windows pooled (login-load): the p99 of n answers is the
+ * ceil(n/100)-th slowest, so 100 kept per window give it exactly up to 10,000 answers.
+ */
+export const SLOWEST_KEPT = 100;
 
 const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - performance.now())));
 
@@ -274,7 +277,8 @@ export function startBackground(
   target: Target,
   bodies: string[],
   isOk: (text: string) => boolean,
-  opts: { maxRequests?: number; requestTimeoutMs?: number } = {},
+  /** onDone: told of every answer as it comes (background-process.ts relays them). */
+  opts: { maxRequests?: number; requestTimeoutMs?: number; onDone?: (ok: boolean, error?: string) => void } = {},
 ): BackgroundLoad {
   const url = new URL(target.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`load goes to loopback only, not ${url.hostname}`);
@@ -307,6 +311,7 @@ export function startBackground(
       const answer = await once(payload);
       const ok = answer.status === 200 && isOk(answer.text);
       done.push({ at: performance.now(), ok });
+      opts.onDone?.(ok, ok ? undefined : `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
       if (!ok) {
         first ??= `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
         await new Promise((r) => setTimeout(r, 100));

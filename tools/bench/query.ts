@@ -52,6 +52,8 @@ export interface WindowStats {
   meTimings: [number, number][];
   /** The server's garbage collections of 5 ms or more: [start (epoch ms), duration (ms), V8 kind]. */
   gcs: [number, number, number][];
+  /** SQL statements of 10 ms or more, sent to answered: [start (epoch ms), ms, the statement's start]. */
+  slowSql: [number, number, string][];
 }
 
 export interface ReadyInfo {

@@ -67,7 +67,11 @@ interface TarnPool {
  * it reports how late that timer fired (its 10 ms period taken off);
  * the pool is sampled only inside windows.
  */
-function serveWindowStats(pool: TarnPool) {
+interface KnexEvents {
+  on(event: 'query' | 'query-response' | 'query-error', fn: (...args: unknown[]) => void): void;
+}
+
+function serveWindowStats(pool: TarnPool, knex: KnexEvents) {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
   // Each `me` (the requests with a bearer token; sign-ins carry none) as this server saw it: from
@@ -75,6 +79,18 @@ function serveWindowStats(pool: TarnPool) {
   // that waited outside the server's JavaScript (kernel, loopback, the load generator itself).
   const started = new WeakMap<object, number>();
   let meTimings: [number, number][] = [];
+  // SQL statements of 10 ms or more (sent to answered, as knex sees them): [start (epoch ms), ms, statement].
+  const sent = new Map<string, number>();
+  let slowSql: [number, number, string][] = [];
+  knex.on('query', (q) => sent.set((q as { __knexQueryUid: string }).__knexQueryUid, performance.now()));
+  const answered = (q: unknown) => {
+    const { __knexQueryUid: uid, sql } = q as { __knexQueryUid: string; sql: string };
+    const t0 = sent.get(uid);
+    sent.delete(uid);
+    if (t0 !== undefined && performance.now() - t0 >= 10) slowSql.push([performance.timeOrigin + t0, performance.now() - t0, sql.slice(0, 60)]);
+  };
+  knex.on('query-response', (_r, q) => answered(q));
+  knex.on('query-error', (_e, q) => answered(q));
   // Garbage collections of 5 ms or more: [start (epoch ms), duration (ms), kind].
   let gcs: [number, number, number][] = [];
   new PerformanceObserver((list) => {
@@ -100,6 +116,7 @@ function serveWindowStats(pool: TarnPool) {
       eld.reset();
       meTimings = [];
       gcs = [];
+      slowSql = [];
       w = { run: msg.run, t0: performance.now(), cpu: process.cpuUsage(), samples: 0, used: 0, maxUsed: 0, pending: 0, maxPending: 0, withWaiters: 0 };
       clearInterval(sampler);
       sampler = setInterval(() => {
@@ -136,6 +153,7 @@ function serveWindowStats(pool: TarnPool) {
         windowMs: performance.now() - w.t0,
         meTimings,
         gcs,
+        slowSql,
       };
       process.send?.(stats);
     }
@@ -233,7 +251,7 @@ async function main() {
     );
   } else if (scenario === 'login-load') {
     if (!process.send) throw new Error('login-load needs the IPC channel main.ts opens');
-    serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool);
+    serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool, knex as unknown as KnexEvents);
   } else {
     progress('starting the baseline server (raw pg, no auth)');
     baseline = await startBaseline(databaseUrl, seeded.tenantId);
