@@ -3,10 +3,12 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * bcrypt on threads of its own, each at a lower CPU priority (a higher nice value) than the rest
- * of the process (A8). A cost-12 hash keeps a core busy for a quarter of a second; on libuv's pool
- * it competed on equal terms with the event loop, PostgreSQL and V8's garbage-collection helpers,
- * and a garbage collection that waited for a core was what made reads slow while sign-ins hashed
- * (tools/bench, `--scenario login-load`). Linux applies a nice value per thread, so only the
+ * of the process (A8). A cost-12 hash keeps a core busy for a quarter of a second. On libuv's
+ * pool it competed on equal terms with the event loop, PostgreSQL and V8's garbage-collection
+ * helpers, and `me` answers slowed in bursts at the server's garbage collections while sign-ins
+ * hashed. At nice 10 the hashing yields instead: `tools/bench --scenario login-load` measured
+ * `me` p99 with 16 sign-ins in flight at 1.29-1.41x its idle p99, against 1.78-2.74x at nice 0
+ * in the same session (tools/bench/README.md). Linux applies a nice value per thread, so only the
  * hashing yields; elsewhere the threads run at normal priority.
  *
  * The thread body is plain JavaScript evaluated in the worker (no TypeScript loader there), and
