@@ -359,7 +359,7 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
   say(
     `  columns: loop delay = the server's event-loop delay (monitorEventLoopDelay); pool = ORM connections in use / max, and ` +
       `acquires waiting for one (share of 20 ms samples with any); main CPU / runq wait = share of the window the event-loop ` +
-      `thread ran / sat runnable without a CPU (schedstat); other threads = the server's other threads (libuv pool: bcrypt; V8 helpers)`,
+      `thread ran / sat runnable without a CPU (schedstat); other threads = the server's other threads (the hashing threads: bcrypt; V8 helpers)`,
   );
   const errors = si.meErrors + sl.meErrors + sl.loginErrors;
   const verdict = ratio < TARGET_P99_RATIO ? 'MEETS' : 'MISSES';
