@@ -61,16 +61,16 @@ interface TarnPool {
   numPendingAcquires(): number;
 }
 
+interface KnexEvents {
+  on(event: 'query' | 'query-response' | 'query-error', fn: (...args: unknown[]) => void): void;
+}
+
 /**
  * login-load: answers main.ts's window marks (IPC) with what this process saw between them. The
  * event-loop histogram runs all along (a 10 ms timer, cheap) and is reset at each window start;
  * it reports how late that timer fired (its 10 ms period taken off);
  * the pool is sampled only inside windows.
  */
-interface KnexEvents {
-  on(event: 'query' | 'query-response' | 'query-error', fn: (...args: unknown[]) => void): void;
-}
-
 function serveWindowStats(pool: TarnPool, knex: KnexEvents) {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
@@ -87,7 +87,8 @@ function serveWindowStats(pool: TarnPool, knex: KnexEvents) {
     const { __knexQueryUid: uid, sql } = q as { __knexQueryUid: string; sql: string };
     const t0 = sent.get(uid);
     sent.delete(uid);
-    if (t0 !== undefined && performance.now() - t0 >= 10) slowSql.push([performance.timeOrigin + t0, performance.now() - t0, sql.slice(0, 60)]);
+    const ms = t0 === undefined ? 0 : performance.now() - t0;
+    if (t0 !== undefined && ms >= 10) slowSql.push([performance.timeOrigin + t0, ms, sql.slice(0, 60)]);
   };
   knex.on('query-response', (_r, q) => answered(q));
   knex.on('query-error', (_e, q) => answered(q));

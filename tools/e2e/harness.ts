@@ -118,6 +118,37 @@ export async function signInToConsole(browser: Browser, url: string, email: stri
   return page;
 }
 
+/** A GraphQL request from inside the page, with its session cookie (what the console itself sends). */
+export function gqlInPage<T>(page: Page, query: string, variables: Record<string, unknown> = {}): Promise<{ data: T; errors?: unknown[] }> {
+  return page.evaluate(
+    async ([q, v]) => {
+      const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables: v }) });
+      return res.json();
+    },
+    [query, variables] as const,
+  ) as Promise<{ data: T; errors?: unknown[] }>;
+}
+
+/**
+ * The demo admin creates a custom role holding `permissions` and gives it to the demo agent
+ * (agent@demo.bulwark.test), through the API in a browser session of its own; fails on any error.
+ */
+export async function giveAgentCustomRole(browser: Browser, url: string, name: string, permissions: string[]): Promise<void> {
+  const admin = await signInToConsole(browser, url, 'admin@demo.bulwark.test');
+  const ok = <T>(r: { data: T; errors?: unknown[] }) => {
+    if (r.errors) throw new Error(`giving the agent the role "${name}" failed: ${JSON.stringify(r.errors)}`);
+    return r.data;
+  };
+  try {
+    ok(await gqlInPage(admin, 'mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }', { p: DEMO_PASSWORD }));
+    const role = ok(await gqlInPage<{ createRole: { key: string } }>(admin, 'mutation($input: RoleInput!) { createRole(input: $input) { key } }', { input: { name, permissions } }));
+    const people = ok(await gqlInPage<{ users: { nodes: { id: string }[] } }>(admin, '{ users(filter: { search: "agent@demo" }) { nodes { id } } }'));
+    ok(await gqlInPage(admin, 'mutation($input: ChangeRoleInput!) { changeUserRole(input: $input) { role } }', { input: { id: people.users.nodes[0].id, role: role.createRole.key } }));
+  } finally {
+    await admin.context().close();
+  }
+}
+
 /**
  * Inside a describe block: the app as `npm start` runs it (fresh data folder) and a Chromium,
  * started before the block's tests and removed after them.

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, downloadAfterPassword, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, downloadAfterPassword, giveAgentCustomRole, gqlInPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -27,15 +27,6 @@ maybe('audit log in the console', () => {
   }
 
   /** GraphQL as the signed-in page (its session cookie), for setting up what the UI then shows. */
-  const gqlInPage = <T>(page: Page, query: string, variables: Record<string, unknown> = {}) =>
-    page.evaluate(
-      async ([q, v]) => {
-        const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables: v }) });
-        return res.json();
-      },
-      [query, variables] as const,
-    ) as Promise<{ data: T; errors?: unknown[] }>;
-
   /** A wrong password for the admin: a failed sign-in event, charted and alerted on. */
   const failSignIn = () =>
     fetch(`${env.app.url}/graphql`, {
@@ -189,20 +180,7 @@ maybe('audit log in the console', () => {
     await agent.context().close();
 
     // The admin gives the agent a custom role holding AUDIT_READ only (no AUDIT_EXPORT, no AUDIT_MANAGE).
-    const admin = await signInToConsole(env.browser, env.app.url, ADMIN);
-    const ok = (r: { errors?: unknown[] }) => expect(r.errors).toBeUndefined();
-    ok(await gqlInPage(admin, 'mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }', { p: DEMO_PASSWORD }));
-    const role = await gqlInPage<{ createRole: { key: string } }>(admin, 'mutation($input: RoleInput!) { createRole(input: $input) { key } }', {
-      input: { name: 'Audit reader', permissions: ['TICKETS_READ', 'AUDIT_READ'] },
-    });
-    ok(role);
-    const people = await gqlInPage<{ users: { nodes: { id: string }[] } }>(admin, '{ users(filter: { search: "agent@demo" }) { nodes { id } } }');
-    ok(
-      await gqlInPage(admin, 'mutation($input: ChangeRoleInput!) { changeUserRole(input: $input) { role } }', {
-        input: { id: people.data.users.nodes[0].id, role: role.data.createRole.key },
-      }),
-    );
-    await admin.context().close();
+    await giveAgentCustomRole(env.browser, env.app.url, 'Audit reader', ['TICKETS_READ', 'AUDIT_READ']);
 
     const reader = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
     await reader.locator('.MuiCard-root', { hasText: 'Security activity' }).locator('svg').waitFor();

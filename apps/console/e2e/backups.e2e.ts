@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, downloadAfterPassword, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, downloadAfterPassword, giveAgentCustomRole, gqlInPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -32,15 +32,6 @@ maybe('backups in the console', () => {
   }
 
   /** GraphQL as the signed-in page (its session cookie), to check what the UI did. */
-  const gqlInPage = <T>(page: Page, query: string, variables: Record<string, unknown> = {}) =>
-    page.evaluate(
-      async ([q, v]) => {
-        const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables: v }) });
-        return res.json();
-      },
-      [query, variables] as const,
-    ) as Promise<{ data: T; errors?: unknown[] }>;
-
   it('edits the schedule, backs up now, and walks the restore dry run up to the typed confirmation', async () => {
     const page = await signInToConsole(env.browser, env.app.url, ADMIN);
     const card = page.locator('.MuiCard-root', { hasText: 'The last one, and the next' });
@@ -221,20 +212,7 @@ maybe('backups in the console', () => {
     await agent.context().close();
 
     // The admin gives the agent a custom role holding BACKUPS_READ only.
-    const admin = await signInToConsole(env.browser, env.app.url, ADMIN);
-    const ok = (r: { errors?: unknown[] }) => expect(r.errors).toBeUndefined();
-    ok(await gqlInPage(admin, 'mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }', { p: DEMO_PASSWORD }));
-    const role = await gqlInPage<{ createRole: { key: string } }>(admin, 'mutation($input: RoleInput!) { createRole(input: $input) { key } }', {
-      input: { name: 'Backup reader', permissions: ['TICKETS_READ', 'BACKUPS_READ'] },
-    });
-    ok(role);
-    const people = await gqlInPage<{ users: { nodes: { id: string }[] } }>(admin, '{ users(filter: { search: "agent@demo" }) { nodes { id } } }');
-    ok(
-      await gqlInPage(admin, 'mutation($input: ChangeRoleInput!) { changeUserRole(input: $input) { role } }', {
-        input: { id: people.data.users.nodes[0].id, role: role.data.createRole.key },
-      }),
-    );
-    await admin.context().close();
+    await giveAgentCustomRole(env.browser, env.app.url, 'Backup reader', ['TICKETS_READ', 'BACKUPS_READ']);
 
     const reader = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
     await reader.locator('.MuiCard-root', { hasText: 'The last one, and the next' }).getByText('Succeeded').waitFor({ timeout: 15_000 });
