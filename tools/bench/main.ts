@@ -38,6 +38,8 @@ interface Options {
   pages: number[];
   targets: ('baseline' | 'trx' | 'full')[];
   cpuProf: boolean;
+  /** Sample the server process's allocations while it serves (not with cpuProf). */
+  heapProf: boolean;
   verbose: boolean;
   quick: boolean;
   /** login-load: concurrent sign-in workers (and seeded sign-in users). */
@@ -64,6 +66,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --trx-baseline      also measure "trx": raw pg with the full stack's six statements per request
   --only <target>     measure only "baseline", "trx" or "full" (for profiling; no ratio)
   --cpu-prof          CPU-profile the server process while it serves (bench-results/profile-*/)
+  --heap-prof         instead, sample what the server process allocates while it serves (freed or not)
   --verbose           relay the server process's log lines
  login-load only (--duration, --warmup, --runs, --quick apply as well; runs alternate idle/loaded):
   --logins <n>        sign-ins in flight during loaded runs, each a closed loop with its own user (default 16)
@@ -89,6 +92,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       'trx-baseline': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'heap-prof': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -112,6 +116,7 @@ function parseOptions(argv: string[]): Options {
   if (only !== undefined && only !== 'baseline' && only !== 'trx' && only !== 'full') {
     throw new Error(`--only is "baseline", "trx" or "full", got "${only}"`);
   }
+  if (values['cpu-prof'] && values['heap-prof']) throw new Error('--cpu-prof and --heap-prof are one at a time (each skews the other)');
   const scenario = values.scenario ?? 'list';
   if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup') {
     throw new Error(`--scenario is "list", "login-load", "audit-overhead" or "backup", got "${scenario}"`);
@@ -126,6 +131,7 @@ function parseOptions(argv: string[]): Options {
     pages,
     targets: only ? [only] : values['trx-baseline'] ? ['baseline', 'trx', 'full'] : ['baseline', 'full'],
     cpuProf: values['cpu-prof'],
+    heapProf: values['heap-prof'],
     verbose: values.verbose,
     quick,
     logins: num('logins', values.logins, 16, 1, 64),
@@ -243,7 +249,7 @@ async function startServers(databaseUrl: string, opts: Options, profileDir: stri
       BENCH_SCENARIO: opts.scenario,
       BENCH_LOGIN_USERS: String(opts.logins),
       ...(opts.threadpool ? { UV_THREADPOOL_SIZE: String(opts.threadpool) } : {}),
-      ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}),
+      ...(profileDir ? { [opts.heapProf ? 'BENCH_HEAP_PROFILE_DIR' : 'BENCH_CPU_PROFILE_DIR']: profileDir } : {}),
     },
     // login-load: an IPC channel, for the server's own measurements of each window.
     stdio: opts.scenario === 'login-load' ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
@@ -325,7 +331,7 @@ async function main() {
 
   const resultsDir = join(ROOT, 'bench-results');
   mkdirSync(resultsDir, { recursive: true });
-  const profileDir = opts.cpuProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
+  const profileDir = opts.cpuProf || opts.heapProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
 
   const databaseUrl = await prepareDatabase();
@@ -460,7 +466,7 @@ async function main() {
     await stopChild(res.child); // the profile is written as the server process stops
     for (const f of readdirSync(profileDir)) {
       const path = relative(process.cwd(), join(profileDir, f));
-      say(`CPU profile of the serving phase: ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
+      say(`${opts.heapProf ? 'Allocation' : 'CPU'} profile of the serving phase: ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
     }
   }
 }
@@ -476,7 +482,7 @@ async function mainLoginLoad(opts: Options) {
   say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const resultsDir = join(ROOT, 'bench-results');
   mkdirSync(resultsDir, { recursive: true });
-  const profileDir = opts.cpuProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
+  const profileDir = opts.cpuProf || opts.heapProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const databaseUrl = await prepareDatabase();
   const ready = await startServers(databaseUrl, opts, profileDir);
@@ -487,7 +493,7 @@ async function mainLoginLoad(opts: Options) {
     await stopChild(res.child);
     for (const f of readdirSync(profileDir)) {
       const path = relative(process.cwd(), join(profileDir, f));
-      say(`CPU profile of the serving phase (idle and loaded runs): ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
+      say(`${opts.heapProf ? 'Allocation' : 'CPU'} profile of the serving phase (idle and loaded runs): ${path}\n  summary: node -r @swc-node/register tools/bench/profile-summary.ts ${path}`);
     }
   }
 }

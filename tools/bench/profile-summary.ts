@@ -1,6 +1,8 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): where the server process spent
  * its CPU, by package (self time, and time with the package anywhere on the stack) and by function.
+ * Given a .heapprofile (`--heap-prof`) it does the same for bytes allocated, and divides them by
+ * the HTTP requests the server received while sampling.
  *
  *   node -r @swc-node/register tools/bench/profile-summary.ts bench-results/profile-<ts>/<file>.cpuprofile [--top 25] [--focus regex]
  *
@@ -22,7 +24,30 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples: number[];
+  /** CPU: microseconds per sample; allocations: bytes per sample. */
   timeDeltas: number[];
+}
+
+interface HeapNode {
+  id: number;
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** A sampled allocation profile in the CPU profile's shape: one "sample" per node, weighing its bytes. */
+function fromHeapProfile(head: HeapNode): Profile {
+  const out: Profile = { nodes: [], samples: [], timeDeltas: [] };
+  const walk = (n: HeapNode) => {
+    out.nodes.push({ id: n.id, callFrame: n.callFrame, children: n.children.map((c) => c.id) });
+    if (n.selfSize) {
+      out.samples.push(n.id);
+      out.timeDeltas.push(n.selfSize);
+    }
+    n.children.forEach(walk);
+  };
+  walk(head);
+  return out;
 }
 
 /** `node_modules/@scope/name/...` → `@scope/name`; repository files by folder; V8 pseudo-frames as is. */
@@ -47,7 +72,9 @@ function main() {
   if (!positionals[0]) throw new Error('usage: profile-summary.ts <file.cpuprofile> [--top n] [--focus <regex on function/package>]');
   const top = Number(values.top);
   const focus = values.focus ? new RegExp(values.focus) : undefined;
-  const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile;
+  const raw = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile | { head: HeapNode; bulwarkRequests?: number };
+  const heap = 'head' in raw;
+  const profile = 'head' in raw ? fromHeapProfile(raw.head) : raw;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -87,17 +114,24 @@ function main() {
     }
   });
   const busy = total - idle;
-  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
+  const requests = 'head' in raw ? raw.bulwarkRequests : undefined;
+  const perRequest = (bytes: number) => (requests ? `  ${(bytes / requests / 1024).toFixed(1).padStart(7)} KB/req` : '');
+  const pct = (w: number) => `${((100 * w) / busy).toFixed(1).padStart(5)}%${heap ? perRequest(w) : ''}`;
   const show = (title: string, m: Map<string, number>) => {
     process.stdout.write(`\n${title}\n`);
     const rows = [...m].filter(([k]) => !focus || focus.test(k));
     for (const [k, v] of rows.sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(v)}  ${k}\n`);
   };
-  process.stdout.write(`profile: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)\n`);
-  show('self time by package', selfByPkg);
-  show('time with the package anywhere on the stack', inclByPkg);
-  show('self time by function', selfByFn);
-  show('time with the function anywhere on the (synchronous) stack', inclByFn);
+  if (heap) {
+    process.stdout.write(`allocation profile: ${(total / 2 ** 20).toFixed(1)} MB allocated${requests ? ` over ${requests} HTTP requests${perRequest(total)}` : ''}\n`);
+  } else {
+    process.stdout.write(`profile: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)\n`);
+  }
+  const what = heap ? 'bytes allocated' : 'time';
+  show(`self ${what} by package`, selfByPkg);
+  show(`${what} with the package anywhere on the stack`, inclByPkg);
+  show(`self ${what} by function`, selfByFn);
+  show(`${what} with the function anywhere on the (synchronous) stack`, inclByFn);
 }
 
 main();

@@ -15,7 +15,8 @@
  *
  * Environment: DATABASE_URL (required), BENCH_TICKETS, BENCH_PAGES (comma-separated),
  * BENCH_DATA_DIR, BENCH_SCENARIO (list | login-load), BENCH_LOGIN_USERS,
- * BENCH_CPU_PROFILE_DIR (profile the serving phase into that folder).
+ * BENCH_CPU_PROFILE_DIR or BENCH_HEAP_PROFILE_DIR (profile the serving phase's CPU or allocations into
+ * that folder).
  */
 import 'reflect-metadata';
 import { createLogger, loadConfig, memoryMailSender, startServer, type BulwarkServer } from '@bulwark/platform-api';
@@ -23,7 +24,7 @@ import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -38,19 +39,43 @@ import { seedBenchTenant } from './seed';
 const progress = (msg: string) => process.stderr.write(`${PROGRESS_PREFIX}${msg}\n`);
 
 /**
- * CPU profile of the serving phase only (BENCH_CPU_PROFILE_DIR): started once both servers are up
- * and seeded, written when this process stops. Start-up, migrations and seeding stay out of it.
+ * Profile of the serving phase only: CPU (BENCH_CPU_PROFILE_DIR) or allocations
+ * (BENCH_HEAP_PROFILE_DIR), started once the servers are up and seeded, written when this process
+ * stops. Start-up, migrations and seeding stay out of it. The allocation profile samples every
+ * allocation, also what the garbage collector has already freed (what makes collections come
+ * often is what a request allocates, not what it keeps), and records how many HTTP requests the
+ * server received meanwhile, so profile-summary.ts can give bytes per request.
  */
-async function startProfiler(dir: string): Promise<() => Promise<void>> {
+async function startProfiler(kind: 'cpu' | 'heap', dir: string): Promise<() => Promise<void>> {
   const session = new InspectorSession();
   session.connect();
   const post = promisify(session.post.bind(session)) as (method: string, params?: object) => Promise<unknown>;
-  await post('Profiler.enable');
-  await post('Profiler.start');
+  let requests = 0;
+  const count = () => requests++;
+  if (kind === 'cpu') {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  } else {
+    subscribe('http.server.request.start', count);
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   return async () => {
-    const { profile } = (await post('Profiler.stop')) as { profile: object };
-    const file = join(dir, `server-${process.pid}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
+    let file: string;
+    if (kind === 'cpu') {
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      file = join(dir, `server-${process.pid}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+    } else {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: object };
+      unsubscribe('http.server.request.start', count);
+      file = join(dir, `server-${process.pid}.heapprofile`);
+      writeFileSync(file, JSON.stringify({ ...profile, bulwarkRequests: requests }));
+    }
     session.disconnect();
   };
 }
@@ -205,7 +230,7 @@ async function main() {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await stopProfiler?.().catch((e) => process.stderr.write(`could not write the CPU profile: ${String(e)}\n`));
+    await stopProfiler?.().catch((e) => process.stderr.write(`could not write the profile: ${String(e)}\n`));
     await baseline?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await unaudited?.close().catch(() => undefined);
@@ -286,7 +311,8 @@ async function main() {
     };
   }
 
-  if (process.env.BENCH_CPU_PROFILE_DIR) stopProfiler = await startProfiler(process.env.BENCH_CPU_PROFILE_DIR);
+  if (process.env.BENCH_CPU_PROFILE_DIR) stopProfiler = await startProfiler('cpu', process.env.BENCH_CPU_PROFILE_DIR);
+  else if (process.env.BENCH_HEAP_PROFILE_DIR) stopProfiler = await startProfiler('heap', process.env.BENCH_HEAP_PROFILE_DIR);
   const info: ReadyInfo = {
     scenario,
     full: fullUrl,
