@@ -1,8 +1,8 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PageInput, type RequestContext } from '@bulwark/platform-api';
-import { LoginInput, LoginPayload, Me, UserFilter, UserPage } from './identity.types';
+import { LoginInput, LoginPayload, Me, TenantInfo, UserFilter, UserPage } from './identity.types';
 import { listUsers } from './users.service';
-import { login, logout, me } from './identity.service';
+import { login, logout, me, meSettingsFlags, meTenant } from './identity.service';
 
 @Resolver()
 export class IdentityResolver {
@@ -28,5 +28,24 @@ export class IdentityResolver {
     @Arg('page', () => PageInput, { nullable: true }) page?: PageInput,
   ) {
     return listUsers(ctx, filter ?? {}, page ?? new PageInput());
+  }
+}
+
+/** The fields of Me that read more than the user's row, each read only when the client asks for it. */
+@Resolver(() => Me)
+export class MeResolver {
+  @FieldResolver(() => TenantInfo)
+  tenant(@Root() me: Me, @Ctx() ctx: RequestContext) {
+    return meTenant(ctx, me);
+  }
+
+  @FieldResolver(() => Boolean, { description: "The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet" })
+  async twoFactorEnrolmentRequired(@Root() me: Me, @Ctx() ctx: RequestContext) {
+    return (await meSettingsFlags(ctx, me)).twoFactorEnrolmentRequired;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'The password is older than the tenant allows: change it to regain access' })
+  async passwordExpired(@Root() me: Me, @Ctx() ctx: RequestContext) {
+    return (await meSettingsFlags(ctx, me)).passwordExpired;
   }
 }

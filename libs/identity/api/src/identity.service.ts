@@ -21,7 +21,7 @@ import { assertNotThrottled, recordFailure } from './throttle';
 import { countFailure, isLocked } from './lockout';
 import { IdentitySettings, passwordExpired } from './security.entities';
 import { Session } from './session.entity';
-import type { LoginInput, Me } from './identity.types';
+import type { LoginInput, Me, TenantInfo } from './identity.types';
 import { User } from './user.entity';
 import { IdentityAudit } from './identity.audit';
 
@@ -138,19 +138,30 @@ export async function logout(ctx: RequestContext): Promise<boolean> {
 export async function me(ctx: RequestContext): Promise<Me> {
   const p = ctx.principal;
   if (p?.kind !== 'user') throw unauthenticated();
-  // One after the other: an operation's queries share its transaction's single connection.
   const user = await ctx.em.findOneOrFail(User, { id: p.userId });
-  const tenant = await ctx.em.findOneOrFail(Tenant, { id: p.tenantId });
-  const settings = await identitySettings(ctx);
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     phone: user.phone ?? null,
     role: user.role,
-    tenant: { slug: tenant.slug, name: tenant.name },
     permissions: [...p.permissions],
     twoFactorEnabled: !!user.totpEnabledAt,
+    user,
+  };
+}
+
+/** Me.tenant: the tenant the user signed in to (RLS and the filter hold it to that one anyway). */
+export async function meTenant(ctx: RequestContext, me: Me): Promise<TenantInfo> {
+  const tenant = await ctx.em.findOneOrFail(Tenant, { id: me.user.tenantId });
+  return { slug: tenant.slug, name: tenant.name };
+}
+
+/** Me.twoFactorEnrolmentRequired and Me.passwordExpired: from the tenant's identity settings (read once per request). */
+export async function meSettingsFlags(ctx: RequestContext, me: Me): Promise<{ twoFactorEnrolmentRequired: boolean; passwordExpired: boolean }> {
+  const settings = await identitySettings(ctx);
+  const { user } = me;
+  return {
     twoFactorEnrolmentRequired: !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role),
     passwordExpired: passwordExpired(settings, user, ctx.app.now()),
   };

@@ -45,6 +45,21 @@ describe('login, me, logout', () => {
     expect(me.data!.me).toMatchObject({ email: 'admin@initech.test', tenant: { slug: 'initech' } });
   });
 
+  it('reads for me only the rows the client asked for (the hot path of every console page)', async () => {
+    const { token } = (await login('initech', 'agent@initech.test', PERSONA_PASSWORD)).data!.login;
+    const lean = await t.countStatements(() => t.gql(`{ me { id email permissions } }`, {}, { token }));
+    expect(lean.result.errors).toBeUndefined();
+    expect(lean.statements.filter((s) => /\b(tenants|identity_settings)\b/.test(s))).toEqual([]);
+    const full = await t.countStatements(() =>
+      t.gql<{ me: object }>(`{ me { id tenant { slug name } twoFactorEnrolmentRequired passwordExpired } }`, {}, { token }),
+    );
+    expect(full.result.data!.me).toMatchObject({ tenant: { slug: 'initech' }, twoFactorEnrolmentRequired: false, passwordExpired: false });
+    // Two fields need the settings: one read serves both.
+    expect(full.statements.filter((s) => /from "identity_settings"/.test(s))).toHaveLength(1);
+    expect(full.statements.filter((s) => /from "tenants"/.test(s))).toHaveLength(1);
+    expect(full.statements.length).toBe(lean.statements.length + 2);
+  });
+
   it('keeps the session in an HttpOnly cookie for browsers', async () => {
     const r = await login('initech', 'agent@initech.test', PERSONA_PASSWORD);
     const setCookie = r.headers.get('set-cookie')!;

@@ -2,6 +2,7 @@ import { ArrayMaxSize, IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsUUID, MaxLe
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PermissionEnum } from '@bulwark/platform-api';
+import type { User } from './user.entity';
 
 @ObjectType('UserSummary', { description: 'A person of the tenant, as other features show them' })
 export class UserSummary {
@@ -42,15 +43,14 @@ export class Me {
   @Field() name!: string;
   @Field(() => String, { nullable: true }) phone!: string | null;
   @Field() role!: string;
-  @Field(() => TenantInfo) tenant!: TenantInfo;
   @Field(() => [PermissionEnum], { description: 'What this user may do; the console hides what is not here' })
   permissions!: string[];
   @Field({ description: 'Two-factor sign-in is on for this user' })
   twoFactorEnabled!: boolean;
-  @Field({ description: "The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet" })
-  twoFactorEnrolmentRequired!: boolean;
-  @Field({ description: 'The password is older than the tenant allows: change it to regain access' })
-  passwordExpired!: boolean;
+  // tenant, twoFactorEnrolmentRequired and passwordExpired need other rows: MeResolver reads them
+  // only when a client asks (the console's frequent `me` asks for none of the settings).
+  /** Not a GraphQL field: the row the lazy fields are worked out from. */
+  user!: User;
 }
 
 @ObjectType('LoginPayload', { description: 'A session, or (twoFactorRequired) the challenge to answer with verifyTwoFactor' })

@@ -12,7 +12,7 @@ import { Migration20261121001300IdentityPhone } from './identity-phone.migration
 import { ApiTokenResolver } from './api-tokens.resolver';
 import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
-import { IdentityResolver } from './identity.resolver';
+import { IdentityResolver, MeResolver } from './identity.resolver';
 import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
 import { SecurityResolver } from './security.resolver';
 import { AdminResolver } from './admin.resolver';
@@ -45,7 +45,7 @@ export const identityPlugin = defineApiPlugin({
   name: 'identity',
   permissions: [UserPermission, SecurityPermission, TokenPermission],
   entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge, ApiToken],
-  resolvers: [IdentityResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver, ApiTokenResolver],
+  resolvers: [IdentityResolver, MeResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver, ApiTokenResolver],
   rules: identityRules,
   auditActions: [IdentityAudit],
   audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
