@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import { TransactionEventBroadcaster } from '@mikro-orm/core';
 import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
@@ -106,7 +107,7 @@ async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<v
     if (response.body.kind === 'single' && response.body.singleResult.errors) auditDenials(ctx, response.body.singleResult.errors);
     await ctx.em.flush(); // so every change is captured before its events are written
     await writeAudit(ctx);
-    await ctx.em.commit();
+    await commitFlushed(ctx.em);
     for (const set of ctx.http?.pendingCookies.splice(0) ?? []) set();
     // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
     void runAfterCommit(ctx);
@@ -120,6 +121,19 @@ async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<v
       };
     }
   }
+}
+
+/**
+ * em.commit() would flush once more before COMMIT: a second change-set pass over every entity
+ * the operation loaded, on every request. finish() has just flushed and writeAudit only runs SQL,
+ * so the transaction commits as it stands. Should anything still be queued for the database, the
+ * ORM's own commit (flush included) runs instead, so nothing is ever dropped.
+ */
+async function commitFlushed(em: RequestContext['em']): Promise<void> {
+  const uow = em.getUnitOfWork();
+  if (uow.getPersistStack().size || uow.getRemoveStack().size) return em.commit();
+  await em.getConnection('write').commit(em.getTransactionContext()!, new TransactionEventBroadcaster(em));
+  em.resetTransactionContext();
 }
 
 let savepointSeq = 0;
