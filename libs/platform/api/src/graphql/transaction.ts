@@ -131,8 +131,9 @@ async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<v
  */
 async function commitFlushed(em: RequestContext['em']): Promise<void> {
   const uow = em.getUnitOfWork();
-  if (uow.getPersistStack().size || uow.getRemoveStack().size) return em.commit();
-  await em.getConnection('write').commit(em.getTransactionContext()!, new TransactionEventBroadcaster(em));
+  const trx = em.getTransactionContext();
+  if (!trx || uow.getPersistStack().size || uow.getRemoveStack().size) return em.commit();
+  await em.getConnection('write').commit(trx, new TransactionEventBroadcaster(em));
   em.resetTransactionContext();
 }
 
