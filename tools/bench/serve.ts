@@ -218,7 +218,7 @@ async function main() {
     BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
     // Hashing knobs pass through, to compare settings (login-load).
     BULWARK_HASH_CONCURRENCY: process.env.BULWARK_HASH_CONCURRENCY,
-    BULWARK_HASH_PRIORITY: process.env.BULWARK_HASH_PRIORITY,
+    BULWARK_HASH_NICE: process.env.BULWARK_HASH_NICE,
   });
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 

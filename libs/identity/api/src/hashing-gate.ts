@@ -1,5 +1,5 @@
 import { rateLimited, type OperationGate, type RequestContext } from '@bulwark/platform-api';
-import { setHashingPriority } from './hashing-threads';
+import { setHashingNice } from './hashing-threads';
 
 /** Operations that compute a bcrypt hash (a quarter-second of a core each, at cost 12). */
 const HASHING = new Set(['login', 'reauthenticate', 'changePassword', 'resetPassword', 'acceptInvitation', 'signUp']);
@@ -41,7 +41,7 @@ export const hashingGate: OperationGate = {
     let semaphore = semaphores.get(ctx.app);
     if (!semaphore) semaphores.set(ctx.app, (semaphore = new Semaphore(ctx.app.config.hashConcurrency)));
     // The hashing threads are the process's; the setting of the server that uses them applies.
-    setHashingPriority(ctx.app.config.hashPriority, ctx.app.log);
+    setHashingNice(ctx.app.config.hashNice);
     return semaphore.acquire();
   },
 };

@@ -30,11 +30,8 @@ export interface BulwarkConfig {
   requestTimeoutMs: number;
   /** Password hashes (bcrypt) computed at once; the rest queue without holding a DB connection. */
   hashConcurrency: number;
-  /**
-   * CPU priority of the password-hashing threads (Linux): `idle` (SCHED_IDLE: any other thread
-   * that wants a core takes it at once) or a nice value, 0 normal … 19.
-   */
-  hashPriority: 'idle' | number;
+  /** Nice value of the password-hashing threads (0 normal … 19 only idle CPU; Linux). */
+  hashNice: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
   /** Where people reach the console; links in mail point here. */
@@ -81,12 +78,12 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new Error(`${name} is "on" or "off", got "${v}"`);
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number, what = 'a whole number'): number {
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${name} must be ${what} from ${min} to ${max}, got "${raw}"`);
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }
@@ -166,7 +163,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     // One core stays free for everything else: sign-in bursts must not starve reads (A8).
     hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     // Hashing yields the CPU to reads and to garbage collection (A8; identity's hashing-threads.ts).
-    hashPriority: (env.BULWARK_HASH_PRIORITY || 'idle') === 'idle' ? 'idle' : int(env, 'BULWARK_HASH_PRIORITY', 0, 0, 19, '"idle" or a whole number'),
+    hashNice: int(env, 'BULWARK_HASH_NICE', 10, 0, 19),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,
