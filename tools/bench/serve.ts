@@ -61,7 +61,8 @@ async function startProfiler(kind: 'cpu' | 'heap', dir: string): Promise<() => P
     await post('HeapProfiler.startSampling', {
       samplingInterval: 1024,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      // --heap-survivors: leave out what a scavenge frees, to see what gets promoted.
+      includeObjectsCollectedByMinorGC: process.env.BENCH_HEAP_SURVIVORS !== '1',
     });
   }
   return async () => {
