@@ -10,7 +10,7 @@ import { createOrm, isReady, migrate } from './db/orm';
 import { DEMO, seedDemo } from './demo';
 import { createApollo } from './graphql/server';
 import { buildApiSchema } from './graphql/schema';
-import { createHttpApp } from './http/app';
+import { createHttpApp, expressServerOptions } from './http/app';
 import { createLogger, type Logger } from './logger';
 import { composeApi, type ApiPlugin, type ComposedApi } from './plugin';
 import { startJobs } from './jobs';
@@ -153,7 +153,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       ready: () => isReady(orm.em.fork() as EntityManager, api.migrations),
       plugins: api.plugins,
     });
-    const server: Server = createServer(http);
+    const server: Server = createServer(expressServerOptions(http), http);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} on ${config.host} is in use (set PORT to another port)`) : e),
