@@ -96,9 +96,13 @@ describe('two API processes on one database', () => {
     const [one, two] = await Promise.all([schedulerTick(depsOf(t.server)), schedulerTick(depsOf(second))]);
     expect(one + two).toBe(3);
     expect(await count()).toBe(before + 3);
-    // Both processes work on jobs; each queued run is taken by one of them and finishes.
+    // Both processes work on jobs; each queued run is taken by one of them and finishes. pg-boss
+    // marks a job completed only after its handler has returned, so wait for the jobs too.
     for (let i = 0; i < 200; i++) {
-      const open = await t.ownerSql(`select 1 from backup_runs where trigger = 'schedule' and status in ('queued', 'running')`);
+      const open = await t.ownerSql(
+        `select 1 from backup_runs where trigger = 'schedule' and status in ('queued', 'running')
+         union all select 1 from pgboss.job where name = 'backups.run' and state in ('created', 'retry', 'active')`,
+      );
       if (!open.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
