@@ -50,6 +50,16 @@ export function normalizeIp(ip: string | undefined): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
+interface RequestLocals {
+  requestContext?: RequestContext;
+}
+
+/** Who acted, for the request log line: ids only (B9). */
+function actorOf(ctx: RequestContext | undefined) {
+  if (!ctx) return undefined;
+  return { operation: ctx.operation, tenantId: ctx.tenantId ?? undefined, userId: ctx.principal?.kind === 'user' ? ctx.principal.userId : undefined };
+}
+
 /**
  * node:http server options that build each request and response on express's own prototypes, so
  * express's per-request `Object.setPrototypeOf` (app.handle) changes nothing. Why it matters: V8
@@ -98,7 +108,7 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
         status: res.statusCode,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         ip: normalizeIp(req.ip),
-        ...(res.locals.actor as Record<string, unknown> | undefined),
+        ...actorOf((res.locals as RequestLocals).requestContext),
       });
     });
     next();
@@ -186,10 +196,10 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
               pendingCookies.push(() => res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' })),
           },
         };
-        // The request log line names who acted (ids only), once the operation knows.
-        Object.defineProperty(res.locals, 'actor', {
-          get: () => ({ operation: ctx.operation, tenantId: ctx.tenantId ?? undefined, userId: ctx.principal?.kind === 'user' ? ctx.principal.userId : undefined }),
-        });
+        // The request log line names who acted (ids only), read when the response finishes. A plain
+        // property, not a getter: V8 keeps accessor pairs in the old generation, so a getter closing
+        // over ctx held every request's whole graph through young-generation collections.
+        (res.locals as RequestLocals).requestContext = ctx;
         return ctx;
       },
     }),
