@@ -55,6 +55,14 @@ it('the dependency patches are installed (npm install runs tools/scripts/patch-d
   }
 });
 
+it('B9: the request log line names who acted, by ids (read from the operation\'s own copy of the context)', async () => {
+  const before = t.logs().length;
+  await meQuery(new Agent());
+  const line = t.logs().slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.path === '/graphql');
+  expect(line).toMatchObject({ operation: 'query', tenantId: a.tenantId, userId: a.agent.id, status: 200 });
+  expect(JSON.stringify(line)).not.toContain(a.agent.token); // ids only, never the credential
+});
+
 it('a finished `me` leaves little in the old generation (bench login-load)', async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   for (let i = 0; i < 200; i++) await meQuery(agent); // warm: code compiled, caches filled, pool open

@@ -53,6 +53,12 @@ export interface HttpHandle {
   clearSessionCookie(): void;
   /** Cookie changes queued so far (a mutation field's savepoint marks and drops its own). */
   pendingCookies: (() => void)[];
+  /**
+   * The context the GraphQL operation ran with. Apollo gives each operation a shallow copy of the
+   * request's context, so the principal and tenant are set on the copy; the request log line reads
+   * them here (this handle is shared by the copy).
+   */
+  operationContext?: RequestContext;
 }
 
 /** The application-wide services a request can reach (built once at start-up). */

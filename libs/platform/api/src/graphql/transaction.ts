@@ -55,6 +55,7 @@ export function operationTransactionPlugin(
       return {
         async didResolveOperation({ contextValue: ctx, operation, document, request }) {
           ctx.operation = operation?.operation;
+          if (ctx.http) ctx.http.operationContext = ctx;
           if (containsNul(request.variables) || documentContainsNul(document)) {
             // PostgreSQL text cannot hold U+0000: refuse it up front, as a clear input error.
             throw badInput('Text may not contain NUL (U+0000) characters');

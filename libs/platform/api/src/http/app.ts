@@ -108,7 +108,7 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
         status: res.statusCode,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         ip: normalizeIp(req.ip),
-        ...actorOf((res.locals as RequestLocals).requestContext),
+        ...actorOf((res.locals as RequestLocals).requestContext?.http?.operationContext),
       });
     });
     next();
