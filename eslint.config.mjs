@@ -19,10 +19,10 @@ const { createProjectGraphAsync } = await import('@nx/devkit');
 await createProjectGraphAsync({ exitOnError: false });
 
 const ALL_SOURCES = ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts', '**/*.js', '**/*.jsx', '**/*.cjs', '**/*.mjs'];
-// Code that never ships: specs, browser-test harnesses, the testing entry points themselves
-// (@bulwark/*/testing), and tools/ (Jest setup, bench, scripts).
+// Code that never ships: specs, their child processes (*.fixture.ts), browser-test harnesses, the
+// testing entry points themselves (@bulwark/*/testing), and tools/ (Jest setup, bench, scripts).
 const NOT_SHIPPED = [
-  '**/*.spec.ts', '**/*.spec.tsx', '**/*.e2e.ts', '**/*.e2e.tsx', '**/e2e/**',
+  '**/*.spec.ts', '**/*.spec.tsx', '**/*.fixture.ts', '**/*.e2e.ts', '**/*.e2e.tsx', '**/e2e/**',
   'libs/*/*/src/testing.ts', 'libs/*/*/src/testing/**',
   'tools/**',
 ];
