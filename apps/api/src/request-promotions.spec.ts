@@ -70,6 +70,6 @@ it('a finished `me` leaves little in the old generation (bench login-load)', asy
   const perRequest = (JSON.parse(line!.slice('PROMOTIONS '.length)) as { perRequest: number[] }).perRequest.sort((x, y) => x - y);
   expect(perRequest).toHaveLength(5);
   // Measured (median of five batches of 50): 49 KB per `me` with both causes, 33 KB with the
-  // getter gone but knex as shipped, 7-14 KB now (MikroORM's per-entity accessors, left for now).
+  // getter gone but knex as shipped, 7-14 KB now (the rest is not yet traced; see tools/bench/README.md).
   expect(perRequest[2]).toBeLessThan(20 * 1024);
 }, 120_000);
