@@ -23,7 +23,7 @@ import { Script } from 'node:vm';
 const MARK = '/* bulwark: closures assigned to properties wrapped, see tools/scripts/patch-deps.mjs */\n';
 
 /** Files (relative to node_modules) and how many property-assigned function literals each holds. */
-export const PATCHES = [
+const PATCHES = [
   { file: 'knex/lib/execution/transaction.js', literals: 12 },
   { file: 'knex/lib/knex-builder/make-knex.js', literals: 1 },
 ];
@@ -48,7 +48,7 @@ function closeOf(src, open) {
 }
 
 /** Wraps each function literal assigned straight to a property in `(0, …)`. */
-export function wrapAssignedLiterals(src) {
+function wrapAssignedLiterals(src) {
   let out = '';
   let pos = 0;
   let count = 0;
@@ -63,7 +63,7 @@ export function wrapAssignedLiterals(src) {
   return { text: out + src.slice(pos), count };
 }
 
-export function patchFile(path, expected) {
+function patchFile(path, expected) {
   const src = readFileSync(path, 'utf8');
   if (src.startsWith(MARK)) return 'already patched';
   const { text, count } = wrapAssignedLiterals(src);

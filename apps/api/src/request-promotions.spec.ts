@@ -13,7 +13,6 @@
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,23 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** `{ me { id email } }` over a keep-alive connection (node:http: no client-side caches in the way). */
-function meQuery(agent: Agent): Promise<void> {
-  const url = new URL(`${t.url}/graphql`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${a.agent.token}` } },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk));
-        res.on('end', () => (res.statusCode === 200 && body.includes('"me"') ? resolve() : reject(new Error(`${res.statusCode} ${body}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ query: '{ me { id email } }' }));
-  });
-}
-
 it('the dependency patches are installed (npm install runs tools/scripts/patch-deps.mjs)', () => {
   for (const file of ['knex/lib/execution/transaction.js', 'knex/lib/knex-builder/make-knex.js']) {
     expect(readFileSync(require.resolve(file), 'utf8').startsWith('/* bulwark: closures assigned to properties wrapped')).toBe(true);
@@ -52,7 +34,7 @@ it('the dependency patches are installed (npm install runs tools/scripts/patch-d
 
 it('B9: the request log line names who acted, by ids (read from the operation\'s own copy of the context)', async () => {
   const before = t.logs().length;
-  await meQuery(new Agent());
+  expect((await t.gql('{ me { id } }', {}, { token: a.agent.token })).status).toBe(200);
   const line = t.logs().slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.path === '/graphql');
   expect(line).toMatchObject({ operation: 'query', tenantId: a.tenantId, userId: a.agent.id, status: 200 });
   expect(JSON.stringify(line)).not.toContain(a.agent.token); // ids only, never the credential
