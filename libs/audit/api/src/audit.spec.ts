@@ -565,6 +565,11 @@ describe('F6 structured logs', () => {
       nested: { sessionToken: '[redacted]', authorization: '[redacted]' },
       note: 'fine',
     });
+
+    // A child's fields, and its parent's, are redacted the same way when a line is written.
+    const child = createLogger({ service: 's', apiToken: 'base-secret' }, (l) => out.push(l)).child({ requestId: 'r1', sessionSecret: 'child-secret' });
+    child.warn('y', { password: 'p2' });
+    expect(JSON.parse(out[1])).toEqual({ time: expect.any(String), level: 'warn', msg: 'y', service: 's', apiToken: '[redacted]', requestId: 'r1', sessionSecret: '[redacted]', password: '[redacted]' });
   });
 });
 
