@@ -14,10 +14,11 @@ import { setFlagsFromString } from 'node:v8';
  * under sign-ins was 1.25-1.44x its idle p99 in five of five batches, against 1.44-2.02x (three of
  * ten under 1.5x) without the setting (tools/bench/README.md).
  *
- * 0 restores V8's own adaptive choice, as V8 reads the flag (yet batches with 0 set this way measured
- * like 100, unlike batches with nothing set: unexplained, see the bench README). The flag is read each time V8 computes the next limit, so
- * setting it after start-up takes effect at the next full collection (heap.spec.ts shows it does on
- * the Node in use); V8 still collects early as the heap nears its maximum size.
+ * 0 restores V8's own adaptive choice, as V8 reads the flag (yet batches with 0 set this way
+ * measured like 100, unlike batches with nothing set: unexplained, see the bench README). The flag
+ * is read each time V8 computes the next limit, so setting it after start-up takes effect at the
+ * next full collection (heap.spec.ts shows it does on the Node in use); V8 still collects early as
+ * the heap nears its maximum size.
  */
 export function applyHeapGrowth(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${Math.trunc(percent)}`);
