@@ -89,4 +89,12 @@ describe('B9 tokens never appear in logs', () => {
     expect(logs).not.toMatch(/bw[srci]_[A-Za-z0-9_-]{20,}/);
     expect(logs).not.toContain(token.slice(4));
   });
+
+  it('names who acted in the request log line, by ids (read from the operation\'s own copy of the context)', async () => {
+    const before = t.logs().length;
+    expect((await t.gql('{ me { id } }', {}, { token: a.agent.token })).status).toBe(200);
+    const line = t.logs().slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.path === '/graphql');
+    expect(line).toMatchObject({ operation: 'query', tenantId: a.tenantId, userId: a.agent.id, status: 200 });
+    expect(JSON.stringify(line)).not.toContain(a.agent.token);
+  });
 });

@@ -32,8 +32,6 @@ export interface BulwarkConfig {
   hashConcurrency: number;
   /** Nice value of the password-hashing threads (0 normal … 19 only idle CPU; Linux). */
   hashNice: number;
-  /** Old-generation headroom before a full garbage collection, in % of what survived the last (0: V8 decides). */
-  heapGrowthPercent: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
   /** Where people reach the console; links in mail point here. */
@@ -166,8 +164,6 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     // Hashing yields the CPU to reads and to garbage collection (A8; identity's hashing-threads.ts).
     hashNice: int(env, 'BULWARK_HASH_NICE', 10, 0, 19),
-    // Fewer full collections, whose pauses set read latency under sign-in load (A8; heap.ts).
-    heapGrowthPercent: int(env, 'BULWARK_HEAP_GROWTH_PERCENT', 100, 0, 400),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,

@@ -11,7 +11,6 @@ import { DEMO, seedDemo } from './demo';
 import { createApollo } from './graphql/server';
 import { buildApiSchema } from './graphql/schema';
 import { createHttpApp, expressServerOptions } from './http/app';
-import { applyHeapGrowth } from './heap';
 import { createLogger, type Logger } from './logger';
 import { composeApi, type ApiPlugin, type ComposedApi } from './plugin';
 import { startJobs } from './jobs';
@@ -124,7 +123,6 @@ export interface StartOptions {
 
 export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
   const log = opts.log ?? createLogger({ service: 'bulwark-api' });
-  applyHeapGrowth(config.heapGrowthPercent);
   const api = composeApi(plugins);
   // The server stops postgres in its own graceful shutdown (close(), called on SIGINT/SIGTERM).
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));

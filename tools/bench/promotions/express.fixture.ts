@@ -1,13 +1,13 @@
 /**
- * Child process of app.spec.ts (run with `node --trace-gc-nvp -r @swc-node/register`): an express
+ * Child process of express.bench.ts (run with `node --trace-gc-nvp -r @swc-node/register`): an express
  * app with a JSON body parser answers PROBE_REQUESTS requests over four keep-alive connections, on
  * a server built with expressServerOptions (PROBE_OPTIONS=app) or as express ships (=none), then
- * exits. The spec reads V8's trace of the young-generation collections from stdout.
+ * exits. The bench reads V8's trace of the young-generation collections from stdout.
  */
 import express from 'express';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expressServerOptions } from './app';
+import { expressServerOptions } from '../../../libs/platform/api/src/http/app';
 
 const total = Number(process.env.PROBE_REQUESTS);
 const app = express();

@@ -1,6 +1,6 @@
 /**
- * Child process of request-promotions.spec.ts, run as
- * `node --expose-gc -r @swc-node/register apps/api/src/request-promotions.fixture.ts` with the test
+ * Child process of me.bench.ts, run as
+ * `node --expose-gc -r @swc-node/register tools/bench/promotions/me.fixture.ts` with the test
  * run's environment: a test server of its own in a process of its own, so that nothing else
  * allocates while it measures (inside a Jest worker, earlier files' servers and timers do). Prints
  * one line, `PROMOTIONS {"perRequest":[…]}`: the old space's growth per `me` over five batches of 50,
@@ -12,7 +12,7 @@ import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testi
 import { Agent, request } from 'node:http';
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '../../../apps/api/src/plugins';
 
 /**
  * Young-generation collections only. (On Node 20, `gc({ type: 'major' })` is a scavenge too, as
