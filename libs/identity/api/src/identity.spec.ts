@@ -254,6 +254,42 @@ describe('users query', () => {
   });
 });
 
+describe('D13 search and filters never match on a field the caller may not read', () => {
+  const SEARCH = `query($s: String!) { users(filter: { search: $s }, page: { limit: 100 }) { totalCount nodes { id name email } } }`;
+  const found = async (token: string, s: string) =>
+    (await t.gql<{ users: { nodes: { id: string; name: string; email: string }[] } }>(SEARCH, { s }, { token })).data!.users.nodes;
+
+  it('finds nobody by the masked part of an address without users.viewPii (light agents)', async () => {
+    // "requester of initech" is the name; the address is requester@initech.test, shown as r***@initech.test.
+    // "equester@" is only in the address: a match would spell out what the mask hides.
+    expect(await found(a.lightAgent.token, 'equester@')).toEqual([]);
+    expect(await found(a.lightAgent.token, 'requester@initech')).toEqual([]);
+    // The name is readable, so it is searched.
+    const byName = await found(a.lightAgent.token, 'requester');
+    expect(byName.map((n) => n.email).sort()).toEqual(['r***@initech.test', 'r***@initech.test']);
+    // Their own address they may read, so it finds them (and only them).
+    expect((await found(a.lightAgent.token, 'lightagent@')).map((n) => n.id)).toEqual([a.lightAgent.id]);
+  });
+
+  it('searches addresses for roles that may read them', async () => {
+    expect((await found(a.agent.token, 'equester@')).map((n) => n.email)).toEqual(['requester@initech.test']);
+  });
+
+  it('finds nobody by an address through an API token without users.viewPii, even its creator', async () => {
+    const sudo = await t.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: a.admin.token });
+    a.admin.token = sudo.data!.reauthenticate.token;
+    const made = await t.gql<{ createApiToken: { token: string } }>(
+      `mutation { createApiToken(input: { name: "People reader", permissions: [USERS_READ] }) { token } }`,
+      {},
+      { token: a.admin.token },
+    );
+    const token = made.data!.createApiToken.token;
+    expect(await found(token, 'equester@')).toEqual([]);
+    expect(await found(token, 'admin@initech')).toEqual([]);
+    expect((await found(token, 'admin of initech')).map((n) => n.email)).toEqual(['a***@initech.test']);
+  });
+});
+
 describe('A1/A2 length rules when a password is set', () => {
   it('refuses 11 characters and more than 128, accepts 12 with spaces and Unicode', async () => {
     await expect(addUser(a.tenantId, 'short@initech.test', 'x'.repeat(11))).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });

@@ -88,7 +88,7 @@ export class LoginInput {
 
 @InputType()
 export class UserFilter {
-  @Field({ nullable: true, description: 'Matches name or email' })
+  @Field({ nullable: true, description: 'Matches the name, and the email address where the caller may read it (users.viewPii, or their own)' })
   @IsOptional()
   @MaxLength(200)
   search?: string;

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { hasPermission, type RequestContext } from '@bulwark/platform-api';
+import { hasPermission, type Principal, type RequestContext } from '@bulwark/platform-api';
 import { UserPermission } from './identity.permissions';
 import { UserSummary } from './identity.types';
 
@@ -16,6 +16,21 @@ export function maskPhone(phone: string): string {
 }
 
 /**
+ * Whose personal data (email, phone) `p` may read: everyone's with `users.viewPii`, else a signed-in
+ * person's own only. The fields below and the people search (D13) both go by this, so what can
+ * be found is never more than what can be read.
+ */
+export function piiReadable(p: Principal | null): 'all' | { own: string } | 'none' {
+  if (hasPermission(p, UserPermission.viewPii)) return 'all';
+  return p?.kind === 'user' ? { own: p.userId } : 'none';
+}
+
+export function mayReadPii(p: Principal | null, userId: string): boolean {
+  const readable = piiReadable(p);
+  return readable === 'all' || (readable !== 'none' && readable.own === userId);
+}
+
+/**
  * D3: the field rule lives on the concrete type, so it holds on every path that reaches a person
  * (ticket requester, assignee, comment author, people list, and any interface or union later).
  * People without `users.viewPii` see masked addresses, except their own.
@@ -24,16 +39,12 @@ export function maskPhone(phone: string): string {
 export class UserSummaryResolver {
   @FieldResolver(() => String)
   email(@Root() u: UserSummary, @Ctx() ctx: RequestContext): string {
-    const p = ctx.principal;
-    if (hasPermission(p, UserPermission.viewPii) || (p?.kind === 'user' && p.userId === u.id)) return u.email;
-    return maskEmail(u.email);
+    return mayReadPii(ctx.principal, u.id) ? u.email : maskEmail(u.email);
   }
 
   @FieldResolver(() => String, { nullable: true })
   phone(@Root() u: UserSummary, @Ctx() ctx: RequestContext): string | null {
     if (!u.phone) return null;
-    const p = ctx.principal;
-    if (hasPermission(p, UserPermission.viewPii) || (p?.kind === 'user' && p.userId === u.id)) return u.phone;
-    return maskPhone(u.phone);
+    return mayReadPii(ctx.principal, u.id) ? u.phone : maskPhone(u.phone);
   }
 }
