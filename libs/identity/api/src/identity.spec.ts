@@ -290,6 +290,16 @@ describe('D13 search and filters never match on a field the caller may not read'
   });
 });
 
+describe('D14 a filter given is applied, never dropped', () => {
+  it('applies staffOnly together with role: staff-only requesters are nobody', async () => {
+    const q = `query($f: UserFilter) { users(filter: $f, page: { limit: 100 }) { nodes { role } } }`;
+    const roles = async (f: object) => (await t.gql<{ users: { nodes: { role: string }[] } }>(q, { f }, { token: a.admin.token })).data!.users.nodes.map((n) => n.role);
+    expect(await roles({ role: 'requester' })).toEqual(['requester', 'requester']);
+    expect(await roles({ role: 'requester', staffOnly: true })).toEqual([]);
+    expect(await roles({ role: 'agent', staffOnly: true })).toEqual(expect.arrayContaining(['agent']));
+  });
+});
+
 describe('A1/A2 length rules when a password is set', () => {
   it('refuses 11 characters and more than 128, accepts 12 with spaces and Unicode', async () => {
     await expect(addUser(a.tenantId, 'short@initech.test', 'x'.repeat(11))).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });

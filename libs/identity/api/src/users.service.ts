@@ -5,8 +5,8 @@ import { piiReadable } from './user-summary.resolver';
 
 export async function listUsers(ctx: RequestContext, filter: UserFilter, page: PageInput): Promise<UserPage> {
   const where: Record<string, unknown> = { status: { $ne: 'deleted' } };
-  if (filter.role) where.role = filter.role;
-  else if (filter.staffOnly) where.role = { $ne: 'requester' };
+  // Both filters apply when both are given (staffOnly with role "requester" finds nobody).
+  if (filter.role || filter.staffOnly) where.role = { ...(filter.role ? { $eq: filter.role } : {}), ...(filter.staffOnly ? { $ne: 'requester' } : {}) };
   if (filter.ids) where.id = { $in: filter.ids };
   if (filter.search) {
     const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -69,8 +69,9 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
   if (f.status?.length) add('t.status in (?)', f.status);
   if (f.priority?.length) add('t.priority in (?)', f.priority);
   if (f.requesterId) add('t.requester_id = ?', f.requesterId);
+  // Every filter given applies (D14: none is dropped), even when together they match nothing.
   if (f.unassigned) add('t.assignee_id is null');
-  else if (f.assigneeId) add('t.assignee_id = ?', f.assigneeId);
+  if (f.assigneeId) add('t.assignee_id = ?', f.assigneeId);
   if (f.groupId) add('t.group_id = ?', f.groupId);
   if (f.search?.trim()) add(`t.subject ilike ? escape '\\'`, `%${f.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   return { where: conds.join(' and '), params };

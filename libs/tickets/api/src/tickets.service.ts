@@ -107,16 +107,21 @@ async function person(ctx: RequestContext, id: string, what: string, staffOnly: 
 
 export async function createTicket(ctx: RequestContext, input: CreateTicketInput): Promise<TicketView> {
   const p = actor(ctx);
-  const staff = hasPermission(p, TicketPermission.update);
+  const self = actingUserId(p);
+  // Filing for someone else, assigning and routing are staff work (tickets.update). Without it
+  // those arguments are refused, never dropped (D14): a ticket silently filed under the caller
+  // would look like success to an integration that meant another requester. Naming oneself is
+  // what happens anyway, so it is not refused.
+  if (!hasPermission(p, TicketPermission.update)) {
+    if ((input.requesterId && input.requesterId !== self) || input.assigneeId || input.groupId) throw forbidden();
+  }
   let requester: User;
-  if (input.requesterId && staff) requester = await person(ctx, input.requesterId, 'Requester', false);
+  if (input.requesterId && input.requesterId !== self) requester = await person(ctx, input.requesterId, 'Requester', false);
   // A reference, not a load: the id is the authenticated principal's own (or its token's
   // creator's), of this tenant; the composite foreign key and RLS would refuse anything else.
-  else if (actingUserId(p)) requester = ctx.em.getReference(User, actingUserId(p) as string);
+  else if (self) requester = ctx.em.getReference(User, self);
   else throw badInput('requesterId is required', { requesterId: 'required' });
-  if (!staff && input.assigneeId) throw forbidden();
   const assignee = input.assigneeId ? await person(ctx, input.assigneeId, 'Assignee', true) : null;
-  if (!staff && input.groupId) throw forbidden();
   const group = input.groupId ? await groupOf(ctx, input.groupId) : null;
   const now = ctx.app.now();
   const ticket = ctx.em.create(Ticket, {
@@ -134,10 +139,14 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
   return ticketToView(ticket);
 }
 
+/** Fields a ticket always has: null cannot clear them, and is refused rather than skipped (D14). */
+const REQUIRED_ON_UPDATE = ['subject', 'body', 'status', 'priority', 'requesterId'] as const;
+
 export async function updateTicket(ctx: RequestContext, id: string, input: UpdateTicketInput): Promise<TicketView> {
+  for (const k of REQUIRED_ON_UPDATE) if (input[k] === null) throw badInput(`A ticket always has a ${k === 'requesterId' ? 'requester' : k}`, { [k]: 'required' });
   const ticket = await findVisible(ctx, id);
-  if (input.subject !== undefined) ticket.subject = input.subject.trim();
-  if (input.body !== undefined) ticket.body = input.body;
+  if (input.subject != null) ticket.subject = input.subject.trim();
+  if (input.body != null) ticket.body = input.body;
   if (input.status) ticket.status = input.status;
   if (input.priority) ticket.priority = input.priority;
   if (input.requesterId) ticket.requester = await person(ctx, input.requesterId, 'Requester', false);

@@ -1,7 +1,7 @@
 import { platformPlugin } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { identityPlugin } from '@bulwark/identity-api';
-import { createPersonas, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from './index';
 
 let t: TestServer;
@@ -37,9 +37,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('tickets: create, read, update, delete', () => {
-  it('lets a requester file a ticket for themselves, whatever requesterId they send', async () => {
-    const ticket = await create(a.requester, { subject: ' Printer ', body: 'It is on fire', requesterId: a.agent.id });
+  it('lets a requester file a ticket for themselves (naming themselves or no one)', async () => {
+    const ticket = await create(a.requester, { subject: ' Printer ', body: 'It is on fire' });
     expect(ticket).toMatchObject({ subject: 'Printer', status: 'NEW', priority: 'NORMAL', channel: 'API', requester: { id: a.requester.id }, assignee: null });
+    expect((await create(a.requester, { subject: 'Mine too', body: 'x', requesterId: a.requester.id })).requester.id).toBe(a.requester.id);
   });
 
   it('lets an agent file for a requester and assign a staff member', async () => {
@@ -88,6 +89,61 @@ describe('tickets: create, read, update, delete', () => {
   it('refuses anonymous callers with UNAUTHENTICATED', async () => {
     expect(code(await t.gql(Q.list))).toBe('UNAUTHENTICATED');
     expect(code(await t.gql(Q.create, { input: { subject: 's', body: 'b' } }))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('D14 an argument the caller may not use is refused with FORBIDDEN, never silently ignored', () => {
+  const made = (subject: string) => t.ownerSql<{ n: number }>('select count(*)::int as n from tickets where subject = $1', [subject]);
+
+  /** An integration's token that may file tickets but not set their requester (no tickets.update). */
+  async function fileOnlyToken(): Promise<string> {
+    const sudo = await t.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: a.admin.token });
+    a.admin.token = sudo.data!.reauthenticate.token;
+    const r = await t.gql<{ createApiToken: { token: string } }>(
+      `mutation { createApiToken(input: { name: "Web form", permissions: [TICKETS_CREATE, TICKETS_READ] }) { token } }`,
+      {},
+      { token: a.admin.token },
+    );
+    return r.data!.createApiToken.token;
+  }
+
+  it("refuses an API token's requesterId without the permission to set one, and files nothing", async () => {
+    const token = await fileOnlyToken();
+    const r = await t.gql(Q.create, { input: { subject: 'For the requester', body: 'x', requesterId: a.requester.id } }, { token });
+    expect(r.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(r.status).toBeLessThan(500);
+    expect(await made('For the requester')).toEqual([{ n: 0 }]);
+    // Without it, or naming its own creator, the ticket is the creator's, as it always was.
+    const own = await t.gql<{ createTicket: Ticket }>(Q.create, { input: { subject: 'From the form', body: 'x' } }, { token });
+    expect(own.data!.createTicket.requester.id).toBe(a.admin.id);
+    const named = await t.gql<{ createTicket: Ticket }>(Q.create, { input: { subject: 'From the form', body: 'x', requesterId: a.admin.id } }, { token });
+    expect(named.data!.createTicket.requester.id).toBe(a.admin.id);
+  });
+
+  it('refuses requesterId, assigneeId and groupId from roles that may file but not route tickets', async () => {
+    for (const p of [a.requester, a.lightAgent]) {
+      for (const extra of [{ requesterId: a.requester2.id }, { assigneeId: a.agent.id }, { groupId: '00000000-0000-4000-8000-000000000000' }]) {
+        const subject = `Routed by ${p.role} ${Object.keys(extra)[0]}`;
+        expect(code(await t.gql(Q.create, { input: { subject, body: 'x', ...extra } }, { token: p.token }))).toBe('FORBIDDEN');
+        expect(await made(subject)).toEqual([{ n: 0 }]);
+      }
+    }
+  });
+
+  it('refuses null for a field every ticket has, instead of skipping it (or failing with a 500)', async () => {
+    const ticket = await create(a.agent, { subject: 'Keeps its fields', body: 'x' });
+    for (const field of ['subject', 'body', 'status', 'priority', 'requesterId']) {
+      const r = await t.gql(Q.update, { id: ticket.id, input: { [field]: null, priority: field === 'priority' ? null : 'HIGH' } }, { token: a.agent.token });
+      expect({ field, code: code(r), status: r.status }).toEqual({ field, code: 'BAD_USER_INPUT', status: 200 });
+    }
+    expect(await t.ownerSql('select subject, priority from tickets where id = $1', [ticket.id])).toEqual([{ subject: 'Keeps its fields', priority: 'normal' }]);
+  });
+
+  it('applies every list filter given: "unassigned" with an assignee matches nothing, it does not drop the assignee', async () => {
+    await create(a.agent, { subject: 'D14 filter assigned', body: 'x', assigneeId: a.agent.id });
+    await create(a.agent, { subject: 'D14 filter unassigned', body: 'x' });
+    const r = await t.gql<{ tickets: { nodes: Ticket[] } }>(Q.list, { filter: { search: 'D14 filter', unassigned: true, assigneeId: a.agent.id } }, { token: a.agent.token });
+    expect(r.data!.tickets.nodes).toEqual([]);
   });
 });
 
@@ -197,13 +253,8 @@ describe('D2 cross-tenant matrix: tenant A never reaches tenant B by id', () => 
         const onCreate = await t.gql(Q.create, { input: { subject: 's', body: 'b', ...input } }, { token });
         const onUpdate = await t.gql(Q.update, { id: own.id, input }, { token });
         for (const r of [onCreate, onUpdate]) {
-          if (role === 'requester') {
-            // requesters: requesterId is ignored on create (own ticket), assigneeId and updates are FORBIDDEN
-            expect(r.errors ? code(r) : 'created-as-self').toMatch(/FORBIDDEN|created-as-self/);
-            if (!r.errors) expect((r.data as { createTicket: Ticket }).createTicket.requester.id).toBe(a.requester.id);
-          } else {
-            expect(code(r)).toBe('NOT_FOUND');
-          }
+          // requesters may not name another requester or an assignee (D14), whoever's id it is
+          expect(code(r)).toBe(role === 'requester' ? 'FORBIDDEN' : 'NOT_FOUND');
         }
       }
     });
