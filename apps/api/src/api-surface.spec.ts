@@ -102,7 +102,7 @@ describe('E2 limits, not revealed', () => {
       fields: () => ({ id: { type: GraphQLID, resolve: () => '1' }, child: { type: Node, resolve: () => ({}) } }),
     });
     const recursive = new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: { node: { type: Node, resolve: () => ({}) } } }) });
-    const apollo = createApollo(recursive, { introspection: false, authenticator: { authenticate: async () => undefined } });
+    const apollo = createApollo(recursive, { introspection: false, authenticator: { authenticate: async () => undefined }, log: t.server.app.log });
     await apollo.start();
     try {
       const errors: unknown[] = [];

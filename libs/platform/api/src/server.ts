@@ -144,7 +144,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       log.info('seeded the demo tenant', { tenant: DEMO.tenant, email: DEMO.adminEmail });
     }
     const schema = await buildApiSchema(api);
-    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator, guards: api.guards, gates: api.gates });
+    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator, guards: api.guards, gates: api.gates, log });
     await apollo.start();
     const http = createHttpApp({
       apollo,

@@ -1,13 +1,16 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RequestContext } from '../context';
-import { isClientSafe } from '../errors';
+import { codeOf, httpStatusOf, isClientSafe } from '../errors';
 
 interface ValidationErrorLike {
   property: string;
   constraints?: Record<string, string>;
   children?: ValidationErrorLike[];
 }
+
+/** The most errors one answer carries (E9): an error list must not amplify a client's work. */
+export const MAX_ERRORS = 5;
 
 function fieldMessages(errors: ValidationErrorLike[], prefix = '', out: Record<string, string> = {}) {
   for (const e of errors) {
@@ -16,6 +19,43 @@ function fieldMessages(errors: ValidationErrorLike[], prefix = '', out: Record<s
     if (e.children?.length) fieldMessages(e.children, path, out);
   }
   return out;
+}
+
+/** One error as the client sees it: our codes and words, anything else masked with the request id. */
+function present(e: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
+  const code = codeOf(e);
+  if (!isClientSafe(code)) {
+    return { message: 'Internal server error', path: e.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } };
+  }
+  const validationErrors = e.extensions?.validationErrors as ValidationErrorLike[] | undefined;
+  if (validationErrors) {
+    return { message: 'Invalid input', path: e.path, locations: e.locations, extensions: { code, fields: fieldMessages(validationErrors) } };
+  }
+  // graphql-armor words its limit refusals as syntax errors; they are not.
+  const message = code === 'GRAPHQL_VALIDATION_FAILED' ? e.message.replace(/^Syntax Error: /, '') : e.message;
+  return { ...e, message, extensions: { ...e.extensions, code } };
+}
+
+/**
+ * Puts an answer in its final form: errors presented and bounded, and the HTTP status (and
+ * Retry-After) its kind always has. A refusal before execution (a request guard) gets
+ * `data: null`, so it reads exactly like the same refusal by a shield rule.
+ */
+export function finalizeAnswer(response: GraphQLResponse, requestId: string): void {
+  if (response.body?.kind !== 'single') return;
+  const result = response.body.singleResult;
+  if (!result.errors) return;
+  const errors = result.errors.slice(0, MAX_ERRORS).map((e) => present(e, requestId));
+  const codes = errors.map((e) => e.extensions?.code as string | undefined);
+  // Apollo's answer to a request that never reached execution has no `data` key at all.
+  const executed = 'data' in result;
+  const status = httpStatusOf(codes, executed, response.http.status);
+  response.body.singleResult = executed || status !== 200 ? { ...result, errors } : { ...result, data: null, errors };
+  response.http.status = status;
+  const retryAfter = errors.map((e) => e.extensions?.retryAfter).find((v): v is number => typeof v === 'number');
+  if (retryAfter !== undefined && (codes.includes('RATE_LIMITED') || codes.includes('SERVICE_UNAVAILABLE'))) {
+    response.http.headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  }
 }
 
 /**
@@ -28,26 +68,26 @@ export function errorMaskingPlugin(): ApolloServerPlugin<RequestContext> {
       return {
         async didEncounterErrors({ contextValue: ctx, errors }) {
           for (const e of errors) {
-            if (!isClientSafe(e.extensions?.code)) {
+            if (!isClientSafe(codeOf(e))) {
               ctx.log.error('unexpected error', { error: e.originalError ?? e, path: e.path?.join('.') });
             }
           }
         },
         async willSendResponse({ contextValue: ctx, response }) {
-          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
-          response.body.singleResult.errors = response.body.singleResult.errors.map((e): GraphQLFormattedError => {
-            const code = e.extensions?.code;
-            if (!isClientSafe(code)) {
-              return { message: 'Internal server error', path: e.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } };
-            }
-            const validationErrors = e.extensions?.validationErrors as ValidationErrorLike[] | undefined;
-            if (validationErrors) {
-              return { message: 'Invalid input', path: e.path, locations: e.locations, extensions: { code, fields: fieldMessages(validationErrors) } };
-            }
-            return e;
-          });
+          finalizeAnswer(response, ctx.requestId);
         },
       };
     },
+    // Apollo's last resort (a hook or the pipeline itself threw): logged here with the request id.
+    async unexpectedErrorProcessingRequest({ requestContext, error }) {
+      const ctx = requestContext.contextValue;
+      ctx.log.error('unexpected error processing the request', { error });
+    },
   };
+}
+
+/** Apollo's own answers outside the request pipeline (context creation, HTTP-level refusals). */
+export function formatApolloError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = codeOf({ ...formatted, originalError: (error as { originalError?: unknown })?.originalError });
+  return isClientSafe(code) ? formatted : { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -4,7 +4,8 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
 import type { Authenticator, OperationGate, RequestGuard } from '../plugin';
-import { errorMaskingPlugin } from './errors.plugin';
+import type { Logger } from '../logger';
+import { errorMaskingPlugin, formatApolloError, MAX_ERRORS } from './errors.plugin';
 import { operationTransactionPlugin } from './transaction';
 
 /** Limits of SECURITY.md E2. Values are not revealed in errors (`exposeLimits: false`). */
@@ -12,14 +13,20 @@ export const GRAPHQL_LIMITS = { depth: 10, aliases: 15, directives: 5, cost: 500
 
 export function createApollo(
   schema: GraphQLSchema,
-  opts: { introspection: boolean; authenticator: Authenticator; guards?: RequestGuard[]; gates?: OperationGate[] },
+  opts: { introspection: boolean; authenticator: Authenticator; guards?: RequestGuard[]; gates?: OperationGate[]; log: Logger },
 ) {
+  // Each refusal says which limit, never its value (E2).
   const armor = new ApolloArmor({
-    maxDepth: { n: GRAPHQL_LIMITS.depth, exposeLimits: false, ignoreIntrospection: true },
+    maxDepth: { n: GRAPHQL_LIMITS.depth, exposeLimits: false, ignoreIntrospection: true, errorMessage: 'The query is nested too deeply: ask for fewer levels of fields' },
     // No allow-list: the default lets `__typename` aliases through (STACK.md).
-    maxAliases: { n: GRAPHQL_LIMITS.aliases, allowList: [], exposeLimits: false },
-    maxDirectives: { n: GRAPHQL_LIMITS.directives, exposeLimits: false },
-    costLimit: { maxCost: GRAPHQL_LIMITS.cost, exposeLimits: false, ignoreIntrospection: true },
+    maxAliases: { n: GRAPHQL_LIMITS.aliases, allowList: [], exposeLimits: false, errorMessage: 'The query uses too many aliases: split it into several requests' },
+    maxDirectives: { n: GRAPHQL_LIMITS.directives, exposeLimits: false, errorMessage: 'The query uses too many directives' },
+    costLimit: {
+      maxCost: GRAPHQL_LIMITS.cost,
+      exposeLimits: false,
+      ignoreIntrospection: true,
+      errorMessage: 'The query is too costly: ask for fewer items per page or fewer nested fields',
+    },
     // Armor's token limit turns syntax errors into HTTP 500; Apollo's parseOptions.maxTokens is used instead.
     maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: true },
@@ -38,6 +45,13 @@ export function createApollo(
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: GRAPHQL_LIMITS.tokens },
     validationRules: protection.validationRules,
+    // graphql-js stops validating after this many errors (E9: no amplification by error lists).
+    validationOptions: { maxErrors: MAX_ERRORS },
+    // Automatic persisted queries are a client-fillable cache this API has no use for.
+    persistedQueries: false,
+    formatError: formatApolloError,
+    // Apollo's own messages as structured lines (F6).
+    logger: { debug: (m) => opts.log.debug(String(m)), info: (m) => opts.log.info(String(m)), warn: (m) => opts.log.warn(String(m)), error: (m) => opts.log.error(String(m)) },
     plugins: [
       ...protection.plugins,
       operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? []),

@@ -4,7 +4,9 @@ import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
-import { AppError, badInput } from '../errors';
+import { AppError, badInput, badRequest } from '../errors';
+import { badText } from '../http/input';
+import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
 
 /**
@@ -53,13 +55,14 @@ export function operationTransactionPlugin(
     async requestDidStart() {
       const releases: (() => void)[] = [];
       return {
-        async didResolveOperation({ contextValue: ctx, operation, document, request }) {
+        async didResolveOperation({ contextValue: ctx, operation, document }) {
           ctx.operation = operation?.operation;
           if (ctx.http) ctx.http.operationContext = ctx;
-          if (containsNul(request.variables) || documentContainsNul(document)) {
-            // PostgreSQL text cannot hold U+0000: refuse it up front, as a clear input error.
-            throw badInput('Text may not contain NUL (U+0000) characters');
-          }
+          // Subscriptions are not offered; graphql-js would only fail at execution, as a server error.
+          if (operation?.operation === 'subscription') throw badRequest('Subscriptions are not supported by this API');
+          // Variables were checked at the HTTP edge (http/input.ts); string literals are checked here.
+          const wrongText = documentBadText(document);
+          if (wrongText) throw badInput(wrongText);
           const info: OperationInfo = {
             type: operation?.operation ?? 'query',
             fields: operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])) ?? [],
@@ -85,17 +88,11 @@ export function operationTransactionPlugin(
   };
 }
 
-function containsNul(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (Array.isArray(v)) return v.some(containsNul);
-  return !!v && typeof v === 'object' && Object.values(v).some(containsNul);
-}
-
-function documentContainsNul(document: DocumentNode): boolean {
-  let found = false;
+function documentBadText(document: DocumentNode): string | null {
+  let found: string | null = null;
   visit(document, {
     StringValue(node) {
-      if (node.value.includes('\u0000')) found = true;
+      found ??= badText(node.value);
     },
   });
   return found;
@@ -116,10 +113,11 @@ async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<v
     ctx.log.error('commit failed', { error });
     await ctx.em.rollback().catch(() => undefined);
     if (response.body.kind === 'single') {
+      // No `data`: nothing of this operation stands, and the answer is a server error (500).
       response.body.singleResult = {
-        data: null,
         errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } }).toJSON()],
       };
+      finalizeAnswer(response, ctx.requestId);
     }
   }
 }

@@ -10,6 +10,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices, Credential, RequestContext } from '../context';
 import type { ApiPlugin } from '../plugin';
+import { checkJsonInput } from './input';
 
 export interface HttpDeps {
   apollo: ApolloServer<RequestContext>;
@@ -29,7 +30,14 @@ function readCookie(header: string | undefined, name: string): string | undefine
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      // A malformed % escape is a cookie we never set: no credential, not a server error (E9).
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }
@@ -83,6 +91,22 @@ export function expressServerOptions(app: Express): ServerOptions {
   app.response = AppResponse.prototype as unknown as Response;
   return { IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof ServerResponse };
 }
+
+const READY_DEADLINE_MS = 900;
+
+/** `promise`'s value, or `fallback` once `ms` have passed (the promise is left to settle alone). */
+function withDeadline<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** What a person reads for the client errors express's body parser raises (E9). */
+const HTTP_ERROR_MESSAGES: Record<number, string> = {
+  400: 'Malformed request body: send JSON',
+  413: 'Request body too large',
+  415: 'Unsupported content type or charset: send application/json in UTF-8',
+};
 
 export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDeps) {
   const { config, log } = app;
@@ -141,7 +165,8 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
   });
   http.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const ok = await ready().catch(() => false);
+    // Within a second whatever the database does (G7): a frozen server counts as not ready.
+    const ok = await withDeadline(ready(), READY_DEADLINE_MS, false).catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
   });
 
@@ -165,6 +190,11 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
   http.post(
     '/graphql',
     express.json({ limit: config.bodyLimit }),
+    (req, res, next) => {
+      const wrong = checkJsonInput(req.body);
+      if (!wrong) return next();
+      res.status(400).json({ errors: [{ message: wrong, extensions: { code: 'BAD_USER_INPUT' } }] });
+    },
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = (req as Request & { id: string }).id;
@@ -244,7 +274,7 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
     res.status(status).json({
       errors: [
         {
-          message: status === 413 ? 'Request body too large' : status === 400 ? 'Malformed request body' : 'Internal server error',
+          message: HTTP_ERROR_MESSAGES[status] ?? (status === 500 ? 'Internal server error' : 'Bad request'),
           extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
         },
       ],

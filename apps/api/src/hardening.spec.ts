@@ -1,0 +1,177 @@
+/**
+ * SECURITY.md E4, E9 and G8 from outside: nothing a client sends produces a 5xx or an error-level
+ * log line, and every refusal answers with the code and the HTTP status its kind always has,
+ * whichever part of the server refused it (a request guard or a shield rule).
+ */
+import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
+import { createPersonas, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { apiPlugins } from './plugins';
+
+let t: TestServer;
+let a: TenantPersonas;
+
+beforeAll(async () => {
+  t = await startTestServer(apiPlugins, { BULWARK_TRUST_PROXY_HOPS: '1' });
+  a = await createPersonas(t, 'hardened');
+});
+afterAll(() => t?.close());
+
+interface Answer {
+  status: number;
+  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string; [k: string]: unknown } }[] };
+  headers: Headers;
+}
+
+async function post(body: string | object, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${t.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: Answer['body'];
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+const codes = (r: Answer) => (r.body.errors ?? []).map((e) => e.extensions?.code);
+const errorLines = (from: number) => t.logs().slice(from).filter((l) => l.includes('"level":"error"'));
+const LOGIN = `mutation($i: LoginInput!) { login(input: $i) { token } }`;
+
+describe('E9 malformed text is refused as a client error', () => {
+  it('refuses NUL in variables and in string literals with 400 BAD_USER_INPUT', async () => {
+    const mark = t.logs().length;
+    const vars = await post({ query: LOGIN, variables: { i: { tenant: 'hardened', email: 'a\u0000b@x.test', password: 'x'.repeat(12) } } });
+    expect([vars.status, codes(vars)]).toEqual([400, ['BAD_USER_INPUT']]);
+    const literal = await post({ query: `mutation { login(input: { tenant: "hardened", email: "a\\u0000b@x.test", password: "xxxxxxxxxxxxxx" }) { token } }` });
+    expect([literal.status, codes(literal)]).toEqual([400, ['BAD_USER_INPUT']]);
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it.each(['login', 'requestPasswordReset', 'signUp'])('refuses a lone UTF-16 surrogate in %s with 400 BAD_USER_INPUT', async (field) => {
+    const mark = t.logs().length;
+    const email = 'lone\ud800@x.test';
+    const query = {
+      login: LOGIN,
+      requestPasswordReset: `mutation($i: PasswordResetRequestInput!) { requestPasswordReset(input: $i) }`,
+      signUp: `mutation($i: SignUpInput!) { signUp(input: $i) }`,
+    }[field]!;
+    const input = {
+      login: { tenant: 'hardened', email, password: 'x'.repeat(14) },
+      requestPasswordReset: { tenant: 'hardened', email },
+      signUp: { tenant: 'hardened', email, name: 'Lone', password: 'a long enough passphrase' },
+    }[field];
+    // JSON.stringify writes a lone surrogate as the escape \ud800, as a client library would.
+    const r = await post({ query, variables: { i: input } });
+    expect([r.status, codes(r)]).toEqual([400, ['BAD_USER_INPUT']]);
+    // graphql-js refuses a lone surrogate escape in a literal while parsing.
+    const literal = await post({ query: `mutation { requestPasswordReset(input: { tenant: "hardened", email: "a\\ud800@x.test" }) }` });
+    expect([literal.status, codes(literal)]).toEqual([400, ['GRAPHQL_PARSE_FAILED']]);
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('refuses variables nested thousands of levels deep without a stack overflow', async () => {
+    const mark = t.logs().length;
+    const deep = '{"a":'.repeat(3000) + '1' + '}'.repeat(3000);
+    const r = await post(`{"query":"query($v: Boolean) { me @skip(if: $v) { id } }","variables":{"v":${deep}}}`);
+    expect(r.status).toBe(400);
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    const arrays = await post(`{"query":"query($v: Boolean) { me @skip(if: $v) { id } }","variables":{"v":${'['.repeat(3000)}${']'.repeat(3000)}}}`);
+    expect(arrays.status).toBe(400);
+    expect(errorLines(mark)).toEqual([]);
+  });
+});
+
+describe('E9 malformed headers and cookies', () => {
+  it('treats a session cookie with a malformed % escape as no credential', async () => {
+    const mark = t.logs().length;
+    const r = await post({ query: '{ me { id } }' }, { cookie: 'bulwark_session=%E0%A4%A' });
+    expect(r.status).toBeLessThan(500);
+    expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('answers a wrong content type or charset with a 4xx that says what is wrong', async () => {
+    const charset = await post('{"query":"{ me { id } }"}', { 'content-type': 'application/json; charset=latin-7' });
+    expect(charset.status).toBe(415);
+    expect(charset.body.errors?.[0].message).not.toMatch(/internal/i);
+    expect(codes(charset)).toEqual(['BAD_REQUEST']);
+  });
+});
+
+describe('E9 a refusal answers the same whoever refuses', () => {
+  afterEach(async () => {
+    await t.ownerSql(`update access_settings set lockdown = false, ip_mode = 'off'`);
+    await t.ownerSql(`delete from ip_rules`);
+    await new Promise((r) => setTimeout(r, 1100)); // the access guard's one-second cache
+  });
+
+  it('answers lockdown and network refusals by a request guard with the status a shield refusal has', async () => {
+    const shield = await post({ query: '{ auditEvents { hasMore } }' }, { authorization: `Bearer ${a.requester.token}` });
+    expect(codes(shield)).toEqual(['FORBIDDEN']);
+    await t.ownerSql(
+      `insert into access_settings (id, tenant_id, lockdown) values (gen_random_uuid(), $1, true) on conflict (tenant_id) do update set lockdown = true`,
+      [a.tenantId],
+    );
+    await t.ownerSql(`insert into ip_rules (tenant_id, id, cidr, created_at) values ($1, gen_random_uuid(), '203.0.113.0/24', now())`, [a.tenantId]);
+    await new Promise((r) => setTimeout(r, 1100));
+    const mark = t.logs().length;
+    const locked = await post({ query: `mutation { createTicket(input: { subject: "s", body: "b" }) { id } }` }, { authorization: `Bearer ${a.agent.token}` });
+    expect(codes(locked)).toEqual(['LOCKDOWN']);
+    expect(locked.status).toBe(shield.status);
+    await t.ownerSql(`update access_settings set lockdown = false, ip_mode = 'enforce' where tenant_id = $1`, [a.tenantId]);
+    await new Promise((r) => setTimeout(r, 1100));
+    const network = await post({ query: '{ me { id } }' }, { authorization: `Bearer ${a.agent.token}`, 'x-forwarded-for': '198.51.100.9' });
+    expect(codes(network)).toEqual(['FORBIDDEN']);
+    expect(network.status).toBe(shield.status);
+    expect(errorLines(mark)).toEqual([]);
+  });
+});
+
+describe('E4 client errors keep their own codes', () => {
+  it('answers a persisted-query hash, a subscription and a null for a non-null argument as client errors', async () => {
+    const mark = t.logs().length;
+    const apq = await post({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'not-the-hash' } } });
+    expect(apq.status).toBeLessThan(500);
+    expect(codes(apq)).toEqual(['PERSISTED_QUERY_NOT_SUPPORTED']);
+    const sub = await post({ query: 'subscription { __typename }' });
+    expect(sub.status).toBe(400);
+    expect(codes(sub)).toEqual(['BAD_REQUEST']);
+    // Valid as written (a nullable variable may stand where a defaulted non-null argument is), so
+    // graphql-js only refuses the null while executing.
+    const nullArg = await post({ query: 'query($n: Int) { auditActivity(days: $n) { day } }', variables: { n: null } }, { authorization: `Bearer ${a.admin.token}` });
+    expect(nullArg.status).toBeLessThan(500);
+    expect(codes(nullArg)).toEqual(['BAD_USER_INPUT']);
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('says a query is too costly without revealing the limit', async () => {
+    const r = await post({ query: '{ auditEvents(first: 1000) { items { id action actorType occurredAt } } }' }, { authorization: `Bearer ${a.admin.token}` });
+    expect(r.status).toBe(400);
+    const message = r.body.errors?.[0].message ?? '';
+    expect(message).not.toMatch(/syntax error|query validation error/i);
+    expect(message).toMatch(/too (costly|complex)|ask for (less|fewer)/i);
+    expect(message).not.toMatch(/\d{3,}/);
+  });
+
+  it('bounds the number of errors in one answer', async () => {
+    const directives = Array.from({ length: 60 }, (_, i) => `@unknown${i}`).join(' ');
+    const r = await post({ query: `{ me ${directives} { id } }` });
+    expect(r.status).toBe(400);
+    expect(r.body.errors!.length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('G8 sign-in with a well-formed but wrong password is an ordinary refusal', () => {
+  it('logs nothing at error level', async () => {
+    const mark = t.logs().length;
+    const r = await post({ query: LOGIN, variables: { i: { tenant: 'hardened', email: 'agent@hardened.test', password: `${PERSONA_PASSWORD}!` } } });
+    expect(r.status).toBe(200);
+    expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    expect(errorLines(mark)).toEqual([]);
+  });
+});
