@@ -1,4 +1,4 @@
-import { drained, linkGone, withClaimedLink, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
+import { drained, withClaimedLink, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { AuditExport } from './audit.entities';
 import { listEvents, type AuditFilterArgs, type AuditRow } from './audit.query';
@@ -27,12 +27,12 @@ function line(format: 'csv' | 'ndjson', r: AuditRow): string {
  */
 export const exportRoute: HttpHandler = async (req, res, services) => {
   const link = parseTenantToken('bwx_', String(req.params.token ?? ''));
-  const job = await withClaimedLink(services, link, AuditExport, 'audit export', async (ctx, exp) => {
+  const job = await withClaimedLink(services, req, res, link, { entity: AuditExport, what: 'export', reason: 'audit export' }, async (ctx, exp) => {
     // Raw SQL naming the tenant, under the tenant's RLS scope (see audit.query.ts).
     const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [exp.tenantId], 'all', ctx.em.getTransactionContext());
     return { filter: exp.filter as AuditFilterArgs, format: exp.format, top: top === null ? null : String(Number(top) + 1) };
   });
-  if (!link || !job) return void linkGone(res, 'export');
+  if (!link || !job) return; // answered: gone or refused
   const { tenantId } = link;
   const filter: AuditFilterArgs = { ...job.filter, from: job.filter.from ? new Date(job.filter.from) : null, to: job.filter.to ? new Date(job.filter.to) : null };
   const stamp = services.now().toISOString().replace(/[:.]/g, '-');

@@ -1,4 +1,4 @@
-import { drained, linkGone, Tenant, withClaimedLink, type HttpHandler } from '@bulwark/platform-api';
+import { drained, Tenant, withClaimedLink, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { BackupDownload } from './backup-download.entity';
 import { BackupRun } from './backup-run.entity';
@@ -12,13 +12,13 @@ import { storageFor } from './storage';
  */
 export const downloadRoute: HttpHandler = async (req, res, services) => {
   const link = parseTenantToken('bwd_', String(req.params.token ?? ''));
-  const file = await withClaimedLink(services, link, BackupDownload, 'backup download', async (ctx, d) => {
+  const file = await withClaimedLink(services, req, res, link, { entity: BackupDownload, what: 'download', reason: 'backup download' }, async (ctx, d) => {
     const run = await ctx.em.findOne(BackupRun, { id: d.runId, status: 'succeeded' });
     if (!run?.storageKey || !run.sizeBytes) return null;
     const tenant = await ctx.em.findOneOrFail(Tenant, { id: d.tenantId });
     return { key: run.storageKey, size: String(run.sizeBytes), name: backupFileName(tenant.slug, run) };
   });
-  if (!file) return void linkGone(res, 'download');
+  if (!file) return; // answered: gone or refused
   const body = storageFor(services.config).get(file.key);
   res.status(200);
   res.setHeader('Cache-Control', 'no-store');

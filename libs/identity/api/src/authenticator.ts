@@ -1,6 +1,9 @@
-import { enterTenant, type Authenticator, type RequestContext } from '@bulwark/platform-api';
+import { enterTenant, type Authenticator, type Principal, type RequestContext } from '@bulwark/platform-api';
 import type { Permission } from '@bulwark/platform-api';
+import { passwordExpired } from './security.entities';
 import { parseSessionToken, parseTenantToken } from './session-token';
+import { identitySettings } from './settings';
+import { User } from './user.entity';
 
 interface PrincipalRow {
   session_id: string;
@@ -51,6 +54,20 @@ export const sessionAuthenticator: Authenticator = {
       // RLS-scoped like everything else in the transaction: the tenant is set.
       await conn.execute('update sessions set last_seen_at = ? where id = ?', [now, row.session_id], 'run', trx);
     }
+  },
+
+  /**
+   * A one-time link acts as its maker, judged as their session would be now: a suspended or
+   * deleted maker's links stop (like their sessions and tokens, B6), and a restricted one holds no
+   * permission. No session is involved, hence no session id.
+   */
+  async principalOf(ctx: RequestContext, userId: string): Promise<Principal | null> {
+    const user = await ctx.em.findOne(User, { id: userId, status: 'active' });
+    if (!user || !ctx.tenantId) return null;
+    const settings = await identitySettings(ctx);
+    const restricted = (!user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role)) || passwordExpired(settings, user, ctx.app.now());
+    const permissions = restricted ? new Set<Permission>() : ((await ctx.app.roles.permissionsOf(ctx, user.role)) ?? new Set<Permission>());
+    return { kind: 'user', tenantId: ctx.tenantId, userId: user.id, sessionId: '', role: user.role, name: user.name, permissions };
   },
 };
 

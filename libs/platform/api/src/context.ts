@@ -5,7 +5,7 @@ import type { Logger } from './logger';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
-import type { RequestGuard, RoleDirectory } from './plugin';
+import type { Authenticator, RequestGuard, RoleDirectory } from './plugin';
 import type { AuditCatalog, AuditEvent, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
@@ -69,8 +69,13 @@ export interface AppServices {
   roles: RoleDirectory;
   /** Mutations lockdown lets through (see ApiPlugin.lockdownExempt). */
   lockdownExempt: ReadonlySet<string>;
-  /** The request guards, for sign-in to apply them to a person before a session exists. */
+  /**
+   * The request guards, for what runs outside a GraphQL operation to apply them too: sign-in
+   * (before a session exists) and one-time links (as their maker, from where they are used).
+   */
   guards: readonly RequestGuard[];
+  /** Identity's, for one-time links to act as their maker (see Authenticator.principalOf). */
+  authenticator?: Authenticator;
   log: Logger;
   now: () => Date;
   mail: MailSender;
@@ -150,6 +155,7 @@ export function createAppServices(
     roleDirectory: RoleDirectory;
     lockdownExempt: ReadonlySet<string>;
     guards: RequestGuard[];
+    authenticator?: Authenticator;
     audit: AuditCatalog;
     auditSink?: AuditSink;
     migrations?: { name: string }[];
@@ -164,6 +170,7 @@ export function createAppServices(
     roles: api.roleDirectory,
     lockdownExempt: api.lockdownExempt,
     guards: api.guards,
+    authenticator: api.authenticator,
     log,
     now: opts.now ?? (() => new Date()),
     mail,

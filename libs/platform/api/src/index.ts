@@ -46,5 +46,5 @@ export {
   AuditCatalog,
 } from './audit';
 export { drained } from './streams';
-export { OneTimeLink, ONE_TIME_LINK_MINUTES, oneTimeLinkTable, createOneTimeLink, claimOneTimeLink, withClaimedLink, linkGone } from './one-time-link';
+export { OneTimeLink, ONE_TIME_LINK_MINUTES, oneTimeLinkTable, createOneTimeLink, claimOneTimeLink, withClaimedLink, linkGone, type LinkKind } from './one-time-link';
 export { defineJob, startJobs, noJobs, type JobDefinition, type JobQueue, type JobServices } from './jobs';

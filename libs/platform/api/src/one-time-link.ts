@@ -1,10 +1,12 @@
 import { PrimaryKey, Property, type EntityClass, type MikroORM, type RequiredEntityData } from '@mikro-orm/core';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AppServices, RequestContext } from './context';
 import { tenantTable } from './db/rls';
 import { currentTenant, TenantScoped } from './db/tenant-scoped';
-import { unauthenticated } from './errors';
+import { PlatformAudit, audit } from './audit';
+import { AppError, unauthenticated, type ErrorCode } from './errors';
+import { normalizeIp } from './http/app';
 import { withSystemContext } from './system-context';
 
 /** A one-time download link works once, within this many minutes. */
@@ -73,23 +75,74 @@ export async function claimOneTimeLink<T extends OneTimeLink>(ctx: RequestContex
   return row ? ctx.em.map(entity, row as never) : null;
 }
 
+/** A feature's kind of link: its rows, and what people call it ("export", "download"). */
+export interface LinkKind<T extends OneTimeLink> {
+  entity: EntityClass<T>;
+  what: string;
+  /** Why the work runs, for logs (`system`) and the refusal's event: "audit export". */
+  reason: string;
+}
+
 /**
- * The GET side: claims the link (parsed from the URL; null when it does not parse) under its
- * tenant and runs `fn` with it in the same transaction. Null: the link is used, expired or
- * unknown, which `linkGone` answers.
+ * The GET side of every link: claims it (parsed from the URL; null when it does not parse) under
+ * its tenant and runs `fn` with it in the same transaction, acting as the person who made it, from
+ * the address that uses it. The request guards judge that person from that address as they judge
+ * each GraphQL operation (D10: the IP allowlist and its report-only mode), so a link carried out
+ * of the allowed networks is refused like its maker would be. A refused link is spent (it left the
+ * network it was made on) and the refusal is audited like an operation's. Null: the answer is
+ * sent, `linkGone` (used, expired or unknown; also when `fn` answers null, or its maker may no
+ * longer act) or the refusal.
  */
 export async function withClaimedLink<T extends OneTimeLink, R>(
   services: AppServices & { orm: MikroORM },
+  req: Request,
+  res: Response,
   link: { tenantId: string; hash: Buffer } | null,
-  entity: EntityClass<T>,
-  reason: string,
-  fn: (ctx: RequestContext, row: T) => Promise<R>,
+  kind: LinkKind<T>,
+  fn: (ctx: RequestContext, row: T) => Promise<R | null>,
 ): Promise<R | null> {
-  if (!link) return null;
-  return withSystemContext(services.orm, services, link.tenantId, reason, async (ctx) => {
-    const row = await claimOneTimeLink(ctx, entity, link.hash);
-    return row ? fn(ctx, row) : null;
-  });
+  if (!link) return gone(res, kind);
+  const request = { requestId: (req as Request & { id: string }).id, ip: normalizeIp(req.ip), userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512) };
+  const outcome = await withSystemContext(
+    services.orm,
+    services,
+    link.tenantId,
+    kind.reason,
+    async (ctx): Promise<{ value: R | null } | { refused: AppError }> => {
+      const row = await claimOneTimeLink(ctx, kind.entity, link.hash);
+      if (!row) return { value: null };
+      ctx.principal = (await ctx.app.authenticator?.principalOf?.(ctx, row.userId)) ?? null;
+      if (!ctx.principal) return { value: null };
+      const refused = await guardLink(ctx, row, kind);
+      return refused ? { refused } : { value: await fn(ctx, row) };
+    },
+    request,
+  );
+  if ('refused' in outcome) {
+    const e = outcome.refused;
+    res.status(refusalStatus(e.code)).json({ errors: [{ message: e.message, extensions: e.extensions }] });
+    return null;
+  }
+  return outcome.value ?? gone(res, kind);
+}
+
+/** A link is a read: lockdown lets it through, the allowlist does not (see RequestGuard). */
+async function guardLink(ctx: RequestContext, row: OneTimeLink, kind: LinkKind<OneTimeLink>): Promise<AppError | null> {
+  try {
+    for (const guard of ctx.app.guards) await guard.check(ctx, { type: 'query', fields: [] });
+    return null;
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    audit(ctx, PlatformAudit.accessDenied, { targetId: kind.reason, outcome: 'denied', details: { link: row.id, code: e.code, reason: e.extensions.reason ?? null } });
+    return e;
+  }
+}
+
+const refusalStatus = (code: ErrorCode) => (code === 'UNAUTHENTICATED' ? 401 : code === 'RATE_LIMITED' ? 429 : 403);
+
+function gone(res: Response, kind: { what: string }): null {
+  linkGone(res, kind.what);
+  return null;
 }
 
 /** A used, expired and unknown link get the same answer: nothing tells them apart. */

@@ -3,13 +3,19 @@ import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
 import type { Migration } from '@mikro-orm/migrations';
 import type { IRules } from 'graphql-shield';
-import type { AppServices, RequestContext } from './context';
+import type { AppServices, Principal, RequestContext } from './context';
 import { AUDIT_CATALOG, AuditCatalog, type AuditActionDefinition, type AuditActionSet, type AuditedEntity, type AuditSink } from './audit';
 import { CATALOG, isBuiltInRole, PermissionCatalog, type Permission, type PermissionDefinition, type PermissionSet } from './permissions';
 
 /** Turns a request's credential into a principal and sets its tenant (identity provides it). */
 export interface Authenticator {
   authenticate(ctx: RequestContext): Promise<void>;
+  /**
+   * The person a stored grant names (a one-time link's maker), as a session of theirs would act
+   * now, in the context's tenant; null when they may not act any more (suspended, deleted). A link
+   * is only as good as its maker: without this, no link is honoured.
+   */
+  principalOf?(ctx: RequestContext, userId: string): Promise<Principal | null>;
 }
 
 /**

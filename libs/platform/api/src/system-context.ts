@@ -17,14 +17,16 @@ export async function withSystemContext<T>(
   tenantId: string,
   reason: string,
   fn: (ctx: RequestContext) => Promise<T>,
+  /** The HTTP request the work serves, if any (a one-time link): its id, address and agent. */
+  request?: Pick<RequestContext, 'requestId' | 'ip' | 'userAgent'>,
 ): Promise<T> {
   const em = ('em' in source ? source.em : source).fork({ clear: true }) as EntityManager;
-  const requestId = randomUUID();
+  const requestId = request?.requestId ?? randomUUID();
   const all = new Set(app.catalog.definitions.map((d) => d.key)) as ReadonlySet<Permission>;
   const ctx: RequestContext = {
     requestId,
-    ip: '',
-    userAgent: `system:${reason}`,
+    ip: request?.ip ?? '',
+    userAgent: request?.userAgent ?? `system:${reason}`,
     credential: null,
     principal: { kind: 'system', tenantId, reason, permissions: all },
     tenantId: null,
