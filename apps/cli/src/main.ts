@@ -5,6 +5,7 @@ import {
   createLogger,
   createOrm,
   DEMO,
+  errorText,
   loadConfig,
   migrateDatabase,
   openDatabase,
@@ -337,8 +338,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    const err = e as Error;
-    process.stderr.write(`error: ${err.message}\n`);
+    // errorText: a database error's message carries its statement and values (a failed restore's rows).
+    process.stderr.write(`error: ${errorText(e)}\n`);
     return 1;
   }
 }

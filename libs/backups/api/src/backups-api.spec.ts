@@ -2,11 +2,15 @@
  * Backups over GraphQL: reading runs and the schedule, changing it, starting a run, and restoring
  * (backups.restore, re-authentication, a typed confirmation; another tenant's run is not found).
  */
-import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
+import { createLogger, errorText, withSystemContext } from '@bulwark/platform-api';
+import { startTestServer, TEST_PEPPER, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
+import { createUser, encryptTotpSecret } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restoreTenant } from './backup.service';
+import { localStorage } from './storage';
 import { backupTestPlugins } from './testing-plugins';
 
 let t: TestServer;
@@ -104,5 +108,59 @@ describe('backups over GraphQL', () => {
     expect(made).toMatchObject({ dryRun: false, rows: run.rows, newWorkspaceSlug: 'api-sandbox' });
     const login = ok(await t.gql<{ login: { token: string } }>(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { tenant: 'api-sandbox', email: a.owner.email, password: PERSONA_PASSWORD } })).login;
     expect(ok(await t.gql<{ me: { email: string } }>(`{ me { email } }`, {}, { token: login.token })).me.email).toBe(a.owner.email);
+  });
+
+  it('F6: a restore that fails in the database logs what failed, never the rows it carried', async () => {
+    for (const p of [a.admin, a.owner]) p.token = await mintSession(t, a.tenantId, p.id);
+    // A person with two-factor sign-in: their sealed secret is in the archive, beside every password hash.
+    const sealed = encryptTotpSecret(TEST_PEPPER, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', { tenantId: a.tenantId, userId: a.agent.id });
+    await t.ownerSql(`update users set totp_secret_enc = $1, totp_enabled_at = now(), name = 'Zelda Rowvalue' where id = $2`, [sealed, a.agent.id]);
+    ok(await t.gql(`mutation { runBackupNow { id } }`, {}, { token: a.admin.token }));
+    const run = await newestRun(a.owner);
+    const rows = await t.ownerSql<{ password_hash: string; email: string }>(`select password_hash, email from users where tenant_id = $1`, [a.tenantId]);
+    await sudo(a.owner);
+    // Every archived person now breaks a constraint, checked only for new rows: the insert fails.
+    await t.ownerSql(`alter table users add constraint f6_probe check (tenant_id is null) not valid`);
+    let direct: unknown;
+    try {
+      const failed = await t.gql(`mutation($i: RestoreInput!) { restoreBackup(input: $i) { rows } }`, { i: { runId: run.id, dryRun: false, confirm: 'api-backed' } }, { token: a.owner.token });
+      expect(code(failed)).toBe('BAD_USER_INPUT');
+      // What the CLI prints when the same restore fails under it.
+      const deps = { orm: t.server.orm, app: t.server.app, storage: localStorage(dir), schemas: t.server.api.migrations.map((m) => m.name) };
+      const [{ storage_key }] = await t.ownerSql<{ storage_key: string }>(`select storage_key from backup_runs where id = $1`, [run.id]);
+      direct = await restoreTenant(deps, a.tenantId, deps.storage.get(storage_key)).catch((e: unknown) => e);
+      const requestId = failed.headers.get('x-request-id')!;
+      const lines = t.logs().filter((l) => l.includes(requestId));
+      const logged = lines.map((l) => JSON.parse(l) as { msg: string; error?: Record<string, unknown> }).find((l) => l.msg === 'restore failed in the database');
+      expect(logged?.error).toMatchObject({ code: '23514', constraint: 'f6_probe', table: 'users', message: 'new row for relation "users" violates check constraint "f6_probe"' });
+      for (const text of [lines.join('\n'), errorText(direct)]) {
+        for (const r of rows) {
+          expect(text).not.toContain(r.password_hash);
+          expect(text).not.toContain(r.email);
+        }
+        expect(text).not.toContain(sealed);
+        expect(text).not.toContain('Zelda Rowvalue');
+        expect(text).not.toMatch(/insert into|Failing row|password_hash|totp_secret/i);
+      }
+      expect(errorText(direct)).toBe('new row for relation "users" violates check constraint "f6_probe" (SQLSTATE 23514; constraint f6_probe, table users)');
+      // Through the ORM the error is MikroORM's, its message the statement plus `detail` (the failing row).
+      const orm = await withSystemContext(t.server.orm, t.server.app, a.tenantId, 'f6', (ctx) => createUser(ctx, { email: 'orm-row@f6.test', name: 'Orm Rowvalue', role: 'agent', passwordHash: rows[0].password_hash }).then(() => undefined)).catch((e: Error) => e);
+      expect(orm?.message).toContain(rows[0].password_hash); // what would be logged without the serialiser
+      // PostgreSQL leaves `detail` out under RLS; as the owner it echoes the row, and MikroORM appends it.
+      const detail = `Failing row contains (orm-row@f6.test, ${rows[0].password_hash}).`;
+      const owner = Object.assign(new Error(`insert into "users" values ('orm-row@f6.test') - new row for relation "users" violates check constraint "f6_probe"\n - detail: ${detail}`), { code: '23514', severity: 'ERROR', detail, constraint: 'f6_probe', table: 'users' });
+      const out: string[] = [];
+      const log = createLogger({}, (l) => out.push(l));
+      log.error('flush failed', { error: orm });
+      log.error('owner statement failed', { error: owner });
+      expect(out.map((l) => JSON.parse(l).error)).toEqual([
+        expect.objectContaining({ name: 'CheckConstraintViolationException', code: '23514', constraint: 'f6_probe', table: 'users', message: 'new row for relation "users" violates check constraint "f6_probe"' }),
+        expect.objectContaining({ code: '23514', constraint: 'f6_probe', table: 'users', message: 'new row for relation "users" violates check constraint "f6_probe"' }),
+      ]);
+      expect(out.join('\n')).not.toMatch(/orm-row@f6\.test|Orm Rowvalue|Failing row|insert into/);
+      expect(out.join('\n')).not.toContain(rows[0].password_hash);
+    } finally {
+      await t.ownerSql(`alter table users drop constraint f6_probe`);
+    }
   });
 });
