@@ -59,7 +59,6 @@ describe('API tokens', () => {
     const { token, apiToken } = (await create(a.admin, { name: 'Reader', permissions: ['USERS_READ'] })).data!.createApiToken;
     expect((await t.gql<{ users: { totalCount: number } }>(USERS, {}, { token })).data!.users.totalCount).toBeGreaterThan(5);
     expect(code(await t.gql(SETTINGS, {}, { token }))).toBe('FORBIDDEN'); // outside its scope
-    expect(code(await t.gql(`{ me { email } }`, {}, { token }))).toBe('UNAUTHENTICATED'); // a token is no person
     expect(code(await t.gql(USERS, {}, { cookie: `bulwark_session=${token}` }))).toBe('UNAUTHENTICATED');
     const [row] = await t.ownerSql<{ last_used_at: Date | null; last_used_ip: string }>('select last_used_at, last_used_ip from api_tokens where id = $1', [apiToken.id]);
     expect(row.last_used_at).not.toBeNull();
@@ -108,6 +107,34 @@ describe('API tokens', () => {
     expect(code(await t.gql(REVOKE, { id: apiToken.id }, { token: b.admin.token }))).toBe('NOT_FOUND'); // another tenant's admin
     expect((await t.gql<{ revokeApiToken: { revokedAt: string } }>(REVOKE, { id: apiToken.id }, { token: a.admin.token })).data!.revokeApiToken.revokedAt).toBeTruthy();
     expect(code(await t.gql(USERS, {}, { token }))).toBe('UNAUTHENTICATED');
+  });
+
+  it("B10 me answers a token's principal: its creator, the token and its scope, with the creator's address masked without users.viewPii", async () => {
+    const ME = `{ me { id name email phone role permissions tenant { slug } apiToken { id name expiresAt } } }`;
+    type MeView = { id: string; name: string; email: string; phone: string | null; role: string; permissions: string[]; tenant: { slug: string }; apiToken: { id: string; name: string; expiresAt: string | null } | null };
+    await t.gql(`mutation { updateMyProfile(input: { name: "admin of initech", phone: "+1 555 010 4477" }) { id } }`, {}, { token: a.admin.token });
+    await sudo(a.admin);
+    const narrow = (await create(a.admin, { name: 'Directory sync', permissions: ['USERS_READ'], expiresInDays: 7 })).data!.createApiToken;
+    const r = await t.gql<{ me: MeView }>(ME, {}, { token: narrow.token });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.me).toEqual({
+      id: a.admin.id,
+      name: 'admin of initech',
+      email: 'a***@initech.test',
+      phone: '***77',
+      role: 'admin',
+      permissions: ['USERS_READ'],
+      tenant: { slug: 'initech' },
+      apiToken: { id: narrow.apiToken.id, name: 'Directory sync', expiresAt: narrow.apiToken.expiresAt },
+    });
+    // With the permission to read people's addresses, the creator's shows in full.
+    const wide = (await create(a.admin, { name: 'CRM', permissions: ['USERS_READ', 'USERS_VIEW_PII'] })).data!.createApiToken;
+    const w = await t.gql<{ me: MeView }>(ME, {}, { token: wide.token });
+    expect(w.data!.me).toMatchObject({ email: 'admin@initech.test', phone: '+1 555 010 4477', permissions: ['USERS_READ', 'USERS_VIEW_PII'], apiToken: { name: 'CRM', expiresAt: null } });
+    // A session is no token; a revoked token is nobody.
+    expect((await t.gql<{ me: MeView }>(ME, {}, { token: a.admin.token })).data!.me).toMatchObject({ email: 'admin@initech.test', apiToken: null });
+    await t.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: narrow.apiToken.id }, { token: a.admin.token });
+    expect(code(await t.gql(ME, {}, { token: narrow.token }))).toBe('UNAUTHENTICATED');
   });
 
   it('D4 finds nothing when its tenant part names another tenant', async () => {

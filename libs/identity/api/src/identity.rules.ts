@@ -53,6 +53,7 @@ export const identityRules = {
   IdentitySettings: reachable,
   PasswordPolicy: reachable,
   Me: reachable,
+  CurrentApiToken: reachable,
   TenantInfo: reachable,
   LoginPayload: reachable,
   UserSummary: reachable,

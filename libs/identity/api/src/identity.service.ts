@@ -23,6 +23,8 @@ import { IdentitySettings, passwordExpired } from './security.entities';
 import { Session } from './session.entity';
 import type { LoginInput, Me, TenantInfo } from './identity.types';
 import { User } from './user.entity';
+import { ApiToken } from './api-token.entity';
+import { emailAs, phoneAs } from './user-summary.resolver';
 import { IdentityAudit } from './identity.audit';
 
 /** A9: one answer for unknown tenant, unknown user, wrong password or code, and suspended or locked account. */
@@ -135,18 +137,26 @@ export async function logout(ctx: RequestContext): Promise<boolean> {
   return true;
 }
 
+/**
+ * The caller: a signed-in person, or an API token, which acts as the person who made it (what it
+ * writes is authored as them) with its own scope. Its permissions are the token's, and its
+ * creator's email and phone are masked unless the token may read people's (D3: one's own address
+ * is one's to read; a token is not its creator).
+ */
 export async function me(ctx: RequestContext): Promise<Me> {
   const p = ctx.principal;
-  if (p?.kind !== 'user') throw unauthenticated();
-  const user = await ctx.em.findOneOrFail(User, { id: p.userId });
+  if (p?.kind !== 'user' && p?.kind !== 'token') throw unauthenticated();
+  const user = await ctx.em.findOneOrFail(User, { id: p.kind === 'user' ? p.userId : p.createdBy });
+  const token = p.kind === 'token' ? await ctx.em.findOneOrFail(ApiToken, { id: p.tokenId }, { fields: ['name', 'expiresAt'] }) : null;
   return {
     id: user.id,
-    email: user.email,
+    email: emailAs(p, user),
     name: user.name,
-    phone: user.phone ?? null,
+    phone: phoneAs(p, { id: user.id, phone: user.phone ?? null }),
     role: user.role,
     permissions: [...p.permissions],
     twoFactorEnabled: !!user.totpEnabledAt,
+    apiToken: token ? { id: token.id, name: token.name, expiresAt: token.expiresAt ?? null } : null,
     user,
   };
 }

@@ -36,17 +36,28 @@ export class TenantInfo {
   @Field() name!: string;
 }
 
-@ObjectType('Me', { description: 'The signed-in user' })
+@ObjectType('CurrentApiToken', { description: 'The API token a request is made with' })
+export class CurrentApiToken {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'When it stops working; null: until revoked' }) expiresAt!: Date | null;
+}
+
+@ObjectType('Me', {
+  description: 'Who is asking: the signed-in person, or for an API token the person who made it (apiToken says which token)',
+})
 export class Me {
   @Field(() => ID) id!: string;
-  @Field() email!: string;
+  @Field({ description: "Masked for an API token without users.viewPii, like anyone's" }) email!: string;
   @Field() name!: string;
-  @Field(() => String, { nullable: true }) phone!: string | null;
+  @Field(() => String, { nullable: true, description: 'Masked like email' }) phone!: string | null;
   @Field() role!: string;
-  @Field(() => [PermissionEnum], { description: 'What this user may do; the console hides what is not here' })
+  @Field(() => [PermissionEnum], { description: 'What this caller may do (an API token: its scope, cut to what its creator holds now); the console hides what is not here' })
   permissions!: string[];
-  @Field({ description: 'Two-factor sign-in is on for this user' })
+  @Field({ description: 'Two-factor sign-in is on for this person' })
   twoFactorEnabled!: boolean;
+  @Field(() => CurrentApiToken, { nullable: true, description: 'The API token this request is made with; null for a signed-in session' })
+  apiToken!: CurrentApiToken | null;
   // tenant, twoFactorEnrolmentRequired and passwordExpired need other rows: MeResolver reads them
   // only when a client asks (the console's frequent `me` asks for none of the settings).
   /** Not a GraphQL field: the row the lazy fields are worked out from. */

@@ -30,6 +30,13 @@ export function mayReadPii(p: Principal | null, userId: string): boolean {
   return readable === 'all' || (readable !== 'none' && readable.own === userId);
 }
 
+/** A person's email as `p` may see it. */
+export const emailAs = (p: Principal | null, u: { id: string; email: string }): string => (mayReadPii(p, u.id) ? u.email : maskEmail(u.email));
+
+/** A person's phone number as `p` may see it. */
+export const phoneAs = (p: Principal | null, u: { id: string; phone: string | null }): string | null =>
+  !u.phone ? null : mayReadPii(p, u.id) ? u.phone : maskPhone(u.phone);
+
 /**
  * D3: the field rule lives on the concrete type, so it holds on every path that reaches a person
  * (ticket requester, assignee, comment author, people list, and any interface or union later).
@@ -39,12 +46,11 @@ export function mayReadPii(p: Principal | null, userId: string): boolean {
 export class UserSummaryResolver {
   @FieldResolver(() => String)
   email(@Root() u: UserSummary, @Ctx() ctx: RequestContext): string {
-    return mayReadPii(ctx.principal, u.id) ? u.email : maskEmail(u.email);
+    return emailAs(ctx.principal, u);
   }
 
   @FieldResolver(() => String, { nullable: true })
   phone(@Root() u: UserSummary, @Ctx() ctx: RequestContext): string | null {
-    if (!u.phone) return null;
-    return mayReadPii(ctx.principal, u.id) ? u.phone : maskPhone(u.phone);
+    return phoneAs(ctx.principal, u);
   }
 }
