@@ -45,6 +45,6 @@ export {
   type ActorType,
   AuditCatalog,
 } from './audit';
-export { drained } from './streams';
+export { drained, csvCell, streamExport, type ExportFile, type ExportFormat } from './streams';
 export { OneTimeLink, ONE_TIME_LINK_MINUTES, oneTimeLinkTable, createOneTimeLink, claimOneTimeLink, withClaimedLink, linkGone, type LinkKind } from './one-time-link';
 export { defineJob, startJobs, noJobs, type JobDefinition, type JobQueue, type JobServices } from './jobs';
