@@ -1,8 +1,7 @@
-import { withSystemContext, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
+import { withSystemContext, type AuditCatalog, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
 import { AccessAudit } from '@bulwark/access-api';
 import { IdentityAudit } from '@bulwark/identity-api';
 import { Alert, AlertRule, type AlertKind } from './audit.entities';
-import { AuditLogAudit } from './audit.permissions';
 import { deliver, signWebhook, unsealWithAny } from './webhook';
 
 /**
@@ -11,7 +10,7 @@ import { deliver, signWebhook, unsealWithAny } from './webhook';
  * in a sliding window and fires once per subject per window; the other kinds fire on every
  * matching event. Evaluation runs after the events' transaction commits, in its own.
  */
-type Watch = (e: AuditEvent) => string[];
+type Watch = (e: AuditEvent, catalog: AuditCatalog) => string[];
 
 const grew = (e: AuditEvent, field: string) => {
   const c = e.changes?.[field];
@@ -44,13 +43,14 @@ export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }
     watch: (e) => (e.action.startsWith('backups.') && e.outcome === 'failure' ? ['tenant'] : []),
   },
   export: {
-    describe: "The audit log is exported, or a backup (all of the workspace's data) is downloaded",
-    // By name: the backups feature builds on this one, not the other way round.
-    watch: (e) => (e.action === AuditLogAudit.exported || e.action === 'backups.downloaded' ? [`user:${e.actorId}`] : []),
+    describe: "The workspace's data leaves in bulk: an export (audit log, tickets) or a backup download",
+    // Every action its feature declares as an export (D12), so a new export is watched without
+    // anyone listing it here (features such as backups build on this one, not the other way round).
+    watch: (e, catalog) => (catalog.get(e.action)?.export ? [`user:${e.actorId}`] : []),
   },
 };
 
-const watchedActions = (e: AuditEvent) => Object.values(ALERT_WATCHES).some((w) => w.watch(e).length > 0);
+const isWatched = (e: AuditEvent, catalog: AuditCatalog) => Object.values(ALERT_WATCHES).some((w) => w.watch(e, catalog).length > 0);
 
 function subjectCondition(subject: string): { sql: string; params: unknown[] } {
   const [kind, ...rest] = subject.split(':');
@@ -67,7 +67,7 @@ interface Raised {
 
 /** Called after commit with the events just stored; never throws. */
 export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Promise<void> {
-  const watched = events.filter(watchedActions);
+  const watched = events.filter((e) => isWatched(e, ctx.app.audit));
   if (!watched.length || !ctx.tenantId) return;
   const tenantId = ctx.tenantId;
   try {
@@ -76,7 +76,7 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
       const out: Raised[] = [];
       for (const rule of rules) {
         for (const e of watched) {
-          for (const subject of ALERT_WATCHES[rule.kind]?.watch(e) ?? []) {
+          for (const subject of ALERT_WATCHES[rule.kind]?.watch(e, sys.app.audit) ?? []) {
             const since = new Date(e.occurredAt.getTime() - rule.windowMinutes * 60_000);
             if (rule.kind === 'failed_logins') {
               // Raw SQL (audit_events has no entity): it names the tenant, and RLS holds it there too.
@@ -95,7 +95,7 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
               ruleName: rule.name,
               kind: rule.kind,
               subject,
-              title: titleOf(rule, e, subject),
+              title: titleOf(rule, e, subject, sys.app.audit),
               eventSeq: String(e.seq ?? 0),
               eventId: e.id,
               createdAt: sys.app.now(),
@@ -123,7 +123,7 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
   }
 }
 
-function titleOf(rule: AlertRule, e: AuditEvent, subject: string): string {
+function titleOf(rule: AlertRule, e: AuditEvent, subject: string, catalog: AuditCatalog): string {
   switch (rule.kind) {
     case 'failed_logins':
       return `${rule.threshold}+ failed sign-ins in ${rule.windowMinutes} min for ${subject}`;
@@ -134,7 +134,7 @@ function titleOf(rule: AlertRule, e: AuditEvent, subject: string): string {
     case 'backup_failed':
       return `Backup failed: ${e.action}`;
     case 'export':
-      return e.action === AuditLogAudit.exported ? `Audit log exported by ${e.actorName ?? e.actorType}` : `Backup downloaded by ${e.actorName ?? e.actorType}`;
+      return `${catalog.get(e.action)?.export ?? e.action} by ${e.actorName ?? e.actorType}`;
   }
 }
 

@@ -8,7 +8,7 @@ export const AuditPermission = definePermissions('audit', {
 
 /** What the audit feature itself records. `pruned` is written by bulwark_audit_prune (SQL). */
 export const AuditLogAudit = defineAuditActions('audit', {
-  exported: { description: 'The audit log was exported', target: 'AuditLog' },
+  exported: { description: 'The audit log was exported', target: 'AuditLog', export: 'Audit log exported' },
   chainVerified: { description: 'The audit chain was verified', target: 'AuditLog' },
   pruned: { description: 'Events older than the retention period were deleted (chain checkpointed)', target: 'AuditLog' },
   settingsChanged: { description: 'Audit retention changed', target: 'AuditSettings', config: true },

@@ -13,7 +13,7 @@ export const BackupAudit = defineAuditActions('backups', {
   scheduleChanged: { description: 'Changed the backup schedule', target: 'BackupSchedule', config: true },
   rotated: { description: 'Backups beyond the number to keep were deleted', target: 'BackupSchedule' },
   restored: { description: "The tenant's data was restored from a backup", target: 'BackupRun', config: true },
-  downloaded: { description: 'Downloaded a backup file (a one-time link to it was made)', target: 'BackupRun' },
+  downloaded: { description: 'Downloaded a backup file (a one-time link to it was made)', target: 'BackupRun', export: 'Backup downloaded' },
   copiedToNewTenant: { description: 'A backup was restored into a new tenant (a sandbox copy)', target: 'BackupRun', config: true },
   restoredAsNewTenant: { description: "This tenant was made from another tenant's backup", target: 'Tenant', config: true },
   encryptionChanged: { description: "How the tenant's backups are encrypted (AES-256-GCM or OpenPGP, and to which key) changed", target: 'BackupSettings', config: true },

@@ -23,6 +23,11 @@ export interface AuditActionDefinition {
   target: string | null;
   /** A configuration change (charted on the dashboard and matched by "configuration" alerts). */
   config?: boolean;
+  /**
+   * Tenant data leaving in bulk, an export or a download (D12): matched by "export" alerts, which
+   * title it with this ("Backup downloaded" → "Backup downloaded by <who>").
+   */
+  export?: string;
 }
 
 export const AUDIT_CATALOG = Symbol('audit catalog');
@@ -33,7 +38,7 @@ export type AuditActionSet<K extends string> = { readonly [P in K]: AuditAction 
 /** `identity.loginFailed`: feature, then a camelCase name, like permissions. */
 export function defineAuditActions<K extends string>(
   feature: string,
-  defs: Record<K, { description: string; target: string | null; config?: boolean }>,
+  defs: Record<K, { description: string; target: string | null; config?: boolean; export?: string }>,
 ): AuditActionSet<K> {
   const out: Record<string, AuditAction> = {};
   const catalog: AuditActionDefinition[] = [];
