@@ -389,6 +389,7 @@ describe('F3 one event, exactly, for each action', () => {
     { action: AuditLogAudit.alertRuleUpdated, run: async () => t.gql(`mutation($id: ID!) { updateAlertRule(id: $id, input: { name: "exports!", kind: "export" }) { rule { id } } }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleDeleted, run: async () => t.gql(`mutation($id: ID!) { deleteAlertRule(id: $id) }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
+    { sudo: 'admin', action: 'tickets.exported', run: () => t.gql(`mutation { exportTickets(format: CSV) { url } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: null, outcome: 'success' } },
     {
       sudo: 'admin',
       action: IdentityAudit.tokenCreated,

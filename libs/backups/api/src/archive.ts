@@ -40,6 +40,7 @@ export const NOT_BACKED_UP = new Set([
   'audit_chain',
   'audit_checkpoints',
   'audit_exports',
+  'ticket_exports',
   'backup_runs',
   // One-time download links: live credentials too, and they point at runs of this server.
   'backup_downloads',

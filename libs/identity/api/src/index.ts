@@ -71,6 +71,7 @@ export { User } from './user.entity';
 export { Session } from './session.entity';
 export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
+export { emailAs, phoneAs } from './user-summary.resolver';
 export { createTenant, insertTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
 export { hashPassword, verifyPassword } from './password';
 export { encryptTotpSecret, rebindTotpSecret } from './totp';

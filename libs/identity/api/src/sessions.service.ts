@@ -1,4 +1,4 @@
-import { audit, badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { AppError, audit, badInput, isUuid, notFound, reauthRequired, unauthenticated, type RequestContext } from '@bulwark/platform-api';
 import { countFailure, isLocked } from './lockout';
 import { verifyPassword } from './password';
 import { newSessionToken } from './session-token';
@@ -98,6 +98,9 @@ export async function reauthenticate(ctx: RequestContext, password: string): Pro
 
 /** Throws REAUTH_REQUIRED unless this session confirmed its password in the last 5 minutes. */
 export async function requireRecentAuth(ctx: RequestContext): Promise<void> {
+  // A valid API token is not UNAUTHENTICATED (an integration would think its token dead): it has
+  // no password to confirm, so what B8 guards is not for tokens.
+  if (ctx.principal?.kind === 'token') throw new AppError('FORBIDDEN', 'An API token cannot do this: it needs a person who confirms their password');
   const p = current(ctx);
   const session = await ctx.em.findOne(Session, { id: p.sessionId }, { fields: ['reauthAt'] });
   const at = session?.reauthAt?.getTime() ?? 0;

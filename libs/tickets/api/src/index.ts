@@ -9,11 +9,14 @@ import { TicketAudit } from './tickets.audit';
 import { GroupMember, TicketGroup } from './group.entity';
 import { Migration20261121001200TicketGroups } from './groups.migration';
 import { GroupResolver } from './groups.resolver';
+import { TicketExport } from './ticket-export.entity';
+import { Migration20261121002000TicketExports } from './ticket-exports.migration';
+import { ticketExportRoute } from './ticket-export.route';
 
 export const ticketsPlugin = defineApiPlugin({
   name: 'tickets',
   permissions: [TicketPermission],
-  entities: [Ticket, Comment, TicketGroup, GroupMember],
+  entities: [Ticket, Comment, TicketGroup, GroupMember, TicketExport],
   auditActions: [TicketAudit],
   audited: [
     { entity: Ticket, type: 'Ticket', create: TicketAudit.ticketCreated, update: TicketAudit.ticketUpdated, delete: TicketAudit.ticketDeleted, ignore: ['updatedAt', 'priorityRank'] },
@@ -26,7 +29,9 @@ export const ticketsPlugin = defineApiPlugin({
   migrations: [
     { name: 'Migration20261121000200Tickets', class: Migration20261121000200Tickets },
     { name: 'Migration20261121001200TicketGroups', class: Migration20261121001200TicketGroups },
+    { name: 'Migration20261121002000TicketExports', class: Migration20261121002000TicketExports },
   ],
+  routes: (router) => router.get('/export/:token', ticketExportRoute),
   seedDemo: seedDemoTickets,
 });
 

@@ -77,6 +77,36 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
   return { where: conds.join(' and '), params };
 }
 
+/** The columns of a page: the ticket and both people, by the joins below. */
+const SELECT = `
+    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at, t.group_id,
+           t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
+           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status`;
+const FROM = `
+    from tickets t
+    join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
+    left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id`;
+
+const run = <R>(ctx: RequestContext, sql: string, params: unknown[]) => ctx.em.getConnection().execute<R[]>(sql, params, 'all', ctx.em.getTransactionContext());
+
+const requesterOf = (r: Row): UserSummary => toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status });
+const assigneeOf = (r: Row): UserSummary | null =>
+  r.assignee_id ? toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string }) : null;
+
+const toView = (r: Row): TicketView => ({
+  id: r.id,
+  subject: r.subject,
+  body: r.body,
+  status: r.status,
+  priority: r.priority,
+  channel: r.channel,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+  requesterId: r.requester_id,
+  assigneeId: r.assignee_id,
+  groupId: r.group_id,
+});
+
 export async function queryTicketPage(
   ctx: RequestContext,
   filter: TicketFilter,
@@ -88,48 +118,61 @@ export async function queryTicketPage(
   const column = SORT_COLUMNS[sort.field] ?? SORT_COLUMNS.createdAt;
   const dir = sort.direction === 'asc' ? 'asc' : 'desc';
   const countSql = `select count(*) from tickets t where ${where}`;
-  const sql = `
-    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at, t.group_id,
-           t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
-           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status,
-           ${withTotal ? `(${countSql})` : 'null'} as total
-    from tickets t
-    join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
-    left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id
+  const sql = `${SELECT}, ${withTotal ? `(${countSql})` : 'null'} as total ${FROM}
     where ${where}
     order by ${column} ${dir}, t.id ${dir}
     limit ? offset ?`;
-  const conn = ctx.em.getConnection();
-  const trx = ctx.em.getTransactionContext();
-  const rows = await conn.execute<Row[]>(sql, [...(withTotal ? params : []), ...params, page.limit, page.offset], 'all', trx);
+  const rows = await run<Row>(ctx, sql, [...(withTotal ? params : []), ...params, page.limit, page.offset]);
 
   // The people are already here: hand them to the request's loader instead of querying again.
   const people = userSummaries(ctx);
   const prime = (s: UserSummary) => people.clear(s.id).prime(s.id, s);
   const nodes = rows.map((r): TicketView => {
-    prime(toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status }));
-    if (r.assignee_id) {
-      prime(toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string }));
-    }
-    return {
-      id: r.id,
-      subject: r.subject,
-      body: r.body,
-      status: r.status,
-      priority: r.priority,
-      channel: r.channel,
-      createdAt: new Date(r.created_at),
-      updatedAt: new Date(r.updated_at),
-      requesterId: r.requester_id,
-      assigneeId: r.assignee_id,
-      groupId: r.group_id,
-    };
+    prime(requesterOf(r));
+    const assignee = assigneeOf(r);
+    if (assignee) prime(assignee);
+    return toView(r);
   });
   const total = async () => {
     if (rows.length && withTotal) return Number(rows[0].total);
     // A page past the end has no row to carry the total.
-    const [c] = await conn.execute<{ count: string }[]>(countSql, params, 'all', trx);
+    const [c] = await run<{ count: string }>(ctx, countSql, params);
     return Number(c.count);
   };
   return { nodes, total };
+}
+
+/** Where an export's next page starts: before this creation time and id (newest first). */
+export interface ExportCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** The largest uuid: a first cursor at a time takes every ticket created up to it. */
+export const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/**
+ * One page of an export (D12): the list's conditions (the principal's scope, the filter) in
+ * keyset order, newest first, so a page costs the same however deep the file goes and tickets
+ * filed while it streams neither shift nor repeat rows.
+ */
+export async function queryTicketExportPage(
+  ctx: RequestContext,
+  filter: TicketFilter,
+  after: ExportCursor,
+  limit: number,
+): Promise<{ rows: { ticket: TicketView; requester: UserSummary; assignee: UserSummary | null }[]; next: ExportCursor | null }> {
+  const { where, params } = conditions(ctx, filter);
+  const sql = `${SELECT} ${FROM}
+    where ${where} and (t.created_at, t.id) < (?, ?::uuid)
+    order by t.created_at desc, t.id desc
+    limit ?`;
+  const rows = await run<Row>(ctx, sql, [...params, after.createdAt, after.id, limit]);
+  const last = rows.at(-1);
+  return {
+    rows: rows.map((r) => ({ ticket: toView(r), requester: requesterOf(r), assignee: assigneeOf(r) })),
+    // The timestamp as the driver hands it over (text, to the microsecond): a Date would cut it to
+    // milliseconds, and the next page would repeat or skip tickets of the same millisecond.
+    next: last && rows.length === limit ? { createdAt: last.created_at instanceof Date ? last.created_at.toISOString() : last.created_at, id: last.id } : null,
+  };
 }

@@ -9,4 +9,5 @@ export const TicketAudit = defineAuditActions('tickets', {
   groupUpdated: { description: "Renamed a group or changed who is in it", target: 'TicketGroup', config: true },
   groupDeleted: { description: 'Deleted a group', target: 'TicketGroup', config: true },
   commentAdded: { description: 'Added a comment or internal note', target: 'Comment' },
+  exported: { description: 'Exported tickets (a one-time link to the file was made)', target: null, export: 'Tickets exported' },
 });

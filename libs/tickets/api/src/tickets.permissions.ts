@@ -17,4 +17,5 @@ export const TicketPermission = definePermissions('tickets', {
   delete: { description: 'Delete tickets and their comments', roles: ['admin'] },
   comment: { description: 'Reply on tickets one can see', roles: ['admin', 'agent', 'light_agent', 'requester'] },
   internalNotes: { description: 'Read and write internal notes', roles: ['admin', 'agent'] },
+  export: { description: 'Export the tickets one can see to a file, with a recent password confirmation', roles: ['admin'] },
 });

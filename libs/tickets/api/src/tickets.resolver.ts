@@ -4,10 +4,13 @@ import { PageInput, selectsField, type RequestContext } from '@bulwark/platform-
 import { userSummaries, UserSummary } from '@bulwark/identity-api';
 import { commentsByTicket } from './comments.loader';
 import { addComment, createTicket, deleteTicket, getTicket, listTickets, updateTicket } from './tickets.service';
+import { startTicketExport } from './ticket-export.service';
 import {
   AddCommentInput,
   CommentView,
   CreateTicketInput,
+  ExportFormatEnum,
+  TicketExportLink,
   TicketFilter,
   TicketPage,
   TicketSort,
@@ -50,6 +53,17 @@ export class TicketResolver {
   @Mutation(() => Boolean)
   deleteTicket(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return deleteTicket(ctx, id);
+  }
+
+  @Mutation(() => TicketExportLink, {
+    description: 'The tickets one can see (filtered like the list) as a file, through a one-time link. Needs a recent re-authentication; recorded',
+  })
+  exportTickets(
+    @Arg('format', () => ExportFormatEnum) format: ExportFormatEnum,
+    @Ctx() ctx: RequestContext,
+    @Arg('filter', () => TicketFilter, { nullable: true }) filter?: TicketFilter,
+  ) {
+    return startTicketExport(ctx, format, filter ?? {});
   }
 
   @Mutation(() => CommentView, { description: 'A public reply, or an internal note (public: false)' })

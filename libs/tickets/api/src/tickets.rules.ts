@@ -11,6 +11,8 @@ export const ticketRules = {
     updateTicket: can(P.update),
     deleteTicket: can(P.delete),
     addComment: can(P.comment),
+    // D12: a file of every ticket in one's scope; the service also asks for a recent password.
+    exportTickets: can(P.export),
     createTicketGroup: can(P.manageGroups),
     updateTicketGroup: can(P.manageGroups),
     deleteTicketGroup: can(P.manageGroups),
@@ -19,4 +21,5 @@ export const ticketRules = {
   Ticket: reachable,
   TicketPage: reachable,
   TicketComment: reachable,
+  TicketExportLink: reachable,
 };

@@ -35,6 +35,15 @@ registerEnumType(TicketPriorityEnum, { name: 'TicketPriority' });
 registerEnumType(TicketChannelEnum, { name: 'TicketChannel' });
 registerEnumType(TicketSortField, { name: 'TicketSortField' });
 
+export enum ExportFormatEnum {
+  CSV = 'csv',
+  NDJSON = 'ndjson',
+}
+registerEnumType(ExportFormatEnum, {
+  name: 'ExportFormat',
+  valuesConfig: { CSV: { description: 'Comma-separated, one ticket a line, for spreadsheets' }, NDJSON: { description: 'One JSON object a line, for tools' } },
+});
+
 /** The API shape of a ticket: what a page query selects, with user references as ids. */
 @ObjectType('Ticket')
 export class TicketView {
@@ -118,3 +127,8 @@ export class AddCommentInput {
   @Field({ defaultValue: true, description: 'false makes an internal note (staff only)' }) @IsBoolean() public: boolean = true;
 }
 
+@ObjectType('TicketExportLink')
+export class TicketExportLink {
+  @Field({ description: 'A one-time link: GET it once within five minutes (the link is the credential)' }) url!: string;
+  @Field(() => GraphQLDateTimeISO) expiresAt!: Date;
+}
