@@ -27,6 +27,10 @@ export interface BulwarkConfig {
   introspection: boolean;
   bodyLimit: string;
   statementTimeoutMs: number;
+  /** Deadline of a whole GraphQL operation; past it the operation is rolled back and answered 503 (G7). */
+  operationTimeoutMs: number;
+  /** Deadline for opening a database connection, and for waiting for one from the pool. */
+  dbConnectTimeoutMs: number;
   requestTimeoutMs: number;
   /** Password hashes (bcrypt) computed at once; the rest queue without holding a DB connection. */
   hashConcurrency: number;
@@ -159,6 +163,8 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     introspection: !production,
     bodyLimit: sizeSetting(env, 'BULWARK_BODY_LIMIT', '100kb'),
     statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+    operationTimeoutMs: int(env, 'BULWARK_OPERATION_TIMEOUT_MS', 10000, 500, 600000),
+    dbConnectTimeoutMs: int(env, 'BULWARK_DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
     // One core stays free for everything else: sign-in bursts must not starve reads (A8).
     hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),

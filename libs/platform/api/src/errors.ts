@@ -48,8 +48,14 @@ export const badInput = (message: string, fields: Record<string, string> = {}) =
   new AppError('BAD_USER_INPUT', message, { fields });
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 /** The database cannot be reached in time (G7): try again shortly. */
-export const serviceUnavailable = (retryAfterSeconds: number) =>
-  new AppError('SERVICE_UNAVAILABLE', 'The service is briefly unavailable; try again shortly', { retryAfter: retryAfterSeconds });
+export const serviceUnavailable = (retryAfterSeconds: number, extra: { outcome?: 'unknown' } = {}) =>
+  new AppError(
+    'SERVICE_UNAVAILABLE',
+    extra.outcome === 'unknown'
+      ? 'The service became unavailable while saving: the change may or may not have been saved, so check before trying again'
+      : 'The service is briefly unavailable; try again shortly',
+    { retryAfter: retryAfterSeconds, ...extra },
+  );
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', 'Too many attempts; try again later', { retryAfter: retryAfterSeconds });
 export const reauthRequired = () => new AppError('REAUTH_REQUIRED', 'Confirm your password to continue');

@@ -51,11 +51,21 @@ export const noJobs: JobQueue = {
  * Starts pg-boss on the owner's connection (the runtime role has no rights on its schema: jobs
  * carry only ids, never tenant data) and, if `work`, a worker per declared job.
  */
-export async function startJobs(api: ComposedApi, services: JobServices, url: string, opts: { work: boolean; pollingIntervalSeconds?: number }): Promise<JobQueue> {
+export async function startJobs(
+  api: ComposedApi,
+  services: JobServices,
+  url: string,
+  opts: {
+    work: boolean;
+    pollingIntervalSeconds?: number;
+    /** Where the queue's errors go; the default logs each one. The server sends outages to its DatabaseHealth. */
+    onError?: (error: unknown) => void;
+  },
+): Promise<JobQueue> {
   const jobs = api.plugins.flatMap((p) => p.jobs ?? []);
   if (!jobs.length) return noJobs;
   const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 3, application_name: 'bulwark-jobs' });
-  boss.on('error', (error) => services.log.error('job queue error', { error }));
+  boss.on('error', opts.onError ?? ((error) => services.log.error('job queue error', { error })));
   await boss.start();
   const workers = new Map<string, string>();
   for (const job of jobs) {

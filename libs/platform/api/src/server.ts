@@ -7,6 +7,7 @@ import { createAppServices, type AppServices } from './context';
 import type { MailSender } from './mail';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { createOrm, isReady, migrate } from './db/orm';
+import { DatabaseHealth, isDatabaseUnavailable } from './db/outage';
 import { DEMO, seedDemo } from './demo';
 import { createApollo } from './graphql/server';
 import { buildApiSchema } from './graphql/schema';
@@ -83,7 +84,16 @@ export async function startWorker(plugins: readonly ApiPlugin[], config: Bulwark
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
     await migrateDatabase(db.url, api, log);
-    const orm = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'runtime', statementTimeoutMs: config.statementTimeoutMs, audit: api.audit });
+    const orm = await createOrm({
+      url: db.url,
+      entities: api.entities,
+      migrations: api.migrations,
+      role: 'runtime',
+      statementTimeoutMs: config.statementTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      audit: api.audit,
+      log,
+    });
     const app = Object.assign(createAppServices(config, api, log, { now: opts.now, mail: opts.mail }), { orm });
     app.jobs = await startJobs(api, app, db.url, { work: true });
     const timers = startBackground(api, app);
@@ -135,7 +145,9 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       migrations: api.migrations,
       role: 'runtime',
       statementTimeoutMs: config.statementTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
       audit: api.audit,
+      log,
     });
     const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
@@ -144,13 +156,27 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       log.info('seeded the demo tenant', { tenant: DEMO.tenant, email: DEMO.adminEmail });
     }
     const schema = await buildApiSchema(api);
-    const apollo = createApollo(schema, { introspection: config.introspection, authenticator: api.authenticator, guards: api.guards, gates: api.gates, log });
+    const health = new DatabaseHealth(log);
+    const apollo = createApollo(schema, {
+      introspection: config.introspection,
+      authenticator: api.authenticator,
+      guards: api.guards,
+      gates: api.gates,
+      log,
+      operationTimeoutMs: config.operationTimeoutMs,
+      health,
+    });
     await apollo.start();
     const http = createHttpApp({
       apollo,
       orm,
       app,
-      ready: () => isReady(orm.em.fork() as EntityManager, api.migrations),
+      ready: async () => {
+        const startedAt = Date.now();
+        const ok = await isReady(orm.em.fork() as EntityManager, api.migrations);
+        if (ok) health.ok(startedAt);
+        return ok;
+      },
       plugins: api.plugins,
     });
     const server: Server = createServer(expressServerOptions(http), http);
@@ -164,9 +190,18 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
     // Set on the one AppServices object every request and task shares.
-    app.jobs = await startJobs(api, Object.assign(app, { orm }), db.url, { work: config.worker });
-    const timers = startBackground(api, { ...app, orm });
     let closing: Promise<void> | undefined;
+    app.jobs = await startJobs(api, Object.assign(app, { orm }), db.url, {
+      work: config.worker,
+      // The queue polls the database on its own: an outage is one line (G7), and while the server
+      // stops (Ctrl-C also reaches the embedded PostgreSQL) lost connections are expected.
+      onError: (error) => {
+        if (closing) log.debug('job queue error while stopping', { error });
+        else if (isDatabaseUnavailable(error)) health.failed(error);
+        else log.error('job queue error', { error });
+      },
+    });
+    const timers = startBackground(api, { ...app, orm });
     return {
       url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
       port,

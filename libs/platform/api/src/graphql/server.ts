@@ -5,6 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
 import type { Authenticator, OperationGate, RequestGuard } from '../plugin';
 import type { Logger } from '../logger';
+import { DatabaseHealth } from '../db/outage';
 import { errorMaskingPlugin, formatApolloError, MAX_ERRORS } from './errors.plugin';
 import { operationTransactionPlugin } from './transaction';
 
@@ -13,8 +14,18 @@ export const GRAPHQL_LIMITS = { depth: 10, aliases: 15, directives: 5, cost: 500
 
 export function createApollo(
   schema: GraphQLSchema,
-  opts: { introspection: boolean; authenticator: Authenticator; guards?: RequestGuard[]; gates?: OperationGate[]; log: Logger },
+  opts: {
+    introspection: boolean;
+    authenticator: Authenticator;
+    guards?: RequestGuard[];
+    gates?: OperationGate[];
+    log: Logger;
+    /** G7: an operation's deadline (default 10 s) and where outages are noted. */
+    operationTimeoutMs?: number;
+    health?: DatabaseHealth;
+  },
 ) {
+  const health = opts.health ?? new DatabaseHealth(opts.log);
   // Each refusal says which limit, never its value (E2).
   const armor = new ApolloArmor({
     maxDepth: { n: GRAPHQL_LIMITS.depth, exposeLimits: false, ignoreIntrospection: true, errorMessage: 'The query is nested too deeply: ask for fewer levels of fields' },
@@ -54,8 +65,8 @@ export function createApollo(
     logger: { debug: (m) => opts.log.debug(String(m)), info: (m) => opts.log.info(String(m)), warn: (m) => opts.log.warn(String(m)), error: (m) => opts.log.error(String(m)) },
     plugins: [
       ...protection.plugins,
-      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? []),
-      errorMaskingPlugin(),
+      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? [], { operationTimeoutMs: opts.operationTimeoutMs ?? 10_000, health }),
+      errorMaskingPlugin(health),
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints are used (responses are no-store); the plugin costs a little on every field.
       ApolloServerPluginCacheControlDisabled(),

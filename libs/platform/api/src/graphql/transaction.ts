@@ -4,7 +4,8 @@ import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
-import { AppError, badInput, badRequest } from '../errors';
+import { AppError, badInput, badRequest, serviceUnavailable } from '../errors';
+import { abandonConnection, isDatabaseUnavailable, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
@@ -48,12 +49,15 @@ export async function enterTenant(
  */
 export function operationTransactionPlugin(
   authenticator: Authenticator,
-  guards: RequestGuard[] = [],
-  gates: OperationGate[] = [],
+  guards: RequestGuard[],
+  gates: OperationGate[],
+  deadlines: { operationTimeoutMs: number; health: DatabaseHealth },
 ): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       const releases: (() => void)[] = [];
+      // G7: the whole operation has a deadline, whatever the database does (see OperationDeadline).
+      const deadline = new OperationDeadline(Date.now() + deadlines.operationTimeoutMs);
       return {
         async didResolveOperation({ contextValue: ctx, operation, document }) {
           ctx.operation = operation?.operation;
@@ -72,20 +76,63 @@ export function operationTransactionPlugin(
             const release = await gate.enter(ctx, info);
             if (release) releases.push(release);
           }
-          await ctx.em.begin();
-          await authenticator.authenticate(ctx);
+          if (deadline.passed()) throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+          deadline.arm(ctx);
+          try {
+            await ctx.em.begin();
+            await authenticator.authenticate(ctx);
+          } catch (error) {
+            if (!deadline.expired && !isDatabaseUnavailable(error)) throw error;
+            deadlines.health.failed(error);
+            throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+          }
           for (const guard of guards) await guard.check(ctx, info);
         },
         async willSendResponse({ contextValue: ctx, response }) {
           try {
-            await finish(ctx, response);
+            await finish(ctx, response, deadline, deadlines.health);
           } finally {
+            deadline.disarm();
             for (const release of releases.splice(0)) release();
           }
         },
       };
     },
   };
+}
+
+/**
+ * An operation's deadline. When it passes, the operation's connection is abandoned (every
+ * statement still waiting on it fails at once) and finish() rolls back and answers 503: an
+ * operation is never committed after its answer. A COMMIT already sent when the deadline passes
+ * cannot be called back; its answer then says the outcome is unknown.
+ */
+class OperationDeadline {
+  expired = false;
+  committing = false;
+  /** The deadline passed while COMMIT was on its way: it may or may not have been applied. */
+  inDoubt = false;
+  readonly startedAt = Date.now();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly at: number) {}
+
+  passed(): boolean {
+    return Date.now() >= this.at;
+  }
+
+  arm(ctx: RequestContext): void {
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.inDoubt = this.committing;
+      void abandonConnection(ctx.em);
+    }, Math.max(0, this.at - Date.now()));
+    this.timer.unref();
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function documentBadText(document: DocumentNode): string | null {
@@ -98,25 +145,39 @@ function documentBadText(document: DocumentNode): string | null {
   return found;
 }
 
-/** Commits the operation; a failed commit replaces the response with a masked error. */
-async function finish(ctx: RequestContext, response: GraphQLResponse): Promise<void> {
+/**
+ * Commits the operation. A failed commit replaces the response: 503 when the database could not
+ * be reached in time (the operation's deadline included), else a masked server error.
+ */
+async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: OperationDeadline, health: DatabaseHealth): Promise<void> {
   if (!ctx.em?.isInTransaction()) return;
   try {
     if (response.body.kind === 'single' && response.body.singleResult.errors) auditDenials(ctx, response.body.singleResult.errors);
+    if (deadline.expired) throw new Error('operation deadline passed');
     await ctx.em.flush(); // so every change is captured before its events are written
     await writeAudit(ctx);
+    if (deadline.expired) throw new Error('operation deadline passed');
+    deadline.committing = true;
     await commitFlushed(ctx.em);
+    deadline.committing = false;
+    health.ok(deadline.startedAt);
     for (const set of ctx.http?.pendingCookies.splice(0) ?? []) set();
     // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
     void runAfterCommit(ctx);
   } catch (error) {
-    ctx.log.error('commit failed', { error });
+    const unavailable = deadline.expired || isDatabaseUnavailable(error);
+    if (unavailable) health.failed(error);
+    else ctx.log.error('commit failed', { error });
+    // An abandoned connection fails this at once; otherwise it ends the transaction cleanly.
     await ctx.em.rollback().catch(() => undefined);
     if (response.body.kind === 'single') {
-      // No `data`: nothing of this operation stands, and the answer is a server error (500).
-      response.body.singleResult = {
-        errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } }).toJSON()],
-      };
+      // No `data`: nothing of this operation stands (unless a COMMIT in doubt did), and the answer
+      // is a server error: 503 with Retry-After when the database is the cause, else 500.
+      const inDoubt = deadline.inDoubt || deadline.committing;
+      const answer = unavailable
+        ? serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS, inDoubt ? { outcome: 'unknown' } : {})
+        : new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } });
+      response.body.singleResult = { errors: [answer.toJSON()] };
       finalizeAnswer(response, ctx.requestId);
     }
   }

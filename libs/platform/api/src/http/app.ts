@@ -92,7 +92,7 @@ export function expressServerOptions(app: Express): ServerOptions {
   return { IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof ServerResponse };
 }
 
-const READY_DEADLINE_MS = 900;
+const READY_DEADLINE_MS = 800;
 
 /** `promise`'s value, or `fallback` once `ms` have passed (the promise is left to settle alone). */
 function withDeadline<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
