@@ -1,7 +1,7 @@
 /**
- * SECURITY.md D10 for the one-time download links (audit exports, backup downloads): a link is
- * redeemed by a plain GET that carries no session, so it must be held to the tenant's IP
- * allowlist itself, as its maker would be. The server trusts one proxy hop, so X-Forwarded-For
+ * SECURITY.md D10 for the one-time download links (audit and ticket exports, backup downloads):
+ * a link is redeemed by a plain GET that carries no session, so it must be held to the tenant's
+ * IP allowlist itself, as its maker would be. The server trusts one proxy hop, so X-Forwarded-For
  * sets the client address as a load balancer would (as in the access feature's D10 tests).
  */
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
@@ -36,10 +36,11 @@ const allowlist = async (input: Record<string, unknown>) => {
   ok(await asAdmin(ALLOW, { input: { rules: [{ cidr: OFFICE }], ...input } }));
 };
 
-/** Both kinds of link the API hands out, made by the admin from the office. */
+/** Every kind of link the API hands out, made by the admin from the office. */
 const kinds: [string, () => Promise<string>][] = [
   ['audit export', async () => ok(await asAdmin<{ exportAuditLog: { url: string } }>(`mutation { exportAuditLog(format: "csv") { url } }`)).exportAuditLog.url],
   ['backup download', async () => ok(await asAdmin<{ downloadBackup: { url: string } }>(`mutation($id: ID!) { downloadBackup(runId: $id) { url } }`, { id: runId })).downloadBackup.url],
+  ['ticket export', async () => ok(await asAdmin<{ exportTickets: { url: string } }>(`mutation { exportTickets(format: CSV) { url } }`)).exportTickets.url],
 ];
 const get = (url: string, ip: string) => fetch(`${t.url}${url}`, { headers: from(ip) });
 
@@ -105,7 +106,7 @@ describe('D10 one-time download links are held to the IP allowlist', () => {
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }
-    expect(t.logs().filter((l) => l.includes('report only') && l.includes('198.51.100.99'))).toHaveLength(2);
+    expect(t.logs().filter((l) => l.includes('report only') && l.includes('198.51.100.99'))).toHaveLength(kinds.length);
   });
 
   it("holds a requester's link only when the tenant includes requesters, as for their sessions", async () => {

@@ -2,10 +2,26 @@
  * The three walls of tenant isolation (DESIGN.md §2), checked on the composed app's real schema.
  * Names follow SECURITY.md.
  */
-import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
-import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
-import { withSystemContext } from '@bulwark/platform-api';
+import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
+import { createPersonas, personaPasswordHash, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { buildApiSchema, composeApi, withSystemContext } from '@bulwark/platform-api';
+import { createUser } from '@bulwark/identity-api';
 import { Ticket } from '@bulwark/tickets-api';
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { randomUUID } from 'node:crypto';
 import { apiPlugins } from './plugins';
 
 let t: TestServer;
@@ -16,7 +32,8 @@ let bTicket: string;
 const CREATE = `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`;
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  // No scheduled backups: the D2 matrix compares tenant B's rows before and after.
+  t = await startTestServer(apiPlugins, { BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
   a = await createPersonas(t, 'tenant-a');
   b = await createPersonas(t, 'tenant-b');
   const res = await t.gql<{ createTicket: { id: string } }>(CREATE, { input: { subject: 'B secret', body: 'only B' } }, { token: b.requester.token });
@@ -231,5 +248,225 @@ describe('D4 the tenant comes only from the credential', () => {
     const forged = a.agent.token.slice(0, 4) + hexB + a.agent.token.slice(4 + 22);
     const r = await t.gql(`{ me { id } }`, {}, { token: forged });
     expect(r.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+/**
+ * D2, driven by the schema: every query and mutation that takes an id (as an argument, or nested
+ * in an input), called by each role of tenant A (and an API token) with a real id of tenant B and
+ * with an id that does not exist, must answer the same and leave B's rows as they were. Ids are
+ * found by type (ID) and by name (`…Id`, `…Ids`, `key`, `role`, `…Roles`: role keys are ids too);
+ * KIND_OF says what row each one names, so a real one can be made in B. An id the map does not
+ * know fails the first test: a new operation cannot be left out.
+ */
+describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group';
+  const KIND_OF: Record<string, Kind> = {
+    'Query.auditEvent.id': 'auditEvent',
+    'Query.ticket.id': 'ticket',
+    'UserFilter.ids': 'user',
+    'UserFilter.role': 'role',
+    'AuditFilter.actorId': 'user',
+    'AuditFilter.targetId': 'ticket',
+    'TicketFilter.assigneeId': 'user',
+    'TicketFilter.requesterId': 'user',
+    'TicketFilter.groupId': 'group',
+    'Mutation.revokeApiToken.id': 'apiToken',
+    'Mutation.unlockUser.id': 'user',
+    'Mutation.revokeSession.id': 'session',
+    'Mutation.signOutUser.userId': 'user',
+    'Mutation.suspendUser.id': 'user',
+    'Mutation.reactivateUser.id': 'suspendedUser',
+    'Mutation.deleteUser.id': 'user',
+    'Mutation.resetTwoFactor.userId': 'user',
+    'ChangeRoleInput.id': 'user',
+    'ChangeRoleInput.role': 'role',
+    'InviteUserInput.role': 'role',
+    'IdentitySettingsInput.twoFactorRequiredRoles': 'role',
+    'Mutation.updateRole.key': 'role',
+    'Mutation.deleteRole.key': 'role',
+    'Mutation.updateAlertRule.id': 'alertRule',
+    'Mutation.deleteAlertRule.id': 'alertRule',
+    'RestoreInput.runId': 'backupRun',
+    'Mutation.downloadBackup.runId': 'backupRun',
+    'CreateTicketInput.requesterId': 'user',
+    'CreateTicketInput.assigneeId': 'user',
+    'CreateTicketInput.groupId': 'group',
+    'UpdateTicketInput.requesterId': 'user',
+    'UpdateTicketInput.assigneeId': 'user',
+    'UpdateTicketInput.groupId': 'group',
+    'Mutation.updateTicket.id': 'ticket',
+    'Mutation.deleteTicket.id': 'ticket',
+    'Mutation.addComment.ticketId': 'ticket',
+    'TicketGroupInput.memberIds': 'user',
+    'Mutation.updateTicketGroup.id': 'group',
+    'Mutation.deleteTicketGroup.id': 'group',
+  };
+  const ID_NAME = /^(id|ids|key|role)$|(Id|Ids|Roles)$/;
+  const ROLES = ['owner', 'admin', 'agent', 'requester', 'lightAgent', 'auditor', 'token'] as const;
+
+  /** Where an id stands: the root field, and the arguments and input fields that lead to it. */
+  interface Position {
+    type: 'Query' | 'Mutation';
+    field: GraphQLField<unknown, unknown>;
+    coordinate: string;
+    via: string[];
+  }
+
+  let schema: GraphQLSchema;
+  let positions: Position[];
+  let da: TenantPersonas;
+  let db: TenantPersonas;
+  const rows: Record<'a' | 'b', Record<Kind, string>> = { a: {} as Record<Kind, string>, b: {} as Record<Kind, string> };
+  const tokens: Partial<Record<(typeof ROLES)[number], string>> = {};
+
+  function idsIn(type: GraphQLInputType, coordinate: string, via: string[], seen: Set<string>): { coordinate: string; via: string[] }[] {
+    const named = getNamedType(type);
+    if (isInputObjectType(named)) {
+      if (seen.has(named.name)) return [];
+      const inner = new Set(seen).add(named.name);
+      return Object.values(named.getFields()).flatMap((f) => idsIn(f.type, `${named.name}.${f.name}`, [...via, coordinate], inner));
+    }
+    const name = coordinate.split('.').pop() as string;
+    return named.name === 'ID' || (named.name === 'String' && ID_NAME.test(name)) ? [{ coordinate, via }] : [];
+  }
+
+  function walk(): Position[] {
+    return (['Query', 'Mutation'] as const).flatMap((type) =>
+      Object.values((type === 'Query' ? schema.getQueryType() : schema.getMutationType())!.getFields()).flatMap((field) =>
+        field.args.flatMap((arg) => idsIn(arg.type, `${type}.${field.name}.${arg.name}`, [], new Set()).map((p) => ({ type, field, ...p }))),
+      ),
+    );
+  }
+
+  const missing = (kind: Kind) => (kind === 'role' ? `role:${randomUUID()}` : randomUUID());
+
+  /** The value of an argument or input field: the id under test where it stands, else a valid filler (A's own rows for other ids). */
+  function fill(type: GraphQLInputType, coordinate: string, at: Position, id: string): unknown {
+    const named = getNamedType(type);
+    const list = isListType(getNullableType(type));
+    if (coordinate === at.coordinate) return list ? [id] : id;
+    if (isInputObjectType(named)) {
+      const out: Record<string, unknown> = {};
+      for (const f of Object.values(named.getFields())) {
+        const c = `${named.name}.${f.name}`;
+        if (c === at.coordinate || at.via.includes(c) || (isNonNullType(f.type) && f.defaultValue === undefined)) out[f.name] = fill(f.type, c, at, id);
+      }
+      return list ? [out] : out;
+    }
+    if (list) return [];
+    if (KIND_OF[coordinate]) return rows.a[KIND_OF[coordinate]];
+    if (isEnumType(named)) return named.getValues()[0].name;
+    const name = coordinate.split('.').pop() as string;
+    const filler: Record<string, unknown> = { String: name === 'email' ? 'd2-probe@example.test' : name === 'kind' ? 'failed_logins' : 'D2 probe', Int: 1, Float: 1, Boolean: false, DateTimeISO: new Date().toISOString() };
+    return named.name in filler ? filler[named.name] : {};
+  }
+
+  /** Every scalar of the answer, one object deep: enough to see a row of B if one came back. */
+  function selection(type: GraphQLOutputType, depth = 0): string {
+    const named = getNamedType(type);
+    if (isLeafType(named)) return '';
+    if (!isObjectType(named)) return '{ __typename }';
+    const fields = Object.values(named.getFields()).filter((f) => f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined));
+    const parts = fields.flatMap((f) => (isLeafType(getNamedType(f.type)) ? [f.name] : depth < 1 && isObjectType(getNamedType(f.type)) ? [`${f.name} ${selection(f.type, depth + 1)}`] : []));
+    return `{ __typename ${parts.join(' ')} }`;
+  }
+
+  function call(at: Position, token: string, id: string): Promise<GqlResult> {
+    const args = at.field.args.filter((a) => a.name === at.coordinate.split('.')[2] || at.via.includes(`${at.type}.${at.field.name}.${a.name}`) || (isNonNullType(a.type) && a.defaultValue === undefined));
+    const decl = args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
+    const query = `${at.type === 'Query' ? 'query' : 'mutation'}${decl ? `(${decl})` : ''} { ${at.field.name}${args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(', ')})` : ''} ${selection(at.field.type)} }`;
+    const variables = Object.fromEntries(args.map((a) => [a.name, fill(a.type, `${at.type}.${at.field.name}.${a.name}`, at, id)]));
+    return t.gql(query, variables, { token });
+  }
+
+  /** The answer without what differs from call to call anyway: ids, times, one-time links. */
+  const answer = (r: GqlResult) =>
+    JSON.stringify({ status: r.status, data: r.data, errors: r.errors?.map((e) => ({ message: e.message, code: e.extensions?.code, path: e.path })) })
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/bw[a-z]_[A-Za-z0-9_-]+/g, '<token>');
+
+  /** Each of tenant B's rows, table by table, as one hash: read as the owner, so RLS hides nothing. */
+  async function fingerprint(tenantId: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const { table_name } of [...(await tenantTables()), ...PRIVATE_TABLES.map((table_name) => ({ table_name }))]) {
+      const [r] = await t.ownerSql<{ n: string; h: string | null }>(`select count(*) as n, md5(string_agg(x::text, ',' order by x::text)) as h from "${table_name}" x where tenant_id = $1`, [tenantId]);
+      out[table_name] = `${r.n}:${r.h}`;
+    }
+    const [tenant] = await t.ownerSql<{ h: string }>(`select md5(x::text) as h from tenants x where id = $1`, [tenantId]);
+    out.tenants = tenant.h;
+    return out;
+  }
+
+  const gqlOk = async <T>(query: string, variables: Record<string, unknown>, token: string): Promise<T> => {
+    const r = await t.gql<T>(query, variables, { token });
+    if (!r.data || r.errors) throw new Error(JSON.stringify(r.errors));
+    return r.data;
+  };
+  const sudo = async (token: string) => (await gqlOk<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, token)).reauthenticate.token;
+
+  /** One real row of each kind in a tenant, made as its people would (or straight in the table). */
+  async function rowsOf(p: TenantPersonas): Promise<Record<Kind, string>> {
+    const admin = await sudo(p.admin.token);
+    p.admin.token = admin;
+    const passwordHash = await personaPasswordHash();
+    const [user, suspendedUser] = await withSystemContext(t.server.orm, t.server.app, p.tenantId, 'd2 rows', async (ctx) => {
+      const made = [await createUser(ctx, { email: `target@${p.slug}.test`, name: 'Target', role: 'agent', passwordHash }), await createUser(ctx, { email: `suspended@${p.slug}.test`, name: 'Suspended', role: 'agent', passwordHash })];
+      made[1].status = 'suspended';
+      return made.map((u) => u.id);
+    });
+    const [{ id: session }] = await t.ownerSql<{ id: string }>(`select id from sessions where tenant_id = $1 and user_id = $2`, [p.tenantId, p.agent.id]);
+    const apiToken = (await gqlOk<{ createApiToken: { apiToken: { id: string } } }>(`mutation { createApiToken(input: { name: "d2", permissions: [TICKETS_READ] }) { apiToken { id } } }`, {}, admin)).createApiToken.apiToken.id;
+    const role = (await gqlOk<{ createRole: { key: string } }>(`mutation { createRole(input: { name: "D2 role", permissions: [TICKETS_READ] }) { key } }`, {}, admin)).createRole.key;
+    const alertRule = (await gqlOk<{ createAlertRule: { rule: { id: string } } }>(`mutation { createAlertRule(input: { name: "D2", kind: "failed_logins" }) { rule { id } } }`, {}, admin)).createAlertRule.rule.id;
+    const group = (await gqlOk<{ createTicketGroup: { id: string } }>(`mutation($m: [ID!]!) { createTicketGroup(input: { name: "D2 group", memberIds: $m }) { id } }`, { m: [p.agent.id] }, admin)).createTicketGroup.id;
+    const ticket = (await gqlOk<{ createTicket: { id: string } }>(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, { i: { subject: 'D2', body: 'x', requesterId: p.requester.id, assigneeId: p.agent.id, groupId: group } }, p.agent.token)).createTicket.id;
+    const backupRun = randomUUID();
+    await t.ownerSql(
+      `insert into backup_runs (id, tenant_id, status, trigger, encryption, storage_key, size_bytes, sha256, created_at, finished_at)
+       values ($1, $2, 'succeeded', 'manual', 'aes-256-gcm', $3, 1, $4, now(), now())`,
+      [backupRun, p.tenantId, `${p.tenantId}/${backupRun}.bwb`, '0'.repeat(64)],
+    );
+    const [{ id: auditEvent }] = await t.ownerSql<{ id: string }>(`select id from audit_events where tenant_id = $1 limit 1`, [p.tenantId]);
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group };
+  }
+
+  beforeAll(async () => {
+    schema = await buildApiSchema(composeApi(apiPlugins));
+    positions = walk();
+    da = await createPersonas(t, 'd2-a');
+    db = await createPersonas(t, 'd2-b');
+    rows.a = await rowsOf(da);
+    rows.b = await rowsOf(db);
+    // Re-authenticated, so sensitive mutations reach their lookup instead of answering REAUTH_REQUIRED.
+    for (const role of ROLES) if (role !== 'token') tokens[role] = da[role].token = await sudo(da[role].token);
+    const { me } = await gqlOk<{ me: { permissions: string[] } }>(`{ me { permissions } }`, {}, da.admin.token);
+    tokens.token = (await gqlOk<{ createApiToken: { token: string } }>(`mutation($p: [Permission!]!) { createApiToken(input: { name: "d2 all", permissions: $p }) { token } }`, { p: me.permissions }, da.admin.token)).createApiToken.token;
+  }, 60_000);
+
+  it('knows what every id in the schema names, so that no operation is left out', () => {
+    const unknown = positions.filter((p) => !KIND_OF[p.coordinate]).map((p) => `${p.coordinate} (in ${p.type}.${p.field.name})`);
+    // A new id: add it to KIND_OF with the kind of row it names (and a way to make one in rowsOf).
+    expect(unknown).toEqual([]);
+    const stale = Object.keys(KIND_OF).filter((c) => !positions.some((p) => p.coordinate === c));
+    expect(stale).toEqual([]);
+    for (const name of ['suspendUser', 'reactivateUser', 'changeUserRole', 'revokeSession', 'deleteRole', 'updateAlertRule', 'deleteAlertRule', 'ticket', 'updateTicket', 'createTicket']) {
+      expect(positions.some((p) => p.field.name === name)).toBe(true);
+    }
+  });
+
+  it.each(ROLES)("%s of A: B's ids answer exactly like ids that do not exist, and B's rows stay as they were", async (role) => {
+    const before = await fingerprint(db.tenantId);
+    const differ: unknown[] = [];
+    for (const at of positions) {
+      const kind = KIND_OF[at.coordinate];
+      const cross = await call(at, tokens[role]!, rows.b[kind]);
+      const absent = await call(at, tokens[role]!, missing(kind));
+      const [c, m] = [answer(cross), answer(absent)];
+      if (c !== m || cross.status >= 500 || c.includes('INTERNAL_SERVER_ERROR')) differ.push({ at: at.coordinate, crossTenant: JSON.parse(c), missing: JSON.parse(m) });
+    }
+    expect(differ).toEqual([]);
+    expect(await fingerprint(db.tenantId)).toEqual(before);
   });
 });
