@@ -77,10 +77,11 @@ export function isClientSafe(code: unknown): boolean {
 
 /**
  * graphql-js reports a field argument it cannot coerce (`tickets(first: null)` where `first` is
- * non-null with a default) during execution, as a GraphQLError with no code and no cause. It is
- * the client's mistake, so it gets BAD_USER_INPUT rather than being masked as a server error.
+ * non-null with a default), and variables with more errors than it lists, as a GraphQLError with no
+ * code and no cause. It is the client's mistake, so it gets BAD_USER_INPUT rather than being masked
+ * as a server error.
  */
-const ARGUMENT_ERROR = /^Argument "[^"]+" (of non-null type|of required type|has invalid value)/;
+const ARGUMENT_ERROR = /^(Argument "[^"]+" (of non-null type|of required type|has invalid value)|Too many errors processing variables)/;
 
 /** The code an error is answered with: its own, BAD_USER_INPUT for argument coercion, else none. */
 export function codeOf(error: { message: string; extensions?: Record<string, unknown>; originalError?: unknown }): string | undefined {
