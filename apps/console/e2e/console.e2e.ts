@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumPath, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, downloadAfterPassword, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -49,6 +50,40 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     await page.getByText('Agent').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'console-ticket-show.png'), fullPage: true });
     await page.context().close();
+  });
+
+  it('D12 exports tickets through the server: the password first, then a file the server made', async () => {
+    const page = await signIn('admin@demo.bulwark.test');
+    await page.getByRole('menuitem', { name: 'Tickets' }).click();
+    await page.locator('tbody tr').first().waitFor({ timeout: 30_000 });
+    await page.getByPlaceholder('Search subjects').fill('VPN');
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3, undefined, { timeout: 15_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-tickets-export.png') });
+    // Nothing is fetched page by page into the browser: one mutation, then the one-time link.
+    const graphql: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/graphql')) graphql.push(r.postData() ?? '');
+    });
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByRole('menuitem', { name: /^CSV/ }).click();
+    const download = await downloadAfterPassword(page, 'console-tickets-export-reauth');
+    expect(download.url()).toMatch(/\/api\/tickets\/export\/bwe_/);
+    expect(download.suggestedFilename()).toMatch(/^tickets-.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    expect(csv[0]).toBe('id,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body');
+    expect(csv).toHaveLength(4); // the list's filter went with it: the three VPN tickets
+    expect(graphql.filter((q) => q.includes('tickets(')).length).toBe(0);
+    expect(graphql.filter((q) => q.includes('exportTickets')).length).toBe(2); // refused for the password, then made
+    await page.getByText('Export started').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-tickets-exported.png') });
+    await page.context().close();
+    // Agents lack tickets.export: no Export button (the server refuses them anyway).
+    const agent = await signIn('agent@demo.bulwark.test');
+    await agent.getByRole('menuitem', { name: 'Tickets' }).click();
+    await agent.locator('tbody tr').first().waitFor();
+    await agent.getByRole('link', { name: 'Create' }).waitFor();
+    expect(await agent.getByRole('button', { name: 'Export' }).count()).toBe(0);
+    await agent.context().close();
   });
 
   it('builds the menu from the permissions of who is signed in', async () => {

@@ -1,9 +1,8 @@
-import DownloadIcon from '@mui/icons-material/Download';
 import VerifiedIcon from '@mui/icons-material/VerifiedUser';
-import { Alert, Button, CircularProgress, Dialog, DialogActions, DialogContent, DialogTitle, ListItemText, Menu, MenuItem, Typography } from '@mui/material';
+import { Alert, Button, CircularProgress, Dialog, DialogActions, DialogContent, DialogTitle, Typography } from '@mui/material';
 import { useState } from 'react';
-import { Link, useCreatePath, useListContext, useNotify, usePermissions } from 'react-admin';
-import { downloadOnce, gql } from '@bulwark/platform-console';
+import { Button as ToolbarButton, Link, useCreatePath, useListContext, useNotify } from 'react-admin';
+import { ExportButton, gql } from '@bulwark/platform-console';
 import { toAuditFilter } from './audit.data';
 
 interface Verification {
@@ -34,9 +33,10 @@ export function VerifyChainButton() {
   };
   return (
     <>
-      <Button size="small" startIcon={busy ? <CircularProgress size={16} /> : <VerifiedIcon />} onClick={verify} disabled={busy}>
-        Verify chain
-      </Button>
+      {/* react-admin's Button, like the toolbar's others, so they line up */}
+      <ToolbarButton label="Verify chain" onClick={verify} disabled={busy}>
+        {busy ? <CircularProgress size={16} /> : <VerifiedIcon />}
+      </ToolbarButton>
       <Dialog open={!!result} onClose={() => setResult(null)} aria-labelledby="verify-title" maxWidth="sm" fullWidth>
         <DialogTitle id="verify-title">Audit chain verification</DialogTitle>
         <DialogContent>
@@ -71,60 +71,20 @@ export function VerifyChainButton() {
   );
 }
 
-const FORMATS = [
-  { id: 'csv', label: 'CSV', hint: 'For spreadsheets' },
-  { id: 'ndjson', label: 'NDJSON', hint: 'One JSON object per line, for tools' },
-];
-
-/**
- * Exports what the list shows (its filters) as a file. The API answers with a one-time link,
- * after a password confirmation when none is recent; the browser then downloads from it.
- */
+/** Exports what the list shows (its filters) as a file, through the server (see ExportButton). */
 export function ExportAuditButton() {
-  const { permissions } = usePermissions<string[]>();
   const { filterValues } = useListContext();
-  const notify = useNotify();
-  const [anchor, setAnchor] = useState<HTMLElement | null>(null);
-  const [busy, setBusy] = useState(false);
-  if (!permissions?.includes('AUDIT_EXPORT')) return null;
-  const run = async (format: string) => {
-    setAnchor(null);
-    setBusy(true);
-    try {
-      await downloadOnce(async () =>
+  return (
+    <ExportButton
+      permission="AUDIT_EXPORT"
+      prepare={async (format) =>
         (
           await gql<{ exportAuditLog: { url: string } }>(`mutation($format: String, $filter: AuditFilter) { exportAuditLog(format: $format, filter: $filter) { url expiresAt } }`, {
             format,
             filter: toAuditFilter(filterValues ?? {}),
           })
-        ).exportAuditLog,
-      );
-      notify('Export started: the file is downloading', { type: 'success' });
-    } catch (e) {
-      notify((e as Error).message, { type: 'error' });
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      <Button
-        size="small"
-        startIcon={busy ? <CircularProgress size={16} /> : <DownloadIcon />}
-        disabled={busy}
-        onClick={(e) => setAnchor(e.currentTarget)}
-        aria-haspopup="menu"
-        aria-controls={anchor ? 'audit-export-menu' : undefined}
-      >
-        Export
-      </Button>
-      <Menu id="audit-export-menu" anchorEl={anchor} open={!!anchor} onClose={() => setAnchor(null)}>
-        {FORMATS.map((f) => (
-          <MenuItem key={f.id} onClick={() => run(f.id)}>
-            <ListItemText primary={f.label} secondary={f.hint} />
-          </MenuItem>
-        ))}
-      </Menu>
-    </>
+        ).exportAuditLog
+      }
+    />
   );
 }

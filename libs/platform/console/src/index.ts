@@ -6,4 +6,5 @@ export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type Console
 export { LoginPage } from './login-page';
 export { withReauth } from './reauth';
 export { downloadOnce } from './download';
+export { ExportButton, type ExportFormat } from './export-button';
 export { OneTimeSecretDialog } from './one-time-secret';

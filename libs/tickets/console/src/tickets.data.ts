@@ -8,7 +8,8 @@ const toRecord = (t: Ticket) => ({ ...t, requesterId: t.requester?.id ?? null, a
 const SORT: Record<string, string> = { createdAt: 'CREATED_AT', updatedAt: 'UPDATED_AT', subject: 'SUBJECT', status: 'STATUS', priority: 'PRIORITY' };
 const EDITABLE = ['subject', 'body', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId'] as const;
 
-function ticketFilter(f: Record<string, unknown>) {
+/** The list's filters (react-admin's names) as the API's TicketFilter; the export sends the same. */
+export function ticketFilter(f: Record<string, unknown>) {
   const out: Record<string, unknown> = {};
   if (f.q) out.search = f.q;
   if (f.status) out.status = [f.status].flat();
