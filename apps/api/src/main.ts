@@ -17,8 +17,15 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    await server.close().catch((error) => log.error('shutdown failed', { error }));
-    process.exit(0);
+    const failed = await server.close().then(
+      () => false,
+      (error: unknown) => {
+        log.error('shutdown failed', { error });
+        return true;
+      },
+    );
+    log.info(failed ? 'stopped, with errors (above)' : 'stopped');
+    process.exit(failed ? 1 : 0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -30,7 +37,7 @@ async function main() {
   log.info('Bulwark is up', { url: server.url, console: config.consoleDir ? `${server.url}/` : 'not built (npm run build)', graphql: `${server.url}/graphql` });
   const demo =
     server.demoTenant && config.env !== 'production'
-      ? `  Sign in to tenant "${DEMO.tenant}" as ${DEMO.adminEmail} with password "${DEMO.password}"\n`
+      ? `  Sign in to workspace "${DEMO.tenant}" as ${DEMO.adminEmail} with password "${DEMO.password}"\n`
       : '';
   process.stdout.write(`\n  Bulwark console: http://localhost:${server.port}/  (stop with Ctrl-C)\n${demo}\n`);
 }

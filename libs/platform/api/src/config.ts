@@ -27,6 +27,8 @@ export interface BulwarkConfig {
   introspection: boolean;
   bodyLimit: string;
   statementTimeoutMs: number;
+  /** One log line per HTTP request (off for `npm start` in development, where a person reads the terminal). */
+  logRequests: boolean;
   /** Deadline of a whole GraphQL operation; past it the operation is rolled back and answered 503 (G7). */
   operationTimeoutMs: number;
   /** Deadline for opening a database connection, and for waiting for one from the pool. */
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     introspection: !production,
     bodyLimit: sizeSetting(env, 'BULWARK_BODY_LIMIT', '100kb'),
     statementTimeoutMs: int(env, 'BULWARK_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+    logRequests: onOff(env, 'BULWARK_LOG_REQUESTS', nodeEnv !== 'development'),
     operationTimeoutMs: int(env, 'BULWARK_OPERATION_TIMEOUT_MS', 10000, 500, 600000),
     dbConnectTimeoutMs: int(env, 'BULWARK_DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),

@@ -123,7 +123,7 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
     res.setHeader('X-Request-Id', id);
     // One line per request; no headers, bodies or query strings (tokens never reach logs: B9).
     res.on('finish', () => {
-      if (req.path === '/healthz' || req.path === '/readyz') return;
+      if (!config.logRequests || req.path === '/healthz' || req.path === '/readyz') return;
       log.info('request', {
         requestId: id,
         method: req.method,
