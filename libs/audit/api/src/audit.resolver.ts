@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { audit, isUuid, MAX_PAGE_SIZE, notFound, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, isUuid, MAX_PAGE_SIZE, notFound, type RequestContext } from '@bulwark/platform-api';
 import { IdentityAudit } from '@bulwark/identity-api';
 import { ALERT_KINDS, AlertRule, type Alert } from './audit.entities';
 import { AuditLogAudit } from './audit.permissions';
@@ -111,7 +111,9 @@ export class AuditResolver {
     @Ctx() ctx: RequestContext,
     @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter | null,
   ) {
-    return startExport(ctx, filter ?? {}, format === 'ndjson' ? 'ndjson' : 'csv');
+    // D14: an unknown format is refused, not quietly made CSV.
+    if (format !== 'csv' && format !== 'ndjson') throw badInput('The format is csv or ndjson', { format: 'unknown' });
+    return startExport(ctx, filter ?? {}, format);
   }
 
   @Query(() => AuditSettingsView)

@@ -612,6 +612,8 @@ describe('export', () => {
   it('needs re-authentication, is audited, streams once as CSV or NDJSON, and the link dies after use', async () => {
     expect(code(await t.gql(`mutation { exportAuditLog { url } }`, {}, { token: a.auditor.token }))).toBe('REAUTH_REQUIRED');
     await sudo(a.auditor);
+    // D14: a format it does not know is refused, not turned into CSV.
+    expect(code(await t.gql(`mutation { exportAuditLog(format: "xlsx") { url } }`, {}, { token: a.auditor.token }))).toBe('BAD_USER_INPUT');
     const r = await t.gql<{ exportAuditLog: { url: string } }>(`mutation($f: AuditFilter) { exportAuditLog(format: "csv", filter: $f) { url } }`, { f: { targetType: 'Ticket' } }, { token: a.auditor.token });
     const url = ok(r).exportAuditLog.url;
     expect(url).toMatch(/^\/api\/audit\/export\/bwx_/);
