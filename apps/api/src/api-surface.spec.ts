@@ -161,6 +161,7 @@ describe('E4 errors: masked, with request ids; 400 for parse and validation erro
 
   it('masks unexpected errors to INTERNAL_SERVER_ERROR with the request id', async () => {
     // Break the database under a query: a missing column is an unexpected SQL error.
+    t.expectErrors(/"unexpected error".*42703/);
     await t.ownerSql('alter table tickets rename column subject to subject_gone');
     try {
       const r = await post({ query: '{ tickets { nodes { id } } }' }, { authorization: `Bearer ${a.agent.token}` });

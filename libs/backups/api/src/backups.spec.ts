@@ -76,6 +76,7 @@ describe('G1 a backup is listed as succeeded only when written and verified', ()
   });
 
   it('ends a failed run with no object under its key, and marks a run cut off by a crash as failed', async () => {
+    t.expectErrors(/"backup failed".*disk full/);
     const broken: BackupDeps = { ...deps, storage: { ...deps.storage, put: async () => Promise.reject(new Error('disk full')) } };
     await expect(runBackup(broken, a.tenantId, 'cli')).rejects.toThrow('disk full');
     const [failed] = await t.ownerSql<{ status: string; error: string; storage_key: string | null }>(`select status, error, storage_key from backup_runs where tenant_id = $1 order by created_at desc limit 1`, [a.tenantId]);

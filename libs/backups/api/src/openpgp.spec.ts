@@ -195,6 +195,7 @@ describe('G3 OpenPGP mode', () => {
     const { publicKey: expiring } = await generateKey({ userIDs: user, keyExpirationTime: 24 * 3600, date: t.server.app.now(), format: 'armored' });
     await setEncryption(a.tenantId, { mode: 'openpgp', publicKeyArmored: expiring });
     t.clock.advance(2 * 24 * 3600_000);
+    t.expectErrors(/"backup failed".*backup key cannot be used/);
     try {
       await expect(runBackup(deps, a.tenantId, 'cli')).rejects.toThrow(/OpenPGP backup key cannot be used: This key expired/);
       const [failed] = await t.ownerSql<{ status: string; encryption: string; storage_key: string | null }>(
@@ -225,6 +226,7 @@ describe('G1 for OpenPGP on a larger archive, and failures past the archive', ()
 
   it.each(['openpgp', 'aes-256-gcm'])('%s: a storage that fails (at once, or part way) ends the run failed, without hanging', async (mode) => {
     if (mode === 'aes-256-gcm') await setEncryption(c.tenantId, { mode });
+    t.expectErrors(/"backup failed".*(disk full|connection reset)/);
     try {
       const atOnce: BackupDeps = { ...deps, storage: { ...deps.storage, put: async () => Promise.reject(new Error('disk full')) } };
       await expect(runBackup(atOnce, c.tenantId, 'cli')).rejects.toThrow('disk full');
@@ -262,6 +264,7 @@ describe('G1 for OpenPGP on a larger archive, and failures past the archive', ()
         },
       },
     };
+    t.expectErrors(/"backup failed".*not what was written/);
     const before = (await t.ownerSql(`select 1 from backup_runs where tenant_id = $1 and status = 'failed'`, [c.tenantId])).length;
     await expect(runBackup(altered, c.tenantId, 'cli')).rejects.toThrow(/not what was written/);
     const [failed] = await t.ownerSql<{ id: string; status: string }>(`select id, status from backup_runs where tenant_id = $1 order by created_at desc limit 1`, [c.tenantId]);
