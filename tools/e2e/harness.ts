@@ -28,7 +28,7 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
   });
 }
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((res, rej) => {
     const s = createServer();
     s.once('error', rej);

@@ -13,11 +13,11 @@ import { TEST_PEPPER, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
+import { freePort } from '../../../tools/e2e/harness';
 import { apiPlugins } from '../src/plugins';
 
 jest.setTimeout(180_000);
@@ -34,16 +34,6 @@ let server: BulwarkServer;
 let a: TenantPersonas;
 let dbUrl: string;
 const logLines: string[] = [];
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 
 async function expectLine(prefix: string): Promise<string> {
   for (;;) {

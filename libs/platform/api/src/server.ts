@@ -52,6 +52,20 @@ export async function migrateDatabase(url: string, api: ComposedApi, log: Logger
   }
 }
 
+/** The pool every request and job uses: the runtime role, with the configured deadlines (G7). */
+function runtimeOrm(url: string, api: ComposedApi, config: BulwarkConfig, log: Logger) {
+  return createOrm({
+    url,
+    entities: api.entities,
+    migrations: api.migrations,
+    role: 'runtime',
+    statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    audit: api.audit,
+    log,
+  });
+}
+
 /** Runs each plugin's background tasks on their interval; a failed run is logged, the next one comes. */
 function startBackground(api: ComposedApi, services: AppServices & { orm: MikroORM }): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
@@ -84,16 +98,7 @@ export async function startWorker(plugins: readonly ApiPlugin[], config: Bulwark
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
     await migrateDatabase(db.url, api, log);
-    const orm = await createOrm({
-      url: db.url,
-      entities: api.entities,
-      migrations: api.migrations,
-      role: 'runtime',
-      statementTimeoutMs: config.statementTimeoutMs,
-      connectTimeoutMs: config.dbConnectTimeoutMs,
-      audit: api.audit,
-      log,
-    });
+    const orm = await runtimeOrm(db.url, api, config, log);
     const app = Object.assign(createAppServices(config, api, log, { now: opts.now, mail: opts.mail }), { orm });
     app.jobs = await startJobs(api, app, db.url, { work: true });
     const timers = startBackground(api, app);
@@ -139,16 +144,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
   try {
     const { tenants, demo } = await migrateDatabase(db.url, api, log);
     let demoTenant = demo;
-    const orm = await createOrm({
-      url: db.url,
-      entities: api.entities,
-      migrations: api.migrations,
-      role: 'runtime',
-      statementTimeoutMs: config.statementTimeoutMs,
-      connectTimeoutMs: config.dbConnectTimeoutMs,
-      audit: api.audit,
-      log,
-    });
+    const orm = await runtimeOrm(db.url, api, config, log);
     const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
       await seedDemo(orm, app, api);
