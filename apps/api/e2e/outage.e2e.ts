@@ -172,7 +172,13 @@ async function outage(name: string, begin: () => Promise<void>, end: () => Promi
   const answers = await running;
 
   const errorsLogged = logLines.slice(logMark).filter((l) => l.includes('"level":"error"'));
-  if (errorsLogged.length > 1) process.stdout.write(`[outage ${name}] error lines:\n${[...new Set(errorsLogged.map((l) => l.slice(60, 400)))].slice(0, 5).join('\n')}\n`);
+  if (errorsLogged.length > 1) {
+    const said = errorsLogged.map((l) => {
+      const e = JSON.parse(l) as { msg: string; path?: string; reason?: string; error?: { message?: string; stack?: string } };
+      return `${e.msg} ${e.path ?? ''} ${e.reason ?? e.error?.message ?? ''} ${e.error?.stack?.split('\n').slice(1, 8).join(' | ') ?? ''}`;
+    });
+    process.stdout.write(`[outage ${name}] error lines:\n${[...new Set(said)].slice(0, 5).join('\n')}\n`);
+  }
   expect(ready.status).toBe(503);
   expect(ready.ms).toBeLessThan(1000);
   expect(recoveredAt).toBeGreaterThan(0);

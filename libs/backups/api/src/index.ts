@@ -23,6 +23,8 @@ import { Migration20261121001800BackupDownloads } from './downloads.migration';
  */
 export const backupsPlugin = defineApiPlugin({
   name: 'backups',
+  // A restore writes in a transaction of its own and may take minutes on a large workspace.
+  deadlineExempt: ['restoreBackup'],
   permissions: [BackupPermission],
   auditActions: [BackupAudit],
   entities: [BackupRun, BackupSettings, BackupSchedule, BackupDownload],

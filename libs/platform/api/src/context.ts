@@ -112,6 +112,11 @@ export interface RequestContext {
   afterCommit?: (() => Promise<void>)[];
   /** Audit events this operation has written (handed to the sink after commit). */
   auditWritten?: AuditEvent[];
+  /**
+   * The operation passed its deadline (G7): its connection was abandoned, so what fails from then
+   * on is that, and the whole answer becomes a 503.
+   */
+  deadlinePassed?: boolean;
 }
 
 /**

@@ -89,6 +89,13 @@ export interface ApiPlugin {
   gates?: OperationGate[];
   /** Mutations that lockdown mode lets through (signing in and out), by root field name. */
   lockdownExempt?: string[];
+  /**
+   * Mutations that do their work in transactions of their own and may rightly take longer than
+   * BULWARK_OPERATION_TIMEOUT_MS (a restore), by root field name. The operation deadline would
+   * answer 503 while that work went on to commit, so it does not apply to them; the statement and
+   * connection deadlines still do.
+   */
+  deadlineExempt?: string[];
   /** The audit actions this feature records (an undeclared action is refused). */
   auditActions?: AuditActionSet<string>[];
   /** Entities whose every change is an audit event, captured at flush. */
@@ -124,6 +131,7 @@ export interface ComposedApi {
   guards: RequestGuard[];
   gates: OperationGate[];
   lockdownExempt: ReadonlySet<string>;
+  deadlineExempt: ReadonlySet<string>;
   audit: AuditCatalog;
   auditSink?: AuditSink;
 }
@@ -169,6 +177,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     guards: plugins.flatMap((p) => p.guards ?? []),
     gates: plugins.flatMap((p) => p.gates ?? []),
     lockdownExempt: new Set(plugins.flatMap((p) => p.lockdownExempt ?? [])),
+    deadlineExempt: new Set(plugins.flatMap((p) => p.deadlineExempt ?? [])),
     audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
     auditSink: sinks[0]?.auditSink,
     entities: plugins.flatMap((p) => p.entities ?? []),

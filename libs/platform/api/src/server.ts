@@ -153,6 +153,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     }
     const schema = await buildApiSchema(api);
     const health = new DatabaseHealth(log);
+    let probe: Promise<boolean> | undefined;
     const apollo = createApollo(schema, {
       introspection: config.introspection,
       authenticator: api.authenticator,
@@ -160,6 +161,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       gates: api.gates,
       log,
       operationTimeoutMs: config.operationTimeoutMs,
+      deadlineExempt: api.deadlineExempt,
       health,
     });
     await apollo.start();
@@ -167,12 +169,15 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       apollo,
       orm,
       app,
-      ready: async () => {
-        const startedAt = Date.now();
-        const ok = await isReady(orm.em.fork() as EntityManager, api.migrations);
-        if (ok) health.ok(startedAt);
-        return ok;
-      },
+      // One probe at a time: probes that a frozen database leaves waiting must not take the pool.
+      ready: () =>
+        (probe ??= (async () => {
+          const startedAt = Date.now();
+          const ok = await isReady(orm.em.fork() as EntityManager, api.migrations);
+          if (ok) health.ok(startedAt);
+          return ok;
+        })().finally(() => (probe = undefined))),
+      health,
       plugins: api.plugins,
     });
     const server: Server = createServer(expressServerOptions(http), http);

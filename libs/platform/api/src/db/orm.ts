@@ -73,10 +73,14 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
         connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
         ...(opts.role === 'runtime' ? { query_timeout: Math.trunc(opts.statementTimeoutMs ?? 5000) + 1000 } : {}),
       },
-      // (knex's own pool options, merged with `pool` below.) A connection whose statement timed out
-      // on our side may still wait for its answer: never hand it to the next operation (pg's Client
-      // keeps readyForQuery false until then).
-      pool: { validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false },
+      // (knex's own pool options, merged with `pool` below.) Only an idle connection outside any
+      // transaction is lent: one whose statement timed out on our side may still wait for its
+      // answer (readyForQuery false), and one whose ROLLBACK was given up on may still be inside
+      // the old transaction when a frozen server thaws (its status is then not 'I', idle).
+      pool: {
+        validate: (conn: { readyForQuery?: boolean; getTransactionStatus?: () => string | null }) =>
+          conn.readyForQuery === true && (conn.getTransactionStatus?.() ?? 'I') === 'I',
+      },
       ...(opts.log ? { log: knexLog(opts.log) } : {}),
     },
     pool: {

@@ -5,36 +5,57 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
 
-/** Node's socket errors, and PostgreSQL's: connection exceptions, shutdowns, cancelled statements. */
+/** Node's socket errors (from pg: another client's, such as the S3 SDK's, are told apart below). */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const SQLSTATES = /^(08...|57P0[1-3]|57014|53300)$/; // connection exception, shutdown, query_canceled, too many connections
-
 /**
- * What pg and knex say when a connection cannot be had or stops answering (they set no code).
- * "Transaction query already complete" is knex refusing further statements of a transaction whose
- * connection has just died.
+ * PostgreSQL's connection exceptions, shutdowns and "too many connections". Not 57014 (a statement
+ * cancelled by statement_timeout): a server that cancels a slow statement is answering, and a slow
+ * query is a bug to see in the log, not an outage.
  */
+const SQLSTATES = /^(08...|57P0[1-3]|53300)$/;
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** What pg and knex say when a connection cannot be had or stops answering (they set no code). */
 const MESSAGES =
-  /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|Connection ended unexpectedly|not queryable|Transaction query already complete|the database system is (starting up|shutting down|in recovery mode)/i;
+  /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
+/**
+ * What knex says of a transaction whose connection has just died ("already complete"), or pg of a
+ * client that lost its connection: the same words a query after COMMIT would produce (a bug), so
+ * they count only once the database is known to be away.
+ */
+const AFTERMATH = /Transaction query already complete|not queryable/i;
+
+type ErrorLike = { code?: unknown; message?: unknown; severity?: unknown; $metadata?: unknown; originalError?: unknown; cause?: unknown };
 
 /**
  * Why `error`, or anything in its chain of causes, says the database could not be reached in time:
- * its code, or the words that said so; null when it says nothing of the kind. Never the whole
- * message: knex puts the SQL statement, values included, in front of the driver's words (F6).
+ * its code, or the words that said so; null when it says nothing of the kind. `down`: an outage is
+ * already known, so the aftermath of a lost connection counts too.
+ *
+ * An error from PostgreSQL (it has a SQLSTATE) is judged by its code alone, and words are read only
+ * after knex's prefix: knex puts the SQL statement, values included, in front of the driver's
+ * words, and a value a client typed must not turn a bug into an outage (nor reach the log: F6).
  */
-export function databaseUnavailableReason(error: unknown): string | null {
+export function databaseUnavailableReason(error: unknown, opts: { down?: boolean } = {}): string | null {
   const seen = new Set<unknown>();
-  for (let e = error as { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | undefined; e && typeof e === 'object' && !seen.has(e); ) {
+  for (let e = error as ErrorLike | undefined; e && typeof e === 'object' && !seen.has(e); e = (e.originalError ?? e.cause) as ErrorLike | undefined) {
     seen.add(e);
-    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || SQLSTATES.test(e.code))) return e.code;
-    const words = typeof e.message === 'string' ? MESSAGES.exec(e.message) : null;
-    if (words) return words[0];
-    e = (e.originalError ?? e.cause) as typeof e;
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && SQLSTATE.test(code)) {
+      if (SQLSTATES.test(code)) return code;
+      continue;
+    }
+    // The AWS SDK's errors carry $metadata: object storage being away is not the database.
+    if (code && NETWORK_CODES.has(code) && e.$metadata === undefined) return code;
+    if (typeof e.message !== 'string') continue;
+    const words = e.message.slice(e.message.lastIndexOf(' - ') + 1);
+    const said = MESSAGES.exec(words) ?? (opts.down ? AFTERMATH.exec(words) : null);
+    if (said) return said[0];
   }
   return null;
 }
 
-export const isDatabaseUnavailable = (error: unknown): boolean => databaseUnavailableReason(error) !== null;
+export const isDatabaseUnavailable = (error: unknown, opts: { down?: boolean } = {}): boolean => databaseUnavailableReason(error, opts) !== null;
 
 /** Seconds a client is told to wait before trying again during an outage. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
@@ -50,6 +71,11 @@ export class DatabaseHealth {
 
   get down(): boolean {
     return this.downSince !== null;
+  }
+
+  /** Whether `error` is the database being away (its aftermath counts once an outage is known). */
+  explains(error: unknown): boolean {
+    return isDatabaseUnavailable(error, { down: this.down });
   }
 
   failed(error: unknown): void {

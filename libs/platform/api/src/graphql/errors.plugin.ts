@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RequestContext } from '../context';
 import { codeOf, httpStatusOf, isClientSafe, serviceUnavailable } from '../errors';
-import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
+import { OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 
 interface ValidationErrorLike {
   property: string;
@@ -68,11 +68,13 @@ export function errorMaskingPlugin(health: DatabaseHealth): ApolloServerPlugin<R
     async requestDidStart() {
       return {
         async didEncounterErrors({ contextValue: ctx, errors }) {
+          // Past its deadline the operation's connection was abandoned on purpose; finish() answers.
+          if (ctx.deadlinePassed) return;
           for (const e of errors) {
             if (isClientSafe(codeOf(e))) continue;
             // An outage is logged once, not once per request that meets it (G7); what else fails
             // while it lasts is its consequence (a statement on a connection that just died).
-            if (isDatabaseUnavailable(e)) health.failed(e.originalError ?? e);
+            if (health.explains(e)) health.failed(e.originalError ?? e);
             else if (health.down) ctx.log.warn('error during a database outage', { kind: (e.originalError ?? e).name, path: e.path?.join('.') });
             else ctx.log.error('unexpected error', { error: e.originalError ?? e, path: e.path?.join('.') });
           }
@@ -82,7 +84,8 @@ export function errorMaskingPlugin(health: DatabaseHealth): ApolloServerPlugin<R
         },
       };
     },
-    // Apollo's last resort (a hook or the pipeline itself threw): logged here with the request id.
+    // Apollo's last resort (a hook or the pipeline itself threw): logged here with the request id
+    // (the transaction plugin cleans up after it).
     async unexpectedErrorProcessingRequest({ requestContext, error }) {
       const ctx = requestContext.contextValue;
       ctx.log.error('unexpected error processing the request', { error });
@@ -95,12 +98,14 @@ export function errorMaskingPlugin(health: DatabaseHealth): ApolloServerPlugin<R
  * being unreachable becomes SERVICE_UNAVAILABLE (503 with Retry-After), anything else unknown is
  * masked. Runs before willSendResponse, which adds the request id.
  */
-export function formatApolloError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const code = codeOf({ ...formatted, originalError: (error as { originalError?: unknown })?.originalError });
-  if (isClientSafe(code)) return formatted;
-  if (isDatabaseUnavailable(error)) {
-    const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
-    return { message: e.message, path: formatted.path, extensions: e.extensions };
-  }
-  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+export function apolloErrorFormatter(health: DatabaseHealth) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = codeOf({ ...formatted, originalError: (error as { originalError?: unknown })?.originalError });
+    if (isClientSafe(code)) return formatted;
+    if (health.explains(error)) {
+      const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+      return { message: e.message, path: formatted.path, extensions: e.extensions };
+    }
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
 }

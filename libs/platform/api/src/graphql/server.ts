@@ -6,7 +6,7 @@ import type { RequestContext } from '../context';
 import type { Authenticator, OperationGate, RequestGuard } from '../plugin';
 import type { Logger } from '../logger';
 import { DatabaseHealth } from '../db/outage';
-import { errorMaskingPlugin, formatApolloError, MAX_ERRORS } from './errors.plugin';
+import { apolloErrorFormatter, errorMaskingPlugin, MAX_ERRORS } from './errors.plugin';
 import { operationTransactionPlugin } from './transaction';
 
 /** Limits of SECURITY.md E2. Values are not revealed in errors (`exposeLimits: false`). */
@@ -20,8 +20,9 @@ export function createApollo(
     guards?: RequestGuard[];
     gates?: OperationGate[];
     log: Logger;
-    /** G7: an operation's deadline (default 10 s) and where outages are noted. */
+    /** G7: an operation's deadline (default 10 s), the root fields it does not apply to, and where outages are noted. */
     operationTimeoutMs?: number;
+    deadlineExempt?: ReadonlySet<string>;
     health?: DatabaseHealth;
   },
 ) {
@@ -60,12 +61,19 @@ export function createApollo(
     validationOptions: { maxErrors: MAX_ERRORS },
     // Automatic persisted queries are a client-fillable cache this API has no use for.
     persistedQueries: false,
-    formatError: formatApolloError,
-    // Apollo's own messages as structured lines (F6).
-    logger: { debug: (m) => opts.log.debug(String(m)), info: (m) => opts.log.info(String(m)), warn: (m) => opts.log.warn(String(m)), error: (m) => opts.log.error(String(m)) },
+    formatError: apolloErrorFormatter(health),
+    // Apollo's own messages as structured lines (F6). Its last-resort error message quotes the
+    // error, which may quote SQL and values: the error itself is logged with the request id by
+    // errorMaskingPlugin, so only the message's first words are kept here.
+    logger: {
+      debug: (m) => opts.log.debug(String(m)),
+      info: (m) => opts.log.info(String(m)),
+      warn: (m) => opts.log.warn(String(m)),
+      error: (m) => opts.log.error(String(m).split(':')[0]),
+    },
     plugins: [
       ...protection.plugins,
-      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? [], { operationTimeoutMs: opts.operationTimeoutMs ?? 10_000, health }),
+      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? [], { operationTimeoutMs: opts.operationTimeoutMs ?? 10_000, health, exempt: opts.deadlineExempt ?? new Set() }),
       errorMaskingPlugin(health),
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints are used (responses are no-store); the plugin costs a little on every field.

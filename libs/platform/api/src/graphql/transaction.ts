@@ -1,11 +1,12 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { TransactionEventBroadcaster } from '@mikro-orm/core';
+import { types } from 'node:util';
 import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { TENANT_FILTER } from '../db/tenant-scoped';
 import { AppError, badInput, badRequest, serviceUnavailable } from '../errors';
-import { abandonConnection, isDatabaseUnavailable, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
+import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
@@ -51,13 +52,24 @@ export function operationTransactionPlugin(
   authenticator: Authenticator,
   guards: RequestGuard[],
   gates: OperationGate[],
-  deadlines: { operationTimeoutMs: number; health: DatabaseHealth },
+  deadlines: { operationTimeoutMs: number; health: DatabaseHealth; exempt: ReadonlySet<string> },
 ): ApolloServerPlugin<RequestContext> {
+  // What an operation holds (gate places, a deadline timer, a transaction), for Apollo's last-resort
+  // path, on which willSendResponse never runs.
+  const holding = new WeakMap<RequestContext, () => Promise<void>>();
   return {
-    async requestDidStart() {
+    async unexpectedErrorProcessingRequest({ requestContext }) {
+      await holding.get(requestContext.contextValue)?.();
+    },
+    async requestDidStart({ contextValue }) {
       const releases: (() => void)[] = [];
       // G7: the whole operation has a deadline, whatever the database does (see OperationDeadline).
       const deadline = new OperationDeadline(Date.now() + deadlines.operationTimeoutMs);
+      holding.set(contextValue, async () => {
+        deadline.disarm();
+        for (const release of releases.splice(0)) release();
+        if (contextValue.em?.isInTransaction()) await contextValue.em.rollback().catch(() => undefined);
+      });
       return {
         async didResolveOperation({ contextValue: ctx, operation, document }) {
           ctx.operation = operation?.operation;
@@ -76,13 +88,18 @@ export function operationTransactionPlugin(
             const release = await gate.enter(ctx, info);
             if (release) releases.push(release);
           }
-          if (deadline.passed()) throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
-          deadline.arm(ctx);
+          // Operations that do their work in transactions of their own (a restore) are not cut off:
+          // the deadline could not stop that work, only misreport it (see ApiPlugin.deadlineExempt).
+          if (!info.fields.every((f) => deadlines.exempt.has(f))) {
+            if (deadline.passed()) throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+            deadline.arm(ctx);
+          }
           try {
             await ctx.em.begin();
             await authenticator.authenticate(ctx);
           } catch (error) {
-            if (!deadline.expired && !isDatabaseUnavailable(error)) throw error;
+            if (ctx.deadlinePassed) throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+            if (!deadlines.health.explains(error)) throw error;
             deadlines.health.failed(error);
             throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
           }
@@ -125,6 +142,7 @@ class OperationDeadline {
     this.timer = setTimeout(() => {
       this.expired = true;
       this.inDoubt = this.committing;
+      ctx.deadlinePassed = true;
       void abandonConnection(ctx.em);
     }, Math.max(0, this.at - Date.now()));
     this.timer.unref();
@@ -165,8 +183,11 @@ async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: 
     // Not awaited: the response does not wait for mail; errors are logged by runAfterCommit.
     void runAfterCommit(ctx);
   } catch (error) {
-    const unavailable = deadline.expired || isDatabaseUnavailable(error);
-    if (unavailable) health.failed(error);
+    // Past its deadline, what failed is the abandoned connection: the operation was too slow,
+    // whether or not the database is away (other operations' own errors tell that).
+    const unavailable = deadline.expired || health.explains(error);
+    if (deadline.expired) ctx.log.warn('operation passed its deadline: rolled back, answered 503', { operation: ctx.operation, inDoubt: deadline.inDoubt });
+    else if (unavailable) health.failed(error);
     else ctx.log.error('commit failed', { error });
     // An abandoned connection fails this at once; otherwise it ends the transaction cleanly.
     await ctx.em.rollback().catch(() => undefined);
@@ -220,25 +241,45 @@ export async function mutationSavepoint(
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
+    if (!(result instanceof Error) && (result as {id?: unknown})?.id === undefined) process.stdout.write(`DEBUGX result without id: ${typeof result} ${Object.prototype.toString.call(result)} ${JSON.stringify(result)?.slice(0,200)}\n`);
     await ctx.em.flush(); // changes of audited entities are captured here, written before commit
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
   } catch (error) {
-    if (error instanceof AppError && error.keepChanges) {
-      await ctx.em.flush(); // a failed sign-in keeps its counter and its event
-      ctx.afterCommit?.splice(queued); // a failing field's own after-commit work is dropped
-      ctx.http?.pendingCookies.splice(cookies);
-      await conn.execute(`release savepoint ${name}`, [], 'run', trx);
-      throw error;
-    }
-    await conn.execute(`rollback to savepoint ${name}`, [], 'run', trx);
-    // The rollback also undid a tenant the field entered (sign-in): set it again, so the events
-    // that outlive the field (failed attempts) are written where ctx says they belong.
-    if (ctx.tenantId) await conn.execute(`select set_config('app.tenant_id', ?, true)`, [ctx.tenantId], 'get', trx);
-    auditRollback(ctx, audited);
-    ctx.afterCommit?.splice(queued);
-    ctx.http?.pendingCookies.splice(cookies);
-    ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
-    throw error;
+    // Cleaning up can fail too (the connection died): then that error is the field's.
+    const failure = await undoField(ctx, error, { name, queued, cookies, audited }).then(
+      () => error,
+      (next: unknown) => next,
+    );
+    throw localError(failure);
   }
+}
+
+/** Ends a failed mutation field's savepoint: kept (a failed sign-in's counter) or rolled back. */
+async function undoField(ctx: RequestContext, error: unknown, mark: { name: string; queued: number; cookies: number; audited: ReturnType<typeof auditMark> }) {
+  const conn = ctx.em.getConnection();
+  const trx = ctx.em.getTransactionContext();
+  ctx.afterCommit?.splice(mark.queued); // a failing field's own after-commit work is dropped
+  ctx.http?.pendingCookies.splice(mark.cookies);
+  if (error instanceof AppError && error.keepChanges) {
+    await ctx.em.flush(); // a failed sign-in keeps its counter and its event
+    await conn.execute(`release savepoint ${mark.name}`, [], 'run', trx);
+    return;
+  }
+  await conn.execute(`rollback to savepoint ${mark.name}`, [], 'run', trx);
+  // The rollback also undid a tenant the field entered (sign-in): set it again, so the events
+  // that outlive the field (failed attempts) are written where ctx says they belong.
+  if (ctx.tenantId) await conn.execute(`select set_config('app.tenant_id', ?, true)`, [ctx.tenantId], 'get', trx);
+  auditRollback(ctx, mark.audited);
+  ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
+}
+
+/**
+ * An error graphql-js and graphql-shield recognise (they test `instanceof Error`). An error made
+ * in another realm fails that test: Node's own socket errors inside Jest's module sandbox. Shield
+ * then hands it to graphql-js as if it were the field's value, which reads as null fields.
+ */
+function localError(error: unknown): unknown {
+  if (error instanceof Error || !types.isNativeError(error)) return error;
+  return Object.assign(new Error(error.message, { cause: error }), { code: (error as { code?: unknown }).code });
 }

@@ -11,12 +11,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices, Credential, RequestContext } from '../context';
 import type { ApiPlugin } from '../plugin';
 import { checkJsonInput } from './input';
+import { OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
+import { serviceUnavailable } from '../errors';
 
 export interface HttpDeps {
   apollo: ApolloServer<RequestContext>;
   orm: MikroORM;
   app: AppServices;
   ready: () => Promise<boolean>;
+  /** Where database outages are noted (G7); plain routes answer 503 during one. */
+  health?: DatabaseHealth;
   /** Plugins with plain HTTP routes (mounted under /api/<plugin name>/). */
   plugins?: readonly ApiPlugin[];
 }
@@ -108,7 +112,7 @@ const HTTP_ERROR_MESSAGES: Record<number, string> = {
   415: 'Unsupported content type or charset: send application/json in UTF-8',
 };
 
-export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDeps) {
+export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }: HttpDeps) {
   const { config, log } = app;
   const cookieName = sessionCookieName(config.secureCookies);
   const http = express();
@@ -246,7 +250,13 @@ export function createHttpApp({ apollo, orm, app, ready, plugins = [] }: HttpDep
         router.get(path, (req, res, next) => {
           res.setHeader('Cache-Control', 'no-store');
           handler(req, res, { ...app, orm }).catch((error: unknown) => {
-            if (res.headersSent) {
+            if (health?.explains(error)) {
+              health.failed(error);
+              if (res.headersSent) return void res.destroy();
+              res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+              const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+              res.status(503).json({ errors: [{ message: e.message, extensions: e.extensions }] });
+            } else if (res.headersSent) {
               log.error('HTTP route failed mid-stream', { requestId: (req as Request & { id: string }).id, error });
               res.destroy();
             } else next(error);
