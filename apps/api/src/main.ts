@@ -6,6 +6,10 @@ import { apiPlugins } from './plugins';
 
 async function main() {
   const log = createLogger({ service: 'bulwark-api' });
+  // Node prints process warnings (a dependency's deprecation or support notice) as plain text;
+  // here they are log lines like every other (removing the listeners removes Node's printer).
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log.warn('process warning', { name: w.name, message: w.message.replace(/\s+/g, ' ').trim() }));
   const config = loadConfig();
   config.consoleDir ??= [resolve('dist/apps/console'), resolve(__dirname, '../../../dist/apps/console')].find((d) =>
     existsSync(`${d}/index.html`),
