@@ -323,9 +323,12 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
   });
   const si = summary(idle);
   const sl = summary(loaded);
-  const ratio = sl.p99Ms / si.p99Ms;
+  const medianRatio = sl.p99Ms / si.p99Ms;
   const paired = median(loaded.map((r, k) => r.me.p99Ms / idle[k].me.p99Ms));
   const pooled = { idle: pooledP99(idle, (r) => r.me.slowest), loaded: pooledP99(loaded, (r) => r.me.slowest) };
+  // The line is judged on the p99 of every answer of all runs pooled, not on a median of per-run
+  // p99s: one run's tail is a handful of answers, and a median of them swings from batch to batch.
+  const ratio = pooled.loaded / pooled.idle;
   const pooledInServer = { idle: pooledP99(idle, (r) => r.meInServer?.top), loaded: pooledP99(loaded, (r) => r.meInServer?.top) };
 
   say('');
@@ -364,13 +367,13 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
   const errors = si.meErrors + sl.meErrors + sl.loginErrors;
   const verdict = ratio < TARGET_P99_RATIO ? 'MEETS' : 'MISSES';
   say(
-    `\nHeadline: with ${opts.logins} sign-ins in flight, me p99 is ${fmt(ratio, 2)}× its idle p99 ` +
-      `(${fmt(sl.p99Ms, 1)} vs ${fmt(si.p99Ms, 1)} ms; paired runs ${fmt(paired, 2)}×); ${verdict} the < ${TARGET_P99_RATIO}× target. ` +
-      `Sign-ins: ${fmt(sl.loginsPerS, 1)}/s. me requests: ${si.meRequests} idle, ${sl.meRequests} loaded.`,
+    `\nHeadline: with ${opts.logins} sign-ins in flight, me p99 (all runs pooled, ${si.meRequests} answers idle, ${sl.meRequests} loaded) ` +
+      `is ${fmt(ratio, 2)}× its idle p99 (${fmt(pooled.loaded, 1)} vs ${fmt(pooled.idle, 1)} ms); ${verdict} the < ${TARGET_P99_RATIO}× target. ` +
+      `Sign-ins: ${fmt(sl.loginsPerS, 1)}/s.`,
   );
   say(
-    `  All runs pooled (${si.meRequests} answers a side): me p99 ${fmt(pooled.loaded, 1)} vs ${fmt(pooled.idle, 1)} ms idle = ${fmt(pooled.loaded / pooled.idle, 2)}×; ` +
-      `timed inside the server: ${fmt(pooledInServer.loaded, 1)} vs ${fmt(pooledInServer.idle, 1)} ms = ${fmt(pooledInServer.loaded / pooledInServer.idle, 2)}×.`,
+    `  Medians of per-run p99s: ${fmt(sl.p99Ms, 1)} vs ${fmt(si.p99Ms, 1)} ms = ${fmt(medianRatio, 2)}× (paired runs ${fmt(paired, 2)}×); ` +
+      `timed inside the server, pooled: ${fmt(pooledInServer.loaded, 1)} vs ${fmt(pooledInServer.idle, 1)} ms = ${fmt(pooledInServer.loaded / pooledInServer.idle, 2)}×.`,
   );
   if (errors) say(`WARNING: ${errors} me request(s) or sign-in(s) failed or were skipped during measurement; see the runs above.`);
 
@@ -388,7 +391,7 @@ export async function runLoginLoad(ready: ReadyInfo, opts: LoginLoadOptions, chi
         operations: { me: ME_QUERY, login: LOGIN_MUTATION, bcryptCost: login.bcryptCost, signInUsers: opts.logins },
         targetP99Ratio: TARGET_P99_RATIO,
         pooled: { idleP99Ms: pooled.idle, loadedP99Ms: pooled.loaded, inServer: pooledInServer },
-        headline: { p99Ratio: ratio, pairedP99Ratio: paired, idleP99Ms: si.p99Ms, loadedP99Ms: sl.p99Ms, loginsPerS: sl.loginsPerS, meets: ratio < TARGET_P99_RATIO },
+        headline: { p99Ratio: ratio, pooled: true, medianP99Ratio: medianRatio, pairedP99Ratio: paired, idleP99Ms: si.p99Ms, loadedP99Ms: sl.p99Ms, loginsPerS: sl.loginsPerS, meets: ratio < TARGET_P99_RATIO },
         summary: { idle: si, loaded: sl },
         errors,
         runs: records,
