@@ -1,8 +1,8 @@
-import { audit, badInput, forbidden, isUuid, notFound, unauthenticated, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, forbidden, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { ApiToken } from './api-token.entity';
 import { IdentityAudit } from './identity.audit';
 import { newTenantToken } from './session-token';
-import { requireRecentAuth } from './sessions.service';
+import { requireRecentAuth, signedInPerson } from './sessions.service';
 
 export const MAX_TOKEN_DAYS = 365;
 
@@ -19,8 +19,7 @@ export interface NewApiToken {
  * Returns the token once; only its hash is kept.
  */
 export async function createApiToken(ctx: RequestContext, input: NewApiToken): Promise<{ token: string; apiToken: ApiToken }> {
-  const p = ctx.principal;
-  if (p?.kind !== 'user') throw unauthenticated();
+  const p = signedInPerson(ctx);
   await requireRecentAuth(ctx);
   const name = input.name.trim();
   if (!name || name.length > 120) throw badInput('Give the token a name (1 to 120 characters)', { name: 'invalid' });

@@ -137,6 +137,23 @@ describe('API tokens', () => {
     expect(code(await t.gql(ME, {}, { token: narrow.token }))).toBe('UNAUTHENTICATED');
   });
 
+  it('B10 a valid token asking for what only a person may do is FORBIDDEN, never UNAUTHENTICATED', async () => {
+    await sudo(a.admin);
+    // Even a token holding every permission its creator has: these are a person's own.
+    const { token } = (await create(a.admin, { name: 'Everything', permissions: ['USERS_READ', 'USERS_MANAGE', 'TOKENS_MANAGE'] })).data!.createApiToken;
+    const personOnly = [
+      `mutation { logout }`,
+      `{ mySessions { id } }`,
+      `{ passwordPolicy { minLength } }`,
+      `mutation { changePassword(input: { currentPassword: "x", newPassword: "a long enough passphrase" }) }`,
+      `mutation { updateMyProfile(input: { name: "Bot" }) { id } }`,
+      `mutation { createApiToken(input: { name: "child", permissions: [USERS_READ] }) { token } }`,
+      `mutation { reauthenticate(password: "x") { token } }`,
+    ];
+    for (const query of personOnly) expect({ query, code: code(await t.gql(query, {}, { token })) }).toEqual({ query, code: 'FORBIDDEN' });
+    expect((await t.gql(USERS, {}, { token })).data).toBeTruthy(); // the token itself still works
+  });
+
   it('D4 finds nothing when its tenant part names another tenant', async () => {
     await sudo(a.admin);
     const { token } = (await create(a.admin, { name: 'Moved', permissions: ['USERS_READ'] })).data!.createApiToken;

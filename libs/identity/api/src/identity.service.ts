@@ -12,6 +12,7 @@ import {
   type RequestContext,
 } from '@bulwark/platform-api';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { signedInPerson } from './sessions.service';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './password';
 import { applyNewPassword } from './passwords.service';
 import { openLoginChallenge } from './login-challenge';
@@ -129,8 +130,7 @@ export async function signIn(ctx: RequestContext, tenantId: string, user: User, 
 
 /** B5: the server record goes; replaying the token afterwards is UNAUTHENTICATED. */
 export async function logout(ctx: RequestContext): Promise<boolean> {
-  const p = ctx.principal;
-  if (p?.kind !== 'user') throw unauthenticated();
+  const p = signedInPerson(ctx);
   await ctx.em.nativeDelete(Session, { id: p.sessionId });
   ctx.http?.clearSessionCookie();
   audit(ctx, IdentityAudit.logout, { targetId: p.userId, details: { sessionId: p.sessionId } });

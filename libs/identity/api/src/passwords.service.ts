@@ -1,4 +1,5 @@
-import { afterCommit, audit, badInput, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { afterCommit, audit, badInput, enterTenant, isUuid, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { signedInPerson } from './sessions.service';
 import { checkPassword, contextWordsFor } from '@bulwark/identity-shared';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { hashPassword, verifyPassword } from './password';
@@ -61,8 +62,7 @@ export async function endSessions(ctx: RequestContext, user: User, keepSessionId
 
 /** A6: changing a password needs the current one. */
 export async function changePassword(ctx: RequestContext, current: string, next: string): Promise<boolean> {
-  const p = ctx.principal;
-  if (p?.kind !== 'user') throw unauthenticated();
+  const p = signedInPerson(ctx);
   const user = await ctx.em.findOneOrFail(User, { id: p.userId });
   const ok = !isLocked(ctx, user) && !!user.passwordHash && (await verifyPassword(ctx.app.config.passwordPepper, current, user.passwordHash));
   if (!ok) {

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { badInput, type RequestContext, Tenant, unauthenticated } from '@bulwark/platform-api';
+import { signedInPerson } from './sessions.service';
+import { badInput, type RequestContext, Tenant } from '@bulwark/platform-api';
 import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
 import { toSummary, UserSummary } from './identity.types';
 import { cleanPhone, createUser, tenantIdBySlug } from './identity.service';
@@ -43,10 +44,10 @@ export class SecurityResolver {
 
   @Query(() => PasswordPolicyView, { description: "The signed-in user's password rules" })
   async passwordPolicy(@Ctx() ctx: RequestContext): Promise<PasswordPolicyView> {
-    if (ctx.principal?.kind !== 'user') throw unauthenticated();
+    const me = signedInPerson(ctx);
     const settings = await identitySettings(ctx);
-    const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.principal.tenantId });
-    const user = await ctx.em.findOneOrFail(User, { id: ctx.principal.userId });
+    const tenant = await ctx.em.findOneOrFail(Tenant, { id: me.tenantId });
+    const user = await ctx.em.findOneOrFail(User, { id: me.userId });
     return { minLength: settings.passwordMinLength, maxLength: PASSWORD_MAX, contextWords: contextWordsFor(tenant.name, tenant.slug, user.email) };
   }
 
@@ -67,8 +68,7 @@ export class SecurityResolver {
 
   @Mutation(() => UserSummary, { description: 'Your own name and phone number' })
   async updateMyProfile(@Arg('input', () => ProfileInput) input: ProfileInput, @Ctx() ctx: RequestContext) {
-    if (ctx.principal?.kind !== 'user') throw unauthenticated();
-    const u = await ctx.em.findOneOrFail(User, { id: ctx.principal.userId });
+    const u = await ctx.em.findOneOrFail(User, { id: signedInPerson(ctx).userId });
     u.name = input.name.trim();
     u.phone = cleanPhone(input.phone);
     return toSummary(u);

@@ -9,8 +9,14 @@ import { IdentityAudit } from './identity.audit';
 /** B8: how recent a password confirmation must be for sensitive operations. */
 export const REAUTH_MINUTES = 5;
 
-function current(ctx: RequestContext) {
+/**
+ * The signed-in person, for what only a person may do (their sessions, password, 2FA, profile,
+ * tokens). Nobody signed in: UNAUTHENTICATED. A valid API token is not UNAUTHENTICATED (an
+ * integration would think its token dead): it is FORBIDDEN, as a token, whatever its scope.
+ */
+export function signedInPerson(ctx: RequestContext) {
   const p = ctx.principal;
+  if (p?.kind === 'token') throw new AppError('FORBIDDEN', 'An API token cannot do this: it needs a person signed in');
   if (p?.kind !== 'user') throw unauthenticated();
   return p;
 }
@@ -27,7 +33,7 @@ export interface SessionView {
 
 /** B7: the signed-in user's sessions, with device and address, newest first. */
 export async function mySessions(ctx: RequestContext): Promise<SessionView[]> {
-  const p = current(ctx);
+  const p = signedInPerson(ctx);
   const sessions = await ctx.em.find(Session, { user: p.userId }, { orderBy: { lastSeenAt: 'desc' } });
   return sessions.map((s) => ({
     id: s.id,
@@ -41,7 +47,7 @@ export async function mySessions(ctx: RequestContext): Promise<SessionView[]> {
 }
 
 export async function revokeSession(ctx: RequestContext, id: string): Promise<boolean> {
-  const p = current(ctx);
+  const p = signedInPerson(ctx);
   if (!isUuid(id)) throw notFound('Session');
   const n = await ctx.em.nativeDelete(Session, { id, user: p.userId });
   if (!n) throw notFound('Session');
@@ -51,7 +57,7 @@ export async function revokeSession(ctx: RequestContext, id: string): Promise<bo
 }
 
 export async function revokeOtherSessions(ctx: RequestContext): Promise<number> {
-  const p = current(ctx);
+  const p = signedInPerson(ctx);
   const n = await ctx.em.nativeDelete(Session, { user: p.userId, id: { $ne: p.sessionId } });
   audit(ctx, IdentityAudit.otherSessionsRevoked, { targetId: p.userId, details: { sessionsEnded: n } });
   return n;
@@ -67,7 +73,7 @@ export async function signOutUser(ctx: RequestContext, userId: string): Promise<
 
 /** Admin single sign-out for the whole tenant; the admin's own current session stays. */
 export async function signOutEveryone(ctx: RequestContext): Promise<number> {
-  const p = current(ctx);
+  const p = signedInPerson(ctx);
   const n = await ctx.em.nativeDelete(Session, { id: { $ne: p.sessionId } });
   audit(ctx, IdentityAudit.everyoneSignedOut, { targetId: p.tenantId, details: { sessionsEnded: n } });
   return n;
@@ -78,7 +84,7 @@ export async function signOutEveryone(ctx: RequestContext): Promise<number> {
  * B2: the session gets a new token; the old one is dead.
  */
 export async function reauthenticate(ctx: RequestContext, password: string): Promise<{ token: string; expiresAt: Date }> {
-  const p = current(ctx);
+  const p = signedInPerson(ctx);
   const user = await ctx.em.findOneOrFail(User, { id: p.userId });
   // A stolen session must not become a password-guessing oracle: failures count toward lockout.
   const ok = !isLocked(ctx, user) && !!user.passwordHash && (await verifyPassword(ctx.app.config.passwordPepper, password, user.passwordHash));
@@ -98,10 +104,8 @@ export async function reauthenticate(ctx: RequestContext, password: string): Pro
 
 /** Throws REAUTH_REQUIRED unless this session confirmed its password in the last 5 minutes. */
 export async function requireRecentAuth(ctx: RequestContext): Promise<void> {
-  // A valid API token is not UNAUTHENTICATED (an integration would think its token dead): it has
-  // no password to confirm, so what B8 guards is not for tokens.
-  if (ctx.principal?.kind === 'token') throw new AppError('FORBIDDEN', 'An API token cannot do this: it needs a person who confirms their password');
-  const p = current(ctx);
+  // A token has no password to confirm, so what B8 guards is not for tokens (FORBIDDEN).
+  const p = signedInPerson(ctx);
   const session = await ctx.em.findOne(Session, { id: p.sessionId }, { fields: ['reauthAt'] });
   const at = session?.reauthAt?.getTime() ?? 0;
   if (ctx.app.now().getTime() - at > REAUTH_MINUTES * 60_000) throw reauthRequired();

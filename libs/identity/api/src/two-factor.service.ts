@@ -1,9 +1,9 @@
-import { audit, badInput, conflict, enterTenant, isUuid, notFound, Tenant, unauthenticated, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, conflict, enterTenant, isUuid, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { toString as qrCode } from 'qrcode';
 import { invalidCredentials, signIn, type LoginResult } from './identity.service';
 import { CHALLENGE_MAX_ATTEMPTS } from './login-challenge';
 import { endSessions } from './passwords.service';
-import { requireRecentAuth } from './sessions.service';
+import { requireRecentAuth, signedInPerson } from './sessions.service';
 import { parseTenantToken } from './session-token';
 import { identitySettings } from './settings';
 import { countFailure, isLocked } from './lockout';
@@ -25,11 +25,7 @@ import { LoginChallenge, RecoveryCode } from './two-factor.entities';
 import { User } from './user.entity';
 import { IdentityAudit } from './identity.audit';
 
-function self(ctx: RequestContext) {
-  const p = ctx.principal;
-  if (p?.kind !== 'user') throw unauthenticated();
-  return p;
-}
+const self = signedInPerson;
 
 const owner = (user: User) => ({ tenantId: user.tenantId, userId: user.id });
 

@@ -1,6 +1,6 @@
-import { afterCommit, audit, AppError, badInput, conflict, forbidden, isUuid, notFound, unauthenticated, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { afterCommit, audit, AppError, badInput, conflict, forbidden, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { applyNewPassword, endSessions } from './passwords.service';
-import { requireRecentAuth } from './sessions.service';
+import { requireRecentAuth, signedInPerson } from './sessions.service';
 import { identitySettings } from './settings';
 import { User } from './user.entity';
 import { normalizeEmail } from './identity.service';
@@ -16,8 +16,7 @@ async function target(ctx: RequestContext, id: string): Promise<User> {
 }
 
 function self(ctx: RequestContext): string {
-  if (ctx.principal?.kind !== 'user') throw unauthenticated();
-  return ctx.principal.userId;
+  return signedInPerson(ctx).userId;
 }
 
 /** The last active owner can be neither demoted, suspended nor deleted. */
