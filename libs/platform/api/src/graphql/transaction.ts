@@ -241,7 +241,6 @@ export async function mutationSavepoint(
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
-    if (!(result instanceof Error) && (result as {id?: unknown})?.id === undefined) process.stdout.write(`DEBUGX result without id: ${typeof result} ${Object.prototype.toString.call(result)} ${JSON.stringify(result)?.slice(0,200)}\n`);
     await ctx.em.flush(); // changes of audited entities are captured here, written before commit
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
