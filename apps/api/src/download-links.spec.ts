@@ -111,8 +111,10 @@ describe('D10 one-time download links are held to the IP allowlist', () => {
 
   it("holds a requester's link only when the tenant includes requesters, as for their sessions", async () => {
     await allowlist({ mode: 'enforce' });
+    // The network lets it through; then the link gives nothing, as a requester may not download
+    // backups (links are judged as their maker, now).
     const free = await get(await linkOf(a.requester.id), OUTSIDE);
-    expect(free.status).toBe(200);
+    expect(free.status).toBe(404);
     await free.arrayBuffer();
     await allowlist({ mode: 'enforce', includesRequesters: true });
     const held = await get(await linkOf(a.requester.id), OUTSIDE);
@@ -126,5 +128,17 @@ describe('D10 one-time download links are held to the IP allowlist', () => {
     const res = await get(url, INSIDE);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it.each(kinds)('gives nothing by a %s link once its maker lost the permission to make it', async (_kind, make) => {
+    const url = await make();
+    // The admin becomes an agent (no export, no download) after making the link.
+    await t.ownerSql(`update users set role = 'agent' where id = $1`, [a.admin.id]);
+    try {
+      const res = await get(url, INSIDE);
+      expect(res.status).toBe(404);
+    } finally {
+      await t.ownerSql(`update users set role = 'admin' where id = $1`, [a.admin.id]);
+    }
   });
 });

@@ -1,6 +1,7 @@
-import { streamExport, withClaimedLink, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
+import { hasPermission, streamExport, withClaimedLink, withSystemContext, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { AuditExport } from './audit.entities';
+import { AuditPermission } from './audit.permissions';
 import { listEvents, type AuditFilterArgs, type AuditRow } from './audit.query';
 
 const PAGE = 1000;
@@ -20,6 +21,8 @@ function json(r: AuditRow) {
 export const exportRoute: HttpHandler = async (req, res, services) => {
   const link = parseTenantToken('bwx_', String(req.params.token ?? ''));
   const job = await withClaimedLink(services, req, res, link, { entity: AuditExport, what: 'export', reason: 'audit export' }, async (ctx, exp) => {
+    // Judged now, as its maker: nothing for one who lost the permission since making the link.
+    if (!hasPermission(ctx.principal, AuditPermission.export)) return null;
     // Raw SQL naming the tenant, under the tenant's RLS scope (see audit.query.ts).
     const [{ top }] = await ctx.em.getConnection().execute<{ top: string | null }[]>('select max(seq) as top from audit_events where tenant_id = ?', [exp.tenantId], 'all', ctx.em.getTransactionContext());
     return { filter: exp.filter as AuditFilterArgs, format: exp.format, top: top === null ? null : String(Number(top) + 1) };

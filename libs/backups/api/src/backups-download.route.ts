@@ -1,7 +1,8 @@
-import { drained, Tenant, withClaimedLink, type HttpHandler } from '@bulwark/platform-api';
+import { drained, hasPermission, Tenant, withClaimedLink, type HttpHandler } from '@bulwark/platform-api';
 import { parseTenantToken } from '@bulwark/identity-api';
 import { BackupDownload } from './backup-download.entity';
 import { BackupRun } from './backup-run.entity';
+import { BackupPermission } from './backups.audit';
 import { backupFileName } from './backups-download.service';
 import { storageFor } from './storage';
 
@@ -13,6 +14,8 @@ import { storageFor } from './storage';
 export const downloadRoute: HttpHandler = async (req, res, services) => {
   const link = parseTenantToken('bwd_', String(req.params.token ?? ''));
   const file = await withClaimedLink(services, req, res, link, { entity: BackupDownload, what: 'download', reason: 'backup download' }, async (ctx, d) => {
+    // Judged now, as its maker: nothing for one who lost the permission since making the link.
+    if (!hasPermission(ctx.principal, BackupPermission.download)) return null;
     const run = await ctx.em.findOne(BackupRun, { id: d.runId, status: 'succeeded' });
     if (!run?.storageKey || !run.sizeBytes) return null;
     const tenant = await ctx.em.findOneOrFail(Tenant, { id: d.tenantId });
