@@ -7,7 +7,7 @@ import { createAppServices, type AppServices } from './context';
 import type { MailSender } from './mail';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { createOrm, isReady, migrate } from './db/orm';
-import { DatabaseHealth, isDatabaseUnavailable } from './db/outage';
+import { DatabaseHealth } from './db/outage';
 import { DEMO, seedDemo } from './demo';
 import { createApollo } from './graphql/server';
 import { buildApiSchema } from './graphql/schema';
@@ -198,7 +198,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       // stops (Ctrl-C also reaches the embedded PostgreSQL) lost connections are expected.
       onError: (error) => {
         if (closing) log.debug('job queue error while stopping', { error });
-        else if (isDatabaseUnavailable(error)) health.failed(error);
+        else if (health.explains(error)) health.failed(error);
         else log.error('job queue error', { error });
       },
     });

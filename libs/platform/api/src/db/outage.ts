@@ -15,28 +15,27 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const SQLSTATES = /^(08...|57P0[1-3]|53300)$/;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-/** What pg and knex say when a connection cannot be had or stops answering (they set no code). */
-const MESSAGES =
-  /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
 /**
- * What knex says of a transaction whose connection has just died ("already complete"), or pg of a
- * client that lost its connection: the same words a query after COMMIT would produce (a bug), so
- * they count only once the database is known to be away.
+ * What pg and knex say when a connection cannot be had or stops answering (they set no code).
+ * "Transaction query already complete" is knex refusing the next statement of a transaction whose
+ * connection has just died: the first operation to meet an outage often fails with it before
+ * anything else was noticed. The same words would come from a statement after COMMIT, which the
+ * kernel's one finish sequence does not issue; should it ever, the outage line names the words.
  */
-const AFTERMATH = /Transaction query already complete|not queryable/i;
+const MESSAGES =
+  /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|Connection ended unexpectedly|not queryable|Transaction query already complete|the database system is (starting up|shutting down|in recovery mode)/i;
 
 type ErrorLike = { code?: unknown; message?: unknown; severity?: unknown; $metadata?: unknown; originalError?: unknown; cause?: unknown };
 
 /**
  * Why `error`, or anything in its chain of causes, says the database could not be reached in time:
- * its code, or the words that said so; null when it says nothing of the kind. `down`: an outage is
- * already known, so the aftermath of a lost connection counts too.
+ * its code, or the words that said so; null when it says nothing of the kind.
  *
  * An error from PostgreSQL (it has a SQLSTATE) is judged by its code alone, and words are read only
  * after knex's prefix: knex puts the SQL statement, values included, in front of the driver's
  * words, and a value a client typed must not turn a bug into an outage (nor reach the log: F6).
  */
-export function databaseUnavailableReason(error: unknown, opts: { down?: boolean } = {}): string | null {
+function databaseUnavailableReason(error: unknown): string | null {
   const seen = new Set<unknown>();
   for (let e = error as ErrorLike | undefined; e && typeof e === 'object' && !seen.has(e); e = (e.originalError ?? e.cause) as ErrorLike | undefined) {
     seen.add(e);
@@ -49,13 +48,13 @@ export function databaseUnavailableReason(error: unknown, opts: { down?: boolean
     if (code && NETWORK_CODES.has(code) && e.$metadata === undefined) return code;
     if (typeof e.message !== 'string') continue;
     const words = e.message.slice(e.message.lastIndexOf(' - ') + 1);
-    const said = MESSAGES.exec(words) ?? (opts.down ? AFTERMATH.exec(words) : null);
+    const said = MESSAGES.exec(words);
     if (said) return said[0];
   }
   return null;
 }
 
-export const isDatabaseUnavailable = (error: unknown, opts: { down?: boolean } = {}): boolean => databaseUnavailableReason(error, opts) !== null;
+const isDatabaseUnavailable = (error: unknown): boolean => databaseUnavailableReason(error) !== null;
 
 /** Seconds a client is told to wait before trying again during an outage. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
@@ -66,6 +65,7 @@ export const OUTAGE_RETRY_AFTER_SECONDS = 5;
  */
 export class DatabaseHealth {
   private downSince: number | null = null;
+  private lastFailureAt = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -73,24 +73,25 @@ export class DatabaseHealth {
     return this.downSince !== null;
   }
 
-  /** Whether `error` is the database being away (its aftermath counts once an outage is known). */
+  /** Whether `error` is the database being away. */
   explains(error: unknown): boolean {
-    return isDatabaseUnavailable(error, { down: this.down });
+    return isDatabaseUnavailable(error);
   }
 
   failed(error: unknown): void {
+    this.lastFailureAt = Date.now();
     if (this.downSince !== null) return;
-    this.downSince = Date.now();
+    this.downSince = this.lastFailureAt;
     this.log.error('database unavailable: operations answer 503 until it is back', { reason: databaseUnavailableReason(error) ?? 'operation deadline passed' });
   }
 
   /**
-   * An operation that began at `startedAt` succeeded. One that began before the outage was noticed
-   * (a COMMIT that got through while the database went down) does not end it: otherwise the
-   * boundary of one outage would log it twice.
+   * An operation that began at `startedAt` succeeded. It ends the outage only if no failure was
+   * noted since it began: a success squeezed in while the database goes down (a COMMIT that got
+   * through, a backend not yet killed) would otherwise log one outage twice.
    */
   ok(startedAt: number): void {
-    if (this.downSince === null || startedAt <= this.downSince) return;
+    if (this.downSince === null || startedAt <= this.lastFailureAt) return;
     this.log.info('database available again', { outageMs: Date.now() - this.downSince });
     this.downSince = null;
   }

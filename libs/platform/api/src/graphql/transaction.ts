@@ -241,6 +241,9 @@ export async function mutationSavepoint(
   await conn.execute(`savepoint ${name}`, [], 'run', trx);
   try {
     const result = await resolve(root, args, ctx, info);
+    // graphql-shield hands a resolver's error back as its value; one made in another realm would
+    // then read as the field's data (see localError), so it is thrown here as the failure it is.
+    if (types.isNativeError(result)) throw result;
     await ctx.em.flush(); // changes of audited entities are captured here, written before commit
     await conn.execute(`release savepoint ${name}`, [], 'run', trx);
     return result;
