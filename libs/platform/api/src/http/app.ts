@@ -96,7 +96,7 @@ export function expressServerOptions(app: Express): ServerOptions {
   return { IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof ServerResponse };
 }
 
-const READY_DEADLINE_MS = 800;
+const READY_DEADLINE_MS = 700;
 
 /** `promise`'s value, or `fallback` once `ms` have passed (the promise is left to settle alone). */
 function withDeadline<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
