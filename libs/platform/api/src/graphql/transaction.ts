@@ -126,9 +126,8 @@ export function operationTransactionPlugin(
  */
 class OperationDeadline {
   expired = false;
+  /** COMMIT is on its way; if it fails (or the deadline abandons it), it may or may not have applied. */
   committing = false;
-  /** The deadline passed while COMMIT was on its way: it may or may not have been applied. */
-  inDoubt = false;
   readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
 
@@ -141,7 +140,6 @@ class OperationDeadline {
   arm(ctx: RequestContext): void {
     this.timer = setTimeout(() => {
       this.expired = true;
-      this.inDoubt = this.committing;
       ctx.deadlinePassed = true;
       void abandonConnection(ctx.em);
     }, Math.max(0, this.at - Date.now()));
@@ -186,7 +184,7 @@ async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: 
     // Past its deadline, what failed is the abandoned connection: the operation was too slow,
     // whether or not the database is away (other operations' own errors tell that).
     const unavailable = deadline.expired || health.explains(error);
-    if (deadline.expired) ctx.log.warn('operation passed its deadline: rolled back, answered 503', { operation: ctx.operation, inDoubt: deadline.inDoubt });
+    if (deadline.expired) ctx.log.warn('operation passed its deadline: rolled back, answered 503', { operation: ctx.operation, inDoubt: deadline.committing });
     else if (unavailable) health.failed(error);
     else ctx.log.error('commit failed', { error });
     // An abandoned connection fails this at once; otherwise it ends the transaction cleanly.
@@ -194,9 +192,8 @@ async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: 
     if (response.body.kind === 'single') {
       // No `data`: nothing of this operation stands (unless a COMMIT in doubt did), and the answer
       // is a server error: 503 with Retry-After when the database is the cause, else 500.
-      const inDoubt = deadline.inDoubt || deadline.committing;
       const answer = unavailable
-        ? serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS, inDoubt ? { outcome: 'unknown' } : {})
+        ? serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS, deadline.committing ? { outcome: 'unknown' } : {})
         : new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } });
       response.body.singleResult = { errors: [answer.toJSON()] };
       finalizeAnswer(response, ctx.requestId);
