@@ -19,7 +19,7 @@ import {
   Typography,
 } from '@mui/material';
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import { Title, useNotify, usePermissions } from 'react-admin';
+import { Title, useCanAccess, useNotify } from 'react-admin';
 import { gql, withReauth } from '@bulwark/platform-console';
 
 interface Role {
@@ -55,8 +55,7 @@ const SCOPE: Record<Role['ticketScope'], string> = {
  */
 export function RolesPage() {
   const notify = useNotify();
-  const { permissions: mine } = usePermissions<string[]>();
-  const canManage = !!mine?.includes('ROLES_MANAGE');
+  const canManage = !!useCanAccess({ resource: 'roles', action: 'manage' }).canAccess;
   const [roles, setRoles] = useState<Role[] | null>(null);
   const [catalog, setCatalog] = useState<PermissionInfo[]>([]);
   const [newName, setNewName] = useState('');

@@ -27,7 +27,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { Confirm, Link, Title, useNotify, usePermissions } from 'react-admin';
+import { Confirm, Link, Title, useCanAccess, useNotify } from 'react-admin';
 import { gql, OneTimeSecretDialog, withReauth } from '@bulwark/platform-console';
 
 interface SecurityAlert {
@@ -409,8 +409,7 @@ function RetentionCard({ days, canManage, onSaved }: { days: number; canManage: 
 /** Security alerts: what fired and whether it reached its webhook; the rules; how long the log is kept. */
 export function SecurityAlertsPage() {
   const notify = useNotify();
-  const { permissions } = usePermissions<string[]>();
-  const canManage = !!permissions?.includes('AUDIT_MANAGE');
+  const canManage = !!useCanAccess({ resource: 'security-alerts', action: 'manage' }).canAccess;
   const [data, setData] = useState<{ securityAlerts: SecurityAlert[]; alertRules: AlertRule[]; alertKinds: AlertKind[]; auditSettings: { retentionDays: number } } | null>(null);
   const load = useCallback(async () => {
     setData(await gql(LOAD));

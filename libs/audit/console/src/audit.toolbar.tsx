@@ -76,7 +76,6 @@ export function ExportAuditButton() {
   const { filterValues } = useListContext();
   return (
     <ExportButton
-      permission="AUDIT_EXPORT"
       prepare={async (format) =>
         (
           await gql<{ exportAuditLog: { url: string } }>(`mutation($format: String, $filter: AuditFilter) { exportAuditLog(format: $format, filter: $filter) { url expiresAt } }`, {

@@ -1,6 +1,6 @@
 import HistoryIcon from '@mui/icons-material/History';
 import NotificationsActiveIcon from '@mui/icons-material/NotificationsActive';
-import { defineConsolePlugin } from '@bulwark/platform-console';
+import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { SecurityAlertsPage } from './alerts.page';
 import { AuditActivityCard } from './audit.card';
 import { auditData } from './audit.data';
@@ -17,12 +17,17 @@ export const auditConsolePlugin = defineConsolePlugin({
       list: AuditList,
       show: AuditShow,
       recordRepresentation: (r) => `#${r.seq} ${r.actionDescription}`,
-      access: { list: 'AUDIT_READ', show: 'AUDIT_READ' },
+      access: { list: Permission.AUDIT_READ, show: Permission.AUDIT_READ, export: Permission.AUDIT_EXPORT },
       data: auditData,
     },
   ],
   pages: [
-    { path: 'security-alerts', component: SecurityAlertsPage, menu: { label: 'Security alerts', icon: NotificationsActiveIcon, permission: 'AUDIT_READ' } },
+    {
+      path: 'security-alerts',
+      component: SecurityAlertsPage,
+      access: { list: Permission.AUDIT_READ, manage: Permission.AUDIT_MANAGE },
+      menu: { label: 'Security alerts', icon: NotificationsActiveIcon },
+    },
   ],
-  dashboardCards: [{ key: 'audit-activity', permission: 'AUDIT_READ', component: AuditActivityCard }],
+  dashboardCards: [{ key: 'audit-activity', resource: 'audit', component: AuditActivityCard }],
 });

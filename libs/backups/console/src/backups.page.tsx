@@ -1,6 +1,6 @@
 import { Alert, Box, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { Title, useGetIdentity, useNotify, usePermissions } from 'react-admin';
+import { Title, useCanAccess, useGetIdentity, useNotify } from 'react-admin';
 import { fetchSchedule, type BackupRun, type BackupSchedule } from './backups.data';
 import { RestoreWizard } from './backups.restore';
 import { RunsCard, useBackupRuns } from './backups.runs';
@@ -13,11 +13,10 @@ import { EncryptionCard, ScheduleCard } from './backups.schedule';
  */
 export function BackupsPage() {
   const notify = useNotify();
-  const { permissions } = usePermissions<string[]>();
   const { identity } = useGetIdentity();
-  const canManage = !!permissions?.includes('BACKUPS_MANAGE');
-  const canRestore = !!permissions?.includes('BACKUPS_RESTORE');
-  const canDownload = !!permissions?.includes('BACKUPS_DOWNLOAD');
+  const canManage = !!useCanAccess({ resource: 'backups', action: 'manage' }).canAccess;
+  const canRestore = !!useCanAccess({ resource: 'backups', action: 'restore' }).canAccess;
+  const canDownload = !!useCanAccess({ resource: 'backups', action: 'download' }).canAccess;
   const slug = (identity?.tenant as { slug?: string } | undefined)?.slug;
   const [schedule, setSchedule] = useState<BackupSchedule | null>(null);
   const [error, setError] = useState<string | null>(null);

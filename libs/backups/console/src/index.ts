@@ -1,5 +1,5 @@
 import BackupIcon from '@mui/icons-material/Backup';
-import { defineConsolePlugin } from '@bulwark/platform-console';
+import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { BackupsCard } from './backups.card';
 import { BackupsPage } from './backups.page';
 import { RESTORED_PATH, RestoredPage } from './backups.restore';
@@ -7,9 +7,14 @@ import { RESTORED_PATH, RestoredPage } from './backups.restore';
 export const backupsConsolePlugin = defineConsolePlugin({
   name: 'backups',
   pages: [
-    { path: 'backups', component: BackupsPage, menu: { label: 'Backups', icon: BackupIcon, permission: 'BACKUPS_READ' } },
+    {
+      path: 'backups',
+      component: BackupsPage,
+      access: { list: Permission.BACKUPS_READ, manage: Permission.BACKUPS_MANAGE, restore: Permission.BACKUPS_RESTORE, download: Permission.BACKUPS_DOWNLOAD },
+      menu: { label: 'Backups', icon: BackupIcon },
+    },
     // After a real restore every session has ended: this last step lives outside the signed-in layout.
     { path: RESTORED_PATH, component: RestoredPage, public: true },
   ],
-  dashboardCards: [{ key: 'backups', permission: 'BACKUPS_READ', component: BackupsCard }],
+  dashboardCards: [{ key: 'backups', resource: 'backups', component: BackupsCard }],
 });

@@ -2,7 +2,7 @@ import AccountCircleIcon from '@mui/icons-material/AccountCircle';
 import PeopleIcon from '@mui/icons-material/People';
 import SecurityIcon from '@mui/icons-material/Security';
 import VpnKeyIcon from '@mui/icons-material/VpnKey';
-import { defineConsolePlugin } from '@bulwark/platform-console';
+import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { AccountPage } from './account-page';
 import { ApiTokensPage } from './api-tokens-page';
 import { EnrolmentBanner } from './enrolment-banner';
@@ -19,14 +19,14 @@ export const identityConsolePlugin = defineConsolePlugin({
       icon: PeopleIcon,
       list: UserList,
       recordRepresentation: 'name',
-      access: { list: 'USERS_READ' },
+      access: { list: Permission.USERS_READ, manage: Permission.USERS_MANAGE },
       data: usersData,
     },
   ],
   pages: [
     { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },
-    { path: 'security', component: SecurityPage, menu: { label: 'Sign-in & sessions', icon: SecurityIcon, permission: 'SECURITY_MANAGE' } },
-    { path: 'api-tokens', component: ApiTokensPage, menu: { label: 'API tokens', icon: VpnKeyIcon, permission: 'TOKENS_MANAGE' } },
+    { path: 'security', component: SecurityPage, access: { list: Permission.SECURITY_MANAGE }, menu: { label: 'Sign-in & sessions', icon: SecurityIcon } },
+    { path: 'api-tokens', component: ApiTokensPage, access: { list: Permission.TOKENS_MANAGE }, menu: { label: 'API tokens', icon: VpnKeyIcon } },
     { path: 'reset-password', component: ResetPasswordPage, public: true },
     { path: 'accept-invitation', component: AcceptInvitationPage, public: true },
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },

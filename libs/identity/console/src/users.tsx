@@ -9,7 +9,7 @@ import {
   TextField as RaTextField,
   TopToolbar,
   useNotify,
-  usePermissions,
+  useCanAccess,
   useRecordContext,
   useRefresh,
 } from 'react-admin';
@@ -52,8 +52,8 @@ function Actions() {
   const notify = useNotify();
   const refresh = useRefresh();
   const roles = useRoles();
-  const { permissions } = usePermissions<string[]>();
-  if (!record || !permissions?.includes('USERS_MANAGE')) return null;
+  const { canAccess } = useCanAccess({ resource: 'users', action: 'manage' });
+  if (!record || !canAccess) return null;
   const run = async (q: string, vars: Record<string, unknown>, done: string) => {
     try {
       await withReauth(() => gql(q, vars));
@@ -101,12 +101,12 @@ function Actions() {
 }
 
 function InviteButton() {
-  const { permissions } = usePermissions<string[]>();
+  const { canAccess } = useCanAccess({ resource: 'users', action: 'manage' });
   const notify = useNotify();
   const refresh = useRefresh();
   const [open, setOpen] = useState(false);
   const [form, setForm] = useState({ email: '', name: '', role: 'agent' });
-  if (!permissions?.includes('USERS_MANAGE')) return null;
+  if (!canAccess) return null;
   const invite = async () => {
     try {
       await gql(`mutation($input: InviteUserInput!) { inviteUser(input: $input) { id } }`, { input: form });

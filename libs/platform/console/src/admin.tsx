@@ -1,6 +1,7 @@
-import { Admin, CustomRoutes, Resource } from 'react-admin';
+import { Admin, CanAccess, CustomRoutes, Resource } from 'react-admin';
 import { Route } from 'react-router-dom';
 import { useMemo } from 'react';
+import { AccessDenied } from './access-denied';
 import { buildAuthProvider } from './auth-provider';
 import { buildDashboard } from './dashboard';
 import { buildDataProvider } from './data-provider';
@@ -31,12 +32,21 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
       loginPage={LoginPage}
       dashboard={Dashboard}
       layout={PluginLayout}
+      accessDenied={AccessDenied}
       requireAuth
       disableTelemetry
     >
       <CustomRoutes>
         {pages.filter((p) => !p.public).map((p) => (
-          <Route key={p.path} path={`/${p.path}`} element={<p.component />} />
+          <Route
+            key={p.path}
+            path={`/${p.path}`}
+            element={
+              <CanAccess resource={p.path} action="list" accessDenied={<AccessDenied />}>
+                <p.component />
+              </CanAccess>
+            }
+          />
         ))}
       </CustomRoutes>
       <CustomRoutes noLayout>

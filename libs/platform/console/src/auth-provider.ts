@@ -1,4 +1,6 @@
 import type { AuthProvider } from 'react-admin';
+import { allows, buildAccessRules } from './access';
+import type { Permission } from './generated/api';
 import { gql, GraphQLRequestError } from './graphql';
 import type { ConsolePlugin } from './plugin';
 
@@ -8,7 +10,7 @@ export interface Me {
   email: string;
   role: string;
   tenant: { slug: string; name: string };
-  permissions: string[];
+  permissions: Permission[];
 }
 
 const ME = `{ me { id name email role tenant { slug name } permissions } }`;
@@ -41,8 +43,7 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
     }
     return cached;
   };
-  const access = new Map<string, Partial<Record<string, string>>>();
-  for (const p of plugins) for (const r of p.resources ?? []) access.set(r.name, r.access);
+  const rules = buildAccessRules(plugins);
 
   return {
     me,
@@ -83,10 +84,10 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
     async getPermissions() {
       return (await me()).permissions;
     },
+    // Everything the console shows or hides by permission asks here: resources, pages, dashboard
+    // cards and the actions on them.
     async canAccess({ resource, action }: { resource: string; action: string }) {
-      const needed = access.get(resource)?.[action];
-      if (!needed) return false; // deny by default, like the server
-      return (await me()).permissions.includes(needed);
+      return allows(rules, (await me()).permissions, resource, action);
     },
   };
 }

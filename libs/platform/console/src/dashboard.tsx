@@ -1,14 +1,15 @@
 import { Box, Card, CardContent, Typography } from '@mui/material';
-import { useGetIdentity, usePermissions } from 'react-admin';
+import { useCanAccessResources, useGetIdentity } from 'react-admin';
 import type { ConsolePlugin } from './plugin';
 
-/** The dashboard is the cards plugins contribute, each shown only with its permission. */
+/** The dashboard is the cards plugins contribute, each shown to those who may open what it summarises. */
 export function buildDashboard(plugins: readonly ConsolePlugin[]) {
   const cards = plugins.flatMap((p) => p.dashboardCards ?? []);
+  const resources = [...new Set(cards.map((c) => c.resource))];
   return function Dashboard() {
     const { identity } = useGetIdentity();
-    const { permissions } = usePermissions<string[]>();
-    const visible = cards.filter((c) => permissions?.includes(c.permission));
+    const { canAccess, isPending } = useCanAccessResources({ action: 'list', resources });
+    const visible = cards.filter((c) => canAccess?.[c.resource]);
     return (
       <Box sx={{ p: 2 }}>
         <Typography variant="h5" gutterBottom>
@@ -18,7 +19,7 @@ export function buildDashboard(plugins: readonly ConsolePlugin[]) {
           {visible.map(({ key, component: C }) => (
             <C key={key} />
           ))}
-          {!visible.length && (
+          {!isPending && !visible.length && (
             <Card>
               <CardContent>Nothing to show for your role yet.</CardContent>
             </Card>

@@ -2,7 +2,7 @@ import DownloadIcon from '@mui/icons-material/Download';
 import { CircularProgress, ListItemText, Menu, MenuItem } from '@mui/material';
 import { useId, useState } from 'react';
 // react-admin's Button, as the toolbar's own buttons (Add filter, Create) are, so they line up.
-import { Button, useNotify, usePermissions } from 'react-admin';
+import { Button, useCanAccess, useNotify, useResourceContext } from 'react-admin';
 import { downloadOnce } from './download';
 
 export type ExportFormat = 'csv' | 'ndjson';
@@ -16,15 +16,17 @@ const FORMATS: { id: ExportFormat; label: string; hint: string }[] = [
  * A bulk export (D12) as the console offers it: a format menu; the server answers with a one-time
  * link, after a password confirmation when none is recent, and the browser downloads the file the
  * server streams. Nothing is assembled in the page, so no data leaves but through the server's
- * rules and audit. Hidden without `permission` (the server decides anyway).
+ * rules and audit. Hidden unless `canAccess` allows the list's resource `export` (the server
+ * decides anyway).
  */
-export function ExportButton({ permission, prepare, why }: { permission: string; prepare: (format: ExportFormat) => Promise<{ url: string }>; why?: string }) {
-  const { permissions } = usePermissions<string[]>();
+export function ExportButton({ prepare, why }: { prepare: (format: ExportFormat) => Promise<{ url: string }>; why?: string }) {
+  const resource = useResourceContext();
+  const { canAccess } = useCanAccess({ resource, action: 'export' });
   const notify = useNotify();
   const menuId = useId();
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const [busy, setBusy] = useState(false);
-  if (!permissions?.includes(permission)) return null;
+  if (!canAccess) return null;
   const run = async (format: ExportFormat) => {
     setAnchor(null);
     setBusy(true);

@@ -2,7 +2,10 @@ export { BulwarkAdmin } from './admin';
 export { buildAuthProvider, type Me } from './auth-provider';
 export { buildDataProvider } from './data-provider';
 export { gql, GraphQLRequestError } from './graphql';
-export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsoleResource, type DashboardCard, type PermissionName } from './plugin';
+export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsoleResource, type DashboardCard, type AccessMap } from './plugin';
+export { Permission } from './generated/api';
+// The schema's types, as `Api.Ticket`, `Api.Query['roles']`: generated, so they follow the server.
+export type * as Api from './generated/api';
 export { LoginPage } from './login-page';
 export { withReauth } from './reauth';
 export { downloadOnce } from './download';

@@ -1,24 +1,26 @@
 import { useEffect } from 'react';
-import { Layout, Menu, useCheckAuth, usePermissions, type LayoutProps } from 'react-admin';
+import { Layout, Menu, useCanAccessResources, useCheckAuth, type LayoutProps } from 'react-admin';
 import type { ConsolePlugin } from './plugin';
 import { ReauthDialog } from './reauth';
 
 /**
- * The menu is the resources (react-admin hides those `canAccess` refuses) followed by plugin
- * pages whose permission the signed-in person holds; banners sit above every page.
+ * The menu is the resources, then the plugin pages, each shown only when `canAccess` lets the
+ * signed-in person list it (react-admin asks for resources; this asks for pages); banners sit
+ * above every page.
  */
 export function buildLayout(plugins: readonly ConsolePlugin[]) {
   const pages = plugins.flatMap((p) => p.pages ?? []).filter((p) => p.menu && !p.public);
+  const paths = pages.map((p) => p.path);
   const banners = plugins.flatMap((p) => p.banners ?? []);
 
   function PluginMenu() {
-    const { permissions } = usePermissions<string[]>();
+    const { canAccess } = useCanAccessResources({ action: 'list', resources: paths });
     return (
       <Menu>
         <Menu.DashboardItem />
         <Menu.ResourceItems />
         {pages
-          .filter((p) => !p.menu?.permission || permissions?.includes(p.menu.permission))
+          .filter((p) => canAccess?.[p.path])
           .map((p) => {
             const Icon = p.menu?.icon;
             return <Menu.Item key={p.path} to={`/${p.path}`} primaryText={p.menu?.label} leftIcon={Icon ? <Icon /> : undefined} />;

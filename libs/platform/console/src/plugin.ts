@@ -13,9 +13,7 @@ import type {
   UpdateParams,
   UpdateResult,
 } from 'react-admin';
-
-/** A permission as the API names it: the GraphQL enum value, e.g. `TICKETS_READ`. */
-export type PermissionName = string;
+import type { Permission } from './generated/api';
 
 /** The DataProvider methods one resource supports; calls to others are refused. */
 export interface ResourceData {
@@ -30,6 +28,14 @@ export interface ResourceData {
 export type ResourceAction = 'list' | 'show' | 'create' | 'edit' | 'delete';
 
 /**
+ * The permission each action needs, asked through react-admin's `canAccess` (`useCanAccess`,
+ * `<CanAccess>`, and react-admin's own menu, routes and buttons): its actions (list, show, create,
+ * edit, delete) and the screen's own (`export`, `manage`, `comment`...). An action not listed is
+ * refused, like the server's deny by default.
+ */
+export type AccessMap = Partial<Record<ResourceAction, Permission>> & { readonly [action: string]: Permission | undefined };
+
+/**
  * A react-admin resource plus what it needs: the data provider methods for it and the
  * permission each action requires. The console only hides; the server decides.
  */
@@ -42,15 +48,17 @@ export interface ConsoleResource {
   create?: ComponentType;
   edit?: ComponentType;
   recordRepresentation?: string | ((record: Record<string, unknown>) => string);
-  access: Partial<Record<ResourceAction, PermissionName>>;
+  access: AccessMap;
   data: ResourceData;
   /** Resources other screens reference (users for pickers) but that need no menu entry. */
   hideInMenu?: boolean;
 }
 
+/** A summary of a resource or page, shown to those who may open it (`list`). */
 export interface DashboardCard {
   key: string;
-  permission: PermissionName;
+  /** The resource or page it summarises. */
+  resource: string;
   component: ComponentType;
 }
 
@@ -59,8 +67,12 @@ export interface ConsolePage {
   path: string;
   component: ComponentType;
   public?: boolean;
-  /** Shown in the menu for people holding `permission` (or everyone signed in, when omitted). */
-  menu?: { label: string; icon?: ComponentType; permission?: PermissionName };
+  /**
+   * As a resource's, under the page's path: `list` opens the page (and shows it in the menu).
+   * Without `access`, everyone signed in may open it.
+   */
+  access?: AccessMap;
+  menu?: { label: string; icon?: ComponentType };
 }
 
 export interface ConsolePlugin {

@@ -21,7 +21,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Confirm, Title, useNotify, usePermissions } from 'react-admin';
+import { Confirm, Title, useCanAccess, useNotify } from 'react-admin';
 import { gql } from '@bulwark/platform-console';
 import { GROUP_FIELDS, listGroups, type TicketGroup } from './groups.data';
 
@@ -119,13 +119,12 @@ function GroupDialog({
 }
 
 /**
- * Groups of staff that tickets can be given to. Everyone with USERS_READ sees them; changing
- * them needs TICKETS_MANAGE_GROUPS (the server decides either way).
+ * Groups of staff that tickets can be given to. Staff who may read people see them; changing
+ * them is the `manage` action (the server decides either way).
  */
 export function GroupsPage() {
   const notify = useNotify();
-  const { permissions } = usePermissions<string[]>();
-  const canManage = !!permissions?.includes('TICKETS_MANAGE_GROUPS');
+  const canManage = !!useCanAccess({ resource: 'groups', action: 'manage' }).canAccess;
   const [groups, setGroups] = useState<TicketGroup[] | null>(null);
   const [staff, setStaff] = useState<Person[]>([]);
   // The group stays set while its dialog fades out, so that the title keeps its name.

@@ -1,6 +1,6 @@
 import ConfirmationNumberIcon from '@mui/icons-material/ConfirmationNumber';
 import GroupsIcon from '@mui/icons-material/Groups';
-import { defineConsolePlugin } from '@bulwark/platform-console';
+import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsPage } from './groups-page';
 import { TicketsByStatusCard } from './tickets.card';
@@ -19,12 +19,28 @@ export const ticketsConsolePlugin = defineConsolePlugin({
       create: TicketCreate,
       edit: TicketEdit,
       recordRepresentation: 'subject',
-      access: { list: 'TICKETS_READ', show: 'TICKETS_READ', create: 'TICKETS_CREATE', edit: 'TICKETS_UPDATE', delete: 'TICKETS_DELETE' },
+      access: {
+        list: Permission.TICKETS_READ,
+        show: Permission.TICKETS_READ,
+        create: Permission.TICKETS_CREATE,
+        edit: Permission.TICKETS_UPDATE,
+        delete: Permission.TICKETS_DELETE,
+        export: Permission.TICKETS_EXPORT,
+        comment: Permission.TICKETS_COMMENT,
+        internalNotes: Permission.TICKETS_INTERNAL_NOTES,
+      },
       data: ticketsData,
     },
     // The tickets' Group column, filter and picker read it; the Groups page manages groups.
-    { name: 'ticketGroups', label: 'Groups', recordRepresentation: 'name', access: { list: 'USERS_READ' }, data: groupsData, hideInMenu: true },
+    { name: 'ticketGroups', label: 'Groups', recordRepresentation: 'name', access: { list: Permission.USERS_READ }, data: groupsData, hideInMenu: true },
   ],
-  pages: [{ path: 'groups', component: GroupsPage, menu: { label: 'Groups', icon: GroupsIcon, permission: 'USERS_READ' } }],
-  dashboardCards: [{ key: 'tickets-by-status', permission: 'TICKETS_READ', component: TicketsByStatusCard }],
+  pages: [
+    {
+      path: 'groups',
+      component: GroupsPage,
+      access: { list: Permission.USERS_READ, manage: Permission.TICKETS_MANAGE_GROUPS },
+      menu: { label: 'Groups', icon: GroupsIcon },
+    },
+  ],
+  dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],
 });

@@ -26,8 +26,8 @@ import {
   TopToolbar,
   required,
   useListContext,
+  useCanAccess,
   useNotify,
-  usePermissions,
   useRecordContext,
   useRefresh,
 } from 'react-admin';
@@ -42,11 +42,11 @@ const StatusChip = () => {
   return <Chip size="small" label={label} color={STATUS_COLOR[record.status] ?? 'default'} />;
 };
 
-/** Group names come from ticketGroups, which staff may read (USERS_READ); requesters see no groups. */
+/** Group names come from ticketGroups, which staff may read; requesters see no groups. */
 function useGroupAccess() {
-  const { permissions } = usePermissions<string[]>();
-  const has = (p: string) => !!permissions?.includes(p);
-  return { see: has('USERS_READ'), set: has('USERS_READ') && has('TICKETS_UPDATE') };
+  const { canAccess: see } = useCanAccess({ resource: 'ticketGroups', action: 'list' });
+  const { canAccess: edit } = useCanAccess({ resource: 'tickets', action: 'edit' });
+  return { see: !!see, set: !!see && !!edit };
 }
 
 const GroupInput = () => (
@@ -77,7 +77,6 @@ function ExportTicketsButton() {
   const { filterValues } = useListContext();
   return (
     <ExportButton
-      permission="TICKETS_EXPORT"
       why="The export holds every ticket you can see, with the requesters' contact details."
       prepare={async (format) =>
         (
@@ -120,12 +119,13 @@ export const TicketList = () => {
 
 function ReplyBox() {
   const record = useRecordContext<{ id: string }>();
-  const { permissions } = usePermissions<string[]>();
+  const { canAccess: canComment } = useCanAccess({ resource: 'tickets', action: 'comment' });
+  const { canAccess: canWriteNotes } = useCanAccess({ resource: 'tickets', action: 'internalNotes' });
   const notify = useNotify();
   const refresh = useRefresh();
   const [body, setBody] = useState('');
   const [internal, setInternal] = useState(false);
-  if (!record || !permissions?.includes('TICKETS_COMMENT')) return null;
+  if (!record || !canComment) return null;
   const send = async () => {
     try {
       await gql(`mutation($id: ID!, $input: AddCommentInput!) { addComment(ticketId: $id, input: $input) { id } }`, {
@@ -144,7 +144,7 @@ function ReplyBox() {
         <Stack spacing={1}>
           <MuiTextField label="Reply" multiline minRows={3} value={body} onChange={(e) => setBody(e.target.value)} inputProps={{ maxLength: 20000 }} />
           <Stack direction="row" spacing={2} alignItems="center">
-            {permissions.includes('TICKETS_INTERNAL_NOTES') && (
+            {canWriteNotes && (
               <FormControlLabel control={<Checkbox checked={internal} onChange={(e) => setInternal(e.target.checked)} />} label="Internal note" />
             )}
             <Button variant="contained" disabled={!body.trim()} onClick={send}>
