@@ -2,7 +2,6 @@ import AddIcon from '@mui/icons-material/Add';
 import {
   Box,
   Button,
-  Card,
   Checkbox,
   Chip,
   Dialog,
@@ -13,36 +12,16 @@ import {
   FormGroup,
   MenuItem,
   Stack,
-  Table,
-  TableBody,
-  TableCell,
-  TableContainer,
-  TableHead,
-  TableRow,
   TextField,
   Tooltip,
   Typography,
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Confirm, Title, useNotify, usePermissions } from 'react-admin';
-import { gql, OneTimeSecretDialog, withReauth } from '@bulwark/platform-console';
+import { DataTable, useNotify, usePermissions, useRefresh } from 'react-admin';
+import { ConfirmAction, gql, OneTimeSecretDialog, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
-interface ApiToken {
-  id: string;
-  name: string;
-  permissions: string[];
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  revokedAt: string | null;
-}
-interface PermissionInfo {
-  key: string;
-  feature: string;
-  description: string;
-}
+type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdBy' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
+type PermissionInfo = Pick<Api.PermissionInfo, 'key' | 'feature' | 'description'>;
 
 const FIELDS = 'id name permissions createdBy createdAt expiresAt lastUsedAt lastUsedIp revokedAt';
 const LIST = `{ apiTokens { ${FIELDS} } }`;
@@ -188,36 +167,38 @@ function NewTokenDialog({
   );
 }
 
+/** The api-tokens resource: the tenant's tokens, newest first (never their secrets). */
+export const apiTokensData: ConsoleResource['data'] = {
+  async getList() {
+    const tokens = (await gql<Pick<Api.Query, 'apiTokens'>>(LIST)).apiTokens;
+    return { data: tokens as never, total: tokens.length };
+  },
+};
+
 /**
  * API tokens for integrations: each scoped to permissions its creator holds, shown once at
  * creation (after a password confirmation when one is due), revocable at once.
  */
-export function ApiTokensPage() {
+export function ApiTokensList() {
   const notify = useNotify();
-  const { permissions: mine } = usePermissions<string[]>();
-  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const refresh = useRefresh();
+  const { permissions: mine } = usePermissions<Permission[]>();
   const [catalog, setCatalog] = useState<PermissionInfo[] | null>(null);
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<string | null>(null);
-  const [revoking, setRevoking] = useState<ApiToken | null>(null);
 
-  const load = useCallback(async () => {
-    setTokens((await gql<{ apiTokens: ApiToken[] }>(LIST)).apiTokens);
-  }, []);
-  const reload = useCallback(() => load().catch((e) => notify((e as Error).message, { type: 'error' })), [load, notify]);
   useEffect(() => {
-    reload();
-    gql<{ permissionCatalog: PermissionInfo[] }>(CATALOG)
+    gql<Pick<Api.Query, 'permissionCatalog'>>(CATALOG)
       .then((d) => setCatalog(d.permissionCatalog))
       .catch(() => setCatalog([]));
-  }, [reload]);
+  }, []);
 
   // What the person holds, grouped by feature in the catalog's order (bare names when it is unknown).
   const choices = useMemo(() => {
     const held = new Set(mine ?? []);
     const known = (catalog ?? []).filter((p) => held.has(p.key));
     const listed = new Set(known.map((p) => p.key));
-    const rest = [...held].filter((k) => !listed.has(k)).map((key) => ({ key, feature: key.split('_')[0].toLowerCase(), description: key }));
+    const rest = [...held].filter((k) => !listed.has(k)).map((key) => ({ key, feature: key.split('_')[0].toLowerCase(), description: key }) as PermissionInfo);
     const groups = new Map<string, PermissionInfo[]>();
     for (const p of [...known, ...rest]) groups.set(p.feature, [...(groups.get(p.feature) ?? []), p]);
     return [...groups.entries()];
@@ -230,109 +211,70 @@ export function ApiTokensPage() {
       setCreating(false);
       setShown(d.createApiToken.token);
       notify(`Token ${input.name} created`, { type: 'success' });
-      await reload();
-    } catch (e) {
-      notify((e as Error).message, { type: 'error' });
-    }
-  };
-  const revoke = async () => {
-    const t = revoking;
-    setRevoking(null);
-    if (!t) return;
-    try {
-      await withReauth(() => gql(REVOKE, { id: t.id }));
-      notify(`Token ${t.name} revoked`, { type: 'success' });
-      await reload();
+      refresh();
     } catch (e) {
       notify((e as Error).message, { type: 'error' });
     }
   };
 
-  if (!tokens) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
   return (
-    <Box sx={{ p: 2, maxWidth: 1200 }}>
-      <Title title="API tokens" />
-      <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 2 }}>
-        <Box sx={{ flexGrow: 1 }}>
-          <Typography variant="h5">API tokens</Typography>
-          <Typography variant="body2" color="text.secondary">
-            For integrations calling the API; each works only within the permissions chosen for it.
-          </Typography>
-        </Box>
+    <RecordListPage
+      title="API tokens"
+      description="For integrations calling the API; each works only within the permissions chosen for it."
+      actions={
         <Button variant="contained" startIcon={<AddIcon />} onClick={() => setCreating(true)} disabled={!catalog}>
           New token
         </Button>
-      </Stack>
-      <Card>
-        {tokens.length === 0 ? (
-          <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
-            No API tokens yet.
-          </Typography>
-        ) : (
-          <TableContainer>
-            <Table size="small" aria-label="API tokens">
-              <TableHead>
-                <TableRow>
-                  <TableCell>Name</TableCell>
-                  <TableCell>Scope</TableCell>
-                  <TableCell>Created</TableCell>
-                  <TableCell>Expires</TableCell>
-                  <TableCell>Last used</TableCell>
-                  <TableCell>State</TableCell>
-                  <TableCell align="right">Manage</TableCell>
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {tokens.map((t) => {
-                  const state = stateOf(t);
-                  return (
-                    <TableRow key={t.id}>
-                      <TableCell>{t.name}</TableCell>
-                      <TableCell>
-                        <ScopeCell permissions={t.permissions} describe={describe} />
-                      </TableCell>
-                      <TableCell sx={{ whiteSpace: 'nowrap' }}>{when(t.createdAt)}</TableCell>
-                      <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.expiresAt ? when(t.expiresAt) : 'Never'}</TableCell>
-                      <TableCell sx={{ whiteSpace: 'nowrap' }}>
-                        {t.lastUsedAt ? (
-                          <>
-                            <Typography variant="body2">{when(t.lastUsedAt)}</Typography>
-                            <Typography variant="caption" color="text.secondary">
-                              {t.lastUsedIp ?? 'unknown address'}
-                            </Typography>
-                          </>
-                        ) : (
-                          'Never'
-                        )}
-                      </TableCell>
-                      <TableCell>
-                        <Chip size="small" label={state} color={STATE_COLOR[state]} variant="outlined" />
-                      </TableCell>
-                      <TableCell align="right">
-                        {state === 'Active' && (
-                          <Button size="small" color="error" aria-label={`Revoke ${t.name}`} onClick={() => setRevoking(t)}>
-                            Revoke
-                          </Button>
-                        )}
-                      </TableCell>
-                    </TableRow>
-                  );
-                })}
-              </TableBody>
-            </Table>
-          </TableContainer>
-        )}
-      </Card>
+      }
+    >
+      <RecordTable label="API tokens" empty="No API tokens yet.">
+        <DataTable.Col<ApiToken> label="Name" source="name" />
+        <DataTable.Col<ApiToken> label="Scope" render={(t) => <ScopeCell permissions={t.permissions} describe={describe} />} />
+        <DataTable.Col<ApiToken> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(t) => when(t.createdAt)} />
+        <DataTable.Col<ApiToken> label="Expires" sx={{ whiteSpace: 'nowrap' }} render={(t) => (t.expiresAt ? when(t.expiresAt) : 'Never')} />
+        <DataTable.Col<ApiToken>
+          label="Last used"
+          sx={{ whiteSpace: 'nowrap' }}
+          render={(t) =>
+            t.lastUsedAt ? (
+              <>
+                <Typography variant="body2">{when(t.lastUsedAt)}</Typography>
+                <Typography variant="caption" color="text.secondary">
+                  {t.lastUsedIp ?? 'unknown address'}
+                </Typography>
+              </>
+            ) : (
+              'Never'
+            )
+          }
+        />
+        <DataTable.Col<ApiToken>
+          label="State"
+          render={(t) => {
+            const state = stateOf(t);
+            return <Chip size="small" label={state} color={STATE_COLOR[state]} variant="outlined" />;
+          }}
+        />
+        <DataTable.Col<ApiToken>
+          label="Manage"
+          align="right"
+          render={(t) =>
+            stateOf(t) === 'Active' && (
+              <ConfirmAction
+                name={`Revoke ${t.name}`}
+                label="Revoke"
+                title={`Revoke the token ${t.name}?`}
+                content="It stops working at once; integrations using it will be refused."
+                confirm="Revoke"
+                run={() => gql(REVOKE, { id: t.id })}
+                done={`Token ${t.name} revoked`}
+              />
+            )
+          }
+        />
+      </RecordTable>
       <NewTokenDialog open={creating} choices={choices} onClose={() => setCreating(false)} onCreate={create} />
       <TokenDialog token={shown} onClose={() => setShown(null)} />
-      <Confirm
-        isOpen={!!revoking}
-        title={`Revoke the token ${revoking?.name ?? ''}?`}
-        content="It stops working at once; integrations using it will be refused."
-        confirm="Revoke"
-        onConfirm={revoke}
-        onClose={() => setRevoking(null)}
-      />
-    </Box>
+    </RecordListPage>
   );
 }

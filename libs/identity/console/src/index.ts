@@ -4,7 +4,7 @@ import SecurityIcon from '@mui/icons-material/Security';
 import VpnKeyIcon from '@mui/icons-material/VpnKey';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { AccountPage } from './account-page';
-import { ApiTokensPage } from './api-tokens-page';
+import { ApiTokensList, apiTokensData } from './api-tokens-page';
 import { EnrolmentBanner } from './enrolment-banner';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
 import { SecurityPage } from './security-page';
@@ -22,11 +22,11 @@ export const identityConsolePlugin = defineConsolePlugin({
       access: { list: Permission.USERS_READ, manage: Permission.USERS_MANAGE },
       data: usersData,
     },
+    { name: 'api-tokens', label: 'API tokens', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
   ],
   pages: [
     { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },
     { path: 'security', component: SecurityPage, access: { list: Permission.SECURITY_MANAGE }, menu: { label: 'Sign-in & sessions', icon: SecurityIcon } },
-    { path: 'api-tokens', component: ApiTokensPage, access: { list: Permission.TOKENS_MANAGE }, menu: { label: 'API tokens', icon: VpnKeyIcon } },
     { path: 'reset-password', component: ResetPasswordPage, public: true },
     { path: 'accept-invitation', component: AcceptInvitationPage, public: true },
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },

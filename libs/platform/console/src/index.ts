@@ -11,3 +11,5 @@ export { withReauth } from './reauth';
 export { downloadOnce } from './download';
 export { ExportButton, type ExportFormat } from './export-button';
 export { OneTimeSecretDialog } from './one-time-secret';
+export { ConfirmAction } from './confirm-action';
+export { Loaded, RecordListPage, RecordTable } from './record-list';

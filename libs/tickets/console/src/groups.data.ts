@@ -1,20 +1,21 @@
-import { gql, type ConsoleResource } from '@bulwark/platform-console';
+import { gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
-export interface TicketGroup {
-  id: string;
-  name: string;
-  memberIds: string[];
-  createdAt: string;
-}
+export type TicketGroup = Pick<Api.TicketGroup, 'id' | 'name' | 'memberIds' | 'createdAt'>;
+type GroupInput = Api.TicketGroupInput;
 
-export const GROUP_FIELDS = 'id name memberIds createdAt';
+const GROUP_FIELDS = 'id name memberIds createdAt';
+const CREATE = `mutation($input: TicketGroupInput!) { createTicketGroup(input: $input) { ${GROUP_FIELDS} } }`;
+const UPDATE = `mutation($id: ID!, $input: TicketGroupInput!) { updateTicketGroup(id: $id, input: $input) { ${GROUP_FIELDS} } }`;
+const DELETE = `mutation($id: ID!) { deleteTicketGroup(id: $id) }`;
 
 /** Every group of the tenant, by name (the API does not page them; there are few). */
-export async function listGroups(): Promise<TicketGroup[]> {
-  return (await gql<{ ticketGroups: TicketGroup[] }>(`{ ticketGroups { ${GROUP_FIELDS} } }`)).ticketGroups;
+async function listGroups(): Promise<TicketGroup[]> {
+  return (await gql<Pick<Api.Query, 'ticketGroups'>>(`{ ticketGroups { ${GROUP_FIELDS} } }`)).ticketGroups;
 }
 
-/** The ticketGroups resource, for the tickets' Group column, filter and pickers (read only). */
+const input = (data: Partial<GroupInput>): GroupInput => ({ name: data.name ?? '', memberIds: data.memberIds ?? [] });
+
+/** The groups resource: its list, and the tickets' Group column, filter and pickers. */
 export const groupsData: ConsoleResource['data'] = {
   async getList(_r, { filter }) {
     const q = String(filter?.q ?? '')
@@ -26,5 +27,15 @@ export const groupsData: ConsoleResource['data'] = {
   async getMany(_r, { ids }) {
     const wanted = new Set(ids.map(String));
     return { data: (await listGroups()).filter((g) => wanted.has(g.id)) as never };
+  },
+  async create(_r, { data }) {
+    return { data: (await gql<{ createTicketGroup: TicketGroup }>(CREATE, { input: input(data) })).createTicketGroup as never };
+  },
+  async update(_r, { id, data }) {
+    return { data: (await gql<{ updateTicketGroup: TicketGroup }>(UPDATE, { id, input: input(data) })).updateTicketGroup as never };
+  },
+  async delete(_r, { id, previousData }) {
+    await gql(DELETE, { id });
+    return { data: previousData as never };
   },
 };

@@ -2,7 +2,7 @@ import ConfirmationNumberIcon from '@mui/icons-material/ConfirmationNumber';
 import GroupsIcon from '@mui/icons-material/Groups';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
-import { GroupsPage } from './groups-page';
+import { GroupsList } from './groups-page';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
 import { TicketCreate, TicketEdit, TicketList, TicketShow } from './tickets.views';
@@ -31,15 +31,15 @@ export const ticketsConsolePlugin = defineConsolePlugin({
       },
       data: ticketsData,
     },
-    // The tickets' Group column, filter and picker read it; the Groups page manages groups.
-    { name: 'ticketGroups', label: 'Groups', recordRepresentation: 'name', access: { list: Permission.USERS_READ }, data: groupsData, hideInMenu: true },
-  ],
-  pages: [
+    // Also read by the tickets' Group column, filter and picker.
     {
-      path: 'groups',
-      component: GroupsPage,
+      name: 'groups',
+      label: 'Groups',
+      icon: GroupsIcon,
+      list: GroupsList,
+      recordRepresentation: 'name',
       access: { list: Permission.USERS_READ, manage: Permission.TICKETS_MANAGE_GROUPS },
-      menu: { label: 'Groups', icon: GroupsIcon },
+      data: groupsData,
     },
   ],
   dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],

@@ -42,15 +42,15 @@ const StatusChip = () => {
   return <Chip size="small" label={label} color={STATUS_COLOR[record.status] ?? 'default'} />;
 };
 
-/** Group names come from ticketGroups, which staff may read; requesters see no groups. */
+/** Group names come from the groups resource, which staff may read; requesters see no groups. */
 function useGroupAccess() {
-  const { canAccess: see } = useCanAccess({ resource: 'ticketGroups', action: 'list' });
+  const { canAccess: see } = useCanAccess({ resource: 'groups', action: 'list' });
   const { canAccess: edit } = useCanAccess({ resource: 'tickets', action: 'edit' });
   return { see: !!see, set: !!see && !!edit };
 }
 
 const GroupInput = () => (
-  <ReferenceInput source="groupId" reference="ticketGroups">
+  <ReferenceInput source="groupId" reference="groups">
     <SelectInput label="Group" optionText="name" emptyText="No group" />
   </ReferenceInput>
 );
@@ -60,7 +60,7 @@ const ticketFilters = (groups: boolean) => [
   <SelectInput key="status" source="status" choices={STATUS_CHOICES} alwaysOn />,
   ...(groups
     ? [
-        <ReferenceInput key="groupId" source="groupId" reference="ticketGroups" alwaysOn>
+        <ReferenceInput key="groupId" source="groupId" reference="groups" alwaysOn>
           <SelectInput label="Group" optionText="name" />
         </ReferenceInput>,
       ]
@@ -110,7 +110,7 @@ export const TicketList = () => {
         <SelectField source="priority" choices={PRIORITY_CHOICES} />
         <TextField source="requester.name" label="Requester" sortable={false} />
         <TextField source="assignee.name" label="Assignee" sortable={false} emptyText="Unassigned" />
-        {groups.see && <ReferenceField source="groupId" reference="ticketGroups" label="Group" link={false} sortable={false} emptyText="—" />}
+        {groups.see && <ReferenceField source="groupId" reference="groups" label="Group" link={false} sortable={false} emptyText="—" />}
         <DateField source="updatedAt" label="Updated" showTime />
       </Datagrid>
     </List>
@@ -168,7 +168,7 @@ export const TicketShow = () => {
         <SelectField source="channel" choices={CHANNEL_CHOICES} />
         <TextField source="requester.name" label="Requester" />
         <TextField source="assignee.name" label="Assignee" emptyText="Unassigned" />
-        {groups.see && <ReferenceField source="groupId" reference="ticketGroups" label="Group" link={false} emptyText="—" />}
+        {groups.see && <ReferenceField source="groupId" reference="groups" label="Group" link={false} emptyText="—" />}
         <TextField source="body" sx={{ whiteSpace: 'pre-wrap' }} />
         <ArrayField source="comments" label="Conversation">
           <Datagrid bulkActionButtons={false} rowClick={false} empty={<Typography variant="body2">No replies yet</Typography>}>

@@ -1,0 +1,78 @@
+import { Box, Card, Stack, Typography } from '@mui/material';
+import { Children, cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
+import { DataTable, ListBase, Title, useListContext } from 'react-admin';
+
+/**
+ * Every record of the list in context, in one table named `label` (for screen readers and
+ * tests), or the `empty` sentence when there is none. These lists are short (tokens, groups,
+ * rules, runs), so there is no paging, selection or row link: actions sit in their own column.
+ * Columns are react-admin's `DataTable.Col`.
+ */
+export function RecordTable({ label, empty, children }: { label: string; empty: string; children: ReactNode }) {
+  const { data, isPending } = useListContext();
+  if (isPending) return null;
+  if (!data?.length) {
+    return (
+      <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
+        {empty}
+      </Typography>
+    );
+  }
+  return (
+    <DataTable aria-label={label} bulkActionButtons={false} rowClick={false} hover={false} empty={null}>
+      {/* The whole list is on screen in the server's order: headers sort nothing, so they are not buttons. */}
+      {Children.map(children, (c) => (isValidElement(c) ? cloneElement(c as ReactElement<{ disableSort?: boolean }>, { disableSort: true }) : c))}
+    </DataTable>
+  );
+}
+
+/**
+ * A resource's list as a screen of its own: the page title, what the records are for, the actions
+ * (New…) on the right, an optional notice, then the table in a card. The records come from the
+ * resource's `getList` through the data provider; react-admin's `refresh()` reloads them.
+ */
+export function RecordListPage({
+  resource,
+  title,
+  description,
+  actions,
+  notice,
+  loading = 'Loading…',
+  children,
+}: {
+  resource?: string;
+  title: string;
+  description: string;
+  actions?: ReactNode;
+  notice?: ReactNode;
+  loading?: string;
+  children: ReactNode;
+}) {
+  return (
+    <ListBase resource={resource} perPage={1000} disableSyncWithLocation>
+      <Title title={title} />
+      <Loaded loading={loading}>
+        <Box sx={{ p: 2, maxWidth: 1200 }}>
+          <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 2 }}>
+            <Box sx={{ flexGrow: 1 }}>
+              <Typography variant="h5">{title}</Typography>
+              <Typography variant="body2" color="text.secondary">
+                {description}
+              </Typography>
+            </Box>
+            {actions}
+          </Stack>
+          {notice}
+          <Card>{children}</Card>
+        </Box>
+      </Loaded>
+    </ListBase>
+  );
+}
+
+/** Until the first answer, a line saying what is coming (no empty table flashing first). */
+export function Loaded({ loading = 'Loading…', children }: { loading?: string; children: ReactNode }) {
+  const { isPending } = useListContext();
+  if (isPending) return <Typography sx={{ p: 2 }}>{loading}</Typography>;
+  return <>{children}</>;
+}
