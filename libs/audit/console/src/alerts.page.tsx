@@ -17,55 +17,26 @@ import {
   MenuItem,
   Stack,
   Switch,
-  Table,
-  TableBody,
-  TableCell,
-  TableHead,
-  TableRow,
   TextField,
   Tooltip,
   Typography,
 } from '@mui/material';
-import { useCallback, useEffect, useState } from 'react';
-import { Confirm, Link, Title, useCanAccess, useNotify } from 'react-admin';
-import { gql, OneTimeSecretDialog, withReauth } from '@bulwark/platform-console';
+import { useEffect, useState } from 'react';
+import { DataTable, Link, ListBase, Title, useCanAccess, useNotify, useRefresh } from 'react-admin';
+import { ConfirmAction, gql, OneTimeSecretDialog, RecordTable, withReauth, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
-interface SecurityAlert {
-  id: string;
-  ruleName: string;
-  kind: string;
-  subject: string;
-  title: string;
-  eventSeq: number;
-  eventId: string | null;
-  createdAt: string;
-  delivery: 'none' | 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastError: string | null;
-}
-interface AlertRule {
-  id: string;
-  name: string;
-  kind: string;
-  threshold: number;
-  windowMinutes: number;
-  webhookUrl: string | null;
-  enabled: boolean;
-  createdAt: string;
-}
-interface AlertKind {
-  kind: string;
-  description: string;
-}
+type Delivery = 'none' | 'pending' | 'delivered' | 'failed';
+type SecurityAlert = Pick<Api.SecurityAlert, 'id' | 'ruleName' | 'kind' | 'subject' | 'title' | 'eventSeq' | 'eventId' | 'createdAt' | 'attempts' | 'lastError'> & {
+  delivery: Delivery;
+};
+type AlertRule = Pick<Api.AlertRule, 'id' | 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'enabled' | 'createdAt'>;
+type AlertKind = Pick<Api.AlertKindInfo, 'kind' | 'description'>;
 type RuleInput = Omit<AlertRule, 'id' | 'createdAt'>;
 
 const RULE_FIELDS = 'id name kind threshold windowMinutes webhookUrl enabled createdAt';
-const LOAD = `{
-  securityAlerts(limit: 50) { id ruleName kind subject title eventSeq eventId createdAt delivery attempts lastError }
-  alertRules { ${RULE_FIELDS} }
-  alertKinds { kind description }
-  auditSettings { retentionDays }
-}`;
+const ALERTS = `{ securityAlerts(limit: 50) { id ruleName kind subject title eventSeq eventId createdAt delivery attempts lastError } }`;
+const RULES = `{ alertRules { ${RULE_FIELDS} } }`;
+const SETTINGS = `{ alertKinds { kind description } auditSettings { retentionDays } }`;
 const CREATE = `mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { rule { ${RULE_FIELDS} } webhookSecret } }`;
 const UPDATE = `mutation($id: ID!, $input: AlertRuleInput!) { updateAlertRule(id: $id, input: $input) { rule { ${RULE_FIELDS} } webhookSecret } }`;
 const DELETE = `mutation($id: ID!) { deleteAlertRule(id: $id) }`;
@@ -74,7 +45,23 @@ const RETENTION = `mutation($days: Int!) { setAuditRetention(days: $days) { rete
 /** Only this kind counts events in a window; the others fire on each matching event. */
 const COUNTED_KIND = 'failed_logins';
 
-const DELIVERY: Record<SecurityAlert['delivery'], { label: string; color: 'default' | 'info' | 'success' | 'error' }> = {
+/** The security-alerts resource: the 50 newest alerts. */
+export const securityAlertsData: ConsoleResource['data'] = {
+  async getList() {
+    const alerts = (await gql<Pick<Api.Query, 'securityAlerts'>>(ALERTS)).securityAlerts;
+    return { data: alerts as never, total: alerts.length };
+  },
+};
+
+/** The alert-rules resource (shown on the Security alerts page): every rule of the tenant. */
+export const alertRulesData: ConsoleResource['data'] = {
+  async getList() {
+    const rules = (await gql<Pick<Api.Query, 'alertRules'>>(RULES)).alertRules;
+    return { data: rules as never, total: rules.length };
+  },
+};
+
+const DELIVERY: Record<Delivery, { label: string; color: 'default' | 'info' | 'success' | 'error' }> = {
   none: { label: 'No webhook', color: 'default' },
   pending: { label: 'Pending', color: 'info' },
   delivered: { label: 'Delivered', color: 'success' },
@@ -96,44 +83,29 @@ function DeliveryChip({ alert }: { alert: SecurityAlert }) {
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
-function AlertsCard({ alerts }: { alerts: SecurityAlert[] }) {
+function AlertsCard() {
   return (
     <Card>
       <CardHeader title="Recent alerts" subheader="Raised by the rules below, newest first" />
       <CardContent sx={{ pt: 0 }}>
-        {alerts.length === 0 ? (
-          <Typography variant="body2" color="text.secondary">
-            No alerts yet.
-          </Typography>
-        ) : (
-          <Table size="small" aria-label="Recent alerts">
-            <TableHead>
-              <TableRow>
-                <TableCell>Alert</TableCell>
-                <TableCell>Time</TableCell>
-                <TableCell>Event</TableCell>
-                <TableCell>Delivery</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {alerts.map((a) => (
-                <TableRow key={a.id}>
-                  <TableCell>
-                    <Typography variant="body2">{a.title}</Typography>
-                    <Typography variant="caption" color="text.secondary">
-                      {a.ruleName} · {a.subject}
-                    </Typography>
-                  </TableCell>
-                  <TableCell>{when(a.createdAt)}</TableCell>
-                  <TableCell>{a.eventId ? <Link to={`/audit/${a.eventId}/show`}>#{a.eventSeq}</Link> : `#${a.eventSeq}`}</TableCell>
-                  <TableCell>
-                    <DeliveryChip alert={a} />
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+        <ListBase resource="security-alerts" perPage={50} disableSyncWithLocation>
+          <RecordTable label="Recent alerts" empty="No alerts yet." padded={false}>
+            <DataTable.Col<SecurityAlert>
+              label="Alert"
+              render={(a) => (
+                <>
+                  <Typography variant="body2">{a.title}</Typography>
+                  <Typography variant="caption" color="text.secondary">
+                    {a.ruleName} · {a.subject}
+                  </Typography>
+                </>
+              )}
+            />
+            <DataTable.Col<SecurityAlert> label="Time" render={(a) => when(a.createdAt)} />
+            <DataTable.Col<SecurityAlert> label="Event" render={(a) => (a.eventId ? <Link to={`/audit/${a.eventId}/show`}>#{a.eventSeq}</Link> : `#${a.eventSeq}`)} />
+            <DataTable.Col<SecurityAlert> label="Delivery" render={(a) => <DeliveryChip alert={a} />} />
+          </RecordTable>
+        </ListBase>
       </CardContent>
     </Card>
   );
@@ -240,10 +212,10 @@ function SecretDialog({ secret, onClose }: { secret: string | null; onClose: () 
   );
 }
 
-function RulesCard({ rules, kinds, canManage, reload }: { rules: AlertRule[]; kinds: AlertKind[]; canManage: boolean; reload: () => Promise<void> }) {
+function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolean }) {
   const notify = useNotify();
+  const refresh = useRefresh();
   const [editing, setEditing] = useState<(RuleInput & { id?: string }) | null>(null);
-  const [deleting, setDeleting] = useState<AlertRule | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const kindName = (k: string) => kinds.find((x) => x.kind === k)?.description ?? k;
 
@@ -265,19 +237,7 @@ function RulesCard({ rules, kinds, canManage, reload }: { rules: AlertRule[]; ki
       setEditing(null);
       notify(id ? `Rule ${input.name} saved` : `Rule ${input.name} created`, { type: 'success' });
       if (d.webhookSecret) setSecret(d.webhookSecret);
-      await reload();
-    } catch (e) {
-      notify((e as Error).message, { type: 'error' });
-    }
-  };
-  const remove = async () => {
-    const rule = deleting;
-    setDeleting(null);
-    if (!rule) return;
-    try {
-      await withReauth(() => gql(DELETE, { id: rule.id }));
-      notify(`Rule ${rule.name} deleted`, { type: 'success' });
-      await reload();
+      refresh();
     } catch (e) {
       notify((e as Error).message, { type: 'error' });
     }
@@ -297,67 +257,57 @@ function RulesCard({ rules, kinds, canManage, reload }: { rules: AlertRule[]; ki
         }
       />
       <CardContent sx={{ pt: 0 }}>
-        {rules.length === 0 ? (
-          <Typography variant="body2" color="text.secondary">
-            No rules: nothing raises alerts.
-          </Typography>
-        ) : (
-          <Table size="small" aria-label="Alert rules">
-            <TableHead>
-              <TableRow>
-                <TableCell>Name</TableCell>
-                <TableCell>When</TableCell>
-                <TableCell>Webhook</TableCell>
-                <TableCell>State</TableCell>
-                {canManage && <TableCell align="right">Manage</TableCell>}
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {rules.map((r) => (
-                <TableRow key={r.id}>
-                  <TableCell>{r.name}</TableCell>
-                  <TableCell>
-                    <Typography variant="body2">{kindName(r.kind)}</Typography>
-                    {r.kind === COUNTED_KIND && (
-                      <Typography variant="caption" color="text.secondary">
-                        {r.threshold} {r.threshold === 1 ? 'failure' : 'failures'} within {r.windowMinutes} min
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell sx={{ wordBreak: 'break-all', maxWidth: 260 }}>{r.webhookUrl ?? '—'}</TableCell>
-                  <TableCell>
-                    <Chip size="small" label={r.enabled ? 'Enabled' : 'Disabled'} color={r.enabled ? 'success' : 'default'} variant="outlined" />
-                  </TableCell>
-                  {canManage && (
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                      <Tooltip title={`Edit ${r.name}`}>
-                        <IconButton size="small" aria-label={`Edit ${r.name}`} onClick={() => setEditing({ ...r })}>
-                          <EditIcon fontSize="small" />
-                        </IconButton>
-                      </Tooltip>
-                      <Tooltip title={`Delete ${r.name}`}>
-                        <IconButton size="small" aria-label={`Delete ${r.name}`} onClick={() => setDeleting(r)}>
-                          <DeleteIcon fontSize="small" />
-                        </IconButton>
-                      </Tooltip>
-                    </TableCell>
+        <ListBase resource="alert-rules" perPage={1000} disableSyncWithLocation>
+          <RecordTable label="Alert rules" empty="No rules: nothing raises alerts." padded={false}>
+            <DataTable.Col<AlertRule> label="Name" source="name" />
+            <DataTable.Col<AlertRule>
+              label="When"
+              render={(r) => (
+                <>
+                  <Typography variant="body2">{kindName(r.kind)}</Typography>
+                  {r.kind === COUNTED_KIND && (
+                    <Typography variant="caption" color="text.secondary">
+                      {r.threshold} {r.threshold === 1 ? 'failure' : 'failures'} within {r.windowMinutes} min
+                    </Typography>
                   )}
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+                </>
+              )}
+            />
+            <DataTable.Col<AlertRule> label="Webhook" sx={{ wordBreak: 'break-all', maxWidth: 260 }} render={(r) => r.webhookUrl ?? '—'} />
+            <DataTable.Col<AlertRule>
+              label="State"
+              render={(r) => <Chip size="small" label={r.enabled ? 'Enabled' : 'Disabled'} color={r.enabled ? 'success' : 'default'} variant="outlined" />}
+            />
+            {canManage && (
+              <DataTable.Col<AlertRule>
+                label="Manage"
+                align="right"
+                sx={{ whiteSpace: 'nowrap' }}
+                render={(r) => (
+                  <>
+                    <Tooltip title={`Edit ${r.name}`}>
+                      <IconButton size="small" aria-label={`Edit ${r.name}`} onClick={() => setEditing({ ...r })}>
+                        <EditIcon fontSize="small" />
+                      </IconButton>
+                    </Tooltip>
+                    <ConfirmAction
+                      name={`Delete ${r.name}`}
+                      icon={<DeleteIcon fontSize="small" />}
+                      title={`Delete the rule ${r.name}?`}
+                      content="Alerts it raised stay in the list."
+                      confirm="Delete"
+                      run={() => gql(DELETE, { id: r.id })}
+                      done={`Rule ${r.name} deleted`}
+                    />
+                  </>
+                )}
+              />
+            )}
+          </RecordTable>
+        </ListBase>
       </CardContent>
       <RuleDialog rule={editing} kinds={kinds} onClose={() => setEditing(null)} onSave={save} />
       <SecretDialog secret={secret} onClose={() => setSecret(null)} />
-      <Confirm
-        isOpen={!!deleting}
-        title={`Delete the rule ${deleting?.name ?? ''}?`}
-        content="Alerts it raised stay in the list."
-        confirm="Delete"
-        onConfirm={remove}
-        onClose={() => setDeleting(null)}
-      />
     </Card>
   );
 }
@@ -406,29 +356,30 @@ function RetentionCard({ days, canManage, onSaved }: { days: number; canManage: 
   );
 }
 
-/** Security alerts: what fired and whether it reached its webhook; the rules; how long the log is kept. */
+/**
+ * Security alerts: what fired and whether it reached its webhook (the security-alerts resource);
+ * the rules (alert-rules); how long the log is kept.
+ */
 export function SecurityAlertsPage() {
   const notify = useNotify();
   const canManage = !!useCanAccess({ resource: 'security-alerts', action: 'manage' }).canAccess;
-  const [data, setData] = useState<{ securityAlerts: SecurityAlert[]; alertRules: AlertRule[]; alertKinds: AlertKind[]; auditSettings: { retentionDays: number } } | null>(null);
-  const load = useCallback(async () => {
-    setData(await gql(LOAD));
-  }, []);
+  const [settings, setSettings] = useState<{ alertKinds: AlertKind[]; auditSettings: { retentionDays: number } } | null>(null);
   useEffect(() => {
-    load().catch((e) => notify((e as Error).message, { type: 'error' }));
-  }, [load, notify]);
-  const reload = useCallback(() => load().catch((e) => notify((e as Error).message, { type: 'error' })), [load, notify]);
+    gql<{ alertKinds: AlertKind[]; auditSettings: { retentionDays: number } }>(SETTINGS)
+      .then(setSettings)
+      .catch((e) => notify((e as Error).message, { type: 'error' }));
+  }, [notify]);
 
-  if (!data) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
+  if (!settings) return <Typography sx={{ p: 2 }}>Loading…</Typography>;
   return (
     <Box sx={{ p: 2, display: 'grid', gap: 2, maxWidth: 1100 }}>
       <Title title="Security alerts" />
-      <AlertsCard alerts={data.securityAlerts} />
-      <RulesCard rules={data.alertRules} kinds={data.alertKinds} canManage={canManage} reload={reload} />
+      <AlertsCard />
+      <RulesCard kinds={settings.alertKinds} canManage={canManage} />
       <RetentionCard
-        days={data.auditSettings.retentionDays}
+        days={settings.auditSettings.retentionDays}
         canManage={canManage}
-        onSaved={(retentionDays) => setData((d) => (d ? { ...d, auditSettings: { retentionDays } } : d))}
+        onSaved={(retentionDays) => setSettings((d) => (d ? { ...d, auditSettings: { retentionDays } } : d))}
       />
     </Box>
   );

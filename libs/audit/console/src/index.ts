@@ -1,7 +1,7 @@
 import HistoryIcon from '@mui/icons-material/History';
 import NotificationsActiveIcon from '@mui/icons-material/NotificationsActive';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
-import { SecurityAlertsPage } from './alerts.page';
+import { alertRulesData, SecurityAlertsPage, securityAlertsData } from './alerts.page';
 import { AuditActivityCard } from './audit.card';
 import { auditData } from './audit.data';
 import { AuditList } from './audit.list';
@@ -20,14 +20,16 @@ export const auditConsolePlugin = defineConsolePlugin({
       access: { list: Permission.AUDIT_READ, show: Permission.AUDIT_READ, export: Permission.AUDIT_EXPORT },
       data: auditData,
     },
-  ],
-  pages: [
     {
-      path: 'security-alerts',
-      component: SecurityAlertsPage,
+      name: 'security-alerts',
+      label: 'Security alerts',
+      icon: NotificationsActiveIcon,
+      list: SecurityAlertsPage,
       access: { list: Permission.AUDIT_READ, manage: Permission.AUDIT_MANAGE },
-      menu: { label: 'Security alerts', icon: NotificationsActiveIcon },
+      data: securityAlertsData,
     },
+    // Listed on the Security alerts page; changed there (manage on security-alerts).
+    { name: 'alert-rules', label: 'Alert rules', access: { list: Permission.AUDIT_READ }, data: alertRulesData, hideInMenu: true },
   ],
   dashboardCards: [{ key: 'audit-activity', resource: 'audit', component: AuditActivityCard }],
 });

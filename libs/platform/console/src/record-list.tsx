@@ -6,14 +6,15 @@ import { DataTable, ListBase, Title, useListContext } from 'react-admin';
  * Every record of the list in context, in one table named `label` (for screen readers and
  * tests), or the `empty` sentence when there is none. These lists are short (tokens, groups,
  * rules, runs), so there is no paging, selection or row link: actions sit in their own column.
- * Columns are react-admin's `DataTable.Col`.
+ * Columns are react-admin's `DataTable.Col`. `padded`: the sentence gets the padding a bare card
+ * lacks (false inside CardContent, which has its own).
  */
-export function RecordTable({ label, empty, children }: { label: string; empty: string; children: ReactNode }) {
+export function RecordTable({ label, empty, padded = true, children }: { label: string; empty: string; padded?: boolean; children: ReactNode }) {
   const { data, isPending } = useListContext();
   if (isPending) return null;
   if (!data?.length) {
     return (
-      <Typography variant="body2" color="text.secondary" sx={{ p: 2 }}>
+      <Typography variant="body2" color="text.secondary" sx={padded ? { p: 2 } : undefined}>
         {empty}
       </Typography>
     );
