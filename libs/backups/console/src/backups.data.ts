@@ -1,4 +1,4 @@
-import { gql } from '@bulwark/platform-console';
+import { gql, type ConsoleResource } from '@bulwark/platform-console';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -62,7 +62,15 @@ export const ACTIVE: ReadonlySet<string> = new Set(['queued', 'running']);
 const RUN_FIELDS = 'id status trigger encryption sizeBytes sha256 counts rows error createdAt finishedAt durationSeconds';
 const SCHEDULE_FIELDS = 'cron timezone retentionCount enabled nextRuns encryption openpgpFingerprint storage';
 
-export const fetchRuns = async (limit = 50) => (await gql<{ backupRuns: BackupRun[] }>(`query($limit: Int) { backupRuns(limit: $limit) { ${RUN_FIELDS} } }`, { limit })).backupRuns;
+const fetchRuns = async (limit = 50) => (await gql<{ backupRuns: BackupRun[] }>(`query($limit: Int) { backupRuns(limit: $limit) { ${RUN_FIELDS} } }`, { limit })).backupRuns;
+
+/** The backups resource: the newest runs (as many as the page asks for), newest first. */
+export const backupsData: ConsoleResource['data'] = {
+  async getList(_r, { pagination }) {
+    const runs = await fetchRuns(pagination?.perPage ?? 50);
+    return { data: runs as never, total: runs.length };
+  },
+};
 
 export const fetchSchedule = async () => (await gql<{ backupSchedule: BackupSchedule }>(`{ backupSchedule { ${SCHEDULE_FIELDS} } }`)).backupSchedule;
 

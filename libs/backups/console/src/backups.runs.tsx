@@ -1,28 +1,12 @@
 import BackupIcon from '@mui/icons-material/Backup';
 import DownloadIcon from '@mui/icons-material/Download';
 import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
-import {
-  Box,
-  Button,
-  Card,
-  CardContent,
-  CardHeader,
-  CircularProgress,
-  Stack,
-  Table,
-  TableBody,
-  TableCell,
-  TableContainer,
-  TableHead,
-  TableRow,
-  Tooltip,
-  Typography,
-} from '@mui/material';
+import { Box, Button, Card, CardContent, CardHeader, CircularProgress, Stack, Tooltip, Typography } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useNotify } from 'react-admin';
-import { downloadOnce } from '@bulwark/platform-console';
+import { DataTable, ListContextProvider, useDataProvider, useList, useNotify } from 'react-admin';
+import { downloadOnce, RecordTable } from '@bulwark/platform-console';
 import { ENCRYPTION, StatusChip, TRIGGER, when } from './backups.common';
-import { ACTIVE, AES, fetchRuns, prepareDownload, startBackup, type BackupRun } from './backups.data';
+import { ACTIVE, AES, prepareDownload, startBackup, type BackupRun } from './backups.data';
 import { formatBytes, formatDuration, fromNow, shortHash, tableLabel } from './backups.format';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +21,7 @@ const FINISH_MS = 30 * 60_000;
  */
 export function useBackupRuns() {
   const notify = useNotify();
+  const dataProvider = useDataProvider();
   const [runs, setRuns] = useState<BackupRun[] | null>(null);
   const [backingUp, setBackingUp] = useState(false);
   const alive = useRef(true);
@@ -48,10 +33,10 @@ export function useBackupRuns() {
   }, []);
 
   const reload = useCallback(async () => {
-    const list = await fetchRuns();
+    const list = (await dataProvider.getList<BackupRun>('backups', { pagination: { page: 1, perPage: 50 }, sort: { field: 'createdAt', order: 'DESC' }, filter: {} })).data;
     if (alive.current) setRuns(list);
     return list;
-  }, []);
+  }, [dataProvider]);
 
   const active = !!runs?.some((r) => ACTIVE.has(r.status));
   useEffect(() => {
@@ -186,6 +171,8 @@ export function RunsCard({
   onBackUpNow: () => void;
   onRestore: (run: BackupRun) => void;
 }) {
+  // The runs as a react-admin list (read by useBackupRuns, which follows running backups).
+  const list = useList({ data: runs, resource: 'backups' });
   return (
     <Card>
       <CardHeader
@@ -206,77 +193,54 @@ export function RunsCard({
         }
       />
       <CardContent sx={{ pt: 0 }}>
-        {runs.length === 0 ? (
-          <Typography variant="body2" color="text.secondary">
-            No backups yet.
-          </Typography>
-        ) : (
-          <TableContainer>
-            <Table size="small" aria-label="Backup runs">
-              <TableHead>
-                <TableRow>
-                  <TableCell>Created</TableCell>
-                  <TableCell>Trigger</TableCell>
-                  <TableCell>Status</TableCell>
-                  <TableCell align="right">Size</TableCell>
-                  <TableCell align="right">Rows</TableCell>
-                  <TableCell align="right">Duration</TableCell>
-                  <TableCell>SHA-256</TableCell>
-                  {canDownload && <TableCell align="right">File</TableCell>}
-                  {canRestore && <TableCell align="right">Restore</TableCell>}
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {runs.map((r) => (
-                  <TableRow key={r.id} data-run-id={r.id} data-status={r.status}>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>
-                      <Typography variant="body2">{when(r.createdAt)}</Typography>
-                      <Typography variant="caption" color="text.secondary">
-                        {fromNow(r.createdAt)}
-                      </Typography>
-                    </TableCell>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>
-                      <Typography variant="body2">{TRIGGER[r.trigger] ?? r.trigger}</Typography>
-                      <Typography variant="caption" color="text.secondary">
-                        {ENCRYPTION[r.encryption] ?? r.encryption}
-                      </Typography>
-                    </TableCell>
-                    <TableCell sx={{ maxWidth: 320 }}>
-                      <StatusChip run={r} />
-                      {r.status === 'failed' && r.error && (
-                        <Typography variant="caption" color="error" component="p" sx={{ mt: 0.5, wordBreak: 'break-word' }}>
-                          {r.error}
-                        </Typography>
-                      )}
-                    </TableCell>
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                      {formatBytes(r.sizeBytes)}
-                    </TableCell>
-                    <TableCell align="right">
-                      <RowsCell run={r} />
-                    </TableCell>
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                      {formatDuration(r.durationSeconds)}
-                    </TableCell>
-                    <TableCell>
-                      <HashCell sha256={r.sha256} />
-                    </TableCell>
-                    {canDownload && (
-                      <TableCell align="right">
-                        <DownloadCell run={r} />
-                      </TableCell>
-                    )}
-                    {canRestore && (
-                      <TableCell align="right">
-                        <RestoreCell run={r} onRestore={onRestore} />
-                      </TableCell>
-                    )}
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          </TableContainer>
-        )}
+        <ListContextProvider value={list}>
+          <RecordTable label="Backup runs" empty="No backups yet." padded={false} rowAttributes={(r) => ({ 'data-run-id': String(r.id), 'data-status': r.status })}>
+            <DataTable.Col<BackupRun>
+              label="Created"
+              sx={{ whiteSpace: 'nowrap' }}
+              render={(r) => (
+                <>
+                  <Typography variant="body2">{when(r.createdAt)}</Typography>
+                  <Typography variant="caption" color="text.secondary">
+                    {fromNow(r.createdAt)}
+                  </Typography>
+                </>
+              )}
+            />
+            <DataTable.Col<BackupRun>
+              label="Trigger"
+              sx={{ whiteSpace: 'nowrap' }}
+              render={(r) => (
+                <>
+                  <Typography variant="body2">{TRIGGER[r.trigger] ?? r.trigger}</Typography>
+                  <Typography variant="caption" color="text.secondary">
+                    {ENCRYPTION[r.encryption] ?? r.encryption}
+                  </Typography>
+                </>
+              )}
+            />
+            <DataTable.Col<BackupRun>
+              label="Status"
+              sx={{ maxWidth: 320 }}
+              render={(r) => (
+                <>
+                  <StatusChip run={r} />
+                  {r.status === 'failed' && r.error && (
+                    <Typography variant="caption" color="error" component="p" sx={{ mt: 0.5, wordBreak: 'break-word' }}>
+                      {r.error}
+                    </Typography>
+                  )}
+                </>
+              )}
+            />
+            <DataTable.Col<BackupRun> label="Size" align="right" sx={{ whiteSpace: 'nowrap' }} render={(r) => formatBytes(r.sizeBytes)} />
+            <DataTable.Col<BackupRun> label="Rows" align="right" render={(r) => <RowsCell run={r} />} />
+            <DataTable.Col<BackupRun> label="Duration" align="right" sx={{ whiteSpace: 'nowrap' }} render={(r) => formatDuration(r.durationSeconds)} />
+            <DataTable.Col<BackupRun> label="SHA-256" render={(r) => <HashCell sha256={r.sha256} />} />
+            {canDownload && <DataTable.Col<BackupRun> label="File" align="right" render={(r) => <DownloadCell run={r} />} />}
+            {canRestore && <DataTable.Col<BackupRun> label="Restore" align="right" render={(r) => <RestoreCell run={r} onRestore={onRestore} />} />}
+          </RecordTable>
+        </ListContextProvider>
         {canDownload && (
           <Stack direction="row" sx={{ mt: 1 }}>
             <Typography variant="caption" color="text.secondary">

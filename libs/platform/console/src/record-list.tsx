@@ -1,15 +1,50 @@
 import { Box, Card, Stack, Typography } from '@mui/material';
-import { Children, cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
-import { DataTable, ListBase, Title, useListContext } from 'react-admin';
+import { Children, cloneElement, createContext, forwardRef, isValidElement, useContext, type ReactElement, type ReactNode } from 'react';
+import {
+  DataTable,
+  DataTableBody,
+  DataTableRow,
+  ListBase,
+  Title,
+  useListContext,
+  useRecordContext,
+  type DataTableBodyProps,
+  type DataTableRowProps,
+  type RaRecord,
+} from 'react-admin';
+
+type RowAttributes = (record: RaRecord) => Record<`data-${string}`, string>;
+const RowAttributesContext = createContext<RowAttributes | undefined>(undefined);
+const AttributedRow = forwardRef<HTMLTableRowElement, DataTableRowProps>(function AttributedRow(props, ref) {
+  const record = useRecordContext();
+  const attributes = useContext(RowAttributesContext);
+  return <DataTableRow ref={ref} {...props} {...(record && attributes ? attributes(record) : {})} />;
+});
+const AttributedBody = forwardRef<HTMLTableSectionElement, DataTableBodyProps>(function AttributedBody(props, ref) {
+  return <DataTableBody ref={ref} {...props} row={AttributedRow} />;
+});
 
 /**
  * Every record of the list in context, in one table named `label` (for screen readers and
  * tests), or the `empty` sentence when there is none. These lists are short (tokens, groups,
  * rules, runs), so there is no paging, selection or row link: actions sit in their own column.
  * Columns are react-admin's `DataTable.Col`. `padded`: the sentence gets the padding a bare card
- * lacks (false inside CardContent, which has its own).
+ * lacks (false inside CardContent, which has its own). `rowAttributes`: `data-*` attributes of
+ * each row (a run's id and status, for scripts and tests).
  */
-export function RecordTable({ label, empty, padded = true, children }: { label: string; empty: string; padded?: boolean; children: ReactNode }) {
+export function RecordTable({
+  label,
+  empty,
+  padded = true,
+  rowAttributes,
+  children,
+}: {
+  label: string;
+  empty: string;
+  padded?: boolean;
+  rowAttributes?: RowAttributes;
+  children: ReactNode;
+}) {
   const { data, isPending } = useListContext();
   if (isPending) return null;
   if (!data?.length) {
@@ -20,10 +55,12 @@ export function RecordTable({ label, empty, padded = true, children }: { label: 
     );
   }
   return (
-    <DataTable aria-label={label} bulkActionButtons={false} rowClick={false} hover={false} empty={null}>
-      {/* The whole list is on screen in the server's order: headers sort nothing, so they are not buttons. */}
-      {Children.map(children, (c) => (isValidElement(c) ? cloneElement(c as ReactElement<{ disableSort?: boolean }>, { disableSort: true }) : c))}
-    </DataTable>
+    <RowAttributesContext.Provider value={rowAttributes}>
+      <DataTable aria-label={label} bulkActionButtons={false} rowClick={false} hover={false} empty={null} body={rowAttributes ? AttributedBody : undefined}>
+        {/* The whole list is on screen in the server's order: headers sort nothing, so they are not buttons. */}
+        {Children.map(children, (c) => (isValidElement(c) ? cloneElement(c as ReactElement<{ disableSort?: boolean }>, { disableSort: true }) : c))}
+      </DataTable>
+    </RowAttributesContext.Provider>
   );
 }
 
