@@ -7,20 +7,8 @@
  */
 import 'reflect-metadata';
 import { buildApiSchema, composeApi, permissionEnumName, type ApiPlugin } from '@bulwark/platform-api';
-import {
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLField,
-  type GraphQLInputField,
-  type GraphQLInputType,
-  type GraphQLOutputType,
-  type GraphQLSchema,
-} from 'graphql';
+import { getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
+import type { GraphQLField, GraphQLInputField, GraphQLInputType, GraphQLOutputType, GraphQLSchema } from 'graphql';
 import { join } from 'node:path';
 
 export const OUTPUT = join(__dirname, '../../libs/platform/console/src/generated/api.ts');
@@ -57,7 +45,7 @@ function tsType(type: GraphQLOutputType | GraphQLInputType): string {
   } else {
     ts = getNamedType(inner).name;
   }
-  return nullable ? `${ts} | null` : ts;
+  return nullable && ts !== 'unknown' ? `${ts} | null` : ts;
 }
 
 const field = (f: GraphQLField<unknown, unknown> | GraphQLInputField, optional: boolean) =>

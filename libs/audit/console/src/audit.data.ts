@@ -1,41 +1,18 @@
-import { gql, type ConsoleResource } from '@bulwark/platform-console';
+import { gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
 import { keysetGetList, type KeysetPage, type PageReader } from './audit.paging';
 
 export { toAuditFilter, type AuditFilterInput } from './audit.paging';
 
-export interface AuditChange {
-  field: string;
-  before: unknown;
-  after: unknown;
-}
+export type AuditChange = Api.AuditChange;
 
-export interface AuditEvent {
-  id: string;
-  seq: number;
-  occurredAt: string;
-  actorType: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  actionDescription: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: 'success' | 'failure' | 'denied';
-  ip: string | null;
-  userAgent?: string | null;
-  requestId?: string | null;
-  changes?: AuditChange[];
-  details?: Record<string, unknown> | null;
-  hash?: string;
-}
+/** An event as the list reads it; the detail page reads the optional fields too. */
+type Detail = 'userAgent' | 'requestId' | 'changes' | 'details' | 'hash';
+export type AuditEvent = Omit<Api.AuditEvent, Detail | 'outcome'> &
+  Partial<Pick<Api.AuditEvent, Detail>> & {
+    outcome: 'success' | 'failure' | 'denied';
+  };
 
-export interface AuditActionInfo {
-  key: string;
-  feature: string;
-  description: string;
-  target: string | null;
-  config: boolean;
-}
+export type AuditActionInfo = Api.AuditActionInfo;
 
 const LIST_FIELDS = 'id seq occurredAt actorType actorId actorName action actionDescription targetType targetId outcome ip';
 const FULL_FIELDS = `${LIST_FIELDS} userAgent requestId changes { field before after } details hash`;

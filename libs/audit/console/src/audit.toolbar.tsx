@@ -2,17 +2,10 @@ import VerifiedIcon from '@mui/icons-material/VerifiedUser';
 import { Alert, Button, CircularProgress, Dialog, DialogActions, DialogContent, DialogTitle, Typography } from '@mui/material';
 import { useState } from 'react';
 import { Button as ToolbarButton, Link, useCreatePath, useListContext, useNotify } from 'react-admin';
-import { ExportButton, gql } from '@bulwark/platform-console';
+import { ExportButton, gql, type Api } from '@bulwark/platform-console';
 import { toAuditFilter } from './audit.data';
 
-interface Verification {
-  ok: boolean;
-  checked: number;
-  headSeq: number;
-  brokenSeq: number | null;
-  brokenEventId: string | null;
-  reason: string | null;
-}
+type Verification = Api.AuditVerification;
 
 /** Walks the hash chain on the server (a recorded action) and says whether it holds, or where it breaks. */
 export function VerifyChainButton() {

@@ -1,58 +1,13 @@
-import { gql, type ConsoleResource } from '@bulwark/platform-console';
+import { gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
-export interface BackupRun {
-  id: string;
-  status: RunStatus;
-  trigger: 'manual' | 'schedule' | 'cli' | string;
-  encryption: 'aes-256-gcm' | 'openpgp' | string;
-  sizeBytes: number | null;
-  sha256: string | null;
-  counts: Record<string, number> | null;
-  rows: number | null;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  durationSeconds: number | null;
-}
-
-export interface BackupSchedule {
-  cron: string;
-  timezone: string;
-  retentionCount: number;
-  enabled: boolean;
-  /** The next five runs, computed by the server (empty when scheduling is off). */
-  nextRuns: string[];
-  encryption: 'aes-256-gcm' | 'openpgp' | string;
-  openpgpFingerprint: string | null;
-  storage: 'local' | 's3' | string;
-}
-
-export interface ScheduleInput {
-  cron: string;
-  timezone: string;
-  retentionCount: number;
-  enabled: boolean;
-}
-
-export interface RestoreResult {
-  dryRun: boolean;
-  rows: number;
-  counts: Record<string, number>;
-  backupCreatedAt: string;
-  schema: string;
-  newWorkspaceSlug: string | null;
-}
-
-export interface BackupDownload {
-  /** One-time: GET it once within five minutes. */
-  url: string;
-  expiresAt: string;
-  sizeBytes: number;
-  sha256: string;
-  fileName: string;
-}
+export type BackupRun = Omit<Api.BackupRun, 'status' | 'counts'> & { status: RunStatus; counts: Record<string, number> | null };
+export type BackupSchedule = Api.BackupSchedule;
+export type ScheduleInput = Api.BackupScheduleInput;
+export type RestoreResult = Omit<Api.RestoreResult, 'counts'> & { counts: Record<string, number> };
+/** `url` is one-time: GET it once within five minutes. */
+export type BackupDownload = Api.BackupDownload;
 
 export const AES = 'aes-256-gcm';
 export const OPENPGP = 'openpgp';

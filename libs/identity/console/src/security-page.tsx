@@ -1,19 +1,9 @@
 import { Box, Button, Card, CardContent, CardHeader, Checkbox, FormControlLabel, FormGroup, Stack, Switch, TextField, Typography } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { Title, useNotify } from 'react-admin';
-import { gql, withReauth } from '@bulwark/platform-console';
+import { gql, withReauth, type Api } from '@bulwark/platform-console';
 
-interface Settings {
-  passwordMinLength: number;
-  passwordHistory: number;
-  lockoutThreshold: number;
-  lockoutMinutes: number;
-  sessionIdleMinutes: number;
-  sessionAbsoluteHours: number;
-  allowRequesterSignup: boolean;
-  twoFactorRequiredRoles: string[];
-  passwordExpiryDays: number | null;
-}
+type Settings = Omit<Api.IdentitySettings, 'updatedAt'>;
 const FIELDS = 'passwordMinLength passwordHistory passwordExpiryDays lockoutThreshold lockoutMinutes sessionIdleMinutes sessionAbsoluteHours allowRequesterSignup twoFactorRequiredRoles';
 const NUMBERS: [keyof Settings, string, number, number][] = [
   ['passwordMinLength', 'Minimum password length', 12, 128],

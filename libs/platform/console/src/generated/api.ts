@@ -149,8 +149,8 @@ export interface AuditActionInfo {
 /** One field of a before/after diff; secrets show as [redacted] */
 export interface AuditChange {
   field: string;
-  before: unknown | null;
-  after: unknown | null;
+  before: unknown;
+  after: unknown;
 }
 
 export interface AuditDay {
