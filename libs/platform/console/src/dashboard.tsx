@@ -1,5 +1,5 @@
 import { Box, Card, CardContent, Typography } from '@mui/material';
-import { useCanAccessResources, useGetIdentity } from 'react-admin';
+import { Title, useCanAccessResources, useGetIdentity } from 'react-admin';
 import type { ConsolePlugin } from './plugin';
 
 /** The dashboard is the cards plugins contribute, each shown to those who may open what it summarises. */
@@ -12,6 +12,7 @@ export function buildDashboard(plugins: readonly ConsolePlugin[]) {
     const visible = cards.filter((c) => canAccess?.[c.resource]);
     return (
       <Box sx={{ p: 2 }}>
+        <Title title="Dashboard" />
         <Typography variant="h5" gutterBottom>
           {identity ? `Welcome, ${identity.fullName}` : 'Welcome'}
         </Typography>
