@@ -220,7 +220,7 @@ describe('health and readiness', () => {
       expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     } finally {
-      await t.ownerSql(`insert into mikro_orm_migrations (name, executed_at) values ('Migration20261121000200Tickets', now())`);
+      await t.ownerSql(`insert into mikro_orm_migrations (name, executed_at) values ('Migration20261207000300Tickets', now())`);
     }
   });
 });

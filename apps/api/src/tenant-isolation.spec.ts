@@ -218,21 +218,8 @@ describe('raw SQL as the runtime role cannot touch another tenant', () => {
   });
 });
 
-describe('D8 every unique key on tenant data includes tenant_id', () => {
-  it('has no unique constraint or index on a tenant table without tenant_id (random uuid primary keys aside)', async () => {
-    const rows = await t.ownerSql<{ table: string; index: string; columns: string[]; primary: boolean }>(
-      `select tbl.relname as table, idx.relname as index, i.indisprimary as primary,
-              array(select a.attname from unnest(i.indkey) k join pg_attribute a on a.attrelid = tbl.oid and a.attnum = k)::text[] as columns
-       from pg_index i join pg_class tbl on tbl.oid = i.indrelid join pg_class idx on idx.oid = i.indexrelid
-       join pg_namespace n on n.oid = tbl.relnamespace
-       where n.nspname = 'public' and i.indisunique and tbl.relname = any($1)`,
-      [(await tenantTables()).map((r) => r.table_name)],
-    );
-    const offenders = rows.filter((r) => !r.columns.includes('tenant_id') && !(r.primary && r.columns.join() === 'id'));
-    expect(offenders).toEqual([]);
-    expect(rows.length).toBeGreaterThan(4);
-  });
-});
+// D8 (keys include tenant_id, without exemptions) is in distribution.spec.ts, with the other
+// rules of a schema distributed by tenant.
 
 describe('D4 the tenant comes only from the credential', () => {
   it('ignores tenant hints in headers', async () => {

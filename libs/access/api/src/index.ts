@@ -1,7 +1,7 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
 import { AccessSettings, IpRule, Role } from './access.entities';
 import { accessGuard } from './access.guard';
-import { Migration20261121000600Access } from './access.migration';
+import { Migration20261207000200Access } from './access.migration';
 import { NetworkPermission, RolePermission } from './access.permissions';
 import { AccessResolver } from './access.resolver';
 import { accessRules } from './access.rules';
@@ -17,7 +17,7 @@ export const accessPlugin = defineApiPlugin({
   entities: [Role, AccessSettings, IpRule],
   resolvers: [AccessResolver],
   rules: accessRules,
-  migrations: [{ name: 'Migration20261121000600Access', class: Migration20261121000600Access }],
+  migrations: [{ name: 'Migration20261207000200Access', class: Migration20261207000200Access }],
   roleDirectory,
   guards: [accessGuard],
   // Admins must be able to lift a lockdown from anywhere they can sign in.

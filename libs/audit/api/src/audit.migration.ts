@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { RUNTIME_ROLE, tenantTable } from '@bulwark/platform-api';
+import { oneTimeLinkTable, RUNTIME_ROLE, tenantForeignKey, tenantTable } from '@bulwark/platform-api';
 
 /**
  * The audit log (SECURITY.md F1, F2). Rows are appended only through `bulwark_audit_append`, which
@@ -9,40 +9,35 @@ import { RUNTIME_ROLE, tenantTable } from '@bulwark/platform-api';
  * UPDATE, DELETE or TRUNCATE grant, and a trigger refuses those to everyone else but the prune
  * path (which checkpoints the hash at the cut so the rest of the chain stays verifiable).
  */
-export class Migration20261121001000Audit extends Migration {
+export class Migration20261207000400Audit extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create table audit_events (
-      tenant_id uuid not null references tenants (id) on delete cascade,
-      seq bigint not null,
-      id uuid not null,
-      occurred_at timestamptz not null,
-      actor_type text not null check (actor_type in ('user', 'token', 'system', 'support', 'anonymous')),
-      actor_id text,
-      actor_name text,
-      action text not null,
-      target_type text,
-      target_id text,
-      outcome text not null check (outcome in ('success', 'failure', 'denied')),
-      ip text,
-      user_agent text,
-      request_id text,
-      changes jsonb,
-      details jsonb,
-      prev_hash bytea not null,
-      hash bytea not null,
-      primary key (tenant_id, seq),
-      unique (tenant_id, id)
-    )`);
+    // Appended only by the owner-run functions below; the runtime role reads its tenant's rows.
+    const events = [
+      'seq bigint not null',
+      'occurred_at timestamptz not null',
+      "actor_type text not null check (actor_type in ('user', 'token', 'system', 'support', 'anonymous'))",
+      'actor_id text',
+      'actor_name text',
+      'action text not null',
+      'target_type text',
+      'target_id text',
+      "outcome text not null check (outcome in ('success', 'failure', 'denied'))",
+      'ip text',
+      'user_agent text',
+      'request_id text',
+      'changes jsonb',
+      'details jsonb',
+      'prev_hash bytea not null',
+      'hash bytea not null',
+      'unique (tenant_id, seq)',
+    ];
+    for (const sql of tenantTable('audit_events', events, { grants: 'select' })) this.addSql(sql);
     // The filters of the console list; each keeps the newest-first (seq) order for keyset paging.
     this.addSql(`create index audit_events_actor on audit_events (tenant_id, actor_id, seq)`);
     this.addSql(`create index audit_events_target on audit_events (tenant_id, target_id, seq)`);
     this.addSql(`create index audit_events_action on audit_events (tenant_id, action, seq)`);
     this.addSql(`create index audit_events_time on audit_events (tenant_id, occurred_at)`);
     this.addSql(`create index audit_events_action_time on audit_events (tenant_id, action, occurred_at)`);
-    this.addSql(`alter table audit_events enable row level security`);
-    this.addSql(`alter table audit_events force row level security`);
-    this.addSql(`create policy tenant_isolation on audit_events using (tenant_id = bulwark_tenant_id()) with check (tenant_id = bulwark_tenant_id())`);
-    this.addSql(`grant select on audit_events to ${RUNTIME_ROLE}`);
 
     // The head of each tenant's chain, and where pruning cut it. Never granted to the runtime role.
     this.addSql(`create table audit_chain (
@@ -58,13 +53,8 @@ export class Migration20261121001000Audit extends Migration {
       primary key (tenant_id, seq)
     )`);
 
-    this.addSql(`create table audit_settings (
-      id uuid primary key,
-      tenant_id uuid not null unique references tenants (id) on delete cascade,
-      retention_days int not null default 365 check (retention_days between 90 and 3650),
-      updated_at timestamptz not null default now()
-    )`);
-    for (const sql of tenantTable('audit_settings')) this.addSql(sql);
+    const settings = ['retention_days int not null default 365 check (retention_days between 90 and 3650)', 'updated_at timestamptz not null default now()', 'unique (tenant_id)'];
+    for (const sql of tenantTable('audit_settings', settings)) this.addSql(sql);
 
     // The canonical form an event's hash covers: every column but the hash, in a fixed order,
     // as jsonb text (deterministic), the time in UTC to the millisecond.
@@ -214,10 +204,11 @@ export class Migration20261121001000Audit extends Migration {
           from audit_events where tenant_id = t and occurred_at >= now() - make_interval(days => days);
         if cut is null or cut < 1 or not exists (select 1 from audit_events where tenant_id = t and seq <= cut) then return 0; end if;
         select hash into cut_hash from audit_events where tenant_id = t and seq = cut;
-        perform set_config('bulwark.audit_prune', 'on', true);
+        -- SET LOCAL, like the tenant: on Citus the refusing trigger runs where the shard is.
+        set local bulwark.audit_prune = 'on';
         delete from audit_events where tenant_id = t and seq <= cut;
         get diagnostics n = row_count;
-        perform set_config('bulwark.audit_prune', '', true);
+        set local bulwark.audit_prune = '';
         insert into audit_checkpoints (tenant_id, seq, hash) values (t, cut, cut_hash);
         perform bulwark_audit_append(jsonb_build_array(jsonb_build_object(
           'occurredAt', now(), 'actorType', 'system', 'actorName', 'audit retention',
@@ -239,11 +230,11 @@ export class Migration20261121001000Audit extends Migration {
       declare t uuid; n bigint := 0;
       begin
         for t in select tenant_id from audit_chain order by tenant_id loop
-          perform set_config('app.tenant_id', t::text, true);
+          perform bulwark_enter_tenant(t);
           perform bulwark_audit_append(p_events);
           n := n + 1;
         end loop;
-        perform set_config('app.tenant_id', '', true);
+        perform bulwark_enter_tenant(null);
         return n;
       end $$`);
     this.addSql(`revoke all on function bulwark_audit_append_all(jsonb) from public`);
@@ -251,55 +242,40 @@ export class Migration20261121001000Audit extends Migration {
     this.addSql(`grant execute on function bulwark_audit_tenants() to ${RUNTIME_ROLE}`);
 
     // Alerts (issue 4 §6): rules over events, and what they raised with its webhook delivery.
-    this.addSql(`create table audit_alert_rules (
-      id uuid primary key,
-      tenant_id uuid not null references tenants (id) on delete cascade,
-      name text not null check (length(name) between 1 and 120),
-      kind text not null,
-      threshold int not null default 1 check (threshold between 1 and 1000),
-      window_minutes int not null default 15 check (window_minutes between 1 and 1440),
-      webhook_url text check (length(webhook_url) <= 2000),
-      webhook_secret_sealed text,
-      enabled boolean not null default true,
-      created_at timestamptz not null,
-      unique (tenant_id, id)
-    )`);
-    for (const sql of tenantTable('audit_alert_rules')) this.addSql(sql);
-    this.addSql(`create table audit_alerts (
-      id uuid primary key,
-      tenant_id uuid not null references tenants (id) on delete cascade,
-      rule_id uuid,
-      rule_name text not null,
-      kind text not null,
-      subject text not null,
-      title text not null,
-      event_seq bigint not null,
-      event_id uuid,
-      created_at timestamptz not null,
-      delivery text not null default 'none' check (delivery in ('none', 'pending', 'delivered', 'failed')),
-      attempts int not null default 0,
-      last_error text,
-      delivered_at timestamptz,
-      unique (tenant_id, id),
-      foreign key (tenant_id, rule_id) references audit_alert_rules (tenant_id, id) on delete set null (rule_id)
-    )`);
+    const rules = [
+      'name text not null check (length(name) between 1 and 120)',
+      'kind text not null',
+      'threshold int not null default 1 check (threshold between 1 and 1000)',
+      'window_minutes int not null default 15 check (window_minutes between 1 and 1440)',
+      'webhook_url text check (length(webhook_url) <= 2000)',
+      'webhook_secret_sealed text',
+      'enabled boolean not null default true',
+      'created_at timestamptz not null',
+    ];
+    for (const sql of tenantTable('audit_alert_rules', rules)) this.addSql(sql);
+    const alerts = [
+      'rule_id uuid',
+      'rule_name text not null',
+      'kind text not null',
+      'subject text not null',
+      'title text not null',
+      'event_seq bigint not null',
+      'event_id uuid',
+      'created_at timestamptz not null',
+      "delivery text not null default 'none' check (delivery in ('none', 'pending', 'delivered', 'failed'))",
+      'attempts int not null default 0',
+      'last_error text',
+      'delivered_at timestamptz',
+    ];
+    for (const sql of tenantTable('audit_alerts', alerts)) this.addSql(sql);
+    // Deleting a rule first lets go of its alerts (audit.service: deleteAlertRule); they keep its name.
+    this.addSql(tenantForeignKey('audit_alerts', ['rule_id'], 'audit_alert_rules'));
     this.addSql(`create index audit_alerts_recent on audit_alerts (tenant_id, rule_id, subject, created_at)`);
-    for (const sql of tenantTable('audit_alerts')) this.addSql(sql);
 
     // One-time export links: the mutation (re-authenticated, audited) stores a hashed token; the
     // download streams once with it.
-    this.addSql(`create table audit_exports (
-      id uuid primary key,
-      tenant_id uuid not null references tenants (id) on delete cascade,
-      user_id uuid not null,
-      token_hash bytea not null,
-      format text not null check (format in ('csv', 'ndjson')),
-      filter jsonb not null,
-      created_at timestamptz not null,
-      expires_at timestamptz not null,
-      used_at timestamptz,
-      unique (tenant_id, token_hash)
-    )`);
-    for (const sql of tenantTable('audit_exports')) this.addSql(sql);
+    for (const sql of oneTimeLinkTable('audit_exports', ["format text not null check (format in ('csv', 'ndjson'))", 'filter jsonb not null'])) {
+      this.addSql(sql);
+    }
   }
 }

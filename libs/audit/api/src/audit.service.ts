@@ -88,6 +88,8 @@ export async function updateAlertRule(ctx: RequestContext, id: string, input: Al
 export async function deleteAlertRule(ctx: RequestContext, id: string): Promise<boolean> {
   const rule = await findRule(ctx, id);
   audit(ctx, AuditLogAudit.alertRuleDeleted, { targetId: rule.id, changes: auditDiff(ruleSnapshot(rule), {}) });
+  // What it raised stays, under the rule's name (the key has no ON DELETE SET NULL: it would null tenant_id too).
+  await ctx.em.nativeUpdate(Alert, { ruleId: rule.id }, { ruleId: null });
   ctx.em.remove(rule);
   return true;
 }

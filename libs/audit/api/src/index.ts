@@ -1,6 +1,6 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
 import { Alert, AlertRule, AuditExport, AuditSettings } from './audit.entities';
-import { Migration20261121001000Audit } from './audit.migration';
+import { Migration20261207000400Audit } from './audit.migration';
 import { AuditLogAudit, AuditPermission } from './audit.permissions';
 import { AuditResolver } from './audit.resolver';
 import { auditRules } from './audit.rules';
@@ -19,7 +19,7 @@ export const auditPlugin = defineApiPlugin({
   entities: [AuditSettings, AlertRule, Alert, AuditExport],
   resolvers: [AuditResolver],
   rules: auditRules,
-  migrations: [{ name: 'Migration20261121001000Audit', class: Migration20261121001000Audit }],
+  migrations: [{ name: 'Migration20261207000400Audit', class: Migration20261207000400Audit }],
   auditSink,
   routes: (router) => router.get('/export/:token', exportRoute),
   background: [retentionTask],

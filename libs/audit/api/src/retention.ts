@@ -1,6 +1,5 @@
-import type { BackgroundTask, RequestContext } from '@bulwark/platform-api';
+import { inTenantTransaction, type BackgroundTask, type RequestContext } from '@bulwark/platform-api';
 import type { MikroORM } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
  * Retention (issue 4 §5): the only way events leave the log is bulwark_audit_prune, which cuts a
@@ -14,17 +13,12 @@ export async function pruneTenant(ctx: RequestContext): Promise<number> {
 
 /** Every tenant with a log, each in its own transaction (its chain lock held only for its own cut). */
 export async function pruneAll(orm: MikroORM): Promise<number> {
-  const em = orm.em.fork() as EntityManager;
-  const conn = em.getConnection();
-  const tenants = await conn.execute<{ id: string }[]>('select bulwark_audit_tenants() as id');
+  const tenants = await orm.em.getConnection().execute<{ id: string }[]>('select bulwark_audit_tenants() as id');
   let total = 0;
   for (const { id } of tenants) {
-    await em.transactional(async (tx) => {
-      const trx = tx.getTransactionContext();
-      await conn.execute(`select set_config('app.tenant_id', ?, true)`, [id], 'get', trx);
-      const row = await conn.execute<{ n: string }>('select bulwark_audit_prune() as n', [], 'get', trx);
-      total += Number(row.n);
-    });
+    total += await inTenantTransaction(orm, id, async (em) =>
+      Number((await em.getConnection().execute<{ n: string }>('select bulwark_audit_prune() as n', [], 'get', em.getTransactionContext())).n),
+    );
   }
   return total;
 }

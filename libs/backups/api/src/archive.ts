@@ -1,4 +1,4 @@
-import { drained } from '@bulwark/platform-api';
+import { drained, parentsFirst } from '@bulwark/platform-api';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -88,22 +88,7 @@ export async function tenantTablesInOrder(em: EntityManager): Promise<string[]> 
        join pg_class cl on cl.oid = k.conrelid join pg_class pl on pl.oid = k.confrelid
       where k.contype = 'f' and k.connamespace = 'public'::regnamespace`,
   );
-  const set = new Set(tables);
-  const parents = new Map(tables.map((t) => [t, new Set<string>()]));
-  for (const e of edges) if (set.has(e.child) && set.has(e.parent) && e.child !== e.parent) parents.get(e.child)?.add(e.parent);
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = (t: string, path: Set<string>) => {
-    if (seen.has(t)) return;
-    if (path.has(t)) throw new Error(`foreign keys form a cycle through ${t}`);
-    path.add(t);
-    for (const p of parents.get(t) ?? []) visit(p, path);
-    path.delete(t);
-    seen.add(t);
-    out.push(t);
-  };
-  for (const t of tables) visit(t, new Set());
-  return out;
+  return parentsFirst(tables, edges);
 }
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

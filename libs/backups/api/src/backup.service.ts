@@ -1,4 +1,4 @@
-import { audit, badInput, drained, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, drained, setTenant, withSystemContext, type AppServices, type AuditOptions, type RequestContext } from '@bulwark/platform-api';
 import { IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash, randomUUID } from 'node:crypto';
@@ -375,7 +375,8 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, e
   try {
     const conn = em.getConnection();
     const trx = em.getTransactionContext();
-    await conn.execute(`select set_config('app.tenant_id', ?, true), set_config('statement_timeout', '0', true)`, [tenantId], 'get', trx);
+    await setTenant(em, tenantId);
+    await conn.execute(`select set_config('statement_timeout', '0', true)`, [], 'get', trx);
     // A large tenant's tables are read by a parallel plan: PostgreSQL building the rows' JSON is
     // most of a backup's time, and its workers share it. Small tables stay serial (the planner's
     // min_parallel_table_scan_size); bulwark_tenant_id() is parallel safe (platform migration 001700).
@@ -513,8 +514,9 @@ export async function restoreAsNewTenant(
     const pepper = app.config.passwordPepper;
     for (const s of sealed) {
       const to = { tenantId, userId: copiedId(tenantId, s.userId) };
-      // Raw SQL: one column of a row of this context's tenant (RLS), by its id.
-      await ctx.em.getConnection().execute(`update users set totp_secret_enc = ? where id = ?`, [rebindTotpSecret(pepper, s.secret, { tenantId: sourceTenantId, userId: s.userId }, to), to.userId], 'run', ctx.em.getTransactionContext());
+      // Raw SQL: one column of a row of this context's tenant (RLS, and named so that it routes), by its id.
+      const secret = rebindTotpSecret(pepper, s.secret, { tenantId: sourceTenantId, userId: s.userId }, to);
+      await ctx.em.getConnection().execute(`update users set totp_secret_enc = ? where tenant_id = ? and id = ?`, [secret, tenantId, to.userId], 'run', ctx.em.getTransactionContext());
     }
     audit(ctx, BackupAudit.restoredAsNewTenant, {
       actor: opts.actor,

@@ -1,11 +1,9 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
 import { BackupRun } from './backup-run.entity';
 import { BackupSettings } from './backup-settings.entity';
-import { Migration20261121001400Backups } from './backups.migration';
-import { Migration20261121001500BackupKeys } from './backup-settings.migration';
+import { Migration20261207000500Backups } from './backups.migration';
 import { BackupAudit, BackupPermission } from './backups.audit';
 import { BackupSchedule } from './backup-schedule.entity';
-import { Migration20261121001600BackupSchedules } from './schedules.migration';
 import { backupSchedulerTask } from './schedules';
 import { backupJob } from './backup-job';
 import { BackupResolver } from './backups.resolver';
@@ -13,7 +11,6 @@ import { backupRules } from './backups.rules';
 import { BackupDownload } from './backup-download.entity';
 import { BackupDownloadResolver } from './backups-download.resolver';
 import { downloadRoute } from './backups-download.route';
-import { Migration20261121001800BackupDownloads } from './downloads.migration';
 
 /**
  * Backups of a tenant's data: streamed, encrypted, verified archives and all-or-nothing restores
@@ -28,13 +25,10 @@ export const backupsPlugin = defineApiPlugin({
   permissions: [BackupPermission],
   auditActions: [BackupAudit],
   entities: [BackupRun, BackupSettings, BackupSchedule, BackupDownload],
-  migrations: [
-    { name: 'Migration20261121001400Backups', class: Migration20261121001400Backups },
-    { name: 'Migration20261121001500BackupKeys', class: Migration20261121001500BackupKeys },
-    { name: 'Migration20261121001600BackupSchedules', class: Migration20261121001600BackupSchedules },
-    { name: 'Migration20261121001800BackupDownloads', class: Migration20261121001800BackupDownloads },
-  ],
+  migrations: [{ name: 'Migration20261207000500Backups', class: Migration20261207000500Backups }],
   background: [backupSchedulerTask],
+  // Every tenant is backed up daily from the start (the defaults in backup-schedule.entity.ts).
+  tenantCreated: async (ctx) => void ctx.em.create(BackupSchedule, {}),
   jobs: [backupJob],
   resolvers: [BackupResolver, BackupDownloadResolver],
   rules: backupRules,

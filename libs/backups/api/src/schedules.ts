@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { audit, auditDiff, badInput, withSystemContext, type BackgroundTask, type RequestContext } from '@bulwark/platform-api';
 import { CronExpressionParser } from 'cron-parser';
 import { BackupRun } from './backup-run.entity';
@@ -26,7 +27,7 @@ export function checkSchedule(cron: string, timezone: string): void {
 }
 
 export async function backupSchedule(ctx: RequestContext): Promise<BackupSchedule> {
-  // Every tenant has one (a trigger makes it with the tenant); create it if a restore removed it.
+  // Made on first use: by the scheduler for every tenant (bulwark_backup_unplanned), or here.
   return (await ctx.em.findOne(BackupSchedule, {})) ?? ctx.em.create(BackupSchedule, {});
 }
 
@@ -70,10 +71,12 @@ export async function rotate(deps: BackupDeps, tenantId: string, keep: number): 
 }
 
 /**
- * One scheduler pass: gives every schedule without a next time one, then queues a backup job for
- * each due one this process claimed (FOR UPDATE SKIP LOCKED: another process gets the others,
- * never the same). Whichever process works on jobs runs it (pg-boss: once); a run that fails is
- * recorded as failed (and alerts); the schedule carries on. Returns the number queued.
+ * One scheduler pass: gives every tenant without a planned time one, then claims each due schedule
+ * inside its own tenant with a compare-and-set on the time it was due (the statement names the
+ * tenant, so on Citus it routes to one shard; no lock spans tenants). Of several API processes
+ * that saw the same due time, the first one's update moves it on and the others' match no row, so
+ * each run is queued once; whichever process works on jobs runs it (pg-boss: once). A run that
+ * fails is recorded as failed (and alerts); the schedule carries on. Returns the number queued.
  */
 export async function schedulerTick(deps: Pick<BackupDeps, 'orm' | 'app'>): Promise<number> {
   const { orm, app } = deps;
@@ -81,18 +84,25 @@ export async function schedulerTick(deps: Pick<BackupDeps, 'orm' | 'app'>): Prom
   for (const { tenant_id } of await conn.execute<{ tenant_id: string }[]>('select * from bulwark_backup_unplanned()')) {
     await withSystemContext(orm, app, tenant_id, 'backup schedule', async (ctx) => {
       const s = await backupSchedule(ctx);
-      s.nextRunAt = nextRuns(s.cron, s.timezone, ctx.app.now())[0];
+      if (s.enabled && !s.nextRunAt) s.nextRunAt = nextRuns(s.cron, s.timezone, ctx.app.now())[0];
+    }).catch((e: unknown) => {
+      // Another process made this tenant's first schedule at the same moment: theirs stands.
+      if (!(e instanceof UniqueConstraintViolationException)) throw e;
     });
   }
-  const due = await conn.execute<{ tenant_id: string; schedule_id: string }[]>('select * from bulwark_backup_claim_due(?)', [app.now()]);
-  for (const { tenant_id } of due) {
-    await withSystemContext(orm, app, tenant_id, 'backup schedule', async (ctx) => {
-      const s = await backupSchedule(ctx);
-      s.nextRunAt = nextRuns(s.cron, s.timezone, ctx.app.now())[0];
+  let queued = 0;
+  for (const due of await conn.execute<{ tenant_id: string }[]>('select * from bulwark_backup_due(?)', [app.now()])) {
+    queued += await withSystemContext(orm, app, due.tenant_id, 'backup schedule', async (ctx) => {
+      const s = await ctx.em.findOne(BackupSchedule, {});
+      if (!s) return 0;
+      const next = nextRuns(s.cron, s.timezone, ctx.app.now())[0];
+      const claimed = await ctx.em.nativeUpdate(BackupSchedule, { id: s.id, enabled: true, nextRunAt: { $lte: ctx.app.now() } }, { nextRunAt: next });
+      if (!claimed) return 0; // another process got it first
       await queueBackup(ctx, 'schedule');
+      return 1;
     });
   }
-  return due.length;
+  return queued;
 }
 
 export const backupSchedulerTask: BackgroundTask = {

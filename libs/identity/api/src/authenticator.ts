@@ -51,8 +51,8 @@ export const sessionAuthenticator: Authenticator = {
       permissions: row.restricted ? new Set() : ((await ctx.app.roles.permissionsOf(ctx, row.role)) ?? new Set()),
     };
     if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_AFTER_MS) {
-      // RLS-scoped like everything else in the transaction: the tenant is set.
-      await conn.execute('update sessions set last_seen_at = ? where id = ?', [now, row.session_id], 'run', trx);
+      // RLS-scoped like everything else in the transaction (the tenant is set), and naming it routes it.
+      await conn.execute('update sessions set last_seen_at = ? where tenant_id = ? and id = ?', [now, parsed.tenantId, row.session_id], 'run', trx);
     }
   },
 
@@ -107,6 +107,6 @@ async function authenticateApiToken(ctx: RequestContext): Promise<void> {
   };
   if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > TOUCH_AFTER_MS) {
     // Raw SQL under RLS (the lookup set this tenant), by the id the lookup found: safe like the session touch.
-    await conn.execute('update api_tokens set last_used_at = ?, last_used_ip = ? where id = ?', [now, ctx.ip || null, row.token_id], 'run', trx);
+    await conn.execute('update api_tokens set last_used_at = ?, last_used_ip = ? where tenant_id = ? and id = ?', [now, ctx.ip || null, parsed.tenantId, row.token_id], 'run', trx);
   }
 }

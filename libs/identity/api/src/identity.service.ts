@@ -241,6 +241,7 @@ export async function insertTenant(ctx: RequestContext, input: { slug: string; n
     if (e instanceof UniqueConstraintViolationException) throw conflict(`The slug "${slug}" is taken`);
     throw e;
   }
+  await ctx.app.tenantCreated(ctx);
   return tenant;
 }
 

@@ -2,23 +2,15 @@ import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-ap
 import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
 import { aloneGate } from './alone-gate';
-import { Migration20261121000700IdentityTwoFactorEnforce } from './identity-2fa-enforce.migration';
-import { Migration20261121000800IdentityPasswordExpiry } from './identity-expiry.migration';
-import { Migration20261121000900IdentityPrincipalName } from './identity-principal-name.migration';
 import { IdentityAudit } from './identity.audit';
+import { Migration20261207000100Identity } from './identity.migration';
 import { ApiToken } from './api-token.entity';
-import { Migration20261121001100IdentityApiTokens } from './api-tokens.migration';
-import { Migration20261121001300IdentityPhone } from './identity-phone.migration';
 import { ApiTokenResolver } from './api-tokens.resolver';
-import { Migration20261121000100Identity } from './identity.migration';
 import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver, MeResolver } from './identity.resolver';
-import { Migration20261121000300IdentitySecurity } from './identity-security.migration';
 import { SecurityResolver } from './security.resolver';
 import { AdminResolver } from './admin.resolver';
 import { UserSummaryResolver } from './user-summary.resolver';
-import { Migration20261121000400IdentitySessions } from './identity-sessions.migration';
-import { Migration20261121000500IdentityTwoFactor } from './identity-2fa.migration';
 import { AuthToken, IdentitySettings, PasswordHistory } from './security.entities';
 import { identityRules } from './identity.rules';
 import { createTenant, createUser } from './identity.service';
@@ -49,17 +41,7 @@ export const identityPlugin = defineApiPlugin({
   rules: identityRules,
   auditActions: [IdentityAudit],
   audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
-  migrations: [
-    { name: 'Migration20261121000100Identity', class: Migration20261121000100Identity },
-    { name: 'Migration20261121000300IdentitySecurity', class: Migration20261121000300IdentitySecurity },
-    { name: 'Migration20261121000400IdentitySessions', class: Migration20261121000400IdentitySessions },
-    { name: 'Migration20261121000500IdentityTwoFactor', class: Migration20261121000500IdentityTwoFactor },
-    { name: 'Migration20261121000700IdentityTwoFactorEnforce', class: Migration20261121000700IdentityTwoFactorEnforce },
-    { name: 'Migration20261121000800IdentityPasswordExpiry', class: Migration20261121000800IdentityPasswordExpiry },
-    { name: 'Migration20261121000900IdentityPrincipalName', class: Migration20261121000900IdentityPrincipalName },
-    { name: 'Migration20261121001100IdentityApiTokens', class: Migration20261121001100IdentityApiTokens },
-    { name: 'Migration20261121001300IdentityPhone', class: Migration20261121001300IdentityPhone },
-  ],
+  migrations: [{ name: 'Migration20261207000100Identity', class: Migration20261207000100Identity }],
   authenticator: sessionAuthenticator,
   gates: [aloneGate, hashingGate],
   // Signing in and out goes on during lockdown, so people can read and admins can act.

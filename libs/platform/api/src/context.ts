@@ -87,6 +87,8 @@ export interface AppServices {
   auditSink?: AuditSink;
   /** The job queue (jobs.ts); `noJobs` until the server starts it. */
   jobs: JobQueue;
+  /** What the features set up in a new tenant (ApiPlugin.tenantCreated); identity calls it. */
+  tenantCreated: (ctx: RequestContext) => Promise<void>;
 }
 
 /**
@@ -164,6 +166,7 @@ export function createAppServices(
     audit: AuditCatalog;
     auditSink?: AuditSink;
     migrations?: { name: string }[];
+    tenantCreated?: (ctx: RequestContext) => Promise<void>;
   },
   log: Logger,
   opts: { now?: () => Date; mail?: MailSender } = {},
@@ -183,5 +186,6 @@ export function createAppServices(
     auditSink: api.auditSink,
     migrations: (api.migrations ?? []).map((m) => m.name),
     jobs: noJobs,
+    tenantCreated: api.tenantCreated ?? (async () => undefined),
   };
 }

@@ -29,13 +29,12 @@ export abstract class OneTimeLink extends TenantScoped {
 
 /**
  * A migration's statements for a table of OneTimeLink rows: its columns, the feature's own
- * (`extra`: columns and constraints), token hashes unique per tenant, and RLS. Migrations that ran
- * keep what they made: change this only together with a new migration.
+ * (`extra`: columns and checks; keys to other tables go in `tenantForeignKey` after), token hashes
+ * unique per tenant, and RLS. Migrations that ran keep what they made: change this only together
+ * with a new migration.
  */
 export function oneTimeLinkTable(table: string, extra: string[]): string[] {
   const columns = [
-    'id uuid primary key',
-    'tenant_id uuid not null references tenants (id) on delete cascade',
     'user_id uuid not null',
     'token_hash bytea not null check (length(token_hash) = 32)',
     'created_at timestamptz not null',
@@ -44,7 +43,7 @@ export function oneTimeLinkTable(table: string, extra: string[]): string[] {
     ...extra,
     'unique (tenant_id, token_hash)',
   ];
-  return [`create table "${table}" (\n  ${columns.join(',\n  ')}\n)`, ...tenantTable(table)];
+  return tenantTable(table, columns);
 }
 
 /** Records a link for the signed-in person, given the hash of the token only they will see. */

@@ -1,5 +1,4 @@
-import { Migration20261121000000Platform } from './db/platform.migration';
-import { Migration20261121001700PlatformParallelSafe } from './db/parallel-safe.migration';
+import { Migration20261207000000Platform } from './db/platform.migration';
 import { Tenant } from './db/tenant.entity';
 import { defineApiPlugin } from './plugin';
 import { PlatformAudit } from './audit';
@@ -8,9 +7,6 @@ import { PlatformAudit } from './audit';
 export const platformPlugin = defineApiPlugin({
   name: 'platform',
   entities: [Tenant],
-  migrations: [
-    { name: 'Migration20261121000000Platform', class: Migration20261121000000Platform },
-    { name: 'Migration20261121001700PlatformParallelSafe', class: Migration20261121001700PlatformParallelSafe },
-  ],
+  migrations: [{ name: 'Migration20261207000000Platform', class: Migration20261207000000Platform }],
   auditActions: [PlatformAudit],
 });

@@ -111,6 +111,12 @@ export interface ApiPlugin {
   jobs?: JobDefinition<any>[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
   seedDemo?: (ctx: RequestContext) => Promise<void>;
+  /**
+   * Sets up this feature's part of a new tenant, in the transaction that creates it, in the new
+   * tenant (a default backup schedule). Instead of a trigger on `tenants`, which must stay a plain
+   * reference table on Citus.
+   */
+  tenantCreated?: (ctx: RequestContext) => Promise<void>;
 }
 
 export function defineApiPlugin(plugin: ApiPlugin): ApiPlugin {
@@ -134,6 +140,8 @@ export interface ComposedApi {
   deadlineExempt: ReadonlySet<string>;
   audit: AuditCatalog;
   auditSink?: AuditSink;
+  /** Every plugin's tenantCreated, in list order. */
+  tenantCreated: (ctx: RequestContext) => Promise<void>;
 }
 
 /** Builds the server's parts from the plugin list, refusing ambiguity rather than guessing. */
@@ -186,6 +194,9 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     catalog,
     migrations,
     authenticator: authenticators[0].authenticator as Authenticator,
+    tenantCreated: async (ctx) => {
+      for (const p of plugins) await p.tenantCreated?.(ctx);
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { runAfterCommit, type AppServices, type RequestContext } from './context';
-import { enterTenant } from './graphql/transaction';
+import { enterTenant } from './tenancy';
 import { writeAudit } from './audit';
 import type { Permission } from './permissions';
 

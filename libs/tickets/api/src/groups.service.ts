@@ -1,6 +1,7 @@
 import { audit, auditDiff, badInput, conflict, isUuid, loader, notFound, type RequestContext } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import { GroupMember, TicketGroup } from './group.entity';
+import { Ticket } from './ticket.entity';
 import { TicketAudit } from './tickets.audit';
 
 export interface GroupInput {
@@ -81,6 +82,8 @@ export async function deleteGroup(ctx: RequestContext, id: string): Promise<bool
   const group = isUuid(id) ? await ctx.em.findOne(TicketGroup, { id }) : null;
   if (!group) throw notFound('Group');
   audit(ctx, TicketAudit.groupDeleted, { targetId: group.id, details: { name: group.name } });
+  // The key from tickets has no ON DELETE SET NULL (it would null tenant_id too): let go here.
+  await ctx.em.nativeUpdate(Ticket, { group }, { group: null });
   ctx.em.remove(group);
   return true;
 }

@@ -1,16 +1,14 @@
+import { Migration20261207000300Tickets } from './tickets.migration';
 import { defineApiPlugin } from '@bulwark/platform-api';
 import { seedDemoTickets } from './demo.seed';
 import { Comment, Ticket } from './ticket.entity';
-import { Migration20261121000200Tickets } from './tickets.migration';
 import { TicketPermission } from './tickets.permissions';
 import { CommentResolver, TicketPageResolver, TicketResolver } from './tickets.resolver';
 import { ticketRules } from './tickets.rules';
 import { TicketAudit } from './tickets.audit';
 import { GroupMember, TicketGroup } from './group.entity';
-import { Migration20261121001200TicketGroups } from './groups.migration';
 import { GroupResolver } from './groups.resolver';
 import { TicketExport } from './ticket-export.entity';
-import { Migration20261121002000TicketExports } from './ticket-exports.migration';
 import { ticketExportRoute } from './ticket-export.route';
 
 export const ticketsPlugin = defineApiPlugin({
@@ -26,11 +24,7 @@ export const ticketsPlugin = defineApiPlugin({
   ],
   resolvers: [TicketResolver, TicketPageResolver, CommentResolver, GroupResolver],
   rules: ticketRules,
-  migrations: [
-    { name: 'Migration20261121000200Tickets', class: Migration20261121000200Tickets },
-    { name: 'Migration20261121001200TicketGroups', class: Migration20261121001200TicketGroups },
-    { name: 'Migration20261121002000TicketExports', class: Migration20261121002000TicketExports },
-  ],
+  migrations: [{ name: 'Migration20261207000300Tickets', class: Migration20261207000300Tickets }],
   routes: (router) => router.get('/export/:token', ticketExportRoute),
   seedDemo: seedDemoTickets,
 });

@@ -5,6 +5,7 @@ import type { MigrationEntry } from '../plugin';
 import { auditFlushSubscriber, type AuditCatalog } from '../audit';
 import { RUNTIME_ROLE } from './rls';
 import { tenantFilter, TenantScoped } from './tenant-scoped';
+import { TenantRoutedDriver } from './routing';
 import type { Logger } from '../logger';
 
 export interface OrmOptions {
@@ -49,7 +50,7 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
         `set idle_in_transaction_session_timeout = 60000`
       : 'select 1';
   return MikroORM.init({
-    driver: PostgreSqlDriver,
+    driver: TenantRoutedDriver,
     clientUrl: opts.url,
     entities: opts.entities,
     extensions: [Migrator],
@@ -103,6 +104,16 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
 
 export async function migrate(orm: MikroORM, log: (m: string) => void = () => undefined): Promise<string[]> {
   const migrator = orm.getMigrator();
+  // A database made by another build (the unreleased migrations were squashed per feature once)
+  // would fail halfway with "relation already exists": say what it is instead.
+  const known = new Set((orm.config.get('migrations').migrationsList ?? []).map((m) => m.name));
+  const foreign = (await migrator.getExecutedMigrations()).map((m) => m.name).filter((n) => !known.has(n));
+  if (foreign.length) {
+    throw new Error(
+      `this database was migrated by another build of Bulwark (${foreign.length} migration(s) this one does not know, e.g. ${foreign[0]}): ` +
+        'use that build, or start from an empty database (for the embedded PostgreSQL, move BULWARK_DATA_DIR aside)',
+    );
+  }
   const pending = await migrator.getPendingMigrations();
   if (pending.length) log(`applying ${pending.length} migration(s): ${pending.map((m) => m.name).join(', ')}`);
   const done = await migrator.up();

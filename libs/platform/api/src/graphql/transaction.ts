@@ -4,43 +4,12 @@ import { types } from 'node:util';
 import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
-import { TENANT_FILTER } from '../db/tenant-scoped';
+import { setTenant } from '../tenancy';
 import { AppError, badInput, badRequest, serviceUnavailable } from '../errors';
 import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
-
-/**
- * Sets the tenant for both walls at once, inside the operation's transaction: the RLS setting is
- * transaction-local (set_config(..., true)), so it ends with the commit and never leaks to the next
- * user of the pooled connection (SECURITY.md D7).
- */
-export async function enterTenant(
-  ctx: RequestContext,
-  tenantId: string,
-  opts: {
-    /** The caller's SQL already ran set_config in this transaction (one round trip saved). */
-    alreadySetInTransaction?: boolean;
-    /** Sign-in may move an operation to the tenant its credential names; nothing else may. */
-    replacePrincipal?: boolean;
-  } = {},
-): Promise<void> {
-  if (ctx.tenantId === tenantId) return;
-  if (ctx.tenantId && !opts.replacePrincipal) throw new Error('one operation cannot act in two tenants');
-  if (!ctx.em.isInTransaction()) throw new Error('enterTenant needs the operation transaction');
-  if (!opts.alreadySetInTransaction) {
-    await ctx.em
-      .getConnection()
-      .execute(`select set_config('app.tenant_id', ?, true)`, [tenantId], 'get', ctx.em.getTransactionContext());
-  }
-  if (opts.replacePrincipal) {
-    ctx.principal = null;
-    ctx.em.clear();
-  }
-  ctx.em.setFilterParams(TENANT_FILTER, { id: tenantId });
-  ctx.tenantId = tenantId;
-}
 
 /**
  * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
@@ -268,7 +237,7 @@ async function undoField(ctx: RequestContext, error: unknown, mark: { name: stri
   await conn.execute(`rollback to savepoint ${mark.name}`, [], 'run', trx);
   // The rollback also undid a tenant the field entered (sign-in): set it again, so the events
   // that outlive the field (failed attempts) are written where ctx says they belong.
-  if (ctx.tenantId) await conn.execute(`select set_config('app.tenant_id', ?, true)`, [ctx.tenantId], 'get', trx);
+  if (ctx.tenantId) await setTenant(ctx.em, ctx.tenantId);
   auditRollback(ctx, mark.audited);
   ctx.em.clear(); // forget entities changed by the failed field; the database forgot them too
 }

@@ -14,6 +14,7 @@ import { createLogger } from '../logger';
 import { memoryMailSender, type MailSender } from '../mail';
 import type { ApiPlugin } from '../plugin';
 import { RUNTIME_ROLE } from '../db/rls';
+import { unroutedTables } from '../db/routing';
 import { startServer, type BulwarkServer } from '../server';
 
 export async function createTestDatabase(): Promise<string> {
@@ -30,6 +31,26 @@ export async function createTestDatabase(): Promise<string> {
     await admin.end();
   }
   return `${server}/${name}`;
+}
+
+/** Tables with a tenant_id column, from the catalog. */
+async function tenantTablesOf(owner: Client): Promise<Set<string>> {
+  const { rows } = await owner.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
+      where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')`,
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Collects, for the server's whole life, the statements it sends that would not route (routing.ts). */
+function watchRouting(server: BulwarkServer, tenantTables: ReadonlySet<string>): Set<string> {
+  const found = new Set<string>();
+  const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
+  knex.on('query', (q: { sql: string }) => {
+    const tables = unroutedTables(q.sql, tenantTables);
+    if (tables.length) found.add(`${tables.join(', ')}: ${q.sql.replace(/\s+/g, ' ').slice(0, 300)}`);
+  });
+  return found;
 }
 
 export class TestClock {
@@ -105,6 +126,7 @@ export async function startTestServer(
   await owner.connect();
   const clients: Client[] = [];
   const expected: RegExp[] = [];
+  const unrouted = watchRouting(server, await tenantTablesOf(owner));
 
   return {
     server,
@@ -151,6 +173,9 @@ export async function startTestServer(
       // Unexpected errors in a test server are worth seeing even when the test passed.
       const unexpected = lines.filter((l) => l.includes('"level":"error"') && !expected.some((p) => p.test(l)));
       if (unexpected.length) process.stderr.write(unexpected.join('\n') + '\n');
+      if (unrouted.size) {
+        throw new Error(`statements on tenant data without tenant_id (they would reach every shard on Citus):\n${[...unrouted].join('\n')}`);
+      }
     },
   };
 }
