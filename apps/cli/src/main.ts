@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  citusPlan,
   composeApi,
   createAppServices,
   createLogger,
@@ -136,6 +137,25 @@ export function buildCli(): Command {
         });
         out('stopping: letting a running job finish');
         await worker.close();
+      }),
+    );
+
+  program
+    .command('citus')
+    .description('scale-out on Citus (docs/scale-out.md)')
+    .command('plan')
+    .description('print the SQL that distributes a freshly migrated database by tenant (read from the catalog; changes nothing)')
+    .action(() =>
+      withDatabase(async (_config, db) => {
+        const api = composeApi(apiPlugins);
+        await migrateDatabase(db.url, api, log);
+        const owner = await createOrm({ url: db.url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
+        try {
+          const plan = await citusPlan((sql) => owner.em.getConnection().execute(sql));
+          for (const line of plan.statements) out(line);
+        } finally {
+          await owner.close(true);
+        }
       }),
     );
 
