@@ -2,7 +2,7 @@
 // Lint for the whole workspace: `npm run lint` (eslint --max-warnings 0 .).
 // Its main job is @nx/enforce-module-boundaries, driven by the tags in each project.json:
 //   side:api | side:console | side:shared   which runtime a project belongs to (shared: both)
-//   type:app | type:kernel | type:feature
+//   type:app | type:kernel | type:feature | type:composition (the plugin list)
 //   scope:<name>                       which feature (or platform) it is part of
 import nx from '@nx/eslint-plugin';
 
@@ -69,6 +69,8 @@ export default [
         'error',
         {
           allow: [],
+          // Backups' specs start the whole app from the one plugin list (see the spec block below).
+          ignoredCircularDependencies: [['composition-api', 'backups-api']],
           depConstraints: [
             // The two runtimes never share code through project imports, nor each other's
             // runtime packages (no server code or secrets in the browser bundle).
@@ -85,6 +87,8 @@ export default [
             { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
             // Features use the kernel and each other's public index (tickets uses identity's User).
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:kernel', 'type:feature'] },
+            // The one plugin list (libs/composition) composes the kernel and the features.
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:kernel', 'type:feature'] },
             // Apps compose anything on their side (the side:* constraints above still apply);
             // importing another app is rejected by the rule itself.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
@@ -117,6 +121,24 @@ export default [
       // Tests and tools assert that what they just created exists; `!` after such a lookup
       // is that assertion. Shipped code keeps the warning (an error under --max-warnings 0).
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // A feature's specs may start the whole app (backups back up every feature's tables): they
+    // import the one plugin list, a dependency that ships nowhere, so its cycle is allowed.
+    files: ['libs/*/api/src/**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          ignoredCircularDependencies: [['backups-api', 'composition-api']],
+          depConstraints: [
+            { sourceTag: 'side:api', onlyDependOnLibsWithTags: ['side:api', 'side:shared'], bannedExternalImports: BROWSER_ONLY },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:kernel', 'type:feature', 'type:composition'] },
+          ],
+        },
+      ],
     },
   },
   {

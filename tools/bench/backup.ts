@@ -18,7 +18,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { apiPlugins } from '../../apps/api/src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 export const BACKUP_RATE_TARGET = 0.5;
 export const BACKUP_RSS_TARGET_MB = 150;

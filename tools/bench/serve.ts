@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { apiPlugins } from '../../apps/api/src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { startBaseline, type Baseline } from './baseline';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario, type WindowCommand, type WindowStats } from './query';
 import { seedBenchTenant } from './seed';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { apiPlugins } from '../../apps/api/src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { COMMAND, generateConsoleApi, OUTPUT } from './console-api';
 
 describe('console API types', () => {

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { apiPlugins } from '../../apps/api/src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { generateConsoleApi, OUTPUT } from './console-api';
 
 async function main() {

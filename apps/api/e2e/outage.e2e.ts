@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { freePort } from '../../../tools/e2e/harness';
-import { apiPlugins } from '../src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 jest.setTimeout(180_000);
 

@@ -8,7 +8,7 @@ import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testi
 import { graphql, GraphQLID, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { deny } from 'graphql-shield';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;
@@ -25,6 +25,17 @@ afterAll(() => t?.close());
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('the plugins describe their own operations', () => {
+  it('describes only root fields that exist (a renamed field cannot leave its traits behind)', () => {
+    const fields = new Set([schema.getQueryType(), schema.getMutationType()].flatMap((root) => Object.keys(root!.getFields())));
+    expect(api.operations.names.filter((f) => !fields.has(f))).toEqual([]);
+    // The traits the kernel and the gates act on, as the plugins declare them.
+    expect([...api.operations.with('lockdownExempt')].sort()).toEqual(['login', 'logout', 'reauthenticate', 'setLockdown', 'verifyAuditChain', 'verifyTwoFactor']);
+    expect([...api.operations.with('deadlineExempt')]).toEqual(['restoreBackup']);
+    expect([...api.operations.with('hashesPassword')].sort()).toEqual(['acceptInvitation', 'changePassword', 'login', 'reauthenticate', 'resetPassword', 'signUp']);
+  });
+});
 
 describe('D1 deny by default', () => {
   it('gives every root field an explicit rule of its own', () => {

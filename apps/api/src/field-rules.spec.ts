@@ -1,7 +1,7 @@
 /** D3: field rules hold on the concrete type, whichever path reaches it; and B9 for tokens in logs. */
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;

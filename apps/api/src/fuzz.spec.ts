@@ -27,7 +27,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 jest.setTimeout(300_000);
 

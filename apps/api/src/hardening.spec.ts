@@ -5,7 +5,7 @@
  */
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createLogger, DEMO, loadConfig, startServer } from '@bulwark/platform-api';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 async function main() {
   const log = createLogger({ service: 'bulwark-api' });

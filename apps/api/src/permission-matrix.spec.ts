@@ -20,7 +20,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 type Role = (typeof BUILT_IN_ROLES)[number];
 const ALL: Role[] = [...BUILT_IN_ROLES];

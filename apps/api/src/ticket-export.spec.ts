@@ -6,7 +6,7 @@
  */
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
-import { apiPlugins } from './plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;

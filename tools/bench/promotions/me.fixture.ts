@@ -12,7 +12,7 @@ import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testi
 import { Agent, request } from 'node:http';
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { apiPlugins } from '../../../apps/api/src/plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 /**
  * Young-generation collections only. (On Node 20, `gc({ type: 'major' })` is a scavenge too, as

@@ -101,7 +101,7 @@ export async function checkNetwork(ctx: RequestContext, access?: TenantAccess): 
 }
 
 function isRefusedInLockdown(ctx: RequestContext, op: OperationInfo): boolean {
-  return op.type === 'mutation' && !op.fields.every((f) => ctx.app.lockdownExempt.has(f));
+  return op.type === 'mutation' && !op.fields.every((f) => ctx.app.operations.has(f, 'lockdownExempt'));
 }
 
 const lockdownError = () => new AppError('LOCKDOWN', 'The service desk is in lockdown mode: changes are paused, reading works');

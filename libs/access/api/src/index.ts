@@ -1,4 +1,5 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
+import { accessCli } from './access.cli';
 import { AccessSettings, IpRule, Role } from './access.entities';
 import { accessGuard } from './access.guard';
 import { Migration20261207000200Access } from './access.migration';
@@ -21,7 +22,9 @@ export const accessPlugin = defineApiPlugin({
   roleDirectory,
   guards: [accessGuard],
   // Admins must be able to lift a lockdown from anywhere they can sign in.
-  lockdownExempt: ['setLockdown'],
+  // Lockdown can always be lifted.
+  operations: { setLockdown: { lockdownExempt: true } },
+  cli: accessCli,
 });
 
 export { checkNetwork } from './access.guard';

@@ -1,4 +1,5 @@
 import { withSystemContext, type AuditCatalog, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
+import { auditConfig } from './audit.config';
 import { AccessAudit } from '@bulwark/access-api';
 import { IdentityAudit } from '@bulwark/identity-api';
 import { Alert, AlertRule, type AlertKind } from './audit.entities';
@@ -141,6 +142,7 @@ function titleOf(rule: AlertRule, e: AuditEvent, subject: string, catalog: Audit
 /** Tenant webhook (if the rule has one), the operators' stream, and the delivery record. */
 async function send(ctx: RequestContext, tenantId: string, { alert, url, secret }: Raised): Promise<void> {
   const { config, log } = ctx.app;
+  const settings = auditConfig.of(config);
   const payload = {
     type: 'bulwark.alert',
     alert: { id: alert.id, tenantId, rule: alert.ruleName, kind: alert.kind, subject: alert.subject, title: alert.title, eventSeq: Number(alert.eventSeq), eventId: alert.eventId ?? null, createdAt: alert.createdAt.toISOString() },
@@ -148,13 +150,14 @@ async function send(ctx: RequestContext, tenantId: string, { alert, url, secret 
   const body = JSON.stringify(payload);
   // The operators' stream: every tenant's alerts in the structured log, and their webhook if set.
   log.warn('security alert', payload.alert);
-  if (config.operatorWebhookUrl && config.operatorWebhookSecret) {
-    void deliver(config.operatorWebhookUrl, signWebhook(config.operatorWebhookSecret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs }).then((r) =>
+  if (settings.operatorWebhookUrl && settings.operatorWebhookSecret) {
+    const signed = signWebhook(settings.operatorWebhookSecret, body, ctx.app.now(), alert.id);
+    void deliver(settings.operatorWebhookUrl, signed, { baseDelayMs: settings.webhookRetryBaseMs }).then((r) =>
       r.delivered ? undefined : log.error('operator alert webhook failed', { alertId: alert.id, error: r.lastError }),
     );
   }
   if (!url || !secret) return;
-  const result = await deliver(url, signWebhook(secret, body, ctx.app.now(), alert.id), { baseDelayMs: config.webhookRetryBaseMs, publicOnly: config.env === 'production' });
+  const result = await deliver(url, signWebhook(secret, body, ctx.app.now(), alert.id), { baseDelayMs: settings.webhookRetryBaseMs, publicOnly: config.env === 'production' });
   await withSystemContext(ctx.em, ctx.app, tenantId, 'alert delivery', async (sys) => {
     const row = await sys.em.findOneOrFail(Alert, { id: alert.id });
     row.delivery = result.delivered ? 'delivered' : 'failed';

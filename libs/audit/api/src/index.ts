@@ -1,4 +1,6 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
+import { auditConfig } from './audit.config';
+import { auditCli } from './audit.cli';
 import { Alert, AlertRule, AuditExport, AuditSettings } from './audit.entities';
 import { Migration20261207000400Audit } from './audit.migration';
 import { AuditLogAudit, AuditPermission } from './audit.permissions';
@@ -24,7 +26,10 @@ export const auditPlugin = defineApiPlugin({
   routes: (router) => router.get('/export/:token', exportRoute),
   background: [retentionTask],
   // Checking the log is how an attack is investigated; it writes only its own event.
-  lockdownExempt: ['verifyAuditChain'],
+  // Checking the log is what one does during an attack.
+  operations: { verifyAuditChain: { lockdownExempt: true } },
+  cli: auditCli,
+  config: auditConfig,
 });
 
 export { AuditPermission, AuditLogAudit } from './audit.permissions';

@@ -1,5 +1,6 @@
 import { inTenantTransaction, type BackgroundTask, type RequestContext } from '@bulwark/platform-api';
 import type { MikroORM } from '@mikro-orm/core';
+import { auditConfig } from './audit.config';
 
 /**
  * Retention (issue 4 §5): the only way events leave the log is bulwark_audit_prune, which cuts a
@@ -25,7 +26,7 @@ export async function pruneAll(orm: MikroORM): Promise<number> {
 
 export const retentionTask: BackgroundTask = {
   name: 'audit retention',
-  intervalMs: (config) => config.auditPruneIntervalMinutes * 60_000,
+  intervalMs: (config) => auditConfig.of(config).pruneIntervalMinutes * 60_000,
   async run({ orm, log }) {
     const deleted = await pruneAll(orm);
     if (deleted) log.info('audit retention deleted old events', { deleted });

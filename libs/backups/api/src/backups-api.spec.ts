@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreTenant } from './backup.service';
 import { localStorage } from './storage';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;
@@ -37,7 +37,7 @@ async function newestRun(p: Persona): Promise<Run> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bulwark-backups-api-'));
-  t = await startTestServer(backupTestPlugins, { BULWARK_BACKUP_DIR: dir, BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
+  t = await startTestServer(apiPlugins, { BULWARK_BACKUP_DIR: dir, BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
   a = await createPersonas(t, 'api-backed');
   b = await createPersonas(t, 'api-other');
 });

@@ -1,4 +1,5 @@
 import { DriverException } from '@mikro-orm/core';
+import { backupsConfig } from './backups.config';
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth } from '@bulwark/identity-api';
@@ -37,7 +38,7 @@ async function scheduleView(ctx: RequestContext): Promise<BackupScheduleView> {
     nextRuns: s.enabled ? nextRuns(s.cron, s.timezone, ctx.app.now(), 5) : [],
     encryption: enc.encryption,
     openpgpFingerprint: enc.openpgpFingerprint ?? null,
-    storage: ctx.app.config.backupStorage,
+    storage: backupsConfig.of(ctx.app.config).storage,
   };
 }
 

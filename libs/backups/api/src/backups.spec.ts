@@ -15,7 +15,7 @@ import { buffer, text } from 'node:stream/consumers';
 import { Secret, TOTP } from 'otpauth';
 import { encryptTotpSecret } from '@bulwark/identity-api';
 import { gzipSync } from 'node:zlib';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { BackupRun } from './backup-run.entity';
 import { openArchive, restoreAsNewTenant, restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
 import { encryptStream } from './envelope';
@@ -46,7 +46,7 @@ async function snapshot(tenantId: string): Promise<Record<string, unknown[]>> {
 }
 
 beforeAll(async () => {
-  t = await startTestServer(backupTestPlugins);
+  t = await startTestServer(apiPlugins);
   a = await createPersonas(t, 'backed');
   b = await createPersonas(t, 'bystander');
   for (let i = 0; i < 30; i++) await create(a.agent, `ticket ${i}`);

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let a: TenantPersonas;
@@ -49,7 +49,7 @@ async function backUp(p: Persona): Promise<Run | undefined> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bulwark-backup-downloads-'));
-  t = await startTestServer(backupTestPlugins, { BULWARK_BACKUP_DIR: dir, BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
+  t = await startTestServer(apiPlugins, { BULWARK_BACKUP_DIR: dir, BULWARK_BACKUP_SCHEDULER_SECONDS: '0' });
   a = await createPersonas(t, 'dl-main');
   b = await createPersonas(t, 'dl-other');
   run = (await backUp(a.admin)) as Run;

@@ -1,4 +1,6 @@
 import { defineApiPlugin } from '@bulwark/platform-api';
+import { backupsConfig } from './backups.config';
+import { backupsCli } from './backups.cli';
 import { BackupRun } from './backup-run.entity';
 import { BackupSettings } from './backup-settings.entity';
 import { Migration20261207000500Backups } from './backups.migration';
@@ -21,7 +23,7 @@ import { downloadRoute } from './backups-download.route';
 export const backupsPlugin = defineApiPlugin({
   name: 'backups',
   // A restore writes in a transaction of its own and may take minutes on a large workspace.
-  deadlineExempt: ['restoreBackup'],
+  operations: { restoreBackup: { deadlineExempt: true } },
   permissions: [BackupPermission],
   auditActions: [BackupAudit],
   entities: [BackupRun, BackupSettings, BackupSchedule, BackupDownload],
@@ -33,6 +35,8 @@ export const backupsPlugin = defineApiPlugin({
   resolvers: [BackupResolver, BackupDownloadResolver],
   rules: backupRules,
   routes: (router) => router.get('/download/:token', downloadRoute),
+  cli: backupsCli,
+  config: backupsConfig,
 });
 
 export {

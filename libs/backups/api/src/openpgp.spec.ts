@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { brotliDecompressSync } from 'node:zlib';
 import { armor, enums, generateKey, readKey, readPrivateKey, revokeKey } from 'openpgp';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { BackupSettings } from './backup-settings.entity';
 import { backupSettings, restoreTenant, runBackup, setBackupEncryption, verifyArchive, type BackupDeps } from './backup.service';
 import { localStorage } from './storage';
@@ -76,7 +76,7 @@ beforeAll(async () => {
   gnupgHome = mkdtempSync(join(tmpdir(), 'bulwark-gnupg-'));
   chmodSync(gnupgHome, 0o700);
   dir = mkdtempSync(join(tmpdir(), 'bulwark-openpgp-'));
-  t = await startTestServer(backupTestPlugins);
+  t = await startTestServer(apiPlugins);
   a = await createPersonas(t, 'pgp');
   b = await createPersonas(t, 'pgpbystander');
   for (let i = 0; i < 12; i++) await create(a.agent, `pgp ticket ${i}`);

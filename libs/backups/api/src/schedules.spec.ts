@@ -14,7 +14,7 @@ import type { BackupDeps } from './backup.service';
 import { nextRuns, rotate, schedulerTick, updateSchedule } from './schedules';
 import { localStorage } from './storage';
 import { runBackup } from './backup.service';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
 let second: BulwarkServer;
@@ -24,10 +24,10 @@ const depsOf = (s: BulwarkServer): BackupDeps => ({ orm: s.orm, app: s.app, stor
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bulwark-schedules-'));
-  t = await startTestServer(backupTestPlugins, { BULWARK_BACKUP_SCHEDULER_SECONDS: '0', BULWARK_BACKUP_DIR: dir });
+  t = await startTestServer(apiPlugins, { BULWARK_BACKUP_SCHEDULER_SECONDS: '0', BULWARK_BACKUP_DIR: dir });
   // A second API process on the same database (its own pool, its own scheduler).
   second = await startServer(
-    backupTestPlugins,
+    apiPlugins,
     loadConfig({
       NODE_ENV: 'test',
       PORT: '0',

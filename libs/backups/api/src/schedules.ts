@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { audit, auditDiff, badInput, withSystemContext, type BackgroundTask, type RequestContext } from '@bulwark/platform-api';
 import { CronExpressionParser } from 'cron-parser';
 import { BackupRun } from './backup-run.entity';
+import { backupsConfig } from './backups.config';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupAudit } from './backups.audit';
 import { forkOf, type BackupDeps } from './backup.service';
@@ -107,7 +108,7 @@ export async function schedulerTick(deps: Pick<BackupDeps, 'orm' | 'app'>): Prom
 
 export const backupSchedulerTask: BackgroundTask = {
   name: 'backup scheduler',
-  intervalMs: (config) => config.backupSchedulerSeconds * 1000,
+  intervalMs: (config) => backupsConfig.of(config).schedulerSeconds * 1000,
   async run(services) {
     await schedulerTick({ orm: services.orm, app: services });
   },

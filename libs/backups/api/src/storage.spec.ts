@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import S3rver from 's3rver';
-import { backupTestPlugins } from './testing-plugins';
+import { apiPlugins } from '@bulwark/composition-api';
 import { restoreTenant, runBackup, type BackupDeps } from './backup.service';
 import { s3Storage } from './s3-storage';
 import { localStorage, type BackupStorage } from './storage';
@@ -25,7 +25,7 @@ let s3: S3rver;
 const drivers: Record<string, () => BackupStorage> = {};
 
 beforeAll(async () => {
-  t = await startTestServer(backupTestPlugins);
+  t = await startTestServer(apiPlugins);
   a = await createPersonas(t, 'stored');
   dir = mkdtempSync(join(tmpdir(), 'bulwark-storage-'));
   s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: 'bulwark-backups', configs: [] }] });

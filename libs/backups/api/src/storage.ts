@@ -3,6 +3,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BulwarkConfig } from '@bulwark/platform-api';
 import { s3Storage } from './s3-storage';
+import { backupsConfig } from './backups.config';
 import { pipeline } from 'node:stream/promises';
 
 /**
@@ -29,8 +30,9 @@ function safe(root: string, key: string): string {
 
 /** The storage the configuration names (BULWARK_BACKUP_STORAGE). */
 export function storageFor(config: BulwarkConfig): BackupStorage {
-  if (config.backupStorage === 's3' && config.backupS3) return s3Storage(config.backupS3, join(config.backupDir, '.spool'));
-  return localStorage(config.backupDir);
+  const { storage, s3, dir } = backupsConfig.of(config);
+  if (storage === 's3' && s3) return s3Storage(s3, join(dir, '.spool'));
+  return localStorage(dir);
 }
 
 export function localStorage(root: string): BackupStorage {

@@ -1,8 +1,7 @@
 import { rateLimited, type OperationGate, type RequestContext } from '@bulwark/platform-api';
 import { setHashingNice } from './hashing-threads';
+import { identityConfig } from './identity.config';
 
-/** Operations that compute a bcrypt hash (a quarter-second of a core each, at cost 12). */
-const HASHING = new Set(['login', 'reauthenticate', 'changePassword', 'resetPassword', 'acceptInvitation', 'signUp']);
 /** Waiting beyond this many is refused at once rather than queued for seconds. */
 const MAX_QUEUE = 256;
 
@@ -37,11 +36,12 @@ const semaphores = new WeakMap<object, Semaphore>();
 export const hashingGate: OperationGate = {
   name: 'password hashing',
   async enter(ctx: RequestContext, op) {
-    if (op.type !== 'mutation' || !op.fields.some((f) => HASHING.has(f))) return null;
+    if (op.type !== 'mutation' || !op.fields.some((f) => ctx.app.operations.has(f, 'hashesPassword'))) return null;
     let semaphore = semaphores.get(ctx.app);
-    if (!semaphore) semaphores.set(ctx.app, (semaphore = new Semaphore(ctx.app.config.hashConcurrency)));
+    const settings = identityConfig.of(ctx.app.config);
+    if (!semaphore) semaphores.set(ctx.app, (semaphore = new Semaphore(settings.hashConcurrency)));
     // The hashing threads are the process's; the setting of the server that uses them applies.
-    setHashingNice(ctx.app.config.hashNice);
+    setHashingNice(settings.hashNice);
     return semaphore.acquire();
   },
 };

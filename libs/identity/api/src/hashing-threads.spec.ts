@@ -1,4 +1,5 @@
 import { loadConfig } from '@bulwark/platform-api';
+import { identityConfig } from './identity.config';
 import bcrypt from 'bcrypt';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -46,11 +47,11 @@ describe('A8 password hashing runs on threads of its own, below the priority of 
   });
 
   it('reads BULWARK_HASH_NICE from 0 to 19, default 10, and refuses anything else', () => {
-    expect(loadConfig({ NODE_ENV: 'test' }).hashNice).toBe(DEFAULT_HASH_NICE);
-    expect(loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: '0' }).hashNice).toBe(0);
-    expect(loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: '19' }).hashNice).toBe(19);
+    expect(identityConfig.of(loadConfig({ NODE_ENV: 'test' })).hashNice).toBe(DEFAULT_HASH_NICE);
+    expect(identityConfig.of(loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: '0' })).hashNice).toBe(0);
+    expect(identityConfig.of(loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: '19' })).hashNice).toBe(19);
     for (const bad of ['20', '-1', 'low', '2.5']) {
-      expect(() => loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: bad })).toThrow(`BULWARK_HASH_NICE must be a whole number from 0 to 19, got "${bad}"`);
+      expect(() => identityConfig.of(loadConfig({ NODE_ENV: 'test', BULWARK_HASH_NICE: bad }))).toThrow(`BULWARK_HASH_NICE must be a whole number from 0 to 19, got "${bad}"`);
     }
   });
 

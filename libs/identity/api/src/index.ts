@@ -1,8 +1,10 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
+import { identityConfig } from './identity.config';
 import { sessionAuthenticator } from './authenticator';
 import { hashingGate } from './hashing-gate';
 import { aloneGate } from './alone-gate';
 import { IdentityAudit } from './identity.audit';
+import { identityCli } from './identity.cli';
 import { Migration20261207000100Identity } from './identity.migration';
 import { ApiToken } from './api-token.entity';
 import { ApiTokenResolver } from './api-tokens.resolver';
@@ -44,9 +46,23 @@ export const identityPlugin = defineApiPlugin({
   migrations: [{ name: 'Migration20261207000100Identity', class: Migration20261207000100Identity }],
   authenticator: sessionAuthenticator,
   gates: [aloneGate, hashingGate],
-  // Signing in and out goes on during lockdown, so people can read and admins can act.
-  lockdownExempt: ['login', 'verifyTwoFactor', 'logout', 'reauthenticate'],
+  // Signing in and out goes on during lockdown, so people can read and admins can act. Fields
+  // that move to the tenant their input names, or check a password, run alone (alone-gate.ts);
+  // those that compute a bcrypt hash queue for it (hashing-gate.ts).
+  operations: {
+    login: { runsAlone: true, hashesPassword: true, lockdownExempt: true },
+    verifyTwoFactor: { runsAlone: true, lockdownExempt: true },
+    logout: { lockdownExempt: true },
+    reauthenticate: { runsAlone: true, hashesPassword: true, lockdownExempt: true },
+    requestPasswordReset: { runsAlone: true },
+    resetPassword: { runsAlone: true, hashesPassword: true },
+    acceptInvitation: { runsAlone: true, hashesPassword: true },
+    signUp: { runsAlone: true, hashesPassword: true },
+    changePassword: { hashesPassword: true },
+  },
   seedDemo,
+  cli: identityCli,
+  config: identityConfig,
 });
 
 export { User } from './user.entity';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * Every setting the server reads, in one place. Each is documented in README.md ("Settings").
- * Values come from the environment only; nothing here is tenant data (tenant settings live in the
- * database and are steered from the console).
+ * The kernel's settings. A feature's own settings are a section it declares (defineConfig, below)
+ * beside its code. Each is documented in README.md ("Settings"). Values come from the environment
+ * only; nothing here is tenant data (tenant settings live in the database and are steered from the
+ * console).
  */
 export interface BulwarkConfig {
   env: 'development' | 'test' | 'production';
@@ -34,10 +34,6 @@ export interface BulwarkConfig {
   /** Deadline for opening a database connection, and for waiting for one from the pool. */
   dbConnectTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Password hashes (bcrypt) computed at once; the rest queue without holding a DB connection. */
-  hashConcurrency: number;
-  /** Nice value of the password-hashing threads (0 normal … 19 only idle CPU; Linux). */
-  hashNice: number;
   /** Folder of the built console; served at / when present. */
   consoleDir?: string;
   /** Where people reach the console; links in mail point here. */
@@ -47,44 +43,24 @@ export interface BulwarkConfig {
   mailFrom: string;
   /** Platform master key: seals stored secrets (webhook signing secrets; backup keys later). */
   masterKey: string;
-  /** Where local backups are stored (the default storage target), and S3 uploads are spooled. */
-  backupDir: string;
-  /** How often each API process looks for due backup schedules; 0 turns scheduling off here. */
-  backupSchedulerSeconds: number;
   /** Whether this API process works on queued jobs (backups); off when `cli worker` processes do. */
   worker: boolean;
-  /** Backups go to the local directory, or to S3-compatible object storage. */
-  backupStorage: 'local' | 's3';
-  backupS3?: {
-    endpoint?: string;
-    region: string;
-    bucket: string;
-    prefix: string;
-    accessKeyId?: string;
-    secretAccessKey?: string;
-    forcePathStyle: boolean;
-  };
-  /** The master key before a rotation: still unwraps what was written under it (backups). */
+  /** The master key before a rotation: still unwraps what was written under it (backups, webhook secrets). */
   masterKeyPrevious?: string;
-  /** Where every tenant's security alerts are also sent, for the operators (signed like tenant webhooks). */
-  operatorWebhookUrl?: string;
-  operatorWebhookSecret?: string;
-  /** How often the audit retention job runs; 0 turns it off (run `audit prune` from the CLI instead). */
-  auditPruneIntervalMinutes: number;
-  /** First retry delay of webhook deliveries (then ×4 each time, 4 attempts). */
-  webhookRetryBaseMs: number;
+  /** The variables these settings were read from; features read their own sections there (defineConfig). */
+  source: Readonly<Env>;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function onOff(env: Env, name: string, fallback: boolean): boolean {
+export function onOff(env: Env, name: string, fallback: boolean): boolean {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
   if (v === 'on' || v === 'off') return v === 'on';
   throw new Error(`${name} is "on" or "off", got "${v}"`);
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -139,14 +115,6 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     masterKey = localSecret(dataDir, 'masterKey');
   }
   if (masterKey.length < 32) throw new Error('BULWARK_MASTER_KEY must be at least 32 characters');
-  if (env.BULWARK_OPERATOR_WEBHOOK_URL && (env.BULWARK_OPERATOR_WEBHOOK_SECRET ?? '').length < 32) {
-    throw new Error('BULWARK_OPERATOR_WEBHOOK_SECRET must be set (32+ characters) when BULWARK_OPERATOR_WEBHOOK_URL is');
-  }
-
-  const backupStorage = (env.BULWARK_BACKUP_STORAGE || 'local') as 'local' | 's3';
-  if (backupStorage !== 'local' && backupStorage !== 's3') throw new Error(`BULWARK_BACKUP_STORAGE is "local" or "s3", got "${backupStorage}"`);
-  if (backupStorage === 's3' && !env.BULWARK_BACKUP_S3_BUCKET) throw new Error('BULWARK_BACKUP_S3_BUCKET must be set when BULWARK_BACKUP_STORAGE=s3');
-  if ((env.BULWARK_BACKUP_S3_PREFIX ?? '').startsWith('/')) throw new Error('BULWARK_BACKUP_S3_PREFIX is relative (no leading /)');
 
   const secureCookies = env.BULWARK_INSECURE_COOKIES === '1' ? false : production || env.BULWARK_SECURE_COOKIES === '1';
   if (production && !secureCookies) throw new Error('BULWARK_INSECURE_COOKIES is refused in production (SECURITY.md B3)');
@@ -169,35 +137,34 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     operationTimeoutMs: int(env, 'BULWARK_OPERATION_TIMEOUT_MS', 10000, 500, 600000),
     dbConnectTimeoutMs: int(env, 'BULWARK_DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
     requestTimeoutMs: int(env, 'BULWARK_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
-    // One core stays free for everything else: sign-in bursts must not starve reads (A8).
-    hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
-    // Hashing yields the CPU to reads and to garbage collection (A8; identity's hashing-threads.ts).
-    hashNice: int(env, 'BULWARK_HASH_NICE', 10, 0, 19),
     consoleDir: env.BULWARK_CONSOLE_DIR || undefined,
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,
     mailFrom: env.BULWARK_MAIL_FROM || 'Bulwark <no-reply@bulwark.invalid>',
     masterKey,
     masterKeyPrevious: env.BULWARK_MASTER_KEY_PREVIOUS || undefined,
-    backupDir: resolve(env.BULWARK_BACKUP_DIR || join(dataDir, 'backups')),
-    backupStorage,
-    backupSchedulerSeconds: int(env, 'BULWARK_BACKUP_SCHEDULER_SECONDS', 30, 0, 3600),
     worker: onOff(env, 'BULWARK_WORKER', true),
-    backupS3:
-      backupStorage === 's3'
-        ? {
-            endpoint: env.BULWARK_BACKUP_S3_ENDPOINT || undefined,
-            region: env.BULWARK_BACKUP_S3_REGION || 'us-east-1',
-            bucket: env.BULWARK_BACKUP_S3_BUCKET as string,
-            prefix: env.BULWARK_BACKUP_S3_PREFIX ?? 'bulwark/',
-            accessKeyId: env.BULWARK_BACKUP_S3_ACCESS_KEY_ID || undefined,
-            secretAccessKey: env.BULWARK_BACKUP_S3_SECRET_ACCESS_KEY || undefined,
-            forcePathStyle: env.BULWARK_BACKUP_S3_PATH_STYLE === '1',
-          }
-        : undefined,
-    operatorWebhookUrl: env.BULWARK_OPERATOR_WEBHOOK_URL || undefined,
-    operatorWebhookSecret: env.BULWARK_OPERATOR_WEBHOOK_SECRET || undefined,
-    auditPruneIntervalMinutes: int(env, 'BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES', 60, 0, 10080),
-    webhookRetryBaseMs: int(env, 'BULWARK_WEBHOOK_RETRY_BASE_MS', 1000, 1, 600000),
+    source: Object.freeze({ ...env }),
+  };
+}
+
+/**
+ * A feature's own settings (ApiPlugin.config): read from the same variables as the kernel's, once
+ * per configuration, and checked when the server, a worker or the CLI starts, so a bad value stops
+ * it with a sentence before anything runs. Declared, and documented, beside the feature's code.
+ */
+export interface ConfigSection<T> {
+  name: string;
+  of(config: BulwarkConfig): T;
+}
+
+export function defineConfig<T>(name: string, read: (env: Env, kernel: BulwarkConfig) => T): ConfigSection<T> {
+  const read_ = new WeakMap<BulwarkConfig, T>();
+  return {
+    name,
+    of(config) {
+      if (!read_.has(config)) read_.set(config, read(config.source, config));
+      return read_.get(config) as T;
+    },
   };
 }

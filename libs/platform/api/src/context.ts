@@ -5,7 +5,7 @@ import type { Logger } from './logger';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
-import type { Authenticator, RequestGuard, RoleDirectory } from './plugin';
+import type { Authenticator, OperationCatalog, RequestGuard, RoleDirectory } from './plugin';
 import type { AuditCatalog, AuditEvent, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
@@ -67,8 +67,8 @@ export interface AppServices {
   catalog: PermissionCatalog;
   /** Role → permissions, built-in and custom (see RoleDirectory). */
   roles: RoleDirectory;
-  /** Mutations lockdown lets through (see ApiPlugin.lockdownExempt). */
-  lockdownExempt: ReadonlySet<string>;
+  /** Root fields' traits (lockdown-exempt, runs alone, hashes a password...; ApiPlugin.operations). */
+  operations: OperationCatalog;
   /**
    * The request guards, for what runs outside a GraphQL operation to apply them too: sign-in
    * (before a session exists) and one-time links (as their maker, from where they are used).
@@ -160,7 +160,7 @@ export function createAppServices(
   api: {
     catalog: PermissionCatalog;
     roleDirectory: RoleDirectory;
-    lockdownExempt: ReadonlySet<string>;
+    operations: OperationCatalog;
     guards: RequestGuard[];
     authenticator?: Authenticator;
     audit: AuditCatalog;
@@ -176,7 +176,7 @@ export function createAppServices(
     config,
     catalog: api.catalog,
     roles: api.roleDirectory,
-    lockdownExempt: api.lockdownExempt,
+    operations: api.operations,
     guards: api.guards,
     authenticator: api.authenticator,
     log,

@@ -9,6 +9,7 @@ export * from './permissions';
 export * from './plugin';
 export * from './server';
 export * from './system-context';
+export { createCliKit, type CliKit, type CliDatabase, type CliCommands } from './cli';
 export { createOrm, migrate, isReady } from './db/orm';
 export { tenantTable, tenantPolicy, tenantForeignKey, RUNTIME_ROLE } from './db/rls';
 export { TenantScoped, currentTenant, TENANT_FILTER } from './db/tenant-scoped';

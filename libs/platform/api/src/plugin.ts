@@ -1,4 +1,6 @@
 import type { JobDefinition } from './jobs';
+import type { CliCommands } from './cli';
+import type { BulwarkConfig, ConfigSection } from './config';
 import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
 import type { Migration } from '@mikro-orm/migrations';
@@ -64,6 +66,43 @@ export interface BackgroundTask {
   run(services: AppServices & { orm: MikroORM }): Promise<void>;
 }
 
+/**
+ * A root field's traits, declared by the plugin that owns the field (ApiPlugin.operations) and
+ * read by the kernel and the gates, so no list of field names lives anywhere else.
+ */
+export interface OperationTraits {
+  /**
+   * The only root field of its operation: it moves to the tenant its input names (sign-in, reset
+   * links), or checks a password, so mixed with other fields one operation could act in two tenants.
+   */
+  runsAlone?: boolean;
+  /** Computes a bcrypt hash: admitted through the hashing queue (identity's hashing gate, A8). */
+  hashesPassword?: boolean;
+  /** Goes on during lockdown (signing in and out, the switch itself, verifying the audit chain). */
+  lockdownExempt?: boolean;
+  /**
+   * Does its work in transactions of its own and may rightly take longer than
+   * BULWARK_OPERATION_TIMEOUT_MS (a restore). The operation deadline would answer 503 while that
+   * work went on to commit, so it does not apply; the statement and connection deadlines still do.
+   */
+  deadlineExempt?: boolean;
+}
+
+/** The traits of every root field that has any, across plugins. */
+export class OperationCatalog {
+  constructor(private readonly traits: ReadonlyMap<string, OperationTraits>) {}
+  /** The fields with a trait, e.g. `with('lockdownExempt')`. */
+  with(trait: keyof OperationTraits): ReadonlySet<string> {
+    return new Set([...this.traits].filter(([, t]) => t[trait]).map(([f]) => f));
+  }
+  has(field: string, trait: keyof OperationTraits): boolean {
+    return !!this.traits.get(field)?.[trait];
+  }
+  get names(): string[] {
+    return [...this.traits.keys()];
+  }
+}
+
 export interface MigrationEntry {
   name: string;
   class: Constructor<Migration>;
@@ -87,15 +126,8 @@ export interface ApiPlugin {
   roleDirectory?: RoleDirectory;
   guards?: RequestGuard[];
   gates?: OperationGate[];
-  /** Mutations that lockdown mode lets through (signing in and out), by root field name. */
-  lockdownExempt?: string[];
-  /**
-   * Mutations that do their work in transactions of their own and may rightly take longer than
-   * BULWARK_OPERATION_TIMEOUT_MS (a restore), by root field name. The operation deadline would
-   * answer 503 while that work went on to commit, so it does not apply to them; the statement and
-   * connection deadlines still do.
-   */
-  deadlineExempt?: string[];
+  /** What the kernel and the gates must know about this feature's root fields, by field name. */
+  operations?: Record<string, OperationTraits>;
   /** The audit actions this feature records (an undeclared action is refused). */
   auditActions?: AuditActionSet<string>[];
   /** Entities whose every change is an audit event, captured at flush. */
@@ -117,6 +149,10 @@ export interface ApiPlugin {
    * reference table on Citus.
    */
   tenantCreated?: (ctx: RequestContext) => Promise<void>;
+  /** This feature's operator commands (`npm run cli -- <command>`), added to the CLI's program. */
+  cli?: CliCommands;
+  /** This feature's settings (defineConfig), checked when the server, a worker or the CLI starts. */
+  config?: ConfigSection<unknown>;
 }
 
 export function defineApiPlugin(plugin: ApiPlugin): ApiPlugin {
@@ -136,12 +172,13 @@ export interface ComposedApi {
   roleDirectory: RoleDirectory;
   guards: RequestGuard[];
   gates: OperationGate[];
-  lockdownExempt: ReadonlySet<string>;
-  deadlineExempt: ReadonlySet<string>;
+  operations: OperationCatalog;
   audit: AuditCatalog;
   auditSink?: AuditSink;
   /** Every plugin's tenantCreated, in list order. */
   tenantCreated: (ctx: RequestContext) => Promise<void>;
+  /** Reads every plugin's settings section, so a bad value fails at start with its message. */
+  checkConfig: (config: BulwarkConfig) => void;
 }
 
 /** Builds the server's parts from the plugin list, refusing ambiguity rather than guessing. */
@@ -184,8 +221,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     roleDirectory: directories[0]?.roleDirectory ?? builtIn,
     guards: plugins.flatMap((p) => p.guards ?? []),
     gates: plugins.flatMap((p) => p.gates ?? []),
-    lockdownExempt: new Set(plugins.flatMap((p) => p.lockdownExempt ?? [])),
-    deadlineExempt: new Set(plugins.flatMap((p) => p.deadlineExempt ?? [])),
+    operations: composeOperations(plugins),
     audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
     auditSink: sinks[0]?.auditSink,
     entities: plugins.flatMap((p) => p.entities ?? []),
@@ -194,10 +230,24 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     catalog,
     migrations,
     authenticator: authenticators[0].authenticator as Authenticator,
+    checkConfig: (config) => {
+      for (const p of plugins) p.config?.of(config);
+    },
     tenantCreated: async (ctx) => {
       for (const p of plugins) await p.tenantCreated?.(ctx);
     },
   };
+}
+
+function composeOperations(plugins: readonly ApiPlugin[]): OperationCatalog {
+  const traits = new Map<string, OperationTraits>();
+  for (const p of plugins) {
+    for (const [field, t] of Object.entries(p.operations ?? {})) {
+      if (traits.has(field)) throw new Error(`operation ${field} is described twice (second time by plugin ${p.name})`);
+      traits.set(field, t);
+    }
+  }
+  return new OperationCatalog(traits);
 }
 
 function isRuleLike(x: unknown): boolean {

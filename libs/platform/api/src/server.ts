@@ -95,6 +95,7 @@ function startBackground(api: ComposedApi, services: AppServices & { orm: MikroO
 export async function startWorker(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<{ close(): Promise<void> }> {
   const log = opts.log ?? createLogger({ service: 'bulwark-worker' });
   const api = composeApi(plugins);
+  api.checkConfig(config);
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
     await migrateDatabase(db.url, api, log);
@@ -139,6 +140,7 @@ export interface StartOptions {
 export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
   const log = opts.log ?? createLogger({ service: 'bulwark-api' });
   const api = composeApi(plugins);
+  api.checkConfig(config);
   // The server stops postgres in its own graceful shutdown (close(), called on SIGINT/SIGTERM).
   const db = opts.database ?? (await openDatabase(config, log, { exitOnSignals: false }));
   try {
@@ -161,7 +163,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       gates: api.gates,
       log,
       operationTimeoutMs: config.operationTimeoutMs,
-      deadlineExempt: api.deadlineExempt,
+      deadlineExempt: api.operations.with('deadlineExempt'),
       health,
     });
     await apollo.start();

@@ -2,8 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { runAfterCommit, type AppServices, type RequestContext } from './context';
-import { enterTenant } from './tenancy';
-import { writeAudit } from './audit';
+import { commitOperation, enterTenant } from './tenancy';
 import type { Permission } from './permissions';
 
 /**
@@ -39,9 +38,7 @@ export async function withSystemContext<T>(
   try {
     await enterTenant(ctx, tenantId);
     const result = await fn(ctx);
-    await em.flush();
-    await writeAudit(ctx);
-    await em.commit();
+    await commitOperation(ctx);
     await runAfterCommit(ctx);
     return result;
   } catch (e) {

@@ -1,8 +1,9 @@
-import type { IsolationLevel, MikroORM } from '@mikro-orm/core';
+import { TransactionEventBroadcaster, type IsolationLevel, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from './context';
 import { TENANT_FILTER } from './db/tenant-scoped';
 import { recordTenant } from './db/routing';
+import { writeAudit } from './audit';
 
 /**
  * The one way into a tenant, for requests, jobs, the CLI and backups alike (the SQL functions call
@@ -65,4 +66,30 @@ export async function inTenantTransaction<T>(
     await em.rollback().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The end of every unit of work, a request's or not (withSystemContext): flush, so that every
+ * change of an audited entity is captured; append the events; commit. `beforeCommit` may still
+ * refuse (the operation's deadline). After-commit work is the caller's (runAfterCommit).
+ */
+export async function commitOperation(ctx: RequestContext, beforeCommit: () => void = () => undefined): Promise<void> {
+  await ctx.em.flush();
+  await writeAudit(ctx);
+  beforeCommit();
+  await commitFlushed(ctx.em);
+}
+
+/**
+ * em.commit() would flush once more before COMMIT: a second change-set pass over every entity
+ * the operation loaded, on every request. commitOperation has just flushed and writeAudit only
+ * runs SQL, so the transaction commits as it stands. Should anything still be queued for the
+ * database, the ORM's own commit (flush included) runs instead, so nothing is ever dropped.
+ */
+async function commitFlushed(em: RequestContext['em']): Promise<void> {
+  const uow = em.getUnitOfWork();
+  const trx = em.getTransactionContext();
+  if (!trx || uow.getPersistStack().size || uow.getRemoveStack().size) return em.commit();
+  await em.getConnection('write').commit(trx, new TransactionEventBroadcaster(em));
+  em.resetTransactionContext();
 }

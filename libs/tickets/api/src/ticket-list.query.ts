@@ -1,6 +1,6 @@
-import { actingUserId, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import type { PageInput, RequestContext } from '@bulwark/platform-api';
 import { toSummary, userSummaries, type UserSummary } from '@bulwark/identity-api';
-import { TicketPermission } from './tickets.permissions';
+import { ticketScope } from './ticket-scope';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
 
 /**
@@ -51,21 +51,19 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
     conds.push(sql);
     params.push(...values);
   };
-  const p = ctx.principal;
-  if (!hasPermission(p, TicketPermission.viewAll)) {
-    const me = actingUserId(p);
-    if (!me) add('false');
-    else if (hasPermission(p, TicketPermission.viewGroup)) {
-      // The "group" scope: also the tickets of my groups (memberships of this tenant only).
-      add(
-        '(t.requester_id = ? or t.assignee_id = ? or t.group_id in (select m.group_id from ticket_group_members m where m.tenant_id = ? and m.user_id = ?))',
-        me,
-        me,
-        ctx.tenantId,
-        me,
-      );
-    } else add('(t.requester_id = ? or t.assignee_id = ?)', me, me);
-  }
+  // The ticket scope (ticket-scope.ts) in SQL; the groups as a subquery, so the page stays one statement.
+  const scope = ticketScope(ctx);
+  if (scope.kind === 'none') add('false');
+  else if (scope.kind === 'own' && scope.withGroups) {
+    const me = scope.userId;
+    add(
+      '(t.requester_id = ? or t.assignee_id = ? or t.group_id in (select m.group_id from ticket_group_members m where m.tenant_id = ? and m.user_id = ?))',
+      me,
+      me,
+      ctx.tenantId,
+      me,
+    );
+  } else if (scope.kind === 'own') add('(t.requester_id = ? or t.assignee_id = ?)', scope.userId, scope.userId);
   if (f.status?.length) add('t.status in (?)', f.status);
   if (f.priority?.length) add('t.priority in (?)', f.priority);
   if (f.requesterId) add('t.requester_id = ?', f.requesterId);

@@ -15,6 +15,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { queryTicketPage } from './ticket-list.query';
 import { TicketGroup } from './group.entity';
 import { myGroupIds } from './groups.service';
+import { ticketScope } from './ticket-scope';
 import { Comment, Ticket } from './ticket.entity';
 import { TicketPermission } from './tickets.permissions';
 import type {
@@ -33,20 +34,15 @@ function actor(ctx: RequestContext): Principal {
   return ctx.principal;
 }
 
-/**
- * Which tickets the principal may see at all: every ticket with `tickets.viewAll` (scope "all");
- * else the ones they requested or are assigned (scope "own"; requesters are never assignees), and
- * with `tickets.viewGroup` also those of their groups (scope "group"). Every operation goes
- * through this, so a ticket out of scope answers NOT_FOUND like a missing one.
- */
+/** The ticket scope (ticket-scope.ts) as an ORM condition; every operation on one ticket goes through it. */
 async function visible(ctx: RequestContext): Promise<FilterQuery<Ticket>> {
-  const p = actor(ctx);
-  if (hasPermission(p, TicketPermission.viewAll)) return {};
-  const me = actingUserId(p);
-  if (!me) return { id: null };
-  const own: FilterQuery<Ticket>[] = [{ requester: me }, { assignee: me }];
-  if (hasPermission(p, TicketPermission.viewGroup)) {
-    const groups = await myGroupIds(ctx, me);
+  actor(ctx);
+  const scope = ticketScope(ctx);
+  if (scope.kind === 'all') return {};
+  if (scope.kind === 'none') return { id: null };
+  const own: FilterQuery<Ticket>[] = [{ requester: scope.userId }, { assignee: scope.userId }];
+  if (scope.withGroups) {
+    const groups = await myGroupIds(ctx, scope.userId);
     if (groups.length) own.push({ group: { $in: groups } });
   }
   return { $or: own };

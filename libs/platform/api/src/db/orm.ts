@@ -104,17 +104,19 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
 
 export async function migrate(orm: MikroORM, log: (m: string) => void = () => undefined): Promise<string[]> {
   const migrator = orm.getMigrator();
-  // A database made by another build (the unreleased migrations were squashed per feature once)
-  // would fail halfway with "relation already exists": say what it is instead.
+  const pending = await migrator.getPendingMigrations();
+  // Migrating a database made by another build (the unreleased migrations were squashed per
+  // feature once) would fail halfway with "relation already exists": say what it is instead.
+  // Migrations this build lacks are fine when nothing is pending: a server composed of fewer
+  // plugins on a shared database (the bench's server without the audit feature).
   const known = new Set((orm.config.get('migrations').migrationsList ?? []).map((m) => m.name));
   const foreign = (await migrator.getExecutedMigrations()).map((m) => m.name).filter((n) => !known.has(n));
-  if (foreign.length) {
+  if (foreign.length && pending.length) {
     throw new Error(
       `this database was migrated by another build of Bulwark (${foreign.length} migration(s) this one does not know, e.g. ${foreign[0]}): ` +
         'use that build, or start from an empty database (for the embedded PostgreSQL, move BULWARK_DATA_DIR aside)',
     );
   }
-  const pending = await migrator.getPendingMigrations();
   if (pending.length) log(`applying ${pending.length} migration(s): ${pending.map((m) => m.name).join(', ')}`);
   const done = await migrator.up();
   return done.map((m) => m.name);

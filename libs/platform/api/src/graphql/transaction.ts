@@ -1,15 +1,14 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import { TransactionEventBroadcaster } from '@mikro-orm/core';
 import { types } from 'node:util';
 import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
-import { setTenant } from '../tenancy';
+import { commitOperation, setTenant } from '../tenancy';
 import { AppError, badInput, badRequest, serviceUnavailable } from '../errors';
 import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
-import { auditDenials, auditMark, auditRollback, writeAudit } from '../audit';
+import { auditDenials, auditMark, auditRollback } from '../audit';
 
 /**
  * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
@@ -58,7 +57,7 @@ export function operationTransactionPlugin(
             if (release) releases.push(release);
           }
           // Operations that do their work in transactions of their own (a restore) are not cut off:
-          // the deadline could not stop that work, only misreport it (see ApiPlugin.deadlineExempt).
+          // the deadline could not stop that work, only misreport it (see OperationTraits.deadlineExempt).
           if (!info.fields.every((f) => deadlines.exempt.has(f))) {
             if (deadline.passed()) throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
             deadline.arm(ctx);
@@ -139,11 +138,10 @@ async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: 
   try {
     if (response.body.kind === 'single' && response.body.singleResult.errors) auditDenials(ctx, response.body.singleResult.errors);
     if (deadline.expired) throw new Error('operation deadline passed');
-    await ctx.em.flush(); // so every change is captured before its events are written
-    await writeAudit(ctx);
-    if (deadline.expired) throw new Error('operation deadline passed');
-    deadline.committing = true;
-    await commitFlushed(ctx.em);
+    await commitOperation(ctx, () => {
+      if (deadline.expired) throw new Error('operation deadline passed');
+      deadline.committing = true;
+    });
     deadline.committing = false;
     health.ok(deadline.startedAt);
     for (const set of ctx.http?.pendingCookies.splice(0) ?? []) set();
@@ -168,20 +166,6 @@ async function finish(ctx: RequestContext, response: GraphQLResponse, deadline: 
       finalizeAnswer(response, ctx.requestId);
     }
   }
-}
-
-/**
- * em.commit() would flush once more before COMMIT: a second change-set pass over every entity
- * the operation loaded, on every request. finish() has just flushed and writeAudit only runs SQL,
- * so the transaction commits as it stands. Should anything still be queued for the database, the
- * ORM's own commit (flush included) runs instead, so nothing is ever dropped.
- */
-async function commitFlushed(em: RequestContext['em']): Promise<void> {
-  const uow = em.getUnitOfWork();
-  const trx = em.getTransactionContext();
-  if (!trx || uow.getPersistStack().size || uow.getRemoveStack().size) return em.commit();
-  await em.getConnection('write').commit(trx, new TransactionEventBroadcaster(em));
-  em.resetTransactionContext();
 }
 
 let savepointSeq = 0;

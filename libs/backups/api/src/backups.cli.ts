@@ -1,0 +1,88 @@
+import type { CliCommands, CliDatabase } from '@bulwark/platform-api';
+import { createReadStream, existsSync } from 'node:fs';
+import { BackupRun } from './backup-run.entity';
+import { restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import { storageFor } from './storage';
+import { backupsConfig } from './backups.config';
+
+const DECRYPTED_HELP = 'the file is an OpenPGP backup already decrypted with `gpg --decrypt` (its manifest is still checked in full)';
+
+async function depsOf(db: CliDatabase): Promise<BackupDeps> {
+  return { orm: await db.orm(), app: db.app, storage: storageFor(db.config), schemas: db.app.migrations };
+}
+
+/** `backup run|list|verify|restore`: a workspace's backups from the command line (issue 5). */
+export const backupsCli: CliCommands = (program, kit) => {
+  const backup = program.command('backup').description("a workspace's backups (encrypted archives under BULWARK_BACKUP_DIR)");
+  backup
+    .command('run')
+    .description('back a workspace up now: write, read back and verify, then record the run')
+    .requiredOption('--tenant <slug>', 'the workspace')
+    .action((o: { tenant: string }) =>
+      kit.withDatabase(async (db) => {
+        const deps = await depsOf(db);
+        const run = await runBackup(deps, await db.tenantIdOf(o.tenant), 'cli', { progress: kit.progressLine() });
+        process.stderr.write('\n');
+        kit.out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
+        kit.out(`rows: ${Object.entries(run.counts ?? {}).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+        kit.out(`file: ${backupsConfig.of(db.config).dir}/${run.storageKey}`);
+      }),
+    );
+  backup
+    .command('list')
+    .description("a workspace's backup runs, newest first")
+    .requiredOption('--tenant <slug>', 'the workspace')
+    .action((o: { tenant: string }) =>
+      kit.withDatabase(async (db) => {
+        const runs = await db.inTenant(await db.tenantIdOf(o.tenant), 'cli backup list', (ctx) => ctx.em.find(BackupRun, {}, { orderBy: { createdAt: 'desc' }, limit: 100 }));
+        if (!runs.length) kit.out(`no backups of ${o.tenant} yet`);
+        for (const r of runs) {
+          kit.out([r.id, r.createdAt.toISOString(), r.status, r.trigger, r.sizeBytes ? `${r.sizeBytes} bytes` : '-', r.error ?? ''].join('\t').trimEnd());
+        }
+      }),
+    );
+  backup
+    .command('verify')
+    .description('decrypt a backup file and check every stream against its manifest (exit 2 if it does not verify)')
+    .argument('<file>', 'the .bwb file')
+    .option('--decrypted', DECRYPTED_HELP)
+    .action(async (file: string, o: { decrypted?: boolean }) => {
+      if (!existsSync(file)) throw new Error(`no file ${file}`);
+      const { app } = kit.offline();
+      try {
+        const { header, manifest } = await verifyArchive({ app, schemas: app.migrations }, createReadStream(file), { encrypted: !o.decrypted });
+        kit.out(`verified: tenant ${header.tenantId}, written ${header.createdAt}, schema ${header.schema}`);
+        kit.out(`rows: ${Object.entries(manifest.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+      } catch (e) {
+        kit.out(`does NOT verify: ${(e as Error).message}`);
+        process.exitCode = 2;
+      }
+    });
+  backup
+    .command('restore')
+    .description("replace a workspace's data with a backup, all or nothing (live sessions and API tokens end)")
+    .requiredOption('--tenant <slug>', 'the workspace')
+    .option('--run <id>', 'a backup run of this workspace (see backup list)')
+    .option('--file <path>', 'a backup file instead')
+    .option('--decrypted', DECRYPTED_HELP)
+    .option('--dry-run', 'only read and verify the archive; change nothing')
+    .action((o: { tenant: string; run?: string; file?: string; decrypted?: boolean; dryRun?: boolean }) => {
+      if (!!o.run === !!o.file) throw new Error('give exactly one of --run or --file');
+      if (o.decrypted && !o.file) throw new Error('--decrypted goes with --file (the output of gpg --decrypt)');
+      if (o.file && !existsSync(o.file)) throw new Error(`no file ${o.file}`);
+      return kit.withDatabase(async (db) => {
+        const deps = await depsOf(db);
+        const tenantId = await db.tenantIdOf(o.tenant);
+        let source;
+        if (o.file) source = createReadStream(o.file);
+        else {
+          const run = await db.inTenant(tenantId, 'cli backup restore', (ctx) => ctx.em.findOne(BackupRun, { id: o.run as string, status: 'succeeded' }));
+          if (!run?.storageKey) throw new Error(`no succeeded backup ${o.run} of ${o.tenant}`);
+          source = deps.storage.get(run.storageKey);
+        }
+        const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: kit.progressLine(), encrypted: !o.decrypted });
+        process.stderr.write('\n');
+        kit.out(`${o.dryRun ? 'dry run: the archive verifies; nothing changed' : `restored ${o.tenant}`}: ${r.rows} rows from ${r.header.createdAt}`);
+      });
+    });
+};
