@@ -44,6 +44,31 @@ const testingImports = {
   message: 'Testing helpers (@bulwark/*/testing) are for specs (*.spec.ts, *.e2e.ts), test harnesses and tools only.',
 };
 
+// One convention for file names: lowercase kebab-case words, and the file's role in its feature as
+// a dot suffix, `<subject>.<role>.ts` (api-tokens.resolver.ts, roles.page.tsx, alone.gate.ts).
+// A known role written with a dash (`roles-page.tsx`) is refused with the name to use instead.
+const FILE_ROLES = [
+  'audit', 'bench', 'card', 'cli', 'config', 'data', 'e2e', 'entities', 'entity', 'fixture', 'gate', 'job',
+  'loader', 'migration', 'page', 'permissions', 'plugin', 'query', 'resolver', 'route', 'rules', 'seed', 'service', 'spec', 'types',
+];
+const fileNames = {
+  rules: {
+    'file-name': {
+      meta: { type: 'suggestion', schema: [] },
+      create(context) {
+        const base = context.filename.split(/[\\/]/).pop().replace(/\.[cm]?[jt]sx?$/, '');
+        const role = FILE_ROLES.find((r) => base.endsWith(`-${r}`));
+        const message = !/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$/.test(base)
+          ? `File names are lowercase kebab-case words with the role after a dot (e.g. api-tokens.resolver.ts), not "${base}"`
+          : role
+            ? `Name it ${base.slice(0, -role.length - 1)}.${role}: a file's role goes after a dot`
+            : null;
+        return message ? { Program: (node) => context.report({ node, message }) } : {};
+      },
+    },
+  },
+};
+
 export default [
   {
     ignores: [
@@ -97,6 +122,11 @@ export default [
       ],
       'no-restricted-imports': ['error', { patterns: [deepImports, testingImports] }],
     },
+  },
+  {
+    files: ALL_SOURCES,
+    plugins: { bulwark: fileNames },
+    rules: { 'bulwark/file-name': 'error' },
   },
   {
     files: ALL_SOURCES,

@@ -2,8 +2,8 @@ import AdminPanelSettingsIcon from '@mui/icons-material/AdminPanelSettings';
 import RouterIcon from '@mui/icons-material/Router';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { LockdownBanner } from './lockdown-banner';
-import { NetworkPage } from './network-page';
-import { RolesPage } from './roles-page';
+import { NetworkPage } from './network.page';
+import { RolesPage } from './roles.page';
 
 export const accessConsolePlugin = defineConsolePlugin({
   name: 'access',

@@ -6,7 +6,7 @@ import { requireRecentAuth } from '@bulwark/identity-api';
 import { BackupRun } from './backup-run.entity';
 import { backupSettings, restoreAsNewTenant, restoreTenant, setBackupEncryption, type BackupDeps } from './backup.service';
 import { backupSchedule, nextRuns, updateSchedule } from './schedules';
-import { queueBackup } from './backup-job';
+import { queueBackup } from './backup.job';
 import { storageFor } from './storage';
 import { BackupEncryptionInput, BackupRunView, BackupScheduleInput, BackupScheduleView, RestoreInput, RestoreResult } from './backups.types';
 

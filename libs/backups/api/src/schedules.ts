@@ -6,7 +6,7 @@ import { backupsConfig } from './backups.config';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupAudit } from './backups.audit';
 import { forkOf, type BackupDeps } from './backup.service';
-import { queueBackup } from './backup-job';
+import { queueBackup } from './backup.job';
 
 /** The next `count` times a cron expression fires in a time zone, after `from`. */
 export function nextRuns(cron: string, timezone: string, from: Date, count = 1): Date[] {

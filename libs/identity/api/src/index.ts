@@ -1,8 +1,8 @@
 import { defineApiPlugin, DEMO, type RequestContext } from '@bulwark/platform-api';
 import { identityConfig } from './identity.config';
 import { sessionAuthenticator } from './authenticator';
-import { hashingGate } from './hashing-gate';
-import { aloneGate } from './alone-gate';
+import { hashingGate } from './hashing.gate';
+import { aloneGate } from './alone.gate';
 import { IdentityAudit } from './identity.audit';
 import { identityCli } from './identity.cli';
 import { Migration20261207000100Identity } from './identity.migration';
@@ -47,8 +47,8 @@ export const identityPlugin = defineApiPlugin({
   authenticator: sessionAuthenticator,
   gates: [aloneGate, hashingGate],
   // Signing in and out goes on during lockdown, so people can read and admins can act. Fields
-  // that move to the tenant their input names, or check a password, run alone (alone-gate.ts);
-  // those that compute a bcrypt hash queue for it (hashing-gate.ts).
+  // that move to the tenant their input names, or check a password, run alone (alone.gate.ts);
+  // those that compute a bcrypt hash queue for it (hashing.gate.ts).
   operations: {
     login: { runsAlone: true, hashesPassword: true, lockdownExempt: true },
     verifyTwoFactor: { runsAlone: true, lockdownExempt: true },

@@ -3,11 +3,11 @@ import PeopleIcon from '@mui/icons-material/People';
 import SecurityIcon from '@mui/icons-material/Security';
 import VpnKeyIcon from '@mui/icons-material/VpnKey';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
-import { AccountPage } from './account-page';
-import { ApiTokensList, apiTokensData } from './api-tokens-page';
+import { AccountPage } from './account.page';
+import { ApiTokensList, apiTokensData } from './api-tokens.page';
 import { EnrolmentBanner } from './enrolment-banner';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
-import { SecurityPage } from './security-page';
+import { SecurityPage } from './security.page';
 import { UserList, usersData } from './users';
 
 export const identityConsolePlugin = defineConsolePlugin({

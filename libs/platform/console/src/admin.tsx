@@ -6,7 +6,7 @@ import { buildAuthProvider } from './auth-provider';
 import { buildDashboard } from './dashboard';
 import { buildDataProvider } from './data-provider';
 import { buildLayout } from './layout';
-import { LoginPage } from './login-page';
+import { LoginPage } from './login.page';
 import type { ConsolePlugin } from './plugin';
 
 /**

@@ -6,7 +6,7 @@ export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type Console
 export { Permission } from './generated/api';
 // The schema's types, as `Api.Ticket`, `Api.Query['roles']`: generated, so they follow the server.
 export type * as Api from './generated/api';
-export { LoginPage } from './login-page';
+export { LoginPage } from './login.page';
 export { withReauth } from './reauth';
 export { downloadOnce } from './download';
 export { ExportButton, type ExportFormat } from './export-button';

@@ -2,7 +2,7 @@ import ConfirmationNumberIcon from '@mui/icons-material/ConfirmationNumber';
 import GroupsIcon from '@mui/icons-material/Groups';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
-import { GroupsList } from './groups-page';
+import { GroupsList } from './groups.page';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
 import { TicketCreate, TicketEdit, TicketList, TicketShow } from './tickets.views';
