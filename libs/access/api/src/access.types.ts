@@ -27,7 +27,7 @@ export class IpRuleView {
   @Field() label!: string;
 }
 
-@ObjectType('AccessSettings', { description: 'IP allowlist and lockdown of the tenant' })
+@ObjectType('AccessSettings', { description: 'IP allowlist and lockdown of the workspace' })
 export class AccessSettingsView {
   @Field({ description: 'off, report (log only) or enforce' }) ipMode!: string;
   @Field() ipIncludesRequesters!: boolean;
@@ -58,7 +58,7 @@ export class PermissionInfo {
   @Field() description!: string;
 }
 
-@ObjectType('AccessStatus', { description: 'What every signed-in person may know about the tenant’s state' })
+@ObjectType('AccessStatus', { description: 'What every signed-in person may know about the workspace’s state' })
 export class AccessStatus {
   @Field() lockdown!: boolean;
 }

@@ -43,7 +43,7 @@ const DELETE = `mutation($key: ID!) { deleteRole(key: $key) }`;
 
 /** Which tickets a role sees, as the server names it from the role's permissions. */
 const SCOPE: Record<Role['ticketScope'], string> = {
-  all: 'Every ticket of the tenant',
+  all: 'Every ticket of the workspace',
   group: 'Their own tickets and those of their groups',
   own: 'Only the tickets they requested or are assigned',
 };

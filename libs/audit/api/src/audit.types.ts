@@ -12,7 +12,7 @@ export class AuditChangeView {
 @ObjectType('AuditEvent')
 export class AuditEventView {
   @Field(() => ID) id!: string;
-  @Field(() => Float, { description: "The tenant's event number (the chain order)" }) seq!: number;
+  @Field(() => Float, { description: "The workspace's event number (the chain order)" }) seq!: number;
   @Field(() => GraphQLDateTimeISO) occurredAt!: Date;
   @Field({ description: 'user, token, system, support or anonymous' }) actorType!: string;
   @Field(() => String, { nullable: true }) actorId!: string | null;

@@ -3,7 +3,7 @@ import { defineAuditActions, definePermissions } from '@bulwark/platform-api';
 export const BackupPermission = definePermissions('backups', {
   read: { description: 'See backup runs and schedules', roles: ['admin', 'auditor'] },
   manage: { description: 'Run backups and change schedules', roles: ['admin'] },
-  restore: { description: "Restore the tenant's data from a backup (with a recent password confirmation)", roles: [] },
+  restore: { description: "Restore the workspace's data from a backup (with a recent password confirmation)", roles: [] },
   download: { description: 'Download backup files as stored (with a recent password confirmation)', roles: ['admin'] },
 });
 
@@ -12,9 +12,9 @@ export const BackupAudit = defineAuditActions('backups', {
   backupFailed: { description: 'A backup failed', target: 'BackupRun' },
   scheduleChanged: { description: 'Changed the backup schedule', target: 'BackupSchedule', config: true },
   rotated: { description: 'Backups beyond the number to keep were deleted', target: 'BackupSchedule' },
-  restored: { description: "The tenant's data was restored from a backup", target: 'BackupRun', config: true },
+  restored: { description: "The workspace's data was restored from a backup", target: 'BackupRun', config: true },
   downloaded: { description: 'Downloaded a backup file (a one-time link to it was made)', target: 'BackupRun', export: 'Backup downloaded' },
-  copiedToNewTenant: { description: 'A backup was restored into a new tenant (a sandbox copy)', target: 'BackupRun', config: true },
-  restoredAsNewTenant: { description: "This tenant was made from another tenant's backup", target: 'Tenant', config: true },
-  encryptionChanged: { description: "How the tenant's backups are encrypted (AES-256-GCM or OpenPGP, and to which key) changed", target: 'BackupSettings', config: true },
+  copiedToNewTenant: { description: 'A backup was restored into a new workspace (a sandbox copy)', target: 'BackupRun', config: true },
+  restoredAsNewTenant: { description: "This workspace was made from another workspace's backup", target: 'Tenant', config: true },
+  encryptionChanged: { description: "How the workspace's backups are encrypted (AES-256-GCM or OpenPGP, and to which key) changed", target: 'BackupSettings', config: true },
 });

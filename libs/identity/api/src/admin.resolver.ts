@@ -36,7 +36,7 @@ export class AdminResolver {
     return signOutUser(ctx, userId);
   }
 
-  @Mutation(() => Int, { description: 'Single sign-out of the whole tenant (except your current session)' })
+  @Mutation(() => Int, { description: 'Single sign-out of the whole workspace (except your current session)' })
   signOutEveryone(@Ctx() ctx: RequestContext) {
     return signOutEveryone(ctx);
   }
@@ -63,7 +63,7 @@ export class AdminResolver {
     return summary(await changeUserRole(ctx, input.id, input.role));
   }
 
-  @Mutation(() => Boolean, { description: 'Requester self-service sign-up, where the tenant allows it' })
+  @Mutation(() => Boolean, { description: 'Requester self-service sign-up, where the workspace allows it' })
   async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: RequestContext) {
     const tenantId = await tenantIdBySlug(ctx, input.tenant.trim().toLowerCase());
     if (tenantId) await enterTenant(ctx, tenantId, { replacePrincipal: true });

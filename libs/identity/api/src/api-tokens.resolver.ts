@@ -18,7 +18,7 @@ const view = (t: ApiToken): ApiTokenView => ({
 
 @Resolver()
 export class ApiTokenResolver {
-  @Query(() => [ApiTokenView], { description: "The tenant's API tokens, newest first (never their secrets)" })
+  @Query(() => [ApiTokenView], { description: "The workspace's API tokens, newest first (never their secrets)" })
   async apiTokens(@Ctx() ctx: RequestContext) {
     return (await listApiTokens(ctx)).map(view);
   }

@@ -19,7 +19,7 @@ export const IdentityAudit = defineAuditActions('identity', {
   sessionRevoked: { description: 'Ended one of their sessions', target: 'Session' },
   otherSessionsRevoked: { description: 'Ended all their other sessions', target: 'User' },
   userSignedOut: { description: 'An admin signed a person out everywhere', target: 'User' },
-  everyoneSignedOut: { description: 'An admin signed everyone in the tenant out', target: 'Tenant', config: true },
+  everyoneSignedOut: { description: 'An admin signed everyone in the workspace out', target: 'Tenant', config: true },
   userInvited: { description: 'Invited a person', target: 'User' },
   invitationAccepted: { description: 'Accepted an invitation', target: 'User' },
   signedUp: { description: 'A requester signed up', target: 'User' },

@@ -1,13 +1,13 @@
 import { definePermissions } from '@bulwark/platform-api';
 
 export const UserPermission = definePermissions('users', {
-  read: { description: 'See the people of the tenant (names, emails, roles)', roles: ['admin', 'agent', 'light_agent', 'auditor'] },
+  read: { description: 'See the people of the workspace (names, emails, roles)', roles: ['admin', 'agent', 'light_agent', 'auditor'] },
   manage: { description: 'Invite people, unlock accounts and change roles', roles: ['admin'] },
   viewPii: { description: "See people's email addresses (masked otherwise)", roles: ['admin', 'agent', 'auditor'] },
 });
 
 export const SecurityPermission = definePermissions('security', {
-  manage: { description: 'Change the sign-in and session policy of the tenant', roles: ['admin'] },
+  manage: { description: 'Change the sign-in and session policy of the workspace', roles: ['admin'] },
 });
 
 export const TokenPermission = definePermissions('tokens', {

@@ -39,12 +39,12 @@ export class MeResolver {
     return meTenant(ctx, me);
   }
 
-  @FieldResolver(() => Boolean, { description: "The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet" })
+  @FieldResolver(() => Boolean, { description: "The workspace requires two-factor sign-in for this user's role and the user has not enrolled yet" })
   async twoFactorEnrolmentRequired(@Root() me: Me, @Ctx() ctx: RequestContext) {
     return (await meSettingsFlags(ctx, me)).twoFactorEnrolmentRequired;
   }
 
-  @FieldResolver(() => Boolean, { description: 'The password is older than the tenant allows: change it to regain access' })
+  @FieldResolver(() => Boolean, { description: 'The password is older than the workspace allows: change it to regain access' })
   async passwordExpired(@Root() me: Me, @Ctx() ctx: RequestContext) {
     return (await meSettingsFlags(ctx, me)).passwordExpired;
   }

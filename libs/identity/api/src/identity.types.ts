@@ -4,7 +4,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PermissionEnum } from '@bulwark/platform-api';
 import type { User } from './user.entity';
 
-@ObjectType('UserSummary', { description: 'A person of the tenant, as other features show them' })
+@ObjectType('UserSummary', { description: 'A person of the workspace, as other features show them' })
 export class UserSummary {
   @Field(() => ID) id!: string;
   @Field() name!: string;
@@ -81,7 +81,7 @@ export class LoginPayload {
 
 @InputType()
 export class LoginInput {
-  @Field({ description: 'The tenant slug' })
+  @Field({ description: 'The workspace slug' })
   @IsNotEmpty()
   @MaxLength(63)
   tenant!: string;

@@ -3,7 +3,7 @@ import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { BUILT_IN_ROLES } from '@bulwark/platform-api';
 
-@ObjectType('IdentitySettings', { description: "The tenant's sign-in and session policy" })
+@ObjectType('IdentitySettings', { description: "The workspace's sign-in and session policy" })
 export class IdentitySettingsView {
   @Field(() => Int) passwordMinLength!: number;
   @Field(() => Int, { description: 'How many earlier passwords cannot be reused' }) passwordHistory!: number;

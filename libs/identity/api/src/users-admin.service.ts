@@ -22,7 +22,7 @@ function self(ctx: RequestContext): string {
 /** The last active owner can be neither demoted, suspended nor deleted. */
 async function assertNotLastOwner(ctx: RequestContext, user: User) {
   if (user.role === 'owner' && (await ctx.em.count(User, { role: 'owner', status: 'active' })) <= 1) {
-    throw new AppError('CONFLICT', 'The tenant must keep at least one active owner');
+    throw new AppError('CONFLICT', 'The workspace must keep at least one active owner');
   }
 }
 

@@ -3,7 +3,7 @@ import { definePermissions } from '@bulwark/platform-api';
 export const TicketPermission = definePermissions('tickets', {
   read: { description: 'Open tickets one can see', roles: ['admin', 'agent', 'light_agent', 'auditor', 'requester'] },
   viewAll: {
-    description: "See every ticket of the tenant; without it, one's own requests and assignments only",
+    description: "See every ticket of the workspace; without it, one's own requests and assignments only",
     roles: ['admin', 'agent', 'light_agent', 'auditor'],
   },
   viewGroup: {

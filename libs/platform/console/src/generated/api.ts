@@ -3,13 +3,13 @@
 
 /** Every permission, as the API names it (`me.permissions`, `Role.permissions`). */
 export const Permission = {
-  /** users.read: See the people of the tenant (names, emails, roles) */
+  /** users.read: See the people of the workspace (names, emails, roles) */
   USERS_READ: 'USERS_READ',
   /** users.manage: Invite people, unlock accounts and change roles */
   USERS_MANAGE: 'USERS_MANAGE',
   /** users.viewPii: See people's email addresses (masked otherwise) */
   USERS_VIEW_PII: 'USERS_VIEW_PII',
-  /** security.manage: Change the sign-in and session policy of the tenant */
+  /** security.manage: Change the sign-in and session policy of the workspace */
   SECURITY_MANAGE: 'SECURITY_MANAGE',
   /** tokens.manage: Create and revoke API tokens for integrations (scoped to permissions one holds) */
   TOKENS_MANAGE: 'TOKENS_MANAGE',
@@ -21,7 +21,7 @@ export const Permission = {
   NETWORK_MANAGE: 'NETWORK_MANAGE',
   /** tickets.read: Open tickets one can see */
   TICKETS_READ: 'TICKETS_READ',
-  /** tickets.viewAll: See every ticket of the tenant; without it, one's own requests and assignments only */
+  /** tickets.viewAll: See every ticket of the workspace; without it, one's own requests and assignments only */
   TICKETS_VIEW_ALL: 'TICKETS_VIEW_ALL',
   /** tickets.viewGroup: See the tickets of one's groups too (the "group" scope); with viewAll it changes nothing */
   TICKETS_VIEW_GROUP: 'TICKETS_VIEW_GROUP',
@@ -49,14 +49,14 @@ export const Permission = {
   BACKUPS_READ: 'BACKUPS_READ',
   /** backups.manage: Run backups and change schedules */
   BACKUPS_MANAGE: 'BACKUPS_MANAGE',
-  /** backups.restore: Restore the tenant's data from a backup (with a recent password confirmation) */
+  /** backups.restore: Restore the workspace's data from a backup (with a recent password confirmation) */
   BACKUPS_RESTORE: 'BACKUPS_RESTORE',
   /** backups.download: Download backup files as stored (with a recent password confirmation) */
   BACKUPS_DOWNLOAD: 'BACKUPS_DOWNLOAD',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
-/** IP allowlist and lockdown of the tenant */
+/** IP allowlist and lockdown of the workspace */
 export interface AccessSettings {
   /** off, report (log only) or enforce */
   ipMode: string;
@@ -70,7 +70,7 @@ export interface AccessSettings {
   yourAddress: string;
 }
 
-/** What every signed-in person may know about the tenant’s state */
+/** What every signed-in person may know about the workspace’s state */
 export interface AccessStatus {
   lockdown: boolean;
 }
@@ -161,7 +161,7 @@ export interface AuditDay {
 
 export interface AuditEvent {
   id: string;
-  /** The tenant's event number (the chain order) */
+  /** The workspace's event number (the chain order) */
   seq: number;
   occurredAt: string;
   /** user, token, system, support or anonymous */
@@ -322,7 +322,7 @@ export interface CurrentApiToken {
 
 export type ExportFormat = 'CSV' | 'NDJSON';
 
-/** The tenant's sign-in and session policy */
+/** The workspace's sign-in and session policy */
 export interface IdentitySettings {
   passwordMinLength: number;
   /** How many earlier passwords cannot be reused */
@@ -379,7 +379,7 @@ export interface IpRuleInput {
 }
 
 export interface LoginInput {
-  /** The tenant slug */
+  /** The workspace slug */
   tenant: string;
   email: string;
   password: string;
@@ -413,9 +413,9 @@ export interface Me {
   /** The API token this request is made with; null for a signed-in session */
   apiToken: CurrentApiToken | null;
   tenant: TenantInfo;
-  /** The tenant requires two-factor sign-in for this user's role and the user has not enrolled yet */
+  /** The workspace requires two-factor sign-in for this user's role and the user has not enrolled yet */
   twoFactorEnrolmentRequired: boolean;
-  /** The password is older than the tenant allows: change it to regain access */
+  /** The password is older than the workspace allows: change it to regain access */
   passwordExpired: boolean;
 }
 
@@ -448,7 +448,7 @@ export interface Mutation {
   reauthenticate: ReauthPayload;
   /** Single sign-out of one person */
   signOutUser: number;
-  /** Single sign-out of the whole tenant (except your current session) */
+  /** Single sign-out of the whole workspace (except your current session) */
   signOutEveryone: number;
   /** Ends their sessions; they cannot sign in until reactivated */
   suspendUser: UserSummary;
@@ -457,7 +457,7 @@ export interface Mutation {
   deleteUser: boolean;
   /** Needs a recent re-authentication (B8) */
   changeUserRole: UserSummary;
-  /** Requester self-service sign-up, where the tenant allows it */
+  /** Requester self-service sign-up, where the workspace allows it */
   signUp: boolean;
   /** B8: needs a recent re-authentication. Starts enrolling an authenticator app */
   beginTwoFactorEnrolment: TwoFactorEnrolment;
@@ -557,7 +557,7 @@ export interface ProfileInput {
 }
 
 export interface Query {
-  /** The tenant's API tokens, newest first (never their secrets) */
+  /** The workspace's API tokens, newest first (never their secrets) */
   apiTokens: ApiToken[];
   me: Me;
   users: UserPage;
@@ -799,7 +799,7 @@ export interface UserPage {
   totalCount: number;
 }
 
-/** A person of the tenant, as other features show them */
+/** A person of the workspace, as other features show them */
 export interface UserSummary {
   id: string;
   name: string;
