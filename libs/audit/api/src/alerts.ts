@@ -1,7 +1,5 @@
 import { withSystemContext, type AuditCatalog, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
 import { auditConfig } from './audit.config';
-import { AccessAudit } from '@bulwark/access-api';
-import { IdentityAudit } from '@bulwark/identity-api';
 import { Alert, AlertRule, type AlertKind } from './audit.entities';
 import { deliver, signWebhook, unsealWithAny } from './webhook';
 
@@ -20,28 +18,29 @@ const grew = (e: AuditEvent, field: string) => {
   return (Array.isArray(c.after) ? c.after : []).some((p) => !before.has(p));
 };
 
+/** The signal an event's action declares for alert rules (AuditActionDefinition.alert). */
+const signal = (e: AuditEvent, catalog: AuditCatalog) => catalog.get(e.action)?.alert;
+
 export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }> = {
   failed_logins: {
     describe: 'N failed sign-ins for one account or from one address within M minutes',
-    watch: (e) =>
-      e.action === IdentityAudit.loginFailed
-        ? [`account:${e.targetId ?? e.actorName ?? 'unknown'}`, ...(e.ip ? [`ip:${e.ip}`] : [])]
-        : [],
+    watch: (e, catalog) =>
+      signal(e, catalog) === 'failedSignIn' ? [`account:${e.targetId ?? e.actorName ?? 'unknown'}`, ...(e.ip ? [`ip:${e.ip}`] : [])] : [],
   },
   permission_granted: {
     describe: 'A role gains a permission, or a person gets another role',
-    watch: (e) =>
-      ((e.action === AccessAudit.roleCreated || e.action === AccessAudit.roleUpdated) && grew(e, 'permissions')) || e.action === IdentityAudit.roleChanged
-        ? [`${e.targetType}:${e.targetId}`]
-        : [],
+    watch: (e, catalog) => {
+      const def = catalog.get(e.action);
+      return def?.alert === 'permissionGranted' && (!def.alertWhenGrows || grew(e, def.alertWhenGrows)) ? [`${e.targetType}:${e.targetId}`] : [];
+    },
   },
   network_change: {
     describe: 'The IP allowlist or lockdown mode changes',
-    watch: (e) => (e.action === AccessAudit.ipAllowlistChanged || e.action === AccessAudit.lockdownChanged ? ['tenant'] : []),
+    watch: (e, catalog) => (signal(e, catalog) === 'networkChange' ? ['tenant'] : []),
   },
   backup_failed: {
     describe: 'A backup fails',
-    watch: (e) => (e.action.startsWith('backups.') && e.outcome === 'failure' ? ['tenant'] : []),
+    watch: (e, catalog) => (signal(e, catalog) === 'backupFailed' ? ['tenant'] : []),
   },
   export: {
     describe: "The workspace's data leaves in bulk: an export (audit log, tickets) or a backup download",
@@ -82,9 +81,10 @@ export async function raiseAlerts(ctx: RequestContext, events: AuditEvent[]): Pr
             if (rule.kind === 'failed_logins') {
               // Raw SQL (audit_events has no entity): it names the tenant, and RLS holds it there too.
               const cond = subjectCondition(subject);
+              const failures = sys.app.audit.definitions.filter((d) => d.alert === 'failedSignIn').map((d) => d.key);
               const [{ n }] = await sys.em.getConnection().execute<{ n: string }[]>(
-                `select count(*) as n from audit_events where tenant_id = ? and action = ? and occurred_at >= ? and ${cond.sql}`,
-                [tenantId, IdentityAudit.loginFailed, since, ...cond.params],
+                `select count(*) as n from audit_events where tenant_id = ? and action in (?) and occurred_at >= ? and ${cond.sql}`,
+                [tenantId, failures, since, ...cond.params],
                 'all',
                 sys.em.getTransactionContext(),
               );

@@ -9,7 +9,7 @@ export const BackupPermission = definePermissions('backups', {
 
 export const BackupAudit = defineAuditActions('backups', {
   backupSucceeded: { description: 'A backup was written and verified', target: 'BackupRun' },
-  backupFailed: { description: 'A backup failed', target: 'BackupRun' },
+  backupFailed: { description: 'A backup failed', target: 'BackupRun', alert: 'backupFailed' },
   scheduleChanged: { description: 'Changed the backup schedule', target: 'BackupSchedule', config: true },
   rotated: { description: 'Backups beyond the number to keep were deleted', target: 'BackupSchedule' },
   restored: { description: "The workspace's data was restored from a backup", target: 'BackupRun', config: true },

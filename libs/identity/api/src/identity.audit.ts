@@ -3,7 +3,7 @@ import { defineAuditActions } from '@bulwark/platform-api';
 /** Every event identity records (SECURITY.md F3). Targets are people unless named. */
 export const IdentityAudit = defineAuditActions('identity', {
   loginSucceeded: { description: 'Signed in', target: 'User' },
-  loginFailed: { description: 'A sign-in failed (password, second factor, or a refused network)', target: 'User' },
+  loginFailed: { description: 'A sign-in failed (password, second factor, or a refused network)', target: 'User', alert: 'failedSignIn' },
   accountLocked: { description: 'Too many failures locked the account for a while', target: 'User' },
   loginThrottled: { description: 'Sign-ins from an address were throttled', target: null },
   logout: { description: 'Signed out', target: 'User' },
@@ -27,7 +27,7 @@ export const IdentityAudit = defineAuditActions('identity', {
   userReactivated: { description: 'Reactivated a person', target: 'User', config: true },
   userDeleted: { description: 'Deleted a person', target: 'User', config: true },
   userUnlocked: { description: 'Unlocked a locked account', target: 'User' },
-  roleChanged: { description: "Changed a person's role", target: 'User', config: true },
+  roleChanged: { description: "Changed a person's role", target: 'User', config: true, alert: 'permissionGranted' },
   tokenCreated: { description: 'Created an API token', target: 'ApiToken', config: true },
   tokenRevoked: { description: 'Revoked an API token', target: 'ApiToken', config: true },
   settingsChanged: { description: 'Changed sign-in settings (password policy, sessions, two-factor)', target: 'IdentitySettings', config: true },

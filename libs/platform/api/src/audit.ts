@@ -28,7 +28,17 @@ export interface AuditActionDefinition {
    * title it with this ("Backup downloaded" → "Backup downloaded by <who>").
    */
   export?: string;
+  /**
+   * What the event means to alert rules (the audit feature's alerts.ts), declared where the action
+   * is, so those rules name no other feature's actions: a failed sign-in (counted per account and
+   * per address), a grant that lets someone do more (only when the changed field `alertWhenGrows`
+   * gained a value, if set), a change of network rules, a failed backup.
+   */
+  alert?: AlertSignal;
+  alertWhenGrows?: string;
 }
+
+export type AlertSignal = 'failedSignIn' | 'permissionGranted' | 'networkChange' | 'backupFailed';
 
 export const AUDIT_CATALOG = Symbol('audit catalog');
 export type AuditActionSet<K extends string> = { readonly [P in K]: AuditAction } & {
@@ -38,7 +48,7 @@ export type AuditActionSet<K extends string> = { readonly [P in K]: AuditAction 
 /** `identity.loginFailed`: feature, then a camelCase name, like permissions. */
 export function defineAuditActions<K extends string>(
   feature: string,
-  defs: Record<K, { description: string; target: string | null; config?: boolean; export?: string }>,
+  defs: Record<K, Omit<AuditActionDefinition, 'key' | 'feature'>>,
 ): AuditActionSet<K> {
   const out: Record<string, AuditAction> = {};
   const catalog: AuditActionDefinition[] = [];
