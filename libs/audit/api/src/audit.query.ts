@@ -1,4 +1,5 @@
 import type { RequestContext } from '@bulwark/platform-api';
+import type { AuditVerification } from './audit.types';
 
 /**
  * Reading the log. audit_events is not an ORM entity (rows are only ever appended by
@@ -88,17 +89,8 @@ export async function eventById(ctx: RequestContext, id: string): Promise<AuditR
   return rows[0] ?? null;
 }
 
-export interface Verification {
-  ok: boolean;
-  checked: number;
-  headSeq: number;
-  brokenSeq: number | null;
-  brokenEventId: string | null;
-  reason: string | null;
-}
-
 /** F2: the database function walks the chain (audit.migration.ts) under the tenant set for RLS. */
-export async function verifyChain(ctx: RequestContext): Promise<Verification> {
+export async function verifyChain(ctx: RequestContext): Promise<AuditVerification> {
   tenantOf(ctx);
   const [r] = await run<{ ok: boolean; checked: string; head_seq: string | null; broken_seq: string | null; broken_id: string | null; reason: string | null }>(
     ctx,

@@ -1,4 +1,5 @@
 import { audit, auditDiff, badInput, createOneTimeLink, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
+import type { AlertRuleInput } from './audit.types';
 import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
 import { Alert, ALERT_KINDS, AlertRule, AuditExport, AuditSettings, type AlertKind } from './audit.entities';
 import { AuditLogAudit } from './audit.permissions';
@@ -23,14 +24,8 @@ export async function setRetention(ctx: RequestContext, days: number): Promise<A
   return s;
 }
 
-export interface AlertRuleFields {
-  name: string;
-  kind: string;
-  threshold: number;
-  windowMinutes: number;
-  webhookUrl?: string | null;
-  enabled: boolean;
-}
+/** A rule as the API takes it (the CLI and tests pass the same fields). */
+type AlertRuleFields = Pick<AlertRuleInput, 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'enabled'>;
 
 function checkRule(ctx: RequestContext, input: AlertRuleFields) {
   if (!(ALERT_KINDS as readonly string[]).includes(input.kind)) throw badInput(`Unknown alert kind ${input.kind}`, { kind: 'unknown' });
