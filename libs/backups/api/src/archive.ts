@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Client as PgClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { BackupError } from './backups.errors';
 
 /**
  * The archive (issue 5 §3): NDJSON, versioned, one stream per table of the tenant, and a manifest
@@ -108,7 +109,7 @@ export interface WriteProgress {
 
 /**
  * Writes the tenant's archive to `out` (uncompressed NDJSON). `em` must be in a REPEATABLE READ
- * transaction with the tenant set (RLS) — see backup.service.ts. Every query names the tenant too.
+ * transaction with the tenant set (RLS) — see backup-run.service.ts. Every query names the tenant too.
  */
 export async function writeArchive(em: EntityManager, tenantId: string, schema: string, now: Date, out: Writable, progress?: WriteProgress): Promise<{ manifest: Manifest; rows: number }> {
   const tables = await tenantTablesInOrder(em);
@@ -159,12 +160,10 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
   return { manifest, rows };
 }
 
-export class ArchiveError extends Error {}
-
 /**
  * Reads an archive line by line, checking format, version, and every stream against the manifest.
  * `onRows` receives each table's rows in batches, as objects keyed by column (restore inserts
- * them); it is not called for a dry run. Throws ArchiveError on anything that does not match;
+ * them); it is not called for a dry run. Throws a BackupError on anything that does not match;
  * nothing is trusted until the end.
  */
 export async function readArchive(
@@ -187,11 +186,11 @@ export async function readArchive(
     const value = JSON.parse(line) as unknown;
     const s = stream as NonNullable<typeof stream>;
     if (!s.columns) {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ArchiveError(`a row of ${s.table} is not an object`);
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BackupError('ARCHIVE_INVALID', `a row of ${s.table} is not an object`);
       for (const k of Object.keys(value)) s.seen.add(k);
       return value as Record<string, unknown>;
     }
-    if (!Array.isArray(value) || value.length !== s.columns.length) throw new ArchiveError(`a row of ${s.table} does not have its ${s.columns.length} columns`);
+    if (!Array.isArray(value) || value.length !== s.columns.length) throw new BackupError('ARCHIVE_INVALID', `a row of ${s.table} does not have its ${s.columns.length} columns`);
     const row: Record<string, unknown> = {};
     s.columns.forEach((c, i) => (row[c] = value[i]));
     return row;
@@ -199,16 +198,16 @@ export async function readArchive(
   for await (const line of lines) {
     if (!header) {
       const h = JSON.parse(line) as ArchiveHeader;
-      if (h.format !== ARCHIVE_FORMAT) throw new ArchiveError('not a Bulwark backup archive');
-      if (h.version > ARCHIVE_VERSION) throw new ArchiveError(`archive version ${h.version} is newer than this server reads (${ARCHIVE_VERSION})`);
+      if (h.format !== ARCHIVE_FORMAT) throw new BackupError('ARCHIVE_INVALID', 'not a Bulwark backup archive');
+      if (h.version > ARCHIVE_VERSION) throw new BackupError('ARCHIVE_SCHEMA_UNKNOWN', `archive version ${h.version} is newer than this server reads (${ARCHIVE_VERSION})`);
       if (!opts.knownSchemas.includes(h.schema)) {
-        throw new ArchiveError(`the archive was written by a newer schema (${h.schema}); upgrade this server before restoring it`);
+        throw new BackupError('ARCHIVE_SCHEMA_UNKNOWN', `the archive was written by a newer schema (${h.schema}); upgrade this server before restoring it`);
       }
       header = h;
       await opts.onHeader?.(h);
       continue;
     }
-    if (manifest) throw new ArchiveError('data after the manifest');
+    if (manifest) throw new BackupError('ARCHIVE_INVALID', 'data after the manifest');
     if (line.startsWith('{"manifest":')) {
       await flush();
       manifest = (JSON.parse(line) as { manifest: Manifest }).manifest;
@@ -217,17 +216,17 @@ export async function readArchive(
     if (line.startsWith('{"$stream":')) {
       const marker = JSON.parse(line) as { $stream: unknown; columns?: unknown };
       const table = String(marker.$stream);
-      if (!header.tables.includes(table) || hashes.has(table)) throw new ArchiveError(`the archive has an unexpected stream ${table}`);
+      if (!header.tables.includes(table) || hashes.has(table)) throw new BackupError('ARCHIVE_INVALID', `the archive has an unexpected stream ${table}`);
       const columns = header.version >= 2 ? marker.columns : null;
       if (columns !== null && (!Array.isArray(columns) || !columns.length || !columns.every((c) => typeof c === 'string'))) {
-        throw new ArchiveError(`the ${table} stream does not list its columns`);
+        throw new BackupError('ARCHIVE_INVALID', `the ${table} stream does not list its columns`);
       }
       await flush();
       stream = { table, columns: columns as string[] | null, seen: new Set() };
       hashes.set(table, createHash('sha256'));
       continue;
     }
-    if (!stream || !line.startsWith(stream.columns ? '[' : '{')) throw new ArchiveError('a line of the archive is not a row of a listed table');
+    if (!stream || !line.startsWith(stream.columns ? '[' : '{')) throw new BackupError('ARCHIVE_INVALID', 'a line of the archive is not a row of a listed table');
     (hashes.get(stream.table) as ReturnType<typeof createHash>).update(line).update('\n');
     counts[stream.table] = (counts[stream.table] ?? 0) + 1;
     if (opts.onRows) {
@@ -235,12 +234,12 @@ export async function readArchive(
       if (batch.length >= 500) await flush();
     }
   }
-  if (!header) throw new ArchiveError('the archive is empty');
-  if (!manifest) throw new ArchiveError('the archive is truncated (no manifest)');
+  if (!header) throw new BackupError('ARCHIVE_INVALID', 'the archive is empty');
+  if (!manifest) throw new BackupError('ARCHIVE_INVALID', 'the archive is truncated (no manifest)');
   for (const t of header.tables) {
     const n = counts[t] ?? 0;
     const digest = hashes.get(t)?.digest('hex') ?? createHash('sha256').digest('hex');
-    if (manifest.counts[t] !== n || manifest.sha256[t] !== digest) throw new ArchiveError(`the ${t} stream does not match the manifest (rows or SHA-256)`);
+    if (manifest.counts[t] !== n || manifest.sha256[t] !== digest) throw new BackupError('ARCHIVE_INVALID', `the ${t} stream does not match the manifest (rows or SHA-256)`);
   }
   return { header, manifest };
 }

@@ -1,9 +1,9 @@
 import { afterCommit, defineJob, withSystemContext, type RequestContext } from '@bulwark/platform-api';
 import { BackupRun } from './backup-run.entity';
 import { BackupSettings } from './backup-settings.entity';
-import { runBackup, type BackupDeps } from './backup.service';
+import { backupDeps } from './backup.deps';
+import { runBackup } from './backup-run.service';
 import { backupSchedule, rotate } from './schedules';
-import { storageFor } from './storage';
 
 export interface BackupJobData {
   tenantId: string;
@@ -23,7 +23,7 @@ export const backupJob = defineJob<BackupJobData>({
   // Long enough for a very large tenant; a run cut off past this is failed by the next one.
   expireInSeconds: 60 * 60,
   async run(services, data) {
-    const deps: BackupDeps = { orm: services.orm, app: services, storage: storageFor(services.config), schemas: services.migrations };
+    const deps = backupDeps(services.orm, services);
     const run = await withSystemContext(services.orm, services, data.tenantId, 'backup job', (ctx) => ctx.em.findOne(BackupRun, { id: data.runId }));
     if (!run) return; // deleted since (the tenant is gone)
     const done = await runBackup(deps, data.tenantId, run.trigger, { runId: data.runId }).catch((error: Error) => {

@@ -9,7 +9,7 @@ import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type Tenan
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreTenant } from './backup.service';
+import { restoreTenant } from './restore.service';
 import { localStorage } from './storage';
 import { apiPlugins } from '@bulwark/composition-api';
 

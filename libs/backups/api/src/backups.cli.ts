@@ -1,15 +1,14 @@
-import type { CliCommands, CliDatabase } from '@bulwark/platform-api';
+import type { CliCommands } from '@bulwark/platform-api';
 import { createReadStream, existsSync } from 'node:fs';
 import { BackupRun } from './backup-run.entity';
-import { restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
-import { storageFor } from './storage';
+import { backupDeps } from './backup.deps';
+import { runBackup } from './backup-run.service';
+import { verifyArchive } from './backup-envelope.service';
+import { restoreTenant } from './restore.service';
+import { BackupError } from './backups.errors';
 import { backupsConfig } from './backups.config';
 
 const DECRYPTED_HELP = 'the file is an OpenPGP backup already decrypted with `gpg --decrypt` (its manifest is still checked in full)';
-
-async function depsOf(db: CliDatabase): Promise<BackupDeps> {
-  return { orm: await db.orm(), app: db.app, storage: storageFor(db.config), schemas: db.app.migrations };
-}
 
 /** `backup run|list|verify|restore`: a workspace's backups from the command line (issue 5). */
 export const backupsCli: CliCommands = (program, kit) => {
@@ -20,7 +19,7 @@ export const backupsCli: CliCommands = (program, kit) => {
     .requiredOption('--tenant <slug>', 'the workspace')
     .action((o: { tenant: string }) =>
       kit.withDatabase(async (db) => {
-        const deps = await depsOf(db);
+        const deps = backupDeps(await db.orm(), db.app);
         const run = await runBackup(deps, await db.tenantIdOf(o.tenant), 'cli', { progress: kit.progressLine() });
         process.stderr.write('\n');
         kit.out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
@@ -71,13 +70,13 @@ export const backupsCli: CliCommands = (program, kit) => {
       if (o.decrypted && !o.file) throw new Error('--decrypted goes with --file (the output of gpg --decrypt)');
       if (o.file && !existsSync(o.file)) throw new Error(`no file ${o.file}`);
       return kit.withDatabase(async (db) => {
-        const deps = await depsOf(db);
+        const deps = backupDeps(await db.orm(), db.app);
         const tenantId = await db.tenantIdOf(o.tenant);
         let source;
         if (o.file) source = createReadStream(o.file);
         else {
           const run = await db.inTenant(tenantId, 'cli backup restore', (ctx) => ctx.em.findOne(BackupRun, { id: o.run as string, status: 'succeeded' }));
-          if (!run?.storageKey) throw new Error(`no succeeded backup ${o.run} of ${o.tenant}`);
+          if (!run?.storageKey) throw new BackupError('RUN_NOT_FOUND', `no succeeded backup ${o.run} of ${o.tenant}`);
           source = deps.storage.get(run.storageKey);
         }
         const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: kit.progressLine(), encrypted: !o.decrypted });

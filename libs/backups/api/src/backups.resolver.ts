@@ -1,16 +1,14 @@
-import { DriverException } from '@mikro-orm/core';
 import { backupsConfig } from './backups.config';
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, badInput, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
+import type { RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth } from '@bulwark/identity-api';
 import { BackupRun } from './backup-run.entity';
-import { backupSettings, restoreAsNewTenant, restoreTenant, setBackupEncryption, type BackupDeps } from './backup.service';
+import { backupSettings, setBackupEncryption } from './backup-settings.service';
+import { restoreBackup } from './restore.service';
+import { toClientError } from './backups.errors';
 import { backupSchedule, nextRuns, updateSchedule } from './schedules';
 import { queueBackup } from './backup.job';
-import { storageFor } from './storage';
 import { BackupEncryptionInput, BackupRunView, BackupScheduleInput, BackupScheduleView, RestoreInput, RestoreResult } from './backups.types';
-
-const deps = (ctx: RequestContext): BackupDeps => ({ orm: ctx.em, app: ctx.app, storage: storageFor(ctx.app.config), schemas: ctx.app.migrations });
 
 const runView = (r: BackupRun): BackupRunView => ({
   id: r.id,
@@ -77,42 +75,8 @@ export class BackupResolver {
   })
   async restoreBackup(@Arg('input', () => RestoreInput) input: RestoreInput, @Ctx() ctx: RequestContext): Promise<RestoreResult> {
     await requireRecentAuth(ctx);
-    const run = await ctx.em.findOne(BackupRun, { id: input.runId });
-    if (!run) throw notFound('Backup');
-    if (run.status !== 'succeeded' || !run.storageKey) throw badInput('Only a succeeded backup can be restored', { runId: 'not succeeded' });
-    if (run.encryption === 'openpgp') throw badInput('An OpenPGP backup is restored from the CLI, from the file you decrypted with your key', { runId: 'openpgp' });
-    const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
-    const copy = input.newWorkspace;
-    // Replacing this workspace's data is confirmed by typing its name; a copy replaces nothing.
-    if (!input.dryRun && !copy && input.confirm !== tenant.slug) throw badInput(`Type the workspace name "${tenant.slug}" to confirm`, { confirm: 'mismatch' });
-    const d = deps(ctx);
-    const p = ctx.principal;
-    // The restore runs in its own transaction; its event names the person who asked for it.
-    const actor = p?.kind === 'user' ? { type: 'user' as const, id: p.userId, name: p.name ?? null } : undefined;
-    try {
-      const source = d.storage.get(run.storageKey);
-      const done = (r: { rows: number; manifest: { counts: Record<string, number> }; header: { createdAt: string; schema: string } }, newWorkspaceSlug: string | null = null) => ({
-        dryRun: input.dryRun,
-        rows: r.rows,
-        counts: r.manifest.counts,
-        backupCreatedAt: new Date(r.header.createdAt),
-        schema: r.header.schema,
-        newWorkspaceSlug,
-      });
-      if (copy && !input.dryRun) {
-        const r = await restoreAsNewTenant(d, tenant.id, source, { slug: copy.slug, name: copy.name, runId: run.id, actor });
-        return done(r, r.slug);
-      }
-      return done(await restoreTenant(d, tenant.id, source, { dryRun: input.dryRun, runId: run.id, actor }));
-    } catch (e) {
-      if (e instanceof AppError) throw e; // a taken or invalid slug, said as such
-      // A database error's text holds SQL and row values (ids, hashes): it goes to the log only.
-      // (Raw SQL errors come from pg as they are: a DatabaseError, with its severity.)
-      if (e instanceof DriverException || (typeof e === 'object' && e !== null && 'severity' in e)) {
-        ctx.log.error('restore failed in the database', { runId: run.id, error: e });
-        throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: its rows do not fit this database (request ${ctx.requestId}; see the server log)`);
-      }
-      throw new AppError('BAD_USER_INPUT', `The backup cannot be restored: ${(e as Error).message}`);
-    }
+    return restoreBackup(ctx, input).catch((e: unknown) => {
+      throw toClientError(e);
+    });
   }
 }

@@ -17,7 +17,10 @@ import { encryptTotpSecret } from '@bulwark/identity-api';
 import { gzipSync } from 'node:zlib';
 import { apiPlugins } from '@bulwark/composition-api';
 import { BackupRun } from './backup-run.entity';
-import { openArchive, restoreAsNewTenant, restoreTenant, runBackup, verifyArchive, type BackupDeps } from './backup.service';
+import type { BackupDeps } from './backup.deps';
+import { openArchive, verifyArchive } from './backup-envelope.service';
+import { runBackup } from './backup-run.service';
+import { restoreAsNewTenant, restoreTenant } from './restore.service';
 import { encryptStream } from './envelope';
 import { localStorage } from './storage';
 
@@ -134,7 +137,7 @@ describe('G2 restore round trip', () => {
     expect(await snapshot(a.tenantId)).toEqual(before);
     // And an archive of another tenant is refused.
     const bRun = await runBackup(deps, b.tenantId, 'cli');
-    await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toThrow(/another tenant/);
+    await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toThrow(/another workspace/);
     expect(await snapshot(a.tenantId)).toEqual(before);
   });
 });
@@ -195,7 +198,7 @@ describe('restore into a new tenant (a sandbox copy)', () => {
     flipped[flipped.length - 40] ^= 0x01;
     await expect(restoreAsNewTenant(deps, a.tenantId, Readable.from(flipped), { slug: 'damaged-copy', name: 'x' })).rejects.toThrow();
     await expect(restoreAsNewTenant(deps, a.tenantId, Readable.from(file), { slug: 'backed', name: 'x' })).rejects.toThrow(/taken/);
-    await expect(restoreAsNewTenant(deps, b.tenantId, Readable.from(file), { slug: 'wrong-source', name: 'x' })).rejects.toThrow(/another tenant/);
+    await expect(restoreAsNewTenant(deps, b.tenantId, Readable.from(file), { slug: 'wrong-source', name: 'x' })).rejects.toThrow(/another workspace/);
     expect(await t.ownerSql(`select slug from tenants where slug in ('damaged-copy', 'wrong-source')`)).toEqual([]);
   });
 });

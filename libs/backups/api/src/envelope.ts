@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { BackupError } from './backups.errors';
 
 /**
  * AES-256-GCM envelope for backup archives (issue 5 §4). Each backup gets its own random data
@@ -60,11 +61,9 @@ export function encryptStream(masterKey: string): Transform {
   });
 }
 
-export class BackupDecryptError extends Error {}
-
-/** What a reader is told when handed a backup of a tenant in OpenPGP mode (see openpgp.ts). */
+/** What a reader is told when handed a backup of a workspace in OpenPGP mode (see openpgp.ts). */
 export const OPENPGP_HINT =
-  "this is an OpenPGP backup, encrypted to the tenant's own key: the server cannot decrypt it. Decrypt it with that key (gpg --decrypt) and pass the decrypted file as not encrypted";
+  "this is an OpenPGP backup, encrypted to the workspace's own key: the server cannot decrypt it. Decrypt it with that key (gpg --decrypt) and pass the decrypted file as not encrypted";
 
 /**
  * Decrypts what encryptStream wrote. The last 16 bytes are held back as the tag; a wrong key, a
@@ -81,22 +80,22 @@ export function decryptStream(masterKeys: string[]): Transform {
         if (header) {
           header = Buffer.concat([header, chunk]);
           // An OpenPGP message starts with a packet tag (high bit set); this envelope with `{`.
-          if (header.length && header[0] & 0x80) throw new BackupDecryptError(OPENPGP_HINT);
+          if (header.length && header[0] & 0x80) throw new BackupError('ARCHIVE_OPENPGP', OPENPGP_HINT);
           const nl = header.indexOf(0x0a);
           if (nl < 0) {
-            if (header.length > 4096) throw new BackupDecryptError('not a Bulwark backup (no envelope header)');
+            if (header.length > 4096) throw new BackupError('ARCHIVE_INVALID', 'not a Bulwark backup (no envelope header)');
             return cb();
           }
           let h: { format?: string; version?: number; alg?: string; kek?: string; wrapped?: string; iv?: string };
           try {
             h = JSON.parse(header.subarray(0, nl).toString('utf8'));
           } catch {
-            throw new BackupDecryptError('not a Bulwark backup (bad envelope header)');
+            throw new BackupError('ARCHIVE_INVALID', 'not a Bulwark backup (bad envelope header)');
           }
-          if (h.format !== MAGIC || h.alg !== 'aes-256-gcm' || !h.wrapped || !h.iv) throw new BackupDecryptError('not a Bulwark AES-256-GCM backup');
-          if (h.version !== 1) throw new BackupDecryptError(`envelope version ${h.version} is newer than this server reads`);
+          if (h.format !== MAGIC || h.alg !== 'aes-256-gcm' || !h.wrapped || !h.iv) throw new BackupError('ARCHIVE_INVALID', 'not a Bulwark AES-256-GCM backup');
+          if (h.version !== 1) throw new BackupError('ARCHIVE_SCHEMA_UNKNOWN', `envelope version ${h.version} is newer than this server reads`);
           const kek = masterKeys.map(kekFrom).find((k) => k.id === h.kek);
-          if (!kek) throw new BackupDecryptError('this backup was encrypted under a master key this server does not have');
+          if (!kek) throw new BackupError('KEY_UNAVAILABLE', 'this backup was encrypted under a master key this server does not have');
           decipher = createDecipheriv('aes-256-gcm', unwrap(kek.key, h.wrapped), Buffer.from(h.iv, 'base64'));
           chunk = header.subarray(nl + 1);
           header = null;
@@ -112,12 +111,12 @@ export function decryptStream(masterKeys: string[]): Transform {
     },
     flush(cb: TransformCallback) {
       try {
-        if (!decipher || tail.length !== 16) throw new BackupDecryptError('the backup is truncated');
+        if (!decipher || tail.length !== 16) throw new BackupError('ARCHIVE_INVALID', 'the backup is truncated');
         decipher.setAuthTag(tail);
         this.push(decipher.final());
         cb();
       } catch (e) {
-        cb(e instanceof BackupDecryptError ? e : new BackupDecryptError('the backup does not decrypt: it was altered, truncated or made with another key'));
+        cb(e instanceof BackupError ? e : new BackupError('ARCHIVE_INVALID', 'the backup does not decrypt: it was altered, truncated or made with another key'));
       }
     },
   });

@@ -39,18 +39,12 @@ export const backupsPlugin = defineApiPlugin({
   config: backupsConfig,
 });
 
-export {
-  runBackup,
-  restoreTenant,
-  restoreAsNewTenant,
-  verifyArchive,
-  openArchive,
-  backupSettings,
-  setBackupEncryption,
-  type BackupDeps,
-  type Progress,
-  type ReadOptions,
-} from './backup.service';
+export { backupDeps, type BackupDeps, type Progress, type ReadOptions } from './backup.deps';
+export { runBackup } from './backup-run.service';
+export { restoreBackup, restoreTenant, restoreAsNewTenant, type RestoreRequest, type RestoreOutcome } from './restore.service';
+export { verifyArchive, openArchive } from './backup-envelope.service';
+export { backupSettings, setBackupEncryption } from './backup-settings.service';
+export { BackupError, BackupErrorCodes, clientCodeOf, type BackupErrorCode } from './backups.errors';
 export { BackupSettings, type BackupEncryption } from './backup-settings.entity';
 export { localStorage, storageFor, type BackupStorage } from './storage';
 export { s3Storage, type S3Settings } from './s3-storage';

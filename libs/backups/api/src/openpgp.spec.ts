@@ -18,7 +18,11 @@ import { brotliDecompressSync } from 'node:zlib';
 import { armor, enums, generateKey, readKey, readPrivateKey, revokeKey } from 'openpgp';
 import { apiPlugins } from '@bulwark/composition-api';
 import { BackupSettings } from './backup-settings.entity';
-import { backupSettings, restoreTenant, runBackup, setBackupEncryption, verifyArchive, type BackupDeps } from './backup.service';
+import type { BackupDeps } from './backup.deps';
+import { verifyArchive } from './backup-envelope.service';
+import { runBackup } from './backup-run.service';
+import { backupSettings, setBackupEncryption } from './backup-settings.service';
+import { restoreTenant } from './restore.service';
 import { localStorage } from './storage';
 
 let t: TestServer;

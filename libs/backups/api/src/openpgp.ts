@@ -1,5 +1,6 @@
 import { createMessage, encrypt, enums, readKeys, readMessage, type PartialConfig, type PublicKey } from 'openpgp';
 import { Readable } from 'node:stream';
+import { BackupError } from './backups.errors';
 
 /**
  * OpenPGP mode for backups (issue 5 §4; SECURITY.md G3): a tenant uploads a public key and its
@@ -19,7 +20,11 @@ export const OPENPGP_CONFIG: PartialConfig = {
 };
 
 /** Why a key cannot be used; the message is meant for the person who uploaded it. */
-export class BackupKeyError extends Error {}
+export class BackupKeyError extends BackupError {
+  constructor(message: string) {
+    super('KEY_UNUSABLE', message);
+  }
+}
 
 export interface BackupKey {
   key: PublicKey;

@@ -10,10 +10,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupSchedule } from './backup-schedule.entity';
-import type { BackupDeps } from './backup.service';
+import type { BackupDeps } from './backup.deps';
 import { nextRuns, rotate, schedulerTick, updateSchedule } from './schedules';
 import { localStorage } from './storage';
-import { runBackup } from './backup.service';
+import { runBackup } from './backup-run.service';
 import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;

@@ -5,7 +5,7 @@ import { BackupRun } from './backup-run.entity';
 import { backupsConfig } from './backups.config';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupAudit } from './backups.audit';
-import { forkOf, type BackupDeps } from './backup.service';
+import { forkOf, type BackupDeps } from './backup.deps';
 import { queueBackup } from './backup.job';
 
 /** The next `count` times a cron expression fires in a time zone, after `from`. */

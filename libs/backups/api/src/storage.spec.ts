@@ -14,7 +14,9 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import S3rver from 's3rver';
 import { apiPlugins } from '@bulwark/composition-api';
-import { restoreTenant, runBackup, type BackupDeps } from './backup.service';
+import type { BackupDeps } from './backup.deps';
+import { runBackup } from './backup-run.service';
+import { restoreTenant } from './restore.service';
 import { s3Storage } from './s3-storage';
 import { localStorage, type BackupStorage } from './storage';
 
