@@ -75,7 +75,8 @@ describe('backups over GraphQL', () => {
     await sudo(a.owner);
     const dry = ok(await t.gql<{ restoreBackup: { dryRun: boolean; rows: number } }>(RESTORE, { i: { runId: run.id } }, { token: a.owner.token })).restoreBackup;
     expect(dry).toMatchObject({ dryRun: true, rows: run.rows });
-    expect(code(await t.gql(RESTORE, { i: { runId: run.id, dryRun: false, confirm: 'wrong-name' } }, { token: a.owner.token }))).toBe('BAD_USER_INPUT');
+    const unconfirmed = await t.gql(RESTORE, { i: { runId: run.id, dryRun: false, confirm: 'wrong-name' } }, { token: a.owner.token });
+    expect(unconfirmed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CONFIRMATION_MISMATCH', fields: { confirm: 'mismatch' } });
     await sudo(b.owner);
     expect(code(await t.gql(RESTORE, { i: { runId: run.id } }, { token: b.owner.token }))).toBe('NOT_FOUND'); // another tenant's run
     const real = ok(await t.gql<{ restoreBackup: { dryRun: boolean; rows: number } }>(RESTORE, { i: { runId: run.id, dryRun: false, confirm: 'api-backed' } }, { token: a.owner.token })).restoreBackup;

@@ -130,14 +130,14 @@ describe('G2 restore round trip', () => {
     const file = readFileSync(join(dir, run.storageKey!));
     const flipped = Buffer.from(file);
     flipped[flipped.length - 40] ^= 0x01; // near the end: most rows are already inserted when it fails
-    await expect(restoreTenant(deps, a.tenantId, Readable.from(flipped))).rejects.toThrow();
+    await expect(restoreTenant(deps, a.tenantId, Readable.from(flipped))).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
     expect(await snapshot(a.tenantId)).toEqual(before);
     // Truncated, too.
-    await expect(restoreTenant(deps, a.tenantId, Readable.from(file.subarray(0, file.length - 100)))).rejects.toThrow();
+    await expect(restoreTenant(deps, a.tenantId, Readable.from(file.subarray(0, file.length - 100)))).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
     expect(await snapshot(a.tenantId)).toEqual(before);
     // And an archive of another tenant is refused.
     const bRun = await runBackup(deps, b.tenantId, 'cli');
-    await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toThrow(/another workspace/);
+    await expect(restoreTenant(deps, a.tenantId, deps.storage.get(bRun.storageKey!))).rejects.toMatchObject({ code: 'ARCHIVE_OTHER_WORKSPACE', message: 'this archive belongs to another workspace' });
     expect(await snapshot(a.tenantId)).toEqual(before);
   });
 });
@@ -210,10 +210,10 @@ describe('encryption and versions', () => {
     for (const i of [file.indexOf(0x0a) + 5, Math.floor(file.length / 2), file.length - 1]) {
       const bad = Buffer.from(file);
       bad[i] ^= 0x80;
-      await expect(verifyArchive(deps, Readable.from(bad))).rejects.toThrow();
+      await expect(verifyArchive(deps, Readable.from(bad))).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
     }
     const other = { ...deps, app: { ...deps.app, config: { ...deps.app.config, masterKey: 'another-master-key-0123456789abcdef0123' } } };
-    await expect(verifyArchive(other, Readable.from(file))).rejects.toThrow(/master key this server does not have/);
+    await expect(verifyArchive(other, Readable.from(file))).rejects.toMatchObject({ code: 'KEY_UNAVAILABLE', message: expect.stringMatching(/master key this server does not have/) });
     const rotated = { ...deps, app: { ...deps.app, config: { ...deps.app.config, masterKey: 'the-new-master-key-0123456789abcdef01234', masterKeyPrevious: deps.app.config.masterKey } } };
     expect((await verifyArchive(rotated, Readable.from(file))).manifest.counts.tickets).toBe(1);
   });
@@ -221,7 +221,7 @@ describe('encryption and versions', () => {
   it('refuses to restore an archive from a newer schema, clearly', async () => {
     const run = await runBackup(deps, b.tenantId, 'cli');
     const older = { ...deps, schemas: deps.schemas.slice(0, -1) }; // a server one migration behind
-    await expect(restoreTenant(older, b.tenantId, deps.storage.get(run.storageKey!))).rejects.toThrow(/newer schema .*upgrade this server/);
+    await expect(restoreTenant(older, b.tenantId, deps.storage.get(run.storageKey!))).rejects.toMatchObject({ code: 'ARCHIVE_SCHEMA_UNKNOWN', message: expect.stringMatching(/newer schema .*upgrade this server/) });
     const path = join(dir, 'not-a-backup.bin');
     writeFileSync(path, 'hello');
     await expect(verifyArchive(deps, Readable.from(readFileSync(path)))).rejects.toThrow(/not a Bulwark backup|truncated/);

@@ -201,7 +201,7 @@ describe('G3 OpenPGP mode', () => {
     t.clock.advance(2 * 24 * 3600_000);
     t.expectErrors(/"backup failed".*backup key cannot be used/);
     try {
-      await expect(runBackup(deps, a.tenantId, 'cli')).rejects.toThrow(/OpenPGP backup key cannot be used: This key expired/);
+      await expect(runBackup(deps, a.tenantId, 'cli')).rejects.toMatchObject({ code: 'KEY_UNUSABLE', message: expect.stringMatching(/workspace's OpenPGP backup key cannot be used: This key expired/) });
       const [failed] = await t.ownerSql<{ status: string; encryption: string; storage_key: string | null }>(
         `select status, encryption, storage_key from backup_runs where tenant_id = $1 order by created_at desc limit 1`,
         [a.tenantId],
@@ -270,7 +270,7 @@ describe('G1 for OpenPGP on a larger archive, and failures past the archive', ()
     };
     t.expectErrors(/"backup failed".*not what was written/);
     const before = (await t.ownerSql(`select 1 from backup_runs where tenant_id = $1 and status = 'failed'`, [c.tenantId])).length;
-    await expect(runBackup(altered, c.tenantId, 'cli')).rejects.toThrow(/not what was written/);
+    await expect(runBackup(altered, c.tenantId, 'cli')).rejects.toMatchObject({ code: 'STORED_FILE_MISMATCH', message: expect.stringMatching(/not what was written/) });
     const [failed] = await t.ownerSql<{ id: string; status: string }>(`select id, status from backup_runs where tenant_id = $1 order by created_at desc limit 1`, [c.tenantId]);
     expect(failed.status).toBe('failed');
     expect((await t.ownerSql(`select 1 from backup_runs where tenant_id = $1 and status = 'failed'`, [c.tenantId])).length).toBe(before + 1);
