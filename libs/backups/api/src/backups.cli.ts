@@ -10,36 +10,31 @@ import { backupsConfig } from './backups.config';
 
 const DECRYPTED_HELP = 'the file is an OpenPGP backup already decrypted with `gpg --decrypt` (its manifest is still checked in full)';
 
+const rowsLine = (counts: Record<string, number>) => `rows: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')}`;
+
 /** `backup run|list|verify|restore`: a workspace's backups from the command line (issue 5). */
 export const backupsCli: CliCommands = (program, kit) => {
   const backup = program.command('backup').description("a workspace's backups (encrypted archives under BULWARK_BACKUP_DIR)");
-  backup
-    .command('run')
-    .description('back a workspace up now: write, read back and verify, then record the run')
-    .requiredOption('--tenant <slug>', 'the workspace')
-    .action((o: { tenant: string }) =>
-      kit.withDatabase(async (db) => {
-        const deps = backupDeps(await db.orm(), db.app);
-        const run = await runBackup(deps, await db.tenantIdOf(o.tenant), 'cli', { progress: kit.progressLine() });
-        process.stderr.write('\n');
-        kit.out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
-        kit.out(`rows: ${Object.entries(run.counts ?? {}).map(([t, n]) => `${t} ${n}`).join(', ')}`);
-        kit.out(`file: ${backupsConfig.of(db.config).dir}/${run.storageKey}`);
-      }),
-    );
-  backup
-    .command('list')
-    .description("a workspace's backup runs, newest first")
-    .requiredOption('--tenant <slug>', 'the workspace')
-    .action((o: { tenant: string }) =>
-      kit.withDatabase(async (db) => {
-        const runs = await db.inTenant(await db.tenantIdOf(o.tenant), 'cli backup list', (ctx) => ctx.em.find(BackupRun, {}, { orderBy: { createdAt: 'desc' }, limit: 100 }));
-        if (!runs.length) kit.out(`no backups of ${o.tenant} yet`);
-        for (const r of runs) {
-          kit.out([r.id, r.createdAt.toISOString(), r.status, r.trigger, r.sizeBytes ? `${r.sizeBytes} bytes` : '-', r.error ?? ''].join('\t').trimEnd());
-        }
-      }),
-    );
+  const ofWorkspace = (name: string, description: string) => backup.command(name).description(description).requiredOption('--tenant <slug>', 'the workspace');
+  ofWorkspace('run', 'back a workspace up now: write, read back and verify, then record the run').action((o: { tenant: string }) =>
+    kit.withDatabase(async (db) => {
+      const deps = backupDeps(await db.orm(), db.app);
+      const run = await runBackup(deps, await db.tenantIdOf(o.tenant), 'cli', { progress: kit.progressLine() });
+      process.stderr.write('\n');
+      kit.out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
+      kit.out(rowsLine(run.counts ?? {}));
+      kit.out(`file: ${backupsConfig.of(db.config).dir}/${run.storageKey}`);
+    }),
+  );
+  ofWorkspace('list', "a workspace's backup runs, newest first").action((o: { tenant: string }) =>
+    kit.withDatabase(async (db) => {
+      const runs = await db.inTenant(await db.tenantIdOf(o.tenant), 'cli backup list', (ctx) => ctx.em.find(BackupRun, {}, { orderBy: { createdAt: 'desc' }, limit: 100 }));
+      if (!runs.length) kit.out(`no backups of ${o.tenant} yet`);
+      for (const r of runs) {
+        kit.out([r.id, r.createdAt.toISOString(), r.status, r.trigger, r.sizeBytes ? `${r.sizeBytes} bytes` : '-', r.error ?? ''].join('\t').trimEnd());
+      }
+    }),
+  );
   backup
     .command('verify')
     .description('decrypt a backup file and check every stream against its manifest (exit 2 if it does not verify)')
@@ -51,16 +46,13 @@ export const backupsCli: CliCommands = (program, kit) => {
       try {
         const { header, manifest } = await verifyArchive({ app, schemas: app.migrations }, createReadStream(file), { encrypted: !o.decrypted });
         kit.out(`verified: tenant ${header.tenantId}, written ${header.createdAt}, schema ${header.schema}`);
-        kit.out(`rows: ${Object.entries(manifest.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+        kit.out(rowsLine(manifest.counts));
       } catch (e) {
         kit.out(`does NOT verify: ${(e as Error).message}`);
         process.exitCode = 2;
       }
     });
-  backup
-    .command('restore')
-    .description("replace a workspace's data with a backup, all or nothing (live sessions and API tokens end)")
-    .requiredOption('--tenant <slug>', 'the workspace')
+  ofWorkspace('restore', "replace a workspace's data with a backup, all or nothing (live sessions and API tokens end)")
     .option('--run <id>', 'a backup run of this workspace (see backup list)')
     .option('--file <path>', 'a backup file instead')
     .option('--decrypted', DECRYPTED_HELP)
