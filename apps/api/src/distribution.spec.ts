@@ -4,8 +4,10 @@
  * cannot be installed here: these are the rules a real cluster was found to need (issue 16).
  */
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
-import { citusPlan, composeApi, createLogger, migrateDatabase } from '@bulwark/platform-api';
+import { citusPlan, composeApi, createLogger, migrateDatabase, withSystemContext } from '@bulwark/platform-api';
 import { apiPlugins } from '@bulwark/composition-api';
+import { createPersonas } from '@bulwark/identity-api/testing';
+import { Ticket } from '@bulwark/tickets-api';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -107,6 +109,31 @@ describe('D8 keys on tenant data include tenant_id: the schema distributes by te
     );
     expect(fns.filter((f) => /set_config\s*\(\s*'app\.tenant_id'/i.test(f.body)).map((f) => f.name)).toEqual([]);
     expect(migrationStatements().filter(({ sql }) => /set_config\s*\(\s*'app\.tenant_id'/i.test(sql)).map((s) => s.migration)).toEqual([]);
+  });
+});
+
+describe('every statement names tenant_id, so that it routes to one shard', () => {
+  it('routes a flush that changes several rows of one entity, and keeps what the database computed', async () => {
+    const p = await createPersonas(t, 'routing');
+    const ids = await withSystemContext(t.server.orm, t.server.app, p.tenantId, 'test', async (ctx) => {
+      const made = ['one', 'two', 'three'].map((subject) =>
+        ctx.em.create(Ticket, { subject, body: 'b', status: 'new', priority: 'low', channel: 'api', requester: p.requester.id, createdAt: new Date(), updatedAt: new Date() } as never),
+      );
+      return made.map((x) => (x as Ticket).id);
+    });
+    const { result: ranks, statements } = await t.countStatements(() =>
+      withSystemContext(t.server.orm, t.server.app, p.tenantId, 'test', async (ctx) => {
+        const tickets = await ctx.em.find(Ticket, { id: { $in: ids } });
+        for (const x of tickets) x.priority = 'urgent';
+        await ctx.em.flush(); // one flush, three rows of one entity
+        return tickets.map((x) => x.priorityRank);
+      }),
+    );
+    expect(ranks).toEqual([4, 4, 4]);
+    expect(await t.ownerSql(`select distinct priority from tickets where id = any($1)`, [ids])).toEqual([{ priority: 'urgent' }]);
+    const updates = statements.filter((s) => /^update "tickets"/.test(s));
+    expect(updates.length).toBe(3);
+    for (const s of updates) expect(s).toMatch(/"tenant_id" = /);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Utils, type DeleteOptions, type EntityDictionary, type FilterQuery, type NativeInsertUpdateManyOptions, type NativeInsertUpdateOptions, type UpsertManyOptions, type UpsertOptions } from '@mikro-orm/core';
+import { Utils, type QueryResult, type DeleteOptions, type EntityDictionary, type FilterQuery, type NativeInsertUpdateManyOptions, type NativeInsertUpdateOptions, type UpsertManyOptions, type UpsertOptions } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 
 /**
@@ -36,11 +36,16 @@ export function recordTenant(transaction: unknown, tenantId: string | null): voi
  * tenant filter), inserts carry it, and `em.nativeUpdate`/`nativeDelete` apply the filter.
  */
 export class TenantRoutedDriver extends PostgreSqlDriver {
-  private routed<T extends object>(entityName: string, where: FilterQuery<T>, ctx: unknown): FilterQuery<T> {
+  /** The tenant to add to a statement on this entity in this transaction, if any. */
+  private tenantFor(entityName: string, ctx: unknown): string | undefined {
     const tenantId = isTransaction(ctx) ? tenantOfTransaction.get(ctx) : undefined;
-    const meta = this.metadata.find(entityName);
-    if (!tenantId || !meta?.properties['tenantId' as keyof typeof meta.properties]) return where;
-    const cond = Utils.isPrimaryKey(where) ? { [meta.primaryKeys[0]]: where } : where;
+    return tenantId && this.metadata.find(entityName)?.properties['tenantId' as never] ? tenantId : undefined;
+  }
+
+  private routed<T extends object>(entityName: string, where: FilterQuery<T>, ctx: unknown): FilterQuery<T> {
+    const tenantId = this.tenantFor(entityName, ctx);
+    if (!tenantId) return where;
+    const cond = Utils.isPrimaryKey(where) ? { [this.metadata.find(entityName)!.primaryKeys[0]]: where } : where;
     return { ...(cond as object), tenantId } as FilterQuery<T>;
   }
 
@@ -48,8 +53,28 @@ export class TenantRoutedDriver extends PostgreSqlDriver {
     return super.nativeUpdate(entityName, this.routed(entityName, where, options.ctx), data, options);
   }
 
-  override nativeUpdateMany<T extends object>(entityName: string, where: FilterQuery<T>[], data: EntityDictionary<T>[], options: NativeInsertUpdateManyOptions<T> & UpsertManyOptions<T> = {}) {
-    return super.nativeUpdateMany(entityName, where.map((w) => this.routed(entityName, w, options.ctx)), data, options);
+  /**
+   * A flush that changes several rows of one entity: MikroORM's batched statement keys its rows by
+   * the primary key alone (a condition with tenant_id in it breaks it), so each row gets its own
+   * routed update. Rows the statements return (generated columns) carry their key, as the batch's do.
+   */
+  override async nativeUpdateMany<T extends object>(
+    entityName: string,
+    where: FilterQuery<T>[],
+    data: EntityDictionary<T>[],
+    options: NativeInsertUpdateManyOptions<T> & UpsertManyOptions<T> = {},
+  ): Promise<QueryResult<T>> {
+    if (!this.tenantFor(entityName, options.ctx) || options.upsert) return super.nativeUpdateMany(entityName, where, data, options);
+    const pk = this.metadata.find(entityName)!.primaryKeys[0];
+    let affectedRows = 0;
+    const rows: EntityDictionary<T>[] = [];
+    for (const [i, w] of where.entries()) {
+      const res = await this.nativeUpdate(entityName, w, data[i], options as NativeInsertUpdateOptions<T>);
+      affectedRows += res.affectedRows;
+      const key = Utils.isPrimaryKey(w) ? w : (w as Record<string, unknown>)[pk];
+      for (const row of res.rows ?? []) rows.push({ ...row, [pk]: key } as EntityDictionary<T>);
+    }
+    return { affectedRows, rows: rows.length ? rows : undefined } as QueryResult<T>;
   }
 
   override nativeDelete<T extends object>(entityName: string, where: FilterQuery<T>, options: DeleteOptions<T> = {}) {
