@@ -510,6 +510,19 @@ describe('F5 the same transaction as the change', () => {
     expect(await eventsOf(r.headers.get('x-request-id'))).toEqual([]);
   });
 
+  it('counts the fields of root fragments too: hidden in a fragment, sign-in still runs alone', async () => {
+    const forms = [
+      `mutation($i: PasswordResetRequestInput!) { ...M } fragment M on Mutation { a: createTicket(input: { subject: "fragment", body: "x" }) { id } b: requestPasswordReset(input: $i) }`,
+      `mutation($i: PasswordResetRequestInput!) { ... on Mutation { a: createTicket(input: { subject: "fragment", body: "x" }) { id } } ...M } fragment M on Mutation { b: requestPasswordReset(input: $i) }`,
+    ];
+    for (const query of forms) {
+      const r = await t.gql(query, { i: { tenant: 'globex', email: 'nobody@globex.test' } }, { token: a.agent.token });
+      expect({ query, code: code(r), message: r.errors?.[0].message }).toEqual({ query, code: 'BAD_USER_INPUT', message: 'requestPasswordReset must be the only field of its operation' });
+      expect(await eventsOf(r.headers.get('x-request-id'))).toEqual([]);
+    }
+    expect(await t.ownerSql(`select 1 from tickets where subject = 'fragment'`)).toEqual([]);
+  });
+
   it('writes a committed change with its event, and leaves neither when the work fails', async () => {
     const count = async () => Number((await t.ownerSql<{ n: string }>(`select count(*) as n from audit_events where tenant_id = $1`, [a.tenantId]))[0].n);
     const tickets = async () => Number((await t.ownerSql<{ n: string }>(`select count(*) as n from tickets where tenant_id = $1 and subject = 'F5'`, [a.tenantId]))[0].n);

@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /**
  * Whether the client asked for `field` directly under the current field, so a resolver can skip
@@ -13,4 +13,29 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
       return fragment ? visit(fragment.selectionSet) : true;
     });
   return info.fieldNodes.some((n) => visit(n.selectionSet));
+}
+
+/**
+ * The root fields an operation runs, fragments (named and inline) expanded, one entry per field
+ * as written (aliases repeat a name). The gates judge these (runs alone, hashes a password, the
+ * deadline): a field hidden in a fragment must count like one written out.
+ */
+export function rootFieldNames(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const names: string[] = [];
+  const visit = (set: SelectionSetNode, seen: ReadonlySet<string>) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) names.push(s.name.value);
+      else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet, seen);
+      else if (!seen.has(s.name.value)) {
+        // An unknown fragment fails validation before this runs; a cycle too, but stay finite.
+        const fragment = fragments.get(s.name.value);
+        if (fragment) visit(fragment.selectionSet, new Set(seen).add(s.name.value));
+      }
+    }
+  };
+  visit(operation.selectionSet, new Set());
+  return names;
 }

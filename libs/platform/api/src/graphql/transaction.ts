@@ -9,6 +9,7 @@ import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } fr
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback } from '../audit';
+import { rootFieldNames } from './selection';
 
 /**
  * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
@@ -49,7 +50,7 @@ export function operationTransactionPlugin(
           if (wrongText) throw badInput(wrongText);
           const info: OperationInfo = {
             type: operation?.operation ?? 'query',
-            fields: operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : ['*'])) ?? [],
+            fields: operation ? rootFieldNames(operation, document) : [],
           };
           // Gates first: an operation that must wait does so before it holds a connection.
           for (const gate of gates) {
