@@ -45,7 +45,7 @@ export class TenantRoutedDriver extends PostgreSqlDriver {
   private routed<T extends object>(entityName: string, where: FilterQuery<T>, ctx: unknown): FilterQuery<T> {
     const tenantId = this.tenantFor(entityName, ctx);
     if (!tenantId) return where;
-    const cond = Utils.isPrimaryKey(where) ? { [this.metadata.find(entityName)!.primaryKeys[0]]: where } : where;
+    const cond = Utils.isPrimaryKey(where) ? { [this.metadata.get(entityName).primaryKeys[0]]: where } : where;
     return { ...(cond as object), tenantId } as FilterQuery<T>;
   }
 
@@ -65,7 +65,7 @@ export class TenantRoutedDriver extends PostgreSqlDriver {
     options: NativeInsertUpdateManyOptions<T> & UpsertManyOptions<T> = {},
   ): Promise<QueryResult<T>> {
     if (!this.tenantFor(entityName, options.ctx) || options.upsert) return super.nativeUpdateMany(entityName, where, data, options);
-    const pk = this.metadata.find(entityName)!.primaryKeys[0];
+    const pk = this.metadata.get(entityName).primaryKeys[0];
     let affectedRows = 0;
     const rows: EntityDictionary<T>[] = [];
     for (const [i, w] of where.entries()) {
