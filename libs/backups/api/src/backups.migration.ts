@@ -48,6 +48,11 @@ export class Migration20261207000500Backups extends Migration {
       'unique (tenant_id)',
     ];
     for (const sql of tenantTable('backup_schedules', schedules)) this.addSql(sql);
+    // The scheduler's lists below run as the owner with no workspace entered. Forced RLS applies
+    // to an owner that is not a superuser (DATABASE_URL may be one with CREATEROLE) and would hide
+    // every schedule from them: the owner, who owns the table anyway, may read them all. The
+    // runtime role's policy is unchanged.
+    this.addSql(`create policy owner_lists on backup_schedules for select to current_user using (true)`);
 
     // A link goes with its run when the run is rotated out.
     for (const sql of oneTimeLinkTable('backup_downloads', ['run_id uuid not null'])) this.addSql(sql);

@@ -3,10 +3,12 @@
  * checked, retention keeps exactly N (SECURITY.md G4), and two API processes on one database run
  * each due backup exactly once.
  */
-import { loadConfig, memoryMailSender, createLogger, startServer, withSystemContext, type BulwarkServer } from '@bulwark/platform-api';
+import { composeApi, loadConfig, memoryMailSender, createLogger, migrateDatabase, startServer, withSystemContext, type BulwarkServer } from '@bulwark/platform-api';
 import { startTestServer, TEST_PEPPER, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupSchedule } from './backup-schedule.entity';
@@ -118,5 +120,48 @@ describe('two API processes on one database', () => {
     expect(await Promise.all([schedulerTick(depsOf(t.server)), schedulerTick(depsOf(second))])).toEqual([0, 0]);
     const next = await t.ownerSql<{ next_run_at: Date }>(`select next_run_at from backup_schedules where tenant_id = any($1)`, [tenants.map((p) => p.tenantId)]);
     expect(next.every((r) => r.next_run_at && r.next_run_at.getTime() > Date.now())).toBe(true);
+  });
+});
+
+describe('a database owner that is not a superuser (DATABASE_URL with CREATEROLE, as the README allows)', () => {
+  it('still lets the scheduler find every workspace’s due schedule (forced RLS would hide them)', async () => {
+    const server = new URL(process.env.BULWARK_TEST_SERVER_URL as string);
+    const role = `bwt_owner_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const admin = new Client({ connectionString: `${server.toString().replace(/\/$/, '')}/postgres` });
+    await admin.connect();
+    await admin.query(`create role ${role} login createrole password '${password}'`);
+    await admin.query(`create database ${role} owner ${role}`);
+    const url = new URL(server.toString());
+    url.username = role;
+    url.password = password;
+    url.pathname = `/${role}`;
+    try {
+      const log = createLogger({ service: 'test' }, () => undefined, 'error');
+      await migrateDatabase(url.toString(), composeApi(apiPlugins), log);
+      const owner = new Client({ connectionString: url.toString() });
+      await owner.connect();
+      try {
+        const tenant = randomUUID();
+        // As the owner (RLS forced on it too): a workspace and its schedule, due a minute ago.
+        await owner.query('begin');
+        await owner.query('select bulwark_enter_tenant($1)', [tenant]);
+        await owner.query(`insert into tenants (id, slug, name) values ($1, 'not-super', 'Not super')`, [tenant]);
+        await owner.query(`insert into backup_schedules (id, tenant_id, next_run_at) values (gen_random_uuid(), $1, now() - interval '1 minute')`, [tenant]);
+        await owner.query('commit');
+        // The scheduler's lists, as the runtime role calls them (no workspace entered).
+        await owner.query(`set role bulwark_app`);
+        expect((await owner.query(`select tenant_id from bulwark_backup_due(now())`)).rows).toEqual([{ tenant_id: tenant }]);
+        expect((await owner.query(`select tenant_id from bulwark_backup_unplanned()`)).rows).toEqual([]);
+        // And the runtime role itself still sees no schedule without a workspace.
+        expect((await owner.query(`select count(*)::int as n from backup_schedules`)).rows).toEqual([{ n: 0 }]);
+      } finally {
+        await owner.end();
+      }
+    } finally {
+      await admin.query(`drop database ${role} with (force)`);
+      await admin.query(`drop role ${role}`);
+      await admin.end();
+    }
   });
 });
