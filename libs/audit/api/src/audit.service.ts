@@ -1,4 +1,5 @@
 import { audit, auditDiff, badInput, createOneTimeLink, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
+import { LockMode } from '@mikro-orm/core';
 import type { AlertRuleInput } from './audit.types';
 import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
 import { Alert, ALERT_KINDS, AlertRule, AuditExport, AuditSettings, type AlertKind } from './audit.entities';
@@ -62,8 +63,8 @@ export async function createAlertRule(ctx: RequestContext, input: AlertRuleField
   return { rule, webhookSecret: secret };
 }
 
-async function findRule(ctx: RequestContext, id: string): Promise<AlertRule> {
-  const rule = isUuid(id) ? await ctx.em.findOne(AlertRule, { id }) : null;
+async function findRule(ctx: RequestContext, id: string, lockMode?: LockMode): Promise<AlertRule> {
+  const rule = isUuid(id) ? await ctx.em.findOne(AlertRule, { id }, { lockMode }) : null;
   if (!rule) throw notFound('Alert rule');
   return rule;
 }
@@ -81,7 +82,9 @@ export async function updateAlertRule(ctx: RequestContext, id: string, input: Al
 }
 
 export async function deleteAlertRule(ctx: RequestContext, id: string): Promise<boolean> {
-  const rule = await findRule(ctx, id);
+  // Locked first, so an alert it raises at this moment waits for the delete instead of slipping
+  // in between letting go of its alerts and deleting it.
+  const rule = await findRule(ctx, id, LockMode.PESSIMISTIC_WRITE);
   audit(ctx, AuditLogAudit.alertRuleDeleted, { targetId: rule.id, changes: auditDiff(ruleSnapshot(rule), {}) });
   // What it raised stays, under the rule's name (the key has no ON DELETE SET NULL: it would null tenant_id too).
   await ctx.em.nativeUpdate(Alert, { ruleId: rule.id }, { ruleId: null });

@@ -1,4 +1,5 @@
 import { audit, auditDiff, badInput, conflict, isUuid, loader, notFound, type RequestContext } from '@bulwark/platform-api';
+import { LockMode } from '@mikro-orm/core';
 import { User } from '@bulwark/identity-api';
 import { GroupMember, TicketGroup } from './group.entity';
 import { Ticket } from './ticket.entity';
@@ -77,9 +78,13 @@ export async function updateGroup(ctx: RequestContext, id: string, input: GroupI
   return { id: group.id, name, memberIds: after, createdAt: group.createdAt };
 }
 
-/** Its tickets stay, without a group. */
+/**
+ * Its tickets stay, without a group. The group's row is locked first: a ticket being put in the
+ * group at the same moment waits (its key check needs the row), then finds it gone; none can slip
+ * in between letting go and deleting.
+ */
 export async function deleteGroup(ctx: RequestContext, id: string): Promise<boolean> {
-  const group = isUuid(id) ? await ctx.em.findOne(TicketGroup, { id }) : null;
+  const group = isUuid(id) ? await ctx.em.findOne(TicketGroup, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
   if (!group) throw notFound('Group');
   audit(ctx, TicketAudit.groupDeleted, { targetId: group.id, details: { name: group.name } });
   // The key from tickets has no ON DELETE SET NULL (it would null tenant_id too): let go here.
