@@ -132,6 +132,9 @@ describe('a database owner that is not a superuser (DATABASE_URL with CREATEROLE
     await admin.connect();
     await admin.query(`create role ${role} login createrole password '${password}'`);
     await admin.query(`create database ${role} owner ${role}`);
+    // As if this owner had created the runtime role itself (the first migration does, and from
+    // PostgreSQL 16 on only a role's creator, or one it gave ADMIN OPTION, may grant it).
+    await admin.query(`grant bulwark_app to ${role} with admin option`);
     const url = new URL(server.toString());
     url.username = role;
     url.password = password;
