@@ -175,3 +175,26 @@ describe('G8 sign-in with a well-formed but wrong password is an ordinary refusa
     expect(errorLines(mark)).toEqual([]);
   });
 });
+
+describe('E9 a record removed in the meantime is a conflict to retry, not a server error', () => {
+  it('answers CONFLICT when a ticket is put in a group that another operation deletes at that moment', async () => {
+    const gql = (query: string, variables: Record<string, unknown>) => post({ query, variables }, { authorization: `Bearer ${a.admin.token}` });
+    const group = await gql(`mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id } }`, { i: { name: 'Vanishing', memberIds: [] } });
+    const groupId = (group.body.data as { createTicketGroup: { id: string } }).createTicketGroup.id;
+    const ticket = await gql(`mutation { createTicket(input: { subject: "raced", body: "x" }) { id } }`, {});
+    const ticketId = (ticket.body.data as { createTicket: { id: string } }).createTicket.id;
+    // Another operation deletes the group and has not committed yet: the service still finds it,
+    // the key check waits for that transaction, which then commits.
+    const other = await t.runtimeClient();
+    await other.query('begin');
+    await other.query('select bulwark_enter_tenant($1)', [a.tenantId]);
+    await other.query('delete from ticket_groups where tenant_id = $1 and id = $2', [a.tenantId, groupId]);
+    const answer = gql(`mutation($id: ID!, $g: ID!) { updateTicket(id: $id, input: { groupId: $g }) { id } }`, { id: ticketId, g: groupId });
+    await new Promise((r) => setTimeout(r, 500));
+    await other.query('commit');
+    const r = await answer;
+    expect({ status: r.status, code: r.body.errors?.[0].extensions?.code }).toEqual({ status: 200, code: 'CONFLICT' });
+    expect(r.body.errors?.[0].message).toBe('Something this change refers to was removed in the meantime: reload and try again');
+    expect(t.logs().filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+});

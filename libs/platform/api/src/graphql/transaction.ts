@@ -4,7 +4,8 @@ import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 
 import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
 import { commitOperation, setTenant } from '../tenancy';
-import { AppError, badInput, badRequest, serviceUnavailable } from '../errors';
+import { AppError, badInput, badRequest, conflict, serviceUnavailable } from '../errors';
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
@@ -204,8 +205,19 @@ export async function mutationSavepoint(
       () => error,
       (next: unknown) => next,
     );
-    throw localError(failure);
+    throw localError(raced(ctx, failure));
   }
+}
+
+/**
+ * Services check every id they are given, so a foreign key refusing a change means another
+ * operation removed what it refers to meanwhile (a group deleted while a ticket is put in it):
+ * the client's answer is a conflict to retry, not a server error. Logged, in case it is not a race.
+ */
+function raced(ctx: RequestContext, error: unknown): unknown {
+  if (!(error instanceof ForeignKeyConstraintViolationException)) return error;
+  ctx.log.warn('a change referred to a record removed meanwhile', { operation: ctx.operation, constraint: (error as { constraint?: string }).constraint });
+  return conflict('Something this change refers to was removed in the meantime: reload and try again');
 }
 
 /** Ends a failed mutation field's savepoint: kept (a failed sign-in's counter) or rolled back. */
