@@ -67,7 +67,12 @@ function kernelCommands(program: Command, kit: CliKit): void {
     .action(() =>
       kit.withDatabase(async (db) => {
         const owner = await db.ownerOrm();
-        for (const line of (await citusPlan((sql) => owner.em.getConnection().execute(sql))).statements) out(line);
+        const conn = owner.em.getConnection();
+        for (const line of (await citusPlan((sql) => conn.execute(sql))).statements) out(line);
+        const [{ n }] = await conn.execute<{ n: string }[]>('select count(*) as n from tenants');
+        if (Number(n)) {
+          log.warn(`this database already holds ${n} workspace(s): distributing copies their rows, so run the plan in a maintenance window (docs/scale-out.md)`);
+        }
       }),
     );
 

@@ -1,5 +1,5 @@
-import type { CliCommands } from '@bulwark/platform-api';
-import { createReadStream, existsSync } from 'node:fs';
+import { isUuid, type CliCommands } from '@bulwark/platform-api';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { BackupRun } from './backup-run.entity';
 import { backupDeps } from './backup.deps';
 import { runBackup } from './backup-run.service';
@@ -14,13 +14,13 @@ const rowsLine = (counts: Record<string, number>) => `rows: ${Object.entries(cou
 
 /** `backup run|list|verify|restore`: a workspace's backups from the command line (issue 5). */
 export const backupsCli: CliCommands = (program, kit) => {
-  const backup = program.command('backup').description("a workspace's backups (encrypted archives under BULWARK_BACKUP_DIR)");
+  const backup = program.command('backup').description("a workspace's backups (encrypted archives in the configured storage: BULWARK_BACKUP_DIR, or S3)");
   const ofWorkspace = (name: string, description: string) => backup.command(name).description(description).requiredOption('--tenant <slug>', 'the workspace');
   ofWorkspace('run', 'back a workspace up now: write, read back and verify, then record the run').action((o: { tenant: string }) =>
     kit.withDatabase(async (db) => {
       const deps = backupDeps(await db.orm(), db.app);
       const run = await runBackup(deps, await db.tenantIdOf(o.tenant), 'cli', { progress: kit.progressLine() });
-      process.stderr.write('\n');
+      kit.endProgress();
       kit.out(`backup ${run.id} of ${o.tenant}: succeeded, ${Number(run.sizeBytes)} bytes, sha256 ${run.sha256}`);
       kit.out(rowsLine(run.counts ?? {}));
       kit.out(`file: ${backupsConfig.of(db.config).dir}/${run.storageKey}`);
@@ -41,7 +41,7 @@ export const backupsCli: CliCommands = (program, kit) => {
     .argument('<file>', 'the .bwb file')
     .option('--decrypted', DECRYPTED_HELP)
     .action(async (file: string, o: { decrypted?: boolean }) => {
-      if (!existsSync(file)) throw new Error(`no file ${file}`);
+      if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`no backup file ${file} (give the path of a .bwb file)`);
       const { app } = kit.offline();
       try {
         const { header, manifest } = await verifyArchive({ app, schemas: app.migrations }, createReadStream(file), { encrypted: !o.decrypted });
@@ -60,7 +60,8 @@ export const backupsCli: CliCommands = (program, kit) => {
     .action((o: { tenant: string; run?: string; file?: string; decrypted?: boolean; dryRun?: boolean }) => {
       if (!!o.run === !!o.file) throw new Error('give exactly one of --run or --file');
       if (o.decrypted && !o.file) throw new Error('--decrypted goes with --file (the output of gpg --decrypt)');
-      if (o.file && !existsSync(o.file)) throw new Error(`no file ${o.file}`);
+      if (o.file && (!existsSync(o.file) || !statSync(o.file).isFile())) throw new Error(`no backup file ${o.file} (give the path of a .bwb file)`);
+      if (o.run && !isUuid(o.run)) throw new Error(`no backup ${o.run} of ${o.tenant} (a run id looks like 0f8e…; see backup list)`);
       return kit.withDatabase(async (db) => {
         const deps = backupDeps(await db.orm(), db.app);
         const tenantId = await db.tenantIdOf(o.tenant);
@@ -72,7 +73,7 @@ export const backupsCli: CliCommands = (program, kit) => {
           source = deps.storage.get(run.storageKey);
         }
         const r = await restoreTenant(deps, tenantId, source, { dryRun: o.dryRun, runId: o.run ?? null, progress: kit.progressLine(), encrypted: !o.decrypted });
-        process.stderr.write('\n');
+        kit.endProgress();
         kit.out(`${o.dryRun ? 'dry run: the archive verifies; nothing changed' : `restored ${o.tenant}`}: ${r.rows} rows from ${r.header.createdAt}`);
       });
     });

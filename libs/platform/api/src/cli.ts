@@ -22,8 +22,10 @@ export interface CliKit {
   withDatabase<T>(fn: (db: CliDatabase) => Promise<T>): Promise<T>;
   /** The settings and services alone, for commands that need no database (checking a file). */
   offline(): { config: BulwarkConfig; app: AppServices };
-  /** Progress on stderr, one line rewritten in place, with rows (and bytes) per second. */
+  /** Progress on stderr, one line rewritten in place, with rows (and bytes) per second; only on a terminal. */
   progressLine(): (p: { phase: string; table?: string; rows: number; bytes?: number }) => void;
+  /** Ends the progress line (a new line), when one was shown. */
+  endProgress(): void;
 }
 
 export interface CliDatabase {
@@ -80,7 +82,12 @@ export function createCliKit(api: ComposedApi, log: Logger, out: (line: string) 
       api.checkConfig(config);
       return { config, app: createAppServices(config, api, log) };
     },
+    endProgress() {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+    },
     progressLine() {
+      // A log file would keep only the first of the rewritten lines: progress is for a person watching.
+      if (!process.stderr.isTTY) return () => undefined;
       const started = Date.now();
       let last = 0;
       return ({ phase, table, rows, bytes }) => {

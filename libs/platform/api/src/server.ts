@@ -29,14 +29,25 @@ export async function openDatabase(config: BulwarkConfig, log: Logger, opts: { e
   return { url: embedded.url, embedded };
 }
 
+/** Why the database at `url` cannot be used, for a person: where it is (no password) and what it said. */
+function unreachable(url: string, error: unknown): Error {
+  const u = new URL(url);
+  const where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  const code = (error as { code?: string }).code;
+  const said = code === '3D000' ? 'that database does not exist' : code === 'ECONNREFUSED' ? 'nothing answers there' : String((error as Error).message ?? error).split('\n')[0];
+  return new Error(`cannot use the PostgreSQL database at ${where} (DATABASE_URL): ${said}`, { cause: error });
+}
+
 /** Applies pending migrations as the owner, one process at a time. Returns the tenant count. */
 export async function migrateDatabase(url: string, api: ComposedApi, log: Logger): Promise<{ applied: string[]; tenants: number; demo: boolean }> {
   const owner = await createOrm({ url, entities: api.entities, migrations: api.migrations, role: 'owner', poolMax: 1 });
   try {
     const conn = owner.em.getConnection();
     // Several API processes may start together; one pool connection means the lock and the
-    // migrations share a session.
-    await conn.execute(`select pg_advisory_lock(hashtext('bulwark:migrate'))`);
+    // migrations share a session. The first statement also says whether the database is there.
+    await conn.execute(`select pg_advisory_lock(hashtext('bulwark:migrate'))`).catch((e: unknown) => {
+      throw unreachable(url, e);
+    });
     try {
       const applied = await migrate(owner, (m) => log.info(m));
       const [{ n, demo }] = await conn.execute<{ n: string; demo: boolean }[]>(

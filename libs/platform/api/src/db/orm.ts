@@ -55,6 +55,8 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM<PostgreSqlDr
     entities: opts.entities,
     extensions: [Migrator],
     allowGlobalContext: false,
+    // A mistyped database name in DATABASE_URL must fail, not quietly migrate a new, empty one.
+    ensureDatabase: false,
     forceUtcTimezone: true,
     // Explicit metadata only: no folder scanning, no cache files written next to the code.
     discovery: { warnWhenNoEntities: true, disableDynamicFileAccess: true },
