@@ -22,7 +22,10 @@ export interface CliKit {
   withDatabase<T>(fn: (db: CliDatabase) => Promise<T>): Promise<T>;
   /** The settings and services alone, for commands that need no database (checking a file). */
   offline(): { config: BulwarkConfig; app: AppServices };
-  /** Progress on stderr, one line rewritten in place, with rows (and bytes) per second; only on a terminal. */
+  /**
+   * Progress on stderr with rows (and bytes) per second: on a terminal one line rewritten in place,
+   * elsewhere (a log) a line a second.
+   */
   progressLine(): (p: { phase: string; table?: string; rows: number; bytes?: number }) => void;
   /** Ends the progress line (a new line), when one was shown. */
   endProgress(): void;
@@ -86,17 +89,18 @@ export function createCliKit(api: ComposedApi, log: Logger, out: (line: string) 
       if (process.stderr.isTTY) process.stderr.write('\n');
     },
     progressLine() {
-      // A log file would keep only the first of the rewritten lines: progress is for a person watching.
-      if (!process.stderr.isTTY) return () => undefined;
+      // A log would keep only the first of the rewritten lines: there, whole lines, fewer of them.
+      const terminal = !!process.stderr.isTTY;
       const started = Date.now();
       let last = 0;
       return ({ phase, table, rows, bytes }) => {
         const now = Date.now();
-        if (now - last < 250) return;
+        if (now - last < (terminal ? 250 : 1000)) return;
         last = now;
         const s = Math.max(0.001, (now - started) / 1000);
         const mb = bytes ? `, ${(bytes / 1048576).toFixed(1)} MB (${(bytes / 1048576 / s).toFixed(1)} MB/s)` : '';
-        process.stderr.write(`\r${phase}${table ? ` ${table}` : ''}: ${rows} rows (${Math.round(rows / s)}/s)${mb}   `);
+        const line = `${phase}${table ? ` ${table}` : ''}: ${rows} rows (${Math.round(rows / s)}/s)${mb}`;
+        process.stderr.write(terminal ? `\r${line}   ` : `${line}\n`);
       };
     },
   };
