@@ -19,6 +19,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
+  // ESM-only packages of SSO (openid-client, jose) and its test provider go through SWC too.
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose|oidc-provider)/)'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swc, swcrc: false, sourceMaps: 'inline' }] },
   moduleNameMapper,
   globalSetup: '<rootDir>/tools/jest/global-setup.ts',

@@ -38,6 +38,10 @@ export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }
     describe: 'The IP allowlist or lockdown mode changes',
     watch: (e, catalog) => (signal(e, catalog) === 'networkChange' ? ['tenant'] : []),
   },
+  break_glass: {
+    describe: 'An owner signs in with a password while the workspace requires single sign-on',
+    watch: (e, catalog) => (signal(e, catalog) === 'breakGlass' ? [`user:${e.targetId}`] : []),
+  },
   backup_failed: {
     describe: 'A backup fails',
     watch: (e, catalog) => (signal(e, catalog) === 'backupFailed' ? ['tenant'] : []),
@@ -134,6 +138,8 @@ function titleOf(rule: AlertRule, e: AuditEvent, subject: string, catalog: Audit
       return `Network rules changed: ${e.action} by ${e.actorName ?? e.actorType}`;
     case 'backup_failed':
       return `Backup failed: ${e.action}`;
+    case 'break_glass':
+      return `Break-glass password sign-in by ${e.actorName ?? subject}`;
     case 'export':
       return `${catalog.get(e.action)?.export ?? e.action} by ${e.actorName ?? e.actorType}`;
   }

@@ -7,14 +7,14 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
-import { audit, createLogger, memoryMailSender, platformPlugin, withSystemContext } from '@bulwark/platform-api';
+import { audit, createLogger, isInternalAddress, memoryMailSender, platformPlugin, withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
 import { AccessAudit, accessPlugin } from '@bulwark/access-api';
 import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin, pruneAll, verifyWebhook } from './index';
-import { deliver, isInternalAddress, signWebhook } from './webhook';
+import { deliver, signWebhook } from './webhook';
 import { AuditLogAudit } from './audit.permissions';
 
 const mail = memoryMailSender();

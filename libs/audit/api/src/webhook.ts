@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { isInternalAddress, sealSecret, unsealSecret, unsealWithKeys } from '@bulwark/platform-api';
 import { lookup } from 'node:dns/promises';
 
 /**
@@ -41,58 +42,16 @@ export function verifyWebhook(secret: string, headers: Record<string, string | u
 
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
 
-/**
- * Webhook secrets must be readable to sign with, so they are sealed (AES-256-GCM) under a key
- * derived from the platform's secret, never stored in clear. `v1.` names the scheme.
- */
-function sealingKey(platformSecret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', platformSecret, 'bulwark', 'webhook-secrets', 32));
-}
-
-export function seal(platformSecret: string, plain: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealingKey(platformSecret), iv);
-  const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64url')}`;
-}
-
-/** Tries each key (the master key, then the one before a rotation). */
-export function unsealWithAny(keys: (string | undefined)[], sealed: string): string {
-  let last: unknown;
-  for (const k of keys) {
-    if (!k) continue;
-    try {
-      return unseal(k, sealed);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last ?? new Error('no key to unseal with');
-}
-
-export function unseal(platformSecret: string, sealed: string): string {
-  if (!sealed.startsWith('v1.')) throw new Error('unknown sealing scheme');
-  const raw = Buffer.from(sealed.slice(3), 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', sealingKey(platformSecret), raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-}
+/** Webhook secrets must be readable to sign with, so they are sealed (platform sealing.ts). */
+const PURPOSE = 'webhook-secrets';
+export const seal = (masterKey: string, plain: string) => sealSecret(masterKey, PURPOSE, plain);
+export const unseal = (masterKey: string, sealed: string) => unsealSecret(masterKey, PURPOSE, sealed);
+export const unsealWithAny = (keys: (string | undefined)[], sealed: string) => unsealWithKeys(keys, PURPOSE, sealed);
 
 export interface DeliveryResult {
   delivered: boolean;
   attempts: number;
   lastError: string | null;
-}
-
-/** Loopback, private, link-local, CGNAT, ULA and unspecified addresses: not for tenant webhooks. */
-export function isInternalAddress(ip: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || a >= 224;
-  }
-  const v6 = ip.toLowerCase();
-  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb');
 }
 
 /**

@@ -7,6 +7,11 @@ export const IdentityAudit = defineAuditActions('identity', {
   accountLocked: { description: 'Too many failures locked the account for a while', target: 'User' },
   loginThrottled: { description: 'Sign-ins from an address were throttled', target: null },
   logout: { description: 'Signed out', target: 'User' },
+  breakGlassSignIn: {
+    description: 'An owner signed in with a password while the workspace requires single sign-on (break-glass)',
+    target: 'User',
+    alert: 'breakGlass',
+  },
   reauthenticated: { description: 'Confirmed the password for a sensitive operation', target: 'User' },
   reauthenticationFailed: { description: 'A password confirmation failed', target: 'User' },
   passwordChanged: { description: 'Changed their password', target: 'User' },

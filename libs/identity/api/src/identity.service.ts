@@ -1,5 +1,7 @@
 import {
+  type AuditAction,
   type Permission,
+  afterCommit,
   audit,
   AppError,
   badInput,
@@ -83,6 +85,21 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
     throw invalidCredentials().keepingChanges();
   }
 
+  // SSO enforcement, judged only once the password is known to be right (a wrong one answers as
+  // always): the role signs in with SSO only; an owner's break-glass sign-in needs two-factor.
+  const policy = passwordSignIn(await identitySettings(ctx), user);
+  if (policy === 'sso only' || (policy === 'break-glass' && !user.totpEnabledAt)) {
+    const reason = policy === 'sso only' ? 'single sign-on required' : 'break-glass without two-factor';
+    audit(ctx, IdentityAudit.loginFailed, { actor: tried, targetId: user.id, outcome: 'failure', details: { reason, step: 'password' } });
+    throw new AppError(
+      'FORBIDDEN',
+      policy === 'sso only'
+        ? 'Your workspace signs you in with single sign-on: use "Continue with SSO"'
+        : 'Your workspace requires single sign-on; an owner may sign in with a password only with two-factor sign-in turned on',
+      { reason: 'sso_required' },
+    ).keepingChanges();
+  }
+
   if (needsRehash(hash, config.bcryptCost)) {
     user.passwordHash = await hashPassword(config.passwordPepper, input.password, config.bcryptCost);
   }
@@ -95,11 +112,34 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
   return { ...(await signIn(ctx, tenantId, user, previous)), twoFactorRequired: false, challenge: null };
 }
 
+/** How a password sign-in stands with the workspace's SSO enforcement (ssoRequiredRoles). */
+export function passwordSignIn(settings: IdentitySettings, user: User): 'allowed' | 'sso only' | 'break-glass' {
+  if (!settings.ssoRequiredRoles.includes(user.role)) return 'allowed';
+  return user.role === 'owner' ? 'break-glass' : 'sso only';
+}
+
 /**
- * A sign-in succeeded (a password, or a password and then a second factor): the session starts
- * (session-start.ts) and the rest of the operation acts as the user.
+ * How a sign-in was made, when not with a password: single sign-on names its own event (one
+ * event per sign-in, F3) and what it records.
  */
-export async function signIn(ctx: RequestContext, tenantId: string, user: User, previous: Principal | null): Promise<{ token: string; expiresAt: Date; me: Me }> {
+export interface SignInVia {
+  event: AuditAction;
+  /** The event when a request guard (the IP allowlist) refuses the person at this point. */
+  failed: AuditAction;
+  details: Record<string, unknown>;
+}
+
+/**
+ * A sign-in succeeded (a password, or a password and then a second factor, or single sign-on):
+ * the session starts (session-start.ts) and the rest of the operation acts as the user.
+ */
+export async function signIn(
+  ctx: RequestContext,
+  tenantId: string,
+  user: User,
+  previous: Principal | null,
+  via?: SignInVia,
+): Promise<{ token: string; expiresAt: Date; me: Me }> {
   const settings = await identitySettings(ctx);
   const mustEnrol = !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role);
   // Like the session lookup's `restricted`: enrol first, or change an expired password first.
@@ -113,18 +153,36 @@ export async function signIn(ctx: RequestContext, tenantId: string, user: User, 
   } catch (e) {
     ctx.principal = null;
     ctx.log.warn('sign-in refused by a request guard', { userId: user.id, ip: ctx.ip, reason: (e as Error).message });
-    audit(ctx, IdentityAudit.loginFailed, {
+    audit(ctx, via ? via.failed : IdentityAudit.loginFailed, {
       actor: { type: 'anonymous', id: null, name: user.email },
       targetId: user.id,
       outcome: 'failure',
-      details: { reason: 'network refused', step: 'network' },
+      details: { ...via?.details, reason: 'network refused', step: 'network' },
       evenIfRolledBack: true,
     });
     throw invalidCredentials();
   }
   const { token, expiresAt, session } = await startSession(ctx, tenantId, user, previous);
   ctx.principal = { ...ctx.principal, sessionId: session.id };
-  audit(ctx, IdentityAudit.loginSucceeded, { targetId: user.id, details: { sessionId: session.id, secondFactor: !!user.totpEnabledAt } });
+  if (via) {
+    audit(ctx, via.event, { targetId: user.id, details: { ...via.details, sessionId: session.id } });
+  } else if (passwordSignIn(settings, user) === 'break-glass') {
+    // The owner's way back in when SSO is down: one event that alert rules watch, and every
+    // owner is told by mail, so a stolen owner password and device cannot go unnoticed.
+    audit(ctx, IdentityAudit.breakGlassSignIn, { targetId: user.id, details: { sessionId: session.id, secondFactor: true } });
+    const owners = await ctx.em.find(User, { role: 'owner', status: 'active' }, { fields: ['email'] });
+    afterCommit(ctx, async () => {
+      for (const o of owners) {
+        await ctx.app.mail.send({
+          to: o.email,
+          subject: 'Break-glass sign-in to your workspace',
+          text: `${user.name} (${user.email}) signed in with a password and two-factor while the workspace requires single sign-on, from ${ctx.ip || 'an unknown address'}. If this was not expected, sign them out everywhere and review the audit log.`,
+        });
+      }
+    });
+  } else {
+    audit(ctx, IdentityAudit.loginSucceeded, { targetId: user.id, details: { sessionId: session.id, secondFactor: !!user.totpEnabledAt } });
+  }
   return { token, expiresAt, me: await me(ctx) };
 }
 

@@ -6,6 +6,7 @@ import { aloneGate } from './alone.gate';
 import { IdentityAudit } from './identity.audit';
 import { identityCli } from './identity.cli';
 import { Migration20261207000100Identity } from './identity.migration';
+import { Migration20261207000600SsoPolicy } from './sso-policy.migration';
 import { ApiToken } from './api-token.entity';
 import { ApiTokenResolver } from './api-tokens.resolver';
 import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
@@ -43,7 +44,10 @@ export const identityPlugin = defineApiPlugin({
   rules: identityRules,
   auditActions: [IdentityAudit],
   audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
-  migrations: [{ name: 'Migration20261207000100Identity', class: Migration20261207000100Identity }],
+  migrations: [
+    { name: 'Migration20261207000100Identity', class: Migration20261207000100Identity },
+    { name: 'Migration20261207000600SsoPolicy', class: Migration20261207000600SsoPolicy },
+  ],
   authenticator: sessionAuthenticator,
   gates: [aloneGate, hashingGate],
   // Signing in and out goes on during lockdown, so people can read and admins can act. Fields
@@ -70,7 +74,8 @@ export { Session } from './session.entity';
 export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
 export { emailAs, phoneAs } from './user-summary.resolver';
-export { createTenant, insertTenant, createUser, normalizeEmail, type NewTenant, type NewUser } from './identity.service';
+export { createTenant, insertTenant, createUser, normalizeEmail, signIn, tenantIdBySlug, type NewTenant, type NewUser, type SignInVia } from './identity.service';
+export { endSessions } from './passwords.service';
 export { hashPassword, verifyPassword } from './password';
 export { encryptTotpSecret, rebindTotpSecret } from './totp';
 export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';

@@ -18,6 +18,11 @@ export class IdentitySettings extends TenantScoped {
   @Property({ type: 'boolean' }) allowRequesterSignup: Opt<boolean> = false;
   /** Roles whose members must use two-factor sign-in (they are asked to enrol). */
   @Property({ type: 'text[]', fieldName: 'twofa_required_roles' }) twoFactorRequiredRoles: Opt<string[]> = [];
+  /**
+   * Roles whose members sign in with single sign-on only: their password sign-in is refused.
+   * Owners keep a break-glass password sign-in that needs two-factor and raises an alert.
+   */
+  @Property({ type: 'text[]' }) ssoRequiredRoles: Opt<string[]> = [];
   /** Days a password stays valid; null: passwords do not expire. */
   @Property({ type: 'int', nullable: true }) passwordExpiryDays?: number | null;
   @Property({ type: 'timestamptz' }) updatedAt: Opt<Date> = new Date();

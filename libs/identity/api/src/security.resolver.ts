@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { signedInPerson } from './sessions.service';
+import { requireRecentAuth, signedInPerson } from './sessions.service';
 import { badInput, type RequestContext, Tenant } from '@bulwark/platform-api';
 import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
 import { toSummary, UserSummary } from './identity.types';
@@ -33,9 +33,13 @@ export class SecurityResolver {
       throw badInput('Password expiry is 30 to 3650 days, or 0 for none', { passwordExpiryDays: 'out of range' });
     }
     // Built-in or this tenant's custom roles only (a deleted custom role is refused too).
-    for (const [i, role] of (rest.twoFactorRequiredRoles ?? []).entries()) {
-      if (!(await ctx.app.roles.permissionsOf(ctx, role))) throw badInput(`Unknown role ${role}`, { [`twoFactorRequiredRoles.${i}`]: 'unknown role' });
+    for (const field of ['twoFactorRequiredRoles', 'ssoRequiredRoles'] as const) {
+      for (const [i, role] of (rest[field] ?? []).entries()) {
+        if (!(await ctx.app.roles.permissionsOf(ctx, role))) throw badInput(`Unknown role ${role}`, { [`${field}.${i}`]: 'unknown role' });
+      }
     }
+    // Who may sign in how is an SSO setting (B8): a recent re-authentication, when it changes.
+    if (rest.ssoRequiredRoles && [...rest.ssoRequiredRoles].sort().join() !== [...settings.ssoRequiredRoles].sort().join()) await requireRecentAuth(ctx);
     // An explicit null leaves a setting as it is, like an absent one (every column is NOT NULL).
     Object.assign(settings, Object.fromEntries(Object.entries(rest).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
     if (passwordExpiryDays != null) settings.passwordExpiryDays = passwordExpiryDays === 0 ? null : passwordExpiryDays;

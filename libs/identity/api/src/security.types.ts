@@ -13,6 +13,8 @@ export class IdentitySettingsView {
   @Field(() => Int) sessionAbsoluteHours!: number;
   @Field() allowRequesterSignup!: boolean;
   @Field(() => [String], { description: 'Roles whose members must use two-factor sign-in' }) twoFactorRequiredRoles!: string[];
+  @Field(() => [String], { description: 'Roles whose members must sign in with single sign-on (owners keep a break-glass password sign-in with two-factor)' })
+  ssoRequiredRoles!: string[];
   @Field(() => Int, { nullable: true, description: 'Days a password stays valid; null: no expiry' }) passwordExpiryDays?: number | null;
   @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
 }
@@ -37,6 +39,12 @@ export class IdentitySettingsInput {
   @ArrayUnique()
   @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/, { each: true })
   twoFactorRequiredRoles?: string[];
+  @Field(() => [String], { nullable: true, description: 'Roles that sign in with single sign-on only; changing it needs a recent re-authentication' })
+  @IsOptional()
+  @ArrayMaxSize(200)
+  @ArrayUnique()
+  @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/, { each: true })
+  ssoRequiredRoles?: string[];
 }
 
 @ObjectType('PasswordPolicy', { description: 'What a new password must satisfy (the console meter uses the same rules)' })

@@ -38,7 +38,7 @@ export interface AuditActionDefinition {
   alertWhenGrows?: string;
 }
 
-export type AlertSignal = 'failedSignIn' | 'permissionGranted' | 'networkChange' | 'backupFailed';
+export type AlertSignal = 'failedSignIn' | 'permissionGranted' | 'networkChange' | 'backupFailed' | 'breakGlass';
 
 export const AUDIT_CATALOG = Symbol('audit catalog');
 export type AuditActionSet<K extends string> = { readonly [P in K]: AuditAction } & {

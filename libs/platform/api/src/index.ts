@@ -48,5 +48,9 @@ export {
   AuditCatalog,
 } from './audit';
 export { drained, csvCell, streamExport, type ExportFile, type ExportFormat } from './streams';
+export { withRouteContext } from './http/route-context';
+export { sealSecret, unsealSecret, unsealWithKeys } from './sealing';
+export { isInternalAddress } from './http/addresses';
+export { sessionCookieName, readCookie } from './http/app';
 export { OneTimeLink, ONE_TIME_LINK_MINUTES, oneTimeLinkTable, createOneTimeLink, claimOneTimeLink, withClaimedLink, linkGone, type LinkKind } from './one-time-link';
 export { defineJob, startJobs, noJobs, type JobDefinition, type JobQueue, type JobServices } from './jobs';

@@ -53,9 +53,17 @@ export interface RequestGuard {
   check(ctx: RequestContext, op: OperationInfo): Promise<void>;
 }
 
-/** The part of an Express router a plugin may use; handlers get the app services through `services`. */
+/**
+ * The part of an Express router a plugin may use; handlers get the app services through `services`.
+ * Bodies of POST, PUT and PATCH are parsed up to the body limit: JSON (`application/json`, SCIM's
+ * `application/scim+json`) into an object, HTML forms (a SAML POST binding) into strings.
+ */
 export interface HttpRouter {
   get(path: string, handler: HttpHandler): void;
+  post(path: string, handler: HttpHandler): void;
+  put(path: string, handler: HttpHandler): void;
+  patch(path: string, handler: HttpHandler): void;
+  delete(path: string, handler: HttpHandler): void;
 }
 export type HttpHandler = (req: Request, res: Response, services: AppServices & { orm: MikroORM }) => Promise<void>;
 
@@ -134,8 +142,13 @@ export interface ApiPlugin {
   audited?: AuditedEntity[];
   /** Stores audit events (the audit feature); at most one plugin. */
   auditSink?: AuditSink;
-  /** Plain HTTP routes under /api/<plugin name>/ (downloads and streams that GraphQL cannot carry). */
+  /**
+   * Plain HTTP routes under /api/<plugin name>/ (downloads and streams that GraphQL cannot carry,
+   * SSO redirects and callbacks), or under `routesAt` where a standard fixes the path (SCIM).
+   */
   routes?: (router: HttpRouter) => void;
+  /** Where `routes` are mounted, when a standard fixes it (`/scim/v2`); default `/api/<name>`. */
+  routesAt?: string;
   /** Periodic work the API process runs (retention); several processes may run it at once. */
   background?: BackgroundTask[];
   /** Jobs this feature queues (pg-boss; see jobs.ts): taken once, by whichever process works. */

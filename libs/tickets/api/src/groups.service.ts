@@ -92,3 +92,24 @@ export async function deleteGroup(ctx: RequestContext, id: string): Promise<bool
   ctx.em.remove(group);
   return true;
 }
+
+/**
+ * Puts one person in or out of groups, as an identity provider says (SSO group mapping, SCIM):
+ * `member` lists the groups they must be in, `managed` every group the provider decides (others
+ * are left alone). Each group that changes is one event, a before/after of its members.
+ */
+export async function syncMemberships(ctx: RequestContext, userId: string, member: ReadonlySet<string>, managed: readonly string[]): Promise<void> {
+  if (!managed.length) return;
+  const groups = await ctx.em.find(TicketGroup, { id: { $in: managed.filter(isUuid) } });
+  const members = await ctx.em.find(GroupMember, { group: { $in: groups } }, { fields: ['group', 'user'] });
+  for (const group of groups) {
+    const before = members.filter((m) => m.group.id === group.id).map((m) => m.user.id);
+    const has = before.includes(userId);
+    const wants = member.has(group.id);
+    if (has === wants) continue;
+    if (wants) ctx.em.create(GroupMember, { group, user: userId });
+    else await ctx.em.nativeDelete(GroupMember, { group, user: userId });
+    const after = wants ? [...before, userId] : before.filter((id) => id !== userId);
+    audit(ctx, TicketAudit.groupUpdated, { targetId: group.id, changes: auditDiff({ members: before.sort() }, { members: after.sort() }) });
+  }
+}

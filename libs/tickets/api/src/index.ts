@@ -31,3 +31,5 @@ export const ticketsPlugin = defineApiPlugin({
 
 export { Ticket, Comment } from './ticket.entity';
 export { TicketPermission } from './tickets.permissions';
+export { TicketGroup, GroupMember } from './group.entity';
+export { syncMemberships, createGroup, updateGroup, deleteGroup, listGroups, type GroupInput, type GroupView } from './groups.service';

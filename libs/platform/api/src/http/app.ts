@@ -8,8 +8,8 @@ import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AppServices, Credential, RequestContext } from '../context';
-import type { ApiPlugin } from '../plugin';
+import type { AppServices, Credential, HttpHandle, RequestContext } from '../context';
+import type { ApiPlugin, HttpHandler } from '../plugin';
 import { checkJsonInput } from './input';
 import { OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { serviceUnavailable } from '../errors';
@@ -30,7 +30,7 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-bulwark_session' : 'bulwark_session';
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
@@ -54,6 +54,20 @@ export function readCredential(req: Request, cookieName: string): Credential | n
   }
   const cookie = readCookie(req.headers.cookie, cookieName);
   return cookie ? { token: cookie, source: 'cookie' } : null;
+}
+
+/**
+ * The session cookie's handle for one response (B3): changes are queued in `pending` and applied
+ * by whoever commits the work (GraphQL's transaction plugin, or a plain route after its commit).
+ */
+export function sessionCookies(res: Response, config: AppServices['config'], pending: (() => void)[] = []): HttpHandle {
+  const name = sessionCookieName(config.secureCookies);
+  const options = { httpOnly: true, secure: config.secureCookies, sameSite: 'lax' as const, path: '/' };
+  return {
+    pendingCookies: pending,
+    setSessionCookie: (token, maxAgeSeconds) => pending.push(() => res.cookie(name, token, { ...options, maxAge: maxAgeSeconds * 1000 })),
+    clearSessionCookie: () => pending.push(() => res.clearCookie(name, options)),
+  };
 }
 
 /** `::ffff:10.1.2.3` and `10.1.2.3` are the same client (SECURITY.md D10). */
@@ -214,21 +228,7 @@ export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }:
           app,
           log: log.child({ requestId }),
           loaders: new Map(),
-          http: {
-            pendingCookies,
-            setSessionCookie: (token, maxAgeSeconds) =>
-              pendingCookies.push(() =>
-                res.cookie(cookieName, token, {
-                  httpOnly: true,
-                  secure: config.secureCookies,
-                  sameSite: 'lax',
-                  path: '/',
-                  maxAge: maxAgeSeconds * 1000,
-                }),
-              ),
-            clearSessionCookie: () =>
-              pendingCookies.push(() => res.clearCookie(cookieName, { httpOnly: true, secure: config.secureCookies, sameSite: 'lax', path: '/' })),
-          },
+          http: sessionCookies(res, config, pendingCookies),
         };
         // The request log line names who acted (ids only), read when the response finishes. A plain
         // property, not a getter: V8 keeps accessor pairs in the old generation, so a getter closing
@@ -242,35 +242,52 @@ export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }:
     res.status(405).setHeader('Allow', 'POST').json({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
   });
 
+  // Bodies for plugin routes that take them: JSON (SCIM sends application/scim+json) and HTML
+  // forms (a SAML POST binding), within the same limit as GraphQL's; input checks as GraphQL's (E9).
+  const routeBodies = [
+    express.json({ limit: config.bodyLimit, type: ['application/json', 'application/scim+json'] }),
+    express.urlencoded({ limit: config.bodyLimit, extended: false }),
+    (req: Request, res: Response, next: NextFunction) => {
+      const wrong = req.body && typeof req.body === 'object' ? checkJsonInput(req.body) : null;
+      if (!wrong) return next();
+      res.status(400).json({ errors: [{ message: wrong, extensions: { code: 'BAD_USER_INPUT' } }] });
+    },
+  ];
   for (const plugin of plugins) {
     if (!plugin.routes) continue;
     const router = express.Router();
+    const handle =
+      (handler: HttpHandler) =>
+      (req: Request, res: Response, next: NextFunction): void => {
+        res.setHeader('Cache-Control', 'no-store');
+        handler(req, res, { ...app, orm }).catch((error: unknown) => {
+          if (health?.explains(error)) {
+            health.failed(error);
+            if (res.headersSent) return void res.destroy();
+            res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+            const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
+            res.status(503).json({ errors: [{ message: e.message, extensions: e.extensions }] });
+          } else if (res.headersSent) {
+            log.error('HTTP route failed mid-stream', { requestId: (req as Request & { id: string }).id, error });
+            res.destroy();
+          } else next(error);
+        });
+      };
     plugin.routes({
-      get: (path, handler) =>
-        router.get(path, (req, res, next) => {
-          res.setHeader('Cache-Control', 'no-store');
-          handler(req, res, { ...app, orm }).catch((error: unknown) => {
-            if (health?.explains(error)) {
-              health.failed(error);
-              if (res.headersSent) return void res.destroy();
-              res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
-              const e = serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
-              res.status(503).json({ errors: [{ message: e.message, extensions: e.extensions }] });
-            } else if (res.headersSent) {
-              log.error('HTTP route failed mid-stream', { requestId: (req as Request & { id: string }).id, error });
-              res.destroy();
-            } else next(error);
-          });
-        }),
+      get: (path, handler) => router.get(path, handle(handler)),
+      post: (path, handler) => router.post(path, ...routeBodies, handle(handler)),
+      put: (path, handler) => router.put(path, ...routeBodies, handle(handler)),
+      patch: (path, handler) => router.patch(path, ...routeBodies, handle(handler)),
+      delete: (path, handler) => router.delete(path, handle(handler)),
     });
-    http.use(`/api/${plugin.name}`, router);
+    http.use(plugin.routesAt ?? `/api/${plugin.name}`, router);
   }
 
   const consoleDir = config.consoleDir;
   if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
     http.use(express.static(consoleDir, { index: false, maxAge: '1h' }));
     // The console is a single-page app: every other GET is its index.
-    http.get(/^\/(?!graphql|healthz|readyz|api\/).*/, (_req, res) => {
+    http.get(/^\/(?!graphql|healthz|readyz|api\/|scim\/).*/, (_req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       res.sendFile(join(consoleDir, 'index.html'));
     });

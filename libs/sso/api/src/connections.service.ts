@@ -1,0 +1,290 @@
+import { audit, auditDiff, badInput, conflict, enterTenant, isUuid, notFound, sealSecret, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { requireRecentAuth, tenantIdBySlug } from '@bulwark/identity-api';
+import { TicketGroup } from '@bulwark/tickets-api';
+import { createHash } from 'node:crypto';
+import { mapClaims } from './mapping';
+import { backchannelUrl, callbackUrl, describe, oidcClient, SECRET_PURPOSE, secretContext } from './oidc';
+import { providerUrl } from './provider-url';
+import { samlEndpoints, samlSettings, testSaml } from './saml';
+import { SsoAudit } from './sso.audit';
+import { SsoConnection, type JwtSettings, type OidcSettings, type SamlSettings, type SsoKind, type SsoMapping } from './sso.entities';
+import type { SsoCheck, SsoConnectionInput, SsoConnectionView, SsoEndpoint, SsoMappingInput, SsoMappingPreview, SsoSignInButton, SsoSignInOptions, SsoTestResult } from './sso.types';
+
+async function tenantSlug(ctx: RequestContext): Promise<string> {
+  return (await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string }, { fields: ['slug'] })).slug;
+}
+
+const startUrl = (ctx: RequestContext, slug: string, id: string) => `${ctx.app.config.publicUrl}/api/sso/${slug}/${id}/start`;
+
+function endpoints(ctx: RequestContext, slug: string, c: SsoConnection): SsoEndpoint[] {
+  const base = `${ctx.app.config.publicUrl}/api/sso/${slug}/${c.id}`;
+  switch (c.kind) {
+    case 'oidc':
+      return [
+        { label: 'Redirect URI (sign-in callback)', url: callbackUrl(ctx, slug, c.id) },
+        { label: 'Back-channel logout URI', url: backchannelUrl(ctx, slug, c.id) },
+        { label: 'Initiate login URI', url: startUrl(ctx, slug, c.id) },
+      ];
+    case 'saml':
+      return samlEndpoints(ctx, slug, c.id);
+    case 'jwt':
+      return [
+        { label: 'JWT endpoint (send the browser here with ?jwt=…, GET or POST)', url: `${base}/jwt` },
+        { label: 'Sign-in start (sends people to your sign-in page)', url: startUrl(ctx, slug, c.id) },
+      ];
+  }
+}
+
+export function toView(ctx: RequestContext, slug: string, c: SsoConnection): SsoConnectionView {
+  const oidc = c.kind === 'oidc' ? (c.settings as OidcSettings) : null;
+  const saml = c.kind === 'saml' ? (c.settings as SamlSettings) : null;
+  const jwt = c.kind === 'jwt' ? (c.settings as JwtSettings) : null;
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    enabled: c.enabled,
+    showButton: c.showButton,
+    domains: c.domains,
+    provisionUsers: c.provisionUsers,
+    defaultRole: c.defaultRole,
+    linkByEmail: c.linkByEmail,
+    mapping: c.mapping,
+    oidc: oidc && { issuer: oidc.issuer, clientId: oidc.clientId, scopes: oidc.scopes ?? [], hasClientSecret: !!c.secretSealed },
+    saml: saml && {
+      idpEntityId: saml.idpEntityId,
+      idpSsoUrl: saml.idpSsoUrl,
+      idpSloUrl: saml.idpSloUrl ?? null,
+      metadataUrl: saml.metadataUrl ?? null,
+      allowIdpInitiated: saml.allowIdpInitiated,
+      certificateFingerprints: saml.idpCertificates.map(fingerprint),
+    },
+    jwt: jwt && { remoteLoginUrl: jwt.remoteLoginUrl, remoteLogoutUrl: jwt.remoteLogoutUrl ?? null },
+    endpoints: endpoints(ctx, slug, c),
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+/** SHA-256 of a certificate's DER, as providers show it (AB:CD:…). */
+export function fingerprint(base64Der: string): string {
+  return createHash('sha256')
+    .update(Buffer.from(base64Der.replace(/\s+/g, ''), 'base64'))
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
+}
+
+export async function listConnections(ctx: RequestContext): Promise<SsoConnectionView[]> {
+  const slug = await tenantSlug(ctx);
+  return (await ctx.em.find(SsoConnection, {}, { orderBy: { name: 'asc' } })).map((c) => toView(ctx, slug, c));
+}
+
+async function target(ctx: RequestContext, id: string): Promise<SsoConnection> {
+  const c = isUuid(id) ? await ctx.em.findOne(SsoConnection, { id }) : null;
+  if (!c) throw notFound('Single sign-on connection');
+  return c;
+}
+
+export async function getConnection(ctx: RequestContext, id: string): Promise<SsoConnectionView> {
+  return toView(ctx, await tenantSlug(ctx), await target(ctx, id));
+}
+
+/** Roles a provider may hand out: any but owner (owners are made in Bulwark, never by a provider). */
+async function assignable(ctx: RequestContext, role: string, field: string): Promise<void> {
+  if (role === 'owner') throw badInput('Single sign-on cannot make owners', { [field]: 'owner' });
+  if (!(await ctx.app.roles.permissionsOf(ctx, role))) throw badInput(`Unknown role ${role}`, { [field]: 'unknown role' });
+}
+
+async function cleanMapping(ctx: RequestContext, input: SsoMappingInput | null | undefined): Promise<SsoMapping> {
+  if (!input) return { roleClaim: null, roles: [], groupClaim: null, groups: [] };
+  for (const [i, r] of input.roles.entries()) await assignable(ctx, r.role, `mapping.roles.${i}.role`);
+  const ids = [...new Set(input.groups.map((g) => g.groupId))];
+  const known = new Set((await ctx.em.find(TicketGroup, { id: { $in: ids.filter(isUuid) } }, { fields: ['id'] })).map((g) => g.id));
+  for (const [i, g] of input.groups.entries()) if (!known.has(g.groupId)) throw badInput('No such group', { [`mapping.groups.${i}.groupId`]: 'unknown group' });
+  return {
+    roleClaim: input.roleClaim?.trim() || null,
+    roles: input.roles.map((r) => ({ value: r.value, role: r.role })),
+    groupClaim: input.groupClaim?.trim() || null,
+    groups: input.groups.map((g) => ({ value: g.value, groupId: g.groupId })),
+  };
+}
+
+/** A domain serves at most one connection: the sign-in page must know where an address goes. */
+async function cleanDomains(ctx: RequestContext, domains: string[], self: string | null): Promise<string[]> {
+  const clean = [...new Set(domains.map((d) => d.trim().toLowerCase().replace(/^@/, '')))];
+  for (const [i, d] of clean.entries()) if (!/^([a-z0-9-]+\.)+[a-z0-9-]{2,}$/.test(d)) throw badInput(`${d} is not a domain`, { [`domains.${i}`]: 'invalid' });
+  const others = await ctx.em.find(SsoConnection, self ? { id: { $ne: self } } : {}, { fields: ['name', 'domains'] });
+  for (const d of clean) {
+    const taken = others.find((o) => o.domains.includes(d));
+    if (taken) throw conflict(`${d} is already served by the connection "${taken.name}"`);
+  }
+  return clean;
+}
+
+/** The kind's own settings; settings of another kind are refused, not ignored (D14). */
+async function kindSettings(ctx: RequestContext, kind: SsoKind, input: SsoConnectionInput, existing: SsoConnection | null) {
+  const others = (['oidc', 'saml', 'jwt'] as const).filter((k) => k !== kind && input[k]);
+  if (others.length) throw badInput(`A ${kind} connection takes no ${others.join(' or ')} settings`, Object.fromEntries(others.map((k) => [k, 'other kind'])));
+  const missing = () => badInput(`Give the ${kind} settings`, { [kind]: 'required' });
+  switch (kind) {
+    case 'oidc': {
+      const o = input.oidc;
+      if (!o) throw missing();
+      const issuer = (await providerUrl(ctx, o.issuer.trim(), 'oidc.issuer')).href.replace(/\/$/, o.issuer.trim().endsWith('/') ? '/' : '');
+      const settings: OidcSettings = { issuer, clientId: o.clientId.trim(), scopes: o.scopes };
+      return { settings, secret: o.clientSecret || null };
+    }
+    case 'saml':
+      if (!input.saml) throw missing();
+      return { settings: await samlSettings(ctx, input.saml, (existing?.settings as SamlSettings | undefined) ?? null), secret: null };
+    case 'jwt': {
+      const j = input.jwt;
+      if (!j) throw missing();
+      for (const [field, url] of [['jwt.remoteLoginUrl', j.remoteLoginUrl], ['jwt.remoteLogoutUrl', j.remoteLogoutUrl]] as const) {
+        if (url && !/^https?:\/\/[^\s]+$/.test(url)) throw badInput('Enter a full URL, like https://example.com/sign-in', { [field]: 'invalid' });
+      }
+      if (!j.sharedSecret && !existing?.secretSealed) throw badInput('Give the shared secret (32 or more characters)', { 'jwt.sharedSecret': 'required' });
+      const settings: JwtSettings = { remoteLoginUrl: j.remoteLoginUrl, remoteLogoutUrl: j.remoteLogoutUrl || null };
+      return { settings, secret: j.sharedSecret || null };
+    }
+  }
+}
+
+/** What an event records of a connection: its settings, never a secret (only that one changed). */
+const audited = (c: SsoConnection) => ({
+  name: c.name,
+  kind: c.kind,
+  enabled: c.enabled,
+  showButton: c.showButton,
+  domains: c.domains,
+  provisionUsers: c.provisionUsers,
+  defaultRole: c.defaultRole,
+  linkByEmail: c.linkByEmail,
+  mapping: c.mapping,
+  settings: c.settings,
+});
+
+async function apply(ctx: RequestContext, c: SsoConnection, input: SsoConnectionInput): Promise<boolean> {
+  await assignable(ctx, input.defaultRole, 'defaultRole');
+  const { settings, secret } = await kindSettings(ctx, c.kind, input, c.settings ? c : null);
+  c.name = input.name.trim();
+  c.enabled = input.enabled;
+  c.showButton = input.showButton;
+  c.domains = await cleanDomains(ctx, input.domains, c.id);
+  c.provisionUsers = input.provisionUsers;
+  c.defaultRole = input.defaultRole;
+  c.linkByEmail = input.linkByEmail;
+  c.mapping = await cleanMapping(ctx, input.mapping);
+  c.settings = settings;
+  c.updatedAt = ctx.app.now();
+  if (secret) c.secretSealed = sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret, secretContext(c, ctx.tenantId as string));
+  return !!secret;
+}
+
+async function nameFree(ctx: RequestContext, name: string, self: string | null) {
+  if (await ctx.em.count(SsoConnection, { name: name.trim(), ...(self ? { id: { $ne: self } } : {}) })) throw conflict(`A connection named "${name.trim()}" exists`);
+}
+
+export async function createConnection(ctx: RequestContext, input: SsoConnectionInput): Promise<SsoConnectionView> {
+  await requireRecentAuth(ctx);
+  await nameFree(ctx, input.name, null);
+  const now = ctx.app.now();
+  const c = ctx.em.create(SsoConnection, { name: input.name, kind: input.kind as SsoKind, settings: undefined as never, createdAt: now, updatedAt: now });
+  await apply(ctx, c, input);
+  audit(ctx, SsoAudit.connectionCreated, { targetId: c.id, changes: auditDiff({}, audited(c)) });
+  return toView(ctx, await tenantSlug(ctx), c);
+}
+
+export async function updateConnection(ctx: RequestContext, id: string, input: SsoConnectionInput): Promise<SsoConnectionView> {
+  await requireRecentAuth(ctx);
+  const c = await target(ctx, id);
+  if (input.kind !== c.kind) throw badInput('The kind of a connection cannot change: add a new connection', { kind: 'fixed' });
+  await nameFree(ctx, input.name, c.id);
+  const before = audited(c);
+  const secretChanged = await apply(ctx, c, input);
+  const changes = auditDiff(before, audited(c));
+  if (secretChanged) changes.secret = { before: '[redacted]', after: '[redacted]' };
+  if (Object.keys(changes).length) audit(ctx, SsoAudit.connectionUpdated, { targetId: c.id, changes });
+  return toView(ctx, await tenantSlug(ctx), c);
+}
+
+/** Its federated identities go with it: those people sign in another way from then on. */
+export async function deleteConnection(ctx: RequestContext, id: string): Promise<boolean> {
+  await requireRecentAuth(ctx);
+  const c = await target(ctx, id);
+  audit(ctx, SsoAudit.connectionDeleted, { targetId: c.id, details: { name: c.name, kind: c.kind } });
+  ctx.em.remove(c);
+  return true;
+}
+
+const check = (name: string, ok: boolean, message: string): SsoCheck => ({ name, ok, message });
+
+/** Reads the provider's configuration as a sign-in would, and says what it found. */
+export async function testConnection(ctx: RequestContext, id: string): Promise<SsoTestResult> {
+  const c = await target(ctx, id);
+  const checks: SsoCheck[] = [];
+  if (c.kind === 'oidc') {
+    const settings = c.settings as OidcSettings;
+    try {
+      // A fresh discovery: the version key includes the time of this test.
+      const { config } = await oidcClient(ctx, Object.assign(Object.create(Object.getPrototypeOf(c)), c, { updatedAt: new Date() }), ctx.tenantId as string);
+      const meta = config.serverMetadata();
+      checks.push(check('Discovery', true, `Read ${settings.issuer}/.well-known/openid-configuration`));
+      checks.push(check('Issuer', meta.issuer === settings.issuer, meta.issuer === settings.issuer ? `The provider calls itself ${meta.issuer}` : `The provider calls itself ${meta.issuer}, not ${settings.issuer}`));
+      const pkce = !meta.code_challenge_methods_supported || meta.code_challenge_methods_supported.includes('S256');
+      checks.push(check('PKCE', pkce, pkce ? 'S256 code challenges are supported' : 'The provider does not list S256 code challenges'));
+      try {
+        const res = await fetch(meta.jwks_uri as string, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+        const keys = ((await res.json()) as { keys?: { use?: string }[] }).keys ?? [];
+        const signing = keys.filter((k) => k.use !== 'enc').length;
+        checks.push(check('Signing keys', signing > 0, signing ? `${signing} signing key(s) at ${meta.jwks_uri}` : `No signing key at ${meta.jwks_uri}`));
+      } catch (e) {
+        checks.push(check('Signing keys', false, `The key set at ${meta.jwks_uri} cannot be read: ${describe(e)}`));
+      }
+      const bcl = meta.backchannel_logout_supported === true;
+      checks.push(check('Back-channel logout', bcl, bcl ? 'The provider can sign people out of Bulwark' : 'The provider does not announce back-channel logout: signing out there will not end Bulwark sessions'));
+    } catch (e) {
+      checks.push(check('Discovery', false, `The provider's configuration cannot be read: ${describe(e)}`));
+    }
+  } else if (c.kind === 'saml') {
+    checks.push(...(await testSaml(ctx, c)));
+  } else {
+    checks.push(check('Shared secret', !!c.secretSealed, c.secretSealed ? 'A shared secret is stored' : 'No shared secret is stored'));
+    checks.push(check('Sign-in page', !!(c.settings as JwtSettings).remoteLoginUrl, `People are sent to ${(c.settings as JwtSettings).remoteLoginUrl}`));
+  }
+  checks.push(check('Switched on', c.enabled, c.enabled ? 'People can sign in with it' : 'It is off: nobody can sign in with it yet'));
+  return { ok: checks.every((x) => x.ok || x.name === 'Back-channel logout' || x.name === 'Switched on'), checks };
+}
+
+/** The console's preview: what a mapping (not yet saved) makes of sample claims (JSON). */
+export async function previewMapping(ctx: RequestContext, input: SsoMappingInput, claimsJson: string): Promise<SsoMappingPreview> {
+  let claims: unknown;
+  try {
+    claims = JSON.parse(claimsJson);
+  } catch {
+    throw badInput('The sample claims are not JSON', { claims: 'invalid JSON' });
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw badInput('The sample claims are a JSON object', { claims: 'not an object' });
+  const mapping = await cleanMapping(ctx, input);
+  const { role, groupIds } = mapClaims(mapping, claims as Record<string, unknown>);
+  const groups = groupIds.length ? await ctx.em.find(TicketGroup, { id: { $in: groupIds } }, { orderBy: { name: 'asc' } }) : [];
+  return { role, groups: groups.map((g) => ({ id: g.id, name: g.name })) };
+}
+
+/**
+ * The sign-in page's question, before anyone is signed in: which connections does this
+ * workspace show, and does the email's domain go to one? An unknown workspace answers like one
+ * without single sign-on.
+ */
+export async function signInOptions(ctx: RequestContext, tenant: string, email: string | null | undefined): Promise<SsoSignInOptions> {
+  const slug = tenant.trim().toLowerCase();
+  const tenantId = await tenantIdBySlug(ctx, slug);
+  if (!tenantId) return { buttons: [], forEmail: null };
+  await enterTenant(ctx, tenantId, { replacePrincipal: true });
+  const connections = await ctx.em.find(SsoConnection, { enabled: true }, { orderBy: { name: 'asc' } });
+  const button = (c: SsoConnection): SsoSignInButton => ({ id: c.id, name: c.name, startUrl: startUrl(ctx, slug, c.id) });
+  const domain = email?.trim().toLowerCase().split('@')[1];
+  const forEmail = domain ? connections.find((c) => c.domains.includes(domain)) : undefined;
+  return { buttons: connections.filter((c) => c.showButton).map(button), forEmail: forEmail ? button(forEmail) : null };
+}
