@@ -87,9 +87,9 @@ export class SsoGroupRuleInput {
 @InputType()
 export class SsoMappingInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) roleClaim?: string | null;
-  @Field(() => [SsoRoleRuleInput], { defaultValue: [] }) @ArrayMaxSize(100) @ValidateNested({ each: true }) roles: SsoRoleRuleInput[] = [];
+  @Field(() => [SsoRoleRuleInput]) @ArrayMaxSize(100) @ValidateNested({ each: true }) roles: SsoRoleRuleInput[] = [];
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) groupClaim?: string | null;
-  @Field(() => [SsoGroupRuleInput], { defaultValue: [] }) @ArrayMaxSize(200) @ValidateNested({ each: true }) groups: SsoGroupRuleInput[] = [];
+  @Field(() => [SsoGroupRuleInput]) @ArrayMaxSize(200) @ValidateNested({ each: true }) groups: SsoGroupRuleInput[] = [];
 }
 
 @InputType()
@@ -99,7 +99,7 @@ export class OidcSettingsInput {
   issuer!: string;
   @Field() @Length(1, 255) clientId!: string;
   @Field(() => String, { nullable: true, description: 'Leave empty to keep the stored secret' }) @IsOptional() @MaxLength(1000) clientSecret?: string | null;
-  @Field(() => [String], { defaultValue: [] }) @ArrayMaxSize(20) @Matches(/^[\x21-\x7e]{1,100}$/, { each: true }) scopes: string[] = [];
+  @Field(() => [String]) @ArrayMaxSize(20) @Matches(/^[\x21-\x7e]{1,100}$/, { each: true }) scopes: string[] = [];
 }
 
 @InputType()
@@ -125,7 +125,7 @@ export class SsoConnectionInput {
   @Field({ description: 'oidc, saml or jwt (fixed once created)' }) @IsIn(['oidc', 'saml', 'jwt']) kind!: string;
   @Field({ defaultValue: false }) @IsBoolean() enabled: boolean = false;
   @Field({ defaultValue: true }) @IsBoolean() showButton: boolean = true;
-  @Field(() => [String], { defaultValue: [] }) @ArrayMaxSize(50) @Matches(/^[a-z0-9.-]{1,253}$/i, { each: true }) domains: string[] = [];
+  @Field(() => [String]) @ArrayMaxSize(50) @Matches(/^[a-z0-9.-]{1,253}$/i, { each: true }) domains: string[] = [];
   @Field({ defaultValue: true }) @IsBoolean() provisionUsers: boolean = true;
   @Field({ defaultValue: 'requester' }) @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/) defaultRole: string = 'requester';
   @Field({ defaultValue: false }) @IsBoolean() linkByEmail: boolean = false;

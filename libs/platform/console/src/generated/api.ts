@@ -39,6 +39,8 @@ export const Permission = {
   TICKETS_INTERNAL_NOTES: 'TICKETS_INTERNAL_NOTES',
   /** tickets.export: Export the tickets one can see to a file, with a recent password confirmation */
   TICKETS_EXPORT: 'TICKETS_EXPORT',
+  /** sso.manage: Set up single sign-on: connections, role mapping, who must use it */
+  SSO_MANAGE: 'SSO_MANAGE',
   /** audit.read: Read the audit log, verify its chain and see alerts */
   AUDIT_READ: 'AUDIT_READ',
   /** audit.export: Export the audit log (with a recent password confirmation) */
@@ -99,7 +101,7 @@ export interface AlertRule {
 
 export interface AlertRuleInput {
   name: string;
-  /** failed_logins, permission_granted, network_change, backup_failed or export */
+  /** failed_logins, permission_granted, network_change, break_glass, backup_failed or export */
   kind: string;
   /** failed_logins: how many failures */
   threshold: number;
@@ -335,6 +337,8 @@ export interface IdentitySettings {
   allowRequesterSignup: boolean;
   /** Roles whose members must use two-factor sign-in */
   twoFactorRequiredRoles: string[];
+  /** Roles whose members must sign in with single sign-on (owners keep a break-glass password sign-in with two-factor) */
+  ssoRequiredRoles: string[];
   /** Days a password stays valid; null: no expiry */
   passwordExpiryDays: number | null;
   updatedAt: string;
@@ -352,6 +356,8 @@ export interface IdentitySettingsInput {
   allowRequesterSignup?: boolean | null;
   /** Built-in role names or custom role keys (role:<id>) */
   twoFactorRequiredRoles?: string[] | null;
+  /** Roles that sign in with single sign-on only; changing it needs a recent re-authentication */
+  ssoRequiredRoles?: string[] | null;
 }
 
 export interface InviteUserInput {
@@ -376,6 +382,19 @@ export interface IpRule {
 export interface IpRuleInput {
   cidr: string;
   label: string;
+}
+
+export interface JwtConnectionSettings {
+  /** Your sign-in page, where people are sent to get a JWT */
+  remoteLoginUrl: string;
+  remoteLogoutUrl: string | null;
+}
+
+export interface JwtSettingsInput {
+  remoteLoginUrl: string;
+  remoteLogoutUrl?: string | null;
+  /** The shared secret (32+ characters); leave empty to keep the stored one */
+  sharedSecret?: string | null;
 }
 
 export interface LoginInput {
@@ -510,6 +529,14 @@ export interface Mutation {
   updateTicketGroup: TicketGroup;
   /** Its tickets stay, without a group */
   deleteTicketGroup: boolean;
+  /** Needs a recent re-authentication; secrets are sealed and never shown again */
+  createSsoConnection: SsoConnection;
+  /** Needs a recent re-authentication; an empty secret keeps the stored one */
+  updateSsoConnection: SsoConnection;
+  /** Needs a recent re-authentication; people linked through it sign in another way afterwards */
+  deleteSsoConnection: boolean;
+  /** Reads the provider's configuration as a sign-in would, and reports */
+  testSsoConnection: SsoTestResult;
 }
 
 export interface NewApiToken {
@@ -522,6 +549,23 @@ export interface NewWorkspaceInput {
   /** Its sign-in name: 2 to 63 lowercase letters, digits or dashes */
   slug: string;
   name: string;
+}
+
+export interface OidcConnectionSettings {
+  issuer: string;
+  clientId: string;
+  scopes: string[];
+  /** A client secret is stored (sealed; never shown again) */
+  hasClientSecret: boolean;
+}
+
+export interface OidcSettingsInput {
+  /** The provider's issuer URL (discovery reads <issuer>/.well-known/openid-configuration) */
+  issuer: string;
+  clientId: string;
+  /** Leave empty to keep the stored secret */
+  clientSecret?: string | null;
+  scopes: string[];
 }
 
 export interface PageInput {
@@ -591,6 +635,12 @@ export interface Query {
   ticket: Ticket;
   /** Groups of staff, by name */
   ticketGroups: TicketGroup[];
+  ssoConnections: SsoConnection[];
+  ssoConnection: SsoConnection;
+  /** What a mapping would make of sample claims (a JSON object), before it is saved */
+  previewSsoMapping: SsoMappingPreview;
+  /** The sign-in page: a workspace's SSO buttons, and where an email's domain goes */
+  ssoSignInOptions: SsoSignInOptions;
 }
 
 export interface ReauthPayload {
@@ -642,6 +692,27 @@ export interface RoleInput {
   permissions: Permission[];
 }
 
+export interface SamlConnectionSettings {
+  idpEntityId: string;
+  idpSsoUrl: string;
+  idpSloUrl: string | null;
+  /** Where the metadata was read from, when given by URL */
+  metadataUrl: string | null;
+  /** SHA-256 fingerprints of the provider's signing certificates */
+  certificateFingerprints: string[];
+  /** Sign-ins the provider starts (unsolicited responses) are accepted */
+  allowIdpInitiated: boolean;
+}
+
+export interface SamlSettingsInput {
+  /** The provider's metadata XML (upload) */
+  metadataXml?: string | null;
+  /** Or the URL to read the provider's metadata from */
+  metadataUrl?: string | null;
+  /** Accept sign-ins the provider starts (unsolicited responses) */
+  allowIdpInitiated: boolean;
+}
+
 export interface SecurityAlert {
   id: string;
   ruleName: string;
@@ -678,6 +749,134 @@ export interface SignUpInput {
 }
 
 export type SortDirection = 'ASC' | 'DESC';
+
+export interface SsoCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** One way the workspace signs people in through an identity provider */
+export interface SsoConnection {
+  id: string;
+  name: string;
+  /** oidc, saml or jwt */
+  kind: string;
+  enabled: boolean;
+  /** Shown as a button on the sign-in page */
+  showButton: boolean;
+  /** Email domains signed in through this connection */
+  domains: string[];
+  /** A first sign-in of an unknown person creates their account */
+  provisionUsers: boolean;
+  /** The role of accounts it creates when no mapping rule matches */
+  defaultRole: string;
+  /** A first sign-in may link an existing account with the same verified email */
+  linkByEmail: boolean;
+  mapping: SsoMapping;
+  oidc: OidcConnectionSettings | null;
+  saml: SamlConnectionSettings | null;
+  jwt: JwtConnectionSettings | null;
+  /** Our URLs to copy into the provider */
+  endpoints: SsoEndpoint[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SsoConnectionInput {
+  name: string;
+  /** oidc, saml or jwt (fixed once created) */
+  kind: string;
+  enabled: boolean;
+  showButton: boolean;
+  domains: string[];
+  provisionUsers: boolean;
+  defaultRole: string;
+  linkByEmail: boolean;
+  mapping?: SsoMappingInput | null;
+  oidc?: OidcSettingsInput | null;
+  saml?: SamlSettingsInput | null;
+  jwt?: JwtSettingsInput | null;
+}
+
+/** A URL of ours to give the identity provider */
+export interface SsoEndpoint {
+  /** What the provider calls it */
+  label: string;
+  url: string;
+}
+
+/** People whose group claim holds `value` are in the group */
+export interface SsoGroupRule {
+  value: string;
+  groupId: string;
+}
+
+export interface SsoGroupRuleInput {
+  value: string;
+  groupId: string;
+}
+
+/** Role and groups from the provider's claims, applied at every sign-in */
+export interface SsoMapping {
+  /** The claim (OIDC) or attribute (SAML, JWT) holding roles */
+  roleClaim: string | null;
+  roles: SsoRoleRule[];
+  /** The claim or attribute holding groups */
+  groupClaim: string | null;
+  groups: SsoGroupRule[];
+}
+
+export interface SsoMappingInput {
+  roleClaim?: string | null;
+  roles: SsoRoleRuleInput[];
+  groupClaim?: string | null;
+  groups: SsoGroupRuleInput[];
+}
+
+/** What a mapping would make of a sample of claims */
+export interface SsoMappingPreview {
+  /** The role the claims map to; null: none matched (new accounts get the default) */
+  role: string | null;
+  groups: SsoMappingPreviewGroup[];
+}
+
+export interface SsoMappingPreviewGroup {
+  id: string;
+  name: string;
+}
+
+/** People whose role claim holds `value` get `role` */
+export interface SsoRoleRule {
+  value: string;
+  role: string;
+}
+
+export interface SsoRoleRuleInput {
+  value: string;
+  role: string;
+}
+
+export interface SsoSignInButton {
+  id: string;
+  name: string;
+  /** Where the browser goes to sign in through it */
+  startUrl: string;
+}
+
+/** How the sign-in page offers a workspace's single sign-on */
+export interface SsoSignInOptions {
+  /** Connections shown as buttons */
+  buttons: SsoSignInButton[];
+  /** The connection that serves the email's domain, if any: the page goes straight there */
+  forEmail: SsoSignInButton | null;
+}
+
+/** What testing a connection found: the provider's configuration, read as a sign-in would */
+export interface SsoTestResult {
+  ok: boolean;
+  checks: SsoCheck[];
+}
 
 export interface TenantInfo {
   slug: string;
