@@ -203,6 +203,10 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     server.requestTimeout = config.requestTimeoutMs;
     server.headersTimeout = Math.min(60000, config.requestTimeoutMs);
     const port = (server.address() as { port: number }).port;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+    // PORT=0 (tests, a throwaway server) picks a free port: links and SSO callbacks point at it,
+    // unless BULWARK_PUBLIC_URL says where people reach the server.
+    if (config.port === 0 && !config.source.BULWARK_PUBLIC_URL) config.publicUrl = url;
     // Set on the one AppServices object every request and task shares.
     let closing: Promise<void> | undefined;
     app.jobs = await startJobs(api, Object.assign(app, { orm }), db.url, {
@@ -217,7 +221,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     });
     const timers = startBackground(api, { ...app, orm });
     return {
-      url: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
+      url,
       port,
       orm,
       api,
