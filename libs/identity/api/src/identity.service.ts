@@ -160,7 +160,9 @@ export async function signIn(
       details: { ...via?.details, reason: 'network refused', step: 'network' },
       evenIfRolledBack: true,
     });
-    throw invalidCredentials();
+    // Single sign-on answers the browser with one sentence whatever the reason, so its caller may
+    // keep the guard's own refusal for the audit event; a password sign-in answers as A9 says.
+    throw via ? e : invalidCredentials();
   }
   const { token, expiresAt, session } = await startSession(ctx, tenantId, user, previous);
   ctx.principal = { ...ctx.principal, sessionId: session.id };

@@ -1,7 +1,7 @@
 import { audit, auditDiff, badInput, conflict, enterTenant, isUuid, notFound, sealSecret, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth, tenantIdBySlug } from '@bulwark/identity-api';
 import { TicketGroup } from '@bulwark/tickets-api';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mapClaims } from './mapping';
 import { backchannelUrl, callbackUrl, describe, oidcClient, SECRET_PURPOSE, secretContext } from './oidc';
 import { providerUrl } from './provider-url';
@@ -165,21 +165,27 @@ const audited = (c: SsoConnection) => ({
   settings: c.settings,
 });
 
-async function apply(ctx: RequestContext, c: SsoConnection, input: SsoConnectionInput): Promise<boolean> {
+/**
+ * Everything a connection's input makes, checked before any row is touched (a query would flush
+ * a half-made row). The secret is sealed to the row's tenant and id.
+ */
+async function prepare(ctx: RequestContext, id: string, kind: SsoKind, input: SsoConnectionInput, existing: SsoConnection | null) {
   await assignable(ctx, input.defaultRole, 'defaultRole');
-  const { settings, secret } = await kindSettings(ctx, c.kind, input, c.settings ? c : null);
-  c.name = input.name.trim();
-  c.enabled = input.enabled;
-  c.showButton = input.showButton;
-  c.domains = await cleanDomains(ctx, input.domains, c.id);
-  c.provisionUsers = input.provisionUsers;
-  c.defaultRole = input.defaultRole;
-  c.linkByEmail = input.linkByEmail;
-  c.mapping = await cleanMapping(ctx, input.mapping);
-  c.settings = settings;
-  c.updatedAt = ctx.app.now();
-  if (secret) c.secretSealed = sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret, secretContext(c, ctx.tenantId as string));
-  return !!secret;
+  const { settings, secret } = await kindSettings(ctx, kind, input, existing);
+  const fields = {
+    name: input.name.trim(),
+    enabled: input.enabled,
+    showButton: input.showButton,
+    domains: await cleanDomains(ctx, input.domains, existing?.id ?? null),
+    provisionUsers: input.provisionUsers,
+    defaultRole: input.defaultRole,
+    linkByEmail: input.linkByEmail,
+    mapping: await cleanMapping(ctx, input.mapping),
+    settings,
+    updatedAt: ctx.app.now(),
+    ...(secret ? { secretSealed: sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret, secretContext({ id }, ctx.tenantId as string)) } : {}),
+  };
+  return { fields, secretChanged: !!secret };
 }
 
 async function nameFree(ctx: RequestContext, name: string, self: string | null) {
@@ -189,9 +195,9 @@ async function nameFree(ctx: RequestContext, name: string, self: string | null) 
 export async function createConnection(ctx: RequestContext, input: SsoConnectionInput): Promise<SsoConnectionView> {
   await requireRecentAuth(ctx);
   await nameFree(ctx, input.name, null);
-  const now = ctx.app.now();
-  const c = ctx.em.create(SsoConnection, { name: input.name, kind: input.kind as SsoKind, settings: undefined as never, createdAt: now, updatedAt: now });
-  await apply(ctx, c, input);
+  const id = randomUUID();
+  const { fields } = await prepare(ctx, id, input.kind as SsoKind, input, null);
+  const c = ctx.em.create(SsoConnection, { id, kind: input.kind as SsoKind, createdAt: ctx.app.now(), ...fields });
   audit(ctx, SsoAudit.connectionCreated, { targetId: c.id, changes: auditDiff({}, audited(c)) });
   return toView(ctx, await tenantSlug(ctx), c);
 }
@@ -202,7 +208,8 @@ export async function updateConnection(ctx: RequestContext, id: string, input: S
   if (input.kind !== c.kind) throw badInput('The kind of a connection cannot change: add a new connection', { kind: 'fixed' });
   await nameFree(ctx, input.name, c.id);
   const before = audited(c);
-  const secretChanged = await apply(ctx, c, input);
+  const { fields, secretChanged } = await prepare(ctx, c.id, c.kind, input, c);
+  Object.assign(c, fields);
   const changes = auditDiff(before, audited(c));
   if (secretChanged) changes.secret = { before: '[redacted]', after: '[redacted]' };
   if (Object.keys(changes).length) audit(ctx, SsoAudit.connectionUpdated, { targetId: c.id, changes });
