@@ -5,7 +5,10 @@
  * never serving another.
  */
 import { apiPlugins } from '@bulwark/composition-api';
-import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
+import { startTestServer, TEST_PEPPER, type TestServer } from '@bulwark/platform-api/testing';
+import { encryptTotpSecret } from '@bulwark/identity-api';
+import { memoryMailSender } from '@bulwark/platform-api';
+import { Secret, TOTP } from 'otpauth';
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { browse, CookieJar, signInAtProvider, startOidcProvider, type TestOidcProvider } from './oidc-provider.fixture';
@@ -14,6 +17,7 @@ let t: TestServer;
 let a: TenantPersonas;
 let b: TenantPersonas;
 let op: TestOidcProvider;
+const mail = memoryMailSender();
 let connectionId: string;
 let startUrl: string;
 let callbackPrefix: string;
@@ -60,7 +64,7 @@ const refused = (res: Response) => res.status === 303 && !!res.headers.get('loca
 
 beforeAll(async () => {
   op = await startOidcProvider();
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(apiPlugins, {}, { mail });
   a = await createPersonas(t, 'acme');
   b = await createPersonas(t, 'umbrella');
   await sudo(a.admin);
@@ -247,6 +251,34 @@ describe('SSO enforcement per role', () => {
     // The agent still signs in through the provider.
     op.addAccount('okta-agent-twin', { email: a.agent.email, email_verified: true });
     expect(landed((await signIn('okta-agent-twin')).res)).toBe(true);
+    await sudo(a.owner);
+    await t.gql(SETTINGS, { r: [] }, { token: a.owner.token });
+  });
+
+  it('lets an owner with two-factor break the glass: one alerting event, and every owner is mailed', async () => {
+    await sudo(a.owner);
+    expect((await t.gql(SETTINGS, { r: ['owner'] }, { token: a.owner.token })).errors).toBeUndefined();
+    const secret = new Secret().base32;
+    await t.ownerSql(`update users set totp_secret_enc = $1, totp_enabled_at = now() where id = $2`, [
+      encryptTotpSecret(TEST_PEPPER, secret, { tenantId: a.tenantId, userId: a.owner.id }),
+      a.owner.id,
+    ]);
+    const first = await login(a.owner, 'acme');
+    expect(first.data?.login.challenge).toMatch(/^bwc_/);
+    t.clock.advance(30_000);
+    const code = TOTP.generate({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: t.clock.now().getTime() });
+    const VERIFY = `mutation($input: VerifyTwoFactorInput!) { verifyTwoFactor(input: $input) { token } }`;
+    const verified = await t.gql<{ verifyTwoFactor: { token: string } }>(VERIFY, { input: { challenge: first.data!.login.challenge, code } });
+    expect(verified.data?.verifyTwoFactor.token).toMatch(/^bws_/);
+    const glass = await events('identity.breakGlassSignIn');
+    expect(glass.map((e) => e.target_id)).toEqual([a.owner.id]);
+    expect(t.server.app.audit.get('identity.breakGlassSignIn')?.alert).toBe('breakGlass');
+    // The success is that one event, not a plain sign-in as well (F3).
+    const plain = await t.ownerSql(`select 1 from audit_events where tenant_id = $1 and action = 'identity.loginSucceeded' and target_id = $2`, [a.tenantId, a.owner.id]);
+    expect(plain).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200)); // mail goes after the commit
+    expect(mail.sent.filter((m) => /Break-glass/.test(m.subject)).map((m) => m.to)).toContain(a.owner.email);
+    await t.ownerSql(`update users set totp_secret_enc = null, totp_enabled_at = null where id = $1`, [a.owner.id]);
     await sudo(a.owner);
     await t.gql(SETTINGS, { r: [] }, { token: a.owner.token });
   });
