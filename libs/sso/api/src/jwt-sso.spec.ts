@@ -1,0 +1,106 @@
+/**
+ * JWT SSO as Zendesk has it (SECURITY.md C2): the workspace's own sign-in page sends the browser
+ * with an HS256 JWT signed with the shared secret. Refusals: another algorithm, another secret,
+ * an old `iat`, a replayed `jti`, a token without a subject, another workspace's URL.
+ */
+import { apiPlugins } from '@bulwark/composition-api';
+import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
+import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+
+let t: TestServer;
+let a: TenantPersonas;
+let b: TenantPersonas;
+let jwtUrl: string;
+const SECRET = 'the shared secret of acme, at least 32 characters long';
+
+async function sudo(p: Persona): Promise<string> {
+  const r = await t.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: p.token });
+  p.token = r.data!.reauthenticate.token;
+  return p.token;
+}
+
+const sign = (claims: Record<string, unknown>, opts: { secret?: string; alg?: string; iat?: number } = {}) =>
+  new SignJWT({ email: 'jay@acme-corp.example', name: 'Jay', external_id: 'crm-42', jti: randomUUID(), ...claims })
+    .setProtectedHeader({ alg: opts.alg ?? 'HS256' })
+    .setIssuedAt(opts.iat ?? Math.floor(t.clock.now().getTime() / 1000))
+    .sign(new TextEncoder().encode(opts.secret ?? SECRET));
+
+const send = (token: string, url = jwtUrl) => fetch(`${url}?jwt=${encodeURIComponent(token)}`, { redirect: 'manual' });
+const landed = (res: Response) => res.status === 303 && /\/#\/$/.test(res.headers.get('location') ?? '') && /bulwark_session=bws_/.test(res.headers.get('set-cookie') ?? '');
+const refused = (res: Response) => res.status === 303 && /sso=failed$/.test(res.headers.get('location') ?? '') && !/bulwark_session=bws_/.test(res.headers.get('set-cookie') ?? '');
+const reasons = async () =>
+  (await t.ownerSql<{ details: { reason: string } }>(`select details from audit_events where tenant_id = $1 and action = 'sso.signInFailed' order by seq`, [a.tenantId])).map((e) => e.details.reason);
+
+beforeAll(async () => {
+  t = await startTestServer(apiPlugins);
+  a = await createPersonas(t, 'acme');
+  b = await createPersonas(t, 'initech');
+  await sudo(a.admin);
+  const r = await t.gql<{ createSsoConnection: { id: string; endpoints: { label: string; url: string }[] } }>(
+    `mutation($input: SsoConnectionInput!) { createSsoConnection(input: $input) { id endpoints { label url } } }`,
+    { input: { name: 'Our intranet', kind: 'jwt', enabled: true, defaultRole: 'requester', jwt: { remoteLoginUrl: 'https://intranet.acme-corp.example/sso', sharedSecret: SECRET } } },
+    { token: a.admin.token },
+  );
+  if (!r.data) throw new Error(JSON.stringify(r.errors));
+  jwtUrl = r.data.createSsoConnection.endpoints.find((e) => /JWT endpoint/.test(e.label))!.url;
+});
+afterAll(() => t?.close());
+
+describe('C2 JWT SSO', () => {
+  it('C2 signs in with an HS256 JWT of the shared secret, keyed by external_id', async () => {
+    const res = await send(await sign({}));
+    expect(landed(res)).toBe(true);
+    expect(await t.ownerSql(`select subject, email from sso_identities where tenant_id = $1`, [a.tenantId])).toEqual([{ subject: 'crm-42', email: 'jay@acme-corp.example' }]);
+    // POST works too (a form on the workspace's page), with return_to kept inside the console.
+    const form = await fetch(jwtUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ jwt: await sign({}), return_to: '/tickets' }) });
+    expect(form.headers.get('location')).toMatch(/\/#\/tickets$/);
+    const evil = await fetch(jwtUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ jwt: await sign({}), return_to: '//evil.example' }) });
+    expect(evil.headers.get('location')).toMatch(/\/#\/$/);
+  });
+
+  it('C2 refuses a replayed jti', async () => {
+    const token = await sign({ jti: 'once-only' });
+    expect(landed(await send(token))).toBe(true);
+    expect(refused(await send(token))).toBe(true);
+    expect((await reasons()).at(-1)).toMatch(/jti was used before/);
+  });
+
+  it('C2 refuses an iat outside the window (older than 3 minutes, or from the future)', async () => {
+    const now = Math.floor(t.clock.now().getTime() / 1000);
+    expect(refused(await send(await sign({}, { iat: now - 200 })))).toBe(true);
+    expect(landed(await send(await sign({}, { iat: now - 150 })))).toBe(true);
+    expect(refused(await send(await sign({}, { iat: now + 600 })))).toBe(true);
+  });
+
+  it('C2 refuses another secret, another algorithm, and alg none', async () => {
+    expect(refused(await send(await sign({}, { secret: 'some other secret that is also long enough' })))).toBe(true);
+    expect(refused(await send(await sign({}, { alg: 'HS512' })))).toBe(true);
+    const payload = Buffer.from(JSON.stringify({ email: 'jay@acme-corp.example', external_id: 'crm-42', jti: randomUUID(), iat: Math.floor(Date.now() / 1000) })).toString('base64url');
+    expect(refused(await send(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`))).toBe(true);
+    expect((await reasons()).slice(-3).every((r) => /JWT refused/.test(r))).toBe(true);
+  });
+
+  it('C4 refuses a JWT that names the person by email alone', async () => {
+    const token = await new SignJWT({ email: 'jay@acme-corp.example', jti: randomUUID() }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(Math.floor(t.clock.now().getTime() / 1000)).sign(new TextEncoder().encode(SECRET));
+    expect(refused(await send(token))).toBe(true);
+    expect((await reasons()).at(-1)).toMatch(/neither external_id nor sub/);
+  });
+
+  it('D2 the connection works only under its own workspace', async () => {
+    const before = await t.ownerSql(`select count(*)::int as n from users where tenant_id = $1`, [b.tenantId]);
+    expect(refused(await send(await sign({}), jwtUrl.replace('/acme/', '/initech/')))).toBe(true);
+    expect(await t.ownerSql(`select count(*)::int as n from users where tenant_id = $1`, [b.tenantId])).toEqual(before);
+  });
+
+  it('keeps the shared secret sealed and refuses settings of another kind (D14)', async () => {
+    const [row] = await t.ownerSql<{ secret_sealed: string }>(`select secret_sealed from sso_connections where tenant_id = $1`, [a.tenantId]);
+    expect(row.secret_sealed).not.toContain('shared secret');
+    await sudo(a.admin);
+    const r = await t.gql(`mutation($input: SsoConnectionInput!) { createSsoConnection(input: $input) { id } }`, {
+      input: { name: 'Mixed', kind: 'jwt', jwt: { remoteLoginUrl: 'https://x.example/sso', sharedSecret: SECRET }, oidc: { issuer: 'https://x.example', clientId: 'x' } },
+    }, { token: a.admin.token });
+    expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { oidc: 'other kind' } });
+  });
+});
