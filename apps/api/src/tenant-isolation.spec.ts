@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -288,7 +288,16 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'TicketGroupInput.memberIds': 'user',
     'Mutation.updateTicketGroup.id': 'group',
     'Mutation.deleteTicketGroup.id': 'group',
+    'IdentitySettingsInput.ssoRequiredRoles': 'role',
+    'Query.ssoConnection.id': 'ssoConnection',
+    'Mutation.updateSsoConnection.id': 'ssoConnection',
+    'Mutation.deleteSsoConnection.id': 'ssoConnection',
+    'Mutation.testSsoConnection.id': 'ssoConnection',
+    'SsoRoleRuleInput.role': 'role',
+    'SsoGroupRuleInput.groupId': 'group',
   };
+  /** Named like ids but naming no row of ours: the OAuth client id a provider gave the workspace. */
+  const NOT_IDS = new Set(['OidcSettingsInput.clientId']);
   const ID_NAME = /^(id|ids|key|role)$|(Id|Ids|Roles)$/;
   const ROLES = ['owner', 'admin', 'agent', 'requester', 'lightAgent', 'auditor', 'token'] as const;
 
@@ -315,7 +324,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
       return Object.values(named.getFields()).flatMap((f) => idsIn(f.type, `${named.name}.${f.name}`, [...via, coordinate], inner));
     }
     const name = coordinate.split('.').pop() as string;
-    return named.name === 'ID' || (named.name === 'String' && ID_NAME.test(name)) ? [{ coordinate, via }] : [];
+    return !NOT_IDS.has(coordinate) && (named.name === 'ID' || (named.name === 'String' && ID_NAME.test(name))) ? [{ coordinate, via }] : [];
   }
 
   function walk(): Position[] {
@@ -415,8 +424,15 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
        values ($1, $2, 'succeeded', 'manual', 'aes-256-gcm', $3, 1, $4, now(), now())`,
       [backupRun, p.tenantId, `${p.tenantId}/${backupRun}.bwb`, '0'.repeat(64)],
     );
+    const ssoConnection = (
+      await gqlOk<{ createSsoConnection: { id: string } }>(
+        `mutation($i: SsoConnectionInput!) { createSsoConnection(input: $i) { id } }`,
+        { i: { name: 'D2 SSO', kind: 'jwt', jwt: { remoteLoginUrl: 'https://intranet.example/sso', sharedSecret: 'a shared secret of at least 32 characters' } } },
+        admin,
+      )
+    ).createSsoConnection.id;
     const [{ id: auditEvent }] = await t.ownerSql<{ id: string }>(`select id from audit_events where tenant_id = $1 limit 1`, [p.tenantId]);
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group };
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection };
   }
 
   beforeAll(async () => {
