@@ -22,6 +22,7 @@ import { fetchOnce, median, run, type RunResult, type Target } from './load';
 import { runLoginLoad } from './login-load';
 import { runAuditOverhead } from './audit-overhead';
 import { runBackupBench } from './backup';
+import { runSsoBench } from './sso';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
@@ -57,7 +58,9 @@ const USAGE = `Usage: npm run bench -- [options]
                       login-load: \`me\` latency idle vs. during concurrent sign-ins (SECURITY.md A8);
                       audit-overhead: createTicket throughput with the audit log on vs. off (issue 4);
                       backup: a 100k-ticket tenant's backup: peak RSS growth and rate vs. COPY (issue 5;
-                      --tickets sets the size, default 100000 here)
+                      --tickets sets the size, default 100000 here);
+                      sso: OIDC and JWT sign-in, the provider's answer to a session, vs. a password
+                      sign-in (issue 17; 30 alternating samples each, --quick: 5)
   --duration <s>      measured seconds per run (default 5, login-load 15; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3, login-load 5;
@@ -125,8 +128,8 @@ function parseOptions(argv: string[]): Options {
   const heapProf = values['heap-prof'] || values['heap-survivors'];
   if (values['cpu-prof'] && heapProf) throw new Error('--cpu-prof and --heap-prof are one at a time (each skews the other)');
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup') {
-    throw new Error(`--scenario is "list", "login-load", "audit-overhead" or "backup", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso') {
+    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup" or "sso", got "${scenario}"`);
   }
   return {
     scenario,
@@ -330,6 +333,7 @@ async function main() {
   if (opts.scenario === 'login-load') return mainLoginLoad(opts);
   if (opts.scenario === 'audit-overhead') return mainAuditOverhead(opts);
   if (opts.scenario === 'backup') return mainBackup(opts);
+  if (opts.scenario === 'sso') return mainSso(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -518,6 +522,18 @@ async function mainBackup(opts: Options) {
   mkdirSync(resultsDir, { recursive: true });
   const databaseUrl = await prepareDatabase();
   const file = await runBackupBench(databaseUrl, { tickets, runs: opts.runs }, resultsDir, say);
+  say(`results written to ${relative(process.cwd(), file)}`);
+}
+
+/** `--scenario sso`: in this process, a server and a real OpenID Provider on loopback, over a fresh database. */
+async function mainSso(opts: Options) {
+  const samples = opts.quick ? 5 : 30;
+  say(`Bulwark bench, sso: OIDC and JWT sign-in (answer to session) against a password sign-in, ${samples} alternating samples each`);
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const file = await runSsoBench(databaseUrl, { samples }, resultsDir, say);
   say(`results written to ${relative(process.cwd(), file)}`);
 }
 

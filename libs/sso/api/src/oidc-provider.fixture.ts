@@ -65,6 +65,7 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
     // test's Bulwark is on loopback.
     fetch: (input, init) => globalThis.fetch(input, init),
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
   });
   provider.on('backchannel.error', (_ctx: unknown, err: unknown) => backchannelErrors.push(err));
   const handle = provider.callback();
