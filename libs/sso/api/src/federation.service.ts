@@ -1,5 +1,5 @@
 import { audit, BUILT_IN_ROLES, currentTenant, type RequestContext } from '@bulwark/platform-api';
-import { endSessions, IdentityAudit, normalizeEmail, parseSessionToken, signIn, User } from '@bulwark/identity-api';
+import { endSessions, IdentityAudit, normalizeEmail, parseSessionToken, Session, signIn, User } from '@bulwark/identity-api';
 import { syncMemberships } from '@bulwark/tickets-api';
 import { mapClaims } from './mapping';
 import { SsoAudit } from './sso.audit';
@@ -15,6 +15,8 @@ export interface FederatedPerson {
   name: string | null;
   /** Every claim or attribute, for role and group mapping. */
   claims: Record<string, unknown>;
+  /** When the provider last authenticated the person (OIDC `auth_time`, SAML AuthnInstant), if it says. */
+  authenticatedAt?: Date | null;
 }
 
 /**
@@ -37,7 +39,7 @@ export class SsoFailure extends Error {
  * a new account (just in time) where allowed. Role and groups follow the mapping; the request
  * guards (the IP allowlist, D10) judge the person before a session starts.
  */
-export async function signInFederated(ctx: RequestContext, connection: SsoConnection, person: FederatedPerson) {
+export async function signInFederated(ctx: RequestContext, connection: SsoConnection, person: FederatedPerson, opts: { reauth?: boolean } = {}) {
   const tenantId = currentTenant(ctx.em);
   const now = ctx.app.now();
   const subject = person.subject.slice(0, 255);
@@ -72,11 +74,16 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
   if (email) identity.email = email;
   await ctx.em.flush();
   const previous = await previousSession(ctx, tenantId);
-  return signIn(ctx, tenantId, user, previous, {
+  const fresh = !!opts.reauth && !!person.authenticatedAt && ctx.app.now().getTime() - person.authenticatedAt.getTime() <= 5 * 60_000;
+  const result = await signIn(ctx, tenantId, user, previous, {
     event: SsoAudit.signedIn,
     failed: SsoAudit.signInFailed,
-    details: { connection: connection.id, kind: connection.kind },
+    details: { connection: connection.id, kind: connection.kind, ...(opts.reauth ? { reauthenticated: fresh } : {}) },
   });
+  // B8: the provider asked the person again just now, as a password confirmation would: the new
+  // session counts as re-authenticated for five minutes (the caller checked the provider's time).
+  if (fresh && ctx.principal?.kind === 'user') await ctx.em.nativeUpdate(Session, { id: ctx.principal.sessionId }, { reauthAt: ctx.app.now() });
+  return result;
 }
 
 /**

@@ -284,6 +284,36 @@ describe('SSO enforcement per role', () => {
   });
 });
 
+describe('B8 re-authentication through the provider', () => {
+  it('B8 a sign-in started for re-authentication makes the provider ask again and counts as a recent confirmation', async () => {
+    const TOKEN = `mutation { createApiToken(input: { name: "from SSO", permissions: [TICKETS_READ] }) { apiToken { id } } }`;
+    op.addAccount('okta-admin', { email: 'sso.admin@corp.example', email_verified: true });
+    await sudo(a.admin);
+    const mapped = baseInput({
+      oidc: { issuer: op.issuer, clientId: 'bulwark-acme', scopes: ['groups'] },
+      mapping: { roleClaim: 'groups', roles: [{ value: 'bulwark-admins', role: 'admin' }] },
+    });
+    expect((await t.gql(UPDATE, { id: connectionId, input: mapped }, { token: a.admin.token })).errors).toBeUndefined();
+    op.addAccount('okta-admin', { email: 'sso.admin@corp.example', email_verified: true, groups: ['bulwark-admins'] });
+    const plain = await signIn('okta-admin');
+    expect((await t.gql<{ me: { role: string } }>(ME, {}, { token: plain.session })).data?.me.role).toBe('admin');
+    expect((await t.gql(TOKEN, {}, { token: plain.session })).errors?.[0].extensions?.code).toBe('REAUTH_REQUIRED');
+
+    const jar = new CookieJar();
+    const start = await browse(jar, `${startUrl}?intent=reauth&returnTo=${encodeURIComponent('/api-tokens')}`);
+    const auth = new URL(start.headers.get('location')!);
+    expect([auth.searchParams.get('prompt'), auth.searchParams.get('max_age')]).toEqual(['login', '0']);
+    const callback = await signInAtProvider(jar, auth.href, 'okta-admin', callbackPrefix);
+    const res = await browse(jar, callback);
+    expect(res.headers.get('location')).toMatch(/\/#\/api-tokens$/);
+    const fresh = jar.get(t.url, 'bulwark_session');
+    expect((await t.gql(TOKEN, {}, { token: fresh })).errors).toBeUndefined();
+    expect((await events('sso.signedIn')).at(-1)?.details).toMatchObject({ reauthenticated: true });
+    await sudo(a.admin);
+    await t.gql(UPDATE, { id: connectionId, input: baseInput() }, { token: a.admin.token });
+  });
+});
+
 describe('D10 and alerts on SSO', () => {
   it('D10 applies the IP allowlist to SSO callbacks; refusals are audited failures that alert rules count', async () => {
     await t.ownerSql(`insert into access_settings (id, tenant_id, ip_mode) values (gen_random_uuid(), $1, 'enforce') on conflict (tenant_id) do update set ip_mode = 'enforce'`, [a.tenantId]);

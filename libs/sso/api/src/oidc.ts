@@ -6,6 +6,9 @@ import { providerUrl } from './provider-url';
 import { ssoConfig } from './sso.config';
 import type { OidcSettings, SsoConnection } from './sso.entities';
 
+/** How recent the provider's authentication must be for a re-authentication (B8's five minutes). */
+export const REAUTH_SECONDS = 300;
+
 /** The purpose client secrets and shared keys are sealed for (platform sealing.ts). */
 export const SECRET_PURPOSE = 'sso-secrets';
 /** A sealed secret opens only on its own connection row (tenant and id are authenticated data). */
@@ -71,7 +74,7 @@ export async function oidcAuthorizationUrl(
   connection: SsoConnection,
   tenantId: string,
   slug: string,
-  checks: { state: string; nonce: string; codeVerifier: string; loginHint?: string | null },
+  checks: { state: string; nonce: string; codeVerifier: string; loginHint?: string | null; reauth?: boolean },
 ): Promise<URL> {
   const { config } = await oidcClient(ctx, connection, tenantId);
   const settings = connection.settings as OidcSettings;
@@ -83,6 +86,8 @@ export async function oidcAuthorizationUrl(
     code_challenge: await client.calculatePKCECodeChallenge(checks.codeVerifier),
     code_challenge_method: 'S256',
     ...(checks.loginHint ? { login_hint: checks.loginHint } : {}),
+    // Re-authentication: the provider must ask the person again, whatever session it holds.
+    ...(checks.reauth ? { prompt: 'login', max_age: '0' } : {}),
   });
 }
 
@@ -97,7 +102,7 @@ export async function oidcCallback(
   tenantId: string,
   slug: string,
   current: URL,
-  checks: { state: string; nonce: string; codeVerifier: string },
+  checks: { state: string; nonce: string; codeVerifier: string; reauth?: boolean },
 ): Promise<FederatedPerson> {
   const { config } = await oidcClient(ctx, connection, tenantId);
   let claims: Record<string, unknown>;
@@ -105,7 +110,15 @@ export async function oidcCallback(
     const tokens = await client.authorizationCodeGrant(
       config,
       current,
-      { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
+      {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+        // B8: a re-authentication counts only if the provider says it authenticated the person
+        // within the same five minutes a password confirmation lasts (`auth_time` is checked).
+        ...(checks.reauth ? { maxAge: REAUTH_SECONDS } : {}),
+      },
       { redirect_uri: callbackUrl(ctx, slug, connection.id) },
     );
     claims = (tokens.claims() ?? {}) as Record<string, unknown>;
@@ -113,6 +126,7 @@ export async function oidcCallback(
     throw new SsoFailure(`the provider's answer was refused: ${describe(e)}`);
   }
   return {
+    authenticatedAt: typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : null,
     subject: typeof claims.sub === 'string' ? claims.sub : '',
     email: typeof claims.email === 'string' ? claims.email : null,
     emailVerified: claims.email_verified === true,

@@ -93,6 +93,11 @@ export class SsoRequest extends TenantScoped {
   @Property({ type: 'text', nullable: true, hidden: true }) codeVerifier?: string | null;
   /** The SAML AuthnRequest's ID, which the response's InResponseTo must name. */
   @Property({ type: 'text', nullable: true }) samlRequestId?: string | null;
+  /**
+   * `reauth`: the person confirms who they are for a sensitive operation (B8) through their
+   * provider instead of a password; the provider is asked to authenticate them afresh.
+   */
+  @Property({ type: 'text', nullable: true }) intent?: 'reauth' | null;
   /** A console path to return to after sign-in (relative, checked). */
   @Property({ type: 'text', nullable: true }) returnTo?: string | null;
   @Property({ type: 'timestamptz' }) createdAt!: Date;

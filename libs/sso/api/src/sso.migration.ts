@@ -47,6 +47,7 @@ export class Migration20261207000700Sso extends Migration {
           'nonce text',
           'code_verifier text',
           'saml_request_id text',
+          "intent text check (intent in ('reauth'))",
           'return_to text check (length(return_to) <= 500)',
           'created_at timestamptz not null',
           'expires_at timestamptz not null',

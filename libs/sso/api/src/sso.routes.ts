@@ -96,6 +96,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest();
  */
 const start = browserRoute('start', async (req, res, services, place) => {
   const returnTo = safeReturnTo(req.query.returnTo);
+  const reauth = req.query.intent === 'reauth';
   const loginHint = typeof req.query.email === 'string' ? req.query.email.slice(0, 254) : null;
   const binding = randomBytes(32).toString('base64url');
   const target = await withRouteContext(services, req, res, place.tenantId, 'sso start', async (ctx) => {
@@ -106,9 +107,12 @@ const start = browserRoute('start', async (req, res, services, place) => {
       return url;
     }
     if (connection.kind !== 'oidc') return new URL(`${ctx.app.config.publicUrl}/api/sso/${place.slug}/${place.connectionId}/saml/start${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`);
-    const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), loginHint };
+    const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), loginHint, reauth };
     const now = ctx.app.now();
+    // Started sign-ins nobody finished go when they expire (each is single-use anyway).
+    await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
     ctx.em.create(SsoRequest, {
+      intent: reauth ? 'reauth' : null,
       connection,
       stateHash: sha256(checks.state),
       browserHash: sha256(binding),
@@ -160,8 +164,15 @@ const callback = browserRoute('callback', async (req, res, services, place) => {
   }
   res.clearCookie(bindingCookie(services), { httpOnly: true, secure: services.config.secureCookies, sameSite: 'lax', path: '/' });
   const current = new URL(req.originalUrl, services.config.publicUrl);
-  await finishSignIn(services, req, res, place, request.returnTo, (ctx, connection) =>
-    oidcCallback(ctx, connection, place.tenantId, place.slug, current, { state, nonce: request.nonce ?? '', codeVerifier: request.codeVerifier ?? '' }),
+  const reauth = request.intent === 'reauth';
+  await finishSignIn(
+    services,
+    req,
+    res,
+    place,
+    request.returnTo,
+    (ctx, connection) => oidcCallback(ctx, connection, place.tenantId, place.slug, current, { state, nonce: request.nonce ?? '', codeVerifier: request.codeVerifier ?? '', reauth }),
+    { reauth },
   );
 });
 
@@ -176,10 +187,11 @@ export async function finishSignIn(
   place: Place,
   returnTo: string | null | undefined,
   verify: (ctx: RequestContext, connection: SsoConnection) => Promise<FederatedPerson>,
+  opts: { reauth?: boolean } = {},
 ): Promise<void> {
   await withRouteContext(services, req, res, place.tenantId, 'sso sign-in', async (ctx) => {
     const connection = await enabledConnection(ctx, place);
-    return signInFederated(ctx, connection, await verify(ctx, connection));
+    return signInFederated(ctx, connection, await verify(ctx, connection), opts);
   });
   res.redirect(303, landingUrl(services, returnTo));
 }
