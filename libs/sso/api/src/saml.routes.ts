@@ -54,17 +54,23 @@ const metadata: HttpHandler = async (req, res, services) => {
 };
 
 /**
- * GET /:tenant/:connection/saml/start?returnTo=…: an AuthnRequest to the provider. The request's
- * ID and the hash of the RelayState sent with it are kept (single-use, minutes) for the answer.
+ * GET /:tenant/:connection/saml/start?returnTo=…[&intent=reauth]: an AuthnRequest to the
+ * provider. The request's ID and the hash of the RelayState sent with it are kept (single-use,
+ * minutes) for the answer. A re-authentication (B8) asks the provider to authenticate the person
+ * afresh (ForceAuthn).
  */
 async function start(req: Request, res: Response, services: Services, place: Place): Promise<void> {
   const returnTo = safeReturnTo(req.query.returnTo);
+  const reauth = req.query.intent === 'reauth';
   const outgoing = await withRouteContext(services, req, res, place.tenantId, 'sso saml start', async (ctx) => {
     const connection = await samlConnection(ctx, place);
     const relayState = randomBytes(32).toString('base64url');
-    const { id, outgoing } = await authnRequest(ctx, place.slug, connection, relayState);
+    const { id, outgoing } = await authnRequest(ctx, place.slug, connection, relayState, { forceAuthn: reauth });
     const now = ctx.app.now();
+    // Started sign-ins nobody finished go when they expire (each is single-use anyway).
+    await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
     ctx.em.create(SsoRequest, {
+      intent: reauth ? 'reauth' : null,
       connection,
       stateHash: sha256(relayState),
       samlRequestId: id,
@@ -113,7 +119,9 @@ async function acs(req: Request, res: Response, services: Services, place: Place
   );
   // An unsolicited response's RelayState, if any, is where the provider's app link wants to land.
   const returnTo = request ? request.returnTo : safeReturnTo(relayState);
-  await finishSignIn(services, req, res, place, returnTo, async () => person);
+  // B8: only a sign-in we started for it counts as a re-authentication, and only if the signed
+  // AuthnInstant says the provider asked the person just now (signInFederated judges the time).
+  await finishSignIn(services, req, res, place, returnTo, async () => person, { reauth: request?.intent === 'reauth' });
 }
 
 /**

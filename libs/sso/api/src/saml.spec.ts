@@ -333,6 +333,36 @@ describe('C3 SAML sign-in', () => {
   });
 });
 
+describe('B8 re-authentication through the provider', () => {
+  it('B8 a SAML sign-in started to re-authenticate sends ForceAuthn, and counts only with a fresh AuthnInstant', async () => {
+    const reauthAt = () =>
+      t.ownerSql<{ reauth_at: Date | null }>(
+        `select s.reauth_at from sessions s join users u on u.id = s.user_id and u.tenant_id = s.tenant_id where s.tenant_id = $1 and u.email = 'dana@acme.example' order by s.created_at desc limit 1`,
+        [a.tenantId],
+      );
+    const begin = async () => {
+      const res = await fetch(`${t.url}/api/sso/${a.slug}/${strict.id}/saml/start?intent=reauth`, { redirect: 'manual' });
+      const to = new URL(res.headers.get('location')!);
+      const request = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
+      expect(request).toContain('ForceAuthn="true"');
+      return { requestId: /\bID="([^"]+)"/.exec(request)![1], relayState: to.searchParams.get('RelayState')! };
+    };
+    let started = await begin();
+    expect(sessionOf(await post(strict, answer(strict, started), started.relayState))).toBeTruthy();
+    expect((await events('sso.signedIn')).at(-1)!.details).toMatchObject({ reauthenticated: true });
+    expect((await reauthAt())[0].reauth_at).not.toBeNull();
+    // The provider let an old session stand in: a sign-in, not a confirmation.
+    started = await begin();
+    expect(sessionOf(await post(strict, answer(strict, started, { authnInstant: new Date(Date.now() - 20 * 60_000) }), started.relayState))).toBeTruthy();
+    expect((await events('sso.signedIn')).at(-1)!.details).toMatchObject({ reauthenticated: false });
+    expect((await reauthAt())[0].reauth_at).toBeNull();
+    // A sign-in not started for it never counts, however fresh.
+    await signIn(strict);
+    expect((await events('sso.signedIn')).at(-1)!.details).not.toHaveProperty('reauthenticated');
+    expect((await reauthAt())[0].reauth_at).toBeNull();
+  });
+});
+
 describe('D2 one workspace, one connection', () => {
   it('D2 refuses tenant A’s connection under tenant B’s address and creates nothing in either', async () => {
     await expectRefused(() => fetch(`${t.url}/api/sso/${b.slug}/${strict.id}/saml/start`, { redirect: 'manual' }), /unknown or switched-off connection/, b.tenantId);

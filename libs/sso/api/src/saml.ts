@@ -302,7 +302,7 @@ const noRequestCache: CacheProvider = {
  * Conditions are checked with 3 minutes of skew. Requests carry no RequestedAuthnContext: the
  * provider decides how people authenticate (asking for passwords breaks MFA and Kerberos logins).
  */
-function samlClient(ctx: RequestContext, slug: string, connection: SsoConnection, opts: { requestId?: string; postBinding?: boolean } = {}): SAML {
+function samlClient(ctx: RequestContext, slug: string, connection: SsoConnection, opts: { requestId?: string; postBinding?: boolean; forceAuthn?: boolean } = {}): SAML {
   const s = settingsOf(connection);
   const sp = samlUrls(ctx.app.config.publicUrl, slug, connection.id);
   return new SAML({
@@ -321,6 +321,7 @@ function samlClient(ctx: RequestContext, slug: string, connection: SsoConnection
     cacheProvider: noRequestCache,
     identifierFormat: null,
     disableRequestedAuthnContext: true,
+    forceAuthn: opts.forceAuthn === true,
     // The HTTP-POST binding carries plain base64; only HTTP-Redirect deflates.
     skipRequestCompression: opts.postBinding === true,
     generateUniqueId: () => opts.requestId ?? samlId(),
@@ -330,12 +331,15 @@ function samlClient(ctx: RequestContext, slug: string, connection: SsoConnection
 /** How a message leaves for the provider: a redirect, or a form the browser posts (HTTP-POST binding). */
 export type Outgoing = { redirect: string } | { form: { action: string; fields: Record<string, string> } };
 
-/** An AuthnRequest for this sign-in, with its ID (the response's InResponseTo must name it). */
-export async function authnRequest(ctx: RequestContext, slug: string, connection: SsoConnection, relayState: string): Promise<{ id: string; outgoing: Outgoing }> {
+/**
+ * An AuthnRequest for this sign-in, with its ID (the response's InResponseTo must name it).
+ * `forceAuthn`: the provider must authenticate the person again, not reuse its session (B8).
+ */
+export async function authnRequest(ctx: RequestContext, slug: string, connection: SsoConnection, relayState: string, opts: { forceAuthn?: boolean } = {}): Promise<{ id: string; outgoing: Outgoing }> {
   const s = settingsOf(connection);
   const id = samlId();
   const post = s.idpSsoBinding === 'post';
-  const saml = samlClient(ctx, slug, connection, { requestId: id, postBinding: post });
+  const saml = samlClient(ctx, slug, connection, { requestId: id, postBinding: post, forceAuthn: opts.forceAuthn });
   if (!post) return { id, outgoing: { redirect: await saml.getAuthorizeUrlAsync(relayState, undefined, {}) } };
   const fields = Object.fromEntries(Object.entries(await saml.getAuthorizeMessageAsync(relayState)).map(([k, v]) => [k, String(v)]));
   return { id, outgoing: { form: { action: s.idpSsoUrl, fields } } };
@@ -435,8 +439,16 @@ function conditionsWindow(assertion: Element, nowMs: number): number | null {
 const firstText = (v: unknown): string | null => (Array.isArray(v) ? v : [v]).find((x): x is string => typeof x === 'string' && x.trim() !== '')?.trim() ?? null;
 const firstOf = (attributes: Record<string, unknown>, names: string[]) => names.map((n) => firstText(attributes[n])).find(Boolean) ?? null;
 
+/** When the provider authenticated the person: the latest AuthnInstant of the signed assertion. */
+function authnInstant(assertion: Element): Date | null {
+  const instants = children(assertion, NS.saml, 'AuthnStatement')
+    .map((st) => Date.parse(attr(st, 'AuthnInstant') ?? ''))
+    .filter((ms) => !Number.isNaN(ms));
+  return instants.length ? new Date(Math.max(...instants)) : null;
+}
+
 /** The person an assertion names: NameID is the subject (C4), the email from NameID or attributes. */
-function personOf(profile: Profile): FederatedPerson {
+function personOf(profile: Profile, assertion: Element): FederatedPerson {
   const attributes = (profile.attributes && typeof profile.attributes === 'object' ? profile.attributes : {}) as Record<string, unknown>;
   const email = (profile.nameIDFormat === EMAIL_FORMAT ? profile.nameID : null) ?? firstOf(attributes, EMAIL_ATTRIBUTES);
   const given = firstOf(attributes, GIVEN_NAME_ATTRIBUTES);
@@ -448,6 +460,7 @@ function personOf(profile: Profile): FederatedPerson {
     emailVerified: true,
     name: firstOf(attributes, NAME_ATTRIBUTES) ?? ([given, surname].filter(Boolean).join(' ') || null),
     claims: { ...attributes },
+    authenticatedAt: authnInstant(assertion),
   };
 }
 
@@ -509,7 +522,7 @@ export async function verifySamlResponse(
   // Kept until the assertion could no longer be accepted anyway.
   const expiresAt = new Date(Math.max(confirmation.notOnOrAfter, conditionsEnd ?? 0) + SAML_CLOCK_SKEW_MS);
   if (!(await firstUse(ctx, connection, 'saml', assertionId, expiresAt))) throw new SsoFailure('assertion refused: its ID was used before (replay)');
-  return personOf(profile);
+  return personOf(profile, assertion);
 }
 
 // --- Single logout
