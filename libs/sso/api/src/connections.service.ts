@@ -151,6 +151,13 @@ async function kindSettings(ctx: RequestContext, kind: SsoKind, input: SsoConnec
   }
 }
 
+/** Objects with their keys sorted: a jsonb column gives keys back in its own order, not ours. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
 /** What an event records of a connection: its settings, never a secret (only that one changed). */
 const audited = (c: SsoConnection) => ({
   name: c.name,
@@ -161,8 +168,8 @@ const audited = (c: SsoConnection) => ({
   provisionUsers: c.provisionUsers,
   defaultRole: c.defaultRole,
   linkByEmail: c.linkByEmail,
-  mapping: c.mapping,
-  settings: c.settings,
+  mapping: canonical(c.mapping),
+  settings: canonical(c.settings),
 });
 
 /**

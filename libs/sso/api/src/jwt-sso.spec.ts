@@ -104,3 +104,43 @@ describe('C2 JWT SSO', () => {
     expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { oidc: 'other kind' } });
   });
 });
+
+describe('managing connections', () => {
+  const CREATE = `mutation($input: SsoConnectionInput!) { createSsoConnection(input: $input) { id domains } }`;
+  const input = (over: Record<string, unknown> = {}) => ({ name: 'Partners', kind: 'jwt', jwt: { remoteLoginUrl: 'https://partners.example/sso', sharedSecret: SECRET }, ...over });
+  const fields = (r: { errors?: { extensions?: Record<string, unknown> }[] }) => r.errors?.[0].extensions;
+
+  it('refuses what a connection may not be: an owner default, a taken domain or name, a bad domain, no secret', async () => {
+    await sudo(a.admin);
+    const made = await t.gql<{ createSsoConnection: { id: string; domains: string[] } }>(CREATE, { input: input({ domains: ['@Partners.Example'], enabled: true }) }, { token: a.admin.token });
+    expect(made.data?.createSsoConnection.domains).toEqual(['partners.example']);
+    expect(fields(await t.gql(CREATE, { input: input({ name: 'Other', defaultRole: 'owner' }) }, { token: a.admin.token }))).toMatchObject({ code: 'BAD_USER_INPUT', fields: { defaultRole: 'owner' } });
+    expect(fields(await t.gql(CREATE, { input: input({ name: 'Other', domains: ['partners.example'] }) }, { token: a.admin.token }))).toMatchObject({ code: 'CONFLICT' });
+    expect(fields(await t.gql(CREATE, { input: input() }, { token: a.admin.token }))).toMatchObject({ code: 'CONFLICT' });
+    expect(fields(await t.gql(CREATE, { input: input({ name: 'Other', domains: ['not a domain'] }) }, { token: a.admin.token }))?.code).toBe('BAD_USER_INPUT');
+    expect(fields(await t.gql(CREATE, { input: input({ name: 'Other', jwt: { remoteLoginUrl: 'https://x.example/sso' } }) }, { token: a.admin.token }))).toMatchObject({ fields: { 'jwt.sharedSecret': 'required' } });
+    expect(fields(await t.gql(CREATE, { input: input({ name: 'Other', kind: 'oidc', jwt: null, oidc: { issuer: 'ftp://x.example', clientId: 'x' } }) }, { token: a.admin.token }))).toMatchObject({ fields: { 'oidc.issuer': 'not https' } });
+    // The sign-in page routes the domain to it, and shows it as a button.
+    const options = await t.gql<{ ssoSignInOptions: { buttons: { name: string }[]; forEmail: { name: string } | null } }>(
+      `query { ssoSignInOptions(tenant: "acme", email: "someone@partners.example") { buttons { name } forEmail { name } } }`,
+    );
+    expect(options.data?.ssoSignInOptions.forEmail?.name).toBe('Partners');
+    const unknown = await t.gql<{ ssoSignInOptions: unknown }>(`query { ssoSignInOptions(tenant: "no-such-workspace", email: "a@partners.example") { buttons { name } forEmail { name } } }`);
+    expect(unknown.data?.ssoSignInOptions).toEqual({ buttons: [], forEmail: null });
+  });
+
+  it('F3 records one event for each change, secrets redacted, and deleting takes the identities with it', async () => {
+    await sudo(a.admin);
+    const id = (await t.gql<{ createSsoConnection: { id: string } }>(CREATE, { input: input({ name: 'Temporary', enabled: true }) }, { token: a.admin.token })).data!.createSsoConnection.id;
+    const url = jwtUrl.replace(/\/[0-9a-f-]{36}\/jwt$/, `/${id}/jwt`);
+    expect(landed(await send(await sign({ external_id: 'temp-1', email: 'temp@acme-corp.example' }), url))).toBe(true);
+    await t.gql(`mutation($id: ID!, $input: SsoConnectionInput!) { updateSsoConnection(id: $id, input: $input) { id } }`, { id, input: input({ name: 'Temporary', enabled: true, jwt: { remoteLoginUrl: 'https://partners.example/sso', sharedSecret: `${SECRET} rotated` } }) }, { token: a.admin.token });
+    expect((await t.gql(`mutation($id: ID!) { deleteSsoConnection(id: $id) }`, { id }, { token: a.admin.token })).errors).toBeUndefined();
+    const events = await t.ownerSql<{ action: string; changes: Record<string, unknown> | null }>(`select action, changes from audit_events where tenant_id = $1 and target_id = $2 and action like 'sso.connection%' order by seq`, [a.tenantId, id]);
+    expect(events.map((e) => e.action)).toEqual(['sso.connectionCreated', 'sso.connectionUpdated', 'sso.connectionDeleted']);
+    expect(events[1].changes).toEqual({ secret: { before: '[redacted]', after: '[redacted]' } });
+    expect(JSON.stringify(events)).not.toContain('rotated');
+    expect(await t.ownerSql(`select 1 from sso_identities where tenant_id = $1 and subject = 'temp-1'`, [a.tenantId])).toEqual([]);
+    expect(refused(await send(await sign({ external_id: 'temp-1' }), url))).toBe(true);
+  });
+});

@@ -125,7 +125,7 @@ export class SsoConnectionInput {
   @Field({ description: 'oidc, saml or jwt (fixed once created)' }) @IsIn(['oidc', 'saml', 'jwt']) kind!: string;
   @Field({ defaultValue: false }) @IsBoolean() enabled: boolean = false;
   @Field({ defaultValue: true }) @IsBoolean() showButton: boolean = true;
-  @Field(() => [String]) @ArrayMaxSize(50) @Matches(/^[a-z0-9.-]{1,253}$/i, { each: true }) domains: string[] = [];
+  @Field(() => [String], { description: 'Email domains, like example.com (a leading @ and capitals are fine)' }) @ArrayMaxSize(50) @Matches(/^@?[a-z0-9.-]{1,253}$/i, { each: true }) domains: string[] = [];
   @Field({ defaultValue: true }) @IsBoolean() provisionUsers: boolean = true;
   @Field({ defaultValue: 'requester' }) @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/) defaultRole: string = 'requester';
   @Field({ defaultValue: false }) @IsBoolean() linkByEmail: boolean = false;
