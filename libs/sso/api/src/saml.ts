@@ -286,8 +286,11 @@ export const samlId = () => `_${randomBytes(20).toString('hex')}`;
 /**
  * node-saml's request cache lives in one process's memory, so a response reaching another
  * process (or arriving after a restart) would be judged wrongly. InResponseTo is checked against
- * sso_requests in PostgreSQL instead (validateInResponseTo: never); this cache refuses to be
- * used, so nothing can come to rely on it unnoticed.
+ * sso_requests in PostgreSQL instead (validateInResponseTo: never), by the routes and
+ * verifySamlResponse. A CacheProvider over that table was the other way; it would see a bare ID
+ * (not the connection, the RelayState's hash or where to land), and node-saml looks it up from
+ * the envelope's InResponseTo, which an assertion-only signature does not cover. This cache
+ * refuses to be used, so nothing can come to rely on it unnoticed.
  */
 const noRequestCache: CacheProvider = {
   saveAsync: () => Promise.reject(new Error("node-saml's request cache is not used: SAML requests live in sso_requests")),
