@@ -3,7 +3,7 @@ import { requireRecentAuth, tenantIdBySlug } from '@bulwark/identity-api';
 import { TicketGroup } from '@bulwark/tickets-api';
 import { createHash, randomUUID } from 'node:crypto';
 import { mapClaims } from './mapping';
-import { backchannelUrl, callbackUrl, describe, oidcClient, SECRET_PURPOSE, secretContext } from './oidc';
+import { backchannelUrl, callbackUrl, describe, oidcClient, SECRET_PURPOSE } from './oidc';
 import { providerUrl } from './provider-url';
 import { samlEndpoints, samlSettings, testSaml } from './saml';
 import { SsoAudit } from './sso.audit';
@@ -190,7 +190,7 @@ async function prepare(ctx: RequestContext, id: string, kind: SsoKind, input: Ss
     mapping: await cleanMapping(ctx, input.mapping),
     settings,
     updatedAt: ctx.app.now(),
-    ...(secret ? { secretSealed: sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret, secretContext({ id }, ctx.tenantId as string)) } : {}),
+    ...(secret ? { secretSealed: sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret) } : {}),
   };
   return { fields, secretChanged: !!secret };
 }

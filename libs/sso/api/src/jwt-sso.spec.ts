@@ -3,12 +3,19 @@
  * with an HS256 JWT signed with the shared secret. Refusals: another algorithm, another secret,
  * an old `iat`, a replayed `jti`, a token without a subject, another workspace's URL.
  */
-import { apiPlugins } from '@bulwark/composition-api';
+import { platformPlugin } from '@bulwark/platform-api';
+import { accessPlugin } from '@bulwark/access-api';
+import { auditPlugin } from '@bulwark/audit-api';
+import { identityPlugin } from '@bulwark/identity-api';
+import { ticketsPlugin } from '@bulwark/tickets-api';
+import { ssoPlugin } from './index';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 
+/** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log. */
+const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin];
 let t: TestServer;
 let a: TenantPersonas;
 let b: TenantPersonas;
@@ -34,7 +41,7 @@ const reasons = async () =>
   (await t.ownerSql<{ details: { reason: string } }>(`select details from audit_events where tenant_id = $1 and action = 'sso.signInFailed' order by seq`, [a.tenantId])).map((e) => e.details.reason);
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(plugins);
   a = await createPersonas(t, 'acme');
   b = await createPersonas(t, 'initech');
   await sudo(a.admin);

@@ -19,7 +19,7 @@ const SKEW_SECONDS = 30;
  * person is the `external_id` (or `sub`) claim, never the email alone (C4).
  */
 export async function verifySsoJwt(ctx: RequestContext, connection: SsoConnection, tenantId: string, token: string): Promise<FederatedPerson> {
-  const secret = connectionSecret(ctx, connection, tenantId);
+  const secret = connectionSecret(ctx, connection);
   if (!secret) throw new SsoFailure('the connection has no shared secret');
   let payload: Record<string, unknown>;
   try {

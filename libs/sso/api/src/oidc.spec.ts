@@ -4,7 +4,12 @@
  * the owner's break-glass, D10 on callbacks, the audit trail, and one workspace's connection
  * never serving another.
  */
-import { apiPlugins } from '@bulwark/composition-api';
+import { platformPlugin } from '@bulwark/platform-api';
+import { accessPlugin } from '@bulwark/access-api';
+import { auditPlugin } from '@bulwark/audit-api';
+import { identityPlugin } from '@bulwark/identity-api';
+import { ticketsPlugin } from '@bulwark/tickets-api';
+import { ssoPlugin } from './index';
 import { startTestServer, TEST_PEPPER, type TestServer } from '@bulwark/platform-api/testing';
 import { encryptTotpSecret } from '@bulwark/identity-api';
 import { memoryMailSender } from '@bulwark/platform-api';
@@ -13,6 +18,8 @@ import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } f
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { browse, CookieJar, signInAtProvider, startOidcProvider, type TestOidcProvider } from './oidc-provider.fixture';
 
+/** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log. */
+const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin];
 let t: TestServer;
 let a: TenantPersonas;
 let b: TenantPersonas;
@@ -64,7 +71,7 @@ const refused = (res: Response) => res.status === 303 && !!res.headers.get('loca
 
 beforeAll(async () => {
   op = await startOidcProvider();
-  t = await startTestServer(apiPlugins, {}, { mail });
+  t = await startTestServer(plugins, {}, { mail });
   a = await createPersonas(t, 'acme');
   b = await createPersonas(t, 'umbrella');
   await sudo(a.admin);

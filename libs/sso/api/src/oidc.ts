@@ -9,15 +9,17 @@ import type { OidcSettings, SsoConnection } from './sso.entities';
 /** How recent the provider's authentication must be for a re-authentication (B8's five minutes). */
 export const REAUTH_SECONDS = 300;
 
-/** The purpose client secrets and shared keys are sealed for (platform sealing.ts). */
+/**
+ * The purpose client secrets and shared keys are sealed for (platform sealing.ts). Not bound to
+ * the row: a backup restored into a new workspace gives the connection a new id, and its secret
+ * must still open there.
+ */
 export const SECRET_PURPOSE = 'sso-secrets';
-/** A sealed secret opens only on its own connection row (tenant and id are authenticated data). */
-export const secretContext = (c: Pick<SsoConnection, 'id'> & { tenantId?: string }, tenantId: string) => `${tenantId}:${c.id}`;
 
-export function connectionSecret(ctx: RequestContext, connection: SsoConnection, tenantId: string): string | null {
+export function connectionSecret(ctx: RequestContext, connection: SsoConnection): string | null {
   if (!connection.secretSealed) return null;
   const { masterKey, masterKeyPrevious } = ctx.app.config;
-  return unsealWithKeys([masterKey, masterKeyPrevious], SECRET_PURPOSE, connection.secretSealed, secretContext(connection, tenantId));
+  return unsealWithKeys([masterKey, masterKeyPrevious], SECRET_PURPOSE, connection.secretSealed);
 }
 
 interface Discovered {
@@ -41,16 +43,16 @@ export async function oidcClient(ctx: RequestContext, connection: SsoConnection,
     if (d && Date.now() - d.at < DISCOVERY_TTL_MS) return d;
     discovered.delete(key);
   }
-  const pending = discover(ctx, connection, tenantId);
+  const pending = discover(ctx, connection);
   discovered.set(key, pending);
   pending.catch(() => discovered.delete(key));
   return pending;
 }
 
-async function discover(ctx: RequestContext, connection: SsoConnection, tenantId: string): Promise<Discovered> {
+async function discover(ctx: RequestContext, connection: SsoConnection): Promise<Discovered> {
   const settings = connection.settings as OidcSettings;
   const issuer = await providerUrl(ctx, settings.issuer, 'issuer');
-  const secret = connectionSecret(ctx, connection, tenantId);
+  const secret = connectionSecret(ctx, connection);
   const allowPrivate = ssoConfig.of(ctx.app.config).allowPrivateProviders;
   const config = await client.discovery(issuer, settings.clientId, secret ? { client_secret: secret } : undefined, secret ? client.ClientSecretBasic(secret) : client.None(), {
     execute: allowPrivate ? [client.allowInsecureRequests] : [],

@@ -5,7 +5,15 @@
  * reason. Also: one workspace's connection never serving another (D2), the provider's metadata
  * read field by field, our metadata, testing a connection, and single logout.
  */
-import { apiPlugins } from '@bulwark/composition-api';
+import { platformPlugin } from '@bulwark/platform-api';
+import { accessPlugin } from '@bulwark/access-api';
+import { auditPlugin } from '@bulwark/audit-api';
+import { identityPlugin } from '@bulwark/identity-api';
+import { ticketsPlugin } from '@bulwark/tickets-api';
+import { ssoPlugin } from './index';
+
+/** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log. */
+const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin];
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { createHash } from 'node:crypto';
@@ -152,7 +160,7 @@ const KIM = { nameId: 'app-5005', attributes: { email: 'kim@acme.example' } };
 const assertionOf = (xml: string) => /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  t = await startTestServer(plugins);
   publicUrl = t.server.app.config.publicUrl;
   a = await createPersonas(t, 'saml-acme');
   b = await createPersonas(t, 'saml-umbrella');

@@ -106,7 +106,12 @@ const start = browserRoute('start', async (req, res, services, place) => {
       if (returnTo) url.searchParams.set('return_to', returnTo);
       return url;
     }
-    if (connection.kind !== 'oidc') return new URL(`${ctx.app.config.publicUrl}/api/sso/${place.slug}/${place.connectionId}/saml/start${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`);
+    if (connection.kind !== 'oidc') {
+      const saml = new URL(`${ctx.app.config.publicUrl}/api/sso/${place.slug}/${place.connectionId}/saml/start`);
+      if (returnTo) saml.searchParams.set('returnTo', returnTo);
+      if (reauth) saml.searchParams.set('intent', 'reauth');
+      return saml;
+    }
     const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), loginHint, reauth };
     const now = ctx.app.now();
     // Started sign-ins nobody finished go when they expire (each is single-use anyway).
@@ -147,7 +152,8 @@ async function claimRequest(services: Services, req: Request, res: Response, pla
   return withRouteContext(services, req, res, place.tenantId, 'sso callback', async (ctx) => {
     const request = await ctx.em.findOne(SsoRequest, { stateHash, connection: place.connectionId });
     if (!request) return null;
-    await ctx.em.nativeDelete(SsoRequest, { id: request.id });
+    // Of two callbacks racing with the same state, only the one whose delete took the row goes on.
+    if ((await ctx.em.nativeDelete(SsoRequest, { id: request.id })) !== 1) return null;
     return request.expiresAt > ctx.app.now() ? request : null;
   });
 }
