@@ -100,14 +100,17 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
 export const DEMO_PASSWORD = 'correct horse battery staple';
 
 /**
- * Signs in through the console's own sign-in page, in a fresh browser context; `code` answers the
- * two-factor step when the account has one. Resolves on the dashboard.
+ * Signs in through the console's own sign-in page, in a fresh browser context (workspace and
+ * email, then the password); `code` answers the two-factor step when the account has one.
+ * Resolves on the dashboard.
  */
 export async function signInToConsole(browser: Browser, url: string, email: string, code?: () => string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   await page.goto(url);
   await page.getByLabel('Workspace').fill('demo');
   await page.getByLabel('Email').fill(email);
+  // Identifier first: the page asks whether the email's domain signs in elsewhere (single sign-on).
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await page.getByLabel('Password').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   if (code) {

@@ -107,7 +107,7 @@ maybe('security controls in the console', () => {
     await thenExpect(admin, admin.getByText(/Signed out \d+ session/), 'sign-everyone-out');
     // the other browser's next request (or its session check) finds the session gone
     await other.getByRole('menuitem', { name: 'Tickets' }).click();
-    await other.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
+    await other.getByRole('form', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
     await other.screenshot({ path: join(SCREENSHOTS, 'console-signed-out.png') });
     // the admin's own session stays
     await admin.getByRole('menuitem', { name: 'Tickets' }).click();

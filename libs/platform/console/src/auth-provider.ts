@@ -31,11 +31,16 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
   // elsewhere (single sign-out) must show within moments.
   let cached: Promise<Me> | null = null;
   let cachedAt = 0;
+  // Someone was signed in on this page: a refusal now means their session ended elsewhere.
+  let wasSignedIn = false;
   const me = () => {
     if (!cached || Date.now() - cachedAt > 10_000) {
       cachedAt = Date.now();
       cached = gql<{ me: Me }>(ME)
-        .then((d) => d.me)
+        .then((d) => {
+          wasSignedIn = true;
+          return d.me;
+        })
         .catch((e) => {
           cached = null;
           return Promise.reject(e);
@@ -65,10 +70,19 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
     async logout() {
       const had = cached;
       cached = null;
+      wasSignedIn = false;
       if (had) await gql(`mutation { logout }`).catch(() => undefined);
     },
     async checkAuth() {
-      await me();
+      try {
+        await me();
+      } catch (e) {
+        if ((e as GraphQLRequestError)?.code !== 'UNAUTHENTICATED') throw e;
+        // Ended elsewhere (sign out everywhere, the identity provider's logout, a timeout): said in
+        // words of ours (react-admin then signs out, which forgets it). Never signed in on this
+        // page: the sign-in page says enough.
+        throw wasSignedIn ? new Error('Your session has ended. Sign in again to continue.') : { message: false };
+      }
     },
     async checkError(error: unknown) {
       const e = error as GraphQLRequestError;

@@ -8,6 +8,10 @@ export class GraphQLRequestError extends Error {
     readonly code: string | undefined,
     readonly status: number,
     readonly fields?: Record<string, string>,
+    /** The server's own sentence, without the field details `message` appends. */
+    readonly serverMessage: string = message,
+    /** Why, when the code alone does not say (`sso_required` on a password sign-in). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -20,7 +24,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string> } }[] };
+  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string>; reason?: string } }[] };
   try {
     body = await res.json();
   } catch {
@@ -30,7 +34,8 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     const [e] = body.errors;
     const fields = e.extensions?.fields;
     const detail = fields && Object.keys(fields).length ? `: ${Object.values(fields).join('; ')}` : '';
-    throw new GraphQLRequestError(`${e.message}${detail}`, e.extensions?.code, e.extensions?.code === 'UNAUTHENTICATED' ? 401 : res.status, fields);
+    const reason = typeof e.extensions?.reason === 'string' ? e.extensions.reason : undefined;
+    throw new GraphQLRequestError(`${e.message}${detail}`, e.extensions?.code, e.extensions?.code === 'UNAUTHENTICATED' ? 401 : res.status, fields, e.message, reason);
   }
   return body.data as T;
 }

@@ -13,3 +13,4 @@ export { ExportButton, type ExportFormat } from './export-button';
 export { OneTimeSecretDialog } from './one-time-secret';
 export { ConfirmAction } from './confirm-action';
 export { Loaded, RecordListPage, RecordTable } from './record-list';
+export { AccessDenied } from './access-denied';

@@ -66,8 +66,9 @@ export function RecordTable({
 
 /**
  * A resource's list as a screen of its own: the page title, what the records are for, the actions
- * (New…) on the right, an optional notice, then the table in a card. The records come from the
- * resource's `getList` through the data provider; react-admin's `refresh()` reloads them.
+ * (New…) on the right, an optional notice, then the table in a card, and `after` it the page's
+ * other sections (settings that go with the records). The records come from the resource's
+ * `getList` through the data provider; react-admin's `refresh()` reloads them.
  */
 export function RecordListPage({
   resource,
@@ -76,6 +77,7 @@ export function RecordListPage({
   actions,
   notice,
   loading = 'Loading…',
+  after,
   children,
 }: {
   resource?: string;
@@ -84,6 +86,7 @@ export function RecordListPage({
   actions?: ReactNode;
   notice?: ReactNode;
   loading?: string;
+  after?: ReactNode;
   children: ReactNode;
 }) {
   return (
@@ -102,6 +105,7 @@ export function RecordListPage({
           </Stack>
           {notice}
           <Card>{children}</Card>
+          {after}
         </Box>
       </Loaded>
     </ListBase>
