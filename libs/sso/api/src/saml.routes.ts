@@ -1,4 +1,4 @@
-import { withRouteContext, type HttpHandler, type HttpRouter, type RequestContext } from '@bulwark/platform-api';
+import { readCookie, withRouteContext, type HttpHandler, type HttpRouter, type RequestContext } from '@bulwark/platform-api';
 import type { Request, Response } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import { logoutFederated, SsoFailure } from './federation.service';
@@ -8,6 +8,16 @@ import { SsoConnection, SsoRequest } from './sso.entities';
 import { browserRoute, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Ties a started sign-in to the browser that started it (login CSRF: else anyone could post
+ * their own valid response into another person's browser and sign them in as themselves). The
+ * provider's answer is a cross-site POST, which carries only a `SameSite=None` cookie, and
+ * browsers take those only with `Secure`: so over HTTPS (secure cookies) only. Plain-HTTP
+ * development goes without, as it goes without the `__Host-` prefix.
+ */
+const BINDING_COOKIE = '__Host-bulwark_saml';
+const bindingOptions = { httpOnly: true, secure: true, sameSite: 'none' as const, path: '/' };
 const signInPage = (services: Services) => `${services.config.publicUrl}/#/login`;
 
 async function samlConnection(ctx: RequestContext, place: Place): Promise<SsoConnection> {
@@ -62,6 +72,7 @@ const metadata: HttpHandler = async (req, res, services) => {
 async function start(req: Request, res: Response, services: Services, place: Place): Promise<void> {
   const returnTo = safeReturnTo(req.query.returnTo);
   const reauth = req.query.intent === 'reauth';
+  const binding = services.config.secureCookies ? randomBytes(32).toString('base64url') : null;
   const outgoing = await withRouteContext(services, req, res, place.tenantId, 'sso saml start', async (ctx) => {
     const connection = await samlConnection(ctx, place);
     const relayState = randomBytes(32).toString('base64url');
@@ -73,6 +84,7 @@ async function start(req: Request, res: Response, services: Services, place: Pla
       intent: reauth ? 'reauth' : null,
       connection,
       stateHash: sha256(relayState),
+      browserHash: binding ? sha256(binding) : null,
       samlRequestId: id,
       returnTo,
       createdAt: now,
@@ -80,6 +92,7 @@ async function start(req: Request, res: Response, services: Services, place: Pla
     });
     return outgoing;
   });
+  if (binding) res.cookie(BINDING_COOKIE, binding, { ...bindingOptions, maxAge: ssoConfig.of(services.config).requestMinutes * 60_000 });
   send(res, outgoing);
 }
 
@@ -114,6 +127,11 @@ async function acs(req: Request, res: Response, services: Services, place: Place
   // The provider sends back the RelayState it received (SAML bindings §3.4.3): a response carried
   // to this request from another sign-in's form does not have it.
   if (request && !sha256(relayState).equals(request.stateHash)) throw new SsoFailure('the RelayState is not the one this sign-in was sent with');
+  if (request?.browserHash) {
+    const binding = readCookie(req.headers.cookie, BINDING_COOKIE);
+    if (!binding || !sha256(binding).equals(request.browserHash)) throw new SsoFailure('the response came to another browser than the one that started the sign-in');
+    res.clearCookie(BINDING_COOKIE, bindingOptions);
+  }
   const person = await withRouteContext(services, req, res, place.tenantId, 'sso saml response', async (ctx) =>
     verifySamlResponse(ctx, place.slug, await samlConnection(ctx, place), samlResponse, envelope, request?.samlRequestId ?? null),
   );

@@ -546,3 +546,52 @@ describe('SAML single logout', () => {
     expect(res.headers.get('location')).toBe(`${publicUrl}/#/login`);
   });
 });
+
+describe('login CSRF over HTTPS', () => {
+  let t2: TestServer;
+  beforeAll(async () => {
+    t2 = await startTestServer(plugins, { BULWARK_SECURE_COOKIES: '1' });
+  });
+  afterAll(() => t2?.close());
+
+  it('C3 over HTTPS, a response is taken only in the browser that started its sign-in', async () => {
+    const p = await createPersonas(t2, 'saml-https');
+    const sudoed = await t2.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: p.admin.token });
+    const made = await t2.gql<{ createSsoConnection: Connection }>(CREATE, { input: samlInput('Acme over HTTPS', { metadataXml: idp.metadata() }) }, { token: sudoed.data!.reauthenticate.token });
+    const c = made.data!.createSsoConnection;
+    const url = (label: RegExp) => c.endpoints.find((e) => label.test(e.label))!.url;
+    const sp: Sp = { id: c.id, entityId: url(/^Entity ID/), acs: url(/^Assertion Consumer Service/), slo: url(/^Single logout/), metadata: url(/metadata URL/) };
+    const begin = async () => {
+      const res = await fetch(`${t2.url}/api/sso/${p.slug}/${c.id}/saml/start`, { redirect: 'manual' });
+      const set = res.headers.getSetCookie().find((x) => x.startsWith('__Host-bulwark_saml='))!;
+      expect(set).toMatch(/HttpOnly/i);
+      expect(set).toMatch(/Secure/i);
+      expect(set).toMatch(/SameSite=None/i);
+      const to = new URL(res.headers.get('location')!);
+      const request = inflateRawSync(Buffer.from(to.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
+      return { requestId: /\bID="([^"]+)"/.exec(request)![1], relayState: to.searchParams.get('RelayState')!, cookie: set.split(';')[0] };
+    };
+    const send = (started: Started, cookie?: string) =>
+      fetch(`${t2.url}/api/sso/${p.slug}/${c.id}/saml/acs`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: cookie ? { cookie } : {},
+        body: new URLSearchParams({ SAMLResponse: encoded(answer(sp, started)), RelayState: started.relayState }),
+      });
+    const session = (res: Response) => res.headers.getSetCookie().some((x) => x.startsWith('__Host-bulwark_session=bws_'));
+
+    // The victim's browser did not start this sign-in: no cookie, or another sign-in's.
+    const attacker = await begin();
+    expect(session(await send(attacker))).toBe(false);
+    const other = await begin();
+    const mine = await begin();
+    expect(session(await send(mine, other.cookie))).toBe(false);
+    const reasons = await t2.ownerSql<{ details: { reason: string } }>(`select details from audit_events where tenant_id = $1 and action = 'sso.signInFailed' order by seq`, [p.tenantId]);
+    expect(reasons.map((r) => r.details.reason)).toEqual([expect.stringMatching(/another browser/), expect.stringMatching(/another browser/)]);
+    // The browser that started it signs in.
+    const honest = await begin();
+    const res = await send(honest, honest.cookie);
+    expect(res.headers.get('location')).toBe(`${t2.server.app.config.publicUrl}/#/`);
+    expect(session(res)).toBe(true);
+  });
+});
