@@ -35,20 +35,25 @@ function endpoints(ctx: RequestContext, slug: string, c: SsoConnection): SsoEndp
   }
 }
 
+/** A connection's own scalar settings, as the console shows them and an event records them. */
+const plainFields = (c: SsoConnection) => ({
+  name: c.name,
+  kind: c.kind,
+  enabled: c.enabled,
+  showButton: c.showButton,
+  domains: c.domains,
+  provisionUsers: c.provisionUsers,
+  defaultRole: c.defaultRole,
+  linkByEmail: c.linkByEmail,
+});
+
 export function toView(ctx: RequestContext, slug: string, c: SsoConnection): SsoConnectionView {
   const oidc = c.kind === 'oidc' ? (c.settings as OidcSettings) : null;
   const saml = c.kind === 'saml' ? (c.settings as SamlSettings) : null;
   const jwt = c.kind === 'jwt' ? (c.settings as JwtSettings) : null;
   return {
     id: c.id,
-    name: c.name,
-    kind: c.kind,
-    enabled: c.enabled,
-    showButton: c.showButton,
-    domains: c.domains,
-    provisionUsers: c.provisionUsers,
-    defaultRole: c.defaultRole,
-    linkByEmail: c.linkByEmail,
+    ...plainFields(c),
     mapping: c.mapping,
     oidc: oidc && { issuer: oidc.issuer, clientId: oidc.clientId, scopes: oidc.scopes ?? [], hasClientSecret: !!c.secretSealed },
     saml: saml && {
@@ -160,14 +165,7 @@ function canonical(v: unknown): unknown {
 
 /** What an event records of a connection: its settings, never a secret (only that one changed). */
 const audited = (c: SsoConnection) => ({
-  name: c.name,
-  kind: c.kind,
-  enabled: c.enabled,
-  showButton: c.showButton,
-  domains: c.domains,
-  provisionUsers: c.provisionUsers,
-  defaultRole: c.defaultRole,
-  linkByEmail: c.linkByEmail,
+  ...plainFields(c),
   mapping: canonical(c.mapping),
   settings: canonical(c.settings),
 });
