@@ -41,6 +41,8 @@ export const Permission = {
   TICKETS_EXPORT: 'TICKETS_EXPORT',
   /** sso.manage: Set up single sign-on: connections, role mapping, who must use it */
   SSO_MANAGE: 'SSO_MANAGE',
+  /** scim.provision: Provision people and groups from an identity provider (SCIM) */
+  SCIM_PROVISION: 'SCIM_PROVISION',
   /** audit.read: Read the audit log, verify its chain and see alerts */
   AUDIT_READ: 'AUDIT_READ',
   /** audit.export: Export the audit log (with a recent password confirmation) */
@@ -789,6 +791,7 @@ export interface SsoConnectionInput {
   kind: string;
   enabled: boolean;
   showButton: boolean;
+  /** Email domains, like example.com (a leading @ and capitals are fine) */
   domains: string[];
   provisionUsers: boolean;
   defaultRole: string;

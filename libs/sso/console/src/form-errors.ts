@@ -1,0 +1,35 @@
+import { GraphQLRequestError } from '@bulwark/platform-console';
+
+/** Messages per form field, keyed as the API names its input (`name`, `oidc.issuer`, `domains.0`). */
+export type FieldErrors = Record<string, string>;
+
+/**
+ * A refused save as the form shows it: each message on the field it concerns, the rest above the
+ * save button. The server's own sentences are shown as they are; its input validation (which
+ * answers "Invalid input" with terse per-field notes) gets `hints`, the form's own words for
+ * each field, so no framework wording reaches the page.
+ */
+export function errorsOf(e: unknown, hints: Record<string, string>): { fields: FieldErrors; form: string | null } {
+  if (!(e instanceof GraphQLRequestError)) return { fields: {}, form: e instanceof Error ? e.message : 'Saving did not work. Try again.' };
+  if (e.code !== 'BAD_USER_INPUT' || !e.fields || !Object.keys(e.fields).length) return { fields: {}, form: e.serverMessage };
+  const validation = e.serverMessage === 'Invalid input';
+  const fields: FieldErrors = {};
+  for (const raw of Object.keys(e.fields)) {
+    const key = raw.replace(/^input\./, '');
+    fields[key] = validation ? (hintFor(key, hints) ?? 'This value is not accepted') : e.serverMessage;
+  }
+  return { fields, form: null };
+}
+
+/** The hint of a field or of the list it is an item of (`domains.2` → `domains`). */
+function hintFor(key: string, hints: Record<string, string>): string | undefined {
+  for (let k = key; k; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') if (hints[k]) return hints[k];
+  return undefined;
+}
+
+/** The first message for `key` or any field under it (`domains` finds `domains.3`). */
+export function errorAt(errors: FieldErrors, key: string): string | undefined {
+  if (errors[key]) return errors[key];
+  const under = Object.keys(errors).find((k) => k.startsWith(`${key}.`));
+  return under ? errors[under] : undefined;
+}
