@@ -31,6 +31,15 @@ export async function suspendUser(ctx: RequestContext, id: string): Promise<User
   const user = await target(ctx, id);
   if (user.id === self(ctx)) throw badInput('You cannot suspend yourself', { id: 'self' });
   await assertNotAbove(ctx, user);
+  return suspendAccount(ctx, user);
+}
+
+/**
+ * Suspension itself, for a caller that has judged who acts by its own rules: SCIM deprovisioning
+ * acts for an API token, which has no "self" and whose rank is its creator's (libs/scim). The
+ * last active owner stays, the event is this one, and B6 holds: sessions end, API tokens are revoked.
+ */
+export async function suspendAccount(ctx: RequestContext, user: User): Promise<User> {
   await assertNotLastOwner(ctx, user);
   audit(ctx, IdentityAudit.userSuspended, { targetId: user.id, changes: { status: { before: user.status, after: 'suspended' } } });
   user.status = 'suspended';
@@ -39,7 +48,11 @@ export async function suspendUser(ctx: RequestContext, id: string): Promise<User
 }
 
 export async function reactivateUser(ctx: RequestContext, id: string): Promise<User> {
-  const user = await target(ctx, id);
+  return reactivateAccount(ctx, await target(ctx, id));
+}
+
+/** Reactivation itself (see suspendAccount): only a suspended person can be reactivated. */
+export async function reactivateAccount(ctx: RequestContext, user: User): Promise<User> {
   if (user.status !== 'suspended') throw conflict('Only suspended people can be reactivated');
   audit(ctx, IdentityAudit.userReactivated, { targetId: user.id, changes: { status: { before: user.status, after: 'active' } } });
   user.status = 'active';
@@ -57,6 +70,11 @@ export async function deleteUser(ctx: RequestContext, id: string): Promise<boole
   const user = await target(ctx, id);
   if (user.id === self(ctx)) throw badInput('You cannot delete yourself', { id: 'self' });
   await assertNotAbove(ctx, user);
+  return deleteAccount(ctx, user);
+}
+
+/** Deletion itself (see suspendAccount and deleteUser): the last active owner stays. */
+export async function deleteAccount(ctx: RequestContext, user: User): Promise<boolean> {
   await assertNotLastOwner(ctx, user);
   await endSessions(ctx, user);
   await clearTwoFactor(ctx, user);
