@@ -255,6 +255,13 @@ maybe('single sign-on in the console', () => {
       await admin.getByLabel('Client secret').fill('a client secret of the test provider');
       // The agent has an account already: the provider's verified email links it.
       await admin.getByLabel(/Link an existing account/).check();
+      // A domain another connection serves: the server's refusal shows on the field.
+      await admin.getByLabel('Domains').fill('partner.test');
+      await admin.getByRole('button', { name: 'Create connection' }).click();
+      await thenExpect(admin, admin.getByText('partner.test is already served by the connection "Partner portal"'), 'domain-taken');
+      expect(await admin.getByLabel('Domains').getAttribute('aria-invalid')).toBe('true');
+      await shoot(admin, 'sso-oidc-domain-taken');
+      await admin.getByLabel('Domains').fill('');
       await shoot(admin, 'sso-oidc-form');
       await admin.getByRole('button', { name: 'Create connection' }).click();
       await thenExpect(admin, admin.getByRole('heading', { name: 'Test IdP' }), 'create-oidc');

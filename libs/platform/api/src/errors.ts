@@ -46,7 +46,8 @@ export const forbidden = () => new AppError('FORBIDDEN', 'Not allowed');
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, fields: Record<string, string> = {}) =>
   new AppError('BAD_USER_INPUT', message, { fields });
-export const conflict = (message: string) => new AppError('CONFLICT', message);
+/** `fields`: the inputs that clash (a name or domain taken), for a form to show the message on. */
+export const conflict = (message: string, fields?: Record<string, string>) => new AppError('CONFLICT', message, fields ? { fields } : {});
 /** The database cannot be reached in time (G7): try again shortly. */
 export const serviceUnavailable = (retryAfterSeconds: number, extra: { outcome?: 'unknown' } = {}) =>
   new AppError(

@@ -120,9 +120,9 @@ async function cleanDomains(ctx: RequestContext, domains: string[], self: string
   const clean = [...new Set(domains.map((d) => d.trim().toLowerCase().replace(/^@/, '')))];
   for (const [i, d] of clean.entries()) if (!/^([a-z0-9-]+\.)+[a-z0-9-]{2,}$/.test(d)) throw badInput(`${d} is not a domain`, { [`domains.${i}`]: 'invalid' });
   const others = await ctx.em.find(SsoConnection, self ? { id: { $ne: self } } : {}, { fields: ['name', 'domains'] });
-  for (const d of clean) {
+  for (const [i, d] of clean.entries()) {
     const taken = others.find((o) => o.domains.includes(d));
-    if (taken) throw conflict(`${d} is already served by the connection "${taken.name}"`);
+    if (taken) throw conflict(`${d} is already served by the connection "${taken.name}"`, { [`domains.${i}`]: 'taken' });
   }
   return clean;
 }
@@ -194,7 +194,7 @@ async function prepare(ctx: RequestContext, id: string, kind: SsoKind, input: Ss
 }
 
 async function nameFree(ctx: RequestContext, name: string, self: string | null) {
-  if (await ctx.em.count(SsoConnection, { name: name.trim(), ...(self ? { id: { $ne: self } } : {}) })) throw conflict(`A connection named "${name.trim()}" exists`);
+  if (await ctx.em.count(SsoConnection, { name: name.trim(), ...(self ? { id: { $ne: self } } : {}) })) throw conflict(`A connection named "${name.trim()}" exists`, { name: 'taken' });
 }
 
 export async function createConnection(ctx: RequestContext, input: SsoConnectionInput): Promise<SsoConnectionView> {

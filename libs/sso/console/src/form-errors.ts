@@ -4,14 +4,15 @@ import { GraphQLRequestError } from '@bulwark/platform-console';
 export type FieldErrors = Record<string, string>;
 
 /**
- * A refused save as the form shows it: each message on the field it concerns, the rest above the
+ * A refused save as the form shows it: each message on the field it concerns, the rest beside the
  * save button. The server's own sentences are shown as they are; its input validation (which
  * answers "Invalid input" with terse per-field notes) gets `hints`, the form's own words for
  * each field, so no framework wording reaches the page.
  */
 export function errorsOf(e: unknown, hints: Record<string, string>): { fields: FieldErrors; form: string | null } {
   if (!(e instanceof GraphQLRequestError)) return { fields: {}, form: e instanceof Error ? e.message : 'Saving did not work. Try again.' };
-  if (e.code !== 'BAD_USER_INPUT' || !e.fields || !Object.keys(e.fields).length) return { fields: {}, form: e.serverMessage };
+  // Refused input, or a clash with another connection (a name or domain taken), names its fields.
+  if ((e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT') || !e.fields || !Object.keys(e.fields).length) return { fields: {}, form: e.serverMessage };
   const validation = e.serverMessage === 'Invalid input';
   const fields: FieldErrors = {};
   for (const raw of Object.keys(e.fields)) {
