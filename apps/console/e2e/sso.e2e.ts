@@ -6,6 +6,8 @@
  *   partner's sign-in page, and a JWT signed with that secret signs a new person in;
  * - the sign-in page says when single sign-on failed, and offers the buttons beside the password;
  * - a SCIM token made on the page provisions through /scim/v2 and nothing else, until revoked;
+ * - a SAML connection is made from an uploaded metadata file (a file the server cannot use is
+ *   refused with its reason under the file button);
  * - against a real OpenID Provider (oidc-provider, on loopback): the admin creates an OIDC
  *   connection, gives the provider our URLs, tests it, and requires single sign-on for agents; the
  *   agent's password is refused, the agent signs in through the provider, and when the provider
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { startOidcProvider, type TestOidcProvider } from '../../../libs/sso/api/src/oidc-provider.fixture';
+import { SamlIdp } from '../../../libs/sso/api/src/saml-idp.fixture';
 import { chromiumPath, DEMO_PASSWORD, gqlInPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
@@ -232,6 +235,35 @@ maybe('single sign-on in the console', () => {
     await admin.getByRole('dialog', { name: 'Revoke the SCIM token Okta SCIM?' }).getByRole('button', { name: 'Revoke' }).click();
     await expectOn(admin, 'scim-revoked', () => row.getByText('Revoked').waitFor({ timeout: 15_000 }));
     expect((await fetch(`${base}/Users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    await admin.context().close();
+  }, 120_000);
+
+  it('sets up a SAML connection from an uploaded metadata file, refusing one without a signing certificate', async () => {
+    const idp = new SamlIdp('corp');
+    const admin = await signInToConsole(env.browser, site(), ADMIN);
+    await admin.getByRole('menuitem', { name: 'Single sign-on' }).click();
+    await admin.getByRole('button', { name: 'New connection' }).click();
+    await admin.getByRole('menuitem', { name: 'SAML 2.0' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('Corp SAML');
+    const file = (xml: string) => ({ name: 'corp-idp-metadata.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+
+    // Metadata the server cannot use: its reason shows under the file button.
+    await admin.getByLabel('Metadata file', { exact: true }).setInputFiles(file(idp.metadata({ omit: 'certificate' })));
+    await admin.getByText('corp-idp-metadata.xml will be read when you save').waitFor();
+    await admin.getByRole('button', { name: 'Create connection' }).click();
+    await thenExpect(admin, admin.getByText(/The metadata holds no signing certificate/), 'saml-no-certificate');
+    await shoot(admin, 'sso-saml-refused');
+
+    await admin.getByLabel('Metadata file', { exact: true }).setInputFiles(file(idp.metadata()));
+    await admin.getByRole('button', { name: 'Create connection' }).click();
+    await thenExpect(admin, admin.getByRole('heading', { name: 'Corp SAML' }), 'create-saml');
+    // What was read from the metadata, and our URLs for the provider.
+    await admin.getByText(`Certificate SHA-256 ${idp.fingerprint}`).waitFor();
+    expect(await endpoint(admin, /Assertion Consumer Service URL/)).toMatch(new RegExp(`^${site()}/api/sso/demo/[0-9a-f-]{36}/`));
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    const result = admin.getByTestId('test-result');
+    await expectOn(admin, 'test-saml', () => result.getByText('Signing certificates: ok').waitFor({ timeout: 15_000 }));
+    await shoot(admin, 'sso-saml-created');
     await admin.context().close();
   }, 120_000);
 
