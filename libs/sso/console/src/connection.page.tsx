@@ -27,7 +27,8 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { CanAccess, Link, Title, useDataProvider, useGetOne, useLocation, useNavigate, useNotify, useParams } from 'react-admin';
 import { AccessDenied, ConfirmAction, GraphQLRequestError, withReauth, type Api } from '@bulwark/platform-console';
 import { CopyField } from './copy-button';
-import { ConnectionForm, initialState } from './connection.form';
+import { ConnectionForm } from './connection.form';
+import { initialState } from './connection.state';
 import { kindName, KIND_NAMES, loadGroups, loadRoles, testConnection, type RoleChoice, type SsoConnection, type SsoKind } from './sso.data';
 
 const RESOURCE = 'sso-connections';

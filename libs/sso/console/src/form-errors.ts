@@ -1,4 +1,4 @@
-import { GraphQLRequestError } from '@bulwark/platform-console';
+import type { GraphQLRequestError } from '@bulwark/platform-console';
 
 /** Messages per form field, keyed as the API names its input (`name`, `oidc.issuer`, `domains.0`). */
 export type FieldErrors = Record<string, string>;
@@ -9,8 +9,10 @@ export type FieldErrors = Record<string, string>;
  * answers "Invalid input" with terse per-field notes) gets `hints`, the form's own words for
  * each field, so no framework wording reaches the page.
  */
-export function errorsOf(e: unknown, hints: Record<string, string>): { fields: FieldErrors; form: string | null } {
-  if (!(e instanceof GraphQLRequestError)) return { fields: {}, form: e instanceof Error ? e.message : 'Saving did not work. Try again.' };
+export function errorsOf(error: unknown, hints: Record<string, string>): { fields: FieldErrors; form: string | null } {
+  // The API's errors carry their code and the server's own sentence (graphql.ts); anything else is the browser's.
+  const e = error as Partial<GraphQLRequestError> | null;
+  if (!e || typeof e.serverMessage !== 'string') return { fields: {}, form: error instanceof Error ? error.message : 'Saving did not work. Try again.' };
   // Refused input, or a clash with another connection (a name or domain taken), names its fields.
   if ((e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT') || !e.fields || !Object.keys(e.fields).length) return { fields: {}, form: e.serverMessage };
   const validation = e.serverMessage === 'Invalid input';

@@ -3,25 +3,9 @@ import DeleteIcon from '@mui/icons-material/DeleteOutline';
 import { Alert, Box, Button, Card, CardContent, CardHeader, IconButton, MenuItem, Stack, TextField, Tooltip, Typography } from '@mui/material';
 import { useState } from 'react';
 import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { mappingInput, type MappingState } from './connection.state';
 import { errorAt, type FieldErrors } from './form-errors';
 import { previewMapping, type RoleChoice } from './sso.data';
-
-export interface MappingState {
-  roleClaim: string;
-  roles: { value: string; role: string }[];
-  groupClaim: string;
-  groups: { value: string; groupId: string }[];
-}
-
-/** The mapping as the API takes it: blank rules left out. */
-export function mappingInput(m: MappingState): Api.SsoMappingInput {
-  return {
-    roleClaim: m.roleClaim.trim() || null,
-    roles: m.roles.filter((r) => r.value.trim() && r.role).map((r) => ({ value: r.value.trim(), role: r.role })),
-    groupClaim: m.groupClaim.trim() || null,
-    groups: m.groups.filter((g) => g.value.trim() && g.groupId).map((g) => ({ value: g.value.trim(), groupId: g.groupId })),
-  };
-}
 
 const SAMPLE = '{\n  "email": "ana@example.com",\n  "roles": ["helpdesk"],\n  "groups": ["support", "billing"]\n}';
 
