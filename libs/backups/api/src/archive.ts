@@ -62,6 +62,12 @@ export interface ArchiveHeader {
 export interface Manifest {
   counts: Record<string, number>;
   sha256: Record<string, string>;
+  /**
+   * SHA-256 of the lines that are not rows (the header and each stream's line naming its table
+   * and columns), which the per-table hashes do not cover: an empty table's column list changed
+   * in transit went unnoticed without it. Absent in archives written before it was added.
+   */
+  structure?: string;
 }
 
 type Run = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -117,7 +123,12 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
     if (!out.write(s)) await drained(out);
   };
   const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables };
-  await write(JSON.stringify(header) + '\n');
+  const structure = createHash('sha256');
+  const writeStructure = (line: string) => {
+    structure.update(line);
+    return write(line);
+  };
+  await writeStructure(JSON.stringify(header) + '\n');
   const manifest: Manifest = { counts: {}, sha256: {} };
   let rows = 0;
   let bytes = 0;
@@ -132,7 +143,7 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
     let count = 0;
     const columns = (await columnsOf(em, table)).map((c) => c.name);
     if (columns.length > MAX_COLUMNS) throw new Error(`table ${table} has more than ${MAX_COLUMNS} columns, more than one archive row can hold`);
-    await write(JSON.stringify({ $stream: table, columns }) + '\n');
+    await writeStructure(JSON.stringify({ $stream: table, columns }) + '\n');
     // Table and column names come from the catalog, quoted; the tenant id is a checked uuid.
     const row = `json_build_array(${columns.map((c) => `x.${quoteIdent(c)}`).join(', ')})::text`;
     const copy = pg.query(copyTo(`copy (select ${row} from "${table}" x where x.tenant_id = '${tenantId}') to stdout (format csv, delimiter e'\\x02', quote e'\\x01')`)) as Readable;
@@ -156,6 +167,7 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
     manifest.sha256[table] = hash.digest('hex');
     rows += count;
   }
+  manifest.structure = structure.digest('hex');
   await write(JSON.stringify({ manifest }) + '\n');
   return { manifest, rows };
 }
@@ -175,6 +187,7 @@ export async function readArchive(
   let manifest: Manifest | null = null;
   const counts: Record<string, number> = {};
   const hashes = new Map<string, ReturnType<typeof createHash>>();
+  const structure = createHash('sha256');
   let batch: Record<string, unknown>[] = [];
   // The current stream: its table, and (version 2) its columns; version 1 rows are objects.
   let stream: { table: string; columns: string[] | null; seen: Set<string> } | null = null;
@@ -197,6 +210,7 @@ export async function readArchive(
   };
   for await (const line of lines) {
     if (!header) {
+      structure.update(line).update('\n');
       const h = JSON.parse(line) as ArchiveHeader;
       if (h.format !== ARCHIVE_FORMAT) throw new BackupError('ARCHIVE_INVALID', 'not a Bulwark backup archive');
       if (h.version > ARCHIVE_VERSION) throw new BackupError('ARCHIVE_SCHEMA_UNKNOWN', `archive version ${h.version} is newer than this server reads (${ARCHIVE_VERSION})`);
@@ -214,6 +228,7 @@ export async function readArchive(
       continue;
     }
     if (line.startsWith('{"$stream":')) {
+      structure.update(line).update('\n');
       const marker = JSON.parse(line) as { $stream: unknown; columns?: unknown };
       const table = String(marker.$stream);
       if (!header.tables.includes(table) || hashes.has(table)) throw new BackupError('ARCHIVE_INVALID', `the archive has an unexpected stream ${table}`);
@@ -236,6 +251,9 @@ export async function readArchive(
   }
   if (!header) throw new BackupError('ARCHIVE_INVALID', 'the archive is empty');
   if (!manifest) throw new BackupError('ARCHIVE_INVALID', 'the archive is truncated (no manifest)');
+  if (manifest.structure !== undefined && manifest.structure !== structure.digest('hex')) {
+    throw new BackupError('ARCHIVE_INVALID', 'the archive header or a stream line does not match the manifest (SHA-256)');
+  }
   for (const t of header.tables) {
     const n = counts[t] ?? 0;
     const digest = hashes.get(t)?.digest('hex') ?? createHash('sha256').digest('hex');

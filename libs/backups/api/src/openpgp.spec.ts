@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { brotliDecompressSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import { armor, enums, generateKey, readKey, readPrivateKey, revokeKey } from 'openpgp';
 import { apiPlugins } from '@bulwark/composition-api';
 import { BackupSettings } from './backup-settings.entity';
@@ -189,6 +189,13 @@ describe('G3 OpenPGP mode', () => {
     const bad = Buffer.from(plain);
     bad[Math.floor(bad.length / 2)] ^= 0x01;
     await expect(restoreTenant(deps, a.tenantId, Readable.from(bad), { encrypted: false })).rejects.toThrow();
+    expect(await count()).toBe(13);
+    // So is a change in a line that is not a row: an empty table's column list, which no row
+    // would ever put to the test (the manifest's `structure` hash).
+    const text = brotliDecompressSync(plain).toString('utf8');
+    const marker = /^\{"\$stream":"sso_replay_cache".*$/m.exec(text)![0];
+    const edited = brotliCompressSync(Buffer.from(text.replace(marker, marker.replace('"key"', '"kex"'))));
+    await expect(restoreTenant(deps, a.tenantId, Readable.from(edited), { encrypted: false })).rejects.toThrow(/header or a stream line does not match/);
     expect(await count()).toBe(13);
     const restored = await restoreTenant(deps, a.tenantId, Readable.from(plain), { encrypted: false, runId: run.id });
     expect(restored.rows).toBe(Object.values(run.counts!).reduce((x, y) => x + y, 0));
