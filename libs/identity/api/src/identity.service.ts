@@ -94,7 +94,7 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<Log
     throw new AppError(
       'FORBIDDEN',
       policy === 'sso only'
-        ? 'Your workspace signs you in with single sign-on: use "Continue with SSO"'
+        ? 'Your workspace signs you in with single sign-on instead of a password: continue with your identity provider'
         : 'Your workspace requires single sign-on; an owner may sign in with a password only with two-factor sign-in turned on',
       { reason: 'sso_required' },
     ).keepingChanges();
