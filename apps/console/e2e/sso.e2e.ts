@@ -342,6 +342,23 @@ maybe('single sign-on in the console', () => {
       await agent.getByRole('menuitem', { name: 'Tickets' }).waitFor();
       await shoot(agent, 'sso-agent-signed-in');
 
+      // A sensitive change asks who it is (B8). With no password to give, the provider confirms:
+      // it asks again (prompt=login), and the console comes back to the same page.
+      await agent.getByRole('menuitem', { name: 'My account' }).click();
+      await agent.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+      const confirm = agent.getByRole('dialog', { name: 'Confirm it is you' });
+      await expectOn(agent, 'reauth-dialog', () => confirm.getByRole('button', { name: 'Sign in again with Test IdP' }).waitFor({ timeout: 15_000 }));
+      await shoot(agent, 'sso-reauth-dialog');
+      await confirm.getByRole('button', { name: 'Sign in again with Test IdP' }).click();
+      await expectOn(agent, 'provider-asks-again', () => agent.locator('input[name="login"]').waitFor({ timeout: 15_000 }));
+      await agent.locator('input[name="login"]').fill('alan-7');
+      await agent.locator('input[name="password"]').fill('any password');
+      await agent.getByRole('button', { name: 'Sign-in' }).click();
+      await expectOn(agent, 'back-on-account', () => agent.getByRole('button', { name: 'Set up two-factor sign-in' }).waitFor({ timeout: 30_000 }));
+      expect(agent.url()).toMatch(/#\/account$/);
+      await agent.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+      await expectOn(agent, 'enrolment-started', () => agent.getByText('Scan this code with your authenticator app', { exact: false }).waitFor({ timeout: 15_000 }));
+
       // The provider ends the session: back-channel logout, and the console goes to sign-in.
       await provider.logout('alan-7');
       await expectOn(agent, 'logged-out', () => agent.getByRole('form', { name: 'Sign in' }).waitFor({ timeout: 45_000 }));

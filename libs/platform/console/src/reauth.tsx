@@ -1,4 +1,4 @@
-import { Button, Dialog, DialogActions, DialogContent, DialogTitle, TextField, Typography } from '@mui/material';
+import { Button, Dialog, DialogActions, DialogContent, DialogTitle, Divider, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useState } from 'react';
 import { gql, GraphQLRequestError } from './graphql';
 
@@ -20,9 +20,39 @@ export async function withReauth<T>(action: () => Promise<T>, why = 'This change
   }
 }
 
+interface Provider {
+  name: string;
+  startUrl: string;
+}
+
+/**
+ * The workspace's single sign-on connections that can confirm who the person is instead of a
+ * password (B8 through the provider: it is asked to authenticate them afresh). People whose role
+ * signs in with SSO only have no password to give.
+ */
+async function providersFor(): Promise<Provider[]> {
+  try {
+    const { me } = await gql<{ me: { email: string; tenant: { slug: string } } }>(`{ me { email tenant { slug } } }`);
+    const { ssoSignInOptions: o } = await gql<{ ssoSignInOptions: { buttons: Provider[]; forEmail: Provider | null } }>(
+      `query($t: String!, $e: String) { ssoSignInOptions(tenant: $t, email: $e) { buttons { name startUrl } forEmail { name startUrl } } }`,
+      { t: me.tenant.slug, e: me.email },
+    );
+    return o.forEmail ? [o.forEmail] : o.buttons;
+  } catch {
+    return []; // the password prompt still works
+  }
+}
+
+/** Off to the provider to confirm; back on this page, where the action can be tried again. */
+function confirmWith(p: Provider) {
+  const here = window.location.hash.replace(/^#/, '') || '/';
+  window.location.assign(`${p.startUrl}?intent=reauth&returnTo=${encodeURIComponent(here)}`);
+}
+
 /** Mounted once in the layout; `withReauth` opens it. */
 export function ReauthDialog() {
   const [pending, setPending] = useState<Pending | null>(null);
+  const [providers, setProviders] = useState<Provider[]>([]);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   // Kept after closing, so the text does not change while the dialog fades out.
@@ -32,6 +62,7 @@ export function ReauthDialog() {
     setError(null);
     setWhy(p.why);
     setPending(p);
+    void providersFor().then(setProviders);
   }, []);
   const close = (ok: boolean) => {
     pending?.resolve(ok);
@@ -63,6 +94,16 @@ export function ReauthDialog() {
           error={!!error}
           helperText={error ?? ' '}
         />
+        {providers.length > 0 && (
+          <Stack spacing={1}>
+            <Divider>or</Divider>
+            {providers.map((p) => (
+              <Button key={p.startUrl} variant="outlined" onClick={() => confirmWith(p)}>
+                Sign in again with {p.name}
+              </Button>
+            ))}
+          </Stack>
+        )}
       </DialogContent>
       <DialogActions>
         <Button onClick={() => close(false)}>Cancel</Button>
