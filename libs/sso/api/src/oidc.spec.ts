@@ -336,6 +336,17 @@ describe('D10 and alerts on SSO', () => {
     await t.ownerSql(`update access_settings set ip_mode = 'off' where tenant_id = $1`, [a.tenantId]);
     await t.ownerSql(`delete from ip_rules where tenant_id = $1`, [a.tenantId]);
     await new Promise((r) => setTimeout(r, 1100));
-    expect(t.server.app.audit.get('sso.signInFailed')?.alert).toBe('failedSignIn');
+  });
+
+  it('counts failed SSO attempts toward a failed sign-ins alert rule', async () => {
+    await sudo(a.admin);
+    const rule = await t.gql(`mutation { createAlertRule(input: { name: "SSO failures", kind: "failed_logins", threshold: 2, windowMinutes: 10 }) { rule { id } } }`, {}, { token: a.admin.token });
+    expect(rule.errors).toBeUndefined();
+    const alerts = () => t.ownerSql<{ subject: string; title: string }>(`select subject, title from audit_alerts where tenant_id = $1 and rule_name = 'SSO failures'`, [a.tenantId]);
+    expect(await alerts()).toEqual([]);
+    // Two callbacks whose state is no sign-in of ours, from one address.
+    for (let i = 0; i < 2; i++) expect(refused(await browse(new CookieJar(), `${callbackPrefix}?code=x&state=forged-${i}`))).toBe(true);
+    for (let i = 0; i < 20 && !(await alerts()).length; i++) await new Promise((r) => setTimeout(r, 100)); // alerts follow the commit
+    expect((await alerts()).map((x) => x.subject)).toContain('ip:127.0.0.1');
   });
 });
