@@ -76,6 +76,7 @@ export { userSummaries } from './user.loader';
 export { emailAs, phoneAs } from './user-summary.resolver';
 export { createTenant, insertTenant, createUser, normalizeEmail, signIn, tenantIdBySlug, type NewTenant, type NewUser, type SignInVia } from './identity.service';
 export { endSessions } from './passwords.service';
+export { assertNotThrottled, recordFailure as recordSignInFailure } from './throttle';
 export { suspendAccount, reactivateAccount, deleteAccount } from './users-admin.service';
 export { hashPassword, verifyPassword } from './password';
 export { encryptTotpSecret, rebindTotpSecret } from './totp';

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { requireRecentAuth, signedInPerson } from './sessions.service';
-import { badInput, type RequestContext, Tenant } from '@bulwark/platform-api';
+import { badInput, forbidden, type RequestContext, Tenant } from '@bulwark/platform-api';
 import { contextWordsFor, PASSWORD_MAX } from '@bulwark/identity-shared';
 import { toSummary, UserSummary } from './identity.types';
 import { cleanPhone, createUser, tenantIdBySlug } from './identity.service';
@@ -39,7 +39,17 @@ export class SecurityResolver {
       }
     }
     // Who may sign in how is an SSO setting (B8): a recent re-authentication, when it changes.
-    if (rest.ssoRequiredRoles && [...rest.ssoRequiredRoles].sort().join() !== [...settings.ssoRequiredRoles].sort().join()) await requireRecentAuth(ctx);
+    if (rest.ssoRequiredRoles && [...rest.ssoRequiredRoles].sort().join() !== [...settings.ssoRequiredRoles].sort().join()) {
+      await requireRecentAuth(ctx);
+      // Nobody puts a role above their own behind single sign-on: an admin requiring it of owners
+      // would leave owners (without two-factor) only the way in that the admin set up.
+      const mine = ctx.principal?.permissions ?? new Set();
+      const owner = ctx.principal?.kind === 'user' && ctx.principal.role === 'owner';
+      for (const role of rest.ssoRequiredRoles.filter((r) => !settings.ssoRequiredRoles.includes(r))) {
+        const theirs = (await ctx.app.roles.permissionsOf(ctx, role)) ?? new Set();
+        if ((role === 'owner' && !owner) || [...theirs].some((p) => !mine.has(p))) throw forbidden();
+      }
+    }
     // An explicit null leaves a setting as it is, like an absent one (every column is NOT NULL).
     Object.assign(settings, Object.fromEntries(Object.entries(rest).filter(([, v]) => v != null)), { updatedAt: ctx.app.now() });
     if (passwordExpiryDays != null) settings.passwordExpiryDays = passwordExpiryDays === 0 ? null : passwordExpiryDays;

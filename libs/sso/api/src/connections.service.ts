@@ -1,9 +1,9 @@
-import { audit, auditDiff, badInput, conflict, enterTenant, isUuid, notFound, sealSecret, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { AppError, audit, auditDiff, badInput, conflict, enterTenant, forbidden, isUuid, notFound, sealSecret, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { requireRecentAuth, tenantIdBySlug } from '@bulwark/identity-api';
 import { TicketGroup } from '@bulwark/tickets-api';
 import { createHash, randomUUID } from 'node:crypto';
 import { mapClaims } from './mapping';
-import { backchannelUrl, callbackUrl, describe, oidcClient, SECRET_PURPOSE } from './oidc';
+import { backchannelUrl, callbackUrl, describe, discover, SECRET_PURPOSE } from './oidc';
 import { providerUrl } from './provider-url';
 import { samlEndpoints, samlSettings, testSaml } from './saml';
 import { SsoAudit } from './sso.audit';
@@ -95,10 +95,16 @@ export async function getConnection(ctx: RequestContext, id: string): Promise<Ss
   return toView(ctx, await tenantSlug(ctx), await target(ctx, id));
 }
 
-/** Roles a provider may hand out: any but owner (owners are made in Bulwark, never by a provider). */
+/**
+ * Roles a provider may hand out: any but owner (owners are made in Bulwark, never by a provider),
+ * and none holding a permission the editor lacks (as with changing a person's role).
+ */
 async function assignable(ctx: RequestContext, role: string, field: string): Promise<void> {
   if (role === 'owner') throw badInput('Single sign-on cannot make owners', { [field]: 'owner' });
-  if (!(await ctx.app.roles.permissionsOf(ctx, role))) throw badInput(`Unknown role ${role}`, { [field]: 'unknown role' });
+  const theirs = await ctx.app.roles.permissionsOf(ctx, role);
+  if (!theirs) throw badInput(`Unknown role ${role}`, { [field]: 'unknown role' });
+  const mine = ctx.principal?.permissions ?? new Set();
+  if ([...theirs].some((p) => !mine.has(p))) throw forbidden();
 }
 
 async function cleanMapping(ctx: RequestContext, input: SsoMappingInput | null | undefined): Promise<SsoMapping> {
@@ -175,10 +181,12 @@ const audited = (c: SsoConnection) => ({
  * a half-made row). The secret is sealed to the row's tenant and id.
  */
 async function prepare(ctx: RequestContext, id: string, kind: SsoKind, input: SsoConnectionInput, existing: SsoConnection | null) {
+  const name = input.name.trim();
+  if (!name) throw badInput('Give the connection a name', { name: 'required' });
   await assignable(ctx, input.defaultRole, 'defaultRole');
   const { settings, secret } = await kindSettings(ctx, kind, input, existing);
   const fields = {
-    name: input.name.trim(),
+    name,
     enabled: input.enabled,
     showButton: input.showButton,
     domains: await cleanDomains(ctx, input.domains, existing?.id ?? null),
@@ -188,6 +196,9 @@ async function prepare(ctx: RequestContext, id: string, kind: SsoKind, input: Ss
     mapping: await cleanMapping(ctx, input.mapping),
     settings,
     updatedAt: ctx.app.now(),
+    // Who saved it bounds whom it signs in (federation.service.ts, assertWithinEditor).
+    editorPermissions: [...(ctx.principal?.permissions ?? [])] as string[],
+    editorRole: ctx.principal?.kind === 'user' ? ctx.principal.role : null,
     ...(secret ? { secretSealed: sealSecret(ctx.app.config.masterKey, SECRET_PURPOSE, secret) } : {}),
   };
   return { fields, secretChanged: !!secret };
@@ -232,6 +243,19 @@ export async function deleteConnection(ctx: RequestContext, id: string): Promise
 
 const check = (name: string, ok: boolean, message: string): SsoCheck => ({ name, ok, message });
 
+/** How many signing keys a key set holds, or what went wrong, in our words (never the body). */
+async function keySet(url: string): Promise<number | string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+    if (!res.ok) return `answered HTTP ${res.status}`;
+    const body = (await res.json()) as { keys?: { use?: string }[] };
+    if (!Array.isArray(body?.keys)) return 'is not a JSON key set';
+    return body.keys.filter((k) => k?.use !== 'enc').length;
+  } catch (e) {
+    return (e as Error).name === 'SyntaxError' ? 'is not a JSON key set' : 'cannot be reached';
+  }
+}
+
 /** Reads the provider's configuration as a sign-in would, and says what it found. */
 export async function testConnection(ctx: RequestContext, id: string): Promise<SsoTestResult> {
   const c = await target(ctx, id);
@@ -239,25 +263,26 @@ export async function testConnection(ctx: RequestContext, id: string): Promise<S
   if (c.kind === 'oidc') {
     const settings = c.settings as OidcSettings;
     try {
-      // A fresh discovery: the version key includes the time of this test.
-      const { config } = await oidcClient(ctx, Object.assign(Object.create(Object.getPrototypeOf(c)), c, { updatedAt: new Date() }), ctx.tenantId as string);
+      const { config } = await discover(ctx, c); // fresh, not the sign-ins' cached copy
+
       const meta = config.serverMetadata();
       checks.push(check('Discovery', true, `Read ${settings.issuer}/.well-known/openid-configuration`));
       checks.push(check('Issuer', meta.issuer === settings.issuer, meta.issuer === settings.issuer ? `The provider calls itself ${meta.issuer}` : `The provider calls itself ${meta.issuer}, not ${settings.issuer}`));
       const pkce = !meta.code_challenge_methods_supported || meta.code_challenge_methods_supported.includes('S256');
       checks.push(check('PKCE', pkce, pkce ? 'S256 code challenges are supported' : 'The provider does not list S256 code challenges'));
-      try {
-        const res = await fetch(meta.jwks_uri as string, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-        const keys = ((await res.json()) as { keys?: { use?: string }[] }).keys ?? [];
-        const signing = keys.filter((k) => k.use !== 'enc').length;
-        checks.push(check('Signing keys', signing > 0, signing ? `${signing} signing key(s) at ${meta.jwks_uri}` : `No signing key at ${meta.jwks_uri}`));
-      } catch (e) {
-        checks.push(check('Signing keys', false, `The key set at ${meta.jwks_uri} cannot be read: ${describe(e)}`));
-      }
+      // What the key set URL answered is never shown: only how many signing keys it has.
+      const keys = await keySet(meta.jwks_uri as string);
+      checks.push(
+        check('Signing keys', typeof keys === 'number' && keys > 0, typeof keys === 'number' ? (keys ? `${keys} signing key(s) at ${meta.jwks_uri}` : `No signing key at ${meta.jwks_uri}`) : `The key set at ${meta.jwks_uri} ${keys}`),
+      );
       const bcl = meta.backchannel_logout_supported === true;
       checks.push(check('Back-channel logout', bcl, bcl ? 'The provider can sign people out of Bulwark' : 'The provider does not announce back-channel logout: signing out there will not end Bulwark sessions'));
     } catch (e) {
-      checks.push(check('Discovery', false, `The provider's configuration cannot be read: ${describe(e)}`));
+      // Our own refusals (an address or scheme not allowed) say why; a library's words may quote
+      // what the URL answered, which is not for the client to read (SSRF): only its code.
+      const why = e instanceof AppError ? e.message : `(${(e as { code?: string }).code ?? (e as Error).name ?? 'error'})`;
+      ctx.log.info('SSO connection test: discovery failed', { connection: c.id, error: describe(e) });
+      checks.push(check('Discovery', false, `The provider's configuration cannot be read: ${why}`));
     }
   } else if (c.kind === 'saml') {
     checks.push(...(await testSaml(ctx, c)));

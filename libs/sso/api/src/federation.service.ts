@@ -1,4 +1,4 @@
-import { audit, BUILT_IN_ROLES, currentTenant, type RequestContext } from '@bulwark/platform-api';
+import { AppError, audit, BUILT_IN_ROLES, currentTenant, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { endSessions, IdentityAudit, normalizeEmail, parseSessionToken, Session, signIn, User } from '@bulwark/identity-api';
 import { syncMemberships } from '@bulwark/tickets-api';
 import { mapClaims } from './mapping';
@@ -21,58 +21,106 @@ export interface FederatedPerson {
 
 /**
  * Why a federated sign-in was refused: `reason` goes to the audit event and the log only; the
- * browser hears one sentence (`SSO_FAILED`), so a probe learns nothing about accounts.
+ * browser hears one sentence (`SSO_FAILED`), so a probe learns nothing about accounts. A `quiet`
+ * refusal (a connection id that is nobody's) is logged, not audited: anyone can make those up,
+ * and the audit log is append-only.
  */
 export class SsoFailure extends Error {
   constructor(
     readonly reason: string,
     readonly userId: string | null = null,
+    readonly quiet = false,
   ) {
     super(reason);
+  }
+}
+
+/** The email's domain is one the connection serves (its `domains`, which an admin set). */
+const servesDomain = (connection: SsoConnection, email: string) => connection.domains.includes(email.split('@')[1] ?? '');
+
+/**
+ * Whether the workspace takes changes now: the request guards judge a write that no lockdown
+ * exempts (D11). Signing in goes on in lockdown; creating, linking or re-roling accounts does not.
+ */
+async function writesAllowed(ctx: RequestContext): Promise<boolean> {
+  try {
+    for (const guard of ctx.app.guards) await guard.check(ctx, { type: 'mutation', fields: ['ssoProvisioning'] });
+    return true;
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'LOCKDOWN') return false;
+    throw e;
+  }
+}
+
+/**
+ * A connection signs in only people whose role holds no more than whoever last saved it holds
+ * (`editorPermissions`): an admin cannot set up a provider of their own and sign in as an owner
+ * through it, nor hand out through it a role they could not give directly.
+ */
+async function assertWithinEditor(ctx: RequestContext, connection: SsoConnection, role: string, userId: string | null): Promise<void> {
+  const theirs = (await ctx.app.roles.permissionsOf(ctx, role)) ?? new Set<Permission>();
+  const editor = new Set(connection.editorPermissions);
+  // Owners are above everyone by rank, whatever the permission catalog holds.
+  if ((role === 'owner' && connection.editorRole !== 'owner') || [...theirs].some((p) => !editor.has(p))) {
+    throw new SsoFailure(`the role ${role} holds rights that whoever last saved this connection does not: someone who holds them must save it first`, userId);
   }
 }
 
 /**
  * The end of every federated sign-in (OIDC, SAML, JWT). C4: the person is found by
  * (connection, subject), never by email alone. A first sign-in links to an existing account only
- * where the connection allows it and the provider vouches for the email; otherwise it provisions
- * a new account (just in time) where allowed. Role and groups follow the mapping; the request
- * guards (the IP allowlist, D10) judge the person before a session starts.
+ * where the connection allows it, the provider vouches for the email and the email's domain is
+ * one the connection serves; otherwise it provisions a new account (just in time) where allowed,
+ * for a verified email of the connection's domains (if it names any). Role and groups follow the
+ * mapping; nobody above the connection's last editor signs in through it; the request guards
+ * (the IP allowlist, D10) judge the person before a session starts. In lockdown (D11), people
+ * with an identity sign in, and nothing else changes.
  */
 export async function signInFederated(ctx: RequestContext, connection: SsoConnection, person: FederatedPerson, opts: { reauth?: boolean } = {}) {
   const tenantId = currentTenant(ctx.em);
   const now = ctx.app.now();
-  const subject = person.subject.slice(0, 255);
+  const subject = person.subject;
   if (!subject) throw new SsoFailure('the provider named no subject');
+  if (subject.length > 255) throw new SsoFailure('the subject is longer than 255 characters');
   const email = person.email ? normalizeEmail(person.email) : null;
+  const writable = await writesAllowed(ctx);
   let identity = await ctx.em.findOne(SsoIdentity, { connection, subject }, { populate: ['user'] });
   let user: User;
   if (identity) {
     user = identity.user;
   } else {
+    if (!writable) throw new SsoFailure('the workspace is in lockdown: single sign-on creates and links no accounts until it ends');
     if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new SsoFailure('the provider sent no usable email for a first sign-in');
     const existing = await ctx.em.findOne(User, { email, status: { $ne: 'deleted' } });
     if (existing) {
       if (!connection.linkByEmail) throw new SsoFailure('an account with this email exists and the connection does not link accounts by email', existing.id);
       if (!person.emailVerified) throw new SsoFailure('the provider did not verify the email, so it cannot link an existing account', existing.id);
+      if (!servesDomain(connection, email)) throw new SsoFailure("the email's domain is not one the connection serves, so it cannot link an existing account", existing.id);
       if (await ctx.em.count(SsoIdentity, { connection, user: existing })) {
         throw new SsoFailure('the account is already linked to another identity at this provider', existing.id);
       }
+      await assertWithinEditor(ctx, connection, existing.role, existing.id);
       user = existing;
       audit(ctx, SsoAudit.identityLinked, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id, details: { connection: connection.id, subject } });
     } else {
       if (!connection.provisionUsers) throw new SsoFailure('no account for this person and the connection does not create accounts');
+      if (!person.emailVerified) throw new SsoFailure('the provider did not verify the email, so no account is made with it');
+      if (connection.domains.length && !servesDomain(connection, email)) throw new SsoFailure("the email's domain is not one the connection serves");
       const role = mapClaims(connection.mapping, person.claims).role ?? connection.defaultRole;
+      await assertWithinEditor(ctx, connection, role, null);
       user = ctx.em.create(User, { email, name: (person.name ?? email.split('@')[0]).trim().slice(0, 200) || email, role, createdAt: now });
       audit(ctx, SsoAudit.userProvisioned, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id, details: { connection: connection.id, subject, role } });
     }
     identity = ctx.em.create(SsoIdentity, { connection, subject, user, email, createdAt: now, lastSignInAt: now });
   }
   if (user.status !== 'active') throw new SsoFailure(`account ${user.status}`, user.id);
-  await applyMapping(ctx, connection, user, person.claims);
-  identity.lastSignInAt = now;
-  if (email) identity.email = email;
-  await ctx.em.flush();
+  if (writable) {
+    await applyMapping(ctx, connection, user, person.claims);
+    identity.lastSignInAt = now;
+    if (email) identity.email = email;
+    await ctx.em.flush();
+  }
+  await assertWithinEditor(ctx, connection, user.role, user.id);
   const previous = await previousSession(ctx, tenantId);
   const fresh = !!opts.reauth && !!person.authenticatedAt && ctx.app.now().getTime() - person.authenticatedAt.getTime() <= 5 * 60_000;
   const result = await signIn(ctx, tenantId, user, previous, {
@@ -93,6 +141,7 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
 async function applyMapping(ctx: RequestContext, connection: SsoConnection, user: User, claims: Record<string, unknown>) {
   const mapped = mapClaims(connection.mapping, claims);
   if (mapped.role && user.role !== 'owner' && user.role !== mapped.role && (await ctx.app.roles.permissionsOf(ctx, mapped.role))) {
+    await assertWithinEditor(ctx, connection, mapped.role, user.id);
     audit(ctx, IdentityAudit.roleChanged, {
       actor: { type: 'system', id: null, name: `single sign-on: ${connection.name}` },
       targetId: user.id,

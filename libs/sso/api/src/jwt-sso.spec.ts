@@ -8,14 +8,15 @@ import { accessPlugin } from '@bulwark/access-api';
 import { auditPlugin } from '@bulwark/audit-api';
 import { identityPlugin } from '@bulwark/identity-api';
 import { ticketsPlugin } from '@bulwark/tickets-api';
+import { backupsPlugin } from '@bulwark/backups-api';
 import { ssoPlugin } from './index';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 
-/** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log. */
-const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin];
+/** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log (and backups: an owner-only permission). */
+const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin, backupsPlugin];
 let t: TestServer;
 let a: TenantPersonas;
 let b: TenantPersonas;
@@ -149,5 +150,93 @@ describe('managing connections', () => {
     expect(JSON.stringify(events)).not.toContain('rotated');
     expect(await t.ownerSql(`select 1 from sso_identities where tenant_id = $1 and subject = 'temp-1'`, [a.tenantId])).toEqual([]);
     expect(refused(await send(await sign({ external_id: 'temp-1' }), url))).toBe(true);
+  });
+});
+
+describe('whom a connection may sign in, and what it may change', () => {
+  const CREATE = `mutation($input: SsoConnectionInput!) { createSsoConnection(input: $input) { id endpoints { label url } } }`;
+  const UPDATE = `mutation($id: ID!, $input: SsoConnectionInput!) { updateSsoConnection(id: $id, input: $input) { id } }`;
+  const OWN_SECRET = 'a secret the admin chose for a provider of their own';
+  const input = (name: string, over: Record<string, unknown> = {}) => ({
+    name,
+    kind: 'jwt',
+    enabled: true,
+    linkByEmail: true,
+    domains: [`${name.toLowerCase().replace(/[^a-z]/g, '')}.example`],
+    jwt: { remoteLoginUrl: 'https://intranet.example/sso', sharedSecret: OWN_SECRET },
+    ...over,
+  });
+  const urlOf = (r: { data?: { createSsoConnection: { endpoints: { label: string; url: string }[] } } | null }) => r.data!.createSsoConnection.endpoints.find((e) => /JWT endpoint/.test(e.label))!.url;
+  const as = (claims: Record<string, unknown>) => sign(claims, { secret: OWN_SECRET });
+
+  it("an admin's own provider cannot sign anyone in as the owner, nor hand out a role the admin could not", async () => {
+    // The owner's address at a domain the admin's connection serves, and linking on.
+    await sudo(a.admin);
+    const made = await t.gql<{ createSsoConnection: { id: string; endpoints: { label: string; url: string }[] } }>(CREATE, { input: input('Rogue', { domains: ['acme.test'] }) }, { token: a.admin.token });
+    expect(made.errors).toBeUndefined();
+    const rogue = urlOf(made);
+    expect(refused(await send(await as({ email: a.owner.email, external_id: 'owner-at-rogue' }), rogue))).toBe(true);
+    expect((await reasons()).at(-1)).toMatch(/role owner holds rights that whoever last saved this connection does not/);
+    expect(await t.ownerSql(`select 1 from sso_identities where tenant_id = $1 and user_id = $2`, [a.tenantId, a.owner.id])).toEqual([]);
+    // The admin's own kind of person still links (nothing above the admin).
+    expect(landed(await send(await as({ email: a.agent.email, external_id: 'agent-at-rogue' }), rogue))).toBe(true);
+    // An owner who saves it vouches for it: then owners may sign in through it.
+    await sudo(a.owner);
+    const id = made.data!.createSsoConnection.id;
+    expect((await t.gql(UPDATE, { id, input: input('Rogue', { domains: ['acme.test'] }) }, { token: a.owner.token })).errors).toBeUndefined();
+    expect(landed(await send(await as({ email: a.owner.email, external_id: 'owner-at-rogue' }), rogue))).toBe(true);
+    // Saved again by the admin, the owner's identity stops working through it.
+    await sudo(a.admin);
+    expect((await t.gql(UPDATE, { id, input: input('Rogue', { domains: ['acme.test'] }) }, { token: a.admin.token })).errors).toBeUndefined();
+    expect(refused(await send(await as({ email: a.owner.email, external_id: 'owner-at-rogue' }), rogue))).toBe(true);
+    await sudo(a.owner);
+    await t.gql(`mutation($id: ID!) { deleteSsoConnection(id: $id) }`, { id }, { token: a.owner.token });
+
+    // A custom role holding an owner-only permission: the admin cannot make it a connection's default.
+    const role = (await t.gql<{ createRole: { key: string } }>(`mutation { createRole(input: { name: "Restorers", permissions: [BACKUPS_RESTORE, TICKETS_READ] }) { key } }`, {}, { token: a.owner.token })).data!.createRole.key;
+    await sudo(a.admin);
+    expect((await t.gql(CREATE, { input: input('Elevator', { defaultRole: role }) }, { token: a.admin.token })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await t.gql(CREATE, { input: input('Elevator', { mapping: { roleClaim: 'r', roles: [{ value: 'x', role }] } }) }, { token: a.admin.token })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('only someone above a role may require single sign-on of it', async () => {
+    const SET = `mutation($r: [String!]) { updateIdentitySettings(input: { ssoRequiredRoles: $r }) { ssoRequiredRoles } }`;
+    await sudo(a.admin);
+    expect((await t.gql(SET, { r: ['owner'] }, { token: a.admin.token })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await t.gql(SET, { r: ['agent'] }, { token: a.admin.token })).errors).toBeUndefined();
+    await sudo(a.owner);
+    expect((await t.gql(SET, { r: ['agent', 'owner'] }, { token: a.owner.token })).errors).toBeUndefined();
+    await sudo(a.owner);
+    await t.gql(SET, { r: [] }, { token: a.owner.token });
+  });
+
+  it('creates accounts only for verified emails of its domains, and none in lockdown (D11)', async () => {
+    await sudo(a.admin);
+    const url = urlOf(await t.gql(CREATE, { input: input('Scoped', { domains: ['scoped.example'], linkByEmail: false }) }, { token: a.admin.token }));
+    expect(refused(await send(await as({ email: 'someone@elsewhere.example', external_id: 'x-1' }), url))).toBe(true);
+    expect((await reasons()).at(-1)).toMatch(/domain is not one the connection serves/);
+    expect(landed(await send(await as({ email: 'pat@scoped.example', external_id: 'x-2' }), url))).toBe(true);
+    // Lockdown: the person with an identity signs in; a newcomer gets no account.
+    await t.ownerSql(`insert into access_settings (id, tenant_id, lockdown) values (gen_random_uuid(), $1, true) on conflict (tenant_id) do update set lockdown = true`, [a.tenantId]);
+    await new Promise((r) => setTimeout(r, 1100));
+    try {
+      expect(landed(await send(await as({ email: 'pat@scoped.example', external_id: 'x-2' }), url))).toBe(true);
+      expect(refused(await send(await as({ email: 'new@scoped.example', external_id: 'x-3' }), url))).toBe(true);
+      expect((await reasons()).at(-1)).toMatch(/lockdown/);
+      expect(await t.ownerSql(`select 1 from users where tenant_id = $1 and email = 'new@scoped.example'`, [a.tenantId])).toEqual([]);
+    } finally {
+      await t.ownerSql(`update access_settings set lockdown = false where tenant_id = $1`, [a.tenantId]);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+  });
+
+  it('E9 answers mistakes without a server error: an empty jti, a blank name; a made-up connection is not audited', async () => {
+    expect(refused(await send(await sign({ jti: '' })))).toBe(true);
+    await sudo(a.admin);
+    expect((await t.gql(CREATE, { input: input('   ') }, { token: a.admin.token })).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { name: 'required' } });
+    const before = (await reasons()).length;
+    const made = jwtUrl.replace(/\/[0-9a-f-]{36}\/jwt$/, `/${randomUUID()}/jwt`);
+    for (let i = 0; i < 3; i++) expect(refused(await send(await sign({}), made))).toBe(true);
+    expect((await reasons()).length).toBe(before);
   });
 });

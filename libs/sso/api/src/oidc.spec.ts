@@ -183,7 +183,8 @@ describe('C4 identity keyed by (connection, subject)', () => {
     const before = (await events('sso.signInFailed')).length;
     expect(refused((await signIn('okta-agent-twin')).res)).toBe(true);
     await sudo(a.admin);
-    expect((await t.gql(UPDATE, { id: connectionId, input: baseInput({ linkByEmail: true }) }, { token: a.admin.token })).errors).toBeUndefined();
+    // Linking also needs the email's domain among the connection's (an admin's words, not the provider's).
+    expect((await t.gql(UPDATE, { id: connectionId, input: baseInput({ linkByEmail: true, domains: ['corp.example', 'acme.test'] }) }, { token: a.admin.token })).errors).toBeUndefined();
     expect(refused((await signIn('okta-agent-twin')).res)).toBe(true); // not verified by the provider
     const reasons = (await events('sso.signInFailed')).slice(before).map((e) => e.details.reason);
     expect(reasons).toEqual([expect.stringMatching(/does not link/), expect.stringMatching(/did not verify/)]);

@@ -33,6 +33,8 @@ interface Discovered {
  * and the connection's last change (D9): an edited connection is discovered afresh.
  */
 const DISCOVERY_TTL_MS = 10 * 60_000;
+/** At most this many at once: an edited connection's old versions go first (insertion order). */
+const DISCOVERY_MAX = 500;
 const discovered = new Map<string, Promise<Discovered>>();
 
 export async function oidcClient(ctx: RequestContext, connection: SsoConnection, tenantId: string): Promise<Discovered> {
@@ -44,12 +46,14 @@ export async function oidcClient(ctx: RequestContext, connection: SsoConnection,
     discovered.delete(key);
   }
   const pending = discover(ctx, connection);
+  while (discovered.size >= DISCOVERY_MAX) discovered.delete(discovered.keys().next().value as string);
   discovered.set(key, pending);
   pending.catch(() => discovered.delete(key));
   return pending;
 }
 
-async function discover(ctx: RequestContext, connection: SsoConnection): Promise<Discovered> {
+/** Discovery, uncached (the connection test wants what the provider says now). */
+export async function discover(ctx: RequestContext, connection: SsoConnection): Promise<Discovered> {
   const settings = connection.settings as OidcSettings;
   const issuer = await providerUrl(ctx, settings.issuer, 'issuer');
   const secret = connectionSecret(ctx, connection);
@@ -61,8 +65,14 @@ async function discover(ctx: RequestContext, connection: SsoConnection): Promise
   // C1: the ID token's signature is checked against the provider's published keys (openid-client
   // otherwise trusts a token received straight from the token endpoint over TLS).
   client.enableNonRepudiationChecks(config);
-  const jwksUri = config.serverMetadata().jwks_uri;
+  const meta = config.serverMetadata();
+  const jwksUri = meta.jwks_uri;
   if (!jwksUri) throw new SsoFailure('the provider publishes no jwks_uri');
+  // The server fetches these too (the code exchange, the keys): held to the issuer's rules, so a
+  // discovery document cannot point the server at its own network (SSRF).
+  for (const [field, url] of [['token_endpoint', meta.token_endpoint], ['jwks_uri', jwksUri]] as const) {
+    if (url) await providerUrl(ctx, url, field);
+  }
   return { config, jwks: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 10_000 }), at: Date.now() };
 }
 

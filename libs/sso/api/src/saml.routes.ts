@@ -5,7 +5,7 @@ import { logoutFederated, SsoFailure } from './federation.service';
 import { authnRequest, logoutResponse, readResponseEnvelope, spMetadata, verifyLogoutRequest, verifySamlResponse, type Outgoing } from './saml';
 import { ssoConfig } from './sso.config';
 import { SsoConnection, SsoRequest } from './sso.entities';
-import { browserRoute, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
+import { assertRoomForRequest, browserRoute, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -80,6 +80,7 @@ async function start(req: Request, res: Response, services: Services, place: Pla
     const now = ctx.app.now();
     // Started sign-ins nobody finished go when they expire (each is single-use anyway).
     await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
+    await assertRoomForRequest(ctx);
     ctx.em.create(SsoRequest, {
       intent: reauth ? 'reauth' : null,
       connection,
@@ -121,6 +122,8 @@ async function acs(req: Request, res: Response, services: Services, place: Place
   const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
   const relayState = typeof body.RelayState === 'string' ? body.RelayState : '';
   if (!samlResponse) throw new SsoFailure('the form carries no SAMLResponse');
+  // A connection id that is nobody's here is refused quietly, before anything is read or taken.
+  await withRouteContext(services, req, res, place.tenantId, 'sso saml response', (ctx) => samlConnection(ctx, place));
   const envelope = readResponseEnvelope(samlResponse);
   const request = envelope.requestId ? await claimRequest(services, req, res, place, envelope.requestId) : null;
   if (envelope.requestId && !request) throw new SsoFailure('InResponseTo names no pending sign-in of this connection: unknown, used already (a replay) or expired');

@@ -169,7 +169,11 @@ beforeAll(async () => {
   open = await connection('Acme SAML (app list)', { metadataXml: idp.metadata(), allowIdpInitiated: true });
 });
 afterAll(() => t?.close());
-afterEach(() => t?.clock.reset());
+afterEach(async () => {
+  t?.clock.reset();
+  // These tests fail more sign-ins from one address than the per-address throttle allows (A10).
+  await t?.ownerSql('delete from login_throttle');
+});
 
 describe('C3 SAML sign-in', () => {
   it('C3 signs in with a signed assertion: the person is provisioned by NameID, a session starts, sso.signedIn is audited', async () => {
@@ -373,13 +377,20 @@ describe('B8 re-authentication through the provider', () => {
 
 describe('D2 one workspace, one connection', () => {
   it('D2 refuses tenant A’s connection under tenant B’s address and creates nothing in either', async () => {
-    await expectRefused(() => fetch(`${t.url}/api/sso/${b.slug}/${strict.id}/saml/start`, { redirect: 'manual' }), /unknown or switched-off connection/, b.tenantId);
+    // A connection id that is nobody's in B: refused, logged, not audited (anyone can make those up).
+    const quietly = async (attempt: () => Promise<Response>) => {
+      const before = { a: await tally(a.tenantId), b: await tally(b.tenantId), failed: (await events('sso.signInFailed', b.tenantId)).length };
+      const res = await attempt();
+      expect(res.headers.get('location')).toBe(`${publicUrl}/#/login?sso=failed`);
+      expect({ a: await tally(a.tenantId), b: await tally(b.tenantId), failed: (await events('sso.signInFailed', b.tenantId)).length }).toEqual(before);
+    };
+    await quietly(() => fetch(`${t.url}/api/sso/${b.slug}/${strict.id}/saml/start`, { redirect: 'manual' }));
     expect(await t.ownerSql(`select 1 from sso_requests where tenant_id = $1`, [b.tenantId])).toEqual([]);
     // A good answer to A's sign-in, posted under B's address: refused there, and A's sign-in untouched.
     const started = await start();
     const xml = answer(strict, started);
-    await expectRefused(() => post(strict, xml, started.relayState, b.slug), /InResponseTo names no pending sign-in/, b.tenantId);
-    await expectRefused(() => post(open, answer(open, null, KIM), null, b.slug), /unknown or switched-off connection/, b.tenantId);
+    await quietly(() => post(strict, xml, started.relayState, b.slug));
+    await quietly(() => post(open, answer(open, null, KIM), null, b.slug));
     expect(await t.ownerSql(`select 1 from sso_requests where tenant_id = $1 and saml_request_id = $2`, [a.tenantId, started.requestId])).toHaveLength(1);
     expect(await t.ownerSql(`select 1 from sso_replay_cache where tenant_id = $1`, [b.tenantId])).toEqual([]);
     expect((await fetch(local(strict.metadata).replace(`/${a.slug}/`, `/${b.slug}/`))).status).toBe(404);

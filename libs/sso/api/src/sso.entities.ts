@@ -61,6 +61,13 @@ export class SsoConnection extends TenantScoped {
   /** A first sign-in may link to an existing account with the IdP-verified email (off by default: C4). */
   @Property({ type: 'boolean' }) linkByEmail: Opt<boolean> = false;
   @Property({ type: 'json' }) mapping: Opt<SsoMapping> = { roles: [], groups: [] };
+  /**
+   * What whoever last saved the connection may do (their permissions then): it signs in nobody
+   * whose role holds more, and hands out no role that does (federation.service.ts).
+   */
+  @Property({ type: 'text[]' }) editorPermissions: Opt<string[]> = [];
+  /** The role of whoever last saved it: owners sign in only through connections an owner saved. */
+  @Property({ type: 'text', nullable: true }) editorRole?: string | null;
   @Property({ type: 'timestamptz' }) createdAt!: Date;
   @Property({ type: 'timestamptz' }) updatedAt!: Date;
 }

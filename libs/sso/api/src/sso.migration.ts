@@ -19,6 +19,8 @@ export class Migration20261207000700Sso extends Migration {
           "default_role text not null default 'requester'",
           'link_by_email boolean not null default false',
           `mapping jsonb not null default '{"roles": [], "groups": []}'`,
+          "editor_permissions text[] not null default '{}'",
+          'editor_role text',
           'created_at timestamptz not null',
           'updated_at timestamptz not null',
           'unique (tenant_id, name)',

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { logoutFederated, signInFederated, SsoFailure, type FederatedPerson } from './federation.service';
+import { assertNotThrottled, recordSignInFailure } from '@bulwark/identity-api';
 import { verifySsoJwt } from './jwt-sso';
 import { describe, oidcAuthorizationUrl, oidcCallback, verifyLogoutToken } from './oidc';
 import { firstUse } from './replay';
@@ -35,9 +36,19 @@ export async function placeOf(services: Services, req: Request): Promise<Place |
 
 /** The connection the URL names, if it is this tenant's and switched on. */
 export async function enabledConnection(ctx: RequestContext, place: Place): Promise<SsoConnection> {
-  const connection = await ctx.em.findOne(SsoConnection, { id: place.connectionId, enabled: true });
-  if (!connection) throw new SsoFailure('unknown or switched-off connection');
+  const connection = await ctx.em.findOne(SsoConnection, { id: place.connectionId });
+  if (!connection) throw new SsoFailure('no such connection in this workspace', null, true);
+  if (!connection.enabled) throw new SsoFailure('the connection is switched off');
   return connection;
+}
+
+/** Started sign-ins waiting at once, per workspace: a flood of starts cannot fill the table. */
+const MAX_PENDING = 10_000;
+
+export async function assertRoomForRequest(ctx: RequestContext): Promise<void> {
+  if ((await ctx.em.count(SsoRequest, { expiresAt: { $gt: ctx.app.now() } })) >= MAX_PENDING) {
+    throw new SsoFailure('too many sign-ins started and not finished in this workspace', null, true);
+  }
 }
 
 /** The console's sign-in page, told that single sign-on failed; the reason stays in the audit log. */
@@ -60,9 +71,15 @@ export function browserRoute(what: string, fn: (req: Request, res: Response, ser
   return async (req, res, services) => {
     const place = await placeOf(services, req);
     try {
-      if (!place) throw new SsoFailure('unknown workspace or connection in the URL');
+      if (!place) throw new SsoFailure('unknown workspace or connection in the URL', null, true);
+      // A10 per address: failed SSO attempts count with failed passwords, and too many stop both.
+      await withRouteContext(services, req, res, place.tenantId, 'sso throttle', (ctx) => assertNotThrottled(ctx, place.tenantId));
       await fn(req, res, services, place);
     } catch (e) {
+      if (e instanceof AppError && e.code === 'RATE_LIMITED') {
+        services.log.debug('single sign-on throttled', { requestId: (req as Request & { id: string }).id });
+        return void res.redirect(303, failedUrl(services));
+      }
       const failure = e instanceof SsoFailure ? e : e instanceof AppError ? new SsoFailure(`refused: ${e.message}`) : null;
       if (!failure) throw e;
       await recordFailure(services, req, res, place, what, failure);
@@ -75,6 +92,8 @@ export async function recordFailure(services: Services, req: Request, res: Respo
   services.log.warn('single sign-on refused', { requestId: (req as Request & { id: string }).id, step: what, reason: failure.reason, connection: place?.connectionId });
   if (!place) return;
   await withRouteContext(services, req, res, place.tenantId, 'sso failure', async (ctx) => {
+    await recordSignInFailure(ctx, place.tenantId);
+    if (failure.quiet) return;
     // The connection may be another tenant's or gone: the event then names it without a key to it.
     audit(ctx, SsoAudit.signInFailed, {
       actor: { type: 'anonymous', id: null, name: null },
@@ -116,6 +135,7 @@ const start = browserRoute('start', async (req, res, services, place) => {
     const now = ctx.app.now();
     // Started sign-ins nobody finished go when they expire (each is single-use anyway).
     await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
+    await assertRoomForRequest(ctx);
     ctx.em.create(SsoRequest, {
       intent: reauth ? 'reauth' : null,
       connection,
