@@ -293,7 +293,8 @@ maybe('single sign-on in the console', () => {
       await thenExpect(admin, admin.getByText('partner.test is already served by the connection "Partner portal"'), 'domain-taken');
       expect(await admin.getByLabel('Domains').getAttribute('aria-invalid')).toBe('true');
       await shoot(admin, 'sso-oidc-domain-taken');
-      await admin.getByLabel('Domains').fill('');
+      // The agent's own domain: linking takes only addresses of the connection's domains.
+      await admin.getByLabel('Domains').fill('demo.bulwark.test');
       await shoot(admin, 'sso-oidc-form');
       await admin.getByRole('button', { name: 'Create connection' }).click();
       await thenExpect(admin, admin.getByRole('heading', { name: 'Test IdP' }), 'create-oidc');
@@ -320,8 +321,9 @@ maybe('single sign-on in the console', () => {
       await shoot(admin, 'sso-enforcement');
       await admin.context().close();
 
-      // The agent's password is refused, with the way in beside it.
-      const agent = await anonymous(env.browser);
+      // The agent's password is refused, with the way in beside it. (Their domain now goes straight
+      // to the provider; the break-glass address keeps the password form, as someone may try it.)
+      const agent = await anonymous(env.browser, '#/login?with=password');
       await agent.getByLabel('Workspace').fill('demo');
       await agent.getByLabel('Email').fill(AGENT);
       await agent.getByRole('button', { name: 'Continue', exact: true }).click();
