@@ -10,7 +10,9 @@ export class Migration20261207000800Scim extends Migration {
       'group_id uuid',
       'external_id text check (length(external_id) between 1 and 512)',
       'user_name text check (length(user_name) between 1 and 512)',
-      'user_name_key text check (user_name_key = lower(user_name))',
+      // The lower case JavaScript computes, not PostgreSQL's lower(): they differ outside ASCII
+      // under some collations (a Greek or Turkish userName answered 500 with a check here).
+      'user_name_key text',
       "profile jsonb not null default '{}'",
       'created_at timestamptz not null',
       'updated_at timestamptz not null',

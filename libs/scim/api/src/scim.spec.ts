@@ -413,6 +413,12 @@ describe('who provisions, and what (B6, B10, D14)', () => {
     // Linking an owner to the provider's record changes nothing of the account: allowed.
     const link = await scim('PATCH', `/Users/${a.owner.id}`, { body: patch({ op: 'add', path: 'externalId', value: 'okta-owner' }) });
     expect([link.status, link.body.externalId]).toEqual([200, 'okta-owner']);
+    // Once: neither relinked nor renamed afterwards.
+    expect((await scim('PATCH', `/Users/${a.owner.id}`, { body: patch({ op: 'replace', path: 'externalId', value: 'okta-other' }) })).status).toBe(403);
+    expect((await scim('PATCH', `/Users/${a.owner.id}`, { body: patch({ op: 'replace', path: 'userName', value: 'hijacked' }) })).status).toBe(403);
+    // E9: a userName whose lower case is not ASCII is a person, not a server error.
+    const greek = await scim('POST', '/Users', { body: { userName: 'ΟΔΟΣ@umbrella.test', emails: [{ value: 'odos@umbrella.test', primary: true }] } });
+    expect(greek.status).toBe(201);
 
     expect((await scim('POST', '/Users', { body: { userName: 'boss@umbrella.test', roles: [{ value: 'owner', primary: true }] } })).status).toBe(403);
     expect((await scim('PATCH', `/Users/${a.agent.id}`, { body: patch({ op: 'replace', path: 'roles', value: [{ value: 'owner' }] }) })).status).toBe(403);

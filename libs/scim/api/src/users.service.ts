@@ -333,6 +333,10 @@ async function update(ctx: RequestContext, { user, row }: Found, input: UserInpu
       throw forbidden("This person's role holds permissions this token's creator does not have");
     }
   }
+  // An owner's SCIM record too: a provider may link an owner once (set an unset externalId), never
+  // rename or relink them, or its next filter would find the owner under another name.
+  const relinks = (before.externalId !== null && after.externalId !== before.externalId) || after.userName.toLowerCase() !== (row?.userNameKey ?? user.email);
+  if (user.role === 'owner' && relinks) throw forbidden(OWNERS_ARE_MANAGED_HERE);
   if (after.role !== before.role) await checkRole(ctx, after.role, authority);
   const userNameKey = after.userName.toLowerCase();
   if (userNameKey !== (row?.userNameKey ?? user.email)) await checkUserNameFree(ctx, userNameKey, user.id);
