@@ -149,6 +149,12 @@ export interface ApiPlugin {
   routes?: (router: HttpRouter) => void;
   /** Where `routes` are mounted, when a standard fixes it (`/scim/v2`); default `/api/<name>`. */
   routesAt?: string;
+  /**
+   * How `routes` word a client error raised before a handler runs (a malformed or oversized
+   * body), when a standard fixes the format (SCIM's error schema): content type and body.
+   * Default: the API's own JSON error.
+   */
+  routeClientError?: (status: number, message: string) => { type: string; body: unknown };
   /** Periodic work the API process runs (retention); several processes may run it at once. */
   background?: BackgroundTask[];
   /** Jobs this feature queues (pg-boss; see jobs.ts): taken once, by whichever process works. */

@@ -4,6 +4,7 @@ import { ScimResource } from './scim.entities';
 import { Migration20261207000800Scim } from './scim.migration';
 import { ScimPermission } from './scim.permissions';
 import { scimRoutes } from './scim.routes';
+import { ScimError } from './scim.errors';
 
 /**
  * SCIM 2.0 provisioning (issue 17; RFC 7643, RFC 7644) at /scim/v2: identity providers (Okta,
@@ -19,6 +20,8 @@ export const scimPlugin = defineApiPlugin({
   migrations: [{ name: 'Migration20261207000800Scim', class: Migration20261207000800Scim }],
   routes: scimRoutes,
   routesAt: '/scim/v2',
+  // A malformed or oversized body, refused before any handler: in RFC 7644's error format too.
+  routeClientError: (status, message) => ({ type: 'application/scim+json', body: new ScimError(status, message, status === 400 ? 'invalidSyntax' : undefined).body }),
 });
 
 export { ScimPermission } from './scim.permissions';

@@ -247,10 +247,10 @@ export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }:
   const routeBodies = [
     express.json({ limit: config.bodyLimit, type: ['application/json', 'application/scim+json'] }),
     express.urlencoded({ limit: config.bodyLimit, extended: false }),
-    (req: Request, res: Response, next: NextFunction) => {
+    (req: Request, _res: Response, next: NextFunction) => {
       const wrong = req.body && typeof req.body === 'object' ? checkJsonInput(req.body) : null;
-      if (!wrong) return next();
-      res.status(400).json({ errors: [{ message: wrong, extensions: { code: 'BAD_USER_INPUT' } }] });
+      // As the body parsers refuse: an error with a status, which a plugin may word (SCIM).
+      next(wrong ? Object.assign(new Error(wrong), { status: 400, publicMessage: wrong }) : undefined);
     },
   ];
   for (const plugin of plugins) {
@@ -280,6 +280,15 @@ export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }:
       patch: (path, handler) => router.patch(path, ...routeBodies, handle(handler)),
       delete: (path, handler) => router.delete(path, handle(handler)),
     });
+    const worded = plugin.routeClientError;
+    if (worded) {
+      router.use((err: Error & { status?: number; publicMessage?: string }, _req: Request, res: Response, next: NextFunction) => {
+        const status = err.status && err.status >= 400 && err.status < 500 ? err.status : null;
+        if (!status || res.headersSent) return next(err);
+        const { type, body } = worded(status, err.publicMessage ?? HTTP_ERROR_MESSAGES[status] ?? 'Bad request');
+        res.status(status).type(type).send(JSON.stringify(body));
+      });
+    }
     http.use(plugin.routesAt ?? `/api/${plugin.name}`, router);
   }
 
@@ -294,15 +303,15 @@ export function createHttpApp({ apollo, orm, app, ready, health, plugins = [] }:
   }
 
   // Malformed JSON, oversized bodies and anything unexpected: a JSON error, never a stack trace.
-  http.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+  http.use((err: Error & { status?: number; type?: string; publicMessage?: string }, req: Request, res: Response, _next: NextFunction) => {
     const requestId = (req as Request & { id?: string }).id;
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) log.error('unhandled HTTP error', { requestId, error: err });
     res.status(status).json({
       errors: [
         {
-          message: HTTP_ERROR_MESSAGES[status] ?? (status === 500 ? 'Internal server error' : 'Bad request'),
-          extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
+          message: (status !== 500 && err.publicMessage) || HTTP_ERROR_MESSAGES[status] || (status === 500 ? 'Internal server error' : 'Bad request'),
+          extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : err.publicMessage ? 'BAD_USER_INPUT' : 'BAD_REQUEST', requestId },
         },
       ],
     });
