@@ -5,7 +5,7 @@ import { logoutFederated, SsoFailure } from './federation.service';
 import { authnRequest, logoutResponse, readResponseEnvelope, spMetadata, verifyLogoutRequest, verifySamlResponse, type Outgoing } from './saml';
 import { ssoConfig } from './sso.config';
 import { SsoConnection, SsoRequest } from './sso.entities';
-import { assertRoomForRequest, browserRoute, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
+import { browserRoute, openRequest, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -77,20 +77,7 @@ async function start(req: Request, res: Response, services: Services, place: Pla
     const connection = await samlConnection(ctx, place);
     const relayState = randomBytes(32).toString('base64url');
     const { id, outgoing } = await authnRequest(ctx, place.slug, connection, relayState, { forceAuthn: reauth });
-    const now = ctx.app.now();
-    // Started sign-ins nobody finished go when they expire (each is single-use anyway).
-    await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
-    await assertRoomForRequest(ctx);
-    ctx.em.create(SsoRequest, {
-      intent: reauth ? 'reauth' : null,
-      connection,
-      stateHash: sha256(relayState),
-      browserHash: binding ? sha256(binding) : null,
-      samlRequestId: id,
-      returnTo,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + ssoConfig.of(ctx.app.config).requestMinutes * 60_000),
-    });
+    await openRequest(ctx, connection, { stateHash: sha256(relayState), browserHash: binding ? sha256(binding) : null, samlRequestId: id, returnTo, reauth });
     return outgoing;
   });
   if (binding) res.cookie(BINDING_COOKIE, binding, { ...bindingOptions, maxAge: ssoConfig.of(services.config).requestMinutes * 60_000 });

@@ -45,10 +45,26 @@ export async function enabledConnection(ctx: RequestContext, place: Place): Prom
 /** Started sign-ins waiting at once, per workspace: a flood of starts cannot fill the table. */
 const MAX_PENDING = 10_000;
 
-export async function assertRoomForRequest(ctx: RequestContext): Promise<void> {
-  if ((await ctx.em.count(SsoRequest, { expiresAt: { $gt: ctx.app.now() } })) >= MAX_PENDING) {
-    throw new SsoFailure('too many sign-ins started and not finished in this workspace', null, true);
-  }
+/**
+ * Keeps a started sign-in for its answer: single-use, for `requestMinutes`. Expired ones nobody
+ * finished go first; a workspace holds at most MAX_PENDING at once.
+ */
+export async function openRequest(
+  ctx: RequestContext,
+  connection: SsoConnection,
+  fields: { stateHash: Buffer; browserHash: Buffer | null; returnTo: string | null; reauth: boolean; nonce?: string; codeVerifier?: string; samlRequestId?: string },
+): Promise<void> {
+  const now = ctx.app.now();
+  await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
+  if ((await ctx.em.count(SsoRequest, {})) >= MAX_PENDING) throw new SsoFailure('too many sign-ins started and not finished in this workspace', null, true);
+  const { reauth, ...kept } = fields;
+  ctx.em.create(SsoRequest, {
+    ...kept,
+    intent: reauth ? 'reauth' : null,
+    connection,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ssoConfig.of(ctx.app.config).requestMinutes * 60_000),
+  });
 }
 
 /** The console's sign-in page, told that single sign-on failed; the reason stays in the audit log. */
@@ -132,21 +148,7 @@ const start = browserRoute('start', async (req, res, services, place) => {
       return saml;
     }
     const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), loginHint, reauth };
-    const now = ctx.app.now();
-    // Started sign-ins nobody finished go when they expire (each is single-use anyway).
-    await ctx.em.nativeDelete(SsoRequest, { expiresAt: { $lt: now } });
-    await assertRoomForRequest(ctx);
-    ctx.em.create(SsoRequest, {
-      intent: reauth ? 'reauth' : null,
-      connection,
-      stateHash: sha256(checks.state),
-      browserHash: sha256(binding),
-      nonce: checks.nonce,
-      codeVerifier: checks.codeVerifier,
-      returnTo,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + ssoConfig.of(ctx.app.config).requestMinutes * 60_000),
-    });
+    await openRequest(ctx, connection, { stateHash: sha256(checks.state), browserHash: sha256(binding), nonce: checks.nonce, codeVerifier: checks.codeVerifier, returnTo, reauth });
     try {
       return await oidcAuthorizationUrl(ctx, connection, place.tenantId, place.slug, checks);
     } catch (e) {
