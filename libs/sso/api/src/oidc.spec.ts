@@ -220,8 +220,12 @@ describe('back-channel logout', () => {
     const one = await signIn('okta-logout');
     const two = await signIn('okta-logout');
     for (const s of [one.session, two.session]) expect((await t.gql(ME, {}, { token: s })).errors).toBeUndefined();
+    // An API token of theirs (made straight in the table: agents cannot make tokens).
+    const [{ id: userId }] = await t.ownerSql<{ id: string }>(`select id from users where tenant_id = $1 and email = 'leaving@corp.example'`, [a.tenantId]);
+    await t.ownerSql(`insert into api_tokens (id, tenant_id, name, token_hash, created_by, created_at) values (gen_random_uuid(), $1, 'script', sha256(gen_random_uuid()::text::bytea), $2, now())`, [a.tenantId, userId]);
     await op.logout('okta-logout');
     for (const s of [one.session, two.session]) expect((await t.gql(ME, {}, { token: s })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await t.ownerSql(`select 1 from api_tokens where tenant_id = $1 and created_by = $2 and revoked_at is null`, [a.tenantId, userId])).toEqual([]);
     const logouts = await events('sso.loggedOutByProvider');
     expect(logouts.at(-1)?.details).toMatchObject({ connection: connectionId, sessionsEnded: 2 });
 
