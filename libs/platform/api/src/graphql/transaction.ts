@@ -190,7 +190,12 @@ export async function mutationSavepoint(
   const queued = ctx.afterCommit?.length ?? 0; // after-commit work of earlier fields stays
   const cookies = ctx.http?.pendingCookies.length ?? 0; // and so do their cookies
   const audited = auditMark(ctx);
-  await conn.execute(`savepoint ${name}`, [], 'run', trx);
+  // The connection can die right here too (the database killed): its error, made in another
+  // realm under Jest, goes through localError like the field's own, or shield would hand it to
+  // graphql-js as the field's value (a "null" id, logged as an unexpected error: outage.e2e).
+  await conn.execute(`savepoint ${name}`, [], 'run', trx).catch((e: unknown) => {
+    throw localError(e);
+  });
   try {
     const result = await resolve(root, args, ctx, info);
     // graphql-shield hands a resolver's error back as its value; one made in another realm would
