@@ -142,7 +142,9 @@ async function kindSettings(ctx: RequestContext, kind: SsoKind, input: SsoConnec
     case 'oidc': {
       const o = input.oidc;
       if (!o) throw missing();
-      const issuer = (await providerUrl(ctx, o.issuer.trim(), 'oidc.issuer')).href.replace(/\/$/, o.issuer.trim().endsWith('/') ? '/' : '');
+      // People paste the configuration's own URL: the issuer is what comes before it.
+      const typed = o.issuer.trim().replace(/\/\.well-known\/openid-configuration\/?$/, '');
+      const issuer = (await providerUrl(ctx, typed, 'oidc.issuer')).href.replace(/\/$/, typed.endsWith('/') ? '/' : '');
       const settings: OidcSettings = { issuer, clientId: o.clientId.trim(), scopes: o.scopes };
       return { settings, secret: o.clientSecret || null };
     }
@@ -243,6 +245,25 @@ export async function deleteConnection(ctx: RequestContext, id: string): Promise
 
 const check = (name: string, ok: boolean, message: string): SsoCheck => ({ name, ok, message });
 
+/**
+ * Why discovery failed, in our words: the error chain's codes say it (a name that does not
+ * resolve, a refused connection, an answer that is no OpenID configuration), never its body.
+ */
+function discoveryFailure(e: unknown): string {
+  const codes: string[] = [];
+  for (let x: unknown = e, i = 0; x && i < 5; x = (x as { cause?: unknown }).cause, i++) {
+    const c = (x as { code?: unknown; name?: unknown }).code ?? (x as { name?: unknown }).name;
+    if (typeof c === 'string') codes.push(c);
+  }
+  const has = (...names: string[]) => codes.some((c) => names.includes(c));
+  if (has('ENOTFOUND', 'EAI_AGAIN')) return 'the host name does not resolve';
+  if (has('ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH')) return 'nothing answers at that address';
+  if (has('ETIMEDOUT', 'TimeoutError', 'AbortError', 'UND_ERR_CONNECT_TIMEOUT')) return 'the provider did not answer in time';
+  if (codes.some((c) => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(c))) return "the provider's TLS certificate is not valid";
+  if (has('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')) return 'the configuration names another issuer: enter the issuer exactly as it appears there';
+  return 'the answer is not an OpenID Connect configuration (is the issuer URL right?)';
+}
+
 /** How many signing keys a key set holds, or what went wrong, in our words (never the body). */
 async function keySet(url: string): Promise<number | string> {
   try {
@@ -280,7 +301,7 @@ export async function testConnection(ctx: RequestContext, id: string): Promise<S
     } catch (e) {
       // Our own refusals (an address or scheme not allowed) say why; a library's words may quote
       // what the URL answered, which is not for the client to read (SSRF): only its code.
-      const why = e instanceof AppError ? e.message : `(${(e as { code?: string }).code ?? (e as Error).name ?? 'error'})`;
+      const why = e instanceof AppError ? e.message : discoveryFailure(e);
       ctx.log.info('SSO connection test: discovery failed', { connection: c.id, error: describe(e) });
       checks.push(check('Discovery', false, `The provider's configuration cannot be read: ${why}`));
     }

@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from '@bulwark/platform-api/testing'
 import { createPersonas, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 
 /** The server as shipped, for what SSO touches: people, groups, the allowlist, the audit log (and backups: an owner-only permission). */
 const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, auditPlugin, backupsPlugin];
@@ -238,5 +239,38 @@ describe('whom a connection may sign in, and what it may change', () => {
     const made = jwtUrl.replace(/\/[0-9a-f-]{36}\/jwt$/, `/${randomUUID()}/jwt`);
     for (let i = 0; i < 3; i++) expect(refused(await send(await sign({}), made))).toBe(true);
     expect((await reasons()).length).toBe(before);
+  });
+});
+
+describe('words for people', () => {
+  it('says what is wrong in sentences, and what a connection test found without quoting the provider', async () => {
+    await sudo(a.admin);
+    const CREATE = `mutation($input: SsoConnectionInput!) { createSsoConnection(input: $input) { id oidc { issuer } } }`;
+    const bad = await t.gql(CREATE, { input: { name: 'Typo', kind: 'JWT', defaultRole: 'Agent', domains: ['https://acme.example'] } }, { token: a.admin.token });
+    expect(bad.errors?.[0].extensions?.fields).toEqual({
+      kind: 'The kind is oidc, saml or jwt',
+      defaultRole: expect.stringMatching(/^A role is a built-in role in lower case/),
+      domains: 'A domain is like example.com (no https:// and no user@)',
+    });
+    // The configuration's own URL pasted as the issuer: the issuer is kept; nothing answers there.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const made = await t.gql<{ createSsoConnection: { id: string; oidc: { issuer: string } } }>(
+      CREATE,
+      { input: { name: 'Nowhere', kind: 'oidc', oidc: { issuer: `http://127.0.0.1:${port}/.well-known/openid-configuration`, clientId: 'x' } } },
+      { token: a.admin.token },
+    );
+    expect(made.data?.createSsoConnection.oidc.issuer).toBe(`http://127.0.0.1:${port}`);
+    const tested = await t.gql<{ testSsoConnection: { ok: boolean; checks: { name: string; message: string }[] } }>(
+      `mutation($id: ID!) { testSsoConnection(id: $id) { ok checks { name message } } }`,
+      { id: made.data!.createSsoConnection.id },
+      { token: a.admin.token },
+    );
+    expect(tested.data?.testSsoConnection.ok).toBe(false);
+    expect(tested.data?.testSsoConnection.checks[0]).toEqual({ name: 'Discovery', message: "The provider's configuration cannot be read: nothing answers at that address" });
   });
 });

@@ -2,6 +2,10 @@ import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, IsUrl, Length, Matches, MaxL
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 
+/** A role as people pass it: a built-in role's name (lower case) or a custom role's key. */
+const ROLE_KEY = /^([a-z_]{1,30}|role:[0-9a-f-]{36})$/;
+const ROLE_MESSAGE = 'A role is a built-in role in lower case (agent, light_agent, …) or a custom role’s key (role:<id>)';
+
 @ObjectType('SsoRoleRule', { description: 'People whose role claim holds `value` get `role`' })
 export class SsoRoleRule {
   @Field() value!: string;
@@ -74,14 +78,14 @@ export class SsoConnectionView {
 
 @InputType()
 export class SsoRoleRuleInput {
-  @Field() @Length(1, 200) value!: string;
-  @Field() @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/) role!: string;
+  @Field() @Length(1, 200, { message: 'A value is 1 to 200 characters' }) value!: string;
+  @Field() @Matches(ROLE_KEY, { message: ROLE_MESSAGE }) role!: string;
 }
 
 @InputType()
 export class SsoGroupRuleInput {
-  @Field() @Length(1, 200) value!: string;
-  @Field(() => ID) @Length(36, 36) groupId!: string;
+  @Field() @Length(1, 200, { message: 'A value is 1 to 200 characters' }) value!: string;
+  @Field(() => ID) @Length(36, 36, { message: 'Choose a group' }) groupId!: string;
 }
 
 @InputType()
@@ -97,7 +101,7 @@ export class OidcSettingsInput {
   @Field({ description: "The provider's issuer URL (discovery reads <issuer>/.well-known/openid-configuration)" })
   @MaxLength(500)
   issuer!: string;
-  @Field() @Length(1, 255) clientId!: string;
+  @Field() @Length(1, 255, { message: 'Give the client ID your provider shows for this application' }) clientId!: string;
   @Field(() => String, { nullable: true, description: 'Leave empty to keep the stored secret' }) @IsOptional() @MaxLength(1000) clientSecret?: string | null;
   @Field(() => [String]) @ArrayMaxSize(20) @Matches(/^[\x21-\x7e]{1,100}$/, { each: true }) scopes: string[] = [];
 }
@@ -111,23 +115,26 @@ export class SamlSettingsInput {
 
 @InputType()
 export class JwtSettingsInput {
-  @Field() @MaxLength(500) @IsUrl({ require_tld: false, protocols: ['https', 'http'], require_protocol: true }) remoteLoginUrl!: string;
+  @Field()
+  @MaxLength(500, { message: 'A URL is at most 500 characters' })
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'], require_protocol: true }, { message: 'Enter a full URL, like https://example.com/sign-in' })
+  remoteLoginUrl!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(500) remoteLogoutUrl?: string | null;
   @Field(() => String, { nullable: true, description: 'The shared secret (32+ characters); leave empty to keep the stored one' })
   @IsOptional()
-  @Length(32, 200)
+  @Length(32, 200, { message: 'The shared secret is 32 to 200 characters' })
   sharedSecret?: string | null;
 }
 
 @InputType()
 export class SsoConnectionInput {
-  @Field() @Length(1, 80) name!: string;
-  @Field({ description: 'oidc, saml or jwt (fixed once created)' }) @IsIn(['oidc', 'saml', 'jwt']) kind!: string;
+  @Field() @Length(1, 80, { message: 'Give the connection a name of up to 80 characters' }) name!: string;
+  @Field({ description: 'oidc, saml or jwt (fixed once created)' }) @IsIn(['oidc', 'saml', 'jwt'], { message: 'The kind is oidc, saml or jwt' }) kind!: string;
   @Field({ defaultValue: false }) @IsBoolean() enabled: boolean = false;
   @Field({ defaultValue: true }) @IsBoolean() showButton: boolean = true;
-  @Field(() => [String], { description: 'Email domains, like example.com (a leading @ and capitals are fine)' }) @ArrayMaxSize(50) @Matches(/^@?[a-z0-9.-]{1,253}$/i, { each: true }) domains: string[] = [];
+  @Field(() => [String], { description: 'Email domains, like example.com (a leading @ and capitals are fine)' }) @ArrayMaxSize(50) @Matches(/^@?[a-z0-9.-]{1,253}$/i, { each: true, message: 'A domain is like example.com (no https:// and no user@)' }) domains: string[] = [];
   @Field({ defaultValue: true }) @IsBoolean() provisionUsers: boolean = true;
-  @Field({ defaultValue: 'requester' }) @Matches(/^([a-z_]{1,30}|role:[0-9a-f-]{36})$/) defaultRole: string = 'requester';
+  @Field({ defaultValue: 'requester' }) @Matches(ROLE_KEY, { message: ROLE_MESSAGE }) defaultRole: string = 'requester';
   @Field({ defaultValue: false }) @IsBoolean() linkByEmail: boolean = false;
   @Field(() => SsoMappingInput, { nullable: true }) @IsOptional() @ValidateNested() mapping?: SsoMappingInput | null;
   @Field(() => OidcSettingsInput, { nullable: true }) @IsOptional() @ValidateNested() oidc?: OidcSettingsInput | null;
