@@ -118,7 +118,9 @@ const noContent: Answer = { status: 204 };
 
 /** A body to read: JSON (application/scim+json or application/json), an object. */
 function bodyOf(req: Request): unknown {
-  if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw invalidSyntax('Send a JSON object (Content-Type: application/scim+json)');
+  // A form body (what `curl -d` sends by default) parses into an object too: refused by its type.
+  const json = req.is(['application/json', 'application/scim+json']);
+  if (!json || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw invalidSyntax('Send a JSON object (Content-Type: application/scim+json)');
   return req.body;
 }
 

@@ -510,6 +510,7 @@ describe('E9 what a client sends is answered with a 4xx, never a 5xx', () => {
       ['POST', '/Users', { raw: '{"userName": ' }, 400, 'invalidSyntax'],
       ['POST', '/Users', { body: [] }, 400, 'invalidSyntax'],
       ['POST', '/Users', { raw: 'userName=x', headers: { 'content-type': 'text/plain' } }, 400, 'invalidSyntax'],
+      ['POST', '/Users', { raw: '{"userName": "form@umbrella.test"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, 'invalidSyntax'],
       ['POST', '/Users', { body: { userName: 'x@umbrella.test', favouriteColour: 'red' } }, 400, 'invalidSyntax'],
       ['POST', '/Users', { body: { userName: 'x@umbrella.test', username: 'y@umbrella.test' } }, 400, 'invalidSyntax'],
       ['POST', '/Users', { body: { userName: 42 } }, 400, 'invalidValue'],
