@@ -347,6 +347,9 @@ maybe('single sign-on in the console', () => {
       // A sensitive change asks who it is (B8). With no password to give, the provider confirms:
       // it asks again (prompt=login), and the console comes back to the same page.
       await agent.getByRole('menuitem', { name: 'My account' }).click();
+      // No password form for someone who has no password to use.
+      await expectOn(agent, 'no-password-form', () => agent.getByText('Your workspace signs you in with single sign-on', { exact: false }).waitFor({ timeout: 15_000 }));
+      expect(await agent.getByLabel('Current password').count()).toBe(0);
       await agent.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
       const confirm = agent.getByRole('dialog', { name: 'Confirm it is you' });
       await expectOn(agent, 'reauth-dialog', () => confirm.getByRole('button', { name: 'Sign in again with Test IdP' }).waitFor({ timeout: 15_000 }));

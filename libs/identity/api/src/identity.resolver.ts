@@ -48,4 +48,9 @@ export class MeResolver {
   async passwordExpired(@Root() me: Me, @Ctx() ctx: RequestContext) {
     return (await meSettingsFlags(ctx, me)).passwordExpired;
   }
+
+  @FieldResolver(() => Boolean, { description: "The workspace signs this user's role in with single sign-on only: no password sign-in (an owner keeps a break-glass one)" })
+  async singleSignOnOnly(@Root() me: Me, @Ctx() ctx: RequestContext) {
+    return (await meSettingsFlags(ctx, me)).singleSignOnOnly;
+  }
 }

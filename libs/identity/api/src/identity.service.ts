@@ -227,13 +227,14 @@ export async function meTenant(ctx: RequestContext, me: Me): Promise<TenantInfo>
   return { slug: tenant.slug, name: tenant.name };
 }
 
-/** Me.twoFactorEnrolmentRequired and Me.passwordExpired: from the tenant's identity settings (read once per request). */
-export async function meSettingsFlags(ctx: RequestContext, me: Me): Promise<{ twoFactorEnrolmentRequired: boolean; passwordExpired: boolean }> {
+/** Me.twoFactorEnrolmentRequired, Me.passwordExpired and Me.singleSignOnOnly: from the tenant's identity settings (read once per request). */
+export async function meSettingsFlags(ctx: RequestContext, me: Me): Promise<{ twoFactorEnrolmentRequired: boolean; passwordExpired: boolean; singleSignOnOnly: boolean }> {
   const settings = await identitySettings(ctx);
   const { user } = me;
   return {
     twoFactorEnrolmentRequired: !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role),
     passwordExpired: passwordExpired(settings, user, ctx.app.now()),
+    singleSignOnOnly: passwordSignIn(settings, user) === 'sso only',
   };
 }
 

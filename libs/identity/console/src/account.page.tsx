@@ -13,12 +13,12 @@ interface Session {
   current: boolean;
 }
 interface Account {
-  me: { email: string; name: string; phone: string | null; twoFactorEnabled: boolean; twoFactorEnrolmentRequired: boolean };
+  me: { email: string; name: string; phone: string | null; twoFactorEnabled: boolean; twoFactorEnrolmentRequired: boolean; singleSignOnOnly: boolean };
   passwordPolicy: { minLength: number; contextWords: string[] };
   mySessions: Session[];
 }
 
-const LOAD = `{ me { email name phone twoFactorEnabled twoFactorEnrolmentRequired } passwordPolicy { minLength contextWords } mySessions { id createdAt lastSeenAt ip userAgent current } }`;
+const LOAD = `{ me { email name phone twoFactorEnabled twoFactorEnrolmentRequired singleSignOnOnly } passwordPolicy { minLength contextWords } mySessions { id createdAt lastSeenAt ip userAgent current } }`;
 
 /** My account: password, two-factor sign-in, and the devices signed in as me. */
 export function AccountPage() {
@@ -33,7 +33,16 @@ export function AccountPage() {
     <Box sx={{ p: 2, display: 'grid', gap: 2, maxWidth: 900 }}>
       <Title title="My account" />
       <ProfileCard me={a.me} onDone={load} />
-      <PasswordCard policy={a.passwordPolicy} onDone={load} />
+      {a.me.singleSignOnOnly ? (
+        <Card>
+          <CardHeader title="Password" />
+          <CardContent>
+            <Alert severity="info">Your workspace signs you in with single sign-on: your password is kept by your identity provider, not here.</Alert>
+          </CardContent>
+        </Card>
+      ) : (
+        <PasswordCard policy={a.passwordPolicy} onDone={load} />
+      )}
       <TwoFactorCard me={a.me} onDone={load} />
       <SessionsCard sessions={a.mySessions} onDone={load} />
     </Box>

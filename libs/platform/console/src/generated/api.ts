@@ -438,6 +438,8 @@ export interface Me {
   twoFactorEnrolmentRequired: boolean;
   /** The password is older than the workspace allows: change it to regain access */
   passwordExpired: boolean;
+  /** The workspace signs this user's role in with single sign-on only: no password sign-in (an owner keeps a break-glass one) */
+  singleSignOnOnly: boolean;
 }
 
 export interface Mutation {
