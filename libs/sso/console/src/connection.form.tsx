@@ -291,7 +291,7 @@ export function ConnectionForm({
           onChange={(e) => set('domains', e.target.value)}
           placeholder="example.com, example.org"
           error={!!err('domains')}
-          helperText={err('domains') ?? 'Separated by commas. A domain can belong to one connection only. Leave empty to offer the button alone.'}
+          helperText={err('domains') ?? 'Separated by commas. A domain can belong to one connection only. New accounts and links are made only for addresses at these domains (with none, new accounts for any address, no links).'}
         />
       </Section>
 
@@ -323,7 +323,7 @@ export function ConnectionForm({
             <Box>
               <Typography>Link an existing account that has the same email</Typography>
               <Typography variant="caption" color="text.secondary" component="div">
-                Only when the provider says it verified the email. Turn it on for a provider you trust: whoever it vouches for gets that account.
+                Only when the provider says it verified the email and the address is at one of the domains above. Turn it on for a provider you trust: whoever it vouches for gets that account.
               </Typography>
             </Box>
           }
