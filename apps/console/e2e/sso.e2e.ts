@@ -108,7 +108,7 @@ maybe('single sign-on in the console', () => {
     const secret = await admin.getByTestId('jwt-secret').inputValue();
     expect(secret).toMatch(/^[A-Za-z0-9]{48}$/);
     await admin.getByText('never shown again').first().waitFor();
-    await admin.getByLabel('Domains').fill('partner.test');
+    await admin.getByLabel('Domains', { exact: true }).fill('partner.test');
     // Mapping: the "roles" claim's helpdesk makes agents; the "groups" claim's support, the Support group.
     await admin.getByLabel('Claim holding roles').fill('roles');
     await admin.getByRole('button', { name: 'Add a role rule' }).click();
@@ -288,13 +288,13 @@ maybe('single sign-on in the console', () => {
       // The agent has an account already: the provider's verified email links it.
       await admin.getByLabel(/Link an existing account/).check();
       // A domain another connection serves: the server's refusal shows on the field.
-      await admin.getByLabel('Domains').fill('partner.test');
+      await admin.getByLabel('Domains', { exact: true }).fill('partner.test');
       await admin.getByRole('button', { name: 'Create connection' }).click();
       await thenExpect(admin, admin.getByText('partner.test is already served by the connection "Partner portal"'), 'domain-taken');
-      expect(await admin.getByLabel('Domains').getAttribute('aria-invalid')).toBe('true');
+      expect(await admin.getByLabel('Domains', { exact: true }).getAttribute('aria-invalid')).toBe('true');
       await shoot(admin, 'sso-oidc-domain-taken');
       // The agent's own domain: linking takes only addresses of the connection's domains.
-      await admin.getByLabel('Domains').fill('demo.bulwark.test');
+      await admin.getByLabel('Domains', { exact: true }).fill('demo.bulwark.test');
       await shoot(admin, 'sso-oidc-form');
       await admin.getByRole('button', { name: 'Create connection' }).click();
       await thenExpect(admin, admin.getByRole('heading', { name: 'Test IdP' }), 'create-oidc');
