@@ -35,7 +35,8 @@ export const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export async function tenantIdBySlug(ctx: RequestContext, slug: string): Promise<string | null> {
+/** `ctx` may be any holder of an entity manager: plain routes look the tenant up before their transaction. */
+export async function tenantIdBySlug(ctx: Pick<RequestContext, 'em'>, slug: string): Promise<string | null> {
   // A SECURITY DEFINER function: the only way to find a tenant before one is set (tenants has RLS).
   const row = await ctx.em
     .getConnection()

@@ -80,7 +80,7 @@ export { assertNotThrottled, recordFailure as recordSignInFailure } from './thro
 export { suspendAccount, reactivateAccount, deleteAccount } from './users-admin.service';
 export { hashPassword, verifyPassword } from './password';
 export { encryptTotpSecret, rebindTotpSecret } from './totp';
-export { newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
+export { hashToken, newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
 export { IdentityAudit } from './identity.audit';
 export { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 export { IdentitySettings } from './security.entities';

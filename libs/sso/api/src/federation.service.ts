@@ -1,4 +1,4 @@
-import { AppError, audit, BUILT_IN_ROLES, currentTenant, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { AppError, audit, currentTenant, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { endSessions, IdentityAudit, normalizeEmail, parseSessionToken, Session, signIn, User } from '@bulwark/identity-api';
 import { syncMemberships } from '@bulwark/tickets-api';
 import { mapClaims } from './mapping';
@@ -99,7 +99,6 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
       if (await ctx.em.count(SsoIdentity, { connection, user: existing })) {
         throw new SsoFailure('the account is already linked to another identity at this provider', existing.id);
       }
-      await assertWithinEditor(ctx, connection, existing.role, existing.id);
       user = existing;
       audit(ctx, SsoAudit.identityLinked, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id, details: { connection: connection.id, subject } });
     } else {
@@ -107,7 +106,6 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
       if (!person.emailVerified) throw new SsoFailure('the provider did not verify the email, so no account is made with it');
       if (connection.domains.length && !servesDomain(connection, email)) throw new SsoFailure("the email's domain is not one the connection serves");
       const role = mapClaims(connection.mapping, person.claims).role ?? connection.defaultRole;
-      await assertWithinEditor(ctx, connection, role, null);
       user = ctx.em.create(User, { email, name: (person.name ?? email.split('@')[0]).trim().slice(0, 200) || email, role, createdAt: now });
       audit(ctx, SsoAudit.userProvisioned, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id, details: { connection: connection.id, subject, role } });
     }
@@ -120,6 +118,8 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
     if (email) identity.email = email;
     await ctx.em.flush();
   }
+  // One check covers them all: a linked, provisioned or re-mapped person's role is `user.role`
+  // now, and a refusal rolls back the link, the account and the mapping with it.
   await assertWithinEditor(ctx, connection, user.role, user.id);
   const previous = await previousSession(ctx, tenantId);
   const fresh = !!opts.reauth && !!person.authenticatedAt && ctx.app.now().getTime() - person.authenticatedAt.getTime() <= 5 * 60_000;
@@ -141,7 +141,6 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
 async function applyMapping(ctx: RequestContext, connection: SsoConnection, user: User, claims: Record<string, unknown>) {
   const mapped = mapClaims(connection.mapping, claims);
   if (mapped.role && user.role !== 'owner' && user.role !== mapped.role && (await ctx.app.roles.permissionsOf(ctx, mapped.role))) {
-    await assertWithinEditor(ctx, connection, mapped.role, user.id);
     audit(ctx, IdentityAudit.roleChanged, {
       actor: { type: 'system', id: null, name: `single sign-on: ${connection.name}` },
       targetId: user.id,
@@ -184,5 +183,3 @@ export async function logoutFederated(ctx: RequestContext, connection: SsoConnec
   });
   return true;
 }
-
-export const ASSIGNABLE_ROLES = BUILT_IN_ROLES.filter((r) => r !== 'owner');

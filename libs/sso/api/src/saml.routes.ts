@@ -1,13 +1,13 @@
 import { readCookie, withRouteContext, type HttpHandler, type HttpRouter, type RequestContext } from '@bulwark/platform-api';
 import type { Request, Response } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
+import { hashToken } from '@bulwark/identity-api';
 import { logoutFederated, SsoFailure } from './federation.service';
 import { authnRequest, logoutResponse, readResponseEnvelope, spMetadata, verifyLogoutRequest, verifySamlResponse, type Outgoing } from './saml';
 import { ssoConfig } from './sso.config';
 import { SsoConnection, SsoRequest } from './sso.entities';
 import { browserRoute, openRequest, enabledConnection, finishSignIn, placeOf, safeReturnTo, type Place, type Services } from './sso.routes';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * Ties a started sign-in to the browser that started it (login CSRF: else anyone could post
@@ -77,7 +77,7 @@ async function start(req: Request, res: Response, services: Services, place: Pla
     const connection = await samlConnection(ctx, place);
     const relayState = randomBytes(32).toString('base64url');
     const { id, outgoing } = await authnRequest(ctx, place.slug, connection, relayState, { forceAuthn: reauth });
-    await openRequest(ctx, connection, { stateHash: sha256(relayState), browserHash: binding ? sha256(binding) : null, samlRequestId: id, returnTo, reauth });
+    await openRequest(ctx, connection, { stateHash: hashToken(relayState), browserHash: binding ? hashToken(binding) : null, samlRequestId: id, returnTo, reauth });
     return outgoing;
   });
   if (binding) res.cookie(BINDING_COOKIE, binding, { ...bindingOptions, maxAge: ssoConfig.of(services.config).requestMinutes * 60_000 });
@@ -116,10 +116,10 @@ async function acs(req: Request, res: Response, services: Services, place: Place
   if (envelope.requestId && !request) throw new SsoFailure('InResponseTo names no pending sign-in of this connection: unknown, used already (a replay) or expired');
   // The provider sends back the RelayState it received (SAML bindings §3.4.3): a response carried
   // to this request from another sign-in's form does not have it.
-  if (request && !sha256(relayState).equals(request.stateHash)) throw new SsoFailure('the RelayState is not the one this sign-in was sent with');
+  if (request && !hashToken(relayState).equals(request.stateHash)) throw new SsoFailure('the RelayState is not the one this sign-in was sent with');
   if (request?.browserHash) {
     const binding = readCookie(req.headers.cookie, BINDING_COOKIE);
-    if (!binding || !sha256(binding).equals(request.browserHash)) throw new SsoFailure('the response came to another browser than the one that started the sign-in');
+    if (!binding || !hashToken(binding).equals(request.browserHash)) throw new SsoFailure('the response came to another browser than the one that started the sign-in');
     res.clearCookie(BINDING_COOKIE, bindingOptions);
   }
   const person = await withRouteContext(services, req, res, place.tenantId, 'sso saml response', async (ctx) =>

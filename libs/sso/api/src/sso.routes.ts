@@ -1,10 +1,10 @@
 import { AppError, audit, isUuid, readCookie, withRouteContext, type AppServices, type HttpHandler, type HttpRouter, type RequestContext } from '@bulwark/platform-api';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { logoutFederated, signInFederated, SsoFailure, type FederatedPerson } from './federation.service';
-import { assertNotThrottled, recordSignInFailure } from '@bulwark/identity-api';
+import { assertNotThrottled, hashToken, recordSignInFailure, tenantIdBySlug } from '@bulwark/identity-api';
 import { verifySsoJwt } from './jwt-sso';
 import { describe, oidcAuthorizationUrl, oidcCallback, verifyLogoutToken } from './oidc';
 import { firstUse } from './replay';
@@ -30,8 +30,8 @@ export async function placeOf(services: Services, req: Request): Promise<Place |
   const slug = String(req.params.tenant ?? '').toLowerCase();
   const connectionId = String(req.params.connection ?? '');
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(slug) || !isUuid(connectionId)) return null;
-  const row = await services.orm.em.getConnection().execute<{ id: string | null }>('select bulwark_tenant_by_slug(?) as id', [slug], 'get');
-  return row?.id ? { tenantId: row.id, slug, connectionId } : null;
+  const tenantId = await tenantIdBySlug({ em: services.orm.em as RequestContext['em'] }, slug);
+  return tenantId ? { tenantId, slug, connectionId } : null;
 }
 
 /** The connection the URL names, if it is this tenant's and switched on. */
@@ -122,7 +122,6 @@ export async function recordFailure(services: Services, req: Request, res: Respo
 
 /** The cookie that ties a started OIDC sign-in to the browser that started it (login CSRF). */
 const bindingCookie = (services: Services) => (services.config.secureCookies ? '__Host-bulwark_sso' : 'bulwark_sso');
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * GET /:tenant/:connection/start: off to the provider. OIDC: state, nonce and PKCE verifier are
@@ -148,7 +147,7 @@ const start = browserRoute('start', async (req, res, services, place) => {
       return saml;
     }
     const checks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), loginHint, reauth };
-    await openRequest(ctx, connection, { stateHash: sha256(checks.state), browserHash: sha256(binding), nonce: checks.nonce, codeVerifier: checks.codeVerifier, returnTo, reauth });
+    await openRequest(ctx, connection, { stateHash: hashToken(checks.state), browserHash: hashToken(binding), nonce: checks.nonce, codeVerifier: checks.codeVerifier, returnTo, reauth });
     try {
       return await oidcAuthorizationUrl(ctx, connection, place.tenantId, place.slug, checks);
     } catch (e) {
@@ -184,10 +183,10 @@ async function claimRequest(services: Services, req: Request, res: Response, pla
 const callback = browserRoute('callback', async (req, res, services, place) => {
   const state = typeof req.query.state === 'string' ? req.query.state : '';
   if (!state) throw new SsoFailure('the answer carries no state');
-  const request = await claimRequest(services, req, res, place, sha256(state));
+  const request = await claimRequest(services, req, res, place, hashToken(state));
   if (!request) throw new SsoFailure('unknown, used or expired state (replayed or stale callback)');
   const binding = readCookie(req.headers.cookie, bindingCookie(services));
-  if (!binding || !request.browserHash || !sha256(binding).equals(request.browserHash)) {
+  if (!binding || !request.browserHash || !hashToken(binding).equals(request.browserHash)) {
     throw new SsoFailure('the callback came to another browser than the one that started the sign-in');
   }
   res.clearCookie(bindingCookie(services), { httpOnly: true, secure: services.config.secureCookies, sameSite: 'lax', path: '/' });
