@@ -28,6 +28,7 @@ export const accessPlugin = defineApiPlugin({
 });
 
 export { checkNetwork } from './access.guard';
+export { parseRange, inRanges, type Range } from './network';
 export { customRoleKey } from './role-directory';
 export { RolePermission, NetworkPermission } from './access.permissions';
 export { AccessAudit } from './access.audit';

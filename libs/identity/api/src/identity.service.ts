@@ -191,6 +191,12 @@ export async function signIn(
 
 /** B5: the server record goes; replaying the token afterwards is UNAUTHENTICATED. */
 export async function logout(ctx: RequestContext): Promise<boolean> {
+  if (ctx.principal?.kind === 'support') {
+    // A vendor operator's session is the support feature's (a credential of its own kind).
+    await ctx.app.authenticator?.signOut?.(ctx);
+    ctx.http?.clearSessionCookie();
+    return true;
+  }
   const p = signedInPerson(ctx);
   await ctx.em.nativeDelete(Session, { id: p.sessionId });
   ctx.http?.clearSessionCookie();
@@ -206,6 +212,10 @@ export async function logout(ctx: RequestContext): Promise<boolean> {
  */
 export async function me(ctx: RequestContext): Promise<Me> {
   const p = ctx.principal;
+  if (p?.kind === 'support') {
+    // A vendor operator under a grant: themselves, with the grant's permissions (no account here).
+    return { id: p.operatorId, email: p.email, name: p.name, phone: null, role: 'vendor_support', permissions: [...p.permissions], twoFactorEnabled: true, apiToken: null, user: null };
+  }
   if (p?.kind !== 'user' && p?.kind !== 'token') throw unauthenticated();
   const user = await ctx.em.findOneOrFail(User, { id: p.kind === 'user' ? p.userId : p.createdBy });
   const token = p.kind === 'token' ? await ctx.em.findOneOrFail(ApiToken, { id: p.tokenId }, { fields: ['name', 'expiresAt'] }) : null;
@@ -224,14 +234,15 @@ export async function me(ctx: RequestContext): Promise<Me> {
 
 /** Me.tenant: the tenant the user signed in to (RLS and the filter hold it to that one anyway). */
 export async function meTenant(ctx: RequestContext, me: Me): Promise<TenantInfo> {
-  const tenant = await ctx.em.findOneOrFail(Tenant, { id: me.user.tenantId });
+  const tenant = await ctx.em.findOneOrFail(Tenant, { id: me.user?.tenantId ?? ctx.tenantId });
   return { slug: tenant.slug, name: tenant.name };
 }
 
 /** Me.twoFactorEnrolmentRequired, Me.passwordExpired and Me.singleSignOnOnly: from the tenant's identity settings (read once per request). */
 export async function meSettingsFlags(ctx: RequestContext, me: Me): Promise<{ twoFactorEnrolmentRequired: boolean; passwordExpired: boolean; singleSignOnOnly: boolean }> {
-  const settings = await identitySettings(ctx);
   const { user } = me;
+  if (!user) return { twoFactorEnrolmentRequired: false, passwordExpired: false, singleSignOnOnly: false };
+  const settings = await identitySettings(ctx);
   return {
     twoFactorEnrolmentRequired: !user.totpEnabledAt && settings.twoFactorRequiredRoles.includes(user.role),
     passwordExpired: passwordExpired(settings, user, ctx.app.now()),

@@ -60,8 +60,8 @@ export class Me {
   apiToken!: CurrentApiToken | null;
   // tenant, twoFactorEnrolmentRequired and passwordExpired need other rows: MeResolver reads them
   // only when a client asks (the console's frequent `me` asks for none of the settings).
-  /** Not a GraphQL field: the row the lazy fields are worked out from. */
-  user!: User;
+  /** Not a GraphQL field: the row the lazy fields are worked out from (none for vendor support). */
+  user!: User | null;
 }
 
 @ObjectType('LoginPayload', { description: 'A session, or (twoFactorRequired) the challenge to answer with verifyTwoFactor' })

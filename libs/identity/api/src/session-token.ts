@@ -4,11 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
  * Secrets that name their tenant and carry 256 random bits: `<prefix><tenant><secret>`.
  * `bws_` sessions, `bwr_` password resets, `bwi_` invitations, `bwc_` the second step of a
  * two-factor sign-in, `bwx_` one-time audit export links, `bwe_` one-time ticket export links,
- * `bwd_` one-time backup download links, `bwt_` API tokens. The tenant part only says where to
+ * `bwd_` one-time backup download links, `bwt_` API tokens, `bwo_` vendor support operators'
+ * sessions (the support feature). The tenant part only says where to
  * look: the secret is found by the SHA-256 of the whole token under that tenant's RLS scope, so a
  * token edited to name another tenant finds nothing (D4). Only the hash is stored (B1, A13).
  */
-export type TokenPrefix = 'bws_' | 'bwr_' | 'bwi_' | 'bwc_' | 'bwx_' | 'bwe_' | 'bwd_' | 'bwt_';
+export type TokenPrefix = 'bws_' | 'bwr_' | 'bwi_' | 'bwc_' | 'bwx_' | 'bwe_' | 'bwd_' | 'bwt_' | 'bwo_';
 const UUID_HEX = /^([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/;
 
 export function newTenantToken(prefix: TokenPrefix, tenantId: string): { token: string; hash: Buffer } {

@@ -17,6 +17,8 @@ export const REAUTH_MINUTES = 5;
 export function signedInPerson(ctx: RequestContext) {
   const p = ctx.principal;
   if (p?.kind === 'token') throw new AppError('FORBIDDEN', 'An API token cannot do this: it needs a person signed in');
+  // Vendor support is signed in, as nobody of this workspace: their own account is the platform's.
+  if (p?.kind === 'support') throw new AppError('FORBIDDEN', 'Vendor support cannot do this: it needs a person of this workspace');
   if (p?.kind !== 'user') throw unauthenticated();
   return p;
 }

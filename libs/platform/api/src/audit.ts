@@ -218,9 +218,13 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
       ? { type: 'user' as const, id: p.userId, name: p.name ?? null }
       : p?.kind === 'token'
         ? { type: 'token' as const, id: p.tokenId, name: p.name }
-        : p?.kind === 'system'
-        ? { type: 'system' as const, id: null, name: p.reason }
-        : { type: 'anonymous' as const, id: null, name: null });
+        : p?.kind === 'support'
+          ? { type: 'support' as const, id: p.operatorId, name: p.name }
+          : p?.kind === 'system'
+            ? { type: 'system' as const, id: null, name: p.reason }
+            : { type: 'anonymous' as const, id: null, name: null });
+  // H1: everything done under a vendor support grant names the grant, whatever recorded it.
+  const details = p?.kind === 'support' && !opts.actor ? { ...opts.details, supportGrantId: p.grantId } : (opts.details ?? null);
   const event: AuditEvent = {
     id: randomUUID(),
     tenantId: ctx.tenantId,
@@ -236,7 +240,7 @@ export function audit(ctx: RequestContext, action: AuditAction, opts: AuditOptio
     userAgent: ctx.userAgent || null,
     requestId: ctx.requestId,
     changes: opts.changes ?? null,
-    details: opts.details ?? null,
+    details,
   };
   if (opts.evenIfRolledBack) survivors.add(event);
   orderOf.set(event, ++sequence);

@@ -30,9 +30,28 @@ export type Principal =
       createdBy: string;
       permissions: ReadonlySet<Permission>;
     }
+  | {
+      /**
+       * A vendor support operator under a tenant's grant (the support feature): the grant's
+       * permissions, only while the grant lasts. Authors nothing as a person of the tenant.
+       */
+      kind: 'support';
+      tenantId: string;
+      operatorId: string;
+      sessionId: string;
+      name: string;
+      email: string;
+      grantId: string;
+      /** When the grant ends at the latest (its ticket may close before). */
+      until: Date;
+      permissions: ReadonlySet<Permission>;
+    }
   | { kind: 'system'; tenantId: string; reason: string; permissions: ReadonlySet<Permission> };
 
-/** The person an action is authored as: the user, or the creator of the API token; null for jobs. */
+/**
+ * The person an action is authored as: the user, or the creator of the API token; null for jobs
+ * and for vendor support, who are nobody of the tenant (what needs an author is refused to them).
+ */
 export function actingUserId(p: Principal | null): string | null {
   return p?.kind === 'user' ? p.userId : p?.kind === 'token' ? p.createdBy : null;
 }

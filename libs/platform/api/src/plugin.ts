@@ -18,6 +18,22 @@ export interface Authenticator {
    * is only as good as its maker: without this, no link is honoured.
    */
   principalOf?(ctx: RequestContext, userId: string): Promise<Principal | null>;
+  /**
+   * Ends the session of a credential of another kind than the authenticator's own (a vendor
+   * support session, see CredentialKind): `logout` stays one field for every kind of session.
+   */
+  signOut?(ctx: RequestContext): Promise<void>;
+}
+
+/**
+ * A credential of another kind than identity's sessions and tokens, told apart by its prefix
+ * (the support feature's `bwo_` operator sessions): the composed authenticator hands such a
+ * credential to its kind alone, so no two features ever judge one credential.
+ */
+export interface CredentialKind {
+  prefix: string;
+  authenticate(ctx: RequestContext): Promise<void>;
+  signOut(ctx: RequestContext): Promise<void>;
 }
 
 /**
@@ -131,6 +147,8 @@ export interface ApiPlugin {
   rules?: IRules;
   migrations?: MigrationEntry[];
   authenticator?: Authenticator;
+  /** Credentials of other kinds than the authenticator's (see CredentialKind). */
+  credentials?: CredentialKind[];
   roleDirectory?: RoleDirectory;
   guards?: RequestGuard[];
   gates?: OperationGate[];
@@ -248,12 +266,30 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     rules,
     catalog,
     migrations,
-    authenticator: authenticators[0].authenticator as Authenticator,
+    authenticator: withCredentialKinds(authenticators[0].authenticator as Authenticator, plugins.flatMap((p) => p.credentials ?? [])),
     checkConfig: (config) => {
       for (const p of plugins) p.config?.of(config);
     },
     tenantCreated: async (ctx) => {
       for (const p of plugins) await p.tenantCreated?.(ctx);
+    },
+  };
+}
+
+/** The authenticator, handing credentials of another kind (by prefix) to that kind alone. */
+function withCredentialKinds(main: Authenticator, kinds: CredentialKind[]): Authenticator {
+  if (!kinds.length) return main;
+  const prefixes = kinds.map((k) => k.prefix);
+  if (prefixes.some((p, i) => !/^[a-z]{2,5}_$/.test(p) || prefixes.indexOf(p) !== i)) throw new Error(`credential prefixes must be distinct and look like "bwo_": ${prefixes.join(', ')}`);
+  const kindOf = (ctx: RequestContext) => {
+    const token = ctx.credential?.token;
+    return token ? kinds.find((k) => token.startsWith(k.prefix)) : undefined;
+  };
+  return {
+    authenticate: (ctx) => (kindOf(ctx) ?? main).authenticate(ctx),
+    principalOf: main.principalOf?.bind(main),
+    signOut: async (ctx) => {
+      await kindOf(ctx)?.signOut(ctx);
     },
   };
 }

@@ -9,6 +9,7 @@ import { TicketAudit } from './tickets.audit';
 import { GroupMember, TicketGroup } from './group.entity';
 import { GroupResolver } from './groups.resolver';
 import { TicketExport } from './ticket-export.entity';
+import { Migration20261207000850TicketKind } from './ticket-kind.migration';
 import { ticketExportRoute } from './ticket-export.route';
 
 export const ticketsPlugin = defineApiPlugin({
@@ -24,7 +25,10 @@ export const ticketsPlugin = defineApiPlugin({
   ],
   resolvers: [TicketResolver, TicketPageResolver, CommentResolver, GroupResolver],
   rules: ticketRules,
-  migrations: [{ name: 'Migration20261207000300Tickets', class: Migration20261207000300Tickets }],
+  migrations: [
+    { name: 'Migration20261207000300Tickets', class: Migration20261207000300Tickets },
+    { name: 'Migration20261207000850TicketKind', class: Migration20261207000850TicketKind },
+  ],
   routes: (router) => router.get('/export/:token', ticketExportRoute),
   seedDemo: seedDemoTickets,
 });

@@ -25,6 +25,7 @@ interface Row {
   status: string;
   priority: string;
   channel: string;
+  kind: string;
   created_at: string | Date; // the driver hands timestamps over as strings
   updated_at: string | Date;
   requester_id: string;
@@ -77,7 +78,7 @@ function conditions(ctx: RequestContext, f: TicketFilter): { where: string; para
 
 /** The columns of a page: the ticket and both people, by the joins below. */
 const SELECT = `
-    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.created_at, t.updated_at, t.group_id,
+    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.kind, t.created_at, t.updated_at, t.group_id,
            t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
            t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status`;
 const FROM = `
@@ -98,6 +99,7 @@ const toView = (r: Row): TicketView => ({
   status: r.status,
   priority: r.priority,
   channel: r.channel,
+  kind: r.kind,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
   requesterId: r.requester_id,

@@ -10,6 +10,9 @@ export const TICKET_CHANNELS = ['email', 'web', 'phone', 'mobile', 'api'] as con
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export type TicketChannel = (typeof TICKET_CHANNELS)[number];
+/** `vendor_support`: a request from the workspace to the vendor, which support access is tied to (support feature). */
+export const TICKET_KINDS = ['request', 'vendor_support'] as const;
+export type TicketKind = (typeof TICKET_KINDS)[number];
 
 @Entity({ tableName: 'tickets' })
 export class Ticket extends TenantScoped {
@@ -38,6 +41,9 @@ export class Ticket extends TenantScoped {
 
   @Property({ type: 'text' })
   channel: Opt<TicketChannel> = 'api';
+
+  @Property({ type: 'text' })
+  kind: Opt<TicketKind> = 'request';
 
   @ManyToOne(() => User, { fieldName: 'requester_id' })
   requester!: User;

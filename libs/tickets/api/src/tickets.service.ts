@@ -62,6 +62,7 @@ export const ticketToView = (t: Ticket): TicketView => ({
   status: t.status,
   priority: t.priority,
   channel: t.channel,
+  kind: t.kind,
   createdAt: t.createdAt,
   updatedAt: t.updatedAt,
   requesterId: t.requester.id,

@@ -23,6 +23,10 @@ export enum TicketChannelEnum {
   MOBILE = 'mobile',
   API = 'api',
 }
+export enum TicketKindEnum {
+  REQUEST = 'request',
+  VENDOR_SUPPORT = 'vendor_support',
+}
 export enum TicketSortField {
   CREATED_AT = 'createdAt',
   UPDATED_AT = 'updatedAt',
@@ -33,6 +37,10 @@ export enum TicketSortField {
 registerEnumType(TicketStatusEnum, { name: 'TicketStatus' });
 registerEnumType(TicketPriorityEnum, { name: 'TicketPriority' });
 registerEnumType(TicketChannelEnum, { name: 'TicketChannel' });
+registerEnumType(TicketKindEnum, {
+  name: 'TicketKind',
+  valuesConfig: { REQUEST: { description: 'A request to this service desk' }, VENDOR_SUPPORT: { description: "The workspace's own request to the vendor: vendor support access is granted through it" } },
+});
 registerEnumType(TicketSortField, { name: 'TicketSortField' });
 
 export enum ExportFormatEnum {
@@ -53,6 +61,7 @@ export class TicketView {
   @Field(() => TicketStatusEnum) status!: string;
   @Field(() => TicketPriorityEnum) priority!: string;
   @Field(() => TicketChannelEnum) channel!: string;
+  @Field(() => TicketKindEnum) kind!: string;
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
   @Field(() => GraphQLDateTimeISO) updatedAt!: Date;
   requesterId!: string;

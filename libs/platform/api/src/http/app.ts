@@ -83,7 +83,7 @@ interface RequestLocals {
 /** Who acted, for the request log line: ids only (B9). */
 function actorOf(ctx: RequestContext | undefined) {
   if (!ctx) return undefined;
-  return { operation: ctx.operation, tenantId: ctx.tenantId ?? undefined, userId: ctx.principal?.kind === 'user' ? ctx.principal.userId : undefined };
+  return { operation: ctx.operation, tenantId: ctx.tenantId ?? undefined, userId: ctx.principal?.kind === 'user' ? ctx.principal.userId : undefined, operatorId: ctx.principal?.kind === 'support' ? ctx.principal.operatorId : undefined };
 }
 
 /**
