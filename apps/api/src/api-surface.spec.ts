@@ -31,9 +31,9 @@ describe('the plugins describe their own operations', () => {
     const fields = new Set([schema.getQueryType(), schema.getMutationType()].flatMap((root) => Object.keys(root!.getFields())));
     expect(api.operations.names.filter((f) => !fields.has(f))).toEqual([]);
     // The traits the kernel and the gates act on, as the plugins declare them.
-    expect([...api.operations.with('lockdownExempt')].sort()).toEqual(['login', 'logout', 'reauthenticate', 'setLockdown', 'verifyAuditChain', 'verifyTwoFactor']);
+    expect([...api.operations.with('lockdownExempt')].sort()).toEqual(['login', 'logout', 'reauthenticate', 'setLockdown', 'supportSignIn', 'verifyAuditChain', 'verifyTwoFactor']);
     expect([...api.operations.with('deadlineExempt')]).toEqual(['restoreBackup']);
-    expect([...api.operations.with('hashesPassword')].sort()).toEqual(['acceptInvitation', 'changePassword', 'login', 'reauthenticate', 'resetPassword', 'signUp']);
+    expect([...api.operations.with('hashesPassword')].sort()).toEqual(['acceptInvitation', 'changePassword', 'login', 'reauthenticate', 'resetPassword', 'signUp', 'supportSignIn']);
   });
 });
 

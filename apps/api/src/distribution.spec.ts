@@ -151,7 +151,8 @@ describe('the distribution plan (npm run cli -- citus plan)', () => {
       expect(distributed.find((d) => d.table === first)?.with).toBe('none');
       for (const table of rest) expect(distributed.find((d) => d.table === table)?.with).toBe(first);
     }
-    expect(p.reference).toEqual(['tenants']);
+    // Vendor support operators are the platform's, pointed at by tenants' support sessions.
+    expect(p.reference).toEqual(['support_operators', 'tenants']);
     expect(p.local).toEqual(expect.arrayContaining(['mikro_orm_migrations', 'login_throttle', 'platform_settings']));
   });
 

@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -295,9 +295,14 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.testSsoConnection.id': 'ssoConnection',
     'SsoRoleRuleInput.role': 'role',
     'SsoGroupRuleInput.groupId': 'group',
+    'Mutation.revokeSupportAccess.id': 'supportGrant',
+    'Mutation.grantSupportAccess.ticketId': 'supportTicket',
   };
-  /** Named like ids but naming no row of ours: the OAuth client id a provider gave the workspace. */
-  const NOT_IDS = new Set(['OidcSettingsInput.clientId']);
+  /**
+   * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
+   * workspace, and vendor support operators (the platform's staff, the same in every tenant).
+   */
+  const NOT_IDS = new Set(['OidcSettingsInput.clientId', 'SupportGrantInput.operatorIds', 'VendorSupportInput.operatorIds']);
   const ID_NAME = /^(id|ids|key|role)$|(Id|Ids|Roles)$/;
   const ROLES = ['owner', 'admin', 'agent', 'requester', 'lightAgent', 'auditor', 'token'] as const;
 
@@ -431,8 +436,11 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
         admin,
       )
     ).createSsoConnection.id;
+    const support = (
+      await gqlOk<{ requestVendorSupport: { id: string; ticketId: string } }>(`mutation { requestVendorSupport(input: { subject: "D2", body: "help" }) { id ticketId } }`, {}, admin)
+    ).requestVendorSupport;
     const [{ id: auditEvent }] = await t.ownerSql<{ id: string }>(`select id from audit_events where tenant_id = $1 limit 1`, [p.tenantId]);
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection };
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId };
   }
 
   beforeAll(async () => {

@@ -43,6 +43,10 @@ export const Permission = {
   SSO_MANAGE: 'SSO_MANAGE',
   /** scim.provision: Provision people and groups from an identity provider (SCIM) */
   SCIM_PROVISION: 'SCIM_PROVISION',
+  /** support.read: See vendor support access: who holds it, until when, and what they did */
+  SUPPORT_READ: 'SUPPORT_READ',
+  /** support.manage: Grant vendor support access to this workspace, and revoke it */
+  SUPPORT_MANAGE: 'SUPPORT_MANAGE',
   /** audit.read: Read the audit log, verify its chain and see alerts */
   AUDIT_READ: 'AUDIT_READ',
   /** audit.export: Export the audit log (with a recent password confirmation) */
@@ -541,6 +545,14 @@ export interface Mutation {
   deleteSsoConnection: boolean;
   /** Reads the provider's configuration as a sign-in would, and reports */
   testSsoConnection: SsoTestResult;
+  /** A vendor support operator's sign-in to a workspace where an admin granted them access (password and authenticator code) */
+  supportSignIn: SupportSignInPayload;
+  /** Open a vendor support request and grant the vendor access with it (re-authenticated) */
+  requestVendorSupport: SupportGrant;
+  /** Grant access again through an open vendor support request whose access ended (re-authenticated) */
+  grantSupportAccess: SupportGrant;
+  /** End vendor support access now: operators signed in under it are out at their next request */
+  revokeSupportAccess: SupportGrant;
 }
 
 export interface NewApiToken {
@@ -645,6 +657,12 @@ export interface Query {
   previewSsoMapping: SsoMappingPreview;
   /** The sign-in page: a workspace's SSO buttons, and where an email's domain goes */
   ssoSignInOptions: SsoSignInOptions;
+  /** Vendor support access, newest first (up to 200) */
+  supportGrants: SupportGrant[];
+  /** The vendor support operators a grant may name */
+  supportOperators: SupportOperator[];
+  /** Open vendor support access, for the console banner */
+  supportAccessStatus: SupportAccessStatus;
 }
 
 export interface ReauthPayload {
@@ -883,6 +901,78 @@ export interface SsoTestResult {
   checks: SsoCheck[];
 }
 
+export type SupportAccess = 'READ_ONLY' | 'CUSTOM';
+
+/** Open vendor support access, for the banner everyone in the console sees */
+export interface SupportAccessStatus {
+  /** Open grants (empty without support.read) */
+  grants: SupportGrant[];
+  /** Set when the caller is a vendor operator */
+  operatorSession: SupportSessionInfo | null;
+}
+
+/** Vendor support access: granted by an admin through a vendor support request, until it ends */
+export interface SupportGrant {
+  id: string;
+  /** The vendor support request (a ticket of this desk); solving or closing it ends the access */
+  ticketId: string;
+  ticketSubject: string;
+  access: SupportAccess;
+  permissions: Permission[];
+  /** Any operator of the support team (else only `operators`) */
+  supportTeam: boolean;
+  operators: SupportOperator[];
+  /** The admin who granted it */
+  grantedByName: string;
+  createdAt: string;
+  expiresAt: string;
+  endedAt: string | null;
+  /** ticket_closed, expired or revoked */
+  endReason: string | null;
+  /** Open now: operators it names may sign in and work */
+  active: boolean;
+}
+
+export interface SupportGrantInput {
+  access: SupportAccess;
+  /** For custom access: each one you hold yourself */
+  permissions?: Permission[] | null;
+  /** How long it lasts: 72 hours unless said, at most 720 (30 days) */
+  hours?: number | null;
+  /** Only these operators (see supportOperators); absent or empty: the support team */
+  operatorIds?: string[] | null;
+}
+
+/** One of the vendor's support staff (the platform's, not this workspace's) */
+export interface SupportOperator {
+  id: string;
+  name: string;
+}
+
+/** The grant a vendor operator works under, for their banner */
+export interface SupportSessionInfo {
+  workspaceName: string;
+  operatorName: string;
+  /** When the access ends at the latest (its request may be closed before) */
+  until: string;
+  permissions: Permission[];
+}
+
+export interface SupportSignInInput {
+  /** The workspace slug */
+  workspace: string;
+  email: string;
+  password: string;
+  /** The 6-digit code of the operator's authenticator app */
+  code: string;
+}
+
+export interface SupportSignInPayload {
+  /** Send as `Authorization: Bearer <token>`; browsers get the same session as an HttpOnly cookie */
+  token: string;
+  expiresAt: string;
+}
+
 export interface TenantInfo {
   slug: string;
   name: string;
@@ -895,6 +985,7 @@ export interface Ticket {
   status: TicketStatus;
   priority: TicketPriority;
   channel: TicketChannel;
+  kind: TicketKind;
   createdAt: string;
   updatedAt: string;
   /** The group it is given to (see ticketGroups) */
@@ -945,6 +1036,8 @@ export interface TicketGroupInput {
   /** Staff only; replaces the member list */
   memberIds: string[];
 }
+
+export type TicketKind = 'REQUEST' | 'VENDOR_SUPPORT';
 
 export interface TicketPage {
   nodes: Ticket[];
@@ -1013,6 +1106,18 @@ export interface UserSummary {
   role: string;
   /** active, invited, suspended (deleted people are not listed) */
   status: string;
+}
+
+export interface VendorSupportInput {
+  access: SupportAccess;
+  /** For custom access: each one you hold yourself */
+  permissions?: Permission[] | null;
+  /** How long it lasts: 72 hours unless said, at most 720 (30 days) */
+  hours?: number | null;
+  /** Only these operators (see supportOperators); absent or empty: the support team */
+  operatorIds?: string[] | null;
+  subject: string;
+  body: string;
 }
 
 export interface VerifyTwoFactorInput {
