@@ -9,6 +9,7 @@ import type { AuditVerification } from './audit.types';
  */
 export interface AuditFilterArgs {
   actorId?: string | null;
+  actorType?: string | null;
   actions?: string[] | null;
   targetType?: string | null;
   targetId?: string | null;
@@ -54,6 +55,7 @@ export function whereOf(tenantId: string, f: AuditFilterArgs): { where: string; 
     params.push(...values);
   };
   if (f.actorId) add('actor_id = ?', f.actorId);
+  if (f.actorType) add('actor_type = ?', f.actorType);
   if (f.actions?.length) add('action in (?)', f.actions); // knex expands the array
   if (f.targetType) add('target_type = ?', f.targetType);
   if (f.targetId) add('target_id = ?', f.targetId);

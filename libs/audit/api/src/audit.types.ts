@@ -40,6 +40,10 @@ export class AuditEventPage {
 @InputType()
 export class AuditFilter {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(100) actorId?: string | null;
+  @Field(() => String, { nullable: true, description: 'user, token, support (vendor operators under a grant), system or anonymous' })
+  @IsOptional()
+  @IsIn(['user', 'token', 'support', 'system', 'anonymous'])
+  actorType?: string | null;
   @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(50) actions?: string[] | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(60) targetType?: string | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) targetId?: string | null;

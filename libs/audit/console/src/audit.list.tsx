@@ -1,4 +1,5 @@
 import CategoryIcon from '@mui/icons-material/Category';
+import PersonIcon from '@mui/icons-material/Person';
 import RuleIcon from '@mui/icons-material/Rule';
 import TuneIcon from '@mui/icons-material/Tune';
 import { Box, Button, Card, CardContent, CircularProgress, Stack, Typography } from '@mui/material';
@@ -54,6 +55,14 @@ function auditFilters(actions: AuditActionInfo[]) {
   ];
 }
 
+/** Who acted: vendor support under a grant is the one people look for most (issue 18). */
+const ACTOR_CHOICES = [
+  { id: 'user', name: 'People' },
+  { id: 'token', name: 'API tokens' },
+  { id: 'support', name: 'Vendor support' },
+  { id: 'system', name: 'The system' },
+];
+
 const sameActions = (value: { actions: string[] }, filters: { actions?: string[] }) =>
   JSON.stringify([...value.actions].sort()) === JSON.stringify([filters.actions ?? []].flat().sort());
 
@@ -68,6 +77,11 @@ function AuditSidebar({ actions }: { actions: AuditActionInfo[] }) {
         <FilterList label="Outcome" icon={<RuleIcon />}>
           {OUTCOME_CHOICES.map((o) => (
             <FilterListItem key={o.id} label={o.name} value={{ outcome: o.id }} />
+          ))}
+        </FilterList>
+        <FilterList label="Who" icon={<PersonIcon />}>
+          {ACTOR_CHOICES.map((o) => (
+            <FilterListItem key={o.id} label={o.name} value={{ actorType: o.id }} />
           ))}
         </FilterList>
         <FilterList label="Kind" icon={<TuneIcon />}>

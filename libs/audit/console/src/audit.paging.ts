@@ -3,6 +3,7 @@ import type { GetListParams, GetListResult } from 'react-admin';
 /** The API's AuditFilter input. */
 export interface AuditFilterInput {
   actorId?: string;
+  actorType?: string;
   actions?: string[];
   targetType?: string;
   targetId?: string;
@@ -26,6 +27,7 @@ export function toAuditFilter(values: Record<string, unknown>): AuditFilterInput
   const actions = [values.actions].flat().filter((a): a is string => typeof a === 'string' && !!a);
   const out: AuditFilterInput = {
     actorId: text(values.actorId),
+    actorType: text(values.actorType),
     actions: actions.length ? actions : undefined,
     targetType: text(values.targetType),
     targetId: text(values.targetId),

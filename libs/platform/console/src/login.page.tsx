@@ -260,6 +260,11 @@ export function LoginPage() {
                 Forgot your password?
               </Link>
             )}
+            {step === 'identify' && (
+              <Link href="#/support-sign-in" variant="body2" color="text.secondary">
+                Vendor support staff sign in here
+              </Link>
+            )}
           </Stack>
         </CardContent>
       </Card>

@@ -207,6 +207,8 @@ export interface AuditExportLink {
 
 export interface AuditFilter {
   actorId?: string | null;
+  /** user, token, support (vendor operators under a grant), system or anonymous */
+  actorType?: string | null;
   actions?: string[] | null;
   targetType?: string | null;
   targetId?: string | null;

@@ -1,0 +1,50 @@
+import { Alert, Link } from '@mui/material';
+import { useEffect, useState } from 'react';
+import { gql, type Api } from '@bulwark/platform-console';
+
+type Status = {
+  grants: Pick<Api.SupportGrant, 'id' | 'expiresAt' | 'ticketSubject'>[];
+  operatorSession: Pick<Api.SupportSessionInfo, 'workspaceName' | 'operatorName' | 'until'> | null;
+};
+const STATUS = `{ supportAccessStatus { grants { id expiresAt ticketSubject } operatorSession { workspaceName operatorName until } } }`;
+
+const until = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * Whose data a vendor operator is in, and until when; and, for the workspace's admins and
+ * auditors, that the vendor holds access now (issue 18 §1). Checked again every 30 seconds, so a
+ * grant that ends shows at once.
+ */
+export function SupportBanner() {
+  const [status, setStatus] = useState<Status | null>(null);
+  useEffect(() => {
+    let alive = true;
+    const check = () =>
+      gql<{ supportAccessStatus: Status }>(STATUS)
+        .then((d) => alive && setStatus(d.supportAccessStatus))
+        .catch(() => undefined);
+    void check();
+    const timer = setInterval(check, 30_000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, []);
+  if (status?.operatorSession) {
+    const s = status.operatorSession;
+    return (
+      <Alert severity="info" sx={{ borderRadius: 0 }} role="status" data-testid="support-operator-banner">
+        Vendor support: you are working in <strong>{s.workspaceName}</strong>’s data as {s.operatorName}, until {until(s.until)} at the latest. Everything you open or change is
+        recorded in their audit log, and your access ends when they close the request.
+      </Alert>
+    );
+  }
+  if (!status?.grants.length) return null;
+  const last = status.grants.reduce((a, b) => (a.expiresAt > b.expiresAt ? a : b));
+  return (
+    <Alert severity="warning" sx={{ borderRadius: 0 }} role="status" data-testid="support-access-banner">
+      Vendor support can access this workspace until {until(last.expiresAt)} (request “{last.ticketSubject}”
+      {status.grants.length > 1 ? ` and ${status.grants.length - 1} more` : ''}). <Link href="#/support-access">Review or revoke</Link>
+    </Alert>
+  );
+}
