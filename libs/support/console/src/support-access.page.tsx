@@ -13,6 +13,7 @@ import {
   FormGroup,
   FormHelperText,
   FormLabel,
+  Link,
   MenuItem,
   Radio,
   RadioGroup,
@@ -214,7 +215,7 @@ export function SupportAccessList() {
       after={
         mayReadAudit && (
           <Typography variant="body2" sx={{ mt: 2 }}>
-            Everything the vendor’s staff opened or changed is in the <a href={`#/audit?filter=${encodeURIComponent(JSON.stringify({ actorType: 'support' }))}`}>audit log, filtered to vendor support</a>.
+            Everything the vendor’s staff opened or changed is in the <Link href={`#/audit?filter=${encodeURIComponent(JSON.stringify({ actorType: 'support' }))}`}>audit log, filtered to vendor support</Link>.
           </Typography>
         )
       }
@@ -223,9 +224,9 @@ export function SupportAccessList() {
         <DataTable.Col<Grant>
           label="Request"
           render={(g) => (
-            <a href={`#/tickets/${g.ticketId}/show`} title="Open the request">
+            <Link href={`#/tickets/${g.ticketId}/show`} title="Open the request">
               {g.ticketSubject}
-            </a>
+            </Link>
           )}
         />
         <DataTable.Col<Grant>

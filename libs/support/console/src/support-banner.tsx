@@ -44,7 +44,7 @@ export function SupportBanner() {
   return (
     <Alert severity="warning" sx={{ borderRadius: 0 }} role="status" data-testid="support-access-banner">
       Vendor support can access this workspace until {until(last.expiresAt)} (request “{last.ticketSubject}”
-      {status.grants.length > 1 ? ` and ${status.grants.length - 1} more` : ''}). <Link href="#/support-access">Review or revoke</Link>
+      {status.grants.length > 1 ? ` and ${status.grants.length - 1} more` : ''}). <Link href="#/support-grants">Review or revoke</Link>
     </Alert>
   );
 }
