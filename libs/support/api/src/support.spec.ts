@@ -15,6 +15,7 @@ import { auditPlugin } from '@bulwark/audit-api';
 import { backupsPlugin } from '@bulwark/backups-api';
 import { Secret, TOTP } from 'otpauth';
 import { randomUUID } from 'node:crypto';
+import { runCli } from '../../../../tools/e2e/harness';
 import { supportPlugin, sweepSupportAccess } from './index';
 import { OPERATOR_TOTP_OWNER } from './support.service';
 
@@ -324,4 +325,30 @@ describe('H1 operators without a grant, and D2 across tenants', () => {
     }
     await setStatus(a.admin, g.ticketId, 'SOLVED');
   });
+});
+
+describe('H1 operators are managed by the CLI', () => {
+  it('creates one with a one-time authenticator secret, lists, suspends (sessions stop) and reactivates', async () => {
+    const env = { DATABASE_URL: t.databaseUrl, BULWARK_PASSWORD_PEPPER: TEST_PEPPER, BULWARK_LOG_LEVEL: 'warn', OPERATOR_PASSWORD: OPERATOR_PASSWORD };
+    const made = runCli(['operator', 'create', '--email', 'Lee@Vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env);
+    expect(made.stderr).toBe('');
+    expect(made.stdout).toMatch(/^created operator lee@vendor\.test \(/m);
+    const secret = /secret=([A-Z2-7]+)/.exec(made.stdout)?.[1] as string;
+    expect(secret).toBeTruthy();
+    expect(runCli(['operator', 'create', '--email', 'lee@vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env).stderr).toMatch(/exists already/);
+    expect(runCli(['operator', 'create', '--email', 'short@vendor.test', '--name', 'Short', '--password-env', 'SHORT'], { ...env, SHORT: 'too short' }).stderr).toMatch(/12 to 128 characters/);
+    const [row] = await t.ownerSql<{ id: string; totp_secret: string }>(`select id, totp_secret from support_operators where email = 'lee@vendor.test'`);
+    expect(row.totp_secret).not.toContain(secret); // sealed at rest
+    const lee: Operator = { id: row.id, email: 'lee@vendor.test', name: 'Lee', secret };
+
+    await granted(a.admin);
+    const token = await operatorToken(lee, a.slug);
+    expect(runCli(['operator', 'list'], env).stdout).toMatch(/^lee@vendor\.test\tLee\tactive\t/m);
+    expect(runCli(['operator', 'suspend', '--email', 'lee@vendor.test'], env).stdout).toContain('lee@vendor.test: suspended');
+    expect(code(await t.gql(ME, {}, { token, headers: OFFICE }))).toBe('UNAUTHENTICATED');
+    expect(code(await operatorSignIn(lee, a.slug))).toBe('UNAUTHENTICATED');
+    expect(runCli(['operator', 'reactivate', '--email', 'lee@vendor.test'], env).stdout).toContain('lee@vendor.test: active');
+    expect(code(await operatorSignIn(lee, a.slug))).toBeUndefined();
+    expect(runCli(['operator', 'suspend', '--email', 'nobody@vendor.test'], env).stderr).toMatch(/no operator with the email/);
+  }, 120_000);
 });
