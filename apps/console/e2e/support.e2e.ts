@@ -85,6 +85,13 @@ maybe('vendor support access in the console', () => {
     await expectOn(operator, 'operator-tickets', () => operator.getByText('Ticket exports time out').first().waitFor({ timeout: 15_000 }));
     await operator.screenshot({ path: join(SCREENSHOTS, 'support-operator-working.png') });
 
+    // What the operator did is in the audit log, one click from the grants, reads included.
+    await admin.getByRole('menuitem', { name: 'Vendor support' }).click();
+    await admin.getByRole('link', { name: 'audit log, filtered to vendor support' }).click();
+    await expectOn(admin, 'audit', () => admin.getByText('Sam Support').first().waitFor({ timeout: 15_000 }));
+    expect(await admin.locator('tbody').innerText()).not.toContain('Ada Admin');
+    await admin.screenshot({ path: join(SCREENSHOTS, 'support-audit.png') });
+
     // The admin solves the request in the ticket itself: access ends with it.
     await admin.getByRole('menuitem', { name: 'Vendor support' }).click();
     await table.getByRole('link', { name: 'Ticket exports time out' }).click();

@@ -12,5 +12,5 @@ export const SupportAudit = defineAuditActions('support', {
   signedIn: { description: 'A vendor support operator signed in under a grant', target: 'SupportGrant' },
   signInFailed: { description: 'A vendor support operator could not sign in', target: 'SupportGrant' },
   signedOut: { description: 'A vendor support operator signed out', target: 'SupportGrant' },
-  operation: { description: 'A vendor support operator read or changed something under a grant', target: 'Operation' },
+  operation: { description: 'Vendor support used the workspace under a grant (a read or a change)', target: 'Operation' },
 });
