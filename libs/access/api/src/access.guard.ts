@@ -87,12 +87,13 @@ export const accessGuard: RequestGuard = {
  */
 export async function checkNetwork(ctx: RequestContext, access?: TenantAccess): Promise<void> {
   const p = ctx.principal;
-  if ((p?.kind !== 'user' && p?.kind !== 'token') || !ctx.tenantId) return;
+  // Vendor support operators too: the workspace's allowlist is the workspace's, whoever comes in.
+  if ((p?.kind !== 'user' && p?.kind !== 'token' && p?.kind !== 'support') || !ctx.tenantId) return;
   const a = access ?? (await tenantAccess(ctx));
   if (a.mode === 'off') return;
   if (p.kind === 'user' && p.role === 'requester' && !a.includesRequesters) return;
   if (inRanges(ctx.ip, a.ranges)) return;
-  const who = p.kind === 'user' ? { userId: p.userId } : { tokenId: p.tokenId };
+  const who = p.kind === 'user' ? { userId: p.userId } : p.kind === 'token' ? { tokenId: p.tokenId } : { operatorId: p.operatorId };
   if (a.mode === 'report') {
     ctx.log.warn('IP allowlist (report only): this request would have been refused', { ip: ctx.ip, ...who });
     return;

@@ -49,6 +49,11 @@ export const NOT_BACKED_UP = new Set([
   'backup_settings',
   // A restored schedule would bring back a past next-run time (an immediate backup).
   'backup_schedules',
+  // Vendor support access is consent given now, not data: a restore must never bring back a
+  // grant that ended (or put one in a copy). Restoring deletes the tickets they hang on, which
+  // takes the workspace's grants and operators' sessions with them: access ends.
+  'support_grants',
+  'support_sessions',
 ]);
 
 export interface ArchiveHeader {

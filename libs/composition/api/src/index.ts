@@ -12,4 +12,4 @@ import { supportPlugin } from '@bulwark/support-api';
  * The server is exactly this list: the API, the CLI, the worker, the bench, the console's code
  * generator and the whole-app tests all compose it from here. A new feature adds one line.
  */
-export const apiPlugins: readonly ApiPlugin[] = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, ssoPlugin, scimPlugin, supportPlugin, auditPlugin, backupsPlugin];
+export const apiPlugins: readonly ApiPlugin[] = [platformPlugin, identityPlugin, supportPlugin, accessPlugin, ticketsPlugin, ssoPlugin, scimPlugin, auditPlugin, backupsPlugin];

@@ -58,6 +58,8 @@ export interface OperationGate {
 export interface OperationInfo {
   type: 'query' | 'mutation' | 'subscription';
   fields: string[];
+  /** Each root field's arguments, variables substituted; worked out when asked (an audit of reads). */
+  arguments?: () => { field: string; args: Record<string, unknown> }[];
 }
 
 /**

@@ -12,7 +12,7 @@ interface SupportRow {
   operator_email: string;
   grant_id: string;
   permissions: string[];
-  granter_role: string;
+  granted_by: string;
   expires_at: Date;
   last_seen_at: Date;
 }
@@ -48,7 +48,9 @@ export const supportCredential: CredentialKind = {
     const row = await conn.execute<SupportRow>('select * from bulwark_support_principal(?, ?, ?, ?)', [parsed.tenantId, parsed.hash, now, settings.idleMinutes], 'get', trx);
     if (!row) return;
     await enterTenant(ctx, parsed.tenantId, { alreadySetInTransaction: true });
-    const granter = (await ctx.app.roles.permissionsOf(ctx, row.granter_role)) ?? new Set<Permission>();
+    // The granting admin as their own session would act now: restricted (2FA to enrol, password
+    // expired) holds nothing, suspended or deleted ends the grant's reach.
+    const granter = (await ctx.app.authenticator?.principalOf?.(ctx, row.granted_by))?.permissions ?? new Set<Permission>();
     ctx.principal = {
       kind: 'support',
       tenantId: parsed.tenantId,

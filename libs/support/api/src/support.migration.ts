@@ -78,12 +78,12 @@ export class Migration20261207000900Support extends Migration {
     // active), the operator active and named by the grant, the session neither idle nor expired.
     this.addSql(`create function bulwark_support_principal(p_tenant uuid, p_hash bytea, p_now timestamptz, p_idle_minutes int)
       returns table (session_id uuid, operator_id uuid, operator_name text, operator_email text, grant_id uuid,
-                     permissions text[], granter_role text, expires_at timestamptz, last_seen_at timestamptz)
+                     permissions text[], granted_by uuid, expires_at timestamptz, last_seen_at timestamptz)
       language plpgsql volatile security invoker as $$
       begin
         perform bulwark_enter_tenant(p_tenant);
         return query
-          select s.id, o.id, o.name, o.email, g.id, g.permissions, u.role, g.expires_at, s.last_seen_at
+          select s.id, o.id, o.name, o.email, g.id, g.permissions, g.granted_by, g.expires_at, s.last_seen_at
           from support_sessions s
           join support_grants g on g.tenant_id = s.tenant_id and g.id = s.grant_id
           join tickets t on t.tenant_id = g.tenant_id and t.id = g.ticket_id

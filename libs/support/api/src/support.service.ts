@@ -26,6 +26,7 @@ import {
   verifyPassword,
 } from '@bulwark/identity-api';
 import { Ticket } from '@bulwark/tickets-api';
+import { checkNetwork } from '@bulwark/access-api';
 import { fromSupportNetwork } from './credential';
 import { supportConfig } from './support.config';
 import { SupportAudit } from './support.audit';
@@ -58,33 +59,31 @@ export interface SupportSignInInput {
 export async function supportSignIn(ctx: RequestContext, input: SupportSignInInput) {
   const now = ctx.app.now();
   const { config } = ctx.app;
+  const previous = ctx.principal;
   const tenantId = await tenantIdBySlug(ctx, input.workspace.trim().toLowerCase());
   if (tenantId) await enterTenant(ctx, tenantId, { replacePrincipal: true });
   const email = normalizeEmail(input.email).slice(0, 254);
-  const tried = { type: 'anonymous' as const, id: null, name: email };
-  await assertNotThrottled(ctx, tenantId);
+  // Per address, whatever workspace is named: operators are the same in every workspace, and
+  // anyone can make a workspace to try them against.
+  await assertNotThrottled(ctx, null);
   const operator = await ctx.em.findOne(SupportOperator, { email });
   const ok = await verifyPassword(config.passwordPepper, input.password, operator?.passwordHash ?? (await dummyHash(config.passwordPepper, config.bcryptCost)));
   const locked = !!operator?.lockedUntil && operator.lockedUntil > now;
-  const step = operator && ok ? matchTotp(decryptTotpSecret(config.passwordPepper, operator.totpSecret, OPERATOR_TOTP_OWNER(operator.id)), normalizeCode(input.code), now, operator.totpLastStep ?? null) : null;
+  const matched = operator && ok && !locked ? matchTotp(decryptTotpSecret(config.passwordPepper, operator.totpSecret, OPERATOR_TOTP_OWNER(operator.id)), normalizeCode(input.code), now, operator.totpLastStep ?? null) : null;
+  // A code is good once, even for two sign-ins racing with it: the step is claimed in one update.
+  const step = operator && matched !== null && (await claimStep(ctx, operator.id, matched)) ? matched : null;
   const network = fromSupportNetwork(ctx);
   if (!operator || !ok || step === null || locked || operator.status !== 'active' || !network) {
-    if (operator && (!ok || step === null) && !locked) {
-      operator.failedCount += 1;
-      if (operator.failedCount >= LOCK_AFTER) {
-        operator.lockedUntil = new Date(now.getTime() + LOCK_MINUTES * 60_000);
-        operator.failedCount = 0;
-      }
-    }
-    if (!ok || step === null) await recordSignInFailure(ctx, tenantId);
+    if (operator && !locked && (!ok || step === null)) await countFailure(ctx, operator.id, now);
+    if (!ok || step === null) await recordSignInFailure(ctx, null);
     const reason = !operator ? 'unknown operator' : locked ? 'locked' : !ok ? 'wrong password' : step === null ? 'wrong code' : operator.status !== 'active' ? `operator ${operator.status}` : 'network refused';
-    ctx.log.warn('vendor support sign-in refused', { reason, ip: ctx.ip });
-    if (tenantId) audit(ctx, SupportAudit.signInFailed, { actor: tried, targetId: null, outcome: 'failure', details: { reason }, evenIfRolledBack: true });
+    ctx.log.warn('vendor support sign-in refused', { reason, operatorId: operator?.id, ip: ctx.ip });
+    // The workspace's log says that a vendor sign-in failed, not why: whoever made a workspace
+    // could otherwise learn from it whether a guessed operator password was right.
+    if (tenantId) audit(ctx, SupportAudit.signInFailed, { actor: { type: 'anonymous', id: null, name: email }, outcome: 'failure', evenIfRolledBack: true });
     throw invalid().keepingChanges();
   }
-  operator.failedCount = 0;
-  operator.lockedUntil = null;
-  operator.totpLastStep = step;
+  await ctx.em.getConnection().execute('update support_operators set failed_count = 0, locked_until = null where id = ?', [operator.id], 'run', ctx.em.getTransactionContext());
   const grant = tenantId ? await openGrantFor(ctx, operator.id) : null;
   if (!tenantId || !grant) {
     if (tenantId) audit(ctx, SupportAudit.signInFailed, { actor: { type: 'support', id: operator.id, name: operator.name }, outcome: 'failure', details: { reason: 'no open grant' }, evenIfRolledBack: true });
@@ -95,6 +94,8 @@ export async function supportSignIn(ctx: RequestContext, input: SupportSignInInp
   const expiresAt = new Date(Math.min(now.getTime() + settings.sessionHours * 3600_000, grant.expiresAt.getTime()));
   const session = ctx.em.create(SupportSession, { grantId: grant.id, operatorId: operator.id, tokenHash: hash, createdAt: now, lastSeenAt: now, expiresAt });
   ctx.http?.setSessionCookie(token, Math.ceil((expiresAt.getTime() - now.getTime()) / 1000));
+  // B2: signing in again replaces the session the request came with.
+  if (previous?.kind === 'support' && previous.tenantId === tenantId) await ctx.em.nativeDelete(SupportSession, { tenantId, id: previous.sessionId });
   ctx.principal = {
     kind: 'support',
     tenantId,
@@ -106,8 +107,42 @@ export async function supportSignIn(ctx: RequestContext, input: SupportSignInInp
     until: grant.expiresAt,
     permissions: new Set(grant.permissions as Permission[]),
   };
+  // D10: the workspace's own IP allowlist holds operators too (admins add the vendor's networks).
+  try {
+    await checkNetwork(ctx);
+  } catch (e) {
+    ctx.principal = null;
+    audit(ctx, SupportAudit.signInFailed, { actor: { type: 'support', id: operator.id, name: operator.name }, targetId: grant.id, outcome: 'failure', details: { reason: 'network refused by the workspace' }, evenIfRolledBack: true });
+    throw e;
+  }
   audit(ctx, SupportAudit.signedIn, { targetId: grant.id, details: { sessionId: session.id } });
   return { token, expiresAt };
+}
+
+/** A10 for operators, in one statement, so concurrent failures all count. */
+async function countFailure(ctx: RequestContext, operatorId: string, now: Date): Promise<void> {
+  await ctx.em.getConnection().execute(
+    `update support_operators set
+       failed_count = case when failed_count + 1 >= ? then 0 else failed_count + 1 end,
+       locked_until = case when failed_count + 1 >= ? then ? else locked_until end
+     where id = ?`,
+    [LOCK_AFTER, LOCK_AFTER, new Date(now.getTime() + LOCK_MINUTES * 60_000), operatorId],
+    'run',
+    ctx.em.getTransactionContext(),
+  );
+}
+
+/** RFC 6238 §5.2: each time step once; of two sign-ins with one code, one gets it. */
+async function claimStep(ctx: RequestContext, operatorId: string, step: number): Promise<boolean> {
+  const r = await ctx.em
+    .getConnection()
+    .execute<{ affectedRows: number }>(
+      'update support_operators set totp_last_step = ? where id = ? and (totp_last_step is null or totp_last_step < ?)',
+      [step, operatorId, step],
+      'run',
+      ctx.em.getTransactionContext(),
+    );
+  return r.affectedRows === 1;
 }
 
 /** The newest open grant naming this operator (or the whole team) whose ticket is still open. */
@@ -122,8 +157,28 @@ async function openGrantFor(ctx: RequestContext, operatorId: string): Promise<Su
   return null;
 }
 
-/** The read permissions a "read-only" grant holds: reading, never personal data or exports. */
-export const READ_ONLY: readonly string[] = ['tickets.read', 'tickets.viewAll', 'users.read', 'roles.read', 'audit.read', 'backups.read'];
+/**
+ * The read permissions a "read-only" grant holds: reading, never personal data or exports. The
+ * audit log is not among them: its events name people by their email.
+ */
+export const READ_ONLY: readonly string[] = ['tickets.read', 'tickets.viewAll', 'users.read', 'roles.read', 'backups.read'];
+
+/**
+ * What a grant may carry at all: ticket work and reading. Never a permission that makes
+ * something outlive the grant or let someone else in (inviting people, roles, API tokens, SSO,
+ * network rules, alert webhooks, backups' keys and files), nor deleting tickets (the request
+ * itself among them).
+ */
+export const GRANTABLE: readonly string[] = [
+  ...READ_ONLY,
+  'tickets.viewGroup',
+  'tickets.create',
+  'tickets.update',
+  'tickets.comment',
+  'tickets.internalNotes',
+  'users.viewPii',
+  'audit.read',
+];
 
 export interface GrantInput {
   access: SupportAccessKind;
@@ -153,9 +208,15 @@ async function checkedGrant(ctx: RequestContext, input: GrantInput): Promise<{ p
     const known = new Set(ctx.app.catalog.definitions.map((d) => d.key as string));
     const unknown = permissions.filter((k) => !known.has(k));
     if (unknown.length) throw badInput(`Unknown permission: ${unknown.join(', ')}`, { permissions: 'unknown' });
-    // D14: what the admin lacks is refused, never silently dropped.
+    // D14: what the admin lacks, or what no grant may carry, is refused, never silently dropped.
     if (permissions.some((k) => !p.permissions.has(k as Permission))) {
       throw new AppError('FORBIDDEN', 'You can only grant permissions you hold yourself', { fields: { permissions: 'beyond your own' } });
+    }
+    const never = permissions.filter((k) => !GRANTABLE.includes(k));
+    if (never.length) {
+      throw new AppError('FORBIDDEN', `Vendor support cannot be given ${never.join(', ')}: a grant carries ticket work and reading, nothing that outlives it`, {
+        fields: { permissions: 'not grantable' },
+      });
     }
   }
   const operatorIds = [...new Set(input.operatorIds ?? [])];

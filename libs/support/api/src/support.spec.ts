@@ -12,14 +12,18 @@ import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type Tenan
 import { accessPlugin } from '@bulwark/access-api';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin } from '@bulwark/audit-api';
-import { backupsPlugin } from '@bulwark/backups-api';
+import { backupsPlugin, localStorage, restoreTenant, runBackup, type BackupDeps } from '@bulwark/backups-api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import { randomUUID } from 'node:crypto';
-import { runCli } from '../../../../tools/e2e/harness';
+import { execFile } from 'node:child_process';
 import { supportPlugin, sweepSupportAccess } from './index';
 import { OPERATOR_TOTP_OWNER } from './support.service';
 
-const plugins = [platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, supportPlugin, auditPlugin, backupsPlugin];
+// Support before access, as composed: its guard records an operation before a lockdown refuses it.
+const plugins = [platformPlugin, identityPlugin, supportPlugin, accessPlugin, ticketsPlugin, auditPlugin, backupsPlugin];
 const OFFICE = { 'x-forwarded-for': '198.51.100.20' };
 const ELSEWHERE = { 'x-forwarded-for': '192.0.2.99' };
 const OPERATOR_PASSWORD = 'operator password for tests';
@@ -36,6 +40,19 @@ interface Operator {
 }
 let sam: Operator;
 let kim: Operator;
+
+/**
+ * The operator CLI as a platform operator runs it (`npm run cli -- …`). Asynchronous: the test
+ * server lives in this process and must keep answering (and keep its connections) meanwhile.
+ */
+function runCli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  const root = join(__dirname, '../../../..');
+  return new Promise((resolve) =>
+    execFile(process.execPath, ['-r', '@swc-node/register', 'apps/cli/src/main.ts', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 120_000 }, (_e, stdout, stderr) =>
+      resolve({ stdout, stderr }),
+    ),
+  );
+}
 
 async function eventually(check: () => boolean): Promise<void> {
   for (let i = 0; i < 50 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
@@ -145,6 +162,8 @@ describe('H1 H2 a grant from request to close', () => {
 
     const list = await t.gql<{ tickets: { nodes: { id: string; kind: string }[] } }>(`{ tickets { nodes { id kind } } }`, {}, { token, headers: OFFICE });
     expect(list.data?.tickets.nodes).toContainEqual({ id: g.ticketId, kind: 'VENDOR_SUPPORT' });
+    const one = await t.gql(`query($id: ID!) { ticket(id: $id) { subject } }`, { id: g.ticketId }, { token, headers: OFFICE });
+    expect(one.data).toEqual({ ticket: { subject: 'Exports time out' } });
     const write = await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: HIGH }) { priority } }`, { id: g.ticketId }, { token, headers: OFFICE });
     expect(write.data).toEqual({ updateTicket: { priority: 'HIGH' } });
     // Nothing beyond the grant: people are not in it.
@@ -157,6 +176,8 @@ describe('H1 H2 a grant from request to close', () => {
     expect(ops.length).toBeGreaterThanOrEqual(5);
     for (const e of ops) expect(e).toMatchObject({ actor_type: 'support', actor_id: sam.id, actor_name: 'Sam', details: expect.objectContaining({ supportGrantId: g.id }) });
     expect(ops.map((e) => e.target_id)).toEqual(expect.arrayContaining(['me', 'tickets', 'updateTicket', 'users']));
+    // Which record was read, not only which field: the arguments, variables substituted.
+    expect(ops.find((e) => e.target_id === 'ticket')?.details).toMatchObject({ type: 'query', calls: [{ field: 'ticket', args: { id: g.ticketId } }] });
     const change = await t.ownerSql<{ actor_type: string; actor_id: string; details: Record<string, unknown> }>(
       `select actor_type, actor_id, details from audit_events where tenant_id = $1 and target_id = $2 and action like 'tickets.%' and actor_type = 'support'`, [a.tenantId, g.ticketId]);
     expect(change).toEqual([expect.objectContaining({ actor_type: 'support', actor_id: sam.id, details: expect.objectContaining({ supportGrantId: g.id }) })]);
@@ -187,7 +208,8 @@ describe('H1 H2 a grant from request to close', () => {
 
   it('read-only by default: reading what the admin may read, no changes, no personal data', async () => {
     const g = await granted(a.admin);
-    expect(g.permissions.sort()).toEqual(['AUDIT_READ', 'BACKUPS_READ', 'ROLES_READ', 'TICKETS_READ', 'TICKETS_VIEW_ALL', 'USERS_READ']);
+    // Not the audit log: its events name people by their email.
+    expect(g.permissions.sort()).toEqual(['BACKUPS_READ', 'ROLES_READ', 'TICKETS_READ', 'TICKETS_VIEW_ALL', 'USERS_READ']);
     const token = await operatorToken(kim, a.slug);
     expect(code(await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id: g.ticketId }, { token, headers: OFFICE }))).toBe('FORBIDDEN');
     const people = await t.gql<{ users: { nodes: { email: string }[] } }>(`{ users { nodes { email } } }`, {}, { token, headers: OFFICE });
@@ -231,6 +253,11 @@ describe('H1 a grant never exceeds the admin who made it', () => {
     // Only owners hold backups.restore.
     const beyond = await requestSupport(a.admin, { access: 'CUSTOM', permissions: ['TICKETS_READ', 'BACKUPS_RESTORE'] });
     expect(beyond.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', fields: { permissions: 'beyond your own' } });
+    // Nothing that outlives the grant or lets someone else in, even what the admin holds.
+    for (const p of ['USERS_MANAGE', 'TOKENS_MANAGE', 'TICKETS_DELETE', 'AUDIT_MANAGE']) {
+      const never = await requestSupport(a.admin, { access: 'CUSTOM', permissions: ['TICKETS_READ', p] });
+      expect(never.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', fields: { permissions: 'not grantable' } });
+    }
     const g = await granted(a.admin, { access: 'CUSTOM', permissions: ['TICKETS_READ', 'TICKETS_VIEW_ALL', 'AUDIT_READ'] });
     const token = await operatorToken(sam, a.slug);
     expect((await t.gql<{ me: { permissions: string[] } }>(ME, {}, { token, headers: OFFICE })).data?.me.permissions).toContain('AUDIT_READ');
@@ -241,6 +268,14 @@ describe('H1 a grant never exceeds the admin who made it', () => {
       expect(me.data?.me.permissions.sort()).toEqual(['TICKETS_READ', 'TICKETS_VIEW_ALL']);
     } finally {
       await t.ownerSql(`update users set role = 'admin' where id = $1`, [a.admin.id]);
+    }
+    // An admin who holds nothing until they enrol in two-factor sign-in grants nothing meanwhile.
+    await t.ownerSql(`update identity_settings set twofa_required_roles = '{admin}' where tenant_id = $1`, [a.tenantId]);
+    try {
+      const me = await t.gql<{ me: { permissions: string[] } }>(ME, {}, { token, headers: OFFICE });
+      expect(me.data?.me.permissions).toEqual([]);
+    } finally {
+      await t.ownerSql(`update identity_settings set twofa_required_roles = '{}' where tenant_id = $1`, [a.tenantId]);
     }
     await setStatus(a.admin, g.ticketId, 'SOLVED');
   });
@@ -267,6 +302,11 @@ describe('H1 operators without a grant, and D2 across tenants', () => {
     // Tenant B granted nothing: signing in there is NOT_FOUND, like a workspace that does not exist.
     expect(code(await operatorSignIn(sam, b.slug))).toBe('NOT_FOUND');
     expect(code(await operatorSignIn(sam, 'no-such-workspace'))).toBe('NOT_FOUND');
+    // Signing in elsewhere while holding A's session: a plain answer, never a server error.
+    const held = await operatorToken(sam, a.slug);
+    const elsewhere = await t.gql(SIGN_IN, { input: { workspace: b.slug, email: sam.email, password: OPERATOR_PASSWORD, code: totp(sam) } }, { token: held, headers: OFFICE });
+    expect(code(elsewhere)).toBe('NOT_FOUND');
+    expect(elsewhere.status).toBeLessThan(500);
     // A's session names A: B's ticket is not found through it; edited to name B, it finds nothing.
     const token = await operatorToken(sam, a.slug);
     const bTicket = await t.gql<{ createTicket: { id: string } }>(`mutation { createTicket(input: { subject: "B's", body: "secret" }) { id } }`, {}, { token: b.agent.token });
@@ -318,6 +358,8 @@ describe('H1 operators without a grant, and D2 across tenants', () => {
     await new Promise((r) => setTimeout(r, 1100)); // the access settings cache
     try {
       expect(code(await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id: g.ticketId }, { token, headers: OFFICE }))).toBe('LOCKDOWN');
+      // The refused attempt is on record as the operator's.
+      expect((await events(a.tenantId, 'support.operation')).at(-1)).toMatchObject({ actor_id: sam.id, target_id: 'updateTicket' });
       expect(code(await t.gql(`{ tickets { totalCount } }`, {}, { token, headers: OFFICE }))).toBeUndefined();
     } finally {
       await lock(false);
@@ -330,25 +372,53 @@ describe('H1 operators without a grant, and D2 across tenants', () => {
 describe('H1 operators are managed by the CLI', () => {
   it('creates one with a one-time authenticator secret, lists, suspends (sessions stop) and reactivates', async () => {
     const env = { DATABASE_URL: t.databaseUrl, BULWARK_PASSWORD_PEPPER: TEST_PEPPER, BULWARK_LOG_LEVEL: 'warn', OPERATOR_PASSWORD: OPERATOR_PASSWORD };
-    const made = runCli(['operator', 'create', '--email', 'Lee@Vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env);
+    const made = await runCli(['operator', 'create', '--email', 'Lee@Vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env);
     expect(made.stderr).toBe('');
     expect(made.stdout).toMatch(/^created operator lee@vendor\.test \(/m);
     const secret = /secret=([A-Z2-7]+)/.exec(made.stdout)?.[1] as string;
     expect(secret).toBeTruthy();
-    expect(runCli(['operator', 'create', '--email', 'lee@vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env).stderr).toMatch(/exists already/);
-    expect(runCli(['operator', 'create', '--email', 'short@vendor.test', '--name', 'Short', '--password-env', 'SHORT'], { ...env, SHORT: 'too short' }).stderr).toMatch(/12 to 128 characters/);
+    expect((await runCli(['operator', 'create', '--email', 'lee@vendor.test', '--name', 'Lee', '--password-env', 'OPERATOR_PASSWORD'], env)).stderr).toMatch(/exists already/);
+    expect((await runCli(['operator', 'create', '--email', 'short@vendor.test', '--name', 'Short', '--password-env', 'SHORT'], { ...env, SHORT: 'too short' })).stderr).toMatch(/12 to 128 characters/);
     const [row] = await t.ownerSql<{ id: string; totp_secret: string }>(`select id, totp_secret from support_operators where email = 'lee@vendor.test'`);
     expect(row.totp_secret).not.toContain(secret); // sealed at rest
     const lee: Operator = { id: row.id, email: 'lee@vendor.test', name: 'Lee', secret };
 
     await granted(a.admin);
     const token = await operatorToken(lee, a.slug);
-    expect(runCli(['operator', 'list'], env).stdout).toMatch(/^lee@vendor\.test\tLee\tactive\t/m);
-    expect(runCli(['operator', 'suspend', '--email', 'lee@vendor.test'], env).stdout).toContain('lee@vendor.test: suspended');
+    expect((await runCli(['operator', 'list'], env)).stdout).toMatch(/^lee@vendor\.test\tLee\tactive\t/m);
+    expect((await runCli(['operator', 'suspend', '--email', 'lee@vendor.test'], env)).stdout).toContain('lee@vendor.test: suspended');
     expect(code(await t.gql(ME, {}, { token, headers: OFFICE }))).toBe('UNAUTHENTICATED');
     expect(code(await operatorSignIn(lee, a.slug))).toBe('UNAUTHENTICATED');
-    expect(runCli(['operator', 'reactivate', '--email', 'lee@vendor.test'], env).stdout).toContain('lee@vendor.test: active');
+    expect((await runCli(['operator', 'reactivate', '--email', 'lee@vendor.test'], env)).stdout).toContain('lee@vendor.test: active');
     expect(code(await operatorSignIn(lee, a.slug))).toBeUndefined();
-    expect(runCli(['operator', 'suspend', '--email', 'nobody@vendor.test'], env).stderr).toMatch(/no operator with the email/);
+    expect((await runCli(['operator', 'suspend', '--email', 'nobody@vendor.test'], env)).stderr).toMatch(/no operator with the email/);
+  }, 120_000);
+});
+
+describe('H2 a restore never brings access back', () => {
+  it('leaves grants and operator sessions out of backups, and a restore ends open ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-support-backup-'));
+    try {
+      const deps: BackupDeps = { orm: t.server.orm, app: t.server.app, storage: localStorage(dir), schemas: t.server.api.migrations.map((m) => m.name) };
+      const g = await granted(a.admin);
+      const token = await operatorToken(sam, a.slug);
+      const run = await runBackup(deps, a.tenantId, 'cli');
+      // Revoked after the backup: restoring that backup must not undo the revocation.
+      await t.gql(`mutation($id: ID!) { revokeSupportAccess(id: $id) { id } }`, { id: g.id }, { token: a.admin.token, headers: OFFICE });
+      await restoreTenant(deps, a.tenantId, deps.storage.get(run.storageKey as string), { runId: run.id });
+      expect(code(await t.gql(ME, {}, { token, headers: OFFICE }))).toBe('UNAUTHENTICATED');
+      expect(code(await operatorSignIn(sam, a.slug))).toBe('NOT_FOUND');
+      expect(await t.ownerSql(`select 1 from support_grants where tenant_id = $1 and ended_at is null`, [a.tenantId])).toEqual([]);
+      await freshSessions(); // a restore replaces the people, and their sessions go with them
+      // Open when backed up, open when restored: still none afterwards (the restore is the admin's act).
+      const h = await granted(a.admin);
+      const again = await runBackup(deps, a.tenantId, 'cli');
+      await restoreTenant(deps, a.tenantId, deps.storage.get(again.storageKey as string), { runId: again.id });
+      expect(await t.ownerSql(`select 1 from support_grants where id = $1`, [h.id])).toEqual([]);
+      expect(code(await operatorSignIn(sam, a.slug))).toBe('NOT_FOUND');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await freshSessions();
+    }
   }, 120_000);
 });

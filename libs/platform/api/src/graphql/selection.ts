@@ -1,4 +1,14 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  getArgumentValues,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Whether the client asked for `field` directly under the current field, so a resolver can skip
@@ -21,13 +31,40 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
  * deadline): a field hidden in a fragment must count like one written out.
  */
 export function rootFieldNames(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  return rootFieldNodes(operation, document).map((n) => n.name.value);
+}
+
+/**
+ * What each root field was called with, variables substituted: what an audit of reads records
+ * (vendor support). A value that does not coerce is left out; validation has refused it already.
+ */
+export function rootFieldArguments(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+): { field: string; args: Record<string, unknown> }[] {
+  const type = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+  return rootFieldNodes(operation, document).map((node) => {
+    const def = type?.getFields()[node.name.value];
+    let args: Record<string, unknown> = {};
+    try {
+      if (def) args = getArgumentValues(def, node, variables ?? {});
+    } catch {
+      args = {};
+    }
+    return { field: node.name.value, args };
+  });
+}
+
+function rootFieldNodes(operation: OperationDefinitionNode, document: DocumentNode): FieldNode[] {
   const fragments = new Map(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
   );
-  const names: string[] = [];
+  const names: FieldNode[] = [];
   const visit = (set: SelectionSetNode, seen: ReadonlySet<string>) => {
     for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) names.push(s.name.value);
+      if (s.kind === Kind.FIELD) names.push(s);
       else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet, seen);
       else if (!seen.has(s.name.value)) {
         // An unknown fragment fails validation before this runs; a cycle too, but stay finite.

@@ -10,7 +10,7 @@ import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } fr
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback } from '../audit';
-import { rootFieldNames } from './selection';
+import { rootFieldArguments, rootFieldNames } from './selection';
 
 /**
  * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
@@ -41,7 +41,7 @@ export function operationTransactionPlugin(
         if (contextValue.em?.isInTransaction()) await contextValue.em.rollback().catch(() => undefined);
       });
       return {
-        async didResolveOperation({ contextValue: ctx, operation, document }) {
+        async didResolveOperation({ contextValue: ctx, operation, document, schema, request }) {
           ctx.operation = operation?.operation;
           if (ctx.http) ctx.http.operationContext = ctx;
           // Subscriptions are not offered; graphql-js would only fail at execution, as a server error.
@@ -52,6 +52,7 @@ export function operationTransactionPlugin(
           const info: OperationInfo = {
             type: operation?.operation ?? 'query',
             fields: operation ? rootFieldNames(operation, document) : [],
+            arguments: () => (operation ? rootFieldArguments(schema, operation, document, request.variables) : []),
           };
           // Gates first: an operation that must wait does so before it holds a connection.
           for (const gate of gates) {
