@@ -84,6 +84,9 @@ maybe('vendor support access in the console', () => {
     await operator.getByRole('menuitem', { name: 'Tickets' }).click();
     await expectOn(operator, 'operator-tickets', () => operator.getByText('Ticket exports time out').first().waitFor({ timeout: 15_000 }));
     await operator.screenshot({ path: join(SCREENSHOTS, 'support-operator-working.png') });
+    // No account of the workspace's to manage: My account says whose it is instead of failing.
+    await operator.getByRole('menuitem', { name: 'My account' }).click();
+    await operator.getByText('Your password and authenticator are managed by the vendor’s platform operators').waitFor({ timeout: 15_000 });
 
     // What the operator did is in the audit log, one click from the grants, reads included.
     await admin.getByRole('menuitem', { name: 'Vendor support' }).click();

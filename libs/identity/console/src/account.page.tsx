@@ -1,6 +1,6 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, Chip, List, ListItem, ListItemText, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { Title, useNotify } from 'react-admin';
+import { Title, useGetIdentity, useNotify } from 'react-admin';
 import { gql, withReauth } from '@bulwark/platform-console';
 import { NewPasswordField } from './password-field';
 
@@ -22,6 +22,23 @@ const LOAD = `{ me { email name phone twoFactorEnabled twoFactorEnrolmentRequire
 
 /** My account: password, two-factor sign-in, and the devices signed in as me. */
 export function AccountPage() {
+  const { data: identity } = useGetIdentity();
+  // A vendor support operator has no account in this workspace: theirs is the vendor's.
+  if ((identity as { role?: string } | undefined)?.role === 'vendor_support') {
+    return (
+      <Box sx={{ p: 2, maxWidth: 900 }}>
+        <Title title="My account" />
+        <Alert severity="info">
+          You are signed in as the vendor’s support staff ({identity?.fullName}). Your password and authenticator are managed by the vendor’s platform operators, not by this
+          workspace.
+        </Alert>
+      </Box>
+    );
+  }
+  return <PersonAccount />;
+}
+
+function PersonAccount() {
   const notify = useNotify();
   const [a, setA] = useState<Account | null>(null);
   const load = useCallback(() => gql<Account>(LOAD).then(setA), []);

@@ -93,7 +93,7 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
     },
     async getIdentity() {
       const m = await me();
-      return { id: m.id, fullName: m.name, tenant: m.tenant };
+      return { id: m.id, fullName: m.name, tenant: m.tenant, role: m.role };
     },
     async getPermissions() {
       return (await me()).permissions;
