@@ -251,6 +251,26 @@ describe('H3 the spam watcher quarantines (never deletes) a requester over the l
     });
   }, 60_000);
 
+  it('H3 retryAfter is when the window lets them in again: then they file as usual, and the quarantine stays for an admin', async () => {
+    await withSettings(a, { enabled: true, limit: 2, windowMinutes: 10 }, async () => {
+      const flooder = await newRequester(a);
+      const [, , third] = await flood(flooder, 3, 'retry');
+      const retryAfter = third.errors?.[0].extensions?.retryAfter as number;
+      expect(retryAfter).toBeGreaterThan(590);
+      expect(retryAfter).toBeLessThanOrEqual(600);
+      expect(third.errors?.[0].message).toContain('You can file new tickets again in 10 minutes');
+      try {
+        t.clock.advance((retryAfter - 5) * 1000);
+        expect(code(await file(flooder, 'retry 04'))).toBe('RATE_LIMITED'); // not yet
+        t.clock.advance(6_000);
+        expect(code(await file(flooder, 'retry 05'))).toBeUndefined();
+      } finally {
+        t.clock.reset();
+      }
+      expect((await quarantineOf(a, flooder))?.heldCount).toBe(2);
+    });
+  }, 60_000);
+
   it('H3 the rules can be turned off: nothing is held', async () => {
     await withSettings(a, { enabled: false, limit: 1, windowMinutes: 30 }, async () => {
       const flooder = await newRequester(a);
