@@ -418,10 +418,10 @@ describe('F3 one event, exactly, for each action', () => {
     // Needs the SSO feature (its enforcement setting and a second factor): with the SSO events.
     'identity.breakGlassSignIn': 'libs/sso/api/src/oidc.spec.ts ("lets an owner with two-factor break the glass")',
     // A flood and an admin's decisions, with their own setup (a requester over the limit).
-    'spam.quarantined': 'libs/tickets/api/src/spam.spec.ts ("H3 a flood of 60 tickets …": one event, by the requester, in their own mutation)',
-    'spam.released': 'libs/tickets/api/src/spam.spec.ts ("H3 a flood of 60 tickets …")',
-    'spam.blocked': 'libs/tickets/api/src/spam.spec.ts ("H3 block refuses their new tickets …")',
-    'spam.deleted': 'libs/tickets/api/src/spam.spec.ts ("H3 delete removes the held tickets (audited), never the person")',
+    'spam.quarantined': 'apps/api/src/spam-watcher.spec.ts ("H3 a flood of 60 tickets …": one event, by the requester, in their own mutation)',
+    'spam.released': 'apps/api/src/spam-watcher.spec.ts ("H3 a flood of 60 tickets …")',
+    'spam.blocked': 'apps/api/src/spam-watcher.spec.ts ("H3 block refuses their new tickets …")',
+    'spam.deleted': 'apps/api/src/spam-watcher.spec.ts ("H3 delete removes the held tickets (audited), never the person")',
   };
 
   it('covers every declared action', () => {

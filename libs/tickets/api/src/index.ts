@@ -39,5 +39,8 @@ export const ticketsPlugin = defineApiPlugin({
 export { Ticket, Comment } from './ticket.entity';
 export { TicketPermission } from './tickets.permissions';
 export { SpamAudit } from './spam.audit';
+// For channels that file tickets themselves (inbound email, later): they pass where a ticket came from.
+export { createTicket } from './tickets.service';
+export type { TicketOrigin } from './spam.service';
 export { TicketGroup, GroupMember } from './group.entity';
 export { syncMemberships, createGroup, updateGroup, deleteGroup, listGroups, type GroupInput, type GroupView } from './groups.service';
