@@ -52,6 +52,8 @@ const STATUS_WORDS: Record<string, { label: string; color: 'warning' | 'error' |
   DELETED: { label: 'Held tickets deleted', color: 'default' },
 };
 
+const NONE_HELD: Record<string, string> = { RELEASED: 'None (released)', DELETED: 'None (deleted)' };
+
 type Decision = 'release' | 'block' | 'delete';
 const DECISIONS: Record<Decision, { mutation: string; field: string; button: string; title: (name: string) => string; content: (q: Quarantine) => string; done: (name: string, q: Quarantine) => string }> = {
   release: {
@@ -73,7 +75,7 @@ const DECISIONS: Record<Decision, { mutation: string; field: string; button: str
   delete: {
     mutation: `mutation($id: ID!) { deleteQuarantinedTickets(id: $id) { id } }`,
     field: 'deleteQuarantinedTickets',
-    button: 'Delete held tickets',
+    button: 'Delete',
     title: (name) => `Delete the held tickets of ${name}?`,
     content: (q) => `${tickets(q.heldCount)} will be deleted for good. The person stays, and the deletion is recorded in the audit log.`,
     done: (name, q) => `Deleted ${tickets(q.heldCount)} held for ${name}`,
@@ -242,7 +244,7 @@ function QueueCard() {
                       </Typography>
                     </TableCell>
                     <TableCell>
-                      <Typography variant="body2">{q.heldCount ? tickets(q.heldCount) : 'None now'}</Typography>
+                      <Typography variant="body2">{q.heldCount ? tickets(q.heldCount) : (NONE_HELD[q.status] ?? 'None now')}</Typography>
                       {q.heldTickets.slice(0, 3).map((h) => (
                         <Typography key={h.id} variant="caption" color="text.secondary" component="div" noWrap sx={{ maxWidth: 280 }} title={`${h.subject}, filed ${when(h.createdAt)}`}>
                           {h.subject}
@@ -256,10 +258,10 @@ function QueueCard() {
                     </TableCell>
                     <TableCell>
                       <Typography variant="body2">
-                        {q.ticketCount} tickets in {q.windowMinutes} minutes
+                        More than {tickets(q.limit)} in {q.windowMinutes} minutes
                       </Typography>
                       <Typography variant="caption" color="text.secondary">
-                        The limit was {q.limit}
+                        {q.ticketCount} filed before the first was held
                       </Typography>
                     </TableCell>
                     <TableCell sx={{ whiteSpace: 'nowrap' }}>
@@ -278,14 +280,22 @@ function QueueCard() {
                       )}
                     </TableCell>
                     {view === 'open' && (
-                      <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                        {(['release', 'block', 'delete'] as Decision[])
-                          .filter((d) => !(d === 'block' && q.status === 'BLOCKED') && !(d === 'delete' && q.heldCount === 0))
-                          .map((d) => (
-                            <Button key={d} size="small" color={d === 'release' ? 'primary' : 'error'} aria-label={`${DECISIONS[d].button}: ${person.name}`} onClick={() => setAsking({ q, decision: d })}>
-                              {DECISIONS[d].button}
-                            </Button>
-                          ))}
+                      <TableCell align="right">
+                        <Stack alignItems="flex-end">
+                          {(['release', 'block', 'delete'] as Decision[])
+                            .filter((d) => !(d === 'block' && q.status === 'BLOCKED') && !(d === 'delete' && q.heldCount === 0))
+                            .map((d) => (
+                              <Button
+                                key={d}
+                                size="small"
+                                color={d === 'release' ? 'primary' : 'error'}
+                                aria-label={`${d === 'delete' ? 'Delete the held tickets of' : DECISIONS[d].button}: ${person.name}`}
+                                onClick={() => setAsking({ q, decision: d })}
+                              >
+                                {DECISIONS[d].button}
+                              </Button>
+                            ))}
+                        </Stack>
                       </TableCell>
                     )}
                   </TableRow>
