@@ -43,6 +43,14 @@ const run = <R>(ctx: RequestContext, sql: string, params: unknown[]) => ctx.em.g
 
 const OPEN: QuarantineStatus[] = ['active', 'blocked'];
 
+/**
+ * A subject's quarantines. A requester's are found by the uuid column, which a backup copied into a
+ * new workspace maps to the copy's ids (restore.service), not by the text key, which it keeps.
+ */
+const ofSubject = (s: { kind: SpamSubjectKind; key: string }) =>
+  s.kind === 'requester' ? { subjectKind: s.kind, requester: s.key } : { subjectKind: s.kind, subjectKey: s.key };
+const lockKey = (ctx: RequestContext, kind: SpamSubjectKind, key: string) => `spam:${ctx.tenantId}:${kind}:${key}`;
+
 export async function currentSpamSettings(ctx: RequestContext): Promise<{ enabled: boolean; limit: number; windowMinutes: number; row: SpamSettings | null }> {
   const row = await ctx.em.findOne(SpamSettings, {});
   return row ? { enabled: row.enabled, limit: row.limit, windowMinutes: row.windowMinutes, row } : { ...SPAM_DEFAULTS, row: null };
@@ -71,15 +79,15 @@ export async function watchNewTicket(ctx: RequestContext, requesterId: string, o
   const now = ctx.app.now();
   let hold: Hold | null = null;
   for (const s of subjects) {
-    await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [`spam:${ctx.tenantId}:${s.kind}:${s.key}`]);
-    const open = await ctx.em.findOne(SpamQuarantine, { subjectKind: s.kind, subjectKey: s.key, status: { $in: OPEN } });
+    await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [lockKey(ctx, s.kind, s.key)]);
+    const open = await ctx.em.findOne(SpamQuarantine, { ...ofSubject(s), status: { $in: OPEN } });
     // An admin's block holds whether or not the rules are on: nothing is stored.
     if (open?.status === 'blocked') {
       throw new AppError('FORBIDDEN', 'This help desk is not accepting new tickets from you at the moment. If you need help, contact it another way.', { reason: 'spam_blocked' });
     }
     if (!settings.enabled || hold) continue;
     // The window starts at the last release at the latest: a released requester starts afresh.
-    const released = await ctx.em.findOne(SpamQuarantine, { subjectKind: s.kind, subjectKey: s.key, status: 'released' }, { orderBy: { decidedAt: 'desc' } });
+    const released = await ctx.em.findOne(SpamQuarantine, { ...ofSubject(s), status: 'released' }, { orderBy: { decidedAt: 'desc' } });
     const windowStart = new Date(now.getTime() - settings.windowMinutes * 60_000);
     const since = released?.decidedAt && released.decidedAt > windowStart ? released.decidedAt : windowStart;
     const cond = `tenant_id = ? and ${s.column} = ? and quarantine_id is null and created_at > ?`;
@@ -204,7 +212,7 @@ async function openQuarantine(ctx: RequestContext, id: string): Promise<SpamQuar
   const q = isUuid(id) ? await ctx.em.findOne(SpamQuarantine, { id }) : null;
   if (!q) throw notFound('Quarantine');
   // The same subject's next flood waits for this decision (see watchNewTicket).
-  await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [`spam:${ctx.tenantId}:${q.subjectKind}:${q.subjectKey}`]);
+  await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [lockKey(ctx, q.subjectKind, q.requester?.id ?? q.subjectKey)]);
   await ctx.em.refresh(q);
   return q;
 }
