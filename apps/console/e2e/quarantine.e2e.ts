@@ -52,6 +52,19 @@ maybe('the spam quarantine in the console', () => {
     await page.getByRole('button', { name: 'Save rules' }).click();
     await expectOn(page, 'rules-saved', () => page.getByText('Spam rules saved').waitFor({ timeout: 15_000 }));
 
+    // An alert rule for the spam watcher, where admins configure alert rules.
+    await page.getByRole('menuitem', { name: 'Security alerts' }).click();
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    const ruleDialog = page.getByRole('dialog', { name: 'New alert rule' });
+    await ruleDialog.getByLabel('Name').fill('Spam floods');
+    await ruleDialog.getByLabel('When').click();
+    await page.getByRole('option', { name: /^The spam watcher quarantines a requester/ }).click();
+    await page.screenshot({ path: join(SCREENSHOTS, 'quarantine-alert-rule.png'), animations: 'disabled' });
+    await ruleDialog.getByRole('button', { name: 'Save' }).click();
+    await expectOn(page, 'alert-rule', () => ruleDialog.waitFor({ state: 'hidden', timeout: 15_000 }));
+    await page.getByRole('menuitem', { name: 'Quarantine' }).click();
+    await page.getByRole('table', { name: 'Held requesters' }).or(page.getByText('Nobody is held.')).waitFor();
+
     // Rita files 5 tickets at once over the API: 3 filed, then 2 held.
     const login = await api<{ login: { token: string } }>(`mutation($i: LoginInput!) { login(input: $i) { token } }`, { i: { tenant: 'demo', email: REQUESTER, password: DEMO_PASSWORD } });
     const token = login.data!.login.token;
@@ -91,6 +104,12 @@ maybe('the spam quarantine in the console', () => {
     expect(await decided.innerText()).toContain('By Ada Admin');
     expect(await decided.innerText()).toContain('None (released)');
     await page.screenshot({ path: join(SCREENSHOTS, 'quarantine-decided.png'), fullPage: true, animations: 'disabled' });
+
+    // The quarantine and the release raised alerts.
+    await page.getByRole('menuitem', { name: 'Security alerts' }).click();
+    await expectOn(page, 'alerts', () => page.getByText(/quarantined a requester over the limit .*: Rita Requester/).first().waitFor({ timeout: 15_000 }));
+    await page.getByText(/Released a quarantine.*: Rita Requester \(by Ada Admin\)/).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'quarantine-alerts.png'), animations: 'disabled' });
 
     // The held tickets are in the ticket list now.
     await page.getByRole('menuitem', { name: 'Tickets' }).click();
