@@ -40,6 +40,8 @@ export { Ticket, Comment } from './ticket.entity';
 export { TicketPermission } from './tickets.permissions';
 export { SpamAudit } from './spam.audit';
 // For channels that file tickets themselves (inbound email, later): they pass where a ticket came from.
+// One with nobody to answer catches RATE_LIMITED (`held: true`, keepChanges) and flushes: the ticket
+// then waits in the quarantine, as the GraphQL mutation's savepoint keeps it.
 export { createTicket } from './tickets.service';
 export type { TicketOrigin } from './spam.service';
 export { TicketGroup, GroupMember } from './group.entity';
