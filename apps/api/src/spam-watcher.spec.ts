@@ -31,6 +31,7 @@ const Q = {
 interface Quarantine {
   id: string;
   subjectKind: string;
+  address: string | null;
   ticketCount: number;
   limit: number;
   windowMinutes: number;
@@ -247,6 +248,14 @@ describe('H3 the spam watcher quarantines (never deletes) a requester over the l
       expect(kinds.map((q) => q.subjectKind)).toEqual(['SENDER']); // the first subject over the limit holds it
       const [q] = await t.ownerSql<{ subject_key: string }>(`select subject_key from spam_quarantines where subject_kind = 'sender'`);
       expect(q.subject_key).toBe('spammer@example.test');
+      // A sender's address is a person's email: masked for a moderator without users.viewPii (an API
+      // token scoped to tickets.moderate alone), as people's emails are.
+      const sudo = ok(await t.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: a.admin.token }));
+      a.admin.token = sudo.reauthenticate.token;
+      const token = ok(await t.gql<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "moderation", permissions: [TICKETS_MODERATE] }) { token } }`, {}, { token: a.admin.token })).createApiToken.token;
+      const asToken = ok(await t.gql<{ spamQuarantines: { nodes: { subjectKind: string; address: string }[] } }>(Q.queue, {}, { token })).spamQuarantines.nodes;
+      expect(asToken.find((n) => n.subjectKind === 'SENDER')?.address).toBe('s***@example.test');
+      expect(kinds[0]).toMatchObject({ address: 'spammer@example.test' });
     });
   }, 60_000);
 

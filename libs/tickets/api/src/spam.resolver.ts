@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PageInput, type RequestContext } from '@bulwark/platform-api';
-import { userSummaries, UserSummary } from '@bulwark/identity-api';
+import { emailAs, userSummaries, UserSummary } from '@bulwark/identity-api';
 import { blockQuarantine, deleteQuarantinedTickets, listQuarantines, releaseQuarantine, spamSettings, updateSpamSettings } from './spam.service';
 import { QuarantineFilter, QuarantinePage, QuarantineView, SpamSettingsInput, SpamSettingsView } from './spam.types';
 import type { QuarantineStatus } from './spam.entities';
@@ -39,6 +39,12 @@ export class SpamResolver {
   @Mutation(() => QuarantineView, { description: 'Delete the held tickets; the person stays (recorded)' })
   deleteQuarantinedTickets(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return deleteQuarantinedTickets(ctx, id);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The sender or network address, for anonymous channels' })
+  address(@Root() q: QuarantineView, @Ctx() ctx: RequestContext) {
+    // A sender's address is a person's email: masked without users.viewPii, like theirs (D13).
+    return q.address && q.subjectKind === 'sender' ? emailAs(ctx.principal, { id: '', email: q.address }) : q.address;
   }
 
   @FieldResolver(() => UserSummary, { nullable: true, description: 'The requester, when the subject is one' })

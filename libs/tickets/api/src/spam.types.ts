@@ -68,7 +68,8 @@ export class HeldTicketView {
 export class QuarantineView {
   @Field(() => ID) id!: string;
   @Field(() => QuarantineSubjectEnum) subjectKind!: string;
-  @Field(() => String, { nullable: true, description: 'The sender or network address, for anonymous channels' }) address!: string | null;
+  /** The sender or network address (anonymous channels); a field resolver masks a sender's as people's emails are. */
+  address!: string | null;
   requesterId!: string | null;
   @Field(() => Int, { description: 'Tickets counted in the window when the limit was passed' }) ticketCount!: number;
   @Field(() => Int, { description: 'The limit then' }) limit!: number;

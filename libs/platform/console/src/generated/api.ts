@@ -626,8 +626,6 @@ export interface ProfileInput {
 export interface Quarantine {
   id: string;
   subjectKind: QuarantineSubject;
-  /** The sender or network address, for anonymous channels */
-  address: string | null;
   /** Tickets counted in the window when the limit was passed */
   ticketCount: number;
   /** The limit then */
@@ -643,6 +641,8 @@ export interface Quarantine {
   heldCount: number;
   /** The first 20 held tickets, oldest first */
   heldTickets: HeldTicket[];
+  /** The sender or network address, for anonymous channels */
+  address: string | null;
   /** The requester, when the subject is one */
   requester: UserSummary | null;
   /** Who made the last decision */
