@@ -279,6 +279,24 @@ describe('H3 the spam watcher quarantines (never deletes) a requester over the l
     });
   }, 60_000);
 
+  it('H3 a request that waits too long for the one before it is answered RATE_LIMITED and files nothing (no connection held to the deadline)', async () => {
+    const flooder = await newRequester(a);
+    // Someone else holds the requester's lock, as a request still counting would.
+    const key = `spam:${a.tenantId}:requester:${flooder.id}`;
+    await t.ownerSql(`select pg_advisory_lock(hashtextextended($1, 0))`, [key]);
+    try {
+      const started = Date.now();
+      const r = await file(flooder, 'waited');
+      expect(r.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 5 });
+      expect(r.errors?.[0].message).toMatch(/Nothing was filed/);
+      expect(Date.now() - started).toBeLessThan(9_000); // well before the operation's deadline (10 s)
+    } finally {
+      await t.ownerSql(`select pg_advisory_unlock(hashtextextended($1, 0))`, [key]);
+    }
+    expect(await stored('waited')).toEqual([]);
+    expect(code(await file(flooder, 'waited 2'))).toBeUndefined(); // the lock_timeout did not outlive the lock
+  }, 60_000);
+
   it('H3 the rules can be turned off: nothing is held', async () => {
     await withSettings(a, { enabled: false, limit: 1, windowMinutes: 30 }, async () => {
       const flooder = await newRequester(a);

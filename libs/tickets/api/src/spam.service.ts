@@ -51,6 +51,31 @@ const ofSubject = (s: { kind: SpamSubjectKind; key: string }) =>
   s.kind === 'requester' ? { subjectKind: s.kind, requester: s.key } : { subjectKind: s.kind, subjectKey: s.key };
 const lockKey = (ctx: RequestContext, kind: SpamSubjectKind, key: string) => `spam:${ctx.tenantId}:${kind}:${key}`;
 
+/**
+ * How long a request waits for the one before it of the same subject. Each waiting request holds
+ * a pooled connection, so a burst from one requester must not queue up to the statement timeout
+ * (5 s, a server error) or the operation's deadline (10 s, a 503): past this it is answered
+ * RATE_LIMITED, and nothing of it is stored.
+ */
+export const SPAM_LOCK_WAIT_MS = 4_000;
+
+/** The subject's lock, for the rest of the transaction (see watchNewTicket). */
+async function lockSubject(ctx: RequestContext, key: string, busy: string): Promise<void> {
+  const [{ previous }] = await run<{ previous: string }>(ctx, `select current_setting('lock_timeout') as previous, set_config('lock_timeout', ?, true)`, [`${SPAM_LOCK_WAIT_MS}ms`]);
+  try {
+    await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+  } catch (error) {
+    // lock_not_available, or the runtime role's statement_timeout (5 s) if an operator set it
+    // below this wait: the field's savepoint is rolled back with the statement that failed.
+    const code = (error as { code?: unknown }).code;
+    if (code === '55P03' || code === '57014') {
+      throw new AppError('RATE_LIMITED', busy, { retryAfter: 5 });
+    }
+    throw error;
+  }
+  await run(ctx, `select set_config('lock_timeout', ?, true)`, [previous]);
+}
+
 export async function currentSpamSettings(ctx: RequestContext): Promise<{ enabled: boolean; limit: number; windowMinutes: number; row: SpamSettings | null }> {
   const row = await ctx.em.findOne(SpamSettings, {});
   return row ? { enabled: row.enabled, limit: row.limit, windowMinutes: row.windowMinutes, row } : { ...SPAM_DEFAULTS, row: null };
@@ -79,7 +104,7 @@ export async function watchNewTicket(ctx: RequestContext, requesterId: string, o
   const now = ctx.app.now();
   let hold: Hold | null = null;
   for (const s of subjects) {
-    await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [lockKey(ctx, s.kind, s.key)]);
+    await lockSubject(ctx, lockKey(ctx, s.kind, s.key), 'Too many of your tickets are arriving at once. Nothing was filed this time: try again in a few seconds.');
     const open = await ctx.em.findOne(SpamQuarantine, { ...ofSubject(s), status: { $in: OPEN } });
     // An admin's block holds whether or not the rules are on: nothing is stored.
     if (open?.status === 'blocked') {
@@ -212,7 +237,7 @@ async function openQuarantine(ctx: RequestContext, id: string): Promise<SpamQuar
   const q = isUuid(id) ? await ctx.em.findOne(SpamQuarantine, { id }) : null;
   if (!q) throw notFound('Quarantine');
   // The same subject's next flood waits for this decision (see watchNewTicket).
-  await run(ctx, 'select pg_advisory_xact_lock(hashtextextended(?, 0))', [lockKey(ctx, q.subjectKind, q.requester?.id ?? q.subjectKey)]);
+  await lockSubject(ctx, lockKey(ctx, q.subjectKind, q.requester?.id ?? q.subjectKey), 'Tickets of this requester are arriving right now: try again in a few seconds.');
   await ctx.em.refresh(q);
   return q;
 }
