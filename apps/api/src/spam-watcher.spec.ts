@@ -136,9 +136,27 @@ describe('H3 the spam watcher quarantines (never deletes) a requester over the l
 
   it('H3 counts exactly when the 60 arrive concurrently (an advisory lock per tenant and requester)', async () => {
     const flooder = await newRequester(a);
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => file(flooder, `flood-par ${String(i + 1).padStart(2, '0')}`)));
-    expect(results.filter((r) => r.data?.createTicket).length).toBe(50);
-    expect(results.filter((r) => code(r) === 'RATE_LIMITED').length).toBe(10);
+    // A client told that nothing was stored tries again, as the answer says: on a loaded machine
+    // (the suite's other workers) a request can wait past the lock's timeout (RATE_LIMITED, not
+    // held) or the operation's deadline (SERVICE_UNAVAILABLE, rolled back). Either way nothing of
+    // it counted; an answer whose outcome is unknown would make the count unknowable, so it fails.
+    const persistent = async (subject: string) => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await file(flooder, subject);
+        const e = r.errors?.[0].extensions;
+        if (e?.outcome === 'unknown') throw new Error(`${subject}: outcome unknown`);
+        const nothingStored = (code(r) === 'RATE_LIMITED' && !e?.held) || code(r) === 'SERVICE_UNAVAILABLE';
+        if (!nothingStored || attempt === 20) return r;
+        await new Promise((res) => setTimeout(res, 250 + Math.random() * 500));
+      }
+    };
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => persistent(`flood-par ${String(i + 1).padStart(2, '0')}`)));
+    const tally: Record<string, number> = {};
+    for (const r of results) {
+      const k = r.data?.createTicket ? 'filed' : `${code(r)}${r.errors?.[0].extensions?.held ? ' held' : ''}`;
+      tally[k] = (tally[k] ?? 0) + 1;
+    }
+    expect(tally).toEqual({ filed: 50, 'RATE_LIMITED held': 10 });
     const rows = await stored('flood-par');
     expect(rows.length).toBe(60);
     expect(rows.filter((x) => x.held).length).toBe(10);
