@@ -204,7 +204,11 @@ function QueueCard() {
     <Card>
       <CardHeader
         title="Held requesters"
-        subheader="New tickets of these requesters are held and seen by no one else until you release, block or delete them"
+        subheader={
+          view === 'open'
+            ? 'New tickets of these requesters are held and seen by no one else until you release, block or delete them'
+            : 'Quarantines already released or emptied, newest first'
+        }
         action={
           <ToggleButtonGroup size="small" exclusive value={view} onChange={(_e, v) => v && setView(v)} aria-label="Which quarantines">
             <ToggleButton value="open">Waiting for a decision</ToggleButton>
