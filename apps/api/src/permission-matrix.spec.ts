@@ -122,6 +122,13 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   // D12: a file of every ticket in one's scope, people's addresses included: admins only (and a
   // recent password confirmation, which the service asks for).
   'Mutation.exportTickets': ADMINS,
+  // H3: the spam watcher's rules and its quarantine queue (tickets.moderate).
+  'Query.spamSettings': ADMINS,
+  'Query.spamQuarantines': ADMINS,
+  'Mutation.updateSpamSettings': ADMINS,
+  'Mutation.releaseQuarantine': ADMINS,
+  'Mutation.blockQuarantine': ADMINS,
+  'Mutation.deleteQuarantinedTickets': ADMINS,
 };
 
 /** A harmless value of a type: random ids, false, empty optional parts, off switches. */

@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -297,6 +297,9 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'SsoGroupRuleInput.groupId': 'group',
     'Mutation.revokeSupportAccess.id': 'supportGrant',
     'Mutation.grantSupportAccess.ticketId': 'supportTicket',
+    'Mutation.releaseQuarantine.id': 'quarantine',
+    'Mutation.blockQuarantine.id': 'quarantine',
+    'Mutation.deleteQuarantinedTickets.id': 'quarantine',
   };
   /**
    * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
@@ -440,7 +443,20 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
       await gqlOk<{ requestVendorSupport: { id: string; ticketId: string } }>(`mutation { requestVendorSupport(input: { subject: "D2", body: "help" }) { id ticketId } }`, {}, admin)
     ).requestVendorSupport;
     const [{ id: auditEvent }] = await t.ownerSql<{ id: string }>(`select id from audit_events where tenant_id = $1 limit 1`, [p.tenantId]);
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId };
+    // A spam quarantine holding one ticket (H3), as the watcher leaves it: a release, block or
+    // delete that reached it would change both rows.
+    const quarantine = randomUUID();
+    await t.ownerSql(
+      `insert into spam_quarantines (id, tenant_id, subject_kind, subject_key, requester_id, ticket_count, ticket_limit, window_minutes, since, last_held_at, status)
+       values ($1, $2, 'requester', $3::text, $3::uuid, 50, 50, 30, now(), now(), 'active')`,
+      [quarantine, p.tenantId, p.requester.id],
+    );
+    await t.ownerSql(
+      `insert into tickets (id, tenant_id, subject, body, status, priority, channel, requester_id, created_at, updated_at, quarantine_id)
+       values ($1, $2, 'D2 held', 'x', 'new', 'normal', 'api', $3, now(), now(), $4)`,
+      [randomUUID(), p.tenantId, p.requester.id, quarantine],
+    );
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine };
   }
 
   beforeAll(async () => {

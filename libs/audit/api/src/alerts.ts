@@ -52,6 +52,11 @@ export const ALERT_WATCHES: Record<AlertKind, { describe: string; watch: Watch }
     // anyone listing it here (features such as backups build on this one, not the other way round).
     watch: (e, catalog) => (catalog.get(e.action)?.export ? [`user:${e.actorId}`] : []),
   },
+  spam_quarantine: {
+    describe: 'The spam watcher quarantines a requester, or an admin releases, blocks or deletes held tickets',
+    // The subject is shown to admins as it is: the person's name (or the address) the feature gives.
+    watch: (e, catalog) => (signal(e, catalog) === 'spamQuarantine' ? [typeof e.details?.subject === 'string' ? e.details.subject : `quarantine ${e.targetId}`] : []),
+  },
 };
 
 const isWatched = (e: AuditEvent, catalog: AuditCatalog) => Object.values(ALERT_WATCHES).some((w) => w.watch(e, catalog).length > 0);
@@ -142,6 +147,13 @@ function titleOf(rule: AlertRule, e: AuditEvent, subject: string, catalog: Audit
       return `Break-glass password sign-in by ${e.actorName ?? subject}`;
     case 'export':
       return `${catalog.get(e.action)?.export ?? e.action} by ${e.actorName ?? e.actorType}`;
+    case 'spam_quarantine': {
+      // The feature names who or what was quarantined in `details.subject` (a name or an address);
+      // who acted is said when it is someone else (an admin's decision).
+      const who = typeof e.details?.subject === 'string' ? e.details.subject : subject;
+      const by = e.actorName && e.actorName !== who ? ` (by ${e.actorName})` : '';
+      return `${catalog.get(e.action)?.description ?? e.action}: ${who}${by}`;
+    }
   }
 }
 

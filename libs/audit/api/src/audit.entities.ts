@@ -9,7 +9,7 @@ export class AuditSettings extends TenantScoped {
   @Property({ type: 'timestamptz' }) updatedAt: Opt<Date> = new Date();
 }
 
-export const ALERT_KINDS = ['failed_logins', 'permission_granted', 'network_change', 'break_glass', 'backup_failed', 'export'] as const;
+export const ALERT_KINDS = ['failed_logins', 'permission_granted', 'network_change', 'break_glass', 'backup_failed', 'export', 'spam_quarantine'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 @Entity({ tableName: 'audit_alert_rules' })

@@ -393,6 +393,7 @@ describe('F3 one event, exactly, for each action', () => {
     { action: AuditLogAudit.alertRuleUpdated, run: async () => t.gql(`mutation($id: ID!) { updateAlertRule(id: $id, input: { name: "exports!", kind: "export" }) { rule { id } } }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleDeleted, run: async () => t.gql(`mutation($id: ID!) { deleteAlertRule(id: $id) }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
+    { action: 'spam.settingsChanged', run: () => t.gql(`mutation { updateSpamSettings(input: { enabled: true, limit: 45, windowMinutes: 30 }) { limit } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'SpamSettings', changes: { limit: { before: 50, after: 45 } } as never } },
     { sudo: 'admin', action: 'tickets.exported', run: () => t.gql(`mutation { exportTickets(format: CSV) { url } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: null, outcome: 'success' } },
     {
       sudo: 'admin',
@@ -416,6 +417,11 @@ describe('F3 one event, exactly, for each action', () => {
     'platform.lockdownChanged': 'apps/api/e2e/audit-crash.e2e.ts (the operators\' CLI switch)',
     // Needs the SSO feature (its enforcement setting and a second factor): with the SSO events.
     'identity.breakGlassSignIn': 'libs/sso/api/src/oidc.spec.ts ("lets an owner with two-factor break the glass")',
+    // A flood and an admin's decisions, with their own setup (a requester over the limit).
+    'spam.quarantined': 'apps/api/src/spam-watcher.spec.ts ("H3 a flood of 60 tickets …": one event, by the requester, in their own mutation)',
+    'spam.released': 'apps/api/src/spam-watcher.spec.ts ("H3 a flood of 60 tickets …")',
+    'spam.blocked': 'apps/api/src/spam-watcher.spec.ts ("H3 block refuses their new tickets …")',
+    'spam.deleted': 'apps/api/src/spam-watcher.spec.ts ("H3 delete removes the held tickets (audited), never the person")',
   };
 
   it('covers every declared action', () => {

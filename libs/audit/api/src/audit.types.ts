@@ -112,7 +112,7 @@ export class AlertRuleResult {
 @InputType()
 export class AlertRuleInput {
   @Field() @Length(1, 120) name!: string;
-  @Field({ description: 'failed_logins, permission_granted, network_change, break_glass, backup_failed or export' }) @MaxLength(40) kind!: string;
+  @Field({ description: 'failed_logins, permission_granted, network_change, break_glass, backup_failed, export or spam_quarantine' }) @MaxLength(40) kind!: string;
   @Field(() => Int, { defaultValue: 1, description: 'failed_logins: how many failures' }) @IsInt() @Min(1) @Max(1000) threshold: number = 1;
   @Field(() => Int, { defaultValue: 15, description: 'failed_logins: within how many minutes' }) @IsInt() @Min(1) @Max(1440) windowMinutes: number = 15;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) webhookUrl?: string | null;

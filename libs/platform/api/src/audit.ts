@@ -32,13 +32,14 @@ export interface AuditActionDefinition {
    * What the event means to alert rules (the audit feature's alerts.ts), declared where the action
    * is, so those rules name no other feature's actions: a failed sign-in (counted per account and
    * per address), a grant that lets someone do more (only when the changed field `alertWhenGrows`
-   * gained a value, if set), a change of network rules, a failed backup.
+   * gained a value, if set), a change of network rules, a failed backup, a spam quarantine or a
+   * decision on one.
    */
   alert?: AlertSignal;
   alertWhenGrows?: string;
 }
 
-export type AlertSignal = 'failedSignIn' | 'permissionGranted' | 'networkChange' | 'backupFailed' | 'breakGlass';
+export type AlertSignal = 'failedSignIn' | 'permissionGranted' | 'networkChange' | 'backupFailed' | 'breakGlass' | 'spamQuarantine';
 
 export const AUDIT_CATALOG = Symbol('audit catalog');
 export type AuditActionSet<K extends string> = { readonly [P in K]: AuditAction } & {

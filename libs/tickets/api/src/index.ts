@@ -11,23 +11,28 @@ import { GroupResolver } from './groups.resolver';
 import { TicketExport } from './ticket-export.entity';
 import { Migration20261207000850TicketKind } from './ticket-kind.migration';
 import { ticketExportRoute } from './ticket-export.route';
+import { Migration20261207001000SpamWatcher } from './spam.migration';
+import { SpamQuarantine, SpamSettings } from './spam.entities';
+import { SpamAudit } from './spam.audit';
+import { SpamResolver } from './spam.resolver';
 
 export const ticketsPlugin = defineApiPlugin({
   name: 'tickets',
   permissions: [TicketPermission],
-  entities: [Ticket, Comment, TicketGroup, GroupMember, TicketExport],
-  auditActions: [TicketAudit],
+  entities: [Ticket, Comment, TicketGroup, GroupMember, TicketExport, SpamSettings, SpamQuarantine],
+  auditActions: [TicketAudit, SpamAudit],
   audited: [
     { entity: Ticket, type: 'Ticket', create: TicketAudit.ticketCreated, update: TicketAudit.ticketUpdated, delete: TicketAudit.ticketDeleted, ignore: ['updatedAt', 'priorityRank'] },
     // Groups are recorded explicitly (groups.service.ts): a membership change is one event.
     // A comment's text stays in the ticket; the log says that one was written, not what.
     { entity: Comment, type: 'Comment', create: TicketAudit.commentAdded, secret: ['body'] },
   ],
-  resolvers: [TicketResolver, TicketPageResolver, CommentResolver, GroupResolver],
+  resolvers: [TicketResolver, TicketPageResolver, CommentResolver, GroupResolver, SpamResolver],
   rules: ticketRules,
   migrations: [
     { name: 'Migration20261207000300Tickets', class: Migration20261207000300Tickets },
     { name: 'Migration20261207000850TicketKind', class: Migration20261207000850TicketKind },
+    { name: 'Migration20261207001000SpamWatcher', class: Migration20261207001000SpamWatcher },
   ],
   routes: (router) => router.get('/export/:token', ticketExportRoute),
   seedDemo: seedDemoTickets,
@@ -35,5 +40,11 @@ export const ticketsPlugin = defineApiPlugin({
 
 export { Ticket, Comment } from './ticket.entity';
 export { TicketPermission } from './tickets.permissions';
+export { SpamAudit } from './spam.audit';
+// For channels that file tickets themselves (inbound email, later): they pass where a ticket came from.
+// One with nobody to answer catches RATE_LIMITED (`held: true`, keepChanges) and flushes: the ticket
+// then waits in the quarantine, as the GraphQL mutation's savepoint keeps it.
+export { createTicket } from './tickets.service';
+export type { TicketOrigin } from './spam.service';
 export { TicketGroup, GroupMember } from './group.entity';
 export { syncMemberships, createGroup, updateGroup, deleteGroup, listGroups, type GroupInput, type GroupView } from './groups.service';

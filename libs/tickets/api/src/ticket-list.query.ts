@@ -46,7 +46,8 @@ interface Row {
 
 function conditions(ctx: RequestContext, f: TicketFilter): { where: string; params: unknown[] } {
   if (!ctx.tenantId || !ctx.principal) throw new Error('the ticket list needs a tenant and a principal');
-  const conds = ['t.tenant_id = ?'];
+  // Held tickets (the spam watcher's quarantine) are in no list, count, search or export.
+  const conds = ['t.tenant_id = ?', 't.quarantine_id is null'];
   const params: unknown[] = [ctx.tenantId];
   const add = (sql: string, ...values: unknown[]) => {
     conds.push(sql);

@@ -3,6 +3,7 @@ import { TenantScoped } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import { randomUUID } from 'node:crypto';
 import { TicketGroup } from './group.entity';
+import { SpamQuarantine } from './spam.entities';
 
 export const TICKET_STATUSES = ['new', 'open', 'pending', 'solved', 'closed'] as const;
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
@@ -59,6 +60,25 @@ export class Ticket extends TenantScoped {
 
   @Property({ type: 'timestamptz' })
   updatedAt: Opt<Date> = new Date();
+
+  /**
+   * Held by the spam watcher (H3): set while the ticket waits in this quarantine, and hidden from
+   * every list, count, search, export and `ticket(id)` (ticket-list.query, tickets.service) except
+   * the quarantine queue. Released tickets drop it and keep their createdAt, so they reappear in order.
+   */
+  @ManyToOne(() => SpamQuarantine, { fieldName: 'quarantine_id', nullable: true })
+  quarantine?: SpamQuarantine | null;
+
+  /**
+   * Where an anonymous channel's ticket came from, counted by the spam watcher when present. No
+   * channel sets them yet (inbound email comes in a later issue); tickets of signed-in people are
+   * counted per requester only, so an office behind one address is not one spammer.
+   */
+  @Property({ type: 'text', nullable: true })
+  senderAddress?: string | null;
+
+  @Property({ type: 'text', columnType: 'inet', nullable: true })
+  clientIp?: string | null;
 }
 
 @Entity({ tableName: 'ticket_comments' })

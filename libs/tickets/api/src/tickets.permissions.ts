@@ -18,4 +18,8 @@ export const TicketPermission = definePermissions('tickets', {
   comment: { description: 'Reply on tickets one can see', roles: ['admin', 'agent', 'light_agent', 'requester'] },
   internalNotes: { description: 'Read and write internal notes', roles: ['admin', 'agent'] },
   export: { description: 'Export the tickets one can see to a file, with a recent password confirmation', roles: ['admin'] },
+  moderate: {
+    description: "Set the spam watcher's rules, see the quarantine (held tickets) and release, block or delete them",
+    roles: ['admin'],
+  },
 });

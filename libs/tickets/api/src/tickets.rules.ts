@@ -5,7 +5,14 @@ import { TicketPermission as P } from './tickets.permissions';
 /** Root fields name their permission; the object types are reachable only through them. */
 export const ticketRules = {
   // Staff see the groups (to pick one); the group list shows no ticket data.
-  Query: { tickets: can(P.read), ticket: can(P.read), ticketGroups: can(UserPermission.read) },
+  Query: {
+    tickets: can(P.read),
+    ticket: can(P.read),
+    ticketGroups: can(UserPermission.read),
+    // The spam watcher (H3): its rules and its queue are one job, the moderator's.
+    spamSettings: can(P.moderate),
+    spamQuarantines: can(P.moderate),
+  },
   Mutation: {
     createTicket: can(P.create),
     updateTicket: can(P.update),
@@ -16,10 +23,19 @@ export const ticketRules = {
     createTicketGroup: can(P.manageGroups),
     updateTicketGroup: can(P.manageGroups),
     deleteTicketGroup: can(P.manageGroups),
+    updateSpamSettings: can(P.moderate),
+    releaseQuarantine: can(P.moderate),
+    blockQuarantine: can(P.moderate),
+    deleteQuarantinedTickets: can(P.moderate),
   },
   TicketGroup: reachable,
   Ticket: reachable,
   TicketPage: reachable,
   TicketComment: reachable,
   TicketExportLink: reachable,
+  SpamSettings: reachable,
+  SpamRules: reachable,
+  Quarantine: reachable,
+  QuarantinePage: reachable,
+  HeldTicket: reachable,
 };

@@ -18,6 +18,7 @@ import { myGroupIds } from './groups.service';
 import { ticketScope } from './ticket-scope';
 import { Comment, Ticket } from './ticket.entity';
 import { TicketPermission } from './tickets.permissions';
+import { normalizeOrigin, watchNewTicket, type TicketOrigin } from './spam.service';
 import type {
   AddCommentInput,
   CommentView,
@@ -84,7 +85,8 @@ export async function listTickets(
 
 async function findVisible(ctx: RequestContext, id: string): Promise<Ticket> {
   if (!isUuid(id)) throw notFound('Ticket');
-  const ticket = await ctx.em.findOne(Ticket, { $and: [{ id }, await visible(ctx)] } as FilterQuery<Ticket>);
+  // A held ticket (spam quarantine) is found by no one here, its requester included: only the queue shows it.
+  const ticket = await ctx.em.findOne(Ticket, { $and: [{ id }, { quarantine: null }, await visible(ctx)] } as FilterQuery<Ticket>);
   if (!ticket) throw notFound('Ticket');
   return ticket;
 }
@@ -102,7 +104,8 @@ async function person(ctx: RequestContext, id: string, what: string, staffOnly: 
   return user;
 }
 
-export async function createTicket(ctx: RequestContext, input: CreateTicketInput): Promise<TicketView> {
+/** `origin`: where an anonymous channel's ticket came from (none passes it yet; see spam.service). */
+export async function createTicket(ctx: RequestContext, input: CreateTicketInput, origin: TicketOrigin = {}): Promise<TicketView> {
   const p = actor(ctx);
   const self = actingUserId(p);
   // Filing for someone else, assigning and routing are staff work (tickets.update). Without it
@@ -120,8 +123,14 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
   else throw badInput('requesterId is required', { requesterId: 'required' });
   const assignee = input.assigneeId ? await person(ctx, input.assigneeId, 'Assignee', true) : null;
   const group = input.groupId ? await groupOf(ctx, input.groupId) : null;
+  // The spam watcher counts after every other check, so a refused request counts for nothing.
+  const from = normalizeOrigin(origin);
+  const hold = await watchNewTicket(ctx, requester.id, from, hasPermission(p, TicketPermission.update));
   const now = ctx.app.now();
   const ticket = ctx.em.create(Ticket, {
+    quarantine: hold?.quarantine ?? null,
+    senderAddress: from.senderAddress,
+    clientIp: from.clientIp,
     subject: input.subject.trim(),
     body: input.body,
     priority: input.priority ?? 'normal',
@@ -133,6 +142,8 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
     createdAt: now,
     updatedAt: now,
   });
+  // Stored, held, and said so: the error keeps the field's changes (the ticket and the quarantine).
+  if (hold) throw hold.error;
   return ticketToView(ticket);
 }
 

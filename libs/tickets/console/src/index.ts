@@ -1,8 +1,10 @@
 import ConfirmationNumberIcon from '@mui/icons-material/ConfirmationNumber';
 import GroupsIcon from '@mui/icons-material/Groups';
+import ReportIcon from '@mui/icons-material/Report';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsList } from './groups.page';
+import { QuarantinePage } from './quarantine.page';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
 import { TicketCreate, TicketEdit, TicketList, TicketShow } from './tickets.views';
@@ -42,5 +44,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
       data: groupsData,
     },
   ],
+  // The spam watcher (H3): who is held, the decisions and the rules, for moderators (admins).
+  pages: [{ path: 'quarantine', component: QuarantinePage, access: { list: Permission.TICKETS_MODERATE }, menu: { label: 'Quarantine', icon: ReportIcon } }],
   dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],
 });

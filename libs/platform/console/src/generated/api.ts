@@ -13,6 +13,10 @@ export const Permission = {
   SECURITY_MANAGE: 'SECURITY_MANAGE',
   /** tokens.manage: Create and revoke API tokens for integrations (scoped to permissions one holds) */
   TOKENS_MANAGE: 'TOKENS_MANAGE',
+  /** support.read: See vendor support access: who holds it, until when, and what they did */
+  SUPPORT_READ: 'SUPPORT_READ',
+  /** support.manage: Grant vendor support access to this workspace, and revoke it */
+  SUPPORT_MANAGE: 'SUPPORT_MANAGE',
   /** roles.read: See roles and what they allow */
   ROLES_READ: 'ROLES_READ',
   /** roles.manage: Create, change and delete custom roles */
@@ -39,14 +43,12 @@ export const Permission = {
   TICKETS_INTERNAL_NOTES: 'TICKETS_INTERNAL_NOTES',
   /** tickets.export: Export the tickets one can see to a file, with a recent password confirmation */
   TICKETS_EXPORT: 'TICKETS_EXPORT',
+  /** tickets.moderate: Set the spam watcher's rules, see the quarantine (held tickets) and release, block or delete them */
+  TICKETS_MODERATE: 'TICKETS_MODERATE',
   /** sso.manage: Set up single sign-on: connections, role mapping, who must use it */
   SSO_MANAGE: 'SSO_MANAGE',
   /** scim.provision: Provision people and groups from an identity provider (SCIM) */
   SCIM_PROVISION: 'SCIM_PROVISION',
-  /** support.read: See vendor support access: who holds it, until when, and what they did */
-  SUPPORT_READ: 'SUPPORT_READ',
-  /** support.manage: Grant vendor support access to this workspace, and revoke it */
-  SUPPORT_MANAGE: 'SUPPORT_MANAGE',
   /** audit.read: Read the audit log, verify its chain and see alerts */
   AUDIT_READ: 'AUDIT_READ',
   /** audit.export: Export the audit log (with a recent password confirmation) */
@@ -107,7 +109,7 @@ export interface AlertRule {
 
 export interface AlertRuleInput {
   name: string;
-  /** failed_logins, permission_granted, network_change, break_glass, backup_failed or export */
+  /** failed_logins, permission_granted, network_change, break_glass, backup_failed, export or spam_quarantine */
   kind: string;
   /** failed_logins: how many failures */
   threshold: number;
@@ -332,6 +334,14 @@ export interface CurrentApiToken {
 
 export type ExportFormat = 'CSV' | 'NDJSON';
 
+/** A ticket the spam watcher holds: seen only in the quarantine queue */
+export interface HeldTicket {
+  id: string;
+  subject: string;
+  channel: TicketChannel;
+  createdAt: string;
+}
+
 /** The workspace's sign-in and session policy */
 export interface IdentitySettings {
   passwordMinLength: number;
@@ -539,6 +549,14 @@ export interface Mutation {
   updateTicketGroup: TicketGroup;
   /** Its tickets stay, without a group */
   deleteTicketGroup: boolean;
+  /** Change the spam watcher's rules (recorded) */
+  updateSpamSettings: SpamSettings;
+  /** Let the held tickets through, in the order they were filed (recorded) */
+  releaseQuarantine: Quarantine;
+  /** Refuse their new tickets until released; what is held stays held (recorded) */
+  blockQuarantine: Quarantine;
+  /** Delete the held tickets; the person stays (recorded) */
+  deleteQuarantinedTickets: Quarantine;
   /** Needs a recent re-authentication; secrets are sealed and never shown again */
   createSsoConnection: SsoConnection;
   /** Needs a recent re-authentication; an empty secret keeps the stored one */
@@ -618,6 +636,47 @@ export interface ProfileInput {
   phone?: string | null;
 }
 
+/** A requester (or an anonymous sender) the spam watcher holds tickets of */
+export interface Quarantine {
+  id: string;
+  subjectKind: QuarantineSubject;
+  /** Tickets counted in the window when the limit was passed */
+  ticketCount: number;
+  /** The limit then */
+  limit: number;
+  /** The window then, in minutes */
+  windowMinutes: number;
+  since: string;
+  /** When a ticket was last held */
+  lastHeldAt: string;
+  status: QuarantineStatus;
+  decidedAt: string | null;
+  /** Tickets held now */
+  heldCount: number;
+  /** The first 20 held tickets, oldest first */
+  heldTickets: HeldTicket[];
+  /** The sender or network address, for anonymous channels */
+  address: string | null;
+  /** The requester, when the subject is one */
+  requester: UserSummary | null;
+  /** Who made the last decision */
+  decidedBy: UserSummary | null;
+}
+
+export interface QuarantineFilter {
+  /** Active and blocked when left out */
+  status?: QuarantineStatus[] | null;
+}
+
+export interface QuarantinePage {
+  nodes: Quarantine[];
+  totalCount: number;
+}
+
+export type QuarantineStatus = 'ACTIVE' | 'BLOCKED' | 'RELEASED' | 'DELETED';
+
+export type QuarantineSubject = 'REQUESTER' | 'SENDER' | 'ADDRESS';
+
 export interface Query {
   /** The workspace's API tokens, newest first (never their secrets) */
   apiTokens: ApiToken[];
@@ -653,6 +712,10 @@ export interface Query {
   ticket: Ticket;
   /** Groups of staff, by name */
   ticketGroups: TicketGroup[];
+  /** The spam watcher's rules */
+  spamSettings: SpamSettings;
+  /** Requesters whose tickets the spam watcher holds, newest first */
+  spamQuarantines: QuarantinePage;
   ssoConnections: SsoConnection[];
   ssoConnection: SsoConnection;
   /** What a mapping would make of sample claims (a JSON object), before it is saved */
@@ -773,6 +836,29 @@ export interface SignUpInput {
 }
 
 export type SortDirection = 'ASC' | 'DESC';
+
+/** The numbers the spam watcher starts with */
+export interface SpamRules {
+  enabled: boolean;
+  limit: number;
+  windowMinutes: number;
+}
+
+/** The spam watcher: more than `limit` tickets from one requester within `windowMinutes` are held */
+export interface SpamSettings {
+  enabled: boolean;
+  limit: number;
+  windowMinutes: number;
+  defaults: SpamRules;
+}
+
+export interface SpamSettingsInput {
+  enabled: boolean;
+  /** Tickets accepted per requester within the window (1 to 1000) */
+  limit: number;
+  /** The window in minutes (1 to 1440) */
+  windowMinutes: number;
+}
 
 export interface SsoCheck {
   name: string;
