@@ -51,6 +51,8 @@ export interface Credential {
 export interface HttpHandle {
   setSessionCookie(token: string, maxAgeSeconds: number): void;
   clearSessionCookie(): void;
+  /** Sets a header of the response (rate-limit headers); absent where no response is at hand. */
+  setHeader?(name: string, value: string): void;
   /** Cookie changes queued so far (a mutation field's savepoint marks and drops its own). */
   pendingCookies: (() => void)[];
   /**
