@@ -30,6 +30,8 @@ export class CounterStore {
     private readonly log: Logger,
     private readonly release: () => Promise<void>,
     readonly kind: 'postgres' | 'redis',
+    /** The first connection being made (Redis): the first charges wait for it, not for later reconnections. */
+    private connecting: Promise<unknown> | null = null,
   ) {
     this.shared = shared;
   }
@@ -48,7 +50,8 @@ export class CounterStore {
       // ioredis reports every failed reconnection; the store says once that it is down (charge()).
       redis.on('error', () => undefined);
       const limiter = new RateLimiterRedis({ storeClient: redis, points: NO_LIMIT, duration: WINDOW_SECONDS, keyPrefix: config.redisPrefix, rejectIfRedisNotReady: true });
-      return new CounterStore(limiter, log, async () => void redis.disconnect(), 'redis');
+      const connected = new Promise((resolve) => redis.once('ready', resolve));
+      return new CounterStore(limiter, log, async () => void redis.disconnect(), 'redis', connected);
     }
     // The runtime role, like every request's connection: it may use the counters' table and nothing
     // else of note. A few connections: each charge is one short upsert, run outside any transaction.
@@ -60,8 +63,9 @@ export class CounterStore {
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
       application_name: 'bulwark-rate-limits',
+      // Every connection runs as the runtime role from its first statement (a startup option).
+      options: `-c role=${RUNTIME_ROLE}`,
     });
-    pool.on('connect', (client) => void client.query(`set role ${RUNTIME_ROLE}`).catch(() => undefined));
     pool.on('error', () => undefined); // an idle connection lost: the pool replaces it
     const limiter = new RateLimiterPostgres({
       storeClient: pool,
@@ -77,6 +81,10 @@ export class CounterStore {
 
   /** Adds `points` to `key` and says what the key has used in this window. */
   async charge(key: string, points: number): Promise<Usage> {
+    if (this.connecting) {
+      await withTimeout(this.connecting, STORE_TIMEOUT_MS).catch(() => undefined);
+      this.connecting = null;
+    }
     try {
       const res = await withTimeout(this.shared.consume(key, points), STORE_TIMEOUT_MS);
       if (this.downSince !== null) {
