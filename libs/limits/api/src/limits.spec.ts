@@ -4,10 +4,11 @@
  * PostgreSQL and on Redis; a store outage; tenant settings. The server trusts one proxy hop, so
  * each test speaks from addresses of its own (`X-Forwarded-For`).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'graphql';
 import { buildApiSchema, composeApi, createLogger, loadConfig, platformPlugin, startServer, type BulwarkServer } from '@bulwark/platform-api';
 import { startTestServer, TEST_PEPPER, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
@@ -66,6 +67,41 @@ async function secondServer(databaseUrl: string, env: Record<string, string>): P
     },
     async close() {
       await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The API as it is deployed: `node apps/api/src/main.ts` in a process of its own, on the test's
+ * database, with its own pool and limiter. Resolves with its URL once it is up; stop() ends it.
+ */
+async function apiProcess(databaseUrl: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-test-data-'));
+  const root = resolve(__dirname, '../../../..');
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: '0', DATABASE_URL: databaseUrl, BULWARK_PASSWORD_PEPPER: TEST_PEPPER, BULWARK_DATA_DIR: dataDir, BULWARK_WORKER: 'off', BULWARK_BACKUP_SCHEDULER_SECONDS: '0', BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 90_000;
+  let port: string | undefined;
+  while (!(port = /Bulwark console: http:\/\/localhost:(\d+)\//.exec(out)?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the API process did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -199,6 +235,22 @@ describe('H4 limits hold across API processes', () => {
     }
   });
 
+  it('H4 a second API process of its own (node apps/api/src/main.ts) shares the budget on PostgreSQL', async () => {
+    const other = await apiProcess(t.databaseUrl, ENV);
+    try {
+      const c = await createPersonas(t, 'twinproc');
+      const from = address();
+      const viaChild = async () => {
+        const res = await fetch(`${other.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.agent.token}`, ...from }, body: JSON.stringify({ query: PAGE100 }) });
+        return res.status;
+      };
+      const answers = [(await t.gql(PAGE100, {}, { token: c.agent.token, headers: from })).status, await viaChild(), (await t.gql(PAGE100, {}, { token: c.agent.token, headers: from })).status, await viaChild()];
+      expect(answers).toEqual([200, 200, 429, 429]);
+    } finally {
+      await other.stop();
+    }
+  }, 120_000);
+
   describe('on Redis', () => {
     const redisEnv = { ...ENV, BULWARK_REDIS_URL: 'redis://127.0.0.1:6379', BULWARK_REDIS_PREFIX: `bulwark-test-${randomBytes(6).toString('hex')}` };
     let r1: TestServer;
@@ -220,6 +272,20 @@ describe('H4 limits hold across API processes', () => {
       expect(answers).toEqual([200, 200, 429, 429]);
       expect(await r1.ownerSql(`select * from rate_limit_counters`)).toEqual([]); // Redis kept them
     });
+
+    it('H4 a second API process of its own (node apps/api/src/main.ts) shares the budget on Redis', async () => {
+      const other = await apiProcess(r1.databaseUrl, redisEnv);
+      try {
+        const c = await createPersonas(r1, 'twinredisproc');
+        const from = address();
+        const viaChild = async () =>
+          (await fetch(`${other.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.agent.token}`, ...from }, body: JSON.stringify({ query: PAGE100 }) })).status;
+        const answers = [await viaChild(), (await r1.gql(PAGE100, {}, { token: c.agent.token, headers: from })).status, await viaChild(), (await r1.gql(PAGE100, {}, { token: c.agent.token, headers: from })).status];
+        expect(answers).toEqual([200, 200, 429, 429]);
+      } finally {
+        await other.stop();
+      }
+    }, 120_000);
   });
 
   it('H4 a limiter store that is down does not take the API down: counted in each process, one warning', async () => {
