@@ -3,6 +3,7 @@ import { operationCost } from './cost';
 import { limitsConfig, WINDOW_SECONDS, type Budgets } from './limits.config';
 import { RateLimitSettings } from './limits.entities';
 import { CounterStore, type Usage } from './store';
+import { Tally } from './tally';
 
 /** One budget an operation is charged to: its policy name (in the RateLimit headers), key and limit. */
 interface Charge {
@@ -12,20 +13,21 @@ interface Charge {
 }
 
 /** One store per server (tests run several in one process, each with its own pool or client). */
-const stores = new WeakMap<AppServices, CounterStore>();
+const stores = new WeakMap<AppServices, { store: CounterStore; tally: Tally }>();
 
-function storeOf(ctx: RequestContext): CounterStore {
-  let store = stores.get(ctx.app);
-  if (!store) {
+function tallyOf(ctx: RequestContext): Tally {
+  let open = stores.get(ctx.app);
+  if (!open) {
     // The database the server runs on, whether DATABASE_URL or the embedded one.
     const url = ctx.em.config.get('clientUrl') as string;
-    stores.set(ctx.app, (store = CounterStore.open(limitsConfig.of(ctx.app.config), url, ctx.app.log)));
+    const store = CounterStore.open(limitsConfig.of(ctx.app.config), url, ctx.app.log);
+    stores.set(ctx.app, (open = { store, tally: new Tally(store) }));
   }
-  return store;
+  return open.tally;
 }
 
 export async function closeStore(app: AppServices): Promise<void> {
-  await stores.get(app)?.close();
+  await stores.get(app)?.store.close();
   stores.delete(app);
 }
 
@@ -57,13 +59,6 @@ async function budgetsOf(ctx: RequestContext, tenantId: string): Promise<Budgets
   budgetCache.set(tenantId, { at: Date.now(), value });
   return value;
 }
-
-/**
- * Keys a process knows are over their limit until their window ends: further operations of that
- * key are refused without asking the store, so a burst that is being refused costs the shared store
- * (and other tenants, D9) nothing. Each process learns it from the store's count.
- */
-const blockedUntil = new Map<string, number>();
 
 /** What the principal is charged to. Every key of a tenant's principal starts with its tenant (D9). */
 function chargesOf(p: Principal | null, ip: string, budgets: Budgets | null, anonymous: number): Charge[] {
@@ -106,22 +101,16 @@ export const limitsMeter: OperationMeter = {
     if (!charges.length) return;
     const { schema, document, operation, variables } = op.request;
     const points = operationCost(schema, document, operation, variables);
-    const now = Date.now();
-    const store = storeOf(ctx);
-    const usages = await Promise.all(
-      charges.map((c): Promise<Usage> | Usage => {
-        const until = blockedUntil.get(c.key);
-        if (until !== undefined && until > now) return { consumed: c.limit + points, resetMs: until - now };
-        return store.charge(c.key, points);
-      }),
-    );
+    const tally = tallyOf(ctx);
+    const usages = await Promise.all(charges.map((c) => tally.charge(c.key, c.limit, points)));
     let refusedFor = 0;
     charges.forEach((c, i) => {
       const u = usages[i];
-      if (u.consumed <= c.limit) return;
+      if (u.ok) return;
       refusedFor = Math.max(refusedFor, u.resetMs);
-      if (blockedUntil.size > 100_000) blockedUntil.clear(); // bounded; the store still counts
-      blockedUntil.set(c.key, now + u.resetMs);
+      // Refused here without asking the store until the window ends: a burst being refused costs
+      // the shared store (and so other tenants, D9) nothing.
+      if (u.consumed > c.limit) tally.block(c.key, Date.now() + u.resetMs);
     });
     setHeaders(ctx, charges, usages);
     if (refusedFor > 0) throw rateLimited(Math.max(1, Math.ceil(refusedFor / 1000)));

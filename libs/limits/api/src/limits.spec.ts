@@ -229,10 +229,24 @@ describe('H4 limits hold across API processes', () => {
       for (const s of [t, other, t, other]) answers.push((await s.gql(PAGE100, {}, { token: c.agent.token, headers: from })).status);
       expect(answers).toEqual([200, 200, 429, 429]);
       const [row] = await t.ownerSql<{ points: number }>(`select points from rate_limit_counters where key = $1`, [`bw:t:${c.tenantId}:user:${c.agent.id}`]);
-      expect(row.points).toBe(3 * 402); // the third was counted, then each process refuses on its own
+      expect(row.points).toBe(4 * 402); // each process judged each page on the shared count
     } finally {
       await other.close();
     }
+  });
+
+  it('H4 gathers cheap operations before they reach the shared count, within 100 ms, and counts every point', async () => {
+    const c = await createPersonas(t, 'gather');
+    const key = `bw:t:${c.tenantId}:user:${c.agent.id}`;
+    const points = async () => (await t.ownerSql<{ points: number }>(`select points from rate_limit_counters where key = $1`, [key]))[0]?.points ?? 0;
+    const from = address();
+    expect((await t.gql(ME, {}, { token: c.agent.token, headers: from })).status).toBe(200); // opens the window at the store
+    expect(await points()).toBe(3);
+    const answers = await Promise.all(Array.from({ length: 9 }, () => t.gql(ME, {}, { token: c.agent.token, headers: from })));
+    expect(answers.map((r) => r.status)).toEqual(Array(9).fill(200));
+    expect(remaining(answers.sort((x, y) => remaining(x) - remaining(y))[0])).toBe(1000 - 30); // this process knows them all at once
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await points()).toBe(30);
   });
 
   it('H4 a second API process of its own (node apps/api/src/main.ts) shares the budget on PostgreSQL', async () => {

@@ -64,7 +64,8 @@ export class CounterStore {
       allowExitOnIdle: true,
       application_name: 'bulwark-rate-limits',
       // Every connection runs as the runtime role from its first statement (a startup option).
-      options: `-c role=${RUNTIME_ROLE}`,
+      // Its commits need not wait for the disk either (the table is unlogged; this covers the rest).
+      options: `-c role=${RUNTIME_ROLE} -c synchronous_commit=off`,
     });
     pool.on('error', () => undefined); // an idle connection lost: the pool replaces it
     const limiter = new RateLimiterPostgres({
