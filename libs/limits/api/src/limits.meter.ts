@@ -100,7 +100,7 @@ export const limitsMeter: OperationMeter = {
     const charges = chargesOf(p, ctx.ip, budgets, cfg.anonymousPerAddress);
     if (!charges.length) return;
     const { schema, document, operation, variables } = op.request;
-    const points = operationCost(schema, document, operation, variables);
+    const points = estimate(ctx, () => operationCost(schema, document, operation, variables));
     const tally = tallyOf(ctx);
     const usages = await Promise.all(charges.map((c) => tally.charge(c.key, c.limit, points)));
     let refusedFor = 0;
@@ -116,6 +116,17 @@ export const limitsMeter: OperationMeter = {
     if (refusedFor > 0) throw rateLimited(Math.max(1, Math.ceil(refusedFor / 1000)));
   },
 };
+
+/** The estimate never fails an operation (E9): a document it cannot read is charged a flat cost, and logged. */
+function estimate(ctx: RequestContext, cost: () => number): number {
+  try {
+    return cost();
+  } catch (error) {
+    ctx.log.warn('could not estimate an operation’s cost', { error: String((error as Error)?.message ?? error).slice(0, 200) });
+    return FALLBACK_COST;
+  }
+}
+const FALLBACK_COST = 100;
 
 function setHeaders(ctx: RequestContext, charges: Charge[], usages: Usage[]): void {
   const set = ctx.http?.setHeader;
