@@ -93,14 +93,15 @@ export const limitsMeter: OperationMeter = {
   name: 'rate limits',
   async charge(ctx, op) {
     const cfg = limitsConfig.of(ctx.app.config);
-    if (!cfg.enabled || !op.request) return;
+    if (!cfg.enabled) return;
     const p = ctx.principal;
     if (p?.kind === 'system') return;
     const budgets = p ? await budgetsOf(ctx, p.tenantId) : null;
     const charges = chargesOf(p, ctx.ip, budgets, cfg.anonymousPerAddress);
     if (!charges.length) return;
-    const { schema, document, operation, variables } = op.request;
-    const points = estimate(ctx, () => operationCost(schema, document, operation, variables));
+    const request = op.request;
+    // A plain route acting for a credential (a SCIM request) has no document: a flat cost.
+    const points = request ? estimate(ctx, () => operationCost(request.schema, request.document, request.operation, request.variables)) : ROUTE_COST;
     const tally = tallyOf(ctx);
     const usages = await Promise.all(charges.map((c) => tally.charge(c.key, c.limit, points)));
     let refusedFor = 0;
@@ -113,7 +114,12 @@ export const limitsMeter: OperationMeter = {
       if (u.consumed > c.limit) tally.block(c.key, Date.now() + u.resetMs);
     });
     setHeaders(ctx, charges, usages);
-    if (refusedFor > 0) throw rateLimited(Math.max(1, Math.ceil(refusedFor / 1000)));
+    if (refusedFor > 0) {
+      const seconds = Math.max(1, Math.ceil(refusedFor / 1000));
+      // GraphQL's answer sets it from the error too; plain routes (SCIM) have only this.
+      ctx.http?.setHeader?.('Retry-After', String(seconds));
+      throw rateLimited(seconds);
+    }
   },
 };
 
@@ -127,6 +133,8 @@ function estimate(ctx: RequestContext, cost: () => number): number {
   }
 }
 const FALLBACK_COST = 100;
+/** A SCIM request: about what a GraphQL page of people costs. */
+const ROUTE_COST = 50;
 
 function setHeaders(ctx: RequestContext, charges: Charge[], usages: Usage[]): void {
   const set = ctx.http?.setHeader;

@@ -16,10 +16,11 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin } from '@bulwark/audit-api';
+import { scimPlugin } from '@bulwark/scim-api';
 import { operationCost } from './cost';
 import { limitsPlugin } from './index';
 
-const plugins = [platformPlugin, identityPlugin, ticketsPlugin, limitsPlugin, auditPlugin];
+const plugins = [platformPlugin, identityPlugin, ticketsPlugin, scimPlugin, limitsPlugin, auditPlugin];
 const ENV = {
   BULWARK_TRUST_PROXY_HOPS: '1',
   BULWARK_RATE_LIMIT_USER_PER_MINUTE: '1000',
@@ -158,6 +159,22 @@ describe('H4 rate limits', () => {
     const twice = await t.gql(PAGE100, {}, { token: bwt, headers: from });
     expect([twice.status, code(twice)]).toEqual([429, 'RATE_LIMITED']);
     expect((await t.gql(ME, {}, { token: a.admin.token, headers: from })).status).toBe(200); // its creator
+  });
+
+  it('H4 charges SCIM requests to their token too (50 points each), answered 429 with Retry-After', async () => {
+    const token = await sudo(t, a.owner);
+    const made = await t.gql<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "IdP", permissions: [SCIM_PROVISION] }) { token } }`, {}, { token, headers: address() });
+    const bwt = made.data!.createApiToken.token;
+    const from = address();
+    const get = () => fetch(`${t.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${bwt}`, ...from } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await get()).status);
+    expect(statuses).toEqual([...Array(10).fill(200), 429]); // 11 × 50 > 500
+    const refused = await get();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"token";q=500;w=60, "tenant";q=100000;w=60');
+    expect(refused.headers.get('content-type')).toContain('application/scim+json');
   });
 
   it('H4 counts anonymous calls per client address', async () => {
