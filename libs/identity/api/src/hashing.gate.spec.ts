@@ -6,7 +6,10 @@
  */
 import { platformPlugin } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
-import { FairHashingQueue } from './hashing.gate';
+import { parse, type OperationDefinitionNode } from 'graphql';
+import type { OperationInfo, RequestContext } from '@bulwark/platform-api';
+import { FairHashingQueue, tenantKeyOf } from './hashing.gate';
+import { newSessionToken, newTenantToken } from './session-token';
 import { createPersonas, PERSONA_PASSWORD, type TenantPersonas } from './testing';
 import { identityPlugin } from './index';
 
@@ -32,6 +35,20 @@ describe('A8 D9 the password-hashing queue is fair between tenants', () => {
     for (const k of keys) void q.acquire(k).catch(() => undefined);
     await expect(q.acquire('invented0')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     await expect(q.acquire('late')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } }); // twice the total reached
+  });
+
+  it('queues a sign-in under the tenant its credential, its workspace or its link names', () => {
+    const tenant = '0b6f5a36-3f0e-4c1e-9d51-7c1d2f7a9e10';
+    const op = (query: string, variables: Record<string, unknown> = {}): OperationInfo => {
+      const document = parse(query);
+      return { type: 'mutation', fields: [], request: { schema: null as never, document, operation: document.definitions[0] as OperationDefinitionNode, variables } };
+    };
+    const ctx = (token?: string) => ({ credential: token ? { token, source: 'bearer' } : null }) as unknown as RequestContext;
+    expect(tenantKeyOf(ctx(newSessionToken(tenant).token), op('mutation { changePassword(input: {}) }'))).toBe(`id:${tenant}`);
+    expect(tenantKeyOf(ctx(), op('mutation($i: LoginInput!) { login(input: $i) { token } }', { i: { tenant: ' Acme ', email: 'a@b.c' } }))).toBe('slug:acme');
+    expect(tenantKeyOf(ctx(), op('mutation { signUp(input: { tenant: "Acme", email: "a@b.c" }) }'))).toBe('slug:acme');
+    expect(tenantKeyOf(ctx(), op('mutation($i: TokenPasswordInput!) { resetPassword(input: $i) }', { i: { token: newTenantToken('bwr_', tenant).token } }))).toBe(`id:${tenant}`);
+    expect(tenantKeyOf(ctx('garbage-token-of-no-tenant'), op('mutation { login(input: {}) { token } }'))).toBe('unknown');
   });
 
   describe('over HTTP, one hashing slot', () => {
