@@ -94,6 +94,7 @@ function pageSizeOf(node: FieldNode, def: GraphQLField<unknown, unknown>, variab
 
 function size(v: unknown): number {
   const n = typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : DEFAULT_PAGE_SIZE;
-  // Resolvers bound their page sizes (E2); the cap only keeps a wild argument from overflowing the estimate.
-  return Math.min(Math.max(n, 1), MAX_PAGE_SIZE * 10);
+  // Every list serves at most MAX_PAGE_SIZE items whatever it is asked (E2: paging.ts, and the
+  // `first`/`limit` lists clamp to it), so asking for more costs no more than what comes back.
+  return Math.min(Math.max(n, 1), MAX_PAGE_SIZE);
 }

@@ -212,6 +212,8 @@ describe('H4 rate limits', () => {
     expect(cost(`query($n: Int!) { tickets(page: { limit: $n }) { nodes { id } } }`, { n: 50 })).toBe(2 + 50 * 3);
     expect(cost(`query($p: PageInput) { tickets(page: $p) { nodes { id } } }`, { p: { limit: 7 } })).toBe(2 + 7 * 3);
     expect(cost(`{ tickets { nodes { id } } }`)).toBe(2 + 25 * 3); // the default page
+    expect(cost(`{ auditEvents(first: 1000) { items { id } } }`)).toBe(cost(`{ auditEvents(first: 100) { items { id } } }`)); // served at most 100
+    expect(cost(`{ securityAlerts { id } }`)).toBe(50 * 3); // the argument's default
     expect(cost(`{ tickets { nodes { ...F } } } fragment F on Ticket { id subject }`)).toBe(2 + 25 * 4);
     expect(cost(`{ tickets(page: { limit: 100 }) { nodes { id requester { id name } } } }`)).toBe(2 + 100 * (2 + 1 + 2 + 2));
   });
