@@ -21,6 +21,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platfor
 import { fetchOnce, median, run, type RunResult, type Target } from './load';
 import { runLoginLoad } from './login-load';
 import { runAuditOverhead } from './audit-overhead';
+import { runRateLimits } from './rate-limits';
 import { runBackupBench } from './backup';
 import { runSsoBench } from './sso';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
@@ -59,6 +60,8 @@ const USAGE = `Usage: npm run bench -- [options]
                       audit-overhead: createTicket throughput with the audit log on vs. off (issue 4);
                       backup: a 100k-ticket tenant's backup: peak RSS growth and rate vs. COPY (issue 5;
                       --tickets sets the size, default 100000 here);
+                      rate-limits: the 50-ticket list with rate limiting on vs. off (issue 18; target 0.95;
+                      the store is PostgreSQL, or Redis when BULWARK_REDIS_URL is set);
                       sso: OIDC and JWT sign-in, the provider's answer to a session, vs. a password
                       sign-in (issue 17; 30 alternating samples each, --quick: 5)
   --duration <s>      measured seconds per run (default 5, login-load 15; --quick: 1)
@@ -128,8 +131,8 @@ function parseOptions(argv: string[]): Options {
   const heapProf = values['heap-prof'] || values['heap-survivors'];
   if (values['cpu-prof'] && heapProf) throw new Error('--cpu-prof and --heap-prof are one at a time (each skews the other)');
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso') {
-    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup" or "sso", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso' && scenario !== 'rate-limits') {
+    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup", "sso" or "rate-limits", got "${scenario}"`);
   }
   return {
     scenario,
@@ -334,6 +337,7 @@ async function main() {
   if (opts.scenario === 'audit-overhead') return mainAuditOverhead(opts);
   if (opts.scenario === 'backup') return mainBackup(opts);
   if (opts.scenario === 'sso') return mainSso(opts);
+  if (opts.scenario === 'rate-limits') return mainRateLimits(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -550,6 +554,22 @@ async function mainAuditOverhead(opts: Options) {
   const ready = await startServers(databaseUrl, opts, undefined);
   say(`servers up: audit on ${ready.full}, audit off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
   const file = await runAuditOverhead(ready, opts, resultsDir, say);
+  say(`results written to ${relative(process.cwd(), file)}`);
+}
+
+/** `--scenario rate-limits`: two servers on one database, one with rate limiting off. */
+async function mainRateLimits(opts: Options) {
+  say(
+    `Bulwark bench, rate-limits: the 50-ticket list with rate limiting on vs. off, ${opts.runs} run(s) each × ` +
+      `(${opts.warmupS}s warm-up + ${opts.durationS}s), ${opts.concurrency} in flight${opts.quick ? ' [quick]' : ''}`,
+  );
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const ready = await startServers(databaseUrl, opts, undefined);
+  say(`servers up: limits on ${ready.full}, limits off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
+  const file = await runRateLimits(ready, opts, resultsDir, say);
   say(`results written to ${relative(process.cwd(), file)}`);
 }
 

@@ -201,13 +201,13 @@ async function main() {
   if (!databaseUrl) throw new Error('serve.ts is started by main.ts with DATABASE_URL set');
   const tickets = Number(process.env.BENCH_TICKETS ?? 5000);
   const pages = (process.env.BENCH_PAGES ?? '10,50,100').split(',').map(Number);
-  const scenario: Scenario = (['login-load', 'audit-overhead'] as const).find((s) => s === process.env.BENCH_SCENARIO) ?? 'list';
+  const scenario: Scenario = (['login-load', 'audit-overhead', 'rate-limits'] as const).find((s) => s === process.env.BENCH_SCENARIO) ?? 'list';
   const loginUsers = scenario === 'login-load' ? Number(process.env.BENCH_LOGIN_USERS ?? 16) : 0;
 
   // Production settings (introspection off, secure cookies, bcrypt cost 12); the pepper is a
   // throw-away. Production refuses to start without SMTP and a public URL: the URL below is never
   // dialled, because the server is handed an in-memory mail sender. Loopback only.
-  const config = loadConfig({
+  const env = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -220,10 +220,19 @@ async function main() {
     // Hashing knobs pass through, to compare settings (login-load).
     BULWARK_HASH_CONCURRENCY: process.env.BULWARK_HASH_CONCURRENCY,
     BULWARK_HASH_NICE: process.env.BULWARK_HASH_NICE,
-  });
+    // rate-limits: the counters' store (PostgreSQL unless Redis is named), and budgets out of reach,
+    // so that the "on" server counts every request and refuses none (the cost of counting is measured).
+    BULWARK_REDIS_URL: process.env.BULWARK_REDIS_URL,
+    BULWARK_REDIS_PREFIX: `bulwark-bench-${randomBytes(6).toString('hex')}`,
+    ...(scenario === 'rate-limits'
+      ? Object.fromEntries(['USER', 'TOKEN', 'TENANT'].flatMap((k) => [[`BULWARK_RATE_LIMIT_${k}_MAX`, '1000000000'], [`BULWARK_RATE_LIMIT_${k}_PER_MINUTE`, '1000000000']]))
+      : {}),
+  };
+  const config = loadConfig(env);
   const log = createLogger({ service: 'bench-api' }, (l) => process.stderr.write(l + '\n'), 'warn');
 
   let server: BulwarkServer | undefined;
+  /** The "off" side of audit-overhead (no audit feature) or of rate-limits (BULWARK_RATE_LIMITS=off). */
   let unaudited: BulwarkServer | undefined;
   let baseline: Baseline | undefined;
   let stopProfiler: (() => Promise<void>) | undefined;
@@ -276,6 +285,14 @@ async function main() {
       { ...config, dataDir: mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')) },
       { log, database: { url: databaseUrl }, mail: memoryMailSender() },
     );
+  } else if (scenario === 'rate-limits') {
+    // The same server, same plugins, with rate limiting off: the "off" side of the comparison.
+    progress('starting the same server with rate limiting off');
+    unaudited = await startServer(apiPlugins, loadConfig({ ...env, BULWARK_RATE_LIMITS: 'off', BULWARK_DATA_DIR: mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')) }), {
+      log,
+      database: { url: databaseUrl },
+      mail: memoryMailSender(),
+    });
   } else if (scenario === 'login-load') {
     if (!process.send) throw new Error('login-load needs the IPC channel main.ts opens');
     serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool, knex as unknown as KnexEvents);

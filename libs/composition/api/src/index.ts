@@ -7,9 +7,10 @@ import { ticketsPlugin } from '@bulwark/tickets-api';
 import { ssoPlugin } from '@bulwark/sso-api';
 import { scimPlugin } from '@bulwark/scim-api';
 import { supportPlugin } from '@bulwark/support-api';
+import { limitsPlugin } from '@bulwark/limits-api';
 
 /**
  * The server is exactly this list: the API, the CLI, the worker, the bench, the console's code
  * generator and the whole-app tests all compose it from here. A new feature adds one line.
  */
-export const apiPlugins: readonly ApiPlugin[] = [platformPlugin, identityPlugin, supportPlugin, accessPlugin, ticketsPlugin, ssoPlugin, scimPlugin, auditPlugin, backupsPlugin];
+export const apiPlugins: readonly ApiPlugin[] = [platformPlugin, identityPlugin, supportPlugin, accessPlugin, ticketsPlugin, ssoPlugin, scimPlugin, limitsPlugin, auditPlugin, backupsPlugin];

@@ -11,4 +11,9 @@ export const identityConfig = defineConfig('identity', (env) => ({
   hashConcurrency: int(env, 'BULWARK_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
   /** Nice value of the hashing threads (0 normal … 19 only idle CPU; Linux): they yield to reads and to GC. */
   hashNice: int(env, 'BULWARK_HASH_NICE', DEFAULT_HASH_NICE, 0, 19),
+  /**
+   * Sign-ins one tenant may have waiting for a hash; beyond it that tenant's are refused at once
+   * (RATE_LIMITED), while other tenants' keep their turn (hashing.gate.ts, D9).
+   */
+  hashQueuePerTenant: int(env, 'BULWARK_HASH_QUEUE_PER_TENANT', 64, 1, 256),
 }));

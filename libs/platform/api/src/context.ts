@@ -5,7 +5,7 @@ import type { Logger } from './logger';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
-import type { Authenticator, OperationCatalog, RequestGuard, RoleDirectory } from './plugin';
+import type { Authenticator, OperationCatalog, OperationMeter, RequestGuard, RoleDirectory } from './plugin';
 import type { AuditCatalog, AuditEvent, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
@@ -70,6 +70,8 @@ export interface Credential {
 export interface HttpHandle {
   setSessionCookie(token: string, maxAgeSeconds: number): void;
   clearSessionCookie(): void;
+  /** Sets a header of the response (rate-limit headers); absent where no response is at hand. */
+  setHeader?(name: string, value: string): void;
   /** Cookie changes queued so far (a mutation field's savepoint marks and drops its own). */
   pendingCookies: (() => void)[];
   /**
@@ -93,6 +95,11 @@ export interface AppServices {
    * (before a session exists) and one-time links (as their maker, from where they are used).
    */
   guards: readonly RequestGuard[];
+  /**
+   * The operation meters (rate limits), for plain routes that act for a credential (SCIM) to be
+   * charged like GraphQL operations; they get no `request` in their OperationInfo.
+   */
+  meters: readonly OperationMeter[];
   /** Identity's, for one-time links to act as their maker (see Authenticator.principalOf). */
   authenticator?: Authenticator;
   log: Logger;
@@ -181,6 +188,7 @@ export function createAppServices(
     roleDirectory: RoleDirectory;
     operations: OperationCatalog;
     guards: RequestGuard[];
+    meters?: OperationMeter[];
     authenticator?: Authenticator;
     audit: AuditCatalog;
     auditSink?: AuditSink;
@@ -197,6 +205,7 @@ export function createAppServices(
     roles: api.roleDirectory,
     operations: api.operations,
     guards: api.guards,
+    meters: api.meters ?? [],
     authenticator: api.authenticator,
     log,
     now: opts.now ?? (() => new Date()),

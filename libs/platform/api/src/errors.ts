@@ -96,17 +96,21 @@ export function codeOf(error: { message: string; extensions?: Record<string, unk
 }
 
 /** Refusals: the operation was understood and said no. Answered 200 like any executed operation. */
-const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'LOCKDOWN', 'REAUTH_REQUIRED', 'RATE_LIMITED', 'CONFLICT']);
+const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'LOCKDOWN', 'REAUTH_REQUIRED', 'CONFLICT']);
 
 /**
  * The HTTP status of an answer (E4, E9): each kind of answer always has the same one, whichever part
  * of the server produced it. An answer whose operation ran (it has `data`) is 200. One that stopped
  * before: a refusal is 200 too, exactly as when a shield rule refuses inside execution; a request
  * the server cannot run as sent is 400; the database being unreachable is 503; anything else is a
- * server error. `explicit` is a 4xx another layer already chose (405 for a GET mutation).
+ * server error. Too many requests (`RATE_LIMITED`) is always 429, the database being away 503.
+ * `explicit` is a 4xx another layer already chose (405 for a GET mutation).
  */
 export function httpStatusOf(codes: readonly (string | undefined)[], executed: boolean, explicit?: number): number {
   if (codes.includes('SERVICE_UNAVAILABLE')) return 503;
+  // H4: too many requests is 429 (with Retry-After) whoever refused: a rate limit, the sign-in
+  // throttle, a full hashing queue. Clients and proxies back off on the status, not on a code.
+  if (codes.includes('RATE_LIMITED')) return 429;
   if (executed) return 200;
   if (explicit && explicit >= 400 && explicit < 500) return explicit;
   const first = codes[0];

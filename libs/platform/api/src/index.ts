@@ -27,7 +27,7 @@ export { platformPlugin } from './platform.plugin';
 export { isUuid } from './ids';
 export { shieldMiddleware } from './graphql/shield';
 export { createApollo } from './graphql/server';
-export { selectsField } from './graphql/selection';
+export { selectsField, rootFieldArguments } from './graphql/selection';
 export * from './mail';
 export {
   audit,

@@ -5,6 +5,7 @@ import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
 import type { Migration } from '@mikro-orm/migrations';
 import type { IRules } from 'graphql-shield';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { AppServices, Principal, RequestContext } from './context';
 import { AUDIT_CATALOG, AuditCatalog, type AuditActionDefinition, type AuditActionSet, type AuditedEntity, type AuditSink } from './audit';
 import { CATALOG, isBuiltInRole, PermissionCatalog, type Permission, type PermissionDefinition, type PermissionSet } from './permissions';
@@ -58,8 +59,27 @@ export interface OperationGate {
 export interface OperationInfo {
   type: 'query' | 'mutation' | 'subscription';
   fields: string[];
-  /** Each root field's arguments, variables substituted; worked out when asked (an audit of reads). */
-  arguments?: () => { field: string; args: Record<string, unknown> }[];
+  /**
+   * The GraphQL operation itself, for what must read more than its root fields (a cost estimate,
+   * the workspace a sign-in names). Absent outside GraphQL (sign-in's own guard pass, SCIM).
+   */
+  request?: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operation: OperationDefinitionNode;
+    variables: Readonly<Record<string, unknown>>;
+  };
+}
+
+/**
+ * Runs once per GraphQL operation, after authentication and before the guards: it may charge the
+ * operation to a budget (rate limits, H4), set response headers through `ctx.http.setHeader`, and
+ * throw an AppError to refuse it. Unlike guards, which other paths also run (sign-in judges the
+ * person again, SCIM), a meter runs exactly once per operation, so nothing is charged twice.
+ */
+export interface OperationMeter {
+  name: string;
+  charge(ctx: RequestContext, op: OperationInfo): Promise<void>;
 }
 
 /**
@@ -154,6 +174,13 @@ export interface ApiPlugin {
   roleDirectory?: RoleDirectory;
   guards?: RequestGuard[];
   gates?: OperationGate[];
+  /** Charged once per GraphQL operation after authentication (see OperationMeter). */
+  meters?: OperationMeter[];
+  /**
+   * Releases what the feature opened for a server (a connection pool, a Redis client) when that
+   * server closes, after it has stopped taking requests.
+   */
+  closed?: (services: AppServices) => Promise<void>;
   /** What the kernel and the gates must know about this feature's root fields, by field name. */
   operations?: Record<string, OperationTraits>;
   /** The audit actions this feature records (an undeclared action is refused). */
@@ -211,6 +238,7 @@ export interface ComposedApi {
   roleDirectory: RoleDirectory;
   guards: RequestGuard[];
   gates: OperationGate[];
+  meters: OperationMeter[];
   operations: OperationCatalog;
   audit: AuditCatalog;
   auditSink?: AuditSink;
@@ -260,6 +288,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     roleDirectory: directories[0]?.roleDirectory ?? builtIn,
     guards: plugins.flatMap((p) => p.guards ?? []),
     gates: plugins.flatMap((p) => p.gates ?? []),
+    meters: plugins.flatMap((p) => p.meters ?? []),
     operations: composeOperations(plugins),
     audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
     auditSink: sinks[0]?.auditSink,

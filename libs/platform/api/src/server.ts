@@ -172,6 +172,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       authenticator: api.authenticator,
       guards: api.guards,
       gates: api.gates,
+      meters: api.meters,
       log,
       operationTimeoutMs: config.operationTimeoutMs,
       deadlineExempt: api.operations.with('deadlineExempt'),
@@ -234,6 +235,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
           server.closeIdleConnections();
           await closed;
           await apollo.stop();
+          for (const p of api.plugins) await p.closed?.(app).catch((error) => log.warn('a plugin failed to close', { plugin: p.name, error }));
           await app.jobs.stop();
           await orm.close(true);
           await db.embedded?.stop();

@@ -77,7 +77,9 @@ async function admit(ctx: RequestContext, kind: OperationInfo['type'], label: st
     return forbidden('This token may not provision: its permissions do not include scim.provision');
   }
   try {
-    // The label is the "field": no SCIM request is exempt from lockdown.
+    // The label is the "field": no SCIM request is exempt from lockdown. Charged to the token's
+    // rate limit first, as a GraphQL operation would be (H4).
+    for (const meter of ctx.app.meters) await meter.charge(ctx, { type: kind, fields: [label] });
     for (const guard of ctx.app.guards) await guard.check(ctx, { type: kind, fields: [label] });
     return null;
   } catch (e) {

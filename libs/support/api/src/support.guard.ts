@@ -1,4 +1,4 @@
-import { audit, type RequestGuard } from '@bulwark/platform-api';
+import { audit, rootFieldArguments, type RequestGuard } from '@bulwark/platform-api';
 import { SupportAudit } from './support.audit';
 
 /** Argument names whose values never go into the log (B9). */
@@ -30,7 +30,9 @@ export const supportActivityGuard: RequestGuard = {
   async check(ctx, op) {
     if (ctx.principal?.kind !== 'support') return;
     if (op.fields.some((f) => ctx.app.operations.has(f, 'runsAlone'))) return;
-    const calls = (op.arguments?.() ?? op.fields.map((field) => ({ field, args: {} }))).map((c) => ({ field: c.field, args: redacted(c.args) }));
+    const r = op.request;
+    const asked = r ? rootFieldArguments(r.schema, r.operation, r.document, r.variables) : op.fields.map((field) => ({ field, args: {} }));
+    const calls = asked.map((c) => ({ field: c.field, args: redacted(c.args) }));
     audit(ctx, SupportAudit.operation, { targetId: op.fields.join(', ').slice(0, 200), details: { type: op.type, calls } });
   },
 };

@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
-import type { Authenticator, OperationGate, RequestGuard } from '../plugin';
+import type { Authenticator, OperationGate, OperationMeter, RequestGuard } from '../plugin';
 import type { Logger } from '../logger';
 import { DatabaseHealth } from '../db/outage';
 import { apolloErrorFormatter, errorMaskingPlugin, MAX_ERRORS } from './errors.plugin';
@@ -19,6 +19,7 @@ export function createApollo(
     authenticator: Authenticator;
     guards?: RequestGuard[];
     gates?: OperationGate[];
+    meters?: OperationMeter[];
     log: Logger;
     /** G7: an operation's deadline (default 10 s), the root fields it does not apply to, and where outages are noted. */
     operationTimeoutMs?: number;
@@ -73,7 +74,7 @@ export function createApollo(
     },
     plugins: [
       ...protection.plugins,
-      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? [], { operationTimeoutMs: opts.operationTimeoutMs ?? 10_000, health, exempt: opts.deadlineExempt ?? new Set() }),
+      operationTransactionPlugin(opts.authenticator, opts.guards ?? [], opts.gates ?? [], opts.meters ?? [], { operationTimeoutMs: opts.operationTimeoutMs ?? 10_000, health, exempt: opts.deadlineExempt ?? new Set() }),
       errorMaskingPlugin(health),
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints are used (responses are no-store); the plugin costs a little on every field.

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { types } from 'node:util';
 import { GraphQLError, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import { runAfterCommit, type RequestContext } from '../context';
-import type { Authenticator, OperationGate, OperationInfo, RequestGuard } from '../plugin';
+import type { Authenticator, OperationGate, OperationInfo, OperationMeter, RequestGuard } from '../plugin';
 import { commitOperation, setTenant } from '../tenancy';
 import { AppError, badInput, badRequest, conflict, serviceUnavailable } from '../errors';
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
@@ -10,7 +10,7 @@ import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } fr
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
 import { auditDenials, auditMark, auditRollback } from '../audit';
-import { rootFieldArguments, rootFieldNames } from './selection';
+import { rootFieldNames } from './selection';
 
 /**
  * One transaction per GraphQL operation (DESIGN.md "One request, end to end"): it begins once
@@ -22,6 +22,7 @@ export function operationTransactionPlugin(
   authenticator: Authenticator,
   guards: RequestGuard[],
   gates: OperationGate[],
+  meters: OperationMeter[],
   deadlines: { operationTimeoutMs: number; health: DatabaseHealth; exempt: ReadonlySet<string> },
 ): ApolloServerPlugin<RequestContext> {
   // What an operation holds (gate places, a deadline timer, a transaction), for Apollo's last-resort
@@ -41,7 +42,7 @@ export function operationTransactionPlugin(
         if (contextValue.em?.isInTransaction()) await contextValue.em.rollback().catch(() => undefined);
       });
       return {
-        async didResolveOperation({ contextValue: ctx, operation, document, schema, request }) {
+        async didResolveOperation({ contextValue: ctx, operation, document, request, schema }) {
           ctx.operation = operation?.operation;
           if (ctx.http) ctx.http.operationContext = ctx;
           // Subscriptions are not offered; graphql-js would only fail at execution, as a server error.
@@ -52,7 +53,7 @@ export function operationTransactionPlugin(
           const info: OperationInfo = {
             type: operation?.operation ?? 'query',
             fields: operation ? rootFieldNames(operation, document) : [],
-            arguments: () => (operation ? rootFieldArguments(schema, operation, document, request.variables) : []),
+            request: operation ? { schema, document, operation, variables: request.variables ?? {} } : undefined,
           };
           // Gates first: an operation that must wait does so before it holds a connection.
           for (const gate of gates) {
@@ -74,6 +75,8 @@ export function operationTransactionPlugin(
             deadlines.health.failed(error);
             throw serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS);
           }
+          // Meters after authentication (their keys name the principal), before the guards.
+          for (const meter of meters) await meter.charge(ctx, info);
           for (const guard of guards) await guard.check(ctx, info);
         },
         async willSendResponse({ contextValue: ctx, response }) {

@@ -65,6 +65,7 @@ export function sessionCookies(res: Response, config: AppServices['config'], pen
   const options = { httpOnly: true, secure: config.secureCookies, sameSite: 'lax' as const, path: '/' };
   return {
     pendingCookies: pending,
+    setHeader: (name, value) => void res.setHeader(name, value),
     setSessionCookie: (token, maxAgeSeconds) => pending.push(() => res.cookie(name, token, { ...options, maxAge: maxAgeSeconds * 1000 })),
     clearSessionCookie: () => pending.push(() => res.clearCookie(name, options)),
   };

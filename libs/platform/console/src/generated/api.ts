@@ -49,6 +49,8 @@ export const Permission = {
   SSO_MANAGE: 'SSO_MANAGE',
   /** scim.provision: Provision people and groups from an identity provider (SCIM) */
   SCIM_PROVISION: 'SCIM_PROVISION',
+  /** limits.manage: See and change the workspace’s rate limits */
+  LIMITS_MANAGE: 'LIMITS_MANAGE',
   /** audit.read: Read the audit log, verify its chain and see alerts */
   AUDIT_READ: 'AUDIT_READ',
   /** audit.export: Export the audit log (with a recent password confirmation) */
@@ -573,6 +575,8 @@ export interface Mutation {
   grantSupportAccess: SupportGrant;
   /** End vendor support access now: operators signed in under it are out at their next request */
   revokeSupportAccess: SupportGrant;
+  /** Sets the workspace’s rate limits (null: the default); needs a recent reauthenticate */
+  updateRateLimits: RateLimits;
 }
 
 export interface NewApiToken {
@@ -728,6 +732,42 @@ export interface Query {
   supportOperators: SupportOperator[];
   /** Open vendor support access, for the console banner */
   supportAccessStatus: SupportAccessStatus;
+  /** The workspace’s rate limits */
+  rateLimits: RateLimits;
+}
+
+/** Cost points per minute (an operation costs what it asks for: fields, times page sizes) */
+export interface RateLimitBudgets {
+  /** Each signed-in person */
+  perUser: number;
+  /** Each API token */
+  perToken: number;
+  /** The whole workspace together */
+  perTenant: number;
+}
+
+/** The workspace’s rate limits (H4), within the platform’s maximums */
+export interface RateLimits {
+  /** In force now: the workspace’s own values, else the platform’s defaults */
+  current: RateLimitBudgets;
+  /** What applies where the workspace sets nothing */
+  defaults: RateLimitBudgets;
+  /** The most a workspace may set */
+  maximums: RateLimitBudgets;
+  /** The workspace sets its own values (else the defaults apply) */
+  custom: boolean;
+  /** Each client address without a credential (sign-in, resets): the platform’s, for every workspace */
+  anonymousPerAddress: number;
+  /** Length of the window the budgets are counted in */
+  windowSeconds: number;
+  /** Whether the platform counts at all (off only where operators turned it off) */
+  enabled: boolean;
+}
+
+export interface RateLimitsInput {
+  perUser?: number | null;
+  perToken?: number | null;
+  perTenant?: number | null;
 }
 
 export interface ReauthPayload {
