@@ -20,8 +20,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../libs/platform/api/src/db/embedded-postgres';
 import { fetchOnce, median, run, type RunResult, type Target } from './load';
 import { runLoginLoad } from './login-load';
-import { runAuditOverhead } from './audit-overhead';
-import { runRateLimits } from './rate-limits';
+import { AUDIT_OVERHEAD, rateLimitsScenario, runPaired, type PairedScenario } from './paired';
 import { runBackupBench } from './backup';
 import { runSsoBench } from './sso';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
@@ -334,10 +333,10 @@ const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.leng
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.scenario === 'login-load') return mainLoginLoad(opts);
-  if (opts.scenario === 'audit-overhead') return mainAuditOverhead(opts);
+  if (opts.scenario === 'audit-overhead') return mainPaired(opts, AUDIT_OVERHEAD);
   if (opts.scenario === 'backup') return mainBackup(opts);
   if (opts.scenario === 'sso') return mainSso(opts);
-  if (opts.scenario === 'rate-limits') return mainRateLimits(opts);
+  if (opts.scenario === 'rate-limits') return mainPaired(opts, rateLimitsScenario());
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -541,10 +540,10 @@ async function mainSso(opts: Options) {
   say(`results written to ${relative(process.cwd(), file)}`);
 }
 
-/** `--scenario audit-overhead`: two servers on one database, one without the audit feature. */
-async function mainAuditOverhead(opts: Options) {
+/** `--scenario audit-overhead` and `rate-limits`: two servers on one database, the feature off in one (paired.ts). */
+async function mainPaired(opts: Options, scenario: PairedScenario) {
   say(
-    `Bulwark bench, audit-overhead: createTicket with the audit log on vs. off, ${opts.runs} run(s) each × ` +
+    `Bulwark bench, ${scenario.scenario}: ${scenario.what} with ${scenario.feature} on vs. off, ${opts.runs} run(s) each × ` +
       `(${opts.warmupS}s warm-up + ${opts.durationS}s), ${opts.concurrency} in flight${opts.quick ? ' [quick]' : ''}`,
   );
   say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -552,24 +551,8 @@ async function mainAuditOverhead(opts: Options) {
   mkdirSync(resultsDir, { recursive: true });
   const databaseUrl = await prepareDatabase();
   const ready = await startServers(databaseUrl, opts, undefined);
-  say(`servers up: audit on ${ready.full}, audit off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
-  const file = await runAuditOverhead(ready, opts, resultsDir, say);
-  say(`results written to ${relative(process.cwd(), file)}`);
-}
-
-/** `--scenario rate-limits`: two servers on one database, one with rate limiting off. */
-async function mainRateLimits(opts: Options) {
-  say(
-    `Bulwark bench, rate-limits: the 50-ticket list with rate limiting on vs. off, ${opts.runs} run(s) each × ` +
-      `(${opts.warmupS}s warm-up + ${opts.durationS}s), ${opts.concurrency} in flight${opts.quick ? ' [quick]' : ''}`,
-  );
-  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const resultsDir = join(ROOT, 'bench-results');
-  mkdirSync(resultsDir, { recursive: true });
-  const databaseUrl = await prepareDatabase();
-  const ready = await startServers(databaseUrl, opts, undefined);
-  say(`servers up: limits on ${ready.full}, limits off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
-  const file = await runRateLimits(ready, opts, resultsDir, say);
+  say(`servers up: ${scenario.feature} on ${ready.full}, ${scenario.feature} off ${ready.baseline} (PostgreSQL ${ready.postgres})`);
+  const file = await runPaired(scenario, ready, opts, resultsDir, say);
   say(`results written to ${relative(process.cwd(), file)}`);
 }
 
