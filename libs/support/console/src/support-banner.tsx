@@ -1,6 +1,5 @@
 import { Alert, Link } from '@mui/material';
-import { useEffect, useState } from 'react';
-import { gql, type Api } from '@bulwark/platform-console';
+import { usePolled, type Api } from '@bulwark/platform-console';
 
 type Status = {
   grants: Pick<Api.SupportGrant, 'id' | 'expiresAt' | 'ticketSubject'>[];
@@ -16,20 +15,7 @@ const until = (iso: string) => new Date(iso).toLocaleString(undefined, { dateSty
  * grant that ends shows at once.
  */
 export function SupportBanner() {
-  const [status, setStatus] = useState<Status | null>(null);
-  useEffect(() => {
-    let alive = true;
-    const check = () =>
-      gql<{ supportAccessStatus: Status }>(STATUS)
-        .then((d) => alive && setStatus(d.supportAccessStatus))
-        .catch(() => undefined);
-    void check();
-    const timer = setInterval(check, 30_000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, []);
+  const status = usePolled<{ supportAccessStatus: Status }>(STATUS)?.supportAccessStatus;
   if (status?.operatorSession) {
     const s = status.operatorSession;
     return (
