@@ -100,7 +100,9 @@ describe('H3 the spam watcher quarantines (never deletes) a requester over the l
       expect(r.errors?.[0].extensions?.retryAfter as number).toBeGreaterThan(0);
       expect(r.errors?.[0].extensions?.retryAfter as number).toBeLessThanOrEqual(30 * 60);
       expect(r.errors?.[0].message).toMatch(/held for review/);
-      expect(r.status).toBe(200);
+      // Like every RATE_LIMITED answer (H4): 429, and when to come back in the header too.
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBe(r.errors?.[0].extensions?.retryAfter);
     }
     // Held, not deleted: all 60 are stored, the last 10 held.
     const rows = await stored('flood-seq');
