@@ -25,9 +25,9 @@ export const limitsConfig = defineConfig('limits', (env) => {
     perTenant: int(env, 'BULWARK_RATE_LIMIT_TENANT_MAX', 20_000_000, 1, BIG),
   };
   const defaults: Budgets = {
-    perUser: int(env, 'BULWARK_RATE_LIMIT_USER_PER_MINUTE', Math.min(50_000, maximums.perUser), 1, maximums.perUser),
-    perToken: int(env, 'BULWARK_RATE_LIMIT_TOKEN_PER_MINUTE', Math.min(100_000, maximums.perToken), 1, maximums.perToken),
-    perTenant: int(env, 'BULWARK_RATE_LIMIT_TENANT_PER_MINUTE', Math.min(500_000, maximums.perTenant), 1, maximums.perTenant),
+    perUser: int(env, 'BULWARK_RATE_LIMIT_USER_PER_MINUTE', Math.min(200_000, maximums.perUser), 1, maximums.perUser),
+    perToken: int(env, 'BULWARK_RATE_LIMIT_TOKEN_PER_MINUTE', Math.min(400_000, maximums.perToken), 1, maximums.perToken),
+    perTenant: int(env, 'BULWARK_RATE_LIMIT_TENANT_PER_MINUTE', Math.min(2_000_000, maximums.perTenant), 1, maximums.perTenant),
   };
   const redisUrl = env.BULWARK_REDIS_URL || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`BULWARK_REDIS_URL must be a redis:// or rediss:// URL`);
@@ -37,7 +37,7 @@ export const limitsConfig = defineConfig('limits', (env) => {
     maximums,
     defaults,
     /** Each client address without a credential. */
-    anonymousPerAddress: int(env, 'BULWARK_RATE_LIMIT_ANONYMOUS_PER_MINUTE', 5_000, 1, BIG),
+    anonymousPerAddress: int(env, 'BULWARK_RATE_LIMIT_ANONYMOUS_PER_MINUTE', 20_000, 1, BIG),
     /** Counters live in Redis when set, else in PostgreSQL (table rate_limit_counters). */
     redisUrl,
     /** Prefix of every Redis key, so several installations (or test runs) can share one Redis. */

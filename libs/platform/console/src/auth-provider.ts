@@ -77,7 +77,11 @@ export function buildAuthProvider(plugins: readonly ConsolePlugin[]): AuthProvid
       try {
         await me();
       } catch (e) {
-        if ((e as GraphQLRequestError)?.code !== 'UNAUTHENTICATED') throw e;
+        const code = (e as GraphQLRequestError)?.code;
+        // Too many requests, or the database away for a moment: still signed in. Signing the
+        // person out would lose their page for a refusal that a retry in seconds gets past.
+        if (wasSignedIn && (code === 'RATE_LIMITED' || code === 'SERVICE_UNAVAILABLE')) return;
+        if (code !== 'UNAUTHENTICATED') throw e;
         // Ended elsewhere (sign out everywhere, the identity provider's logout, a timeout): said in
         // words of ours (react-admin then signs out, which forgets it). Never signed in on this
         // page: the sign-in page says enough.
