@@ -52,7 +52,18 @@ let tenants: TenantPersonas[] = [];
 let apiToken = '';
 
 beforeAll(async () => {
-  t = await startTestServer(apiPlugins);
+  // The fuzz is about answers, not budgets: budgets out of its reach (the limiter still counts
+  // every request; refusing is limits.spec's), so no root field is left unfuzzed behind a 429.
+  const unlimited = '1000000000';
+  t = await startTestServer(apiPlugins, {
+    BULWARK_RATE_LIMIT_USER_MAX: unlimited,
+    BULWARK_RATE_LIMIT_TOKEN_MAX: unlimited,
+    BULWARK_RATE_LIMIT_TENANT_MAX: unlimited,
+    BULWARK_RATE_LIMIT_USER_PER_MINUTE: unlimited,
+    BULWARK_RATE_LIMIT_TOKEN_PER_MINUTE: unlimited,
+    BULWARK_RATE_LIMIT_TENANT_PER_MINUTE: unlimited,
+    BULWARK_RATE_LIMIT_ANONYMOUS_PER_MINUTE: unlimited,
+  });
   schema = await buildApiSchema(composeApi(apiPlugins));
 });
 afterAll(() => t?.close());
