@@ -18,7 +18,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DataTable, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, OneTimeSecretDialog, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdBy' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
 type PermissionInfo = Pick<Api.PermissionInfo, 'key' | 'feature' | 'description'>;
@@ -194,15 +194,7 @@ export function ApiTokensList() {
   }, []);
 
   // What the person holds, grouped by feature in the catalog's order (bare names when it is unknown).
-  const choices = useMemo(() => {
-    const held = new Set(mine ?? []);
-    const known = (catalog ?? []).filter((p) => held.has(p.key));
-    const listed = new Set(known.map((p) => p.key));
-    const rest = [...held].filter((k) => !listed.has(k)).map((key) => ({ key, feature: key.split('_')[0].toLowerCase(), description: key }) as PermissionInfo);
-    const groups = new Map<string, PermissionInfo[]>();
-    for (const p of [...known, ...rest]) groups.set(p.feature, [...(groups.get(p.feature) ?? []), p]);
-    return [...groups.entries()];
-  }, [catalog, mine]);
+  const choices = useMemo(() => heldPermissionChoices(catalog, mine), [catalog, mine]);
   const describe = useCallback((key: string) => catalog?.find((p) => p.key === key)?.description ?? key, [catalog]);
 
   const create = async (input: { name: string; permissions: string[]; expiresInDays: number | null }) => {

@@ -3,6 +3,7 @@ export { buildAuthProvider, type Me } from './auth-provider';
 export { buildDataProvider } from './data-provider';
 export { gql, GraphQLRequestError } from './graphql';
 export { usePolled } from './use-polled';
+export { heldPermissionChoices } from './permission-choices';
 export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsoleResource, type DashboardCard, type AccessMap } from './plugin';
 export { Permission } from './generated/api';
 // The schema's types, as `Api.Ticket`, `Api.Query['roles']`: generated, so they follow the server.

@@ -8,6 +8,7 @@ import {
   forbidden,
   isUuid,
   notFound,
+  Tenant,
   type Permission,
   type RequestContext,
 } from '@bulwark/platform-api';
@@ -83,6 +84,7 @@ export async function supportSignIn(ctx: RequestContext, input: SupportSignInInp
     if (tenantId) audit(ctx, SupportAudit.signInFailed, { actor: { type: 'anonymous', id: null, name: email }, outcome: 'failure', evenIfRolledBack: true });
     throw invalid().keepingChanges();
   }
+  // A platform table, no tenant's data (hence no tenant_id): a success resets the count (A10).
   await ctx.em.getConnection().execute('update support_operators set failed_count = 0, locked_until = null where id = ?', [operator.id], 'run', ctx.em.getTransactionContext());
   const grant = tenantId ? await openGrantFor(ctx, operator.id) : null;
   if (!tenantId || !grant) {
@@ -148,13 +150,13 @@ async function claimStep(ctx: RequestContext, operatorId: string, step: number):
 /** The newest open grant naming this operator (or the whole team) whose ticket is still open. */
 async function openGrantFor(ctx: RequestContext, operatorId: string): Promise<SupportGrant | null> {
   const now = ctx.app.now();
-  const grants = await ctx.em.find(SupportGrant, { endedAt: null, expiresAt: { $gt: now } }, { orderBy: { createdAt: 'desc' } });
-  for (const g of grants) {
-    if (g.operatorIds.length && !g.operatorIds.includes(operatorId)) continue;
-    const ticket = await ctx.em.findOne(Ticket, { id: g.ticket.id }, { fields: ['status'] });
-    if (ticket && ticket.status !== 'solved' && ticket.status !== 'closed') return g;
-  }
-  return null;
+  // One query: open grants whose ticket is still open (the session lookup's conditions, at sign-in).
+  const grants = await ctx.em.find(
+    SupportGrant,
+    { endedAt: null, expiresAt: { $gt: now }, ticket: { status: { $nin: ['solved', 'closed'] } } },
+    { orderBy: { createdAt: 'desc' } },
+  );
+  return grants.find((g) => !g.operatorIds.length || g.operatorIds.includes(operatorId)) ?? null;
 }
 
 /**
@@ -384,8 +386,8 @@ export async function supportStatus(ctx: RequestContext) {
   const grants = p && p.permissions.has('support.read' as Permission) ? await listGrants(ctx, { activeOnly: true }) : [];
   let operatorSession = null;
   if (p?.kind === 'support') {
-    const [row] = await ctx.em.getConnection().execute<{ name: string }[]>('select name from tenants where id = ?', [p.tenantId], 'all', ctx.em.getTransactionContext());
-    operatorSession = { workspaceName: row?.name ?? '', operatorName: p.name, until: p.until, permissions: [...p.permissions] };
+    const tenant = await ctx.em.findOne(Tenant, { id: p.tenantId }, { fields: ['name'] });
+    operatorSession = { workspaceName: tenant?.name ?? '', operatorName: p.name, until: p.until, permissions: [...p.permissions] };
   }
   return { grants, operatorSession };
 }

@@ -24,7 +24,7 @@ import {
 } from '@mui/material';
 import { useEffect, useMemo, useState } from 'react';
 import { DataTable, useCanAccess, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, GraphQLRequestError, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type Grant = Pick<
   Api.SupportGrant,
@@ -90,12 +90,7 @@ function RequestDialog({ open, onClose, onDone }: { open: boolean; onClose: () =
       .catch(() => setOperators([]));
   }, [open]);
   // Only what the admin holds can be granted (the server refuses the rest too).
-  const choices = useMemo(() => {
-    const held = new Set(mine ?? []);
-    const groups = new Map<string, PermissionInfo[]>();
-    for (const p of catalog.filter((c) => held.has(c.key as Permission))) groups.set(p.feature, [...(groups.get(p.feature) ?? []), p]);
-    return [...groups.entries()];
-  }, [catalog, mine]);
+  const choices = useMemo(() => heldPermissionChoices(catalog, mine), [catalog, mine]);
   const set = <K extends keyof RequestForm>(k: K, v: RequestForm[K]) => setForm((f) => ({ ...f, [k]: v }));
   const toggle = (list: 'permissions' | 'operatorIds', key: string, on: boolean) => set(list, on ? [...form[list], key] : form[list].filter((k) => k !== key));
 
