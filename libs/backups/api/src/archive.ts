@@ -33,6 +33,8 @@ export const ARCHIVE_VERSION = 2;
 /** json_build_array takes at most this many arguments (PostgreSQL's FUNC_MAX_ARGS). */
 const MAX_COLUMNS = 100;
 export const NOT_BACKED_UP = new Set([
+  // Mail and webhooks waiting or sent: a restore must not send them again.
+  'outbox',
   'sessions',
   'api_tokens',
   'auth_tokens',

@@ -120,6 +120,7 @@ describe('requester sign-up', () => {
     expect(me.data!.me).toEqual({ email: 'newbie@example.test', role: 'requester' });
     const before = mail.sent.length;
     expect((await t.gql(SIGNUP, { input: { ...input, password: 'someone else trying' } })).data).toEqual({ signUp: true });
+    await t.drainOutbox();
     expect(mail.sent.length).toBe(before + 1);
     expect(mail.sent.at(-1)!.subject).toMatch(/tried to sign up/);
   });

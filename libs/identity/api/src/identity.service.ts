@@ -1,7 +1,7 @@
 import {
   type AuditAction,
   type Permission,
-  afterCommit,
+  queueMail,
   audit,
   AppError,
   badInput,
@@ -174,15 +174,13 @@ export async function signIn(
     // owner is told by mail, so a stolen owner password and device cannot go unnoticed.
     audit(ctx, IdentityAudit.breakGlassSignIn, { targetId: user.id, details: { sessionId: session.id, secondFactor: true } });
     const owners = await ctx.em.find(User, { role: 'owner', status: 'active' }, { fields: ['email'] });
-    afterCommit(ctx, async () => {
-      for (const o of owners) {
-        await ctx.app.mail.send({
-          to: o.email,
-          subject: 'Break-glass sign-in to your workspace',
-          text: `${user.name} (${user.email}) signed in with a password and two-factor while the workspace requires single sign-on, from ${ctx.ip || 'an unknown address'}. If this was not expected, sign them out everywhere and review the audit log.`,
-        });
-      }
-    });
+    for (const o of owners) {
+      await queueMail(ctx, {
+        to: o.email,
+        subject: 'Break-glass sign-in to your workspace',
+        text: `${user.name} (${user.email}) signed in with a password and two-factor while the workspace requires single sign-on, from ${ctx.ip || 'an unknown address'}. If this was not expected, sign them out everywhere and review the audit log.`,
+      });
+    }
   } else {
     audit(ctx, IdentityAudit.loginSucceeded, { targetId: user.id, details: { sessionId: session.id, secondFactor: !!user.totpEnabledAt } });
   }

@@ -1,4 +1,4 @@
-import { afterCommit, audit, badInput, enterTenant, isUuid, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
+import { audit, queueMail, badInput, enterTenant, isUuid, notFound, Tenant, type RequestContext } from '@bulwark/platform-api';
 import { signedInPerson } from './sessions.service';
 import { checkPassword, contextWordsFor } from '@bulwark/identity-shared';
 import { dictionary } from '@zxcvbn-ts/language-common';
@@ -106,13 +106,11 @@ export async function requestPasswordReset(ctx: RequestContext, input: { tenant:
   if (!user) return true;
   const token = await issueToken(ctx, user, 'reset', 'bwr_', RESET_HOURS);
   const to = user.email;
-  afterCommit(ctx, () =>
-    ctx.app.mail.send({
-      to,
-      subject: 'Reset your Bulwark password',
-      text: `Someone asked to reset the password of ${to}.\n\nTo choose a new one, open this link within ${RESET_HOURS} hour:\n${link(ctx, 'reset-password', token)}\n\nIf it was not you, ignore this message; your password stays as it is.`,
-    }),
-  );
+  await queueMail(ctx, {
+    to,
+    subject: 'Reset your Bulwark password',
+    text: `Someone asked to reset the password of ${to}.\n\nTo choose a new one, open this link within ${RESET_HOURS} hour:\n${link(ctx, 'reset-password', token)}\n\nIf it was not you, ignore this message; your password stays as it is.`,
+  });
   return true;
 }
 
@@ -150,13 +148,11 @@ export async function inviteUser(
   const token = await issueToken(ctx, user, 'invite', 'bwi_', INVITE_DAYS * 24);
   const tenant = await ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string });
   const to = user.email;
-  afterCommit(ctx, () =>
-    ctx.app.mail.send({
-      to,
-      subject: `You are invited to ${tenant.name} on Bulwark`,
-      text: `You have been invited to the ${tenant.name} service desk (workspace "${tenant.slug}").\n\nChoose your password within ${INVITE_DAYS} days:\n${link(ctx, 'accept-invitation', token)}\n`,
-    }),
-  );
+  await queueMail(ctx, {
+    to,
+    subject: `You are invited to ${tenant.name} on Bulwark`,
+    text: `You have been invited to the ${tenant.name} service desk (workspace "${tenant.slug}").\n\nChoose your password within ${INVITE_DAYS} days:\n${link(ctx, 'accept-invitation', token)}\n`,
+  });
   return user;
 }
 

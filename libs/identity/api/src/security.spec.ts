@@ -38,6 +38,7 @@ afterEach(() => t.clock.reset());
 
 async function freshUser(email: string, password = 'first password of many') {
   const r = await t.gql<{ inviteUser: { id: string } }>(INVITE, { input: { email, name: email, role: 'agent' } }, { token: a.admin.token });
+  await t.drainOutbox();
   const token = linkToken(mail.sent.at(-1)!.text)!;
   expect((await t.gql(ACCEPT, { input: { token, password } })).data).toEqual({ acceptInvitation: true });
   const session = (await login('umbrella', email, password)).data!.login.token;
@@ -145,6 +146,7 @@ describe('A13 password reset', () => {
     expect([known, unknown, noTenant].map((r) => ({ s: r.status, d: r.data, e: r.errors }))).toEqual(
       Array(3).fill({ s: 200, d: { requestPasswordReset: true }, e: undefined }),
     );
+    await t.drainOutbox();
     expect(mail.sent.length).toBe(before + 1);
     expect(mail.sent.at(-1)!.to).toBe('agent@umbrella.test');
   });
@@ -152,6 +154,7 @@ describe('A13 password reset', () => {
   it('is single-use, hashed at rest, expires after an hour, and ends every session', async () => {
     const u = await freshUser('hank@umbrella.test', 'the old passphrase');
     await t.gql(RESET_REQ, { input: { tenant: 'umbrella', email: 'hank@umbrella.test' } });
+    await t.drainOutbox();
     const token = linkToken(mail.sent.at(-1)!.text)!;
     expect(token).toMatch(/^bwr_/);
     expect(mail.sent.at(-1)!.text).toContain('/#/reset-password?token='); // in the fragment: never sent to a server (B9)
@@ -162,6 +165,7 @@ describe('A13 password reset', () => {
     expect((await login('umbrella', 'hank@umbrella.test', 'the new passphrase')).data).toBeTruthy();
 
     await t.gql(RESET_REQ, { input: { tenant: 'umbrella', email: 'hank@umbrella.test' } });
+    await t.drainOutbox();
     const late = linkToken(mail.sent.at(-1)!.text)!;
     t.clock.advance(61 * 60_000);
     expect(code(await t.gql(RESET, { input: { token: late, password: 'a later passphrase' } }))).toBe('BAD_USER_INPUT');
@@ -169,6 +173,7 @@ describe('A13 password reset', () => {
 
   it('refuses a token edited to name another tenant', async () => {
     await t.gql(RESET_REQ, { input: { tenant: 'umbrella', email: 'agent@umbrella.test' } });
+    await t.drainOutbox();
     const token = linkToken(mail.sent.at(-1)!.text)!;
     const otherTenant = Buffer.from(b.tenantId.replace(/-/g, ''), 'hex').toString('base64url');
     const forged = token.slice(0, 4) + otherTenant + token.slice(26);
@@ -180,6 +185,7 @@ describe('invitations', () => {
   it('only managers invite; the invited cannot sign in before accepting; the link expires in 7 days', async () => {
     expect(code(await t.gql(INVITE, { input: { email: 'x@umbrella.test', name: 'X', role: 'agent' } }, { token: a.agent.token }))).toBe('FORBIDDEN');
     await t.gql(INVITE, { input: { email: 'ivy@umbrella.test', name: 'Ivy', role: 'agent' } }, { token: a.admin.token });
+    await t.drainOutbox();
     const token = linkToken(mail.sent.at(-1)!.text)!;
     expect(mail.sent.at(-1)!.subject).toMatch(/invited to Tenant umbrella/);
     expect(code(await login('umbrella', 'ivy@umbrella.test', 'anything at all here'))).toBe('UNAUTHENTICATED');

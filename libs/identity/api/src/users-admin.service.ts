@@ -1,4 +1,4 @@
-import { afterCommit, audit, AppError, badInput, conflict, forbidden, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { audit, queueMail, AppError, badInput, conflict, forbidden, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { applyNewPassword, endSessions } from './passwords.service';
 import { requireRecentAuth, signedInPerson } from './sessions.service';
 import { identitySettings } from './settings';
@@ -118,13 +118,11 @@ export async function signUpRequester(
   const email = normalizeEmail(input.email);
   // The same answer whether or not the address has an account (no enumeration); its owner is told.
   if (await ctx.em.count(User, { email })) {
-    afterCommit(ctx, () =>
-      ctx.app.mail.send({
-        to: email,
-        subject: 'Someone tried to sign up with your address',
-        text: `Someone tried to create an account with ${email}, which already has one. If it was you, sign in, or use "forgot password".`,
-      }),
-    );
+    await queueMail(ctx, {
+      to: email,
+      subject: 'Someone tried to sign up with your address',
+      text: `Someone tried to create an account with ${email}, which already has one. If it was you, sign in, or use "forgot password".`,
+    });
     return true;
   }
   const user = ctx.em.create(User, { email, name: input.name.trim(), role: 'requester', createdAt: ctx.app.now() });

@@ -1,4 +1,5 @@
 import { noJobs, type JobQueue } from './jobs';
+import { outboxConfig, type DeliveryKind } from './outbox';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BulwarkConfig } from './config';
 import type { Logger } from './logger';
@@ -113,6 +114,8 @@ export interface AppServices {
   auditSink?: AuditSink;
   /** The job queue (jobs.ts); `noJobs` until the server starts it. */
   jobs: JobQueue;
+  /** What the outbox can deliver (outbox.ts), by kind name. */
+  deliveries: ReadonlyMap<string, DeliveryKind>;
   /** What the features set up in a new tenant (ApiPlugin.tenantCreated); identity calls it. */
   tenantCreated: (ctx: RequestContext) => Promise<void>;
 }
@@ -192,13 +195,14 @@ export function createAppServices(
     authenticator?: Authenticator;
     audit: AuditCatalog;
     auditSink?: AuditSink;
+    deliveries?: ReadonlyMap<string, DeliveryKind>;
     migrations?: { name: string }[];
     tenantCreated?: (ctx: RequestContext) => Promise<void>;
   },
   log: Logger,
   opts: { now?: () => Date; mail?: MailSender } = {},
 ): AppServices {
-  const mail = opts.mail ?? (config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom) : outboxMailSender(join(config.dataDir, 'outbox'), log));
+  const mail = opts.mail ?? (config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom, outboxConfig.of(config).dkim) : outboxMailSender(join(config.dataDir, 'outbox'), log));
   return {
     config,
     catalog: api.catalog,
@@ -214,6 +218,7 @@ export function createAppServices(
     auditSink: api.auditSink,
     migrations: (api.migrations ?? []).map((m) => m.name),
     jobs: noJobs,
+    deliveries: api.deliveries ?? new Map(),
     tenantCreated: api.tenantCreated ?? (async () => undefined),
   };
 }

@@ -21,6 +21,10 @@ export interface JobDefinition<T extends object = object> {
   expireInSeconds?: number;
   /** Retries after a failure or an expiry (default 0: the handler records its own failures). */
   retryLimit?: number;
+  /** Also queued on this cron schedule (pg-boss: one job per tick across every process). */
+  cron?: string;
+  /** Also queued with this data whenever a working process starts (the outbox's sweep). */
+  atStart?: T;
 }
 
 export type JobServices = AppServices & { orm: MikroORM };
@@ -32,7 +36,7 @@ export function defineJob<T extends object>(job: JobDefinition<T>): JobDefinitio
 
 export interface JobQueue {
   /** Queues a job (committed at once, on pg-boss's own connection); returns its id. */
-  send<T extends object>(job: JobDefinition<T>, data: T): Promise<string>;
+  send<T extends object>(job: JobDefinition<T>, data: T, opts?: { startAfterSeconds?: number }): Promise<string>;
   /** Whether this process works on jobs (else other processes will). */
   readonly working: boolean;
   stop(): Promise<void>;
@@ -80,11 +84,13 @@ export async function startJobs(
       }
     });
     workers.set(job.name, id);
+    if (job.cron) await boss.schedule(job.name, job.cron, {});
   }
+  if (opts.work) for (const job of jobs) if (job.atStart) await boss.send(job.name, job.atStart);
   return {
     working: opts.work,
-    async send(job, data) {
-      const id = await boss.send(job.name, data);
+    async send(job, data, sendOpts = {}) {
+      const id = await boss.send(job.name, data, sendOpts.startAfterSeconds ? { startAfter: sendOpts.startAfterSeconds } : {});
       if (!id) throw new Error(`the job queue refused a ${job.name} job`);
       // This process's worker, if any, takes it now rather than at its next poll.
       const worker = workers.get(job.name);

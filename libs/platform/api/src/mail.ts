@@ -4,10 +4,24 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from './logger';
 
+/**
+ * One message. Threading (`messageId`, `inReplyTo`, `references`, without angle brackets) and
+ * `replyTo` serve conversations by mail (the mail feature); `html` is an alternative to `text`,
+ * which every message has.
+ */
 export interface MailMessage {
-  to: string;
+  to: string | string[];
+  cc?: string[];
+  /** Default: BULWARK_MAIL_FROM. */
+  from?: string;
+  replyTo?: string;
   subject: string;
   text: string;
+  html?: string;
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string[];
+  headers?: Record<string, string>;
 }
 
 /** How the platform sends mail (password resets, invitations). Chosen by BULWARK_SMTP_URL. */
@@ -15,12 +29,37 @@ export interface MailSender {
   send(message: MailMessage): Promise<void>;
 }
 
-/** SMTP through nodemailer; `smtp://user:pass@host:port` or `smtps://...`. */
-export function smtpMailSender(url: string, from: string): MailSender {
-  const transport = nodemailer.createTransport(url);
+/** A DKIM key outbound mail is signed with (BULWARK_DKIM_*). */
+export interface DkimKey {
+  domainName: string;
+  keySelector: string;
+  privateKey: string;
+}
+
+const bracketed = (id: string) => `<${id}>`;
+
+/**
+ * SMTP through nodemailer; `smtp://user:pass@host:port` or `smtps://...`. With a DKIM key every
+ * message is signed, so receivers can tell our mail from a forgery (the mail feature checks the
+ * same of what it receives).
+ */
+export function smtpMailSender(url: string, from: string, dkim?: DkimKey): MailSender {
+  const transport = nodemailer.createTransport(url, dkim ? { dkim } : {});
   return {
     async send(m) {
-      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+      await transport.sendMail({
+        from: m.from ?? from,
+        to: m.to,
+        cc: m.cc,
+        replyTo: m.replyTo,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        messageId: m.messageId && bracketed(m.messageId),
+        inReplyTo: m.inReplyTo && bracketed(m.inReplyTo),
+        references: m.references?.map(bracketed),
+        headers: m.headers,
+      });
     },
   };
 }
@@ -35,7 +74,7 @@ export function outboxMailSender(dir: string, log: Logger): MailSender {
     async send(m) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}.txt`);
-      writeFileSync(file, `To: ${m.to}\nSubject: ${m.subject}\n\n${m.text}\n`, { mode: 0o600 });
+      writeFileSync(file, `To: ${[m.to].flat().join(', ')}\nSubject: ${m.subject}\n\n${m.text}\n`, { mode: 0o600 });
       log.info('mail written to the development outbox', { to: m.to, subject: m.subject, file });
     },
   };

@@ -1,4 +1,5 @@
 import type { JobDefinition } from './jobs';
+import type { DeliveryKind } from './outbox';
 import type { CliCommands } from './cli';
 import type { BulwarkConfig, ConfigSection } from './config';
 import type { Constructor, EntityClass, MikroORM } from '@mikro-orm/core';
@@ -207,6 +208,9 @@ export interface ApiPlugin {
   /** Jobs this feature queues (pg-boss; see jobs.ts): taken once, by whichever process works. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   jobs?: JobDefinition<any>[];
+  /** What this feature sends through the outbox (outbox.ts): mail, webhooks. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  deliveries?: DeliveryKind<any>[];
   /** Adds this feature's part of the demo tenant (plugins run in list order, in one transaction). */
   seedDemo?: (ctx: RequestContext) => Promise<void>;
   /**
@@ -242,6 +246,8 @@ export interface ComposedApi {
   operations: OperationCatalog;
   audit: AuditCatalog;
   auditSink?: AuditSink;
+  /** Every plugin's delivery kinds, by name. */
+  deliveries: ReadonlyMap<string, DeliveryKind>;
   /** Every plugin's tenantCreated, in list order. */
   tenantCreated: (ctx: RequestContext) => Promise<void>;
   /** Reads every plugin's settings section, so a bad value fails at start with its message. */
@@ -292,6 +298,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     operations: composeOperations(plugins),
     audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
     auditSink: sinks[0]?.auditSink,
+    deliveries: composeDeliveries(plugins),
     entities: plugins.flatMap((p) => p.entities ?? []),
     resolvers: plugins.flatMap((p) => p.resolvers ?? []),
     rules,
@@ -323,6 +330,15 @@ function withCredentialKinds(main: Authenticator, kinds: CredentialKind[]): Auth
       await kindOf(ctx)?.signOut(ctx);
     },
   };
+}
+
+function composeDeliveries(plugins: readonly ApiPlugin[]): ReadonlyMap<string, DeliveryKind> {
+  const kinds = new Map<string, DeliveryKind>();
+  for (const k of plugins.flatMap((p) => p.deliveries ?? [])) {
+    if (kinds.has(k.name)) throw new Error(`delivery kind ${k.name} is declared twice`);
+    kinds.set(k.name, k);
+  }
+  return kinds;
 }
 
 function composeOperations(plugins: readonly ApiPlugin[]): OperationCatalog {

@@ -288,7 +288,7 @@ describe('SSO enforcement per role', () => {
     // The success is that one event, not a plain sign-in as well (F3).
     const plain = await t.ownerSql(`select 1 from audit_events where tenant_id = $1 and action = 'identity.loginSucceeded' and target_id = $2`, [a.tenantId, a.owner.id]);
     expect(plain).toEqual([]);
-    await new Promise((r) => setTimeout(r, 200)); // mail goes after the commit
+    await t.drainOutbox(); // mail goes after the commit, through the outbox
     expect(mail.sent.filter((m) => /Break-glass/.test(m.subject)).map((m) => m.to)).toContain(a.owner.email);
     await t.ownerSql(`update users set totp_secret_enc = null, totp_enabled_at = null where id = $1`, [a.owner.id]);
     await sudo(a.owner);

@@ -1,5 +1,5 @@
 import {
-  afterCommit,
+  queueMail,
   AppError,
   audit,
   badInput,
@@ -326,9 +326,7 @@ export async function endGrant(ctx: RequestContext, id: string): Promise<void> {
 /** Owners and admins hear of access starting and ending (issue 18 §1), once the change commits. */
 async function tellAdmins(ctx: RequestContext, subject: string, text: string): Promise<void> {
   const admins = await ctx.em.find(User, { role: { $in: ['owner', 'admin'] }, status: 'active' }, { fields: ['email'] });
-  afterCommit(ctx, async () => {
-    for (const a of admins) await ctx.app.mail.send({ to: a.email, subject, text });
-  });
+  for (const a of admins) await queueMail(ctx, { to: a.email, subject, text });
 }
 
 export interface GrantView {

@@ -202,6 +202,7 @@ describe('H1 H2 a grant from request to close', () => {
     mail.sent.length = 0;
     await Promise.all([sweepSupportAccess({ ...t.server.app, orm: t.server.orm }), sweepSupportAccess({ ...t.server.app, orm: t.server.orm })]);
     expect(await events(a.tenantId, 'support.accessEnded')).toEqual([expect.objectContaining({ actor_type: 'system', target_id: g.id, details: { reason: 'ticket_closed' } })]);
+    await t.drainOutbox();
     expect(mail.sent.filter((m) => m.to === a.owner.email && /ended/.test(m.subject))).toHaveLength(1);
     expect(await t.ownerSql('select 1 from support_sessions where grant_id = $1', [g.id])).toHaveLength(0);
   });

@@ -53,6 +53,17 @@ function watchRouting(server: BulwarkServer, tenantTables: ReadonlySet<string>):
   return found;
 }
 
+/** Polls `fn` until it returns something truthy (returned), or fails after `ms`. */
+export async function eventually<T>(fn: () => T | Promise<T>, ms = 15_000, what = 'the condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export class TestClock {
   private offsetMs = 0;
   now = (): Date => new Date(Date.now() + this.offsetMs);
@@ -96,6 +107,11 @@ export interface TestServer {
    * every other error line, so that expected failures do not fill the test output with stacks.
    */
   expectErrors(...patterns: RegExp[]): void;
+  /**
+   * Waits until the outbox has delivered (or tried once) everything queued so far: mail and
+   * webhooks leave through jobs after the commit (outbox.ts), so a test reads them after this.
+   */
+  drainOutbox(ms?: number): Promise<void>;
   /** Counts SQL statements the server sends while `fn` runs. */
   countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
   close(): Promise<void>;
@@ -152,6 +168,12 @@ export async function startTestServer(
       await c.query(`set role ${RUNTIME_ROLE}`);
       clients.push(c);
       return c;
+    },
+    async drainOutbox(ms = 15_000) {
+      await eventually(async () => {
+        const [{ n }] = (await owner.query<{ n: number }>(`select count(*)::int as n from outbox where status = 'pending' and attempts = 0`)).rows;
+        return n === 0;
+      }, ms);
     },
     async countStatements(fn) {
       const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
