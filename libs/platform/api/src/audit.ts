@@ -90,6 +90,19 @@ export interface AuditEvent {
   seq?: number;
 }
 
+/**
+ * What a feature does about events of other features, in the transaction that records them (the
+ * mail feature's notifications on ticket events), so that what follows from a change exists if
+ * and only if the change commits (G9). It may read and write (enqueue to the outbox), flushing
+ * what it persists itself, but it must not change audited entities: their events are written.
+ */
+export interface AuditReaction {
+  name: string;
+  /** The actions it reacts to; only their successful events reach `run`. */
+  actions: readonly AuditAction[];
+  run(ctx: RequestContext, events: AuditEvent[]): Promise<void>;
+}
+
 /** Stores events (the audit feature provides it). Runs inside the operation's transaction. */
 export interface AuditSink {
   append(ctx: RequestContext, events: AuditEvent[]): Promise<void>;
@@ -295,6 +308,12 @@ export async function writeAudit(ctx: RequestContext): Promise<void> {
   // alone, so this never trips; if it did, the operation fails rather than misfile an event.
   const elsewhere = events.find((e) => e.tenantId !== null && e.tenantId !== ctx.tenantId);
   if (elsewhere) throw new Error(`audit event ${elsewhere.action} was recorded in another tenant than the one committing`);
+  if (ctx.tenantId) {
+    for (const r of ctx.app.reactions) {
+      const mine = events.filter((e) => e.outcome === 'success' && r.actions.includes(e.action));
+      if (mine.length) await r.run(ctx, mine);
+    }
+  }
   const sink = ctx.app.auditSink;
   if (!sink || !ctx.tenantId) {
     // A server composed without the audit feature, or an event of no tenant (an unknown tenant

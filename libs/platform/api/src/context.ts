@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
 import type { Authenticator, OperationCatalog, OperationMeter, RequestGuard, RoleDirectory } from './plugin';
-import type { AuditCatalog, AuditEvent, AuditSink } from './audit';
+import type { AuditCatalog, AuditEvent, AuditReaction, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
 export type Principal =
@@ -114,6 +114,8 @@ export interface AppServices {
   auditSink?: AuditSink;
   /** The job queue (jobs.ts); `noJobs` until the server starts it. */
   jobs: JobQueue;
+  /** What features do about recorded events, in their transaction (AuditReaction). */
+  reactions: readonly AuditReaction[];
   /** What the outbox can deliver (outbox.ts), by kind name. */
   deliveries: ReadonlyMap<string, DeliveryKind>;
   /** What the features set up in a new tenant (ApiPlugin.tenantCreated); identity calls it. */
@@ -196,6 +198,7 @@ export function createAppServices(
     audit: AuditCatalog;
     auditSink?: AuditSink;
     deliveries?: ReadonlyMap<string, DeliveryKind>;
+    reactions?: readonly AuditReaction[];
     migrations?: { name: string }[];
     tenantCreated?: (ctx: RequestContext) => Promise<void>;
   },
@@ -219,6 +222,7 @@ export function createAppServices(
     migrations: (api.migrations ?? []).map((m) => m.name),
     jobs: noJobs,
     deliveries: api.deliveries ?? new Map(),
+    reactions: api.reactions ?? [],
     tenantCreated: api.tenantCreated ?? (async () => undefined),
   };
 }

@@ -8,7 +8,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import type { IRules } from 'graphql-shield';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { AppServices, Principal, RequestContext } from './context';
-import { AUDIT_CATALOG, AuditCatalog, type AuditActionDefinition, type AuditActionSet, type AuditedEntity, type AuditSink } from './audit';
+import { AUDIT_CATALOG, AuditCatalog, type AuditActionDefinition, type AuditActionSet, type AuditedEntity, type AuditReaction, type AuditSink } from './audit';
 import { CATALOG, isBuiltInRole, PermissionCatalog, type Permission, type PermissionDefinition, type PermissionSet } from './permissions';
 
 /** Turns a request's credential into a principal and sets its tenant (identity provides it). */
@@ -188,6 +188,8 @@ export interface ApiPlugin {
   auditActions?: AuditActionSet<string>[];
   /** Entities whose every change is an audit event, captured at flush. */
   audited?: AuditedEntity[];
+  /** What this feature does, in the same transaction, about other features' events (AuditReaction). */
+  reactions?: AuditReaction[];
   /** Stores audit events (the audit feature); at most one plugin. */
   auditSink?: AuditSink;
   /**
@@ -246,6 +248,7 @@ export interface ComposedApi {
   operations: OperationCatalog;
   audit: AuditCatalog;
   auditSink?: AuditSink;
+  reactions: AuditReaction[];
   /** Every plugin's delivery kinds, by name. */
   deliveries: ReadonlyMap<string, DeliveryKind>;
   /** Every plugin's tenantCreated, in list order. */
@@ -299,6 +302,7 @@ export function composeApi(plugins: readonly ApiPlugin[]): ComposedApi {
     audit: new AuditCatalog(auditDefinitions, plugins.flatMap((p) => p.audited ?? [])),
     auditSink: sinks[0]?.auditSink,
     deliveries: composeDeliveries(plugins),
+    reactions: plugins.flatMap((p) => p.reactions ?? []),
     entities: plugins.flatMap((p) => p.entities ?? []),
     resolvers: plugins.flatMap((p) => p.resolvers ?? []),
     rules,
