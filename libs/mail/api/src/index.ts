@@ -1,0 +1,20 @@
+import { defineApiPlugin } from '@bulwark/platform-api';
+import { mailConfig } from './mail.config';
+import { MailRecord, MailSettings, MailThread } from './mail.entities';
+import { Migration20261207001200Mail } from './mail.migration';
+
+/**
+ * The email channel (issue 19): every workspace's address `<slug>@<BULWARK_MAIL_DOMAIN>`, mail in
+ * through an SMTP listener or an HTTP endpoint (a ticket or a reply, never attached to a person
+ * whose address it only claims: H5), and the threading index outbound mail shares.
+ */
+export const mailPlugin = defineApiPlugin({
+  name: 'mail',
+  entities: [MailSettings, MailRecord, MailThread],
+  migrations: [{ name: 'Migration20261207001200Mail', class: Migration20261207001200Mail }],
+  config: mailConfig,
+});
+
+export { mailConfig, type MailConfig } from './mail.config';
+export { MailSettings, MailRecord, MailThread, SENDER_POLICIES, MAIL_STATUSES, type SenderPolicy, type MailStatus, type MailDirection, type MailAuthentication } from './mail.entities';
+export { replyAddress, replyToken, readReplyToken } from './reply-address';
