@@ -2,6 +2,13 @@ import { defineApiPlugin } from '@bulwark/platform-api';
 import { mailConfig } from './mail.config';
 import { MailRecord, MailSettings, MailThread } from './mail.entities';
 import { Migration20261207001200Mail } from './mail.migration';
+import { MailPermission } from './mail.permissions';
+import { ticketMail } from './notifications';
+import { TemplateAudit } from './templates.audit';
+import { MailTemplate } from './templates.entity';
+import { Migration20261207001250MailTemplates } from './templates.migration';
+import { MailTemplateResolver } from './templates.resolver';
+import { templateRules } from './templates.rules';
 
 /**
  * The email channel (issue 19): every workspace's address `<slug>@<BULWARK_MAIL_DOMAIN>`, mail in
@@ -10,8 +17,17 @@ import { Migration20261207001200Mail } from './mail.migration';
  */
 export const mailPlugin = defineApiPlugin({
   name: 'mail',
-  entities: [MailSettings, MailRecord, MailThread],
-  migrations: [{ name: 'Migration20261207001200Mail', class: Migration20261207001200Mail }],
+  permissions: [MailPermission],
+  entities: [MailSettings, MailRecord, MailThread, MailTemplate],
+  resolvers: [MailTemplateResolver],
+  rules: templateRules,
+  auditActions: [TemplateAudit],
+  // Outbound: what ticket changes send, decided in their transaction, sent through the outbox.
+  reactions: [ticketMail],
+  migrations: [
+    { name: 'Migration20261207001200Mail', class: Migration20261207001200Mail },
+    { name: 'Migration20261207001250MailTemplates', class: Migration20261207001250MailTemplates },
+  ],
   config: mailConfig,
 });
 

@@ -41,6 +41,7 @@ export {
   type AuditChanges,
   type AuditEvent,
   type AuditSink,
+  type AuditReaction,
   type AuditOptions,
   type AuditedEntity,
   type AuditOutcome,

@@ -39,6 +39,7 @@ export const ticketsPlugin = defineApiPlugin({
 });
 
 export { Ticket, Comment } from './ticket.entity';
+export { TicketAudit } from './tickets.audit';
 export { TicketPermission } from './tickets.permissions';
 export { SpamAudit } from './spam.audit';
 // For channels that file tickets themselves (inbound email, later): they pass where a ticket came from.
