@@ -41,7 +41,7 @@ async function snapshot(tenantId: string): Promise<Record<string, unknown[]>> {
   const tables = (await t.ownerSql<{ name: string }>(
     `select c.relname as name from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id'
       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relname not in
-      ('sessions','api_tokens','auth_tokens','login_challenges','audit_events','audit_chain','audit_checkpoints','audit_exports','backup_runs','backup_settings','backup_schedules') order by 1`,
+      ('outbox','sessions','api_tokens','auth_tokens','login_challenges','audit_events','audit_chain','audit_checkpoints','audit_exports','backup_runs','backup_settings','backup_schedules') order by 1`,
   )).map((r) => r.name);
   const out: Record<string, unknown[]> = {};
   for (const table of tables) out[table] = await t.ownerSql(`select * from "${table}" where tenant_id = $1 order by 1, 2`, [tenantId]);
