@@ -3,6 +3,7 @@ import { outboxConfig, type DeliveryKind } from './outbox';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BulwarkConfig } from './config';
 import type { Logger } from './logger';
+import { resolve as resolveDns } from 'node:dns/promises';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
@@ -83,6 +84,12 @@ export interface HttpHandle {
   operationContext?: RequestContext;
 }
 
+/**
+ * A DNS lookup as mailauth calls it (`resolver(name, rrtype)`: TXT records as arrays of strings,
+ * others as strings). Injected so that tests answer from a table, with no network.
+ */
+export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
+
 /** The application-wide services a request can reach (built once at start-up). */
 export interface AppServices {
   config: BulwarkConfig;
@@ -106,6 +113,8 @@ export interface AppServices {
   log: Logger;
   now: () => Date;
   mail: MailSender;
+  /** DNS, for what checks senders' records (SPF, DKIM, DMARC of inbound mail). */
+  dns: DnsResolver;
   /** Declared audit actions and audited entities (see audit.ts). */
   audit: AuditCatalog;
   /** Every migration's name, oldest first: the schema version (backups record and check it). */
@@ -203,7 +212,7 @@ export function createAppServices(
     tenantCreated?: (ctx: RequestContext) => Promise<void>;
   },
   log: Logger,
-  opts: { now?: () => Date; mail?: MailSender } = {},
+  opts: { now?: () => Date; mail?: MailSender; dns?: DnsResolver } = {},
 ): AppServices {
   const mail = opts.mail ?? (config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom, outboxConfig.of(config).dkim) : outboxMailSender(join(config.dataDir, 'outbox'), log));
   return {
@@ -217,6 +226,7 @@ export function createAppServices(
     log,
     now: opts.now ?? (() => new Date()),
     mail,
+    dns: opts.dns ?? ((name, rrtype) => resolveDns(name, rrtype)),
     audit: api.audit,
     auditSink: api.auditSink,
     migrations: (api.migrations ?? []).map((m) => m.name),

@@ -106,6 +106,18 @@ export interface HttpRouter {
 }
 export type HttpHandler = (req: Request, res: Response, services: AppServices & { orm: MikroORM }) => Promise<void>;
 
+/**
+ * A long-lived listener of the API process other than HTTP (the mail feature's inbound SMTP
+ * server), started once the server serves and closed first when it stops. Resolves with null when
+ * configuration leaves it off. The address it bound is on `BulwarkServer.listeners` under its
+ * name (a port 0 in tests becomes the real port there).
+ */
+export interface PluginListener {
+  name: string;
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
 export interface BackgroundTask {
   name: string;
   /** Milliseconds between runs, from configuration; 0 turns the task off. */
@@ -207,6 +219,8 @@ export interface ApiPlugin {
   routeClientError?: (status: number, message: string) => { type: string; body: unknown };
   /** Periodic work the API process runs (retention); several processes may run it at once. */
   background?: BackgroundTask[];
+  /** A listener the API process runs (not workers, not the CLI); see PluginListener. */
+  listen?: (services: AppServices & { orm: MikroORM }) => Promise<PluginListener | null>;
   /** Jobs this feature queues (pg-boss; see jobs.ts): taken once, by whichever process works. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   jobs?: JobDefinition<any>[];

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createServer, type Server } from 'node:http';
 import type { BulwarkConfig } from './config';
-import { createAppServices, type AppServices } from './context';
+import { createAppServices, type AppServices, type DnsResolver } from './context';
 import type { MailSender } from './mail';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { createOrm, isReady, migrate } from './db/orm';
@@ -13,7 +13,7 @@ import { createApollo } from './graphql/server';
 import { buildApiSchema } from './graphql/schema';
 import { createHttpApp, expressServerOptions } from './http/app';
 import { createLogger, type Logger } from './logger';
-import { composeApi, type ApiPlugin, type ComposedApi } from './plugin';
+import { composeApi, type ApiPlugin, type ComposedApi, type PluginListener } from './plugin';
 import { startJobs } from './jobs';
 
 export interface Database {
@@ -136,6 +136,8 @@ export interface BulwarkServer {
   app: AppServices;
   /** The demo tenant exists (so its sign-in can be shown). */
   demoTenant: boolean;
+  /** Where the plugins' listeners (ApiPlugin.listen) are bound, by listener name. */
+  listeners: Record<string, { host: string; port: number }>;
   close(): Promise<void>;
 }
 
@@ -146,6 +148,8 @@ export interface StartOptions {
   seedDemoIfEmpty?: boolean;
   database?: Database;
   mail?: MailSender;
+  /** DNS for sender checks (tests answer from a table); default: the system's resolver. */
+  dns?: DnsResolver;
 }
 
 export async function startServer(plugins: readonly ApiPlugin[], config: BulwarkConfig, opts: StartOptions = {}): Promise<BulwarkServer> {
@@ -158,7 +162,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
     const { tenants, demo } = await migrateDatabase(db.url, api, log);
     let demoTenant = demo;
     const orm = await runtimeOrm(db.url, api, config, log);
-    const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail });
+    const app: AppServices = createAppServices(config, api, log, { now: opts.now, mail: opts.mail, dns: opts.dns });
     if (opts.seedDemoIfEmpty && tenants === 0 && config.env !== 'production') {
       await seedDemo(orm, app, api);
       demoTenant = true;
@@ -221,6 +225,21 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       },
     });
     const timers = startBackground(api, { ...app, orm });
+    const listeners: PluginListener[] = [];
+    try {
+      for (const p of api.plugins) {
+        const l = await p.listen?.({ ...app, orm });
+        if (l) listeners.push(l);
+      }
+    } catch (e) {
+      for (const t of timers) clearInterval(t);
+      for (const l of listeners) await l.close().catch(() => undefined);
+      await new Promise<void>((r) => server.close(() => r()));
+      await apollo.stop();
+      await app.jobs.stop();
+      await orm.close(true);
+      throw e;
+    }
     return {
       url,
       port,
@@ -228,9 +247,12 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
       api,
       app,
       demoTenant,
+      listeners: Object.fromEntries(listeners.map((l) => [l.name, l.address])),
       close: () =>
         (closing ??= (async () => {
           for (const t of timers) clearInterval(t);
+          // Listeners first: no new work arrives while the rest shuts down.
+          for (const l of listeners) await l.close().catch((error) => log.warn('a listener failed to close', { listener: l.name, error }));
           const closed = new Promise<void>((r) => server.close(() => r()));
           server.closeIdleConnections();
           await closed;

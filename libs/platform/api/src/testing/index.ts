@@ -13,6 +13,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { memoryMailSender, type MailSender } from '../mail';
 import type { ApiPlugin } from '../plugin';
+import type { DnsResolver } from '../context';
 import { RUNTIME_ROLE } from '../db/rls';
 import { unroutedTables } from '../db/routing';
 import { startServer, type BulwarkServer } from '../server';
@@ -121,7 +122,7 @@ export async function startTestServer(
   plugins: readonly ApiPlugin[],
   env: Record<string, string> = {},
   /** mail: where the server's mail goes; 'configured' uses the env's settings (real SMTP). */
-  opts: { mail?: MailSender | 'configured' } = {},
+  opts: { mail?: MailSender | 'configured'; dns?: DnsResolver } = {},
 ): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const clock = new TestClock();
@@ -137,7 +138,7 @@ export async function startTestServer(
   const lines: string[] = [];
   const log = createLogger({ service: 'test' }, (l) => lines.push(l), 'info');
   const mail = opts.mail === 'configured' ? undefined : (opts.mail ?? memoryMailSender());
-  const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl }, mail });
+  const server = await startServer(plugins, config, { log, now: clock.now, database: { url: databaseUrl }, mail, dns: opts.dns });
   const owner = new Client({ connectionString: databaseUrl });
   await owner.connect();
   const clients: Client[] = [];
