@@ -23,6 +23,7 @@ import { runLoginLoad } from './login-load';
 import { AUDIT_OVERHEAD, rateLimitsScenario, runPaired, type PairedScenario } from './paired';
 import { runBackupBench } from './backup';
 import { runSsoBench } from './sso';
+import { runMailBench } from './mail';
 import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
@@ -63,6 +64,8 @@ const USAGE = `Usage: npm run bench -- [options]
                       the store is PostgreSQL, or Redis when BULWARK_REDIS_URL is set);
                       sso: OIDC and JWT sign-in, the provider's answer to a session, vs. a password
                       sign-in (issue 17; 30 alternating samples each, --quick: 5)
+                      mail: inbound SMTP messages into tickets vs. createTicket calls, and a public
+                      reply (mail through the outbox) vs. an internal note (issue 19)
   --duration <s>      measured seconds per run (default 5, login-load 15; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3, login-load 5;
@@ -130,8 +133,8 @@ function parseOptions(argv: string[]): Options {
   const heapProf = values['heap-prof'] || values['heap-survivors'];
   if (values['cpu-prof'] && heapProf) throw new Error('--cpu-prof and --heap-prof are one at a time (each skews the other)');
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso' && scenario !== 'rate-limits') {
-    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup", "sso" or "rate-limits", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso' && scenario !== 'rate-limits' && scenario !== 'mail') {
+    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup", "sso", "rate-limits" or "mail", got "${scenario}"`);
   }
   return {
     scenario,
@@ -336,6 +339,7 @@ async function main() {
   if (opts.scenario === 'audit-overhead') return mainPaired(opts, AUDIT_OVERHEAD);
   if (opts.scenario === 'backup') return mainBackup(opts);
   if (opts.scenario === 'sso') return mainSso(opts);
+  if (opts.scenario === 'mail') return mainMail(opts);
   if (opts.scenario === 'rate-limits') return mainPaired(opts, rateLimitsScenario());
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
@@ -537,6 +541,17 @@ async function mainSso(opts: Options) {
   mkdirSync(resultsDir, { recursive: true });
   const databaseUrl = await prepareDatabase();
   const file = await runSsoBench(databaseUrl, { samples }, resultsDir, say);
+  say(`results written to ${relative(process.cwd(), file)}`);
+}
+
+/** `--scenario mail`: in this process, a server with its SMTP listener, over a fresh database. */
+async function mainMail(opts: Options) {
+  say(`Bulwark bench, mail: inbound SMTP into tickets vs. createTicket, and a public reply vs. an internal note; ${opts.runs} alternating run(s) of ${opts.durationS}s, ${opts.concurrency} in flight${opts.quick ? ' [quick]' : ''}`);
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const file = await runMailBench(databaseUrl, opts, resultsDir, say);
   say(`results written to ${relative(process.cwd(), file)}`);
 }
 

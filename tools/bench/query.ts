@@ -19,7 +19,7 @@ export const LOGIN_MUTATION = 'mutation($i:LoginInput!){ login(input:$i) { token
 export const loginBody = (tenant: string, email: string, password: string) =>
   JSON.stringify({ query: LOGIN_MUTATION, variables: { i: { tenant, email, password } } });
 
-export type Scenario = 'list' | 'login-load' | 'audit-overhead' | 'backup' | 'sso' | 'rate-limits';
+export type Scenario = 'list' | 'login-load' | 'audit-overhead' | 'backup' | 'sso' | 'rate-limits' | 'mail';
 
 /** audit-overhead: the mutation measured (constant input, so every answer has the same length). */
 export const CREATE_TICKET_BODY = JSON.stringify({ query: 'mutation { createTicket(input: { subject: "Bench ticket", body: "Created by the audit-overhead benchmark" }) { id } }' });

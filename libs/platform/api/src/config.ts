@@ -41,6 +41,11 @@ export interface BulwarkConfig {
   /** SMTP server for outgoing mail; unset outside production: mail goes to `<dataDir>/outbox`. */
   smtpUrl?: string;
   mailFrom: string;
+  /**
+   * DNS servers (`ip` or `ip:port`) for what checks other domains' records (inbound mail's SPF,
+   * DKIM and DMARC); unset: the system's resolver.
+   */
+  dnsServers?: string[];
   /** Platform master key: seals stored secrets (webhook signing secrets; backup keys later). */
   masterKey: string;
   /** Whether this API process works on queued jobs (backups); off when `cli worker` processes do. */
@@ -93,6 +98,17 @@ function sizeSetting(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function dnsServers(value: string | undefined): string[] | undefined {
+  const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) return undefined;
+  for (const s of list) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-f:]+\](:\d{1,5})?|[0-9a-f:]+)$/i.test(s)) {
+      throw new Error(`BULWARK_DNS_SERVERS is a comma-separated list of addresses such as 10.0.0.2 or 127.0.0.1:5353, got "${s}"`);
+    }
+  }
+  return list;
+}
+
 export function loadConfig(env: Env = process.env): BulwarkConfig {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -141,6 +157,7 @@ export function loadConfig(env: Env = process.env): BulwarkConfig {
     publicUrl: (env.BULWARK_PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/$/, ''),
     smtpUrl: env.BULWARK_SMTP_URL || undefined,
     mailFrom: env.BULWARK_MAIL_FROM || 'Bulwark <no-reply@bulwark.invalid>',
+    dnsServers: dnsServers(env.BULWARK_DNS_SERVERS),
     masterKey,
     masterKeyPrevious: env.BULWARK_MASTER_KEY_PREVIOUS || undefined,
     worker: onOff(env, 'BULWARK_WORKER', true),

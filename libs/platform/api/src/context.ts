@@ -3,7 +3,7 @@ import { outboxConfig, type DeliveryKind } from './outbox';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BulwarkConfig } from './config';
 import type { Logger } from './logger';
-import { resolve as resolveDns } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
@@ -89,6 +89,13 @@ export interface HttpHandle {
  * others as strings). Injected so that tests answer from a table, with no network.
  */
 export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
+
+/** The system's resolver, or the configured servers' (BULWARK_DNS_SERVERS). */
+function systemDns(servers: string[] | undefined): DnsResolver {
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  if (servers) resolver.setServers(servers);
+  return (name, rrtype) => resolver.resolve(name, rrtype);
+}
 
 /** The application-wide services a request can reach (built once at start-up). */
 export interface AppServices {
@@ -226,7 +233,7 @@ export function createAppServices(
     log,
     now: opts.now ?? (() => new Date()),
     mail,
-    dns: opts.dns ?? ((name, rrtype) => resolveDns(name, rrtype)),
+    dns: opts.dns ?? systemDns(config.dnsServers),
     audit: api.audit,
     auditSink: api.auditSink,
     migrations: (api.migrations ?? []).map((m) => m.name),
