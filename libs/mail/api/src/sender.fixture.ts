@@ -47,7 +47,6 @@ export function tableResolver(...domains: SenderDomain[]): DnsResolver {
 /** A DNS server on loopback (UDP) answering the same tables: for servers in another process. */
 export async function startDnsServer(...domains: SenderDomain[]): Promise<{ address: string; close(): Promise<void> }> {
   // dns2 has no type declarations; its server API is small and used only here.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dns2 = require('dns2') as {
     Packet: { TYPE: Record<string, number>; CLASS: Record<string, number>; createResponseFromRequest(r: unknown): { answers: unknown[]; header: { rcode: number } } };
     createServer(o: { udp: boolean; handle: (req: { questions: { name: string; type: number }[] }, send: (r: unknown) => void) => void }): {
