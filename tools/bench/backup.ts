@@ -7,10 +7,10 @@
  * verification pass is part of the measured time, since a backup is not done before it.
  */
 import 'reflect-metadata';
-import { createLogger, loadConfig, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
+import { createLogger, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
 import { createTenant } from '@bulwark/identity-api';
 import { localStorage, runBackup } from '@bulwark/backups-api';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { benchConfig } from './bench.config';
 import { apiPlugins } from '@bulwark/composition-api';
 
 export const BACKUP_RATE_TARGET = 0.5;
@@ -55,18 +56,7 @@ async function copyBaseline(url: string, tenantId: string, tables: string[]): Pr
 
 export async function runBackupBench(databaseUrl: string, opts: { tickets: number; runs: number }, resultsDir: string, say: (s: string) => void): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-bench-backup-'));
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: databaseUrl,
-    BULWARK_PASSWORD_PEPPER: randomBytes(32).toString('base64'),
-    BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
-    BULWARK_DATA_DIR: dataDir,
-    BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
-    BULWARK_PUBLIC_URL: 'http://127.0.0.1',
-    BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
-  });
+  const config = benchConfig(databaseUrl, dataDir);
   const server = await startServer(apiPlugins, config, { log: createLogger({}, () => undefined), database: { url: databaseUrl }, mail: memoryMailSender() });
   try {
     const tenantId = randomUUID();

@@ -12,16 +12,17 @@
  *   The outbox's jobs deliver to a memory sender during the runs, as they would to SMTP.
  */
 import 'reflect-metadata';
-import { createLogger, loadConfig, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
+import { createLogger, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
 import { createTenant, createUser } from '@bulwark/identity-api';
 import { apiPlugins } from '@bulwark/composition-api';
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { senderDomain, smtpClient, tableResolver } from '../../libs/mail/api/src/sender.fixture';
 import { median } from './load';
+import { benchConfig } from './bench.config';
 
 const PASSWORD = 'seven quiet lanterns over the harbour';
 const SENDERS = 400;
@@ -50,17 +51,8 @@ export async function runMailBench(databaseUrl: string, opts: { runs: number; du
   const tlsKey = join(dataDir, 'smtp-key.pem');
   const tlsCert = join(dataDir, 'smtp-cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tlsKey, '-out', tlsCert, '-days', '1', '-subj', '/CN=mail.bench'], { stdio: 'ignore' });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: databaseUrl,
-    BULWARK_PASSWORD_PEPPER: randomBytes(32).toString('base64'),
-    BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
-    BULWARK_DATA_DIR: dataDir,
-    BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
+  const config = benchConfig(databaseUrl, dataDir, {
     BULWARK_PUBLIC_URL: 'https://desk.bench',
-    BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
     BULWARK_MAIL_DOMAIN: 'mail.bench',
     BULWARK_SMTP_LISTEN_PORT: '0',
     BULWARK_SMTP_TLS_KEY_FILE: tlsKey,

@@ -7,17 +7,18 @@
  * timed request is measured: the provider's login pages before the callback are not.
  */
 import 'reflect-metadata';
-import { createLogger, loadConfig, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
+import { createLogger, memoryMailSender, startServer, withSystemContext } from '@bulwark/platform-api';
 import { createTenant, createUser } from '@bulwark/identity-api';
 import { apiPlugins } from '@bulwark/composition-api';
 import { SignJWT } from 'jose';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { browse, CookieJar, signInAtProvider, startOidcProvider } from '../../libs/sso/api/src/oidc-provider.fixture';
 import { median } from './load';
+import { benchConfig } from './bench.config';
 
 const PASSWORD = 'seven quiet lanterns over the harbour';
 const SECRET = 'the shared secret of the bench workspace, 32+ characters';
@@ -37,17 +38,9 @@ export async function runSsoBench(databaseUrl: string, opts: { samples: number }
   const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-bench-sso-'));
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
+  const config = benchConfig(databaseUrl, dataDir, {
     PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    BULWARK_PASSWORD_PEPPER: randomBytes(32).toString('base64'),
-    BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
-    BULWARK_DATA_DIR: dataDir,
-    BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: publicUrl,
-    BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
     // The provider runs on loopback over HTTP, next to the server.
     BULWARK_SSO_ALLOW_PRIVATE_PROVIDERS: '1',
   });
