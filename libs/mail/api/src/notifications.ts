@@ -97,6 +97,11 @@ async function send(
   values: TemplateView,
   opts: { conversation: boolean; autoReply?: boolean; cc?: string[]; commentId?: string },
 ): Promise<void> {
+  // `.invalid` (RFC 2606) names nobody: the stand-in for an unverified sender, placeholders.
+  const deliverable = (a: string) => !/\.invalid$/i.test(a);
+  const recipients = [to.email].flat().filter(deliverable);
+  const cc = opts.cc?.filter(deliverable);
+  if (!recipients.length) return;
   const config = mailConfig.of(ctx.app.config);
   const tenant = await loader(ctx, 'mail.tenant', () => ctx.em.findOneOrFail(Tenant, { id: ctx.tenantId as string }));
   const view: TemplateView = {
@@ -112,8 +117,8 @@ async function send(
   const workspace = `${tenant.slug}@${config.domain}`;
   const threading = opts.conversation ? await threadingOf(ctx, ticket.id) : {};
   const outboxId = await queueMail(ctx, {
-    to: to.email,
-    cc: opts.cc?.length ? opts.cc : undefined,
+    to: recipients.length === 1 ? recipients[0] : recipients,
+    cc: cc?.length ? cc : undefined,
     from: `"${tenant.name.replace(/["\\\r\n]/g, '')}" <${workspace}>`,
     // Answers come back to the ticket they belong to; a notice to staff is not a conversation.
     replyTo: opts.conversation ? replyAddress(ctx.app.config, tenant.slug, tenant.id, ticket.id) : undefined,
@@ -132,7 +137,7 @@ async function send(
       ticket,
       commentId: opts.commentId ?? null,
       fromAddress: workspace,
-      toAddresses: [to.email, opts.cc ?? []].flat(),
+      toAddresses: [...recipients, ...(cc ?? [])],
       subject,
       status: 'queued',
       outboxId,
