@@ -65,6 +65,7 @@ export async function runBackupBench(databaseUrl: string, opts: { tickets: numbe
     BULWARK_DATA_DIR: dataDir,
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: 'http://127.0.0.1',
+    BULWARK_MAIL_DOMAIN: 'mail.bench.invalid',
     BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
   });
   const server = await startServer(apiPlugins, config, { log: createLogger({}, () => undefined), database: { url: databaseUrl }, mail: memoryMailSender() });

@@ -47,6 +47,7 @@ export async function runSsoBench(databaseUrl: string, opts: { samples: number }
     BULWARK_DATA_DIR: dataDir,
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: publicUrl,
+    BULWARK_MAIL_DOMAIN: 'mail.bench.invalid',
     BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
     // The provider runs on loopback over HTTP, next to the server.
     BULWARK_SSO_ALLOW_PRIVATE_PROVIDERS: '1',
