@@ -1,7 +1,7 @@
-import { Alert, Box, Button, Card, CardContent, CardHeader, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
+import { Alert, Box, Card, CardContent, CardHeader, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { Confirm, Title, useNotify } from 'react-admin';
-import { gql, type Api } from '@bulwark/platform-console';
+import { Title, useNotify } from 'react-admin';
+import { ConfirmAction, gql, type Api } from '@bulwark/platform-console';
 
 type Held = Pick<Api.HeldMail, 'id' | 'from' | 'subject' | 'reason' | 'receivedAt'> & {
   authentication: Pick<Api.MailAuthenticationSummary, 'domain' | 'spf' | 'dkim' | 'dmarc' | 'authenticated'> | null;
@@ -41,7 +41,6 @@ function checks(m: Held): string {
 export function HeldMailPage() {
   const notify = useNotify();
   const [rows, setRows] = useState<Held[] | null>(null);
-  const [asking, setAsking] = useState<{ m: Held; decision: Decision } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -54,15 +53,10 @@ export function HeldMailPage() {
     void load();
   }, [load]);
 
-  const decide = async () => {
-    if (!asking) return;
-    const { m, decision } = asking;
-    setAsking(null);
+  /** Runs a decision; the queue is read again whatever came of it (another admin may have decided first). */
+  const decide = (d: Decision, m: Held) => async () => {
     try {
-      await gql(DECISIONS[decision].mutation, { id: m.id });
-      notify(DECISIONS[decision].done(m), { type: 'success' });
-    } catch (e) {
-      notify((e as Error).message, { type: 'error' });
+      await gql(DECISIONS[d].mutation, { id: m.id });
     } finally {
       await load();
     }
@@ -110,9 +104,16 @@ export function HeldMailPage() {
                     <TableCell align="right">
                       <Stack alignItems="flex-end">
                         {(['release', 'discard'] as Decision[]).map((d) => (
-                          <Button key={d} size="small" color={d === 'release' ? 'primary' : 'error'} aria-label={`${DECISIONS[d].button}: ${m.subject} from ${m.from}`} onClick={() => setAsking({ m, decision: d })}>
-                            {DECISIONS[d].button}
-                          </Button>
+                          <ConfirmAction
+                            key={d}
+                            name={`${DECISIONS[d].button}: ${m.subject} from ${m.from}`}
+                            label={DECISIONS[d].button}
+                            title={DECISIONS[d].title(m)}
+                            content={DECISIONS[d].content(m)}
+                            confirm={DECISIONS[d].button}
+                            run={decide(d, m)}
+                            done={DECISIONS[d].done(m)}
+                          />
                         ))}
                       </Stack>
                     </TableCell>
@@ -123,14 +124,6 @@ export function HeldMailPage() {
           )}
         </CardContent>
       </Card>
-      <Confirm
-        isOpen={!!asking}
-        title={asking ? DECISIONS[asking.decision].title(asking.m) : ''}
-        content={asking ? DECISIONS[asking.decision].content(asking.m) : ''}
-        confirm={asking ? DECISIONS[asking.decision].button : 'Confirm'}
-        onConfirm={decide}
-        onClose={() => setAsking(null)}
-      />
     </Box>
   );
 }

@@ -1,7 +1,7 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, FormControlLabel, Radio, RadioGroup, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useNotify } from 'react-admin';
-import { ConfirmAction, gql, GraphQLRequestError, OneTimeSecretDialog, withReauth, type Api } from '@bulwark/platform-console';
+import { ConfirmAction, gql, OneTimeSecretDialog, useFormSave, withReauth, type Api } from '@bulwark/platform-console';
 
 type Settings = Pick<Api.MailSettings, 'workspaceAddress' | 'domain' | 'forwardingAddresses' | 'senderPolicy' | 'inboundSecretSet' | 'inboundUrl' | 'maxBytes'> & {
   listener: Pick<Api.MailListener, 'host' | 'port' | 'tls'> | null;
@@ -42,33 +42,21 @@ function AddressCard({ s }: { s: Settings }) {
 }
 
 function ForwardingAndPolicyCard({ s, onSaved }: { s: Settings; onSaved: (s: Settings) => void }) {
-  const notify = useNotify();
+  const { busy, errors, save } = useFormSave();
   const [addresses, setAddresses] = useState(s.forwardingAddresses.join('\n'));
   const [policy, setPolicy] = useState<Api.MailSenderPolicy>(s.senderPolicy);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
   useEffect(() => {
     setAddresses(s.forwardingAddresses.join('\n'));
     setPolicy(s.senderPolicy);
   }, [s]);
 
-  const save = async () => {
-    const list = addresses
+  const submit = async () => {
+    const forwardingAddresses = addresses
       .split(/[\n,;]+/)
       .map((a) => a.trim())
       .filter(Boolean);
-    setBusy(true);
-    try {
-      const d = await withReauth(() => gql<{ updateMailSettings: Settings }>(SAVE, { i: { forwardingAddresses: list, senderPolicy: policy } }));
-      setErrors({});
-      onSaved(d.updateMailSettings);
-      notify('Mail settings saved', { type: 'success' });
-    } catch (e) {
-      if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-      notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
-    } finally {
-      setBusy(false);
-    }
+    const d = await save(() => withReauth(() => gql<{ updateMailSettings: Settings }>(SAVE, { i: { forwardingAddresses, senderPolicy: policy } })), 'Mail settings saved');
+    if (d) onSaved(d.updateMailSettings);
   };
 
   return (
@@ -101,7 +89,7 @@ function ForwardingAndPolicyCard({ s, onSaved }: { s: Settings; onSaved: (s: Set
             {errors.senderPolicy && <Alert severity="error">{errors.senderPolicy}</Alert>}
           </Box>
           <Box>
-            <Button variant="contained" onClick={save} disabled={busy}>
+            <Button variant="contained" onClick={submit} disabled={busy}>
               Save mail settings
             </Button>
           </Box>
