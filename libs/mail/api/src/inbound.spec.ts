@@ -272,6 +272,25 @@ describe('inbound mail over SMTP', () => {
     expect(await mailOf(a.tenantId, messageId)).toHaveLength(1);
   });
 
+  it('answers 451 when it cannot store a message, so the sender keeps it and retries; the retry is filed once', async () => {
+    const subject = uniq('Retry me');
+    const messageId = mid('good-customer.com');
+    const message = { from: 'retry@good-customer.com', to: `acme@${DOMAIN}`, subject, text: 'please', messageId: `<${messageId}>`, sign: true };
+    t.expectErrors(/inbound mail could not be stored/);
+    await t.ownerSql(`revoke insert on mail_messages from bulwark_app`);
+    try {
+      await expect(smtp(message)).rejects.toMatchObject({ responseCode: 451 });
+    } finally {
+      await t.ownerSql(`grant insert on mail_messages to bulwark_app`);
+    }
+    // Nothing half-filed: the ticket rolled back with the record.
+    expect(await ticketsOf(a.tenantId, subject)).toEqual([]);
+    expect((await smtp(message)).response).toMatch(/^250/);
+    expect((await smtp(message)).response).toMatch(/^250/);
+    expect(await ticketsOf(a.tenantId, subject)).toHaveLength(1);
+    expect(await mailOf(a.tenantId, messageId)).toHaveLength(1);
+  });
+
   it('refuses a message over BULWARK_MAIL_MAX_BYTES with 552 and stores nothing', async () => {
     const subject = uniq('Huge');
     await expect(smtp({ from: 'big@good-customer.com', to: `acme@${DOMAIN}`, subject, text: 'x'.repeat(80 * 1024), sign: true })).rejects.toMatchObject({ responseCode: 552 });
