@@ -42,7 +42,8 @@ export const inboundMailRoute: HttpHandler = async (req, res, services) => {
   if (!raw.length || !/^[\x21-\x39\x3b-\x7e]+:/.test(raw.subarray(0, 1000).toString('latin1'))) {
     return void refuse(res, 400, 'BAD_USER_INPUT', 'The body is not an email message (it must start with its headers)');
   }
-  const message = await prepareMessage(services, raw, envelope, 'http');
+  const message = await prepareMessage(services, raw, envelope, 'http').catch(() => null);
+  if (!message) return void refuse(res, 400, 'BAD_USER_INPUT', 'The body could not be read as an email message');
   const slug = await slugOf(services, tenantId);
   // Which of the workspace's own addresses it was sent to (a reply address threads it). Only this
   // workspace's addresses count; another workspace's token or address in a header is just text.
