@@ -6,6 +6,7 @@ import { tenantOfInboundSecret } from './mail.service';
 import { prepareMessage, receiveForTenant } from './inbound.service';
 
 const RAW_TYPES = ['message/rfc822', 'application/octet-stream'];
+const QUERY = ['ip', 'helo', 'sender'];
 
 const refuse = (res: Response, status: number, code: string, message: string) => res.status(status).json({ errors: [{ message, extensions: { code } }] });
 
@@ -28,6 +29,10 @@ export const inboundMailRoute: HttpHandler = async (req, res, services) => {
   if (!RAW_TYPES.includes(type) || req.body !== undefined) {
     return void refuse(res, 415, 'BAD_REQUEST', 'Send the raw message as message/rfc822 (or application/octet-stream)');
   }
+  // D14: a parameter this endpoint does not take is refused, not dropped (a `tenant=` or
+  // `recipient=` that was silently ignored would look like it had chosen something).
+  const unknown = Object.keys(req.query).filter((k) => !QUERY.includes(k));
+  if (unknown.length) return void refuse(res, 400, 'BAD_USER_INPUT', `Unknown parameter ${unknown[0].slice(0, 40)}: only ${QUERY.join(', ')} are taken; the secret alone chooses the workspace`);
   const query = (name: string) => {
     const v = req.query[name];
     if (v === undefined) return undefined;

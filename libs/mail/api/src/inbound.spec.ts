@@ -386,6 +386,8 @@ describe('the HTTP endpoint', () => {
     expect((await post('not a message at all', secret)).status).toBe(400);
     expect((await post('{"a":1}', secret, '', 'application/json')).status).toBe(415);
     expect((await post(raw, secret, '?ip=not-an-ip')).status).toBe(400);
+    // D14: an argument it does not take is refused, never dropped.
+    expect(await post(raw, secret, `?tenant=${a.tenantId}`)).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] } });
     await sudo(b.admin);
     const next = ok(await t.gql<{ rotateMailInboundSecret: { secret: string } }>(`mutation { rotateMailInboundSecret { secret } }`, {}, { token: b.admin.token })).rotateMailInboundSecret.secret;
     expect((await post(raw, secret)).status).toBe(401);
