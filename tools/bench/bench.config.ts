@@ -18,6 +18,8 @@ export function benchConfig(databaseUrl: string, dataDir: string, extra: Record<
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: 'http://127.0.0.1',
     BULWARK_BACKUP_SCHEDULER_SECONDS: '0',
+    // Production requires the mail domain; a reserved name, since no mail is received here.
+    BULWARK_MAIL_DOMAIN: 'mail.bench.invalid',
     ...extra,
   });
 }

@@ -216,6 +216,7 @@ async function main() {
     BULWARK_DATA_DIR: process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bulwark-bench-data-')),
     BULWARK_SMTP_URL: 'smtp://127.0.0.1:9',
     BULWARK_PUBLIC_URL: 'http://127.0.0.1',
+    BULWARK_MAIL_DOMAIN: 'mail.bench.invalid',
     BULWARK_MASTER_KEY: randomBytes(32).toString('base64'),
     // Hashing knobs pass through, to compare settings (login-load).
     BULWARK_HASH_CONCURRENCY: process.env.BULWARK_HASH_CONCURRENCY,

@@ -91,6 +91,7 @@ describe('embedded PostgreSQL lifecycle', () => {
       BULWARK_SMTP_URL: 'smtp://127.0.0.1:2525',
       BULWARK_PUBLIC_URL: 'https://desk.example',
       BULWARK_MASTER_KEY: 'm'.repeat(40),
+      BULWARK_MAIL_DOMAIN: 'mail.desk.example',
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/refuses to run with NODE_ENV=production/);

@@ -85,6 +85,7 @@ describe('E1 introspection and field suggestions', () => {
       BULWARK_SMTP_URL: 'smtp://127.0.0.1:2525',
       BULWARK_PUBLIC_URL: 'https://desk.example',
       BULWARK_MASTER_KEY: 'test-master-key-0123456789abcdef0123456789',
+      BULWARK_MAIL_DOMAIN: 'mail.desk.example',
     });
     try {
       const r = await fetch(`${prod.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });

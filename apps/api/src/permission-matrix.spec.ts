@@ -131,6 +131,13 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.releaseQuarantine': ADMINS,
   'Mutation.blockQuarantine': ADMINS,
   'Mutation.deleteQuarantinedTickets': ADMINS,
+  // The email channel (issue 19): mail settings and the held-mail queue are the mail admin's.
+  'Query.mailSettings': ADMINS,
+  'Query.heldMails': ADMINS,
+  'Mutation.updateMailSettings': ADMINS,
+  'Mutation.rotateMailInboundSecret': ADMINS,
+  'Mutation.releaseHeldMail': ADMINS,
+  'Mutation.discardHeldMail': ADMINS,
 };
 
 /** A harmless value of a type: random ids, false, empty optional parts, off switches. */

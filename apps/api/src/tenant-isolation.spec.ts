@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -300,6 +300,8 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.releaseQuarantine.id': 'quarantine',
     'Mutation.blockQuarantine.id': 'quarantine',
     'Mutation.deleteQuarantinedTickets.id': 'quarantine',
+    'Mutation.releaseHeldMail.id': 'heldMail',
+    'Mutation.discardHeldMail.id': 'heldMail',
   };
   /**
    * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
@@ -456,7 +458,15 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
        values ($1, $2, 'D2 held', 'x', 'new', 'normal', 'api', $3, now(), now(), $4)`,
       [randomUUID(), p.tenantId, p.requester.id, quarantine],
     );
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine };
+    // An email held because its sender was not verified (H5): a release would file it as a ticket,
+    // a discard would drop its raw copy; either would change the row.
+    const heldMail = randomUUID();
+    await t.ownerSql(
+      `insert into mail_messages (id, tenant_id, direction, message_id, from_address, subject, status, reason, raw)
+       values ($1, $2, 'in', $3, $4, 'D2 held mail', 'held', 'not verified', $5)`,
+      [heldMail, p.tenantId, `${heldMail}@d2.test`, p.requester.email, Buffer.from(`From: ${p.requester.email}\r\nSubject: D2 held mail\r\nMessage-ID: <${heldMail}@d2.test>\r\n\r\nhello\r\n`)],
+    );
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail };
   }
 
   beforeAll(async () => {

@@ -422,6 +422,13 @@ describe('F3 one event, exactly, for each action', () => {
     'spam.released': 'apps/api/src/spam-watcher.spec.ts ("H3 a flood of 60 tickets …")',
     'spam.blocked': 'apps/api/src/spam-watcher.spec.ts ("H3 block refuses their new tickets …")',
     'spam.deleted': 'apps/api/src/spam-watcher.spec.ts ("H3 delete removes the held tickets (audited), never the person")',
+    // The email channel needs its listener and a DNS table for sender checks: its own spec.
+    'mail.messageReceived': 'libs/mail/api/src/inbound.spec.ts ("H5 files a correctly signed new message …", "H5 policy “unverified” …")',
+    'mail.messageHeld': 'libs/mail/api/src/inbound.spec.ts ("H5 holds a forged From: …")',
+    'mail.messageReleased': 'libs/mail/api/src/inbound.spec.ts ("releases a held message … audited with who decided")',
+    'mail.messageDiscarded': 'libs/mail/api/src/inbound.spec.ts ("releases a held message … and discards another")',
+    'mail.settingsChanged': 'libs/mail/api/src/inbound.spec.ts ("refuses bad forwarding addresses … records a change with before and after")',
+    'mail.inboundSecretRotated': 'libs/mail/api/src/inbound.spec.ts ("H5 the HTTP endpoint files with A’s secret …")',
   };
 
   it('covers every declared action', () => {

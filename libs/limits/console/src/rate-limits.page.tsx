@@ -1,7 +1,7 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useNotify } from 'react-admin';
-import { gql, GraphQLRequestError, withReauth } from '@bulwark/platform-console';
+import { gql, useFormSave, withReauth } from '@bulwark/platform-console';
 
 type Budget = 'perUser' | 'perToken' | 'perTenant';
 type Budgets = Record<Budget, number>;
@@ -25,9 +25,9 @@ const n = (v: number) => v.toLocaleString('en');
  */
 export function RateLimitsPage() {
   const notify = useNotify();
+  const { errors, save: saving } = useFormSave();
   const [limits, setLimits] = useState<Limits | null>(null);
   const [values, setValues] = useState<Record<Budget, string>>({ perUser: '', perToken: '', perTenant: '' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
 
   const show = useCallback((l: Limits) => {
     setLimits(l);
@@ -43,15 +43,8 @@ export function RateLimitsPage() {
 
   const save = async () => {
     const input = Object.fromEntries((Object.keys(values) as Budget[]).map((k) => [k, values[k].trim() === '' ? null : Number(values[k])]));
-    try {
-      const d = await withReauth(() => gql<{ updateRateLimits: Limits }>(`mutation($input: RateLimitsInput!) { updateRateLimits(input: $input) { ${FIELDS} } }`, { input }));
-      setErrors({});
-      show(d.updateRateLimits);
-      notify('Rate limits saved', { type: 'success' });
-    } catch (e) {
-      if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-      notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
-    }
+    const d = await saving(() => withReauth(() => gql<{ updateRateLimits: Limits }>(`mutation($input: RateLimitsInput!) { updateRateLimits(input: $input) { ${FIELDS} } }`, { input })), 'Rate limits saved');
+    if (d) show(d.updateRateLimits);
   };
 
   if (!limits) return <Typography sx={{ p: 2 }}>Loading…</Typography>;

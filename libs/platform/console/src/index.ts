@@ -10,6 +10,7 @@ export { Permission } from './generated/api';
 export type * as Api from './generated/api';
 export { LoginPage } from './login.page';
 export { withReauth } from './reauth';
+export { useFormSave } from './use-form-save';
 export { downloadOnce } from './download';
 export { ExportButton, type ExportFormat } from './export-button';
 export { OneTimeSecretDialog } from './one-time-secret';

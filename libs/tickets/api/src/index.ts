@@ -46,6 +46,8 @@ export { SpamAudit } from './spam.audit';
 // One with nobody to answer catches RATE_LIMITED (`held: true`, keepChanges) and flushes: the ticket
 // then waits in the quarantine, as the GraphQL mutation's savepoint keeps it.
 export { createTicket } from './tickets.service';
+// Inbound email files a reply as its verified sender, through the same checks as the API.
+export { addComment } from './tickets.service';
 export type { TicketOrigin } from './spam.service';
 export { TicketGroup, GroupMember } from './group.entity';
 export { syncMemberships, createGroup, updateGroup, deleteGroup, listGroups, type GroupInput, type GroupView } from './groups.service';

@@ -21,7 +21,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Confirm, Title, useNotify } from 'react-admin';
-import { gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { gql, useFormSave, type Api } from '@bulwark/platform-console';
 
 type Quarantine = Pick<Api.Quarantine, 'id' | 'subjectKind' | 'address' | 'ticketCount' | 'limit' | 'windowMinutes' | 'since' | 'lastHeldAt' | 'status' | 'decidedAt' | 'heldCount'> & {
   heldTickets: Pick<Api.HeldTicket, 'id' | 'subject' | 'createdAt'>[];
@@ -88,8 +88,7 @@ function RulesCard() {
   const [enabled, setEnabled] = useState(true);
   const [limit, setLimit] = useState('');
   const [windowMinutes, setWindowMinutes] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, setErrors, save: saving } = useFormSave();
 
   const show = useCallback((r: Rules) => {
     setRules(r);
@@ -109,17 +108,8 @@ function RulesCard() {
     if (!/^\d+$/.test(windowMinutes.trim())) local.windowMinutes = 'Enter a whole number of minutes';
     setErrors(local);
     if (Object.keys(local).length) return;
-    setBusy(true);
-    try {
-      const d = await gql<{ updateSpamSettings: Rules }>(SAVE_RULES, { i: { enabled, limit: Number(limit), windowMinutes: Number(windowMinutes) } });
-      show(d.updateSpamSettings);
-      notify('Spam rules saved', { type: 'success' });
-    } catch (e) {
-      if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-      notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
-    } finally {
-      setBusy(false);
-    }
+    const d = await saving(() => gql<{ updateSpamSettings: Rules }>(SAVE_RULES, { i: { enabled, limit: Number(limit), windowMinutes: Number(windowMinutes) } }), 'Spam rules saved');
+    if (d) show(d.updateSpamSettings);
   };
 
   return (

@@ -45,6 +45,8 @@ export const Permission = {
   TICKETS_EXPORT: 'TICKETS_EXPORT',
   /** tickets.moderate: Set the spam watcher's rules, see the quarantine (held tickets) and release, block or delete them */
   TICKETS_MODERATE: 'TICKETS_MODERATE',
+  /** mail.manage: See and change the workspace’s mail settings, and decide on held mail */
+  MAIL_MANAGE: 'MAIL_MANAGE',
   /** sso.manage: Set up single sign-on: connections, role mapping, who must use it */
   SSO_MANAGE: 'SSO_MANAGE',
   /** scim.provision: Provision people and groups from an identity provider (SCIM) */
@@ -336,6 +338,28 @@ export interface CurrentApiToken {
 
 export type ExportFormat = 'CSV' | 'NDJSON';
 
+/** An email held because its sender could not be verified */
+export interface HeldMail {
+  id: string;
+  subject: string;
+  /** Why it is held, in words */
+  reason: string;
+  authentication: MailAuthenticationSummary | null;
+  /** When it arrived */
+  receivedAt: string;
+  /** held, released or discarded */
+  status: string;
+  /** The ticket it became, once released */
+  ticketId: string | null;
+  /** The sender it claims to be from */
+  from: string;
+}
+
+export interface HeldMailPage {
+  nodes: HeldMail[];
+  totalCount: number;
+}
+
 /** A ticket the spam watcher holds: seen only in the quarantine queue */
 export interface HeldTicket {
   id: string;
@@ -434,6 +458,61 @@ export interface LoginPayload {
   twoFactorRequired: boolean;
   /** Valid 5 minutes, for up to 5 codes */
   challenge: string | null;
+}
+
+/** The sender checks, as they came out */
+export interface MailAuthenticationSummary {
+  /** The From: domain checked */
+  domain: string | null;
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  arc: string;
+  /** An aligned SPF or DKIM pass vouches for the From: domain */
+  authenticated: boolean;
+}
+
+/** A new secret for the HTTP endpoint: shown this once, stored only as a hash */
+export interface MailInboundSecret {
+  /** Send as `Authorization: Bearer <secret>`; the previous secret stopped working */
+  secret: string;
+  settings: MailSettings;
+}
+
+/** Where the inbound SMTP listener takes mail */
+export interface MailListener {
+  host: string;
+  port: number;
+  /** Whether it offers STARTTLS */
+  tls: boolean;
+}
+
+/** What happens to mail whose sender could not be verified (no aligned DMARC pass) */
+export type MailSenderPolicy = 'HOLD' | 'UNVERIFIED';
+
+/** How the workspace takes email in */
+export interface MailSettings {
+  /** The address to give out, or to forward the workspace’s own support address to */
+  workspaceAddress: string;
+  /** The domain of every workspace address */
+  domain: string;
+  /** The workspace’s own support addresses that forward here (mail from them is never filed: a loop) */
+  forwardingAddresses: string[];
+  senderPolicy: MailSenderPolicy;
+  /** A secret for the HTTP endpoint exists (it is shown once, when made) */
+  inboundSecretSet: boolean;
+  /** The HTTP endpoint a mail provider posts raw messages to */
+  inboundUrl: string;
+  /** The SMTP listener, when this installation runs one */
+  listener: MailListener | null;
+  /** The largest message accepted, in bytes */
+  maxBytes: number;
+}
+
+export interface MailSettingsInput {
+  senderPolicy?: MailSenderPolicy | null;
+  /** Replaces the list (at most 50) */
+  forwardingAddresses?: string[] | null;
 }
 
 /** Who is asking: the signed-in person, or for an API token the person who made it (apiToken says which token) */
@@ -577,6 +656,14 @@ export interface Mutation {
   revokeSupportAccess: SupportGrant;
   /** Sets the workspace’s rate limits (null: the default); needs a recent reauthenticate */
   updateRateLimits: RateLimits;
+  /** Change the sender policy or the forwarding addresses (recorded); needs a recent reauthenticate */
+  updateMailSettings: MailSettings;
+  /** A new secret for the inbound HTTP endpoint, shown once; the old one stops working (recorded); needs a recent reauthenticate */
+  rotateMailInboundSecret: MailInboundSecret;
+  /** File a held email as from the address it claims: you vouch for its sender (recorded) */
+  releaseHeldMail: HeldMail;
+  /** Drop a held email; nothing is filed (recorded) */
+  discardHeldMail: HeldMail;
 }
 
 export interface NewApiToken {
@@ -734,6 +821,10 @@ export interface Query {
   supportAccessStatus: SupportAccessStatus;
   /** The workspace’s rate limits */
   rateLimits: RateLimits;
+  /** How the workspace takes email in: its address, forwarding, sender verification */
+  mailSettings: MailSettings;
+  /** Email held because its sender could not be verified, newest first */
+  heldMails: HeldMailPage;
 }
 
 /** Cost points per minute (an operation costs what it asks for: fields, times page sizes) */
