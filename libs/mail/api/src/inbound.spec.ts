@@ -201,6 +201,22 @@ describe('inbound mail over SMTP', () => {
     expect((await commentsOf(a.tenantId, ticket.id)).at(-1)?.body).toBe('From HTML only');
   });
 
+  it('takes a reply from a person copied on the thread and from staff, but files an outsider’s “reply” as a ticket of their own', async () => {
+    const [ticket] = await ticketsOf(a.tenantId, 'Printer on fire');
+    const address = replyAddress(t.server.app.config, 'acme', a.tenantId, ticket.id);
+    await smtp({ from: 'boss@good-customer.com', to: address, subject: 'Re: fire', text: 'Approved, replace it.', sign: true });
+    await smtp({ from: a.agent.email, to: address, subject: 'Re: fire', text: 'Ordered a new one.', sign: true });
+    const outsider = uniq('Outsider');
+    await smtp({ from: 'nosy@partner.com', to: address, subject: outsider, text: 'Me too!', sign: true });
+    const boss = await userByEmail(a.tenantId, 'boss@good-customer.com');
+    expect(await commentsOf(a.tenantId, ticket.id)).toEqual([
+      { body: 'Approved, replace it.', public: true, author_id: boss.id },
+      { body: 'Ordered a new one.', public: true, author_id: a.agent.id },
+    ]);
+    const [own] = await ticketsOf(a.tenantId, outsider);
+    expect(own.requester_id).toBe((await userByEmail(a.tenantId, 'nosy@partner.com')).id);
+  });
+
   it('H5 holds a forged From: (no signature, DMARC fails), audits it, and attaches nothing to the person it claims', async () => {
     const subject = uniq('Urgent wire transfer');
     const messageId = mid('evil.example');
