@@ -131,9 +131,14 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.releaseQuarantine': ADMINS,
   'Mutation.blockQuarantine': ADMINS,
   'Mutation.deleteQuarantinedTickets': ADMINS,
-  // The email channel (issue 19): mail settings and the held-mail queue are the mail admin's.
+  // The email channel (issue 19): mail settings, the held-mail queue and the wording of outbound mail are the mail admin's.
   'Query.mailSettings': ADMINS,
   'Query.heldMails': ADMINS,
+  'Query.mailTemplates': ADMINS,
+  'Query.previewMailTemplate': ADMINS,
+  'Query.mailSigningKey': ADMINS,
+  'Mutation.updateMailTemplate': ADMINS,
+  'Mutation.resetMailTemplate': ADMINS,
   'Mutation.updateMailSettings': ADMINS,
   'Mutation.rotateMailInboundSecret': ADMINS,
   'Mutation.releaseHeldMail': ADMINS,

@@ -487,6 +487,14 @@ export interface MailListener {
   tls: boolean;
 }
 
+/** A template rendered with sample values, as a recipient would read it */
+export interface MailPreview {
+  subject: string;
+  text: string;
+  /** Already made safe: the tags a template may not use are removed */
+  html: string;
+}
+
 /** What happens to mail whose sender could not be verified (no aligned DMARC pass) */
 export type MailSenderPolicy = 'HOLD' | 'UNVERIFIED';
 
@@ -514,6 +522,48 @@ export interface MailSettingsInput {
   /** Replaces the list (at most 50) */
   forwardingAddresses?: string[] | null;
 }
+
+/** The DKIM key outbound mail is signed with, as the DNS record to publish */
+export interface MailSigningKey {
+  /** The domain the signature is made for */
+  domain: string;
+  selector: string;
+  /** Where to publish the TXT record */
+  name: string;
+  /** The TXT record’s value */
+  value: string;
+  algorithm: string;
+}
+
+/** The wording of one kind of mail: the workspace’s own, or the default */
+export interface MailTemplate {
+  kind: MailTemplateKind;
+  /** What this mail is, in words */
+  title: string;
+  /** Who receives it, and when */
+  description: string;
+  /** The values it may place, as {{name}} */
+  variables: string[];
+  subject: string;
+  /** The plain-text part, which every message has */
+  text: string;
+  /** The HTML part; null: made from the text */
+  html: string | null;
+  /** The workspace changed it (else the default applies) */
+  customized: boolean;
+  updatedAt: string | null;
+}
+
+export interface MailTemplateInput {
+  kind: MailTemplateKind;
+  subject: string;
+  text: string;
+  /** Null or empty: made from the text */
+  html?: string | null;
+}
+
+/** A kind of mail the workspace sends about tickets */
+export type MailTemplateKind = 'acknowledgement' | 'reply' | 'assignment';
 
 /** Who is asking: the signed-in person, or for an API token the person who made it (apiToken says which token) */
 export interface Me {
@@ -664,6 +714,10 @@ export interface Mutation {
   releaseHeldMail: HeldMail;
   /** Drop a held email; nothing is filed (recorded) */
   discardHeldMail: HeldMail;
+  /** Saves the workspace’s wording of a kind of mail */
+  updateMailTemplate: MailTemplate;
+  /** Puts a kind of mail back to the default wording */
+  resetMailTemplate: MailTemplate;
 }
 
 export interface NewApiToken {
@@ -825,6 +879,12 @@ export interface Query {
   mailSettings: MailSettings;
   /** Email held because its sender could not be verified, newest first */
   heldMails: HeldMailPage;
+  /** The wording of each kind of mail the workspace sends */
+  mailTemplates: MailTemplate[];
+  /** A template rendered with sample values (nothing is saved or sent) */
+  previewMailTemplate: MailPreview;
+  /** The DKIM record to publish for outbound mail; null when no key is configured */
+  mailSigningKey: MailSigningKey | null;
 }
 
 /** Cost points per minute (an operation costs what it asks for: fields, times page sizes) */
