@@ -1,4 +1,5 @@
 import { trimQuoted } from './quoted-text';
+import { REPLY_ABOVE } from './templates';
 
 describe('trimming quoted history from replies', () => {
   const cases: [string, string, string][] = [
@@ -20,5 +21,12 @@ describe('trimming quoted history from replies', () => {
 
   it('keeps a message that is all quote rather than filing nothing', () => {
     expect(trimQuoted('> only\n> quoted')).toBe('> only\n> quoted');
+  });
+});
+
+describe('our own marker', () => {
+  it('cuts at the line our mail puts above the conversation, quoted or not', () => {
+    expect(trimQuoted(`Thanks, that fixed it.\n\n> ${REPLY_ABOVE}\n>\n> Hello Rita,`)).toBe('Thanks, that fixed it.');
+    expect(trimQuoted(`Still broken.\n${REPLY_ABOVE}\n\nAlan Agent wrote:\n\nTry again`)).toBe('Still broken.');
   });
 });

@@ -1,3 +1,5 @@
+import { REPLY_ABOVE } from './templates';
+
 /**
  * The new text of a reply, without the history mail clients quote under it: a comment should say
  * what the person wrote now, not repeat the whole thread. Cuts at the first of
@@ -6,6 +8,7 @@
  * - Outlook's "-----Original Message-----", or its header block ("From:" followed by "Sent:" or
  *   "Date:" and "To:" or "Subject:" within a few lines), with the rule line above it if any;
  * - a signature separator ("-- " on its own line);
+ * - the line our own mail puts above what it quotes (REPLY_ABOVE in templates.ts), quoted or not;
  * and drops every remaining line quoted with ">". When nothing would be left (a message that
  * is all quote), the text is kept as it came rather than filing an empty comment.
  */
@@ -24,7 +27,7 @@ export function trimQuoted(text: string): string {
     const line = lines[i];
     const joined = i + 1 < lines.length ? `${line} ${lines[i + 1]}` : line;
     if (ATTRIBUTION.test(line.trim()) || ATTRIBUTION_DE.test(line.trim()) || (/^(on|le|am|el|il|op|em)\b/i.test(line.trim()) && ATTRIBUTION.test(joined.trim()))) end = i;
-    else if (ORIGINAL.test(line) || line === '-- ' || line === '--') end = i;
+    else if (ORIGINAL.test(line) || line === '-- ' || line === '--' || line.includes(REPLY_ABOVE)) end = i;
     else if (HEADER.test(line) && lines.slice(i + 1, i + 5).filter((l) => HEADER_NEXT.test(l)).length >= 2) end = i > 0 && RULE.test(lines[i - 1]) ? i - 1 : i;
   }
   const kept = lines.slice(0, end).filter((l) => !/^\s*>/.test(l));

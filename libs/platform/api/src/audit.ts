@@ -308,7 +308,7 @@ export async function writeAudit(ctx: RequestContext): Promise<void> {
   // alone, so this never trips; if it did, the operation fails rather than misfile an event.
   const elsewhere = events.find((e) => e.tenantId !== null && e.tenantId !== ctx.tenantId);
   if (elsewhere) throw new Error(`audit event ${elsewhere.action} was recorded in another tenant than the one committing`);
-  if (ctx.tenantId) {
+  if (ctx.tenantId && !ctx.quiet) {
     for (const r of ctx.app.reactions) {
       const mine = events.filter((e) => e.outcome === 'success' && r.actions.includes(e.action));
       if (mine.length) await r.run(ctx, mine);

@@ -159,6 +159,11 @@ export interface RequestContext {
   operation?: 'query' | 'mutation' | 'subscription';
   /** Work to run once the transaction has committed (mail, notifications); see `afterCommit`. */
   afterCommit?: (() => Promise<void>)[];
+  /**
+   * Work that makes data rather than news (the demo seed): its events are recorded, but features'
+   * reactions to them (mail about tickets) do not run.
+   */
+  quiet?: boolean;
   /** Audit events this operation has written (handed to the sink after commit). */
   auditWritten?: AuditEvent[];
   /**

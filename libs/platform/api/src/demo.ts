@@ -20,6 +20,8 @@ export async function seedDemo(orm: MikroORM, app: AppServices, api: ComposedApi
   }
   const tenantId = randomUUID();
   await withSystemContext(orm, app, tenantId, 'demo seed', async (ctx) => {
+    // Made data, not news: nobody is mailed about the demo's tickets.
+    ctx.quiet = true;
     for (const p of api.plugins) await p.seedDemo?.(ctx);
   });
   return tenantId;
