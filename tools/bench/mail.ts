@@ -90,7 +90,7 @@ export async function runMailBench(databaseUrl: string, opts: { runs: number; du
         client
           .send({ from: `Requester ${i % SENDERS} <r${i % SENDERS}@customer.bench>`, to: 'bench@mail.bench', subject: `Printer ${i}`, text: 'It is jammed again.\n\nRiley', messageId: `${randomUUID()}@customer.bench` })
           .then(() => undefined),
-      createTicket: (i: number) => gql(CREATE, { i: { subject: `Printer ${i}`, body: 'It is jammed again.\n\nRiley', requesterId: requesterIds[i % SENDERS], channel: 'email' } }, agent).then(() => undefined),
+      createTicket: (i: number) => gql(CREATE, { i: { subject: `Printer ${i}`, body: 'It is jammed again.\n\nRiley', requesterId: requesterIds[i % SENDERS], channel: 'EMAIL' } }, agent).then(() => undefined),
       publicReply: () => gql(COMMENT, { id: ticket, i: { body: 'On our way.', public: true } }, agent).then(() => undefined),
       internalNote: () => gql(COMMENT, { id: ticket, i: { body: 'On our way.', public: false } }, agent).then(() => undefined),
     };
@@ -113,10 +113,12 @@ export async function runMailBench(databaseUrl: string, opts: { runs: number; du
     }
     const ratio = (x: Side, y: Side) => median(rates[x].map((v, i) => v / rates[y][i]));
     const headline = { inbound: ratio('smtp', 'createTicket'), outbox: ratio('publicReply', 'internalNote') };
-    const tickets = await server.orm.em.fork().getConnection().execute<{ n: string }[]>(`select count(*) as n from tickets where tenant_id = ? and channel = 'email'`, [tenantId]);
+    const filed = await withSystemContext(server.orm, server.app, tenantId, 'bench count', (ctx) =>
+      ctx.em.getConnection().execute<{ status: string; n: string }[]>(`select status, count(*) as n from mail_messages where tenant_id = ? and direction = 'in' group by status`, [tenantId], 'all', ctx.em.getTransactionContext()),
+    );
     say('');
     for (const s of Object.keys(rates) as Side[]) say(`${s.padEnd(13)} median ${median(rates[s]).toFixed(1)}/s (runs ${rates[s].map((v) => v.toFixed(1)).join(', ')})`);
-    say(`\nHeadline: inbound mail into tickets at ${headline.inbound.toFixed(2)}× the rate of plain createTicket calls; a public reply (mail through the outbox) at ${headline.outbox.toFixed(2)}× the rate of an internal note (no mail). Paired medians of ${opts.runs} alternating runs, ${opts.concurrency} in flight; ${tickets[0].n} email tickets filed.`);
+    say(`\nHeadline: inbound mail into tickets at ${headline.inbound.toFixed(2)}× the rate of plain createTicket calls; a public reply (mail through the outbox) at ${headline.outbox.toFixed(2)}× the rate of an internal note (no mail). Paired medians of ${opts.runs} alternating runs, ${opts.concurrency} in flight; inbound messages by outcome: ${filed.map((r) => `${r.status} ${r.n}`).join(', ')}.`);
     const file = join(resultsDir, `bench-mail-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify({ scenario: 'mail', options: opts, machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() }, ratio: headline, rates }, null, 2) + '\n');
     return file;

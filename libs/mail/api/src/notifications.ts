@@ -148,11 +148,17 @@ async function send(
   await ctx.em.flush();
 }
 
-/** The ticket's conversation so far, oldest first: the reply points at its root and its latest. */
+/**
+ * The reply's place in the ticket's conversation: it answers the latest message, and its
+ * References name the first and the nine latest (RFC 5322 lets a long thread drop the middle).
+ */
 async function threadingOf(ctx: RequestContext, ticketId: string): Promise<{ inReplyTo?: string; references?: string[] }> {
-  const records = await ctx.em.find(MailRecord, { ticket: ticketId }, { fields: ['messageId', 'direction'], orderBy: { createdAt: 'asc' }, limit: 50 });
-  if (!records.length) return {};
-  const ids = records.map((r) => r.messageId);
-  const references = ids.length > 10 ? [ids[0], ...ids.slice(-9)] : ids;
-  return { inReplyTo: ids.at(-1), references };
+  const latest = await ctx.em.find(MailRecord, { ticket: ticketId }, { fields: ['messageId'], orderBy: { createdAt: 'desc' }, limit: 9 });
+  if (!latest.length) return {};
+  const ids = latest.map((r) => r.messageId).reverse();
+  if (latest.length === 9) {
+    const [first] = await ctx.em.find(MailRecord, { ticket: ticketId }, { fields: ['messageId'], orderBy: { createdAt: 'asc' }, limit: 1 });
+    if (!ids.includes(first.messageId)) ids.unshift(first.messageId);
+  }
+  return { inReplyTo: ids.at(-1), references: ids };
 }

@@ -14,5 +14,8 @@ export class Migration20261207001250MailTemplates extends Migration {
     ])) {
       this.addSql(sql);
     }
+    // Outbound mail threads on a ticket's first and latest messages (notifications.ts): both ends
+    // of its conversation by index, however long it grows.
+    this.addSql(`create index mail_messages_conversation_idx on mail_messages (tenant_id, ticket_id, created_at) where ticket_id is not null`);
   }
 }
