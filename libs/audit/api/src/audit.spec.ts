@@ -14,7 +14,7 @@ import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin, pruneAll, verifyWebhook } from './index';
-import { deliver, signWebhook } from './webhook';
+import { postWebhook, signWebhook } from './webhook';
 import { AuditLogAudit } from './audit.permissions';
 
 const mail = memoryMailSender();
@@ -69,7 +69,7 @@ const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token twoF
 const login = (slug: string, email: string, password = PERSONA_PASSWORD) => t.gql<{ login: { token: string } }>(LOGIN, { input: { tenant: slug, email, password } });
 
 beforeAll(async () => {
-  t = await startTestServer([platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, auditPlugin], { BULWARK_WEBHOOK_RETRY_BASE_MS: '20' }, { mail });
+  t = await startTestServer([platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, auditPlugin], { BULWARK_OUTBOX_RETRY_BASE_MS: '10' }, { mail });
   a = await createPersonas(t, 'acme');
   b = await createPersonas(t, 'globex');
 });
@@ -695,8 +695,11 @@ describe('alerts', () => {
   it('refuses, in production, webhooks whose host is on an internal network (SSRF)', async () => {
     expect(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '0.0.0.0'].filter((ip) => !isInternalAddress(ip))).toEqual([]);
     expect(['8.8.8.8', '203.0.113.5', '2001:db8::1'].filter(isInternalAddress)).toEqual([]);
-    const r = await deliver('https://localhost:9/hook', signWebhook('s', '{}', new Date()), { publicOnly: true, attempts: 1 });
-    expect(r).toEqual({ delivered: false, attempts: 0, lastError: 'refused: the host resolves to an internal address' });
+    // Final: the outbox marks it failed without trying again.
+    await expect(postWebhook('https://localhost:9/hook', signWebhook('s', '{}', new Date()), { publicOnly: true })).rejects.toMatchObject({
+      final: true,
+      message: 'refused: the host resolves to an internal address',
+    });
   });
 
   it('raises a failed-login alert once per window, delivers a signed webhook, and streams it to the operators', async () => {

@@ -24,6 +24,8 @@ import { withSystemContext } from './system-context';
 export interface DeliveryKind<T extends object = object> {
   /** `<plugin>.<kind>`, stored on the row. */
   name: string;
+  /** What it is in words, for the delivery log ("Email", "Alert webhook"). */
+  label: string;
   /**
    * Delivers one payload, in a system context of its tenant whose transaction holds the row and
    * marks it delivered: what `deliver` records there commits with that mark. Throws to retry.
@@ -34,6 +36,21 @@ export interface DeliveryKind<T extends object = object> {
   /** Called once when the row is given up (recording the failure where people look). */
   failed?(ctx: RequestContext, payload: T, error: string): Promise<void>;
 }
+
+/**
+ * Thrown by `deliver` when trying again cannot help (a receiver's 4xx, a refused address): the
+ * row is marked failed at once, with this message, and `failed` is called. Matched by its `final`
+ * mark as well as by class, so a copy of the kernel bundled twice still agrees.
+ */
+export class FinalDeliveryError extends Error {
+  readonly final = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'FinalDeliveryError';
+  }
+}
+
+const isFinal = (e: unknown) => e instanceof FinalDeliveryError || (!!e && typeof e === 'object' && (e as { final?: unknown }).final === true);
 
 export function defineDelivery<T extends object>(kind: DeliveryKind<T>): DeliveryKind<T> {
   if (!/^[a-z][a-z0-9-]*\.[a-zA-Z0-9-]+$/.test(kind.name)) throw new Error(`bad delivery kind "${kind.name}" (<plugin>.<kind>)`);
@@ -101,11 +118,21 @@ export async function enqueue<T extends object>(ctx: RequestContext, kind: Deliv
 /** Mail through the outbox: the platform's own delivery kind, sent with the configured sender. */
 export const mailDelivery = defineDelivery<MailMessage>({
   name: 'platform.mail',
+  label: 'Email',
   deliver: (ctx, message) => ctx.app.mail.send(message),
 });
 
+/**
+ * The Message-ID is fixed here, once: a message sent again (the receiver accepted it and the
+ * process died before marking it delivered) carries the same id, so the receiver can tell.
+ */
 export const queueMail = (ctx: RequestContext, message: MailMessage, summary = message.subject): Promise<string> =>
-  enqueue(ctx, mailDelivery, message, { recipient: [message.to, ...(message.cc ?? [])].flat().join(', '), summary });
+  enqueue(ctx, mailDelivery, { ...message, messageId: message.messageId ?? `${randomUUID()}@${mailDomain(ctx.app.config.mailFrom)}` }, {
+    recipient: [message.to, ...(message.cc ?? [])].flat().join(', '),
+    summary,
+  });
+
+const mailDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1]?.toLowerCase() ?? 'bulwark.invalid';
 
 async function queueDelivery(app: AppServices, tenantId: string, id: string, startAfterSeconds?: number): Promise<void> {
   // A process without a queue (a CLI command): the row waits for a working process's sweeper.
@@ -156,7 +183,7 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
     } catch (e) {
       sys.em.clear(); // what deliver left unflushed belongs to the failed try
       const error = ((e as Error).message || String(e)).slice(0, 500);
-      if (attempts >= max) {
+      if (attempts >= max || isFinal(e)) {
         await finish(sys, tenantId, id, 'failed', attempts, error);
         await kind.failed?.(sys, payload, error);
         sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
