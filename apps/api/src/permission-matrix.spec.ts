@@ -49,6 +49,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Query.alertKinds': AUDIT_READERS,
   'Query.alertRules': AUDIT_READERS,
   'Query.securityAlerts': AUDIT_READERS,
+  'Query.deliveries': ADMINS,
   'Query.ticketGroups': STAFF,
   'Query.backupRuns': AUDIT_READERS,
   'Query.backupSchedule': AUDIT_READERS,
