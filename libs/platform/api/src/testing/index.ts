@@ -201,3 +201,4 @@ export async function startTestServer(
     },
   };
 }
+export { startSmtpSink, type SmtpSink, type ReceivedMail } from './smtp-sink';
