@@ -15,6 +15,8 @@ export interface SmtpSink {
   url: string;
   port: number;
   received: ReceivedMail[];
+  /** Messages whose DATA arrived while holding, never answered. */
+  readonly held: number;
   refuse(fn: ((to: string) => number | null) | null): void;
   hold(on: boolean): void;
   close(): Promise<void>;
@@ -24,6 +26,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refuse: ((to: string) => number | null) | null = null;
   let holding = false;
+  let held = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -40,7 +43,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
       stream.on('data', (c: Buffer) => (raw += c.toString()));
       stream.on('end', () => {
         // Held: never answered, as a receiver that hangs (or a process killed meanwhile) would be.
-        if (holding) return;
+        if (holding) return void held++;
         received.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), messageId: /^message-id:\s*(\S+)/im.exec(raw)?.[1] ?? null, raw });
         cb();
       });
@@ -55,6 +58,9 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
     url: `smtp://127.0.0.1:${actual}`,
     port: actual,
     received,
+    get held() {
+      return held;
+    },
     refuse: (fn) => void (refuse = fn),
     hold: (on) => void (holding = on),
     close: () => new Promise<void>((r) => server.close(() => r())),
