@@ -169,7 +169,7 @@ function mailText(ctx: RequestContext, workspace: string, rule: AlertRule, alert
       : `${def?.export ?? def?.description ?? e.action}.`;
   const console = ctx.app.config.publicUrl;
   return [
-    `A security alert was raised in ${workspace} by the rule "${rule.name}" (${ALERT_WATCHES[rule.kind].describe.toLowerCase()}).`,
+    `A security alert was raised in ${workspace} by the rule "${rule.name}".`,
     '',
     `What happened: ${what}`,
     `When: ${when}`,
