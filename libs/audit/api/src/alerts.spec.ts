@@ -10,6 +10,7 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DeliveryView } from './deliveries.types';
 import { auditPlugin, verifyWebhook } from './index';
 
 const mail = memoryMailSender();
@@ -56,16 +57,7 @@ const failLogin = (slug: string, email: string) => t.gql(LOGIN, { input: { tenan
 const CREATE = `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { webhookSecret rule { id email { addresses ownersAndAdmins } } } }`;
 type Created = { createAlertRule: { webhookSecret: string | null; rule: { id: string; email: { addresses: string[]; ownersAndAdmins: boolean } | null } } };
 const DELIVERIES = `query($f: DeliveryFilter, $p: PageInput) { deliveries(filter: $f, page: $p) { totalCount nodes { id kind kindLabel recipient summary status attempts lastError createdAt deliveredAt } } }`;
-interface DeliveryRow {
-  id: string;
-  kind: string;
-  kindLabel: string;
-  recipient: string;
-  summary: string;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-}
+type DeliveryRow = Pick<DeliveryView, 'id' | 'kind' | 'kindLabel' | 'recipient' | 'summary' | 'status' | 'attempts' | 'lastError'>;
 const deliveries = (p: { token: string }, f: Record<string, unknown> = {}) => t.gql<{ deliveries: { totalCount: number; nodes: DeliveryRow[] } }>(DELIVERIES, { f }, { token: p.token });
 const alertsOf = (tenant: TenantPersonas) =>
   t.gql<{ securityAlerts: { id: string; subject: string; delivery: string; attempts: number; lastError: string | null }[] }>(`{ securityAlerts { id subject delivery attempts lastError } }`, {}, { token: tenant.admin.token });
