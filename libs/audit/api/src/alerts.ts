@@ -200,7 +200,8 @@ function whoInWords(e: AuditEvent): string {
 function titleOf(rule: AlertRule, e: AuditEvent, subject: string, catalog: AuditCatalog): string {
   switch (rule.kind) {
     case 'failed_logins':
-      return `${rule.threshold}+ failed sign-ins in ${rule.windowMinutes} min for ${subject}`;
+      // In words: the address tried (a failed sign-in's actor name), not the account's id.
+      return `${rule.threshold}+ failed sign-ins in ${rule.windowMinutes} min ${subject.startsWith('ip:') ? `from ${subject.slice(3)}` : `for ${e.actorName ?? subject}`}`;
     case 'permission_granted':
       return `Permissions granted: ${e.action} on ${e.targetType} ${e.targetId} by ${e.actorName ?? e.actorType}`;
     case 'network_change':
