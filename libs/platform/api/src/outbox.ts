@@ -218,6 +218,9 @@ export const outboxDeliverJob = defineJob<{ tenantId: string; id: string }>({
   name: 'platform.outbox-deliver',
   // A delivery that hangs past this is failed by pg-boss; the row stays pending for the sweeper.
   expireInSeconds: 120,
+  // A few at once per process: a slow receiver does not hold up the rest, and each delivery
+  // holds a pooled connection while it sends, so never many (the pool serves requests too).
+  batchSize: 3,
   run: (services, { tenantId, id }) => deliverOutboxRow(services, tenantId, id),
 });
 
