@@ -110,6 +110,7 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.createAlertRule': ADMINS,
   'Mutation.updateAlertRule': ADMINS,
   'Mutation.deleteAlertRule': ADMINS,
+  'Mutation.retryDelivery': ADMINS,
   'Mutation.updateBackupSchedule': ADMINS,
   'Mutation.setBackupEncryption': ADMINS,
   'Mutation.runBackupNow': ADMINS,

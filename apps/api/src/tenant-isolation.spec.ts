@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'delivery';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -300,6 +300,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.releaseQuarantine.id': 'quarantine',
     'Mutation.blockQuarantine.id': 'quarantine',
     'Mutation.deleteQuarantinedTickets.id': 'quarantine',
+    'Mutation.retryDelivery.id': 'delivery',
   };
   /**
    * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
@@ -456,7 +457,14 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
        values ($1, $2, 'D2 held', 'x', 'new', 'normal', 'api', $3, now(), now(), $4)`,
       [randomUUID(), p.tenantId, p.requester.id, quarantine],
     );
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine };
+    // A mail given up on, its payload kept for a retry: a retry that reached it would make it pending.
+    const delivery = randomUUID();
+    await t.ownerSql(
+      `insert into outbox (tenant_id, id, kind, recipient, summary, payload, status, attempts, last_error, next_attempt_at, created_at)
+       values ($1, $2, 'platform.mail', $3, 'D2 mail', 'v1.sealed', 'failed', 8, '550 no', now(), now())`,
+      [p.tenantId, delivery, p.admin.email],
+    );
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, delivery };
   }
 
   beforeAll(async () => {

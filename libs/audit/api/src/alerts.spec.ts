@@ -150,7 +150,7 @@ describe('G9 an alert is written with the change that raises it and delivered by
     }
   }, 40_000);
 
-  it("takes a receiver's 4xx as final: the alert and its delivery are marked failed after one try", async () => {
+  it("takes a receiver's 4xx as final: the alert and its delivery are marked failed after one try; an admin sends it again once it is fixed", async () => {
     t.expectErrors(/delivery given up/);
     const hook = await receiver();
     hook.answer = 410;
@@ -171,6 +171,20 @@ describe('G9 an alert is written with the change that raises it and delivered by
         ['failed', 1, 'HTTP 410'],
         ['failed', 1, 'HTTP 410'],
       ]);
+      // The receiver is fixed; an admin sends one again (audited), an agent may not.
+      hook.answer = 204;
+      const RETRY = `mutation($id: ID!) { retryDelivery(id: $id) { status attempts } }`;
+      expect(code(await t.gql(RETRY, { id: log[0].id }, { token: tenant.agent.token }))).toBe('FORBIDDEN');
+      expect(code(await t.gql(RETRY, { id: log[0].id }, { token: a.admin.token }))).toBe('NOT_FOUND');
+      expect(ok(await t.gql<{ retryDelivery: unknown }>(RETRY, { id: log[0].id }, { token: tenant.admin.token })).retryDelivery).toEqual({ status: 'pending', attempts: 0 });
+      expect(code(await t.gql(RETRY, { id: log[0].id }, { token: tenant.admin.token }))).toBe('CONFLICT');
+      await eventually(() => hook.hits.length === 1);
+      const after = await eventually(async () => {
+        const l = ok(await alertsOf(tenant)).securityAlerts;
+        return l.some((x) => x.delivery === 'delivered') ? l : null;
+      });
+      expect(after.map((x) => x.delivery).sort()).toEqual(['delivered', 'failed']);
+      expect(await t.ownerSql(`select 1 from audit_events where tenant_id = $1 and action = 'audit.deliveryRetried' and target_id = $2`, [tenant.tenantId, log[0].id])).toHaveLength(1);
     } finally {
       await close(hook);
     }

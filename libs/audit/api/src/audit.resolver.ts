@@ -29,8 +29,8 @@ import {
   AuditVerification,
   SecurityAlertView,
 } from './audit.types';
-import { DeliveryFilter, DeliveryPage } from './deliveries.types';
-import { listDeliveries } from './deliveries.service';
+import { DeliveryFilter, DeliveryPage, DeliveryView } from './deliveries.types';
+import { listDeliveries, retryDelivery } from './deliveries.service';
 
 function toView(ctx: RequestContext, r: AuditRow): AuditEventView {
   return {
@@ -168,5 +168,10 @@ export class AuditResolver {
     @Arg('page', () => PageInput, { nullable: true }) page?: PageInput | null,
   ): Promise<DeliveryPage> {
     return listDeliveries(ctx, filter ?? {}, page ?? new PageInput());
+  }
+
+  @Mutation(() => DeliveryView, { description: 'Sends a failed mail or webhook again, with a fresh count of tries; recorded' })
+  retryDelivery(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<DeliveryView> {
+    return retryDelivery(ctx, id);
   }
 }

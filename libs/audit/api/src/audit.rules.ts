@@ -20,6 +20,7 @@ export const auditRules = {
     createAlertRule: can(AuditPermission.manage),
     updateAlertRule: can(AuditPermission.manage),
     deleteAlertRule: can(AuditPermission.manage),
+    retryDelivery: can(AuditPermission.deliveries),
   },
   AuditEvent: reachable,
   AuditChange: reachable,

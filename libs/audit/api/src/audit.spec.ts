@@ -4,6 +4,7 @@
  * (a table that performs each), the fields of an event, the same transaction as the change;
  * plus reading (filters, keyset paging), export, retention and alerts.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
@@ -392,6 +393,18 @@ describe('F3 one event, exactly, for each action', () => {
     { action: AuditLogAudit.alertRuleCreated, run: () => t.gql(`mutation { createAlertRule(input: { name: "exports", kind: "export" }) { rule { id } } }`, {}, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleUpdated, run: async () => t.gql(`mutation($id: ID!) { updateAlertRule(id: $id, input: { name: "exports!", kind: "export" }) { rule { id } } }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleDeleted, run: async () => t.gql(`mutation($id: ID!) { deleteAlertRule(id: $id) }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
+    {
+      action: AuditLogAudit.deliveryRetried,
+      run: async () => {
+        const id = randomUUID();
+        await t.ownerSql(
+          `insert into outbox (tenant_id, id, kind, recipient, summary, payload, status, attempts, last_error, next_attempt_at, created_at) values ($1, $2, 'platform.mail', 'x@coverage.test', 'Lost', 'v1.x', 'failed', 8, '550 no', now(), now())`,
+          [c.tenantId, id],
+        );
+        return t.gql(`mutation($id: ID!) { retryDelivery(id: $id) { status attempts } }`, { id }, { token: c.admin.token });
+      },
+      expect: { actor_id: '$admin', target_type: 'Delivery' },
+    },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
     { action: 'spam.settingsChanged', run: () => t.gql(`mutation { updateSpamSettings(input: { enabled: true, limit: 45, windowMinutes: 30 }) { limit } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'SpamSettings', changes: { limit: { before: 50, after: 45 } } as never } },
     { sudo: 'admin', action: 'tickets.exported', run: () => t.gql(`mutation { exportTickets(format: CSV) { url } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: null, outcome: 'success' } },

@@ -1,4 +1,5 @@
-import { badInput, OutboxMessage, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, conflict, isUuid, notFound, OutboxMessage, retryOutboxRow, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { AuditLogAudit } from './audit.permissions';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { DeliveryFilter, DeliveryPage, DeliveryView } from './deliveries.types';
 import { operatorWebhookDelivery } from './webhook';
@@ -21,6 +22,20 @@ export async function listDeliveries(ctx: RequestContext, filter: DeliveryFilter
     offset: page.offset,
   });
   return { nodes: rows.map((r) => view(ctx, r)), totalCount };
+}
+
+/**
+ * Sends a failed message again (the receiver was fixed), audited. Not found for another tenant's
+ * row, a hidden kind or a bad id alike; a row that is not failed is a conflict.
+ */
+export async function retryDelivery(ctx: RequestContext, id: string): Promise<DeliveryView> {
+  const row = isUuid(id) ? await ctx.em.findOne(OutboxMessage, { id, kind: { $nin: HIDDEN } }) : null;
+  if (!row) throw notFound('Delivery');
+  if (row.status !== 'failed') throw conflict(row.status === 'delivered' ? 'It was delivered already' : 'It is still being tried');
+  if (!(await retryOutboxRow(ctx, id))) throw conflict('It cannot be sent again: its content is gone');
+  audit(ctx, AuditLogAudit.deliveryRetried, { targetId: id, details: { kind: row.kind, recipient: row.recipient, summary: row.summary, attempts: row.attempts, lastError: row.lastError ?? null } });
+  await ctx.em.refresh(row);
+  return view(ctx, row);
 }
 
 function view(ctx: RequestContext, r: OutboxMessage): DeliveryView {

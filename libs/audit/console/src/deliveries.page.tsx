@@ -1,5 +1,6 @@
-import { Chip, Tooltip, Typography } from '@mui/material';
-import { Datagrid, DateField, FunctionField, List, SelectInput, TextField } from 'react-admin';
+import { Button, Chip, Tooltip, Typography } from '@mui/material';
+import { useState } from 'react';
+import { Datagrid, DateField, FunctionField, List, SelectInput, TextField, useNotify, useRefresh } from 'react-admin';
 import { gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
 type Status = 'pending' | 'delivered' | 'failed';
@@ -27,6 +28,33 @@ export const deliveriesData: ConsoleResource['data'] = {
     return { data: d.deliveries.nodes as never, total: d.deliveries.totalCount };
   },
 };
+
+const RETRY = `mutation($id: ID!) { retryDelivery(id: $id) { id status } }`;
+
+/** A failed message can be sent again once its receiver is fixed (recorded in the audit log). */
+function SendAgain({ d }: { d: Delivery }) {
+  const notify = useNotify();
+  const refresh = useRefresh();
+  const [busy, setBusy] = useState(false);
+  if (d.status !== 'failed') return null;
+  const run = async () => {
+    setBusy(true);
+    try {
+      await gql(RETRY, { id: d.id });
+      notify(`"${d.summary}" is being sent again to ${d.recipient}`, { type: 'success' });
+      refresh();
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Button size="small" onClick={run} disabled={busy} aria-label={`Send again: ${d.summary} to ${d.recipient}`}>
+      Send again
+    </Button>
+  );
+}
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
 
@@ -80,6 +108,7 @@ export function DeliveriesList() {
         <FunctionField<Delivery> label="Last error" render={(d) => d.lastError ?? ''} />
         <DateField source="createdAt" label="Queued" showTime sortable={false} />
         <DateField source="deliveredAt" label="Delivered" showTime sortable={false} emptyText="" />
+        <FunctionField<Delivery> label="" render={(d) => <SendAgain d={d} />} />
       </Datagrid>
     </List>
   );

@@ -139,14 +139,14 @@ describe('G9 delivered by the job queue, retried with backoff', () => {
     expect(waits).toEqual([RETRY_BASE_MS, 4 * RETRY_BASE_MS]);
   });
 
-  it('gives up after the most attempts: the message is marked failed with its last error, and its payload goes', async () => {
+  it('gives up after the most attempts: the message is marked failed with its last error, its payload kept sealed for a retry', async () => {
     t.expectErrors(/delivery given up/);
     sink.refuse((to) => (to === 'never@example.test' ? 550 : null));
     const [id] = await change(t.server, [{ to: 'never@example.test' }]);
     const failed = await eventually(async () => ((await rowOf(id)).status === 'failed' ? rowOf(id) : null), 20_000);
     expect(failed.attempts).toBe(3);
     expect(failed.last_error).toMatch(/550/);
-    expect(failed.payload).toBeNull();
+    expect(failed.payload).toMatch(/^v1\./);
     expect(failed.delivered_at).toBeNull();
     expect(at('never@example.test')).toHaveLength(0);
   });

@@ -203,15 +203,36 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
 }
 
 async function finish(sys: RequestContext, tenantId: string, id: string, status: 'delivered' | 'failed', attempts: number, error: string | null) {
-  // The payload goes: a delivered reset link or mail body has no reason to stay at rest.
+  // A delivered payload goes: a delivered reset link or mail body has no reason to stay at rest.
+  // A failed one stays sealed, so an admin who fixed the receiver can send it again (retryOutboxRow).
   await sys.em
     .getConnection()
     .execute(
-      `update outbox set status = ?, attempts = ?, last_error = ?, payload = null, delivered_at = ? where tenant_id = ? and id = ?`,
-      [status, attempts, error, status === 'delivered' ? sys.app.now() : null, tenantId, id],
+      `update outbox set status = ?, attempts = ?, last_error = ?, payload = case when ? = 'delivered' then null else payload end, delivered_at = ? where tenant_id = ? and id = ?`,
+      [status, attempts, error, status, status === 'delivered' ? sys.app.now() : null, tenantId, id],
       'run',
       sys.em.getTransactionContext(),
     );
+}
+
+/**
+ * Sends a failed message again, with a fresh count of tries, once the caller's transaction
+ * commits. False when the row is not the caller's tenant's, not failed, or has nothing to send.
+ */
+export async function retryOutboxRow(ctx: RequestContext, id: string): Promise<boolean> {
+  const tenantId = ctx.tenantId;
+  if (!tenantId) throw new Error('retrying a delivery needs a tenant');
+  const rows = await ctx.em
+    .getConnection()
+    .execute<{ id: string }[]>(
+      `update outbox set status = 'pending', attempts = 0, next_attempt_at = ? where tenant_id = ? and id = ? and status = 'failed' and payload is not null returning id`,
+      [ctx.app.now(), tenantId, id],
+      'all',
+      ctx.em.getTransactionContext(),
+    );
+  if (!rows.length) return false;
+  afterCommit(ctx, () => queueDelivery(ctx.app, tenantId, id));
+  return true;
 }
 
 export const outboxDeliverJob = defineJob<{ tenantId: string; id: string }>({

@@ -57,7 +57,7 @@ export const Permission = {
   AUDIT_EXPORT: 'AUDIT_EXPORT',
   /** audit.manage: Change audit retention and alert rules */
   AUDIT_MANAGE: 'AUDIT_MANAGE',
-  /** audit.deliveries: See the delivery log (mail and webhooks sent, to whom, and why one failed) */
+  /** audit.deliveries: See the delivery log (mail and webhooks sent, to whom, and why one failed) and send a failed one again */
   AUDIT_DELIVERIES: 'AUDIT_DELIVERIES',
   /** backups.read: See backup runs and schedules */
   BACKUPS_READ: 'BACKUPS_READ',
@@ -586,6 +586,8 @@ export interface Mutation {
   /** A changed webhook URL gets a new secret */
   updateAlertRule: AlertRuleResult;
   deleteAlertRule: boolean;
+  /** Sends a failed mail or webhook again, with a fresh count of tries; recorded */
+  retryDelivery: Delivery;
   updateBackupSchedule: BackupSchedule;
   /** Needs a recent re-authentication */
   setBackupEncryption: BackupSchedule;
