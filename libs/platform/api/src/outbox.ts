@@ -186,7 +186,10 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
       if (attempts >= max || isFinal(e)) {
         await finish(sys, tenantId, id, 'failed', attempts, error);
         await kind.failed?.(sys, payload, error);
-        sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
+        // Tries used up is the operators' problem (a mail server down for hours); a receiver's
+        // own refusal (a workspace's webhook answering 410) is the workspace's, shown in its log.
+        if (isFinal(e)) sys.log.warn('outbox: delivery refused for good', { id, kind: row.kind, attempts, error });
+        else sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
         return;
       }
       retryInMs = Math.min(settings.retryBaseMs * 4 ** (attempts - 1), 6 * 3_600_000);
