@@ -1,7 +1,6 @@
-import { Button, Chip, Tooltip, Typography } from '@mui/material';
-import { useState } from 'react';
-import { Datagrid, DateField, FunctionField, List, SelectInput, TextField, useNotify, useRefresh } from 'react-admin';
-import { gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
+import { Chip, Tooltip, Typography } from '@mui/material';
+import { Datagrid, DateField, FunctionField, List, SelectInput, TextField } from 'react-admin';
+import { ConfirmAction, gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
 type Status = 'pending' | 'delivered' | 'failed';
 type Delivery = Omit<Api.Delivery, 'status'> & { status: Status };
@@ -33,26 +32,17 @@ const RETRY = `mutation($id: ID!) { retryDelivery(id: $id) { id status } }`;
 
 /** A failed message can be sent again once its receiver is fixed (recorded in the audit log). */
 function SendAgain({ d }: { d: Delivery }) {
-  const notify = useNotify();
-  const refresh = useRefresh();
-  const [busy, setBusy] = useState(false);
   if (d.status !== 'failed') return null;
-  const run = async () => {
-    setBusy(true);
-    try {
-      await gql(RETRY, { id: d.id });
-      notify(`"${d.summary}" is being sent again to ${d.recipient}`, { type: 'success' });
-      refresh();
-    } catch (e) {
-      notify((e as Error).message, { type: 'error' });
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Button size="small" onClick={run} disabled={busy} aria-label={`Send again: ${d.summary} to ${d.recipient}`}>
-      Send again
-    </Button>
+    <ConfirmAction
+      name={`Send again: ${d.summary} to ${d.recipient}`}
+      label="Send again"
+      title={`Send "${d.summary}" again?`}
+      content={`It goes to ${d.recipient} with a fresh count of tries. Do it once the receiver is fixed (last error: ${d.lastError ?? 'none'}).`}
+      confirm="Send again"
+      run={() => gql(RETRY, { id: d.id })}
+      done={`"${d.summary}" is being sent again`}
+    />
   );
 }
 
