@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -302,6 +302,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.deleteQuarantinedTickets.id': 'quarantine',
     'Mutation.releaseHeldMail.id': 'heldMail',
     'Mutation.discardHeldMail.id': 'heldMail',
+    'Mutation.retryDelivery.id': 'delivery',
   };
   /**
    * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
@@ -466,7 +467,14 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
        values ($1, $2, 'in', $3, $4, 'D2 held mail', 'held', 'not verified', $5)`,
       [heldMail, p.tenantId, `${heldMail}@d2.test`, p.requester.email, Buffer.from(`From: ${p.requester.email}\r\nSubject: D2 held mail\r\nMessage-ID: <${heldMail}@d2.test>\r\n\r\nhello\r\n`)],
     );
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail };
+    // A mail given up on, its payload kept for a retry: a retry that reached it would make it pending.
+    const delivery = randomUUID();
+    await t.ownerSql(
+      `insert into outbox (tenant_id, id, kind, recipient, summary, payload, status, attempts, last_error, next_attempt_at, created_at)
+       values ($1, $2, 'platform.mail', $3, 'D2 mail', 'v1.sealed', 'failed', 8, '550 no', now(), now())`,
+      [p.tenantId, delivery, p.admin.email],
+    );
+    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery };
   }
 
   beforeAll(async () => {

@@ -141,6 +141,7 @@ maybe('audit log in the console', () => {
     await ruleDialog.getByLabel('Name').fill('Any failed sign-in');
     await ruleDialog.getByLabel('Failed sign-ins (N)').fill('1');
     await ruleDialog.getByLabel('Webhook URL (optional)').fill('http://127.0.0.1:9/bulwark-alerts');
+    await ruleDialog.getByLabel('Email every owner and admin').check();
     await page.screenshot({ path: join(SCREENSHOTS, 'audit-alert-rule.png'), animations: 'disabled' });
     await ruleDialog.getByRole('button', { name: 'Save' }).click();
     const secret = page.getByRole('dialog', { name: 'Webhook signing secret' });
@@ -159,6 +160,22 @@ maybe('audit log in the console', () => {
       throw new Error('no alert was raised');
     });
     await page.screenshot({ path: join(SCREENSHOTS, 'audit-security-alerts.png'), fullPage: true });
+    await page.getByRole('table', { name: 'Alert rules' }).getByText('All owners and admins').waitFor();
+
+    // The delivery log: the alert's mail to each owner and admin, and its webhook (nobody listens
+    // at that address, so it waits for its next try), in words.
+    await page.getByRole('menuitem', { name: 'Deliveries' }).click();
+    await expectOn(page, 'deliveries', async () => {
+      for (let i = 0; i < 20; i++) {
+        await page.reload();
+        const mailed = page.getByText('Security alert: Any failed sign-in').first();
+        if (await mailed.waitFor({ timeout: 3_000 }).then(() => true, () => false)) return;
+      }
+      throw new Error('no delivery listed');
+    });
+    await page.getByText('Alert webhook').first().waitFor();
+    await page.getByText('Email').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'audit-deliveries.png'), fullPage: true });
 
     // The dashboard card charts sign-in failures (two so far) and configuration changes (the rule).
     await page.getByRole('menuitem', { name: 'Dashboard' }).click();
@@ -176,6 +193,7 @@ maybe('audit log in the console', () => {
     await agent.getByRole('menuitem', { name: 'Tickets' }).waitFor();
     expect(await agent.getByRole('menuitem', { name: 'Audit log' }).count()).toBe(0);
     expect(await agent.getByRole('menuitem', { name: 'Security alerts' }).count()).toBe(0);
+    expect(await agent.getByRole('menuitem', { name: 'Deliveries' }).count()).toBe(0);
     expect(await agent.getByText('Security activity').count()).toBe(0);
     await agent.context().close();
 
@@ -188,6 +206,8 @@ maybe('audit log in the console', () => {
     await reader.locator('tbody tr').first().waitFor();
     await reader.getByRole('button', { name: 'Verify chain' }).waitFor();
     expect(await reader.getByRole('button', { name: 'Export' }).count()).toBe(0);
+    // Reading the audit log is not reading who was mailed what.
+    expect(await reader.getByRole('menuitem', { name: 'Deliveries' }).count()).toBe(0);
     await reader.screenshot({ path: join(SCREENSHOTS, 'audit-reader-log.png') });
     await reader.getByRole('menuitem', { name: 'Security alerts' }).click();
     await reader.getByRole('table', { name: 'Alert rules' }).getByText('Any failed sign-in').waitFor();

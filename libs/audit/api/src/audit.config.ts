@@ -13,7 +13,5 @@ export const auditConfig = defineConfig('audit', (env) => {
     operatorWebhookSecret,
     /** How often the retention job runs; 0 turns it off (run `audit prune` from the CLI instead). */
     pruneIntervalMinutes: int(env, 'BULWARK_AUDIT_PRUNE_INTERVAL_MINUTES', 60, 0, 10080),
-    /** First retry delay of webhook deliveries (then ×4 each time, 4 attempts). */
-    webhookRetryBaseMs: int(env, 'BULWARK_WEBHOOK_RETRY_BASE_MS', 1000, 1, 600000),
   };
 });

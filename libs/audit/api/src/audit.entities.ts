@@ -22,6 +22,10 @@ export class AlertRule extends TenantScoped {
   @Property({ type: 'text', nullable: true }) webhookUrl?: string | null;
   /** The signing secret, sealed with the platform key (alerts.ts); never returned after creation. */
   @Property({ type: 'text', nullable: true }) webhookSecretSealed?: string | null;
+  /** Addresses each alert is mailed to (alerts.ts), besides `emailAdmins`. */
+  @Property({ type: 'text[]' }) emailTo: Opt<string[]> = [];
+  /** Mail each alert to every active owner and admin, as they are when it is raised. */
+  @Property({ type: 'boolean' }) emailAdmins: Opt<boolean> = false;
   @Property({ type: 'boolean' }) enabled: Opt<boolean> = true;
   @Property({ type: 'timestamptz' }) createdAt!: Date;
 }

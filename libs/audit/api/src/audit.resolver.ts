@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { audit, badInput, isUuid, MAX_PAGE_SIZE, notFound, type RequestContext } from '@bulwark/platform-api';
+import { audit, badInput, isUuid, MAX_PAGE_SIZE, notFound, PageInput, type RequestContext } from '@bulwark/platform-api';
 import { IdentityAudit } from '@bulwark/identity-api';
 import { ALERT_KINDS, AlertRule, type Alert } from './audit.entities';
 import { AuditLogAudit } from './audit.permissions';
@@ -29,6 +29,8 @@ import {
   AuditVerification,
   SecurityAlertView,
 } from './audit.types';
+import { DeliveryFilter, DeliveryPage, DeliveryView } from './deliveries.types';
+import { listDeliveries, retryDelivery } from './deliveries.service';
 
 function toView(ctx: RequestContext, r: AuditRow): AuditEventView {
   return {
@@ -59,6 +61,7 @@ const ruleView = (r: AlertRule): AlertRuleView => ({
   threshold: r.threshold,
   windowMinutes: r.windowMinutes,
   webhookUrl: r.webhookUrl ?? null,
+  email: r.emailTo.length || r.emailAdmins ? { addresses: [...r.emailTo], ownersAndAdmins: r.emailAdmins } : null,
   enabled: r.enabled,
   createdAt: r.createdAt,
 });
@@ -156,5 +159,19 @@ export class AuditResolver {
   @Query(() => [SecurityAlertView], { description: 'Alerts raised by the rules, newest first' })
   async securityAlerts(@Arg('limit', () => Int, { defaultValue: 50 }) limit: number, @Ctx() ctx: RequestContext): Promise<SecurityAlertView[]> {
     return (await recentAlerts(ctx, Math.min(Math.max(limit, 1), MAX_PAGE_SIZE))).map(alertView);
+  }
+
+  @Query(() => DeliveryPage, { description: 'The delivery log: mail and webhooks sent because of changes in the workspace, newest first' })
+  deliveries(
+    @Ctx() ctx: RequestContext,
+    @Arg('filter', () => DeliveryFilter, { nullable: true }) filter?: DeliveryFilter | null,
+    @Arg('page', () => PageInput, { nullable: true }) page?: PageInput | null,
+  ): Promise<DeliveryPage> {
+    return listDeliveries(ctx, filter ?? {}, page ?? new PageInput());
+  }
+
+  @Mutation(() => DeliveryView, { description: 'Sends a failed mail or webhook again, with a fresh count of tries; recorded' })
+  retryDelivery(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<DeliveryView> {
+    return retryDelivery(ctx, id);
   }
 }

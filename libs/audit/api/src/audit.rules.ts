@@ -11,6 +11,7 @@ export const auditRules = {
     alertKinds: can(AuditPermission.read),
     alertRules: can(AuditPermission.read),
     securityAlerts: can(AuditPermission.read),
+    deliveries: can(AuditPermission.deliveries),
   },
   Mutation: {
     verifyAuditChain: can(AuditPermission.read),
@@ -19,6 +20,7 @@ export const auditRules = {
     createAlertRule: can(AuditPermission.manage),
     updateAlertRule: can(AuditPermission.manage),
     deleteAlertRule: can(AuditPermission.manage),
+    retryDelivery: can(AuditPermission.deliveries),
   },
   AuditEvent: reachable,
   AuditChange: reachable,
@@ -29,7 +31,10 @@ export const auditRules = {
   AuditSettings: reachable,
   AlertKindInfo: reachable,
   AlertRule: reachable,
+  AlertEmail: reachable,
   AlertRuleResult: reachable,
   SecurityAlert: reachable,
   AuditExportLink: reachable,
+  Delivery: reachable,
+  DeliveryPage: reachable,
 };

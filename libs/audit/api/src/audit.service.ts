@@ -1,5 +1,6 @@
 import { audit, auditDiff, badInput, createOneTimeLink, notFound, isUuid, type RequestContext } from '@bulwark/platform-api';
 import { LockMode } from '@mikro-orm/core';
+import { isEmail } from 'class-validator';
 import type { AlertRuleInput } from './audit.types';
 import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
 import { Alert, ALERT_KINDS, AlertRule, AuditExport, AuditSettings, type AlertKind } from './audit.entities';
@@ -26,7 +27,23 @@ export async function setRetention(ctx: RequestContext, days: number): Promise<A
 }
 
 /** A rule as the API takes it (the CLI and tests pass the same fields). */
-type AlertRuleFields = Pick<AlertRuleInput, 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'enabled'>;
+type AlertRuleFields = Pick<AlertRuleInput, 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'enabled'> & Partial<Pick<AlertRuleInput, 'email'>>;
+
+/**
+ * Who a rule mails, normalized (trimmed, lowercase, once each), or a field error naming what is
+ * wrong. `email` given at all means "mail someone": an empty choice is refused, not stored as none.
+ */
+function emailOf(input: AlertRuleFields): { emailTo: string[]; emailAdmins: boolean } {
+  if (!input.email) return { emailTo: [], emailAdmins: false };
+  const emailTo = [...new Set((input.email.addresses ?? []).map((a) => a.trim().toLowerCase()))];
+  const bad = emailTo.find((a) => !isEmail(a) || a.length > 254);
+  if (bad !== undefined) throw badInput(`"${bad.slice(0, 80)}" is not an email address`, { 'email.addresses': 'not an email address' });
+  if (emailTo.length > 20) throw badInput('At most 20 addresses', { 'email.addresses': 'too many' });
+  if (!emailTo.length && !input.email.ownersAndAdmins) {
+    throw badInput('Choose who receives the alerts: addresses, all owners and admins, or both', { email: 'nobody chosen' });
+  }
+  return { emailTo, emailAdmins: input.email.ownersAndAdmins };
+}
 
 function checkRule(ctx: RequestContext, input: AlertRuleFields) {
   if (!(ALERT_KINDS as readonly string[]).includes(input.kind)) throw badInput(`Unknown alert kind ${input.kind}`, { kind: 'unknown' });
@@ -43,13 +60,24 @@ function checkRule(ctx: RequestContext, input: AlertRuleFields) {
   }
 }
 
-const ruleSnapshot = (r: AlertRule) => ({ name: r.name, kind: r.kind, threshold: r.threshold, windowMinutes: r.windowMinutes, webhookUrl: r.webhookUrl ?? null, enabled: r.enabled });
+const ruleSnapshot = (r: AlertRule) => ({
+  name: r.name,
+  kind: r.kind,
+  threshold: r.threshold,
+  windowMinutes: r.windowMinutes,
+  webhookUrl: r.webhookUrl ?? null,
+  emailTo: [...r.emailTo],
+  emailAdmins: r.emailAdmins,
+  enabled: r.enabled,
+});
 
 /** Returns the signing secret once, at creation (and when the URL changes); it is stored sealed. */
 export async function createAlertRule(ctx: RequestContext, input: AlertRuleFields): Promise<{ rule: AlertRule; webhookSecret: string | null }> {
   checkRule(ctx, input);
+  const email = emailOf(input);
   const secret = input.webhookUrl ? newWebhookSecret() : null;
   const rule = ctx.em.create(AlertRule, {
+    ...email,
     name: input.name.trim(),
     kind: input.kind as AlertKind,
     threshold: input.threshold,
@@ -71,11 +99,12 @@ async function findRule(ctx: RequestContext, id: string, lockMode?: LockMode): P
 
 export async function updateAlertRule(ctx: RequestContext, id: string, input: AlertRuleFields): Promise<{ rule: AlertRule; webhookSecret: string | null }> {
   checkRule(ctx, input);
+  const email = emailOf(input);
   const rule = await findRule(ctx, id);
   const before = ruleSnapshot(rule);
   const newUrl = (input.webhookUrl || null) !== (rule.webhookUrl ?? null);
   const secret = newUrl && input.webhookUrl ? newWebhookSecret() : null;
-  Object.assign(rule, { name: input.name.trim(), kind: input.kind, threshold: input.threshold, windowMinutes: input.windowMinutes, enabled: input.enabled, webhookUrl: input.webhookUrl || null });
+  Object.assign(rule, { name: input.name.trim(), kind: input.kind, threshold: input.threshold, windowMinutes: input.windowMinutes, enabled: input.enabled, webhookUrl: input.webhookUrl || null, ...email });
   if (newUrl) rule.webhookSecretSealed = secret ? seal(ctx.app.config.masterKey, secret) : null;
   audit(ctx, AuditLogAudit.alertRuleUpdated, { targetId: rule.id, changes: auditDiff(before, ruleSnapshot(rule)) });
   return { rule, webhookSecret: secret };

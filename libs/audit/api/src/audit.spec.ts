@@ -4,6 +4,7 @@
  * (a table that performs each), the fields of an event, the same transaction as the change;
  * plus reading (filters, keyset paging), export, retention and alerts.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
@@ -14,7 +15,7 @@ import { IdentityAudit, identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin, pruneAll, verifyWebhook } from './index';
-import { deliver, signWebhook } from './webhook';
+import { postWebhook, signWebhook } from './webhook';
 import { AuditLogAudit } from './audit.permissions';
 
 const mail = memoryMailSender();
@@ -69,7 +70,7 @@ const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token twoF
 const login = (slug: string, email: string, password = PERSONA_PASSWORD) => t.gql<{ login: { token: string } }>(LOGIN, { input: { tenant: slug, email, password } });
 
 beforeAll(async () => {
-  t = await startTestServer([platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, auditPlugin], { BULWARK_WEBHOOK_RETRY_BASE_MS: '20' }, { mail });
+  t = await startTestServer([platformPlugin, identityPlugin, accessPlugin, ticketsPlugin, auditPlugin], { BULWARK_OUTBOX_RETRY_BASE_MS: '10' }, { mail });
   a = await createPersonas(t, 'acme');
   b = await createPersonas(t, 'globex');
 });
@@ -392,6 +393,18 @@ describe('F3 one event, exactly, for each action', () => {
     { action: AuditLogAudit.alertRuleCreated, run: () => t.gql(`mutation { createAlertRule(input: { name: "exports", kind: "export" }) { rule { id } } }`, {}, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleUpdated, run: async () => t.gql(`mutation($id: ID!) { updateAlertRule(id: $id, input: { name: "exports!", kind: "export" }) { rule { id } } }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
     { action: AuditLogAudit.alertRuleDeleted, run: async () => t.gql(`mutation($id: ID!) { deleteAlertRule(id: $id) }`, { id: (await t.ownerSql<{ id: string }>(`select id from audit_alert_rules where tenant_id = $1`, [c.tenantId]))[0].id }, { token: c.admin.token }), expect: { target_type: 'AlertRule' } },
+    {
+      action: AuditLogAudit.deliveryRetried,
+      run: async () => {
+        const id = randomUUID();
+        await t.ownerSql(
+          `insert into outbox (tenant_id, id, kind, recipient, summary, payload, status, attempts, last_error, next_attempt_at, created_at) values ($1, $2, 'platform.mail', 'x@coverage.test', 'Lost', 'v1.x', 'failed', 8, '550 no', now(), now())`,
+          [c.tenantId, id],
+        );
+        return t.gql(`mutation($id: ID!) { retryDelivery(id: $id) { status attempts } }`, { id }, { token: c.admin.token });
+      },
+      expect: { actor_id: '$admin', target_type: 'Delivery' },
+    },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
     { action: 'spam.settingsChanged', run: () => t.gql(`mutation { updateSpamSettings(input: { enabled: true, limit: 45, windowMinutes: 30 }) { limit } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'SpamSettings', changes: { limit: { before: 50, after: 45 } } as never } },
     { sudo: 'admin', action: 'tickets.exported', run: () => t.gql(`mutation { exportTickets(format: CSV) { url } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: null, outcome: 'success' } },
@@ -702,8 +715,11 @@ describe('alerts', () => {
   it('refuses, in production, webhooks whose host is on an internal network (SSRF)', async () => {
     expect(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '0.0.0.0'].filter((ip) => !isInternalAddress(ip))).toEqual([]);
     expect(['8.8.8.8', '203.0.113.5', '2001:db8::1'].filter(isInternalAddress)).toEqual([]);
-    const r = await deliver('https://localhost:9/hook', signWebhook('s', '{}', new Date()), { publicOnly: true, attempts: 1 });
-    expect(r).toEqual({ delivered: false, attempts: 0, lastError: 'refused: the host resolves to an internal address' });
+    // Final: the outbox marks it failed without trying again.
+    await expect(postWebhook('https://localhost:9/hook', signWebhook('s', '{}', new Date()), { publicOnly: true })).rejects.toMatchObject({
+      final: true,
+      message: 'refused: the host resolves to an internal address',
+    });
   });
 
   it('raises a failed-login alert once per window, delivers a signed webhook, and streams it to the operators', async () => {

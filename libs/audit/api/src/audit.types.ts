@@ -1,4 +1,4 @@
-import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Length, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Length, Max, MaxLength, Min, ArrayMaxSize, ValidateNested } from 'class-validator';
 import { GraphQLDateTimeISO, GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 
@@ -91,6 +91,12 @@ export class AlertKindInfo {
   @Field() description!: string;
 }
 
+@ObjectType('AlertEmail', { description: 'Who an alert rule mails each alert to' })
+export class AlertEmailView {
+  @Field(() => [String], { description: 'Listed addresses' }) addresses!: string[];
+  @Field({ description: 'Also every active owner and admin, as they are when the alert is raised' }) ownersAndAdmins!: boolean;
+}
+
 @ObjectType('AlertRule')
 export class AlertRuleView {
   @Field(() => ID) id!: string;
@@ -99,6 +105,7 @@ export class AlertRuleView {
   @Field(() => Int) threshold!: number;
   @Field(() => Int) windowMinutes!: number;
   @Field(() => String, { nullable: true }) webhookUrl!: string | null;
+  @Field(() => AlertEmailView, { nullable: true, description: 'Null: the rule mails nobody' }) email!: AlertEmailView | null;
   @Field() enabled!: boolean;
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
 }
@@ -109,6 +116,12 @@ export class AlertRuleResult {
   @Field(() => String, { nullable: true, description: 'The webhook signing secret: shown this once, stored sealed' }) webhookSecret!: string | null;
 }
 
+@InputType({ description: 'Mail each alert: to these addresses, to every owner and admin, or both' })
+export class AlertEmailInput {
+  @Field(() => [String], { nullable: true, description: 'Up to 20 addresses' }) @IsOptional() @ArrayMaxSize(20) @MaxLength(254, { each: true }) addresses?: string[] | null;
+  @Field({ defaultValue: false }) @IsBoolean() ownersAndAdmins: boolean = false;
+}
+
 @InputType()
 export class AlertRuleInput {
   @Field() @Length(1, 120) name!: string;
@@ -116,6 +129,10 @@ export class AlertRuleInput {
   @Field(() => Int, { defaultValue: 1, description: 'failed_logins: how many failures' }) @IsInt() @Min(1) @Max(1000) threshold: number = 1;
   @Field(() => Int, { defaultValue: 15, description: 'failed_logins: within how many minutes' }) @IsInt() @Min(1) @Max(1440) windowMinutes: number = 15;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) webhookUrl?: string | null;
+  @Field(() => AlertEmailInput, { nullable: true, description: 'Absent or null: the rule mails nobody' })
+  @IsOptional()
+  @ValidateNested()
+  email?: AlertEmailInput | null;
   @Field({ defaultValue: true }) @IsBoolean() enabled: boolean = true;
 }
 

@@ -29,11 +29,12 @@ type Delivery = 'none' | 'pending' | 'delivered' | 'failed';
 type SecurityAlert = Pick<Api.SecurityAlert, 'id' | 'ruleName' | 'kind' | 'subject' | 'title' | 'eventSeq' | 'eventId' | 'createdAt' | 'attempts' | 'lastError'> & {
   delivery: Delivery;
 };
-type AlertRule = Pick<Api.AlertRule, 'id' | 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'enabled' | 'createdAt'>;
+type AlertRule = Pick<Api.AlertRule, 'id' | 'name' | 'kind' | 'threshold' | 'windowMinutes' | 'webhookUrl' | 'email' | 'enabled' | 'createdAt'>;
 type AlertKind = Pick<Api.AlertKindInfo, 'kind' | 'description'>;
-type RuleInput = Omit<AlertRule, 'id' | 'createdAt'>;
+/** The form: addresses as typed (one per line or comma-separated), and the owners-and-admins choice. */
+type RuleInput = Omit<AlertRule, 'id' | 'createdAt' | 'email'> & { mailTo: string; mailAdmins: boolean };
 
-const RULE_FIELDS = 'id name kind threshold windowMinutes webhookUrl enabled createdAt';
+const RULE_FIELDS = 'id name kind threshold windowMinutes webhookUrl email { addresses ownersAndAdmins } enabled createdAt';
 const ALERTS = `{ securityAlerts(limit: 50) { id ruleName kind subject title eventSeq eventId createdAt delivery attempts lastError } }`;
 const RULES = `{ alertRules { ${RULE_FIELDS} } }`;
 const SETTINGS = `{ alertKinds { kind description } auditSettings { retentionDays } }`;
@@ -111,7 +112,17 @@ function AlertsCard() {
   );
 }
 
-const EMPTY_RULE: RuleInput = { name: '', kind: COUNTED_KIND, threshold: 5, windowMinutes: 15, webhookUrl: '', enabled: true };
+const EMPTY_RULE: RuleInput = { name: '', kind: COUNTED_KIND, threshold: 5, windowMinutes: 15, webhookUrl: '', mailTo: '', mailAdmins: false, enabled: true };
+
+const formOf = (r: AlertRule): RuleInput & { id: string } => ({
+  ...r,
+  webhookUrl: r.webhookUrl ?? '',
+  mailTo: r.email?.addresses.join('\n') ?? '',
+  mailAdmins: r.email?.ownersAndAdmins ?? false,
+});
+
+/** Who a rule mails, in words, for the table. */
+const mailedTo = (r: AlertRule) => (r.email ? [r.email.ownersAndAdmins ? 'All owners and admins' : '', ...r.email.addresses].filter(Boolean).join(', ') : '—');
 
 function RuleDialog({
   rule,
@@ -185,6 +196,19 @@ function RuleDialog({
             helperText="Each alert is POSTed here (https), signed with a secret shown once when the URL is set."
             inputProps={{ maxLength: 2000 }}
           />
+          <FormControlLabel
+            control={<Switch checked={form.mailAdmins} onChange={(e) => setForm({ ...form, mailAdmins: e.target.checked })} />}
+            label="Email every owner and admin"
+          />
+          <TextField
+            label="Email these addresses (optional)"
+            value={form.mailTo}
+            onChange={(e) => setForm({ ...form, mailTo: e.target.value })}
+            placeholder="security@example.com"
+            helperText="One address per line or separated by commas, up to 20. Each alert is mailed to each person, in words, with a link here."
+            multiline
+            minRows={2}
+          />
           <FormControlLabel control={<Switch checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} />} label="Enabled" />
         </Stack>
       </DialogContent>
@@ -212,6 +236,12 @@ function SecretDialog({ secret, onClose }: { secret: string | null; onClose: () 
   );
 }
 
+const addresses = (text: string) =>
+  text
+    .split(/[\s,;]+/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+
 function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolean }) {
   const notify = useNotify();
   const refresh = useRefresh();
@@ -226,6 +256,8 @@ function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolea
       threshold: form.threshold,
       windowMinutes: form.windowMinutes,
       webhookUrl: form.webhookUrl?.trim() || null,
+      // No one chosen: the rule mails nobody (the server refuses an empty choice it is given).
+      email: addresses(form.mailTo).length || form.mailAdmins ? { addresses: addresses(form.mailTo), ownersAndAdmins: form.mailAdmins } : null,
       enabled: form.enabled,
     };
     try {
@@ -247,7 +279,7 @@ function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolea
     <Card>
       <CardHeader
         title="Alert rules"
-        subheader="What raises an alert, and where it is sent"
+        subheader="What raises an alert, and where it is sent: a webhook, email, or both"
         action={
           canManage && (
             <Button startIcon={<AddIcon />} onClick={() => setEditing({ ...EMPTY_RULE })} sx={{ mt: 1 }}>
@@ -274,6 +306,7 @@ function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolea
               )}
             />
             <DataTable.Col<AlertRule> label="Webhook" sx={{ wordBreak: 'break-all', maxWidth: 260 }} render={(r) => r.webhookUrl ?? '—'} />
+            <DataTable.Col<AlertRule> label="Email" sx={{ wordBreak: 'break-word', maxWidth: 260 }} render={mailedTo} />
             <DataTable.Col<AlertRule>
               label="State"
               render={(r) => <Chip size="small" label={r.enabled ? 'Enabled' : 'Disabled'} color={r.enabled ? 'success' : 'default'} variant="outlined" />}
@@ -286,7 +319,7 @@ function RulesCard({ kinds, canManage }: { kinds: AlertKind[]; canManage: boolea
                 render={(r) => (
                   <>
                     <Tooltip title={`Edit ${r.name}`}>
-                      <IconButton size="small" aria-label={`Edit ${r.name}`} onClick={() => setEditing({ ...r })}>
+                      <IconButton size="small" aria-label={`Edit ${r.name}`} onClick={() => setEditing(formOf(r))}>
                         <EditIcon fontSize="small" />
                       </IconButton>
                     </Tooltip>

@@ -105,9 +105,11 @@ export interface AuditReaction {
 
 /** Stores events (the audit feature provides it). Runs inside the operation's transaction. */
 export interface AuditSink {
+  /**
+   * Stores the events in the operation's transaction; what follows from them (alerts, and their
+   * deliveries through the outbox) is written there too, so it commits with them or not at all.
+   */
   append(ctx: RequestContext, events: AuditEvent[]): Promise<void>;
-  /** After commit: what follows from stored events (alerts). Never throws into the caller. */
-  committed?(ctx: RequestContext, events: AuditEvent[]): Promise<void>;
 }
 
 /**
@@ -322,7 +324,6 @@ export async function writeAudit(ctx: RequestContext): Promise<void> {
     return;
   }
   await sink.append(ctx, events);
-  (ctx.auditWritten ??= []).push(...events);
 }
 
 function plain(value: unknown): unknown {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { outboxMailSender, smtpMailSender, type MailSender } from './mail';
 import type { Permission, PermissionCatalog } from './permissions';
 import type { Authenticator, OperationCatalog, OperationMeter, RequestGuard, RoleDirectory } from './plugin';
-import type { AuditCatalog, AuditEvent, AuditReaction, AuditSink } from './audit';
+import type { AuditCatalog, AuditReaction, AuditSink } from './audit';
 
 /** Who is acting. A missing actor is never an admin: jobs name themselves as `system`. */
 export type Principal =
@@ -164,8 +164,6 @@ export interface RequestContext {
    * reactions to them (mail about tickets) do not run.
    */
   quiet?: boolean;
-  /** Audit events this operation has written (handed to the sink after commit). */
-  auditWritten?: AuditEvent[];
   /**
    * The operation passed its deadline (G7): its connection was abandoned, so what fails from then
    * on is that, and the whole answer becomes a 503.
@@ -184,10 +182,6 @@ export function afterCommit(ctx: RequestContext, fn: () => Promise<void>): void 
 export async function runAfterCommit(ctx: RequestContext): Promise<void> {
   const work = ctx.afterCommit ?? [];
   ctx.afterCommit = [];
-  const written = ctx.auditWritten ?? [];
-  ctx.auditWritten = [];
-  const committed = ctx.app.auditSink?.committed;
-  if (written.length && committed) work.unshift(() => committed(ctx, written));
   for (const fn of work) {
     await fn().catch((error) => ctx.log.error('after-commit work failed', { error }));
   }

@@ -54,7 +54,7 @@ export { sealSecret, unsealSecret, unsealWithKeys } from './sealing';
 export { isInternalAddress } from './http/addresses';
 export { sessionCookieName, readCookie } from './http/app';
 export { OneTimeLink, ONE_TIME_LINK_MINUTES, oneTimeLinkTable, createOneTimeLink, claimOneTimeLink, withClaimedLink, linkGone, type LinkKind } from './one-time-link';
-export { defineDelivery, enqueue, queueMail, mailDelivery, outboxConfig, deliverOutboxRow, type DeliveryKind, type OutboxLabel } from './outbox';
+export { defineDelivery, FinalDeliveryError, enqueue, retryOutboxRow, queueMail, mailDelivery, outboxConfig, deliverOutboxRow, type DeliveryKind, type OutboxLabel } from './outbox';
 export { Migration20261207001150Outbox } from './db/outbox.migration';
 export { OutboxMessage } from './db/outbox.entity';
 export { defineJob, startJobs, noJobs, type JobDefinition, type JobQueue, type JobServices } from './jobs';

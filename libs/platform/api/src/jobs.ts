@@ -21,6 +21,12 @@ export interface JobDefinition<T extends object = object> {
   expireInSeconds?: number;
   /** Retries after a failure or an expiry (default 0: the handler records its own failures). */
   retryLimit?: number;
+  /**
+   * Jobs one worker takes at once and runs side by side (default 1). If one fails, pg-boss fails
+   * the batch's jobs together, so only handlers that record their own outcome (the outbox's)
+   * should take more than one.
+   */
+  batchSize?: number;
   /** Also queued on this cron schedule (pg-boss: one job per tick across every process). */
   cron?: string;
   /** Also queued with this data whenever a working process starts (the outbox's sweep). */
@@ -75,13 +81,16 @@ export async function startJobs(
   for (const job of jobs) {
     await boss.createQueue(job.name, { name: job.name, retryLimit: job.retryLimit ?? 0, expireInSeconds: job.expireInSeconds ?? 15 * 60 });
     if (!opts.work) continue;
-    const id = await boss.work<object>(job.name, { batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async ([j]) => {
-      try {
-        await job.run(services, j.data);
-      } catch (error) {
-        services.log.error('job failed', { job: job.name, id: j.id, error });
-        throw error;
-      }
+    const batchSize = job.batchSize ?? 1;
+    const id: string = await boss.work<object>(job.name, { batchSize, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (batch) => {
+      // A full batch means more may be waiting: fetch again at once instead of after the polling
+      // interval (pg-boss waits the interval after every fetch it is not notified of, so a burst
+      // of mail would otherwise leave at one message per interval).
+      if (batch.length === batchSize) boss.notifyWorker(id);
+      const results = await Promise.allSettled(batch.map((j) => job.run(services, j.data)));
+      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ j: batch[i], error: r.reason as unknown }] : []));
+      for (const { j, error } of failed) services.log.error('job failed', { job: job.name, id: j.id, error });
+      if (failed.length) throw failed[0].error;
     });
     workers.set(job.name, id);
     if (job.cron) await boss.schedule(job.name, job.cron, {});

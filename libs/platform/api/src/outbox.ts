@@ -24,6 +24,8 @@ import { withSystemContext } from './system-context';
 export interface DeliveryKind<T extends object = object> {
   /** `<plugin>.<kind>`, stored on the row. */
   name: string;
+  /** What it is in words, for the delivery log ("Email", "Alert webhook"). */
+  label: string;
   /**
    * Delivers one payload, in a system context of its tenant whose transaction holds the row and
    * marks it delivered: what `deliver` records there commits with that mark. Throws to retry.
@@ -34,6 +36,21 @@ export interface DeliveryKind<T extends object = object> {
   /** Called once when the row is given up (recording the failure where people look). */
   failed?(ctx: RequestContext, payload: T, error: string): Promise<void>;
 }
+
+/**
+ * Thrown by `deliver` when trying again cannot help (a receiver's 4xx, a refused address): the
+ * row is marked failed at once, with this message, and `failed` is called. Matched by its `final`
+ * mark as well as by class, so a copy of the kernel bundled twice still agrees.
+ */
+export class FinalDeliveryError extends Error {
+  readonly final = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'FinalDeliveryError';
+  }
+}
+
+const isFinal = (e: unknown) => e instanceof FinalDeliveryError || (!!e && typeof e === 'object' && (e as { final?: unknown }).final === true);
 
 export function defineDelivery<T extends object>(kind: DeliveryKind<T>): DeliveryKind<T> {
   if (!/^[a-z][a-z0-9-]*\.[a-zA-Z0-9-]+$/.test(kind.name)) throw new Error(`bad delivery kind "${kind.name}" (<plugin>.<kind>)`);
@@ -101,11 +118,21 @@ export async function enqueue<T extends object>(ctx: RequestContext, kind: Deliv
 /** Mail through the outbox: the platform's own delivery kind, sent with the configured sender. */
 export const mailDelivery = defineDelivery<MailMessage>({
   name: 'platform.mail',
+  label: 'Email',
   deliver: (ctx, message) => ctx.app.mail.send(message),
 });
 
+/**
+ * The Message-ID is fixed here, once: a message sent again (the receiver accepted it and the
+ * process died before marking it delivered) carries the same id, so the receiver can tell.
+ */
 export const queueMail = (ctx: RequestContext, message: MailMessage, summary = message.subject): Promise<string> =>
-  enqueue(ctx, mailDelivery, message, { recipient: [message.to, ...(message.cc ?? [])].flat().join(', '), summary });
+  enqueue(ctx, mailDelivery, { ...message, messageId: message.messageId ?? `${randomUUID()}@${mailDomain(ctx.app.config.mailFrom)}` }, {
+    recipient: [message.to, ...(message.cc ?? [])].flat().join(', '),
+    summary,
+  });
+
+const mailDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1]?.toLowerCase() ?? 'bulwark.invalid';
 
 async function queueDelivery(app: AppServices, tenantId: string, id: string, startAfterSeconds?: number): Promise<void> {
   // A process without a queue (a CLI command): the row waits for a working process's sweeper.
@@ -156,10 +183,13 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
     } catch (e) {
       sys.em.clear(); // what deliver left unflushed belongs to the failed try
       const error = ((e as Error).message || String(e)).slice(0, 500);
-      if (attempts >= max) {
+      if (attempts >= max || isFinal(e)) {
         await finish(sys, tenantId, id, 'failed', attempts, error);
         await kind.failed?.(sys, payload, error);
-        sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
+        // Tries used up is the operators' problem (a mail server down for hours); a receiver's
+        // own refusal (a workspace's webhook answering 410) is the workspace's, shown in its log.
+        if (isFinal(e)) sys.log.warn('outbox: delivery refused for good', { id, kind: row.kind, attempts, error });
+        else sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
         return;
       }
       retryInMs = Math.min(settings.retryBaseMs * 4 ** (attempts - 1), 6 * 3_600_000);
@@ -176,21 +206,45 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
 }
 
 async function finish(sys: RequestContext, tenantId: string, id: string, status: 'delivered' | 'failed', attempts: number, error: string | null) {
-  // The payload goes: a delivered reset link or mail body has no reason to stay at rest.
+  // A delivered payload goes: a delivered reset link or mail body has no reason to stay at rest.
+  // A failed one stays sealed, so an admin who fixed the receiver can send it again (retryOutboxRow).
   await sys.em
     .getConnection()
     .execute(
-      `update outbox set status = ?, attempts = ?, last_error = ?, payload = null, delivered_at = ? where tenant_id = ? and id = ?`,
-      [status, attempts, error, status === 'delivered' ? sys.app.now() : null, tenantId, id],
+      `update outbox set status = ?, attempts = ?, last_error = ?, payload = case when ? = 'delivered' then null else payload end, delivered_at = ? where tenant_id = ? and id = ?`,
+      [status, attempts, error, status, status === 'delivered' ? sys.app.now() : null, tenantId, id],
       'run',
       sys.em.getTransactionContext(),
     );
+}
+
+/**
+ * Sends a failed message again, with a fresh count of tries, once the caller's transaction
+ * commits. False when the row is not the caller's tenant's, not failed, or has nothing to send.
+ */
+export async function retryOutboxRow(ctx: RequestContext, id: string): Promise<boolean> {
+  const tenantId = ctx.tenantId;
+  if (!tenantId) throw new Error('retrying a delivery needs a tenant');
+  const rows = await ctx.em
+    .getConnection()
+    .execute<{ id: string }[]>(
+      `update outbox set status = 'pending', attempts = 0, next_attempt_at = ? where tenant_id = ? and id = ? and status = 'failed' and payload is not null returning id`,
+      [ctx.app.now(), tenantId, id],
+      'all',
+      ctx.em.getTransactionContext(),
+    );
+  if (!rows.length) return false;
+  afterCommit(ctx, () => queueDelivery(ctx.app, tenantId, id));
+  return true;
 }
 
 export const outboxDeliverJob = defineJob<{ tenantId: string; id: string }>({
   name: 'platform.outbox-deliver',
   // A delivery that hangs past this is failed by pg-boss; the row stays pending for the sweeper.
   expireInSeconds: 120,
+  // A few at once per process: a slow receiver does not hold up the rest, and each delivery
+  // holds a pooled connection while it sends, so never many (the pool serves requests too).
+  batchSize: 3,
   run: (services, { tenantId, id }) => deliverOutboxRow(services, tenantId, id),
 });
 

@@ -202,3 +202,4 @@ export async function startTestServer(
     },
   };
 }
+export { startSmtpSink, type SmtpSink, type ReceivedMail } from './smtp-sink';

@@ -59,6 +59,8 @@ export const Permission = {
   AUDIT_EXPORT: 'AUDIT_EXPORT',
   /** audit.manage: Change audit retention and alert rules */
   AUDIT_MANAGE: 'AUDIT_MANAGE',
+  /** audit.deliveries: See the delivery log (mail and webhooks sent, to whom, and why one failed) and send a failed one again */
+  AUDIT_DELIVERIES: 'AUDIT_DELIVERIES',
   /** backups.read: See backup runs and schedules */
   BACKUPS_READ: 'BACKUPS_READ',
   /** backups.manage: Run backups and change schedules */
@@ -95,6 +97,21 @@ export interface AddCommentInput {
   public: boolean;
 }
 
+/** Who an alert rule mails each alert to */
+export interface AlertEmail {
+  /** Listed addresses */
+  addresses: string[];
+  /** Also every active owner and admin, as they are when the alert is raised */
+  ownersAndAdmins: boolean;
+}
+
+/** Mail each alert: to these addresses, to every owner and admin, or both */
+export interface AlertEmailInput {
+  /** Up to 20 addresses */
+  addresses?: string[] | null;
+  ownersAndAdmins: boolean;
+}
+
 export interface AlertKindInfo {
   kind: string;
   description: string;
@@ -107,6 +124,8 @@ export interface AlertRule {
   threshold: number;
   windowMinutes: number;
   webhookUrl: string | null;
+  /** Null: the rule mails nobody */
+  email: AlertEmail | null;
   enabled: boolean;
   createdAt: string;
 }
@@ -120,6 +139,8 @@ export interface AlertRuleInput {
   /** failed_logins: within how many minutes */
   windowMinutes: number;
   webhookUrl?: string | null;
+  /** Absent or null: the rule mails nobody */
+  email?: AlertEmailInput | null;
   enabled: boolean;
 }
 
@@ -334,6 +355,41 @@ export interface CurrentApiToken {
   name: string;
   /** When it stops working; null: until revoked */
   expiresAt: string | null;
+}
+
+/** One message of the outbox: a mail or a webhook, and how its delivery went */
+export interface Delivery {
+  id: string;
+  /** The kind, as a key (platform.mail, audit.alert-webhook) */
+  kind: string;
+  /** The kind in words ("Email", "Alert webhook") */
+  kindLabel: string;
+  /** Who it goes to: addresses, or the receiving URL */
+  recipient: string;
+  /** What it is, in words (a subject) */
+  summary: string;
+  /** pending, delivered or failed */
+  status: string;
+  /** Tries so far */
+  attempts: number;
+  /** Why the last try failed */
+  lastError: string | null;
+  createdAt: string;
+  /** The next try, while pending */
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface DeliveryFilter {
+  /** pending, delivered or failed */
+  status?: string | null;
+  /** A kind key (platform.mail, audit.alert-webhook) */
+  kind?: string | null;
+}
+
+export interface DeliveryPage {
+  nodes: Delivery[];
+  totalCount: number;
 }
 
 export type ExportFormat = 'CSV' | 'NDJSON';
@@ -659,6 +715,8 @@ export interface Mutation {
   /** A changed webhook URL gets a new secret */
   updateAlertRule: AlertRuleResult;
   deleteAlertRule: boolean;
+  /** Sends a failed mail or webhook again, with a fresh count of tries; recorded */
+  retryDelivery: Delivery;
   updateBackupSchedule: BackupSchedule;
   /** Needs a recent re-authentication */
   setBackupEncryption: BackupSchedule;
@@ -849,6 +907,8 @@ export interface Query {
   alertRules: AlertRule[];
   /** Alerts raised by the rules, newest first */
   securityAlerts: SecurityAlert[];
+  /** The delivery log: mail and webhooks sent because of changes in the workspace, newest first */
+  deliveries: DeliveryPage;
   /** Backup runs, newest first */
   backupRuns: BackupRun[];
   backupSchedule: BackupSchedule;
