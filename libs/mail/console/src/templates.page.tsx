@@ -1,31 +1,13 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, Chip, Stack, Tab, Tabs, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useNotify } from 'react-admin';
-import { gql, GraphQLRequestError } from '@bulwark/platform-console';
+import { gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
 
-type Kind = 'acknowledgement' | 'reply' | 'assignment';
-interface Template {
-  kind: Kind;
-  title: string;
-  description: string;
-  variables: string[];
-  subject: string;
-  text: string;
-  html: string | null;
-  customized: boolean;
-}
-interface Preview {
-  subject: string;
-  text: string;
-  html: string;
-}
-interface SigningKey {
-  domain: string;
-  selector: string;
-  name: string;
-  value: string;
-  algorithm: string;
-}
+// The schema's own types (generated), so the page follows the server.
+type Kind = Api.MailTemplateKind;
+type Template = Omit<Api.MailTemplate, 'updatedAt'>;
+type Preview = Api.MailPreview;
+type SigningKey = Api.MailSigningKey;
 const FIELDS = 'kind title description variables subject text html customized';
 
 /**
