@@ -37,7 +37,8 @@ const UNVERIFIED_SENDER_NAME = 'Unverified sender (email)';
 
 const SUBJECT_MAX = 200;
 const BODY_MAX = 20000;
-const CC_MAX = 50;
+/** Copied addresses kept on a thread: they receive staff's public replies. */
+const CC_MAX = 10;
 
 /** Parses the message and checks its sender (SPF, DKIM, DMARC, ARC); no database, once per message. */
 export async function prepareMessage(app: AppServices, raw: Buffer, envelope: Envelope, via: 'smtp' | 'http'): Promise<PreparedMessage> {
@@ -98,16 +99,19 @@ async function fileInbound(ctx: RequestContext, m: PreparedMessage, recipients: 
     return { status: 'ignored', recordId: record.id, ticketId: null };
   }
   const sender = from as Sender;
-  if (!m.auth.authenticated) {
+  // Only the address the checks vouched for is verified: From: may name others (in a group).
+  const auth = m.auth.authenticated && m.auth.address !== sender.address ? { ...m.auth, authenticated: false, hidden: true } : m.auth;
+  record.authentication = auth;
+  if (!auth.authenticated) {
     const policy: SenderPolicy = settings?.senderPolicy ?? 'hold';
     if (policy === 'hold') {
       record.status = 'held';
       record.raw = m.raw;
-      record.reason = whyUnverified(m.auth);
-      audit(ctx, MailAudit.messageHeld, { targetId: record.id, details: { from: sender.address, subject: record.subject, via: m.via, authentication: m.auth } });
+      record.reason = whyUnverified(auth);
+      audit(ctx, MailAudit.messageHeld, { targetId: record.id, details: { from: sender.address, subject: record.subject, via: m.via, authentication: auth } });
       return { status: 'held', recordId: record.id, ticketId: null };
     }
-    return fileUnverified(ctx, m, sender, record);
+    return fileUnverified(ctx, { ...m, auth }, sender, record);
   }
   return fileAuthenticated(ctx, m.parsed, sender, recipients, own, record, { via: m.via, authentication: m.auth });
 }

@@ -44,6 +44,10 @@ export interface MailAuthentication {
   arc?: string;
   /** The From: domain the results are about. */
   domain?: string;
+  /** The From: address the results are about (mailauth's reading of the header). */
+  address?: string;
+  /** From: names another address than the one the checks vouched for (hidden in a group). */
+  hidden?: boolean;
   /** True only when DMARC passed: an SPF or DKIM pass aligned with the From: domain. */
   authenticated: boolean;
 }

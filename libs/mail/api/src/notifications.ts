@@ -72,9 +72,10 @@ async function onComment(ctx: RequestContext, commentId: string, e: AuditEvent):
   const view = { 'reply.author': author.name, 'reply.body': comment.body };
   const thread = await ctx.em.findOne(MailThread, { ticket: ticket.id });
   const cc = (thread?.ccAddresses ?? []).filter((a) => a !== author.email.toLowerCase() && a !== ticket.requester.email.toLowerCase());
-  // The requester's own reply (from the portal or by mail) still reaches the people copied.
+  // Staff's public replies only: the requester's own words (portal or mail) are not relayed to the
+  // copied addresses, which the requester chose and wrote to directly: Bulwark signing and sending
+  // a requester's text to addresses of their choosing would make it a relay for spam.
   if (ticket.requester.id !== author.id) await send(ctx, 'reply', ticket, ticket.requester, view, { conversation: true, cc, commentId });
-  else if (cc.length) await send(ctx, 'reply', ticket, { name: '', email: cc }, view, { conversation: true, commentId });
 }
 
 interface Recipient {

@@ -39,16 +39,23 @@ export async function checkSender(raw: Buffer, envelope: Envelope, dns: DnsResol
   const spf = result.spf ? result.spf : undefined;
   const dmarc = result.dmarc ? result.dmarc : undefined;
   let authenticated = false;
+  // A signature with a body length (l=) covers only the first bytes: text added after them is
+  // nobody's. It vouches for nothing unless it covers the whole body.
+  const whole = (r: (typeof dkimPasses)[number]) => !(r.status as { underSized?: number }).underSized;
   if (domain && dmarc) {
-    if (dmarc.status.result === 'pass') authenticated = true;
-    else if (dmarc.status.result === 'none') {
-      const dkimAligned = dkimPasses.some((r) => !!r.status.aligned);
-      const spfAligned = spf?.status.result === 'pass' && related(spf.domain, domain);
-      authenticated = dkimAligned || spfAligned;
+    const spfAligned = spf?.status.result === 'pass' && related(spf.domain, domain);
+    if (dmarc.status.result === 'pass') {
+      const partial = dkimPasses.some((r) => !!r.status.aligned && !whole(r));
+      authenticated = !partial || spfAligned || dkimPasses.some((r) => !!r.status.aligned && whole(r));
+    } else if (dmarc.status.result === 'none') {
+      authenticated = dkimPasses.some((r) => !!r.status.aligned && whole(r)) || spfAligned;
     }
   }
   return {
     domain,
+    // The one From: address the checks were about: the sender filed must be this one (a group in
+    // From: can show mail programs another address than the one authenticated).
+    address: from.length === 1 ? from[0].toLowerCase() : undefined,
     spf: spf?.status.result ?? 'none',
     dkim: dkimPasses.length ? `pass (${dkimPasses.map((r) => r.signingDomain).join(', ')})` : (result.dkim.results[0]?.status.result ?? 'none'),
     dmarc: dmarc ? dmarc.status.result : 'none',
@@ -67,6 +74,7 @@ function related(a: string | undefined, b: string): boolean {
 /** Why a message is not authenticated, in words for the person who reviews it. */
 export function whyUnverified(auth: MailAuthentication): string {
   if (!auth.domain) return 'The message does not name exactly one sender in From:, so it cannot be verified.';
+  if (auth.hidden) return `The From: header shows another address than the one ${auth.domain} vouched for (${auth.address ?? 'unknown'}): someone may be posing as a person you know.`;
   if (auth.dmarc === 'fail') return `The sender's domain ${auth.domain} did not vouch for this message: DMARC failed (SPF ${auth.spf}, DKIM ${auth.dkim}). The From: address may be forged.`;
   if (auth.dmarc === 'temperror' || auth.dmarc === 'permerror') return `The records of ${auth.domain} could not be read (DMARC ${auth.dmarc}), so the sender could not be verified.`;
   return `Nothing ties this message to ${auth.domain}: no DKIM signature of that domain and no SPF pass for it (SPF ${auth.spf}, DKIM ${auth.dkim}). The From: address may be forged.`;

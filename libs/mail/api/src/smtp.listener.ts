@@ -15,6 +15,8 @@ type Services = AppServices & { orm: MikroORM };
 const reply = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
 
 const MAX_RECIPIENTS = 50;
+/** Connections one client address may hold at once (the listener allows 100 in all). */
+const MAX_CONNECTIONS_PER_ADDRESS = 10;
 
 /**
  * The workspace an envelope recipient names: `<slug>@<domain>` or `<slug>+<anything>@<domain>`
@@ -40,6 +42,8 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
   const cfg = mailConfig.of(services.config);
   if (cfg.listenPort === undefined) return null;
   const log = services.log.child({ listener: 'smtp' });
+  const perAddress = new Map<string, number>();
+  const counted = new WeakSet<SMTPServerSession>();
   const tls = cfg.tlsKeyFile && cfg.tlsCertFile ? { key: readFileSync(cfg.tlsKeyFile), cert: readFileSync(cfg.tlsCertFile) } : null;
   const server = new SMTPServer({
     name: cfg.domain,
@@ -53,6 +57,20 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
     disableReverseLookup: true,
     logger: false,
     maxClients: 100,
+    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      // One address may not take the listener's every connection (and the API process's memory).
+      const ip = session.remoteAddress;
+      if ((perAddress.get(ip) ?? 0) >= MAX_CONNECTIONS_PER_ADDRESS) return callback(reply(421, '4.7.0 Too many connections from your address: try again later'));
+      perAddress.set(ip, (perAddress.get(ip) ?? 0) + 1);
+      counted.add(session);
+      callback();
+    },
+    onClose(session: SMTPServerSession) {
+      if (!counted.delete(session)) return; // refused at connect: never counted
+      const n = (perAddress.get(session.remoteAddress) ?? 1) - 1;
+      if (n > 0) perAddress.set(session.remoteAddress, n);
+      else perAddress.delete(session.remoteAddress);
+    },
     socketTimeout: 60_000,
     closeTimeout: 5_000,
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) {
@@ -67,7 +85,9 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      // Past the limit smtp-server only flags the stream and keeps reading it to the end: stop
+      // keeping what arrives, so an oversized message costs no memory before its 552.
+      stream.on('data', (c: Buffer) => void (stream.sizeExceeded ? (chunks.length = 0) : chunks.push(c)));
       stream.on('error', (error) => callback(error));
       stream.on('end', () => {
         if (stream.sizeExceeded) return callback(reply(552, `5.3.4 Message larger than this help desk accepts (${cfg.maxBytes} bytes)`));

@@ -16,7 +16,8 @@ describe('mail templates', () => {
     expect(checkTemplate('reply', { ...ok, text: 'Hi {{requester.password}}' })).toEqual({ text: expect.stringMatching(/\{\{requester.password\}\} is not a value this mail has/) });
     expect(checkTemplate('acknowledgement', { ...DEFAULT_TEMPLATES.acknowledgement, subject: '{{reply.body}}' }).subject).toMatch(/not a value/);
     expect(checkTemplate('reply', { ...ok, html: '{{#ticket.subject}}x{{/ticket.subject}}' }).html).toMatch(/sections/);
-    expect(checkTemplate('reply', { ...ok, html: '<p>{{{reply.body}}}</p>' })).toEqual({});
+    expect(checkTemplate('reply', { ...ok, html: '<p>{{{reply.body}}}</p>' }).html).toMatch(/placed escaped/);
+    expect(checkTemplate('reply', { ...ok, text: '{{{reply.body}}}' })).toEqual({});
     expect(checkTemplate('reply', { ...ok, text: '{{ticket.subject' }).text).toMatch(/cannot be read/);
     expect(checkTemplate('reply', { ...ok, subject: 'a\nb' }).subject).toBe('A subject is one line');
     expect(checkTemplate('reply', { ...ok, text: '  ' }).text).toBe('This cannot be empty');

@@ -97,7 +97,7 @@ export function checkTemplate(kind: TemplateKind, t: TemplateText): Record<strin
       errors[field] = `This template cannot be read: ${(e as Error).message}`;
       continue;
     }
-    const problem = tokenProblem(tokens, allowed);
+    const problem = tokenProblem(tokens, allowed, field === 'html');
     if (problem) errors[field] = problem;
   }
   if (/[\r\n]/.test(t.subject)) errors.subject = 'A subject is one line';
@@ -105,14 +105,17 @@ export function checkTemplate(kind: TemplateKind, t: TemplateText): Record<strin
 }
 
 /** Only plain values of known names: no sections, partials, or unescaped output. */
-function tokenProblem(tokens: unknown[], allowed: ReadonlySet<string>): string | null {
+function tokenProblem(tokens: unknown[], allowed: ReadonlySet<string>, html: boolean): string | null {
   for (const token of tokens as [string, string][]) {
     const [type, name] = token;
     if (type === 'text') continue;
-    if (type === 'name' || type === '&') {
+    if (type === 'name' || (type === '&' && !html)) {
       if (!allowed.has(name)) return `{{${name}}} is not a value this mail has; it may use ${[...allowed].map((v) => `{{${v}}}`).join(', ')}`;
       continue;
     }
+    // In HTML, {{{x}}} and {{& x}} would place a requester's words as markup (a link in mail
+    // that the workspace signs).
+    if (type === '&') return 'In HTML, values are placed escaped: write {{name}}, not {{{name}}} or {{& name}}';
     return 'Only values such as {{ticket.subject}} may be placed; sections, partials and comments are not supported';
   }
   return null;

@@ -44,7 +44,15 @@ const bracketed = (id: string) => `<${id}>`;
  * same of what it receives).
  */
 export function smtpMailSender(url: string, from: string, dkim?: DkimKey): MailSender {
-  const transport = nodemailer.createTransport(url, dkim ? { dkim } : {});
+  const transport = nodemailer.createTransport({
+    url,
+    ...(dkim ? { dkim } : {}),
+    // The outbox sends inside the transaction that holds its row, which PostgreSQL ends after 60 s
+    // idle: a relay that stalls must fail the try well before (nodemailer waits minutes).
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
   return {
     async send(m) {
       await transport.sendMail({
