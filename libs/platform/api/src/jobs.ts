@@ -58,6 +58,28 @@ export const noJobs: JobQueue = {
 };
 
 /**
+ * pg-boss 10.4 (pinned) records a job's end without awaiting it (src/manager.js, `onFetch` calls
+ * `this.complete(...)`/`this.fail(...)` and drops the promise): with the database away, that
+ * promise rejects with nobody to catch it, which would end the process (G8) during an outage it
+ * should ride out (G7). The two methods are wrapped once so the rejection becomes the queue's
+ * `error` event (the manager's events reach the PgBoss instance). A job whose end was not
+ * recorded is taken back by its expiry; the outbox's rows stay pending meanwhile.
+ */
+let wrapped = false;
+function recordEndsSafely(): void {
+  if (wrapped) return;
+  wrapped = true;
+  const Manager = require('pg-boss/src/manager') as { prototype: Record<string, (...args: unknown[]) => Promise<unknown>> & { emit(e: string, x: unknown): boolean } };
+  for (const name of ['complete', 'fail']) {
+    const record = Manager.prototype[name];
+    if (typeof record !== 'function') throw new Error(`pg-boss has no Manager.${name}: check recordEndsSafely against this version`);
+    Manager.prototype[name] = function (this: { emit(e: string, x: unknown): boolean }, ...args: unknown[]) {
+      return record.apply(this, args).catch((error: unknown) => void this.emit('error', error));
+    };
+  }
+}
+
+/**
  * Starts pg-boss on the owner's connection (the runtime role has no rights on its schema: jobs
  * carry only ids, never tenant data) and, if `work`, a worker per declared job.
  */
@@ -70,12 +92,19 @@ export async function startJobs(
     pollingIntervalSeconds?: number;
     /** Where the queue's errors go; the default logs each one. The server sends outages to its DatabaseHealth. */
     onError?: (error: unknown) => void;
+    /**
+     * Whether a job's error is the database being away (the server's DatabaseHealth knows): such a
+     * failure goes to `onError`, which says it once per outage, instead of one error line per job.
+     */
+    isOutage?: (error: unknown) => boolean;
   },
 ): Promise<JobQueue> {
   const jobs = api.plugins.flatMap((p) => p.jobs ?? []);
   if (!jobs.length) return noJobs;
   const boss = new PgBoss({ connectionString: url, schema: 'pgboss', max: 3, application_name: 'bulwark-jobs' });
-  boss.on('error', opts.onError ?? ((error) => services.log.error('job queue error', { error })));
+  const onError = opts.onError ?? ((error: unknown) => services.log.error('job queue error', { error }));
+  boss.on('error', onError);
+  recordEndsSafely();
   await boss.start();
   const workers = new Map<string, string>();
   for (const job of jobs) {
@@ -89,7 +118,10 @@ export async function startJobs(
       if (batch.length === batchSize) boss.notifyWorker(id);
       const results = await Promise.allSettled(batch.map((j) => job.run(services, j.data)));
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ j: batch[i], error: r.reason as unknown }] : []));
-      for (const { j, error } of failed) services.log.error('job failed', { job: job.name, id: j.id, error });
+      for (const { j, error } of failed) {
+        if (opts.isOutage?.(error)) onError(error);
+        else services.log.error('job failed', { job: job.name, id: j.id, error });
+      }
       if (failed.length) throw failed[0].error;
     });
     workers.set(job.name, id);

@@ -177,30 +177,38 @@ export async function deliverOutboxRow(services: JobServices, tenantId: string, 
       await finish(sys, tenantId, id, 'failed', attempts, (e as Error).message);
       return;
     }
+    let failure: unknown = null;
     try {
       await kind.deliver(sys, payload);
-      await finish(sys, tenantId, id, 'delivered', attempts, null);
     } catch (e) {
-      sys.em.clear(); // what deliver left unflushed belongs to the failed try
-      const error = ((e as Error).message || String(e)).slice(0, 500);
-      if (attempts >= max || isFinal(e)) {
-        await finish(sys, tenantId, id, 'failed', attempts, error);
-        await kind.failed?.(sys, payload, error);
-        // Tries used up is the operators' problem (a mail server down for hours); a receiver's
-        // own refusal (a workspace's webhook answering 410) is the workspace's, shown in its log.
-        if (isFinal(e)) sys.log.warn('outbox: delivery refused for good', { id, kind: row.kind, attempts, error });
-        else sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
-        return;
-      }
-      retryInMs = Math.min(settings.retryBaseMs * 4 ** (attempts - 1), 6 * 3_600_000);
-      await conn.execute(
-        `update outbox set attempts = ?, last_error = ?, next_attempt_at = ? where tenant_id = ? and id = ?`,
-        [attempts, error, new Date(services.now().getTime() + retryInMs), tenantId, id],
-        'run',
-        trx,
-      );
-      sys.log.warn('outbox: delivery failed, will retry', { id, kind: row.kind, attempts, retryInMs, error });
+      failure = e ?? new Error('the delivery failed');
     }
+    // Only the receiver's failure is a failed try; the database's own (an outage while marking it)
+    // fails the whole job, and the row, still pending, is taken again once the database is back.
+    if (!failure) {
+      await finish(sys, tenantId, id, 'delivered', attempts, null);
+      return;
+    }
+    const e = failure;
+    sys.em.clear(); // what deliver left unflushed belongs to the failed try
+    const error = ((e as Error).message || String(e)).slice(0, 500);
+    if (attempts >= max || isFinal(e)) {
+      await finish(sys, tenantId, id, 'failed', attempts, error);
+      await kind.failed?.(sys, payload, error);
+      // Tries used up is the operators' problem (a mail server down for hours); a receiver's
+      // own refusal (a workspace's webhook answering 410) is the workspace's, shown in its log.
+      if (isFinal(e)) sys.log.warn('outbox: delivery refused for good', { id, kind: row.kind, attempts, error });
+      else sys.log.error('outbox: delivery given up', { id, kind: row.kind, attempts, error });
+      return;
+    }
+    retryInMs = Math.min(settings.retryBaseMs * 4 ** (attempts - 1), 6 * 3_600_000);
+    await conn.execute(
+      `update outbox set attempts = ?, last_error = ?, next_attempt_at = ? where tenant_id = ? and id = ?`,
+      [attempts, error, new Date(services.now().getTime() + retryInMs), tenantId, id],
+      'run',
+      trx,
+    );
+    sys.log.warn('outbox: delivery failed, will retry', { id, kind: row.kind, attempts, retryInMs, error });
   });
   if (retryInMs !== null) await queueDelivery(services, tenantId, id, Math.ceil(retryInMs / 1000));
 }

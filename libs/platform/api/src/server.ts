@@ -223,6 +223,7 @@ export async function startServer(plugins: readonly ApiPlugin[], config: Bulwark
         else if (health.explains(error)) health.failed(error);
         else log.error('job queue error', { error });
       },
+      isOutage: (error) => !!closing || health.explains(error),
     });
     const timers = startBackground(api, { ...app, orm });
     const listeners: PluginListener[] = [];
