@@ -104,3 +104,21 @@ describe('abuse', () => {
     expect(again.slice(0, 3)).toBe('220');
   });
 });
+
+describe('held mail is bounded (anyone can send unverified mail)', () => {
+  it('tells senders to try later once a workspace holds BULWARK_MAIL_HELD_MAX messages, by SMTP (452)', async () => {
+    const s = await startTestServer([platformPlugin, identityPlugin, ticketsPlugin, mailPlugin], { BULWARK_MAIL_DOMAIN: DOMAIN, BULWARK_SMTP_LISTEN_PORT: '0', BULWARK_MAIL_HELD_MAX: '2' }, { dns: tableResolver(evil, acme) });
+    try {
+      const p = await createPersonas(s, 'heldcorp');
+      const unsigned = (i: number) => `From: ${p.requester.email}\r\nTo: heldcorp@${DOMAIN}\r\nSubject: Unverified ${i}\r\nMessage-ID: <${randomUUID()}@acme.test>\r\n\r\nhello\r\n`;
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: s.server.listeners.smtp.port, secure: false, ignoreTLS: true });
+      const send = (i: number) => transport.sendMail({ envelope: { from: p.requester.email, to: [`heldcorp@${DOMAIN}`] }, raw: unsigned(i) }).then(() => 250, (e: { responseCode?: number }) => e.responseCode);
+      expect([await send(1), await send(2), await send(3)]).toEqual([250, 250, 452]);
+      transport.close();
+      const held = await s.ownerSql<{ n: number }>(`select count(*)::int as n from mail_messages where tenant_id = $1 and status = 'held'`, [p.tenantId]);
+      expect(held).toEqual([{ n: 2 }]);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { inTenantTransaction, Tenant, type HttpHandler } from '@bulwark/platform-api';
 import { mailConfig } from './mail.config';
 import { tenantOfInboundSecret } from './mail.service';
-import { prepareMessage, receiveForTenant } from './inbound.service';
+import { HeldMailFull, prepareMessage, receiveForTenant } from './inbound.service';
 
 const RAW_TYPES = ['message/rfc822', 'application/octet-stream'];
 const QUERY = ['ip', 'helo', 'sender'];
@@ -53,7 +53,15 @@ export const inboundMailRoute: HttpHandler = async (req, res, services) => {
   // Which of the workspace's own addresses it was sent to (a reply address threads it). Only this
   // workspace's addresses count; another workspace's token or address in a header is just text.
   const recipients = [...addressesIn(message.parsed.headers, ['to', 'cc', 'delivered-to', 'x-original-to'])].filter((a) => a === `${slug}@${cfg.domain}` || (a.startsWith(`${slug}+`) && a.endsWith(`@${cfg.domain}`)));
-  const filed = await receiveForTenant(services, tenantId, message, recipients, { requestId: (req as Request & { id?: string }).id ?? '', ip: req.ip ?? '', userAgent: req.get('user-agent') ?? 'mail provider' });
+  const filed = await receiveForTenant(services, tenantId, message, recipients, { requestId: (req as Request & { id?: string }).id ?? '', ip: req.ip ?? '', userAgent: req.get('user-agent') ?? 'mail provider' }).catch((e: unknown) => {
+    if (e instanceof HeldMailFull) return null;
+    throw e;
+  });
+  if (!filed) {
+    res.setHeader('Retry-After', '3600');
+    // A limit on what anyone may leave unverified, like a rate limit: the provider retries later.
+    return void refuse(res, 429, 'RATE_LIMITED', 'This workspace holds too much unverified mail for review: deliver it again later');
+  }
   res.status(filed.status === 'duplicate' ? 200 : 202).json({ status: filed.status });
 };
 

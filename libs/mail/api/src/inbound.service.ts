@@ -65,6 +65,14 @@ export async function receiveForTenant(
   return withSystemContext(services.orm, services, tenantId, 'inbound mail', (ctx) => fileInbound(ctx, message, recipients), request);
 }
 
+/** The held queue is at BULWARK_MAIL_HELD_MAX: nothing is stored, and the sender is told to try later. */
+export class HeldMailFull extends Error {
+  readonly responseCode = 452;
+  constructor() {
+    super('4.3.1 This help desk holds too much unverified mail for review: try again later');
+  }
+}
+
 interface Sender {
   address: string;
   name: string;
@@ -105,6 +113,7 @@ async function fileInbound(ctx: RequestContext, m: PreparedMessage, recipients: 
   if (!auth.authenticated) {
     const policy: SenderPolicy = settings?.senderPolicy ?? 'hold';
     if (policy === 'hold') {
+      if ((await ctx.em.count(MailRecord, { status: 'held', direction: 'in' })) >= cfg.heldMax) throw new HeldMailFull();
       record.status = 'held';
       record.raw = m.raw;
       record.reason = whyUnverified(auth);

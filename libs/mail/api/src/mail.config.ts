@@ -36,6 +36,11 @@ export const mailConfig = defineConfig('mail', (env, kernel) => {
     tlsCertFile,
     /** The largest message accepted, by SMTP (552) and by the HTTP endpoint (413). */
     maxBytes: int(env, 'BULWARK_MAIL_MAX_BYTES', 10 * MIB, 1024, 100 * MIB),
+    /**
+     * Messages a workspace's held-mail queue keeps at most: unverified mail is the one kind anyone
+     * can send, so it may not fill the database. Past it, senders are told to try later.
+     */
+    heldMax: int(env, 'BULWARK_MAIL_HELD_MAX', 1000, 1, 1_000_000),
   };
 });
 
