@@ -8,7 +8,7 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from '@bulwark/tickets-api';
 import { auditPlugin } from '@bulwark/audit-api';
-import { mailPlugin } from './index';
+import { mailPlugin, replyAddress } from './index';
 import { senderDomain, tableResolver } from './sender.fixture';
 
 /**
@@ -72,6 +72,20 @@ describe('H5 a sender is verified only as the one address the checks vouched for
 });
 
 describe('abuse', () => {
+  it('lets no one reply by mail where the console would not let them: an auditor’s mail to a ticket’s reply address is not a reply', async () => {
+    const r = await t.gql<{ createTicket: { id: string } }>(`mutation { createTicket(input: { subject: "Audit me", body: "x" }) { id } }`, {}, { token: a.requester.token });
+    const ticketId = r.data!.createTicket.id;
+    const to = replyAddress(t.server.app.config, 'acme', a.tenantId, ticketId).replace('@mail.localhost', `@${DOMAIN}`);
+    const subject = `Re: Audit me ${randomUUID()}`;
+    const raw = `From: ${a.auditor.email}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${randomUUID()}@acme.test>\r\n\r\nClosing this for you.\r\n`;
+    const signed = (await dkimSign(raw, { signatureData: [{ signingDomain: acme.domain, selector: acme.selector, privateKey: acme.privateKey }] } as never)) as { signatures: string };
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+    await transport.sendMail({ envelope: { from: a.auditor.email, to: [to] }, raw: signed.signatures + raw });
+    transport.close();
+    expect(await t.ownerSql(`select 1 from ticket_comments where tenant_id = $1 and ticket_id = $2`, [a.tenantId, ticketId])).toEqual([]);
+    expect((await rowsAbout(subject)).filter((x) => x.direction === 'in').map((x) => [x.status, x.ticket_id === ticketId])).toEqual([['ticket', false]]);
+  });
+
   it('never relays a requester’s words to the addresses they copied', async () => {
     const subject = `Relay ${randomUUID()}`;
     const first = `${randomUUID()}@evil.test`;

@@ -268,10 +268,17 @@ async function threadOf(ctx: RequestContext, parsed: ParsedMail, recipients: str
   return ctx.em.findOne(Ticket, { id: rec.ticket.id, quarantine: null }, { populate: ['requester'] });
 }
 
-/** Who may add to a ticket by mail: its requester, the people copied on its thread, and staff. */
+/**
+ * Who may add to a ticket by mail: its requester, the people copied on its thread, and staff who
+ * could reply to it in the console (their role replies, and sees every ticket or this one is
+ * theirs): mail is no way around an auditor's read-only role or an agent's scope.
+ */
 async function belongsOn(ctx: RequestContext, ticket: Ticket, person: User): Promise<boolean> {
   if (ticket.requester.id === person.id) return true;
-  if (person.role !== 'requester' && person.email !== UNVERIFIED_SENDER_EMAIL) return true;
+  if (person.role !== 'requester' && person.email !== UNVERIFIED_SENDER_EMAIL) {
+    const held = await ctx.app.roles.permissionsOf(ctx, person.role);
+    if (held?.has(TicketPermission.comment) && (held.has(TicketPermission.viewAll) || ticket.assignee?.id === person.id)) return true;
+  }
   const thread = await ctx.em.findOne(MailThread, { ticket: ticket.id });
   return !!thread?.ccAddresses.includes(person.email);
 }
