@@ -168,6 +168,6 @@ maybe('the email channel', () => {
     await expectOn(page, 'templates', () => page.getByLabel('Subject').waitFor({ timeout: 15_000 }));
     await page.getByRole('button', { name: 'Preview' }).click();
     await expectOn(page, 'preview', () => page.getByText(/Subject: \[Acme|Subject: \[/).waitFor({ timeout: 15_000 }));
-    await page.screenshot({ path: join(SCREENSHOTS, 'mail-templates.png'), fullPage: true, animations: 'disabled' });
+    await page.screenshot({ path: join(SCREENSHOTS, 'mail-templates.png'), animations: 'disabled' });
   });
 });
