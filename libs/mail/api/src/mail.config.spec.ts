@@ -5,8 +5,8 @@ const base = { BULWARK_DATA_DIR: '/nonexistent', BULWARK_MASTER_KEY: 'k'.repeat(
 const read = (env: Record<string, string>) => mailConfig.of(loadConfig({ NODE_ENV: 'test', ...base, ...env }));
 
 describe('mail settings', () => {
-  it('default to mail.localhost, no listener, loopback and 10 MiB outside production', () => {
-    expect(read({})).toEqual({ domain: 'mail.localhost', listenPort: undefined, listenHost: '127.0.0.1', tlsKeyFile: undefined, tlsCertFile: undefined, maxBytes: 10 * 1024 * 1024 });
+  it('default to mail.localhost, no listener, loopback, 10 MiB and 1000 held messages outside production', () => {
+    expect(read({})).toEqual({ domain: 'mail.localhost', listenPort: undefined, listenHost: '127.0.0.1', tlsKeyFile: undefined, tlsCertFile: undefined, maxBytes: 10 * 1024 * 1024, heldMax: 1000 });
   });
 
   it('take port 0 for an ephemeral listener, and lowercase the domain', () => {
