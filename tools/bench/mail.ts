@@ -8,7 +8,8 @@
  *   against plain `createTicket` calls over GraphQL by an agent for the same requesters. SMTP's 250
  *   comes only once the ticket is stored, so a message counts when it is a ticket.
  * - **Outbox**: a public reply (`addComment`, which queues the requester's mail in the outbox and
- *   records its Message-ID) against an internal note (the same mutation, which sends nothing).
+ *   records its Message-ID) against an internal note (the same mutation, which sends nothing),
+ *   going round 200 tickets.
  *   The outbox's jobs deliver to a memory sender during the runs, as they would to SMTP.
  */
 import 'reflect-metadata';
@@ -83,7 +84,10 @@ export async function runMailBench(databaseUrl: string, opts: { runs: number; du
     const agent = login.token;
     const CREATE = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`;
     const COMMENT = `mutation($id: ID!, $i: AddCommentInput!) { addComment(ticketId: $id, input: $i) { id } }`;
-    const ticket = ((await gql(CREATE, { i: { subject: 'A long conversation', body: 'x', requesterId: requesterIds[0] } }, agent)).createTicket as unknown as { id: string }).id;
+    // Replies go round 200 conversations, as an agent's day does: one ticket for all would measure
+    // eight agents queueing for one ticket's row lock, not the outbox.
+    const tickets: string[] = [];
+    for (let i = 0; i < 200; i++) tickets.push(((await gql(CREATE, { i: { subject: `Conversation ${i}`, body: 'x', requesterId: requesterIds[i] } }, agent)).createTicket as unknown as { id: string }).id);
 
     const sides = {
       smtp: (i: number) =>
@@ -91,8 +95,8 @@ export async function runMailBench(databaseUrl: string, opts: { runs: number; du
           .send({ from: `Requester ${i % SENDERS} <r${i % SENDERS}@customer.bench>`, to: 'bench@mail.bench', subject: `Printer ${i}`, text: 'It is jammed again.\n\nRiley', messageId: `${randomUUID()}@customer.bench` })
           .then(() => undefined),
       createTicket: (i: number) => gql(CREATE, { i: { subject: `Printer ${i}`, body: 'It is jammed again.\n\nRiley', requesterId: requesterIds[i % SENDERS], channel: 'EMAIL' } }, agent).then(() => undefined),
-      publicReply: () => gql(COMMENT, { id: ticket, i: { body: 'On our way.', public: true } }, agent).then(() => undefined),
-      internalNote: () => gql(COMMENT, { id: ticket, i: { body: 'On our way.', public: false } }, agent).then(() => undefined),
+      publicReply: (i: number) => gql(COMMENT, { id: tickets[i % tickets.length], i: { body: 'On our way.', public: true } }, agent).then(() => undefined),
+      internalNote: (i: number) => gql(COMMENT, { id: tickets[i % tickets.length], i: { body: 'On our way.', public: false } }, agent).then(() => undefined),
     };
     type Side = keyof typeof sides;
     const rates: Record<Side, number[]> = { smtp: [], createTicket: [], publicReply: [], internalNote: [] };
