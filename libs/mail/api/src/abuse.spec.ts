@@ -23,11 +23,12 @@ let t: TestServer;
 let a: TenantPersonas;
 let port: number;
 
-async function sendSigned(raw: string, signer: typeof evil, envelopeFrom: string, opts: { maxBodyLength?: number } = {}) {
+/** Signs `raw` as `signer` and sends it over SMTP; `appended` goes after the signed text (unsigned). */
+async function sendSigned(raw: string, signer: typeof evil, envelopeFrom: string, opts: { maxBodyLength?: number; to?: string; appended?: string } = {}) {
   const signed = (await dkimSign(raw, { signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey, maxBodyLength: opts.maxBodyLength }] } as never)) as { signatures: string };
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   try {
-    return await transport.sendMail({ envelope: { from: envelopeFrom, to: [`acme@${DOMAIN}`] }, raw: signed.signatures + raw });
+    return await transport.sendMail({ envelope: { from: envelopeFrom, to: [opts.to ?? `acme@${DOMAIN}`] }, raw: signed.signatures + raw + (opts.appended ?? '') });
   } finally {
     transport.close();
   }
@@ -62,11 +63,8 @@ describe('H5 a sender is verified only as the one address the checks vouched for
     const subject = `Invoice ${randomUUID()}`;
     const body = 'Hello,\r\n';
     const raw = `From: ${a.requester.email}\r\nTo: acme@${DOMAIN}\r\nSubject: ${subject}\r\nMessage-ID: <${randomUUID()}@acme.test>\r\n\r\n${body}`;
-    const signed = (await dkimSign(raw, { signatureData: [{ signingDomain: acme.domain, selector: acme.selector, privateKey: acme.privateKey, maxBodyLength: body.length }] } as never)) as { signatures: string };
     // Someone replays the signed start and adds their own words after it.
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-    await transport.sendMail({ envelope: { from: a.requester.email, to: [`acme@${DOMAIN}`] }, raw: `${signed.signatures}${raw}Pay to IBAN XX00 1234 now.\r\n` });
-    transport.close();
+    await sendSigned(raw, acme, a.requester.email, { maxBodyLength: body.length, appended: 'Pay to IBAN XX00 1234 now.\r\n' });
     expect((await rowsAbout(subject)).map((r) => r.status)).toEqual(['held']);
   });
 });
@@ -78,10 +76,7 @@ describe('abuse', () => {
     const to = replyAddress(t.server.app.config, 'acme', a.tenantId, ticketId).replace('@mail.localhost', `@${DOMAIN}`);
     const subject = `Re: Audit me ${randomUUID()}`;
     const raw = `From: ${a.auditor.email}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${randomUUID()}@acme.test>\r\n\r\nClosing this for you.\r\n`;
-    const signed = (await dkimSign(raw, { signatureData: [{ signingDomain: acme.domain, selector: acme.selector, privateKey: acme.privateKey }] } as never)) as { signatures: string };
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-    await transport.sendMail({ envelope: { from: a.auditor.email, to: [to] }, raw: signed.signatures + raw });
-    transport.close();
+    await sendSigned(raw, acme, a.auditor.email, { to });
     expect(await t.ownerSql(`select 1 from ticket_comments where tenant_id = $1 and ticket_id = $2`, [a.tenantId, ticketId])).toEqual([]);
     expect((await rowsAbout(subject)).filter((x) => x.direction === 'in').map((x) => [x.status, x.ticket_id === ticketId])).toEqual([['ticket', false]]);
   });

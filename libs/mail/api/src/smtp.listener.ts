@@ -44,6 +44,7 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
   const log = services.log.child({ listener: 'smtp' });
   const perAddress = new Map<string, number>();
   const counted = new WeakSet<SMTPServerSession>();
+  const tenantsOf = new WeakMap<SMTPServerSession, Map<string, string>>();
   const tls = cfg.tlsKeyFile && cfg.tlsCertFile ? { key: readFileSync(cfg.tlsKeyFile), cert: readFileSync(cfg.tlsCertFile) } : null;
   const server = new SMTPServer({
     name: cfg.domain,
@@ -76,7 +77,14 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) {
       if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return callback(reply(452, '4.5.3 Too many recipients in one message: send the rest in another'));
       tenantOfRecipient(services, address.address).then(
-        (tenantId) => callback(tenantId ? null : reply(550, `5.1.1 <${address.address.slice(0, 200)}>: no such help desk address here`)),
+        (tenantId) => {
+          // Kept for the message's delivery: the recipient was looked up once, here.
+          if (tenantId) {
+            const known = tenantsOf.get(session) ?? new Map<string, string>();
+            tenantsOf.set(session, known.set(address.address, tenantId));
+          }
+          callback(tenantId ? null : reply(550, `5.1.1 <${address.address.slice(0, 200)}>: no such help desk address here`));
+        },
         (error: unknown) => {
           log.warn('a recipient could not be looked up', { error });
           callback(reply(451, '4.3.0 Temporary failure: try again later'));
@@ -91,7 +99,7 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
       stream.on('error', (error) => callback(error));
       stream.on('end', () => {
         if (stream.sizeExceeded) return callback(reply(552, `5.3.4 Message larger than this help desk accepts (${cfg.maxBytes} bytes)`));
-        deliver(services, Buffer.concat(chunks), session).then(
+        deliver(services, Buffer.concat(chunks), session, tenantsOf.get(session) ?? new Map()).then(
           () => callback(null, 'Message accepted'),
           (error: Error & { responseCode?: number }) => {
             if (!error.responseCode) log.error('inbound mail could not be stored: the sender will retry', { error });
@@ -125,10 +133,10 @@ export async function startSmtpListener(services: Services): Promise<PluginListe
 }
 
 /** Reads the message once, then files it for each workspace among its recipients, each on its own. */
-async function deliver(services: Services, raw: Buffer, session: SMTPServerSession): Promise<void> {
+async function deliver(services: Services, raw: Buffer, session: SMTPServerSession, tenants: ReadonlyMap<string, string>): Promise<void> {
   const byTenant = new Map<string, string[]>();
   for (const r of session.envelope.rcptTo) {
-    const tenantId = await tenantOfRecipient(services, r.address);
+    const tenantId = tenants.get(r.address);
     if (!tenantId) continue;
     byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), r.address.toLowerCase()]);
   }
