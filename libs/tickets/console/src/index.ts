@@ -7,7 +7,9 @@ import { GroupsList } from './groups.page';
 import { QuarantinePage } from './quarantine.page';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
-import { TicketCreate, TicketEdit, TicketList, TicketShow } from './tickets.views';
+import { TicketCreate } from './ticket-create.page';
+import { TicketList } from './ticket-list.page';
+import { TicketShow } from './ticket.page';
 
 export const ticketsConsolePlugin = defineConsolePlugin({
   name: 'tickets',
@@ -19,11 +21,12 @@ export const ticketsConsolePlugin = defineConsolePlugin({
       list: TicketList,
       show: TicketShow,
       create: TicketCreate,
-      edit: TicketEdit,
       recordRepresentation: 'subject',
       access: {
         list: Permission.TICKETS_READ,
         show: Permission.TICKETS_READ,
+        // The desk's own notes (tags, history) are for those who change tickets or see them all.
+        viewAll: Permission.TICKETS_VIEW_ALL,
         create: Permission.TICKETS_CREATE,
         edit: Permission.TICKETS_UPDATE,
         delete: Permission.TICKETS_DELETE,
