@@ -23,7 +23,7 @@ import {
   useMediaQuery,
   type Theme,
 } from '@mui/material';
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Datagrid, FunctionField, Link, ListBase, Pagination, SimpleList, Title, useCanAccess, useListContext, useRedirect, useNotify } from 'react-admin';
 import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES } from './tickets.choices';
@@ -59,7 +59,16 @@ function ViewsColumn({ views }: { views: Api.View[] | null }) {
   const choose = (id: string) => setFilters(id ? { view: id } : {}, {});
   if (small) {
     return (
-      <TextField select size="small" label="View" value={current} onChange={(e) => choose(e.target.value)} fullWidth>
+      <TextField
+        select
+        size="small"
+        label="View"
+            id="tickets-view"
+        value={current}
+        onChange={(e) => choose(e.target.value)}
+        fullWidth
+        slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
+      >
         <MenuItem value="">All tickets</MenuItem>
         {(views ?? []).map((v) => (
           <MenuItem key={v.id} value={v.id}>
@@ -131,18 +140,22 @@ function SearchBox() {
     const { q: _old, ...rest } = filterValues;
     setFilters(q.trim() ? { ...rest, q } : rest, displayedFilters);
   };
+  // Enter on a number opens that ticket: the list then stays as it was.
+  const opening = useRef(false);
   useEffect(() => {
-    if (text === String(filterValues.q ?? '')) return;
-    const timer = setTimeout(() => apply(text), 400);
+    if (text === String(filterValues.q ?? '') || opening.current) return;
+    const timer = setTimeout(() => !opening.current && apply(text), 400);
     return () => clearTimeout(timer);
   }, [text]);
   const onKey = async (e: KeyboardEvent) => {
     if (e.key !== 'Enter') return;
     const n = NUMBER.exec(text.trim());
     if (!n) return apply(text);
+    opening.current = true;
     const id = await ticketIdByNumber(Number(n[1]));
     if (id) redirect('show', 'tickets', id);
     else {
+      opening.current = false;
       notify(`There is no ticket #${n[1]} you can see`, { type: 'info' });
       apply(text);
     }
@@ -154,9 +167,17 @@ function SearchBox() {
       onChange={(e) => setText(e.target.value)}
       onKeyDown={onKey}
       placeholder="Search tickets, or #1001"
-      aria-label="Search tickets"
       sx={{ flex: 1, minWidth: { xs: '100%', sm: 260 } }}
-      slotProps={{ input: { startAdornment: <InputAdornment position="start"><SearchIcon fontSize="small" /></InputAdornment> } }}
+      slotProps={{
+        htmlInput: { 'aria-label': 'Search tickets', maxLength: 200 },
+        input: {
+          startAdornment: (
+            <InputAdornment position="start">
+              <SearchIcon fontSize="small" />
+            </InputAdornment>
+          ),
+        },
+      }}
     />
   );
 }
@@ -170,7 +191,7 @@ function GroupFilter() {
       .catch(() => undefined);
   }, []);
   return (
-    <TextField select size="small" label="Group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})} sx={{ minWidth: 160 }}>
+    <TextField select size="small" label="Group" id="filter-group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})} sx={{ minWidth: 160 }}>
       <MenuItem value="">Any group</MenuItem>
       {groups.map((g) => (
         <MenuItem key={g.id} value={g.id}>
@@ -206,7 +227,7 @@ function FilterPanel() {
   return (
     <Card variant="outlined" sx={{ p: 2 }} component="section" aria-label="Filters">
       <Stack direction="row" flexWrap="wrap" useFlexGap spacing={2}>
-        <TextField select size="small" label="Status" value={filterValues.status ?? ''} onChange={(e) => set({ status: e.target.value || undefined })} sx={{ minWidth: 140 }}>
+        <TextField select size="small" label="Status" id="filter-status" value={filterValues.status ?? ''} onChange={(e) => set({ status: e.target.value || undefined })} sx={{ minWidth: 140 }}>
           <MenuItem value="">Any status</MenuItem>
           {STATUS_CHOICES.map((c) => (
             <MenuItem key={c.id} value={c.id}>
@@ -214,7 +235,7 @@ function FilterPanel() {
             </MenuItem>
           ))}
         </TextField>
-        <TextField select size="small" label="Priority" value={filterValues.priority ?? ''} onChange={(e) => set({ priority: e.target.value || undefined })} sx={{ minWidth: 140 }}>
+        <TextField select size="small" label="Priority" id="filter-priority" value={filterValues.priority ?? ''} onChange={(e) => set({ priority: e.target.value || undefined })} sx={{ minWidth: 140 }}>
           <MenuItem value="">Any priority</MenuItem>
           {PRIORITY_CHOICES.map((c) => (
             <MenuItem key={c.id} value={c.id}>
@@ -344,10 +365,10 @@ function TicketTable() {
     <Datagrid rowClick="show" bulkActionButtons={false} empty={empty} sx={{ '& .RaDatagrid-rowCell': { py: 1 } }}>
       <FunctionField<TicketRecord> source="number" label="#" sortBy="number" render={(t) => <Box sx={{ color: 'text.secondary', whiteSpace: 'nowrap' }}>{ticketRef(t.number)}</Box>} />
       <FunctionField<TicketRecord> source="subject" label="Subject" render={(t) => t.subject} />
-      <FunctionField<TicketRecord> label="Requester" render={(t) => t.requester.name} />
+      <FunctionField<TicketRecord> label="Requester" render={(t) => <Box sx={{ whiteSpace: 'nowrap' }}>{t.requester.name}</Box>} />
       <FunctionField<TicketRecord> source="status" label="Status" render={(t) => <StatusChip status={t.status} />} />
       <FunctionField<TicketRecord> source="priority" label="Priority" render={(t) => priorityName(t.priority)} />
-      <FunctionField<TicketRecord> label="Assignee" render={(t) => t.assignee?.name ?? <Box component="span" sx={{ color: 'text.secondary' }}>Unassigned</Box>} />
+      <FunctionField<TicketRecord> label="Assignee" render={(t) => <Box sx={{ whiteSpace: 'nowrap', color: t.assignee ? undefined : 'text.secondary' }}>{t.assignee?.name ?? 'Unassigned'}</Box>} />
       <FunctionField<TicketRecord> source="updatedAt" label="Updated" render={(t) => <When value={t.updatedAt} />} />
     </Datagrid>
   );

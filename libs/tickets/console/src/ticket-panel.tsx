@@ -77,6 +77,7 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
             select
             size="small"
             label="Status"
+            id="ticket-status"
             value={value('status', ticket.status)}
             disabled={ro || busy('status')}
             error={!!errors.status}
@@ -93,6 +94,7 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
             select
             size="small"
             label="Priority"
+            id="ticket-priority"
             value={value('priority', ticket.priority)}
             disabled={ro || busy('priority')}
             error={!!errors.priority}
@@ -126,6 +128,7 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
                 select
                 size="small"
                 label="Group"
+            id="ticket-group"
                 value={value('groupId', ticket.groupId ?? '') ?? ''}
                 disabled={busy('groupId')}
                 error={!!errors.groupId}

@@ -12,6 +12,8 @@ import { statusName } from './ticket-fields';
 /** The statuses a reply can set, in the order an agent works through them. */
 const SUBMIT_AS: Api.TicketStatus[] = ['OPEN', 'PENDING', 'SOLVED'];
 
+const NO_RECORD = {};
+
 const isEmpty = (html: unknown) =>
   !String(html ?? '')
     .replace(/<[^>]*>/g, '')
@@ -36,7 +38,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
   const formId = `reply-${ticket.id}`;
 
   const send = async (values: Record<string, unknown>) => {
-    if (isEmpty(values.htmlBody)) {
+    if (isEmpty(values.reply)) {
       setError(internal ? 'Write the note first' : 'Write your reply first');
       return;
     }
@@ -44,7 +46,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
     setError(undefined);
     const status = canSetStatus ? statusRef.current : undefined;
     try {
-      await addComment(ticket.id, { htmlBody: String(values.htmlBody), public: !internal, ...(status && status !== ticket.status ? { status } : {}) });
+      await addComment(ticket.id, { htmlBody: String(values.reply), public: !internal, ...(status && status !== ticket.status ? { status } : {}) });
       notify(
         `${internal ? 'Note added' : 'Reply sent'}${status && status !== ticket.status ? `; the ticket is ${statusName(status).toLowerCase()}` : ''}`,
         { type: 'success' },
@@ -65,7 +67,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
   };
 
   return (
-    <Card variant="outlined" sx={{ borderColor: internal ? '#f0c24b' : undefined, bgcolor: internal ? '#fffbeb' : undefined }} component="section" aria-label="Reply">
+    <Card variant="outlined" sx={{ borderColor: internal ? '#f0c24b' : undefined, bgcolor: internal ? '#fffbeb' : undefined }} component="section" aria-label="Reply box">
       <CardContent sx={{ '&:last-child': { pb: 2 } }}>
         {canNote && (
           <ToggleButtonGroup size="small" exclusive value={internal ? 'note' : 'reply'} onChange={(_e, v) => v && setInternal(v === 'note')} sx={{ mb: 1 }} aria-label="Kind of message">
@@ -77,9 +79,10 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
             </ToggleButton>
           </ToggleButtonGroup>
         )}
-        <Form key={formKey} id={formId} onSubmit={send} defaultValues={{ htmlBody: '' }}>
+        {/* A form of its own (record={}), not the ticket's: the reply starts empty. */}
+        <Form key={formKey} id={formId} onSubmit={send} record={NO_RECORD} defaultValues={{ reply: '' }}>
           <RichTextInput
-            source="htmlBody"
+            source="reply"
             label={internal ? 'Internal note (only the desk sees it)' : `Reply to ${ticket.requester.name}`}
             helperText={false}
             sx={{ '& .ProseMirror': { minHeight: 110 }, '& .RaRichTextInput-editorContent': { bgcolor: 'background.paper' } }}

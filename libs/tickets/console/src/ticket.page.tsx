@@ -42,7 +42,7 @@ function TicketPageBody({ access }: { access: ReturnType<typeof useTicketAccess>
   return (
     <Box sx={{ py: 2, px: { xs: 0, sm: 1 }, maxWidth: 1400 }}>
       <Title title={title} />
-      <Stack direction="row" spacing={1} alignItems="flex-start" sx={{ mb: 2 }}>
+      <Stack direction="row" spacing={1} alignItems="flex-start" sx={{ mb: 2 }} data-testid="ticket-header">
         <Tooltip title="Back to the tickets">
           <IconButton component={Link} to="/tickets" aria-label="Back to the tickets" size="small" sx={{ mt: 0.25 }}>
             <ArrowBackIcon />
