@@ -162,6 +162,12 @@ maybe("the agent's ticket workspace", () => {
     await page.goto(`${env.app.url}/#/tickets`);
     const view = page.locator('#tickets-view');
     await expectOn(page, 'narrow-list', () => view.waitFor({ timeout: 30_000 }));
+    // The menu, open from the wide screen, is a drawer over the page on a phone: closed first.
+    const drawer = page.locator('.RaSidebar-modal');
+    if (await drawer.isVisible()) {
+      await page.keyboard.press('Escape');
+      await drawer.waitFor({ state: 'hidden' });
+    }
     await page.getByText(/#10\d\d /).first().waitFor();
     await noSideways('list');
     await shot(page, 'narrow-list');

@@ -129,6 +129,7 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
                 size="small"
                 label="Group"
             id="ticket-group"
+                slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
                 value={value('groupId', ticket.groupId ?? '') ?? ''}
                 disabled={busy('groupId')}
                 error={!!errors.groupId}
