@@ -32,4 +32,6 @@ export const identityConsolePlugin = defineConsolePlugin({
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },
   ],
   banners: [EnrolmentBanner],
+  // Requesters keep their account (password, two-factor sign-in, sessions) in the portal too.
+  portal: { pages: [{ path: 'account', component: AccountPage, nav: 'account', label: 'My account' }] },
 });

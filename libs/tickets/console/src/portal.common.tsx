@@ -1,0 +1,31 @@
+import { Chip, Typography } from '@mui/material';
+import { STATUS_TONE, STATUS_WORDS } from './portal.data';
+
+const FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A moment in the reader's own locale and time zone (the browser's), exact on hover. */
+export function When({ at, prefix }: { at: string; prefix?: string }) {
+  const d = new Date(at);
+  return (
+    <time dateTime={at} title={d.toString()}>
+      {prefix ? `${prefix} ` : ''}
+      {FORMAT.format(d)}
+    </time>
+  );
+}
+
+export function RequestStatus({ status }: { status: string }) {
+  return <Chip size="small" label={STATUS_WORDS[status] ?? status} color={STATUS_TONE[status] ?? 'default'} variant={status === 'CLOSED' ? 'outlined' : 'filled'} />;
+}
+
+/** `#1001`, as people quote a request. */
+export const requestNumber = (n: number) => `#${n}`;
+
+/** A message's words as written (line breaks kept); never as markup. */
+export function MessageBody({ body }: { body: string }) {
+  return (
+    <Typography component="div" variant="body1" sx={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+      {body}
+    </Typography>
+  );
+}
