@@ -5,7 +5,7 @@ import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsList } from './groups.page';
 import { NewRequestPage } from './portal.new-request.page';
-import { RequestPage } from './portal.request.page';
+import { RequestPage, TicketLinkPage } from './portal.request.page';
 import { MyRequestsPage } from './portal.requests.page';
 import { QuarantinePage } from './quarantine.page';
 import { TicketsByStatusCard } from './tickets.card';
@@ -57,6 +57,8 @@ export const ticketsConsolePlugin = defineConsolePlugin({
       { path: 'requests', component: MyRequestsPage, nav: 'main', label: 'My requests', home: true },
       { path: 'requests/new', component: NewRequestPage, nav: 'main', label: 'New request' },
       { path: 'requests/:number', component: RequestPage },
+      // The console's address of a ticket, as notification mails link to it.
+      { path: 'tickets/:id/show', component: TicketLinkPage },
     ],
   },
 });

@@ -69,6 +69,11 @@ export async function requestByNumber(number: number): Promise<PortalRequest> {
   return d.ticket;
 }
 
+/** The number of a ticket known by its id (a console link in a mail). */
+export async function numberOfTicket(id: string): Promise<number> {
+  return (await gql<{ ticket: { number: number } }>(`query($id: ID!) { ticket(id: $id) { number } }`, { id })).ticket.number;
+}
+
 /** Files a request from the portal: the requester's own, from the web. */
 export async function fileRequest(input: { subject: string; body: string; attachmentIds?: string[] }): Promise<PortalTicket> {
   const d = await gql<{ createTicket: PortalTicket }>(`mutation($input: CreateTicketInput!) { createTicket(input: $input) { ${LIST_FIELDS} } }`, {

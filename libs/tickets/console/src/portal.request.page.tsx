@@ -2,9 +2,9 @@ import ArrowBackIcon from '@mui/icons-material/ArrowBack';
 import { Alert, Box, Button, Card, CardContent, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useGetIdentity, useNotify } from 'react-admin';
-import { Link, useParams } from 'react-router-dom';
+import { Link, Navigate, useParams } from 'react-router-dom';
 import { MessageBody, RequestStatus, requestNumber, When } from './portal.common';
-import { replyTo, requestByNumber, type PortalMessage, type PortalRequest } from './portal.data';
+import { numberOfTicket, replyTo, requestByNumber, type PortalMessage, type PortalRequest } from './portal.data';
 
 /** One request: its thread (the requester's messages and the public replies), a reply box, "Mark as solved". */
 export function RequestPage() {
@@ -134,4 +134,19 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
       </CardContent>
     </Card>
   );
+}
+
+/**
+ * A console link to a ticket (`#/tickets/<id>/show`, what notification mails carry) opened by a
+ * requester: their request's page in the portal.
+ */
+export function TicketLinkPage() {
+  const { id } = useParams();
+  const [to, setTo] = useState<string | null>(null);
+  useEffect(() => {
+    numberOfTicket(id ?? '')
+      .then((n) => setTo(`/requests/${n}`))
+      .catch(() => setTo('/requests'));
+  }, [id]);
+  return to ? <Navigate to={to} replace /> : <Typography color="text.secondary">Loading…</Typography>;
 }
