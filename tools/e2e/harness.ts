@@ -133,6 +133,16 @@ async function signInPage(browser: Browser, url: string, email: string, code: ((
   return page;
 }
 
+/** Waits for `what`; on failure saves `failed-<step>.png` (the whole page), to see why. */
+export async function expectOn(page: Page, step: string, what: () => Promise<unknown>): Promise<void> {
+  try {
+    await what();
+  } catch (e) {
+    await page.screenshot({ path: join(SCREENSHOTS, `failed-${step}.png`), fullPage: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
 /** A GraphQL request from inside the page, with its session cookie (what the console itself sends). */
 export function gqlInPage<T>(page: Page, query: string, variables: Record<string, unknown> = {}): Promise<{ data: T; errors?: unknown[] }> {
   return page.evaluate(

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, gqlInPage, SCREENSHOTS, signInToConsole, signInToPortal, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, expectOn, gqlInPage, SCREENSHOTS, signInToConsole, signInToPortal, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -20,16 +20,6 @@ const PHONE = { width: 390, height: 844 };
 maybe("the requesters' portal", () => {
   const env = useConsoleApp(executable as string);
   const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(SCREENSHOTS, `portal-${name}.png`), fullPage, animations: 'disabled' });
-
-  /** Waits for `what`; on failure saves a screenshot named after the step, to see why. */
-  async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
-    try {
-      await what();
-    } catch (e) {
-      await page.screenshot({ path: join(SCREENSHOTS, `failed-portal-${step}.png`), fullPage: true }).catch(() => undefined);
-      throw e;
-    }
-  }
 
   /** Nothing of the console: no menu, no dashboard. */
   async function expectNoConsole(page: Page) {
@@ -66,7 +56,7 @@ maybe("the requesters' portal", () => {
     await form.getByLabel('Description').fill('It jams on every second page.\nThe tray light blinks orange.');
     await shot(page, 'new-request');
     await form.getByRole('button', { name: 'Send request' }).click();
-    await expectOn(page, 'filed', () => page.waitForURL(/#\/requests\/\d+$/, { timeout: 15_000 }));
+    await expectOn(page, 'portal-filed', () => page.waitForURL(/#\/requests\/\d+$/, { timeout: 15_000 }));
     number = Number(page.url().split('/').pop());
     expect(number).toBeGreaterThanOrEqual(1001);
     await page.getByRole('heading', { name: `#${number} ${subject}` }).waitFor();
@@ -106,7 +96,7 @@ maybe("the requesters' portal", () => {
     await shot(page, 'agent-replied', true);
 
     await page.getByRole('button', { name: 'Mark as solved' }).click();
-    await expectOn(page, 'solved', () => page.getByText('This request is solved.').waitFor({ timeout: 15_000 }));
+    await expectOn(page, 'portal-solved', () => page.getByText('This request is solved.').waitFor({ timeout: 15_000 }));
     expect(await status(page).textContent()).toBe('Solved');
     await shot(page, 'solved', true);
     // Now under Solved, not Open.
@@ -116,7 +106,7 @@ maybe("the requesters' portal", () => {
     await page.goto(`${env.app.url}/#/requests/${number}`);
     await page.getByLabel('Your reply').fill('Sorry, it jams again. The asset tag is PR-0303.');
     await page.getByRole('button', { name: 'Reply and reopen' }).click();
-    await expectOn(page, 'reopened', () => page.getByText('Reply sent; your request is open again.').waitFor({ timeout: 15_000 }));
+    await expectOn(page, 'portal-reopened', () => page.getByText('Reply sent; your request is open again.').waitFor({ timeout: 15_000 }));
     await page.getByRole('list', { name: 'Conversation' }).getByText('The asset tag is PR-0303.').waitFor();
     expect(await status(page).textContent()).toBe('In progress');
     await shot(page, 'reopened', true);
@@ -127,7 +117,7 @@ maybe("the requesters' portal", () => {
     const page = await signInToPortal(env.browser, env.app.url, REQUESTER);
     for (const path of ['#/tickets', '#/users', '#/roles', '#/security', '#/audit-events', '#/tickets/create', '#/quarantine', '#/no-such-page', '#/']) {
       await page.goto(`${env.app.url}/${path}`);
-      await expectOn(page, `typed-${path.replace(/\W+/g, '-')}`, () => page.waitForURL(/#\/requests$/, { timeout: 10_000 }));
+      await expectOn(page, `portal-typed-${path.replace(/\W+/g, '-')}`, () => page.waitForURL(/#\/requests$/, { timeout: 10_000 }));
       await page.getByRole('heading', { name: 'My requests' }).waitFor();
       await expectNoConsole(page);
     }
@@ -144,7 +134,7 @@ maybe("the requesters' portal", () => {
     // A notification mail's link to the ticket (the console's address) opens the request in the portal.
     const { data } = await gqlInPage<{ ticket: { id: string } }>(page, 'query($n: Int!) { ticket(number: $n) { id } }', { n: number });
     await page.goto(`${env.app.url}/#/tickets/${data.ticket.id}/show`);
-    await expectOn(page, 'mail-link', () => page.waitForURL(new RegExp(`#/requests/${number}$`), { timeout: 10_000 }));
+    await expectOn(page, 'portal-mail-link', () => page.waitForURL(new RegExp(`#/requests/${number}$`), { timeout: 10_000 }));
     await page.getByRole('heading', { name: `#${number} ${subject}` }).waitFor();
     await page.getByRole('banner').getByRole('button', { name: 'Rita Requester' }).click();
     await page.getByRole('menuitem', { name: 'Sign out' }).click();

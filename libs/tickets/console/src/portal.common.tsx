@@ -1,4 +1,5 @@
-import { Chip, Typography } from '@mui/material';
+import { Card, CardContent, Chip, Stack, Typography } from '@mui/material';
+import type { ReactNode } from 'react';
 import { STATUS_TONE, STATUS_WORDS } from './portal.data';
 
 const FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -27,5 +28,23 @@ export function MessageBody({ body }: { body: string }) {
     <Typography component="div" variant="body1" sx={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
       {body}
     </Typography>
+  );
+}
+
+/** A form on a card, named for assistive technology; Enter in a one-line field submits it. */
+export function FormCard({ label, onSubmit, children }: { label: string; onSubmit: () => void; children: ReactNode }) {
+  return (
+    <Card variant="outlined">
+      <CardContent
+        component="form"
+        aria-label={label}
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+      >
+        <Stack spacing={2}>{children}</Stack>
+      </CardContent>
+    </Card>
   );
 }

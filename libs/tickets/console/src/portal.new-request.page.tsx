@@ -1,9 +1,9 @@
-import { Alert, Box, Button, Card, CardContent, Stack, TextField, Typography } from '@mui/material';
+import { Alert, Box, Button, Stack, TextField, Typography } from '@mui/material';
 import { useState, type ComponentType } from 'react';
 import { Title, useNotify } from 'react-admin';
 import { Link, useNavigate } from 'react-router-dom';
 import { GraphQLRequestError } from '@bulwark/platform-console';
-import { requestNumber } from './portal.common';
+import { FormCard, requestNumber } from './portal.common';
 import { fileRequest } from './portal.data';
 
 /**
@@ -42,55 +42,41 @@ export function NewRequestPage() {
     }
   };
 
+  const fields = [
+    { name: 'subject', label: 'Subject', value: subject, set: setSubject, max: 200, help: undefined },
+    { name: 'body', label: 'Description', value: body, set: setBody, max: 20000, help: 'What happened, what you expected, and anything we should know' },
+  ] as const;
   return (
     <Box>
       <Title title="New request" />
-      <Card variant="outlined">
-        <CardContent
-          component="form"
-          aria-label="New request"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void send();
-          }}
-        >
-          <Stack spacing={2}>
-            <Typography color="text.secondary">Tell us what you need. We will answer on this request, and you can follow it under My requests.</Typography>
-            {errors.form && <Alert severity="error">{errors.form}</Alert>}
-            <TextField
-              label="Subject"
-              value={subject}
-              onChange={(e) => setSubject(e.target.value)}
-              required
-              fullWidth
-              error={!!errors.subject}
-              helperText={errors.subject}
-              slotProps={{ htmlInput: { maxLength: 200 } }}
-            />
-            <TextField
-              label="Description"
-              value={body}
-              onChange={(e) => setBody(e.target.value)}
-              required
-              fullWidth
-              multiline
-              minRows={6}
-              error={!!errors.body}
-              helperText={errors.body ?? 'What happened, what you expected, and anything we should know'}
-              slotProps={{ htmlInput: { maxLength: 20000 } }}
-            />
-            {AttachmentsInput && <AttachmentsInput value={attachmentIds} onChange={setAttachmentIds} />}
-            <Stack direction="row" spacing={1} sx={{ justifyContent: 'flex-end' }}>
-              <Button component={Link} to="/requests">
-                Cancel
-              </Button>
-              <Button type="submit" variant="contained" disabled={sending}>
-                Send request
-              </Button>
-            </Stack>
-          </Stack>
-        </CardContent>
-      </Card>
+      <FormCard label="New request" onSubmit={() => void send()}>
+        <Typography color="text.secondary">Tell us what you need. We will answer on this request, and you can follow it under My requests.</Typography>
+        {errors.form && <Alert severity="error">{errors.form}</Alert>}
+        {fields.map((f) => (
+          <TextField
+            key={f.name}
+            label={f.label}
+            value={f.value}
+            onChange={(e) => f.set(e.target.value)}
+            required
+            fullWidth
+            multiline={f.name === 'body'}
+            minRows={f.name === 'body' ? 6 : undefined}
+            error={!!errors[f.name]}
+            helperText={errors[f.name] ?? f.help}
+            slotProps={{ htmlInput: { maxLength: f.max } }}
+          />
+        ))}
+        {AttachmentsInput && <AttachmentsInput value={attachmentIds} onChange={setAttachmentIds} />}
+        <Stack direction="row" spacing={1} sx={{ justifyContent: 'flex-end' }}>
+          <Button component={Link} to="/requests">
+            Cancel
+          </Button>
+          <Button type="submit" variant="contained" disabled={sending}>
+            Send request
+          </Button>
+        </Stack>
+      </FormCard>
     </Box>
   );
 }

@@ -3,7 +3,7 @@ import { Alert, Box, Button, Card, CardContent, Stack, TextField, Typography } f
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useGetIdentity, useNotify } from 'react-admin';
 import { Link, Navigate, useParams } from 'react-router-dom';
-import { MessageBody, RequestStatus, requestNumber, When } from './portal.common';
+import { FormCard, MessageBody, RequestStatus, requestNumber, When } from './portal.common';
 import { numberOfTicket, replyTo, requestByNumber, type PortalMessage, type PortalRequest } from './portal.data';
 
 /** One request: its thread (the requester's messages and the public replies), a reply box, "Mark as solved". */
@@ -108,31 +108,20 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
     }
   };
   return (
-    <Card variant="outlined">
-      <CardContent
-        component="form"
-        aria-label="Reply"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send(false);
-        }}
-      >
-        <Stack spacing={1.5}>
-          {solved && <Alert severity="success">This request is solved. If something is still wrong, reply and it opens again.</Alert>}
-          <TextField label="Your reply" multiline minRows={3} fullWidth value={body} onChange={(e) => setBody(e.target.value)} slotProps={{ htmlInput: { maxLength: 20000 } }} />
-          <Stack direction="row" sx={{ gap: 1, justifyContent: 'flex-end', flexWrap: 'wrap' }}>
-            {!solved && (
-              <Button onClick={() => void send(true)} disabled={sending} variant="outlined" color="success">
-                {body.trim() ? 'Send and mark as solved' : 'Mark as solved'}
-              </Button>
-            )}
-            <Button type="submit" variant="contained" disabled={sending || !body.trim()}>
-              {solved ? 'Reply and reopen' : 'Send reply'}
-            </Button>
-          </Stack>
-        </Stack>
-      </CardContent>
-    </Card>
+    <FormCard label="Reply" onSubmit={() => void send(false)}>
+      {solved && <Alert severity="success">This request is solved. If something is still wrong, reply and it opens again.</Alert>}
+      <TextField label="Your reply" multiline minRows={3} fullWidth value={body} onChange={(e) => setBody(e.target.value)} slotProps={{ htmlInput: { maxLength: 20000 } }} />
+      <Stack direction="row" sx={{ gap: 1, justifyContent: 'flex-end', flexWrap: 'wrap' }}>
+        {!solved && (
+          <Button onClick={() => void send(true)} disabled={sending} variant="outlined" color="success">
+            {body.trim() ? 'Send and mark as solved' : 'Mark as solved'}
+          </Button>
+        )}
+        <Button type="submit" variant="contained" disabled={sending || !body.trim()}>
+          {solved ? 'Reply and reopen' : 'Send reply'}
+        </Button>
+      </Stack>
+    </FormCard>
   );
 }
 
