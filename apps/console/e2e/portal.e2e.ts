@@ -90,7 +90,10 @@ maybe("the requesters' portal", () => {
     await page.goto(`${env.app.url}/#/requests/${number}`);
     const thread = page.getByRole('list', { name: 'Conversation' });
     await thread.getByText('Could you tell us the printer’s asset tag?').waitFor();
-    expect(await page.getByText('the fuser is worn').count()).toBe(0); // the API never sends internal notes to requesters
+    // The API never sends internal notes to requesters: not on the page, not in the answer.
+    expect(await page.getByText('the fuser is worn').count()).toBe(0);
+    const seen = await gqlInPage<{ ticket: { comments: { body: string; public: boolean }[] } }>(page, 'query($n: Int!) { ticket(number: $n) { comments { body public } } }', { n: number });
+    expect(seen.data.ticket.comments).toEqual([{ body: 'Thanks Rita. Could you tell us the printer’s asset tag?', public: true }]);
     expect(await status(page).textContent()).toBe('Waiting for your reply');
     expect(await page.title()).toBe(`#${number} ${subject} · Demo Company`);
     await shot(page, 'agent-replied', true);

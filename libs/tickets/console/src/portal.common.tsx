@@ -22,10 +22,15 @@ export function RequestStatus({ status }: { status: string }) {
 /** `#1001`, as people quote a request. */
 export const requestNumber = (n: number) => `#${n}`;
 
-/** A message's words as written (line breaks kept); never as markup. */
-export function MessageBody({ body }: { body: string }) {
+/**
+ * A message as written: its formatting when it has some (`htmlBody`, HTML the server sanitized
+ * when it was stored, SECURITY.md E8), else its plain text with its line breaks.
+ */
+export function MessageBody({ body, htmlBody }: { body: string; htmlBody: string | null }) {
+  const sx = { overflowWrap: 'anywhere', '& p': { my: 0.5 }, '& img': { maxWidth: '100%' } } as const;
+  if (htmlBody) return <Typography component="div" variant="body1" sx={sx} dangerouslySetInnerHTML={{ __html: htmlBody }} />;
   return (
-    <Typography component="div" variant="body1" sx={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+    <Typography component="div" variant="body1" sx={{ ...sx, whiteSpace: 'pre-wrap' }}>
       {body}
     </Typography>
   );

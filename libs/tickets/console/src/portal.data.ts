@@ -12,13 +12,16 @@ export interface PortalTicket {
 
 export interface PortalMessage {
   id: string;
+  /** Plain text; with `htmlBody` its formatted version, sanitized by the server (E8). */
   body: string;
+  htmlBody: string | null;
   createdAt: string;
   author: { id: string; name: string } | null;
 }
 
 export interface PortalRequest extends PortalTicket {
   body: string;
+  htmlBody: string | null;
   requester: { id: string; name: string };
   comments: (PortalMessage & { public: boolean })[];
 }
@@ -63,7 +66,7 @@ export async function myRequests(requesterId: string, tab: RequestTab, offset: n
 /** One request by its number, with its thread (the API gives requesters public messages only). */
 export async function requestByNumber(number: number): Promise<PortalRequest> {
   const d = await gql<{ ticket: PortalRequest }>(
-    `query($number: Int!) { ticket(number: $number) { ${LIST_FIELDS} body requester { id name } comments { id body public createdAt author { id name } } } }`,
+    `query($number: Int!) { ticket(number: $number) { ${LIST_FIELDS} body htmlBody requester { id name } comments { id body htmlBody public createdAt author { id name } } } }`,
     { number },
   );
   return d.ticket;

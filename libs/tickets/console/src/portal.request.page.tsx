@@ -42,7 +42,7 @@ export function RequestPage() {
 
 function Thread({ request, onChange }: { request: PortalRequest; onChange: () => Promise<unknown> }) {
   const { identity } = useGetIdentity();
-  const first: PortalMessage = { id: 'first', body: request.body, createdAt: request.createdAt, author: request.requester };
+  const first: PortalMessage = { id: 'first', body: request.body, htmlBody: request.htmlBody, createdAt: request.createdAt, author: request.requester };
   // The API never gives requesters internal notes; this keeps the thread public even if it did.
   const messages = [first, ...request.comments.filter((c) => c.public)];
   return (
@@ -78,7 +78,7 @@ function Message({ message, mine }: { message: PortalMessage; mine: boolean }) {
               <When at={message.createdAt} />
             </Typography>
           </Stack>
-          <MessageBody body={message.body} />
+          <MessageBody body={message.body} htmlBody={message.htmlBody} />
         </CardContent>
       </Card>
     </Box>
@@ -97,7 +97,7 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
     setSending(true);
     try {
       // Marking solved without words of one's own still says so in the thread.
-      await replyTo(request.id, body.trim() ? body : 'Marked as solved: this is sorted out for me.', markSolved);
+      await replyTo(request.id, body.trim() ? body : 'Marked as solved.', markSolved);
       setBody('');
       notify(markSolved ? 'Marked as solved. Reply at any time to reopen it.' : solved ? 'Reply sent; your request is open again.' : 'Reply sent.', { type: 'success' });
       await onChange();
