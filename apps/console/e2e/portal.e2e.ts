@@ -133,12 +133,13 @@ maybe("the requesters' portal", () => {
     await page.getByText('Where you are signed in').waitFor();
     await expectNoConsole(page);
     await shot(page, 'account', true);
-    await page.getByRole('banner').getByRole('button', { name: 'Rita Requester' }).click();
     // A notification mail's link to the ticket (the console's address) opens the request in the portal.
     const { data } = await gqlInPage<{ ticket: { id: string } }>(page, 'query($n: Int!) { ticket(number: $n) { id } }', { n: number });
     await page.goto(`${env.app.url}/#/tickets/${data.ticket.id}/show`);
-    await expectOn(page, 'portal-mail-link', () => page.waitForURL(new RegExp(`#/requests/${number}$`), { timeout: 10_000 }));
-    await page.getByRole('heading', { name: `#${number} ${subject}` }).waitFor();
+    await expectOn(page, 'portal-mail-link', async () => {
+      await page.waitForURL(new RegExp(`#/requests/${number}$`), { timeout: 10_000 });
+      await page.getByRole('heading', { name: `#${number} ${subject}` }).waitFor({ timeout: 10_000 });
+    });
     await page.getByRole('banner').getByRole('button', { name: 'Rita Requester' }).click();
     await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await page.getByRole('form', { name: 'Sign in' }).waitFor({ timeout: 15_000 });

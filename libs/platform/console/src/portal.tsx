@@ -62,6 +62,8 @@ function PortalHeader({ workspace, name, pages, home }: { workspace: string; nam
   const logout = useLogout();
   const { pathname } = useLocation();
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
+  // Another page (the browser's back button, a typed address) closes the menu.
+  useEffect(() => setAnchor(null), [pathname]);
   const main = pages.filter((p) => p.nav === 'main');
   const own = pages.filter((p) => p.nav === 'account');
   // The nearest page: "My requests" stays lit on one request's page, "New request" on its own.

@@ -43,6 +43,8 @@ export function FormCard({ label, onSubmit, children }: { label: string; onSubmi
       <CardContent
         component="form"
         aria-label={label}
+        // Our own messages, on their fields, instead of the browser's bubbles.
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           onSubmit();
