@@ -1,5 +1,6 @@
 import { Card, CardContent, Chip, Stack, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
+import type { Api } from '@bulwark/platform-console';
 import { STATUS_TONE, STATUS_WORDS } from './portal.data';
 
 const FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -15,7 +16,7 @@ export function When({ at, prefix }: { at: string; prefix?: string }) {
   );
 }
 
-export function RequestStatus({ status }: { status: string }) {
+export function RequestStatus({ status }: { status: Api.TicketStatus }) {
   return <Chip size="small" label={STATUS_WORDS[status] ?? status} color={STATUS_TONE[status] ?? 'default'} variant={status === 'CLOSED' ? 'outlined' : 'filled'} />;
 }
 

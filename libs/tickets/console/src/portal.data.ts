@@ -1,41 +1,29 @@
-import { gql } from '@bulwark/platform-console';
+import { gql, type Api } from '@bulwark/platform-console';
+
+type Person = Pick<Api.UserSummary, 'id' | 'name'>;
 
 /** A request as its requester reads it: no priority, channel, group or assignee. */
-export interface PortalTicket {
-  id: string;
-  number: number;
-  subject: string;
-  status: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type PortalTicket = Pick<Api.Ticket, 'id' | 'number' | 'subject' | 'status' | 'createdAt' | 'updatedAt'>;
 
-export interface PortalMessage {
-  id: string;
-  /** Plain text; with `htmlBody` its formatted version, sanitized by the server (E8). */
-  body: string;
-  htmlBody: string | null;
-  createdAt: string;
-  author: { id: string; name: string } | null;
-}
+/** One message of the thread: `body` is plain text; `htmlBody` its formatted version, sanitized by the server (E8). */
+export type PortalMessage = Pick<Api.TicketComment, 'id' | 'body' | 'htmlBody' | 'createdAt'> & { author: Person | null };
 
-export interface PortalRequest extends PortalTicket {
-  body: string;
-  htmlBody: string | null;
-  requester: { id: string; name: string };
-  comments: (PortalMessage & { public: boolean })[];
-}
+export type PortalRequest = PortalTicket &
+  Pick<Api.Ticket, 'body' | 'htmlBody'> & {
+    requester: Person;
+    comments: (PortalMessage & Pick<Api.TicketComment, 'public'>)[];
+  };
 
 export type RequestTab = 'open' | 'solved';
 
 /** The tabs of "My requests": still being worked on, and done. */
-export const TAB_STATUSES: Record<RequestTab, string[]> = {
+export const TAB_STATUSES: Record<RequestTab, Api.TicketStatus[]> = {
   open: ['NEW', 'OPEN', 'PENDING'],
   solved: ['SOLVED', 'CLOSED'],
 };
 
 /** A request's state in a requester's words. */
-export const STATUS_WORDS: Record<string, string> = {
+export const STATUS_WORDS: Record<Api.TicketStatus, string> = {
   NEW: 'Received',
   OPEN: 'In progress',
   PENDING: 'Waiting for your reply',
@@ -43,7 +31,7 @@ export const STATUS_WORDS: Record<string, string> = {
   CLOSED: 'Closed',
 };
 
-export const STATUS_TONE: Record<string, 'info' | 'warning' | 'success' | 'default'> = {
+export const STATUS_TONE: Record<Api.TicketStatus, 'info' | 'warning' | 'success' | 'default'> = {
   NEW: 'info',
   OPEN: 'info',
   PENDING: 'warning',
