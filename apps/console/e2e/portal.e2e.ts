@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, expectOn, gqlInPage, SCREENSHOTS, signInToConsole, signInToPortal, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, expectOn, gqlInPage, SCREENSHOTS, signInToConsole, signInToPortal, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -181,5 +181,31 @@ maybe("the requesters' portal", () => {
     expect(await noSideScroll()).toBe(true);
     await shot(page, 'phone-account', true);
     await page.context().close();
+  });
+
+  it('a requester whose role must first set up two-factor sign-in is still in the portal, and is sent to My account', async () => {
+    const admin = await signInToConsole(env.browser, env.app.url, 'admin@demo.bulwark.test');
+    const require2fa = async (roles: string[]) => {
+      expect((await gqlInPage(admin, 'mutation($p: String!) { reauthenticate(password: $p) { expiresAt } }', { p: DEMO_PASSWORD })).errors).toBeUndefined();
+      const r = await gqlInPage(admin, 'mutation($i: IdentitySettingsInput!) { updateIdentitySettings(input: $i) { twoFactorRequiredRoles } }', { i: { twoFactorRequiredRoles: roles } });
+      expect(r.errors).toBeUndefined();
+    };
+    await require2fa(['requester']);
+    try {
+      // Such a session holds no permission until it enrols: its role says it belongs in the portal.
+      const page = await signInToPortal(env.browser, env.app.url, REQUESTER);
+      await expectNoConsole(page);
+      const banner = page.getByRole('status').filter({ hasText: 'Your role requires two-factor sign-in.' });
+      await banner.waitFor();
+      await page.getByText('Your requests cannot be shown right now.').waitFor();
+      await shot(page, 'must-enrol');
+      await banner.getByRole('link', { name: 'Go to My account' }).click();
+      await page.getByRole('button', { name: 'Set up two-factor sign-in' }).waitFor();
+      await expectNoConsole(page);
+      await page.context().close();
+    } finally {
+      await require2fa([]);
+      await admin.context().close();
+    }
   });
 });

@@ -6,6 +6,9 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { RequestStatus, requestNumber, When } from './portal.common';
 import { myRequests, PAGE_SIZE, type PortalTicket, type RequestTab } from './portal.data';
 
+// A session held to its own account (two-factor sign-in to set up, an expired password): the banner says what to do.
+const NOT_NOW = 'Your requests cannot be shown right now. If a notice above asks you to do something first, do that and come back.';
+
 /** My requests: the requester's own, open or solved, the latest change first. */
 export function MyRequestsPage() {
   const [params, setParams] = useSearchParams();
@@ -28,7 +31,7 @@ export function MyRequestsPage() {
         setRows(d.nodes);
         setTotal(d.totalCount);
       })
-      .catch((e: Error) => live && setError(e.message));
+      .catch((e: Error & { code?: string }) => live && setError(e.code === 'FORBIDDEN' ? NOT_NOW : e.message));
     return () => {
       live = false;
     };
@@ -60,7 +63,7 @@ export function MyRequestsPage() {
           New request
         </Button>
       </Stack>
-      {error && <Alert severity="error">{error}</Alert>}
+      {error && <Alert severity={error === NOT_NOW ? 'info' : 'error'}>{error}</Alert>}
       {!rows && !error && <Typography color="text.secondary">Loading your requests…</Typography>}
       {rows && rows.length === 0 && (
         <Card variant="outlined" sx={{ p: 3, textAlign: 'center' }}>
