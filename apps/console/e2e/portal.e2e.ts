@@ -180,6 +180,11 @@ maybe("the requesters' portal", () => {
     await page.getByText('Where you are signed in').waitFor();
     expect(await noSideScroll()).toBe(true);
     await shot(page, 'phone-account', true);
+    // Someone else's request (#1001 is the demo admin's) answers as one that does not exist.
+    await page.goto(`${env.app.url}/#/requests/1001`);
+    await page.getByText('We could not find this request among yours.').waitFor();
+    expect(await page.getByRole('list', { name: 'Conversation' }).count()).toBe(0);
+    await shot(page, 'phone-not-yours');
     await page.context().close();
   });
 
