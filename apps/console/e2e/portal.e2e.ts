@@ -105,6 +105,7 @@ maybe("the requesters' portal", () => {
     // Now under Solved, not Open.
     await page.goto(`${env.app.url}/#/requests?tab=solved`);
     await page.getByRole('list', { name: 'Solved requests' }).getByText(subject).waitFor();
+    await shot(page, 'solved-tab');
 
     await page.goto(`${env.app.url}/#/requests/${number}`);
     await page.getByLabel('Your reply').fill('Sorry, it jams again. The asset tag is PR-0303.');
@@ -151,6 +152,7 @@ maybe("the requesters' portal", () => {
       const page = await signInToConsole(env.browser, env.app.url, email);
       await page.getByRole('menuitem', { name: 'Tickets' }).waitFor();
       expect(await page.getByTestId('portal').count()).toBe(0);
+      await shot(page, `console-${email.split('@')[0]}`);
       // The portal's addresses are nothing to them: react-admin's own "not found".
       await page.goto(`${env.app.url}/#/requests/${number}`);
       await page.getByRole('menuitem', { name: 'Tickets' }).waitFor();
