@@ -110,15 +110,15 @@ maybe('the email channel', () => {
 
     // An internal note first: it sends nothing. Then the public reply.
     const before = mailbox.length;
-    await page.getByLabel('Reply').fill('Probably the disk; checking the warranty.');
-    await page.getByLabel('Internal note').check();
-    await page.getByRole('button', { name: 'Send' }).click();
-    await expectOn(page, 'note', () => page.getByRole('cell', { name: 'Probably the disk; checking the warranty.' }).waitFor({ timeout: 15_000 }));
-    await expectOn(page, 'cleared', () => until(async () => (await page.getByLabel('Reply').inputValue()) === ''));
-    await page.getByLabel('Reply').fill('Please hold the power button for 10 seconds, then start it again.');
-    await page.getByLabel('Internal note').uncheck();
-    await page.getByRole('button', { name: 'Send' }).click();
-    await expectOn(page, 'reply', () => page.getByRole('cell', { name: 'Please hold the power button for 10 seconds, then start it again.' }).waitFor({ timeout: 15_000 }));
+    const box = page.getByRole('region', { name: 'Reply box' });
+    await box.getByRole('button', { name: 'Internal note' }).click();
+    await box.locator('.ProseMirror').fill('Probably the disk; checking the warranty.');
+    await box.getByRole('button', { name: /^Submit as/ }).click();
+    await expectOn(page, 'note', () => page.getByRole('article', { name: /^Internal note from/ }).getByText('Probably the disk; checking the warranty.').waitFor({ timeout: 15_000 }));
+    await expectOn(page, 'cleared', () => until(async () => (await box.locator('.ProseMirror').innerText()).trim() === ''));
+    await box.locator('.ProseMirror').fill('Please hold the power button for 10 seconds, then start it again.');
+    await box.getByRole('button', { name: /^Submit as/ }).click();
+    await expectOn(page, 'reply', () => page.getByRole('article', { name: /^Message from/ }).getByText('Please hold the power button for 10 seconds, then start it again.').waitFor({ timeout: 15_000 }));
 
     const reply = await mailTo(REQUESTER, /^Re: Laptop will not boot/);
     expect(reply.text).toContain('Please hold the power button for 10 seconds');

@@ -113,7 +113,7 @@ maybe('the spam quarantine in the console', () => {
 
     // The held tickets are in the ticket list now.
     await page.getByRole('menuitem', { name: 'Tickets' }).click();
-    await page.getByPlaceholder('Search subjects').fill('Printer jam');
+    await page.getByRole('textbox', { name: 'Search tickets' }).fill('Printer jam');
     await expectOn(page, 'list', () => page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 5, undefined, { timeout: 15_000 }));
     await page.screenshot({ path: join(SCREENSHOTS, 'quarantine-released-tickets.png'), animations: 'disabled' });
     await page.context().close();

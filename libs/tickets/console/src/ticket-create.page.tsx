@@ -67,6 +67,8 @@ export function TicketCreate() {
   const notify = useNotify();
   const redirect = useRedirect();
   const staff = access.edit;
+  // The form's defaults (the channel) depend on who is filing: asked first.
+  if (!access.ready) return null;
   return (
     <CreateBase
       resource="tickets"

@@ -182,14 +182,21 @@ function SearchBox() {
   );
 }
 
-function GroupFilter() {
-  const { filterValues, setFilters } = useListContext();
+/** The tenant's groups (few; not paged), for the Group filter and column. */
+function useGroups(enabled: boolean) {
   const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
   useEffect(() => {
+    if (!enabled) return;
     gql<{ ticketGroups: { id: string; name: string }[] }>(`{ ticketGroups { id name } }`)
       .then((d) => setGroups(d.ticketGroups))
       .catch(() => undefined);
-  }, []);
+  }, [enabled]);
+  return groups;
+}
+
+function GroupFilter() {
+  const { filterValues, setFilters } = useListContext();
+  const groups = useGroups(true);
   return (
     <TextField select size="small" label="Group" id="filter-group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})} sx={{ minWidth: 160 }}>
       <MenuItem value="">Any group</MenuItem>
@@ -343,8 +350,9 @@ function ExportTicketsButton() {
   );
 }
 
-function TicketTable() {
+function TicketTable({ showGroups }: { showGroups: boolean }) {
   const small = useMediaQuery((t: Theme) => t.breakpoints.down('md'));
+  const groups = useGroups(showGroups && !small);
   const empty = (
     <Typography variant="body2" color="text.secondary" sx={{ p: 3 }}>
       No tickets match. Try another view, or fewer words.
@@ -369,6 +377,7 @@ function TicketTable() {
       <FunctionField<TicketRecord> source="status" label="Status" render={(t) => <StatusChip status={t.status} />} />
       <FunctionField<TicketRecord> source="priority" label="Priority" render={(t) => priorityName(t.priority)} />
       <FunctionField<TicketRecord> label="Assignee" render={(t) => <Box sx={{ whiteSpace: 'nowrap', color: t.assignee ? undefined : 'text.secondary' }}>{t.assignee?.name ?? 'Unassigned'}</Box>} />
+      {showGroups && <FunctionField<TicketRecord> label="Group" render={(t) => groups.find((g) => g.id === t.groupId)?.name ?? '—'} />}
       <FunctionField<TicketRecord> source="updatedAt" label="Updated" render={(t) => <When value={t.updatedAt} />} />
     </Datagrid>
   );
@@ -402,7 +411,7 @@ function TicketListBody() {
           </Stack>
           {showFilters && <FilterPanel />}
           <Card variant="outlined" sx={{ overflowX: 'auto' }}>
-            <TicketTable />
+            <TicketTable showGroups={access.groups} />
           </Card>
           <Pagination rowsPerPageOptions={[25, 50, 100]} />
         </Stack>
