@@ -15,11 +15,11 @@ import {
   FormDataConsumer,
 } from 'react-admin';
 import { useEffect, useState } from 'react';
-import { FormatButtons, LinkButtons, ListButtons, QuoteButtons, RichTextInput, RichTextInputToolbar } from 'ra-input-rich-text';
-import { gql, GraphQLRequestError } from '@bulwark/platform-console';
+import { RichTextInput } from 'ra-input-rich-text';
+import { GraphQLRequestError } from '@bulwark/platform-console';
 import { CHANNEL_CHOICES, PRIORITY_CHOICES } from './tickets.choices';
 import type { Person, TicketRecord } from './tickets.data';
-import { PersonPicker, ticketRef, useTicketAccess, WordsPicker } from './ticket-fields';
+import { PersonPicker, RICH_TEXT_TOOLBAR, ticketRef, useGroups, useTicketAccess, WordsPicker } from './ticket-fields';
 
 /** A person picked by name, kept in the form as their id. */
 function PersonInput({ source, label, staffOnly, validate }: { source: string; label: string; staffOnly?: boolean; validate?: ReturnType<typeof required> }) {
@@ -48,12 +48,7 @@ function WordsInput({ source, label, kind, helperText }: { source: string; label
 }
 
 function GroupInput() {
-  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
-  useEffect(() => {
-    gql<{ ticketGroups: { id: string; name: string }[] }>(`{ ticketGroups { id name } }`)
-      .then((d) => setGroups(d.ticketGroups))
-      .catch(() => undefined);
-  }, []);
+  const groups = useGroups(true);
   return <SelectInput source="groupId" label="Group" choices={groups} emptyText="No group" helperText={false} />;
 }
 
@@ -127,14 +122,7 @@ export function TicketCreate() {
                   label="Description"
                   validate={required('Describe the request')}
                   sx={{ '& .ProseMirror': { minHeight: 140 } }}
-                  toolbar={
-                    <RichTextInputToolbar size="small">
-                      <FormatButtons size="small" />
-                      <ListButtons size="small" />
-                      <LinkButtons size="small" />
-                      <QuoteButtons size="small" />
-                    </RichTextInputToolbar>
-                  }
+                  toolbar={RICH_TEXT_TOOLBAR}
                 />
                 {/* Attachments slot (attachments helper): <AttachmentUpload /> here, its ids sent as attachmentIds. */}
                 <Stack direction={{ xs: 'column', sm: 'row' }} spacing={{ xs: 0, sm: 2 }}>

@@ -1,6 +1,8 @@
 import { Autocomplete, Box, Chip, TextField, type SxProps } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { useCanAccess } from 'react-admin';
+import { FormatButtons, LinkButtons, ListButtons, QuoteButtons, RichTextInputToolbar } from 'ra-input-rich-text';
+import { gql } from '@bulwark/platform-console';
 import { searchPeople, searchTags, type Person } from './tickets.data';
 import { PRIORITY_CHOICES, STATUS_CHOICES, STATUS_COLOR } from './tickets.choices';
 
@@ -189,3 +191,25 @@ export function WordsPicker({
     />
   );
 }
+
+/** The tenant's groups, by name (few; the API does not page them), for pickers, the filter and the column. */
+export function useGroups(enabled: boolean) {
+  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
+  useEffect(() => {
+    if (!enabled) return;
+    gql<{ ticketGroups: { id: string; name: string }[] }>(`{ ticketGroups { id name } }`)
+      .then((d) => setGroups(d.ticketGroups))
+      .catch(() => setGroups([]));
+  }, [enabled]);
+  return groups;
+}
+
+/** The formatting a reply or description offers: text styles, lists, links and quotes (files are attachments). */
+export const RICH_TEXT_TOOLBAR = (
+  <RichTextInputToolbar size="small">
+    <FormatButtons size="small" />
+    <ListButtons size="small" />
+    <LinkButtons size="small" />
+    <QuoteButtons size="small" />
+  </RichTextInputToolbar>
+);

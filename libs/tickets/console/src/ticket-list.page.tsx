@@ -28,7 +28,7 @@ import { Datagrid, FunctionField, Link, ListBase, Pagination, SimpleList, Title,
 import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES } from './tickets.choices';
 import { createView, deleteView, listViews, ticketFilter, ticketIdByNumber, type Person, type TicketRecord } from './tickets.data';
-import { PersonPicker, priorityName, StatusChip, ticketRef, useTicketAccess, When, WordsPicker } from './ticket-fields';
+import { PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, When, WordsPicker } from './ticket-fields';
 
 /** Filter keys that are the list's filters (the rest are how they are shown, e.g. a person's name). */
 const FILTER_KEYS = ['q', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId', 'tags', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore'];
@@ -180,18 +180,6 @@ function SearchBox() {
       }}
     />
   );
-}
-
-/** The tenant's groups (few; not paged), for the Group filter and column. */
-function useGroups(enabled: boolean) {
-  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
-  useEffect(() => {
-    if (!enabled) return;
-    gql<{ ticketGroups: { id: string; name: string }[] }>(`{ ticketGroups { id name } }`)
-      .then((d) => setGroups(d.ticketGroups))
-      .catch(() => undefined);
-  }, [enabled]);
-  return groups;
 }
 
 function GroupFilter() {

@@ -17,25 +17,13 @@ import {
 } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { Link, useNotify } from 'react-admin';
-import { gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES, CHANNEL_CHOICES } from './tickets.choices';
 import { requesterTickets, updateTicket, type Person, type TicketRecord } from './tickets.data';
-import { PersonPicker, priorityName, StatusChip, statusName, ticketRef, When, WordsPicker, type useTicketAccess } from './ticket-fields';
+import { PersonPicker, priorityName, StatusChip, statusName, ticketRef, useGroups, When, WordsPicker, type useTicketAccess } from './ticket-fields';
 
 type Access = ReturnType<typeof useTicketAccess>;
 type Field = 'status' | 'priority' | 'assigneeId' | 'groupId' | 'tags' | 'ccEmails' | 'requesterId';
-
-/** The tenant's groups for the picker (few; the API does not page them). */
-function useGroups(enabled: boolean) {
-  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
-  useEffect(() => {
-    if (!enabled) return;
-    gql<{ ticketGroups: { id: string; name: string }[] }>(`{ ticketGroups { id name } }`)
-      .then((d) => setGroups(d.ticketGroups))
-      .catch(() => setGroups([]));
-  }, [enabled]);
-  return groups;
-}
 
 /**
  * The ticket's properties, each saved the moment it changes (one updateTicket per change); a

@@ -4,10 +4,10 @@ import ReplyIcon from '@mui/icons-material/Reply';
 import { Box, Button, ButtonGroup, Card, CardContent, Menu, MenuItem, Stack, ToggleButton, ToggleButtonGroup } from '@mui/material';
 import { useRef, useState } from 'react';
 import { Form, useNotify } from 'react-admin';
-import { FormatButtons, LinkButtons, ListButtons, QuoteButtons, RichTextInput, RichTextInputToolbar } from 'ra-input-rich-text';
+import { RichTextInput } from 'ra-input-rich-text';
 import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { addComment, type TicketRecord } from './tickets.data';
-import { statusName } from './ticket-fields';
+import { RICH_TEXT_TOOLBAR, statusName } from './ticket-fields';
 
 /** The statuses a reply can set, in the order an agent works through them. */
 const SUBMIT_AS: Api.TicketStatus[] = ['OPEN', 'PENDING', 'SOLVED'];
@@ -86,14 +86,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
             label={internal ? 'Internal note (only the desk sees it)' : `Reply to ${ticket.requester.name}`}
             helperText={false}
             sx={{ '& .ProseMirror': { minHeight: 110 }, '& .RaRichTextInput-editorContent': { bgcolor: 'background.paper' } }}
-            toolbar={
-              <RichTextInputToolbar size="small">
-                <FormatButtons size="small" />
-                <ListButtons size="small" />
-                <LinkButtons size="small" />
-                <QuoteButtons size="small" />
-              </RichTextInputToolbar>
-            }
+            toolbar={RICH_TEXT_TOOLBAR}
           />
           {error && (
             <Box role="alert" sx={{ color: 'error.main', fontSize: 14, mt: -1, mb: 1 }}>
