@@ -102,6 +102,20 @@ maybe("the agent's ticket workspace", () => {
     await page.getByRole('dialog', { name: 'Delete the view “Flickering projectors”?' }).getByRole('button', { name: 'Delete view' }).click();
     await expectOn(page, 'view-deleted', () => views.getByRole('button', { name: /^Flickering projectors/ }).waitFor({ state: 'detached', timeout: 15_000 }));
 
+    // The filters: by a tag (picked from those in use) and the assignee, with the search cleared.
+    await search(page).fill('');
+    await page.getByRole('button', { name: 'Filters' }).click();
+    const filters = page.getByRole('region', { name: 'Filters' });
+    await filters.getByRole('combobox', { name: 'Tags (all of them)' }).fill('meeting');
+    await page.getByRole('option', { name: 'meeting-rooms' }).click();
+    await expectOn(page, 'by-tag', () => page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1, undefined, { timeout: 15_000 }));
+    expect(await page.locator('tbody tr').innerText()).toContain(SUBJECT);
+    await filters.getByRole('combobox', { name: 'Assignee' }).fill('Alan');
+    await page.getByRole('option', { name: /Alan Agent/ }).click();
+    await page.locator('tbody tr').getByText(SUBJECT).waitFor();
+    await shot(page, 'filters');
+    await views.getByRole('button', { name: /^All tickets/ }).click(); // a view starts from no filters
+
     // By its number: "#1037" and Enter opens it.
     await search(page).fill(`#${number}`);
     await search(page).press('Enter');
