@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, expectOn as expectOnPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, expectOn as expectOnPage, giveAgentCustomRole, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -195,4 +195,24 @@ maybe("the agent's ticket workspace", () => {
     await shot(page, 'narrow-create', true);
     await page.context().close();
   }, 180_000);
+
+  // Last: it changes the demo agent's role.
+  it('shows the same pages read only to someone who may read tickets but not change or answer them (an auditor’s rights)', async () => {
+    await giveAgentCustomRole(env.browser, env.app.url, 'Ticket reader', ['TICKETS_READ', 'TICKETS_VIEW_ALL', 'USERS_READ']);
+    const page = await signInToConsole(env.browser, env.app.url, AGENT);
+    await page.getByRole('menuitem', { name: 'Tickets' }).click();
+    await expectOn(page, 'reader-list', () => page.locator('tbody tr').first().waitFor({ timeout: 30_000 }));
+    expect(await page.getByRole('link', { name: 'New ticket' }).count()).toBe(0);
+    await page.goto(ticketUrl);
+    await expectOn(page, 'reader-ticket', () => page.getByRole('region', { name: 'Conversation' }).waitFor({ timeout: 15_000 }));
+    await page.getByRole('article', { name: 'Internal note from Alan Agent' }).waitFor({ state: 'detached' }); // notes are not theirs to read
+    expect(await page.getByRole('region', { name: 'Reply box' }).count()).toBe(0);
+    const details = page.getByRole('complementary', { name: 'Ticket details' });
+    expect(await page.locator('#ticket-status').getAttribute('aria-disabled')).toBe('true');
+    await details.getByText('hardware, meeting-rooms').waitFor(); // the tags, read only
+    await page.getByRole('button', { name: /^History/ }).click();
+    await page.getByRole('region', { name: 'History' }).getByText('Created the ticket for Nora Newcomer').waitFor();
+    await shot(page, 'read-only', true);
+    await page.context().close();
+  }, 120_000);
 });
