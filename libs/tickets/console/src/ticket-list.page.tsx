@@ -186,7 +186,7 @@ function GroupFilter() {
   const { filterValues, setFilters } = useListContext();
   const groups = useGroups(true);
   return (
-    <TextField select size="small" label="Group" id="filter-group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})} sx={{ minWidth: 160 }}>
+    <TextField select size="small" label="Group" id="filter-group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})}>
       <MenuItem value="">Any group</MenuItem>
       {groups.map((g) => (
         <MenuItem key={g.id} value={g.id}>
@@ -216,13 +216,12 @@ function FilterPanel() {
       value={filterValues[key] ?? ''}
       onChange={(e) => set({ [key]: e.target.value || undefined })}
       slotProps={{ inputLabel: { shrink: true } }}
-      sx={{ width: { xs: '100%', sm: 170 } }}
     />
   );
   return (
     <Card variant="outlined" sx={{ p: 2 }} component="section" aria-label="Filters">
-      <Stack direction="row" flexWrap="wrap" useFlexGap spacing={2}>
-        <TextField select size="small" label="Status" id="filter-status" value={filterValues.status ?? ''} onChange={(e) => set({ status: e.target.value || undefined })} sx={{ minWidth: 140 }}>
+      <Box sx={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))', gap: 2 }}>
+        <TextField select size="small" label="Status" id="filter-status" value={filterValues.status ?? ''} onChange={(e) => set({ status: e.target.value || undefined })}>
           <MenuItem value="">Any status</MenuItem>
           {STATUS_CHOICES.map((c) => (
             <MenuItem key={c.id} value={c.id}>
@@ -230,7 +229,7 @@ function FilterPanel() {
             </MenuItem>
           ))}
         </TextField>
-        <TextField select size="small" label="Priority" id="filter-priority" value={filterValues.priority ?? ''} onChange={(e) => set({ priority: e.target.value || undefined })} sx={{ minWidth: 140 }}>
+        <TextField select size="small" label="Priority" id="filter-priority" value={filterValues.priority ?? ''} onChange={(e) => set({ priority: e.target.value || undefined })}>
           <MenuItem value="">Any priority</MenuItem>
           {PRIORITY_CHOICES.map((c) => (
             <MenuItem key={c.id} value={c.id}>
@@ -240,13 +239,13 @@ function FilterPanel() {
         </TextField>
         {access.people && (
           <>
-            <PersonPicker label="Assignee" staffOnly value={person('assignee')} onChange={(p) => set({ assigneeId: p?.id, assigneeName: p?.name })} sx={{ minWidth: 220, flex: { xs: '1 1 100%', sm: '0 1 auto' } }} />
-            <PersonPicker label="Requester" value={person('requester')} onChange={(p) => set({ requesterId: p?.id, requesterName: p?.name })} sx={{ minWidth: 220, flex: { xs: '1 1 100%', sm: '0 1 auto' } }} />
+            <PersonPicker label="Assignee" staffOnly value={person('assignee')} onChange={(p) => set({ assigneeId: p?.id, assigneeName: p?.name })} />
+            <PersonPicker label="Requester" value={person('requester')} onChange={(p) => set({ requesterId: p?.id, requesterName: p?.name })} />
           </>
         )}
         {access.groups && <GroupFilter />}
         {access.desk && (
-          <Box sx={{ minWidth: 220, flex: { xs: '1 1 100%', sm: '0 1 auto' } }}>
+          <Box>
             <WordsPicker kind="tags" label="Tags (all of them)" value={(filterValues.tags as string[]) ?? []} onChange={(tags) => set({ tags })} />
           </Box>
         )}
@@ -254,7 +253,7 @@ function FilterPanel() {
         {date('createdBefore', 'Created until')}
         {date('updatedAfter', 'Updated from')}
         {date('updatedBefore', 'Updated until')}
-      </Stack>
+      </Box>
     </Card>
   );
 }
