@@ -124,7 +124,7 @@ export function TicketCreate() {
                   sx={{ '& .ProseMirror': { minHeight: 140 } }}
                   toolbar={RICH_TEXT_TOOLBAR}
                 />
-                {/* Attachments slot (attachments helper): <AttachmentUpload /> here, its ids sent as attachmentIds. */}
+                {/* Attachments slot (attachments.tsx): <AttachmentUpload value={files} onChange={setFiles} /> as an input of this form (useInput, source "attachmentIds"), and 'attachmentIds' added to createInput's CREATE_KEYS. */}
                 <Stack direction={{ xs: 'column', sm: 'row' }} spacing={{ xs: 0, sm: 2 }}>
                   {staff && <SelectInput source="channel" label="Received by" choices={CHANNEL_CHOICES.filter((c) => c.id !== 'API')} validate={required()} helperText={false} />}
                   <SelectInput source="priority" label="Priority" choices={PRIORITY_CHOICES} validate={required()} helperText={false} />

@@ -93,7 +93,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
               {error}
             </Box>
           )}
-          {/* Attachments slot (attachments helper): <AttachmentUpload onChange={setAttachmentIds} />, sent as attachmentIds. */}
+          {/* Attachments slot (attachments.tsx): <AttachmentUpload value={files} onChange={setFiles} /> (state beside `internal`), sent as attachmentIds: files.map((f) => f.id) in addComment, cleared with the form. */}
         </Form>
         <Stack direction="row" justifyContent="flex-end" sx={{ mt: 1 }}>
           {canSetStatus ? (

@@ -75,7 +75,7 @@ function MessageCard({ m, kind }: { m: Message; kind: Kind }) {
           </Typography>
         </Stack>
         <MessageText htmlBody={m.htmlBody} body={m.body} />
-        {/* Attachments slot (attachments helper): <AttachmentList attachments={m.attachments} /> under each message. */}
+        {/* Attachments slot (attachments.tsx): <AttachmentList attachments={m.attachments} />, with `attachments { id filename contentType size url }` added to PAGE_FIELDS for the ticket (its first message) and each comment. */}
       </Paper>
     </Stack>
   );
