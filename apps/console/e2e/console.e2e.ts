@@ -48,6 +48,11 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     await page.getByRole('option', { name: 'High' }).click();
     await page.getByText('Priority: High').waitFor();
     await page.getByTestId('ticket-header').getByText('High priority', { exact: false }).waitFor();
+    // The subject, renamed in place.
+    await page.getByRole('button', { name: 'Change the subject' }).click();
+    await page.getByRole('textbox', { name: 'Subject' }).fill('Browser-made ticket, edited');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('heading', { level: 1 }).getByText('Browser-made ticket, edited').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'console-ticket-show.png'), fullPage: true });
     await page.context().close();
   });

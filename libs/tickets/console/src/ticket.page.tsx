@@ -1,8 +1,10 @@
 import ArrowBackIcon from '@mui/icons-material/ArrowBack';
-import { Alert, Box, IconButton, LinearProgress, Stack, Tooltip, Typography } from '@mui/material';
-import { useEffect } from 'react';
-import { Link, ShowBase, Title, useShowContext } from 'react-admin';
-import type { TicketRecord } from './tickets.data';
+import EditIcon from '@mui/icons-material/Edit';
+import { Alert, Box, Button, IconButton, LinearProgress, Stack, TextField, Tooltip, Typography } from '@mui/material';
+import { useEffect, useState } from 'react';
+import { Link, ShowBase, Title, useNotify, useShowContext } from 'react-admin';
+import { GraphQLRequestError } from '@bulwark/platform-console';
+import { updateTicket, type TicketRecord } from './tickets.data';
 import { CHANNEL_CHOICES, PRIORITY_CHOICES } from './tickets.choices';
 import { StatusChip, ticketRef, useTicketAccess, When } from './ticket-fields';
 import { HistorySection, PropertiesCard, RequesterCard } from './ticket-panel';
@@ -49,12 +51,7 @@ function TicketPageBody({ access }: { access: ReturnType<typeof useTicketAccess>
           </IconButton>
         </Tooltip>
         <Box sx={{ minWidth: 0, flex: 1 }}>
-          <Typography variant="h5" component="h1" sx={{ overflowWrap: 'anywhere', fontSize: { xs: '1.25rem', sm: '1.5rem' } }}>
-            <Box component="span" sx={{ color: 'text.secondary', mr: 1 }}>
-              {ticketRef(ticket.number)}
-            </Box>
-            {ticket.subject}
-          </Typography>
+          <SubjectHeading ticket={ticket} canRename={access.edit} onSaved={reload} />
           <Stack direction="row" spacing={1} alignItems="center" flexWrap="wrap" useFlexGap sx={{ mt: 0.5 }}>
             <StatusChip status={ticket.status} />
             <Typography variant="body2" color="text.secondary">
@@ -75,5 +72,66 @@ function TicketPageBody({ access }: { access: ReturnType<typeof useTicketAccess>
         </Stack>
       </Stack>
     </Box>
+  );
+}
+
+/** "#1001 Subject", renamed in place by those who may change tickets. */
+function SubjectHeading({ ticket, canRename, onSaved }: { ticket: TicketRecord; canRename: boolean; onSaved: () => void }) {
+  const notify = useNotify();
+  const [draft, setDraft] = useState<string | null>(null);
+  const [error, setError] = useState<string | undefined>();
+  const save = async () => {
+    if (!draft?.trim() || draft.trim() === ticket.subject) return setDraft(null);
+    try {
+      await updateTicket(ticket.id, { subject: draft.trim() });
+      notify('Subject changed', { type: 'success' });
+      setDraft(null);
+      onSaved();
+    } catch (e) {
+      setError(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message);
+    }
+  };
+  if (draft !== null) {
+    return (
+      <Stack direction="row" spacing={1} alignItems="flex-start">
+        <TextField
+          autoFocus
+          size="small"
+          fullWidth
+          label="Subject"
+          value={draft}
+          onChange={(e) => {
+            setDraft(e.target.value);
+            setError(undefined);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') void save();
+            if (e.key === 'Escape') setDraft(null);
+          }}
+          error={!!error}
+          helperText={error}
+          slotProps={{ htmlInput: { maxLength: 200 } }}
+        />
+        <Button variant="contained" onClick={save}>
+          Save
+        </Button>
+        <Button onClick={() => setDraft(null)}>Cancel</Button>
+      </Stack>
+    );
+  }
+  return (
+    <Typography variant="h5" component="h1" sx={{ overflowWrap: 'anywhere', fontSize: { xs: '1.25rem', sm: '1.5rem' } }}>
+      <Box component="span" sx={{ color: 'text.secondary', mr: 1 }}>
+        {ticketRef(ticket.number)}
+      </Box>
+      {ticket.subject}
+      {canRename && (
+        <Tooltip title="Change the subject">
+          <IconButton size="small" aria-label="Change the subject" onClick={() => setDraft(ticket.subject)} sx={{ ml: 0.5, verticalAlign: 'baseline' }}>
+            <EditIcon fontSize="small" />
+          </IconButton>
+        </Tooltip>
+      )}
+    </Typography>
   );
 }
