@@ -144,8 +144,8 @@ maybe('the email channel', () => {
     await expectOn(page, 'answer', () =>
       until(async () => {
         await page.reload();
-        await page.getByRole('cell', { name: 'Please hold the power button for 10 seconds, then start it again.' }).waitFor({ timeout: 15_000 });
-        return (await page.getByRole('cell', { name: 'That worked, thank you!' }).count()) > 0;
+        await page.getByRole('article').getByText('Please hold the power button for 10 seconds, then start it again.').waitFor({ timeout: 15_000 });
+        return (await page.getByRole('article', { name: 'Message from Rita Requester' }).getByText('That worked, thank you!').count()) > 0;
       }, 20_000),
     );
     // Her answer, trimmed of the quoted history.
