@@ -1,4 +1,4 @@
-import { Autocomplete, Box, Chip, TextField, type SxProps } from '@mui/material';
+import { Autocomplete, Box, Chip, MenuItem, TextField, type SxProps } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { useCanAccess } from 'react-admin';
 import { FormatButtons, LinkButtons, ListButtons, QuoteButtons, RichTextInputToolbar } from 'ra-input-rich-text';
@@ -213,3 +213,49 @@ export const RICH_TEXT_TOOLBAR = (
     <QuoteButtons size="small" />
   </RichTextInputToolbar>
 );
+
+/**
+ * One of a few choices (status, priority, group), by name; `emptyLabel` offers "none" (value '').
+ * The `id` names the field for labels and tests.
+ */
+export function ChoiceSelect({
+  id,
+  label,
+  value,
+  choices,
+  onChange,
+  emptyLabel,
+  disabled,
+  error,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  choices: readonly { id: string; name: string }[];
+  onChange: (v: string) => void;
+  emptyLabel?: string;
+  disabled?: boolean;
+  error?: string;
+}) {
+  return (
+    <TextField
+      select
+      size="small"
+      id={id}
+      label={label}
+      value={value}
+      disabled={disabled}
+      error={!!error}
+      helperText={error}
+      onChange={(e) => onChange(e.target.value)}
+      slotProps={emptyLabel ? { select: { displayEmpty: true }, inputLabel: { shrink: true } } : undefined}
+    >
+      {emptyLabel && <MenuItem value="">{emptyLabel}</MenuItem>}
+      {choices.map((c) => (
+        <MenuItem key={c.id} value={c.id}>
+          {c.name}
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}

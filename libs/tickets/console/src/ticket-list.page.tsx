@@ -28,7 +28,7 @@ import { Datagrid, FunctionField, Link, ListBase, Pagination, SimpleList, Title,
 import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES } from './tickets.choices';
 import { createView, deleteView, listViews, ticketFilter, ticketIdByNumber, type Person, type TicketRecord } from './tickets.data';
-import { PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, When, WordsPicker } from './ticket-fields';
+import { ChoiceSelect, PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, When, WordsPicker } from './ticket-fields';
 
 /** Filter keys that are the list's filters (the rest are how they are shown, e.g. a person's name). */
 const FILTER_KEYS = ['q', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId', 'tags', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore'];
@@ -186,14 +186,7 @@ function GroupFilter() {
   const { filterValues, setFilters } = useListContext();
   const groups = useGroups(true);
   return (
-    <TextField select size="small" label="Group" id="filter-group" value={filterValues.groupId ?? ''} onChange={(e) => setFilters({ ...filterValues, groupId: e.target.value || undefined }, {})}>
-      <MenuItem value="">Any group</MenuItem>
-      {groups.map((g) => (
-        <MenuItem key={g.id} value={g.id}>
-          {g.name}
-        </MenuItem>
-      ))}
-    </TextField>
+    <ChoiceSelect id="filter-group" label="Group" emptyLabel="Any group" choices={groups} value={String(filterValues.groupId ?? '')} onChange={(v) => setFilters({ ...filterValues, groupId: v || undefined }, {})} />
   );
 }
 
@@ -221,22 +214,8 @@ function FilterPanel() {
   return (
     <Card variant="outlined" sx={{ p: 2 }} component="section" aria-label="Filters">
       <Box sx={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))', gap: 2 }}>
-        <TextField select size="small" label="Status" id="filter-status" value={filterValues.status ?? ''} onChange={(e) => set({ status: e.target.value || undefined })}>
-          <MenuItem value="">Any status</MenuItem>
-          {STATUS_CHOICES.map((c) => (
-            <MenuItem key={c.id} value={c.id}>
-              {c.name}
-            </MenuItem>
-          ))}
-        </TextField>
-        <TextField select size="small" label="Priority" id="filter-priority" value={filterValues.priority ?? ''} onChange={(e) => set({ priority: e.target.value || undefined })}>
-          <MenuItem value="">Any priority</MenuItem>
-          {PRIORITY_CHOICES.map((c) => (
-            <MenuItem key={c.id} value={c.id}>
-              {c.name}
-            </MenuItem>
-          ))}
-        </TextField>
+        <ChoiceSelect id="filter-status" label="Status" emptyLabel="Any status" choices={STATUS_CHOICES} value={String(filterValues.status ?? '')} onChange={(v) => set({ status: v || undefined })} />
+        <ChoiceSelect id="filter-priority" label="Priority" emptyLabel="Any priority" choices={PRIORITY_CHOICES} value={String(filterValues.priority ?? '')} onChange={(v) => set({ priority: v || undefined })} />
         {access.people && (
           <>
             <PersonPicker label="Assignee" staffOnly value={person('assignee')} onChange={(p) => set({ assigneeId: p?.id, assigneeName: p?.name })} />

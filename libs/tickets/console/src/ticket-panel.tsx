@@ -10,9 +10,7 @@ import {
   Link as MuiLink,
   List,
   ListItem,
-  MenuItem,
   Stack,
-  TextField,
   Typography,
 } from '@mui/material';
 import { useEffect, useState } from 'react';
@@ -20,7 +18,7 @@ import { Link, useNotify } from 'react-admin';
 import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES, CHANNEL_CHOICES } from './tickets.choices';
 import { requesterTickets, updateTicket, type Person, type TicketRecord } from './tickets.data';
-import { PersonPicker, priorityName, StatusChip, statusName, ticketRef, useGroups, When, WordsPicker, type useTicketAccess } from './ticket-fields';
+import { ChoiceSelect, PersonPicker, priorityName, StatusChip, statusName, ticketRef, useGroups, When, WordsPicker, type useTicketAccess } from './ticket-fields';
 
 type Access = ReturnType<typeof useTicketAccess>;
 type Field = 'status' | 'priority' | 'assigneeId' | 'groupId' | 'tags' | 'ccEmails' | 'requesterId';
@@ -61,40 +59,24 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
     <Card variant="outlined" component="section" aria-label="Properties">
       <CardContent>
         <Stack spacing={2}>
-          <TextField
-            select
-            size="small"
-            label="Status"
+          <ChoiceSelect
             id="ticket-status"
+            label="Status"
+            choices={STATUS_CHOICES}
             value={value('status', ticket.status)}
             disabled={ro || busy('status')}
-            error={!!errors.status}
-            helperText={errors.status}
-            onChange={(e) => save('status', { status: e.target.value as Api.TicketStatus }, e.target.value, `Status: ${statusName(e.target.value)}`)}
-          >
-            {STATUS_CHOICES.map((c) => (
-              <MenuItem key={c.id} value={c.id}>
-                {c.name}
-              </MenuItem>
-            ))}
-          </TextField>
-          <TextField
-            select
-            size="small"
-            label="Priority"
+            error={errors.status}
+            onChange={(v) => save('status', { status: v as Api.TicketStatus }, v, `Status: ${statusName(v)}`)}
+          />
+          <ChoiceSelect
             id="ticket-priority"
+            label="Priority"
+            choices={PRIORITY_CHOICES}
             value={value('priority', ticket.priority)}
             disabled={ro || busy('priority')}
-            error={!!errors.priority}
-            helperText={errors.priority}
-            onChange={(e) => save('priority', { priority: e.target.value as Api.TicketPriority }, e.target.value, `Priority: ${priorityName(e.target.value)}`)}
-          >
-            {PRIORITY_CHOICES.map((c) => (
-              <MenuItem key={c.id} value={c.id}>
-                {c.name}
-              </MenuItem>
-            ))}
-          </TextField>
+            error={errors.priority}
+            onChange={(v) => save('priority', { priority: v as Api.TicketPriority }, v, `Priority: ${priorityName(v)}`)}
+          />
           {ro || !access.people ? (
             <ReadOnly label="Assignee" value={ticket.assignee?.name ?? 'Unassigned'} />
           ) : (
@@ -112,28 +94,19 @@ export function PropertiesCard({ ticket, access, onSaved }: { ticket: TicketReco
             (ro ? (
               <ReadOnly label="Group" value={groups.find((g) => g.id === ticket.groupId)?.name ?? 'No group'} />
             ) : (
-              <TextField
-                select
-                size="small"
+              <ChoiceSelect
+                id="ticket-group"
                 label="Group"
-            id="ticket-group"
-                slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
+                emptyLabel="No group"
+                choices={groups}
                 value={value('groupId', ticket.groupId ?? '') ?? ''}
                 disabled={busy('groupId')}
-                error={!!errors.groupId}
-                helperText={errors.groupId}
-                onChange={(e) => {
-                  const g = groups.find((x) => x.id === e.target.value);
-                  void save('groupId', { groupId: g?.id ?? null }, e.target.value, g ? `Given to the group ${g.name}` : 'No group');
+                error={errors.groupId}
+                onChange={(v) => {
+                  const g = groups.find((x) => x.id === v);
+                  void save('groupId', { groupId: g?.id ?? null }, v, g ? `Given to the group ${g.name}` : 'No group');
                 }}
-              >
-                <MenuItem value="">No group</MenuItem>
-                {groups.map((g) => (
-                  <MenuItem key={g.id} value={g.id}>
-                    {g.name}
-                  </MenuItem>
-                ))}
-              </TextField>
+              />
             ))}
           {access.desk &&
             (ro ? (
