@@ -332,6 +332,7 @@ function TicketTable({ showGroups }: { showGroups: boolean }) {
         secondaryText={(t) => `${t.requester.name} · ${priorityName(t.priority)} · ${t.assignee?.name ?? 'Unassigned'}`}
         tertiaryText={(t) => <StatusChip status={t.status} />}
         empty={empty}
+        sx={{ '& .RaSimpleList-tertiary': { opacity: 1 } }}
       />
     );
   }
