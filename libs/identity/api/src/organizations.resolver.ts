@@ -10,8 +10,9 @@ export class OrganizationResolver {
     @Ctx() ctx: RequestContext,
     @Arg('search', () => String, { nullable: true }) search?: string,
     @Arg('page', () => PageInput, { nullable: true }) page?: PageInput,
+    @Arg('ids', () => [ID], { nullable: true, description: 'Only these (at most 100): the names for a page of people or tickets' }) ids?: string[],
   ) {
-    return listOrganizations(ctx, search?.slice(0, 200), page ?? new PageInput());
+    return listOrganizations(ctx, { search: search?.slice(0, 200), ids }, page ?? new PageInput());
   }
 
   @Query(() => OrganizationView)

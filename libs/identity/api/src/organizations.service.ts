@@ -57,9 +57,13 @@ function cleanName(name: string): string {
 
 export const toView = (o: Organization) => ({ id: o.id, name: o.name, domains: [...o.domains], createdAt: o.createdAt });
 
-export async function listOrganizations(ctx: RequestContext, search: string | undefined, page: PageInput) {
+export async function listOrganizations(ctx: RequestContext, filter: { search?: string; ids?: string[] }, page: PageInput) {
   const where: Record<string, unknown> = {};
-  const q = search?.trim();
+  if (filter.ids) {
+    if (filter.ids.length > 100) throw badInput('At most 100 ids', { ids: 'too many' });
+    where.id = { $in: filter.ids.filter(isUuid) };
+  }
+  const q = filter.search?.trim();
   if (q) {
     const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     // A name containing the words, or an organization with exactly that domain.

@@ -215,6 +215,8 @@ describe('D2 organizations across tenants', () => {
     // A's list never shows B's.
     const names = ok(await t.gql<{ organizations: { nodes: Org[] } }>(LIST, { page: { limit: 100 } }, { token: a.admin.token })).organizations.nodes.map((o) => o.name);
     expect(names).not.toContain('Their org');
+    const byIds = ok(await t.gql<{ organizations: { nodes: Org[] } }>(`query($ids: [ID!]) { organizations(ids: $ids) { nodes { id } } }`, { ids: [theirs.id, mine.id] }, { token: a.agent.token }));
+    expect(byIds.organizations.nodes.map((o) => o.id)).toEqual([mine.id]);
     // And the database refuses a person pointing at another tenant's organization, whoever writes.
     await expect(t.ownerSql('update users set organization_id = $1 where id = $2', [theirs.id, a.requester2.id])).rejects.toThrow(/foreign key/);
   });
