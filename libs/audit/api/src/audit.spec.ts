@@ -404,8 +404,8 @@ describe('F3 one event, exactly, for each action', () => {
     },
     {
       action: IdentityAudit.organizationChanged,
-      run: () => t.gql(`mutation($id: ID!, $o: ID) { updateUser(id: $id, input: { organizationId: $o }) { id } }`, { id: c.requester2.id, o: orgId.value }, { token: c.admin.token }),
-      expect: { target_type: 'User', target_id: '$requester2', changes: { organization: { before: null, after: 'Initech' } } as never },
+      run: () => t.gql(`mutation($id: ID!, $o: ID) { updateUser(id: $id, input: { organizationId: $o }) { id } }`, { id: c.requester.id, o: orgId.value }, { token: c.admin.token }),
+      expect: { target_type: 'User', target_id: '$requester', changes: { organization: { before: null, after: 'Initech' } } as never },
     },
     { action: IdentityAudit.organizationDeleted, run: () => t.gql(`mutation($id: ID!) { deleteOrganization(id: $id) }`, { id: orgId.value }, { token: c.admin.token }), expect: { target_type: 'Organization' } },
     { action: 'tickets.ticketDeleted', run: () => t.gql(`mutation($id: ID!) { deleteTicket(id: $id) }`, { id: ticketId.value }, { token: c.admin.token }), expect: { target_type: 'Ticket' } },
