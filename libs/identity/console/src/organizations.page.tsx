@@ -1,5 +1,7 @@
 import AddIcon from '@mui/icons-material/Add';
-import { Alert, Autocomplete, Box, Button, Chip, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField, Typography, useMediaQuery, type Theme } from '@mui/material';
+import DeleteIcon from '@mui/icons-material/Delete';
+import EditIcon from '@mui/icons-material/Edit';
+import { Alert, Autocomplete, Box, Button, Chip, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, Stack, TextField, Tooltip, Typography, useMediaQuery, type Theme } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { DataTable, List, SearchInput, TopToolbar, useCanAccess, useDataProvider, useNotify, useRefresh } from 'react-admin';
 import { ConfirmAction, GraphQLRequestError } from '@bulwark/platform-console';
@@ -137,8 +139,8 @@ export function OrganizationsList() {
         actions={
           <TopToolbar>
             {canManage && (
-              <Button variant="contained" startIcon={<AddIcon />} onClick={() => edit(null)}>
-                New organization
+              <Button variant="contained" startIcon={<AddIcon />} onClick={() => edit(null)} aria-label="New organization">
+                {narrow ? 'New' : 'New organization'}
               </Button>
             )}
           </TopToolbar>
@@ -156,24 +158,18 @@ export function OrganizationsList() {
           )}
         </Box>
         <DataTable aria-label="Organizations" bulkActionButtons={false} rowClick={false} hover={false} empty={<Empty />}>
-          <DataTable.Col<Organization> label="Name" source="name" disableSort />
           <DataTable.Col<Organization>
-            label="Domains"
+            label="Name"
             disableSort
-            render={(o) =>
-              o.domains.length === 0 ? (
-                <Typography variant="body2" color="text.secondary">
-                  None
-                </Typography>
-              ) : (
-                <Stack direction="row" spacing={0.5} flexWrap="wrap" useFlexGap>
-                  {o.domains.map((d) => (
-                    <Chip key={d} size="small" variant="outlined" label={d} />
-                  ))}
-                </Stack>
-              )
-            }
+            render={(o) => (
+              <>
+                {o.name}
+                {/* Narrow screens: the domains under the name, not a column of their own. */}
+                {narrow && <Domains domains={o.domains} />}
+              </>
+            )}
           />
+          {!narrow && <DataTable.Col<Organization> label="Domains" disableSort render={(o) => <Domains domains={o.domains} />} />}
           <DataTable.Col<Organization> label="People" align="right" disableSort render={(o) => o.memberCount} />
           {!narrow && <DataTable.Col<Organization> label="Created" disableSort sx={{ whiteSpace: 'nowrap' }} render={(o) => new Date(o.createdAt).toLocaleDateString()} />}
           {canManage && (
@@ -184,12 +180,21 @@ export function OrganizationsList() {
               sx={{ whiteSpace: 'nowrap' }}
               render={(o) => (
                 <>
-                  <Button size="small" aria-label={`Edit ${o.name}`} onClick={() => edit(o)}>
-                    Edit
-                  </Button>
+                  {narrow ? (
+                    <Tooltip title={`Edit ${o.name}`}>
+                      <IconButton size="small" aria-label={`Edit ${o.name}`} onClick={() => edit(o)}>
+                        <EditIcon fontSize="small" />
+                      </IconButton>
+                    </Tooltip>
+                  ) : (
+                    <Button size="small" aria-label={`Edit ${o.name}`} onClick={() => edit(o)}>
+                      Edit
+                    </Button>
+                  )}
                   <ConfirmAction
                     name={`Delete ${o.name}`}
                     label="Delete"
+                    icon={narrow ? <DeleteIcon fontSize="small" /> : undefined}
                     title={`Delete the organization ${o.name}?`}
                     content={
                       o.memberCount
@@ -208,6 +213,23 @@ export function OrganizationsList() {
       </List>
       <OrganizationDialog open={editOpen} organization={editing} onClose={() => setEditOpen(false)} onSave={save} />
     </>
+  );
+}
+
+function Domains({ domains }: { domains: string[] }) {
+  if (!domains.length) {
+    return (
+      <Typography variant="body2" color="text.secondary">
+        No domains
+      </Typography>
+    );
+  }
+  return (
+    <Stack direction="row" spacing={0.5} flexWrap="wrap" useFlexGap sx={{ mt: 0.5 }}>
+      {domains.map((d) => (
+        <Chip key={d} size="small" variant="outlined" label={d} />
+      ))}
+    </Stack>
   );
 }
 

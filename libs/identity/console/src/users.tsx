@@ -1,5 +1,5 @@
 import EditIcon from '@mui/icons-material/Edit';
-import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, MenuItem, Select, Stack, TextField, Tooltip, Typography } from '@mui/material';
+import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, MenuItem, Select, Stack, TextField, Tooltip, Typography, useMediaQuery, type Theme } from '@mui/material';
 import { useEffect, useState } from 'react';
 import {
   AutocompleteInput,
@@ -72,7 +72,7 @@ function Actions() {
   };
   const id = record.id;
   return (
-    <Stack direction="row" spacing={1} alignItems="center" onClick={(e) => e.stopPropagation()}>
+    <Stack direction="row" spacing={1} alignItems="center" flexWrap="wrap" useFlexGap onClick={(e) => e.stopPropagation()}>
       <Select
         size="small"
         value={record.role}
@@ -254,6 +254,7 @@ function OrganizationCell({ onEdit }: { onEdit: (u: User) => void }) {
 
 export const UserList = () => {
   const { canAccess: readOrgs } = useCanAccess({ resource: 'organizations', action: 'list' });
+  const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('sm'));
   const [moving, setMoving] = useState<User | null>(null);
   const filters = [
     <SearchInput key="q" source="q" alwaysOn placeholder="Search people" />,
@@ -279,11 +280,28 @@ export const UserList = () => {
         }
       >
         <Datagrid bulkActionButtons={false} rowClick={false}>
-          <RaTextField source="name" label="Name" sortable={false} />
-          <RaTextField source="email" label="Email" sortable={false} />
-          <RaTextField source="phone" label="Phone" sortable={false} emptyText="—" />
-          <RaTextField source="status" label="Status" sortable={false} />
-          {readOrgs && <FunctionField label="Organization" render={() => <OrganizationCell onEdit={setMoving} />} />}
+          {narrow ? (
+            // Narrow screens: one column for who they are instead of four.
+            <FunctionField
+              label="Person"
+              render={(u: User) => (
+                <>
+                  <Typography variant="body2">{u.name}</Typography>
+                  <Typography variant="caption" color="text.secondary" sx={{ wordBreak: 'break-all' }}>
+                    {u.email}
+                    {u.status !== 'active' ? ` · ${u.status}` : ''}
+                  </Typography>
+                  {readOrgs && <OrganizationCell onEdit={setMoving} />}
+                </>
+              )}
+            />
+          ) : (
+            <RaTextField source="name" label="Name" sortable={false} />
+          )}
+          {!narrow && <RaTextField source="email" label="Email" sortable={false} />}
+          {!narrow && <RaTextField source="phone" label="Phone" sortable={false} emptyText="—" />}
+          {!narrow && <RaTextField source="status" label="Status" sortable={false} />}
+          {readOrgs && !narrow && <FunctionField label="Organization" render={() => <OrganizationCell onEdit={setMoving} />} />}
           <FunctionField label="Manage" render={() => <Actions />} />
         </Datagrid>
       </List>
