@@ -6,8 +6,7 @@
  * organization). The agent reads organizations but cannot change them. The screens at 390 px too.
  */
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { chromiumPath, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, expectOn as expectOnPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -16,16 +15,7 @@ const AGENT = 'agent@demo.bulwark.test';
 
 maybe('organizations in the console', () => {
   const env = useConsoleApp(executable as string);
-
-  /** Waits for `what`; on failure saves a screenshot named after the step, to see why. */
-  async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
-    try {
-      await what();
-    } catch (e) {
-      await page.screenshot({ path: join(SCREENSHOTS, `failed-organizations-${step}.png`), fullPage: true }).catch(() => undefined);
-      throw e;
-    }
-  }
+  const expectOn: typeof expectOnPage = (page, step, what) => expectOnPage(page, `organizations-${step}`, what);
 
   it('makes an organization with domains, shows field errors, moves a person into it and deletes it', async () => {
     const page = await signInToConsole(env.browser, env.app.url, ADMIN);
