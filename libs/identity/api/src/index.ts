@@ -104,7 +104,7 @@ export { IdentityAudit } from './identity.audit';
 export { OrganizationPermission, SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 // Organizations, for tickets (Ticket.organization, the organization filter) and other channels.
 export { Organization } from './organization.entity';
-export { organizationSummaries, organizationForEmail, domainOf, type OrganizationSummary } from './organizations.service';
+export { organizationSummaries, organizationForEmail, domainOf, type OrganizationSummary, type OrganizationRow } from './organizations.service';
 export { OrganizationView } from './organizations.types';
 export { IdentitySettings } from './security.entities';
 export { requireRecentAuth } from './sessions.service';

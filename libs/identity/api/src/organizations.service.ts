@@ -55,7 +55,13 @@ function cleanName(name: string): string {
   return n;
 }
 
-export const toView = (o: Organization) => ({ id: o.id, name: o.name, domains: [...o.domains], createdAt: o.createdAt });
+/** An organization as the API shows it (the GraphQL type `Organization`, less its memberCount). */
+export interface OrganizationRow extends OrganizationSummary {
+  domains: string[];
+  createdAt: Date;
+}
+
+export const toView = (o: Organization): OrganizationRow => ({ id: o.id, name: o.name, domains: [...o.domains], createdAt: o.createdAt });
 
 export async function listOrganizations(ctx: RequestContext, filter: { search?: string; ids?: string[] }, page: PageInput) {
   const where: Record<string, unknown> = {};
@@ -151,14 +157,16 @@ export async function organizationById(ctx: RequestContext, id: string): Promise
 }
 
 /**
- * Organizations by id, { id, name }, batched per request (D9): for the ticket's `organization`
- * and the people list, one query per page.
+ * Organizations by id, batched per request (D9): for the ticket's `organization` and other pages
+ * of rows, one query per page. Each is a whole `Organization` (id, name, domains, createdAt), so it
+ * can be answered as the GraphQL type as it is (memberCount is that type's own batched field).
  */
-export function organizationSummaries(ctx: RequestContext): DataLoader<string, OrganizationSummary | null> {
+export function organizationSummaries(ctx: RequestContext): DataLoader<string, OrganizationRow | null> {
   return loader(ctx, 'identity.organizationSummaries', () =>
-    new DataLoader<string, OrganizationSummary | null>(async (ids) => {
-      const rows = await ctx.em.find(Organization, { id: { $in: ids.filter(isUuid) } }, { fields: ['id', 'name'] });
-      const byId = new Map(rows.map((r) => [r.id, { id: r.id, name: r.name }]));
+    new DataLoader<string, OrganizationRow | null>(async (ids) => {
+      const wanted = ids.filter(isUuid);
+      const rows = wanted.length ? await ctx.em.find(Organization, { id: { $in: wanted } }) : [];
+      const byId = new Map(rows.map((r) => [r.id, toView(r)]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
   );

@@ -7,6 +7,7 @@ import { memoryMailSender, platformPlugin, withSystemContext } from '@bulwark/pl
 import { startTestServer, type GqlResult, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, type TenantPersonas } from './testing';
 import { createUser } from './identity.service';
+import { organizationSummaries } from './organizations.service';
 import { identityPlugin } from './index';
 
 const mail = memoryMailSender();
@@ -186,6 +187,22 @@ describe('organizations: who may read and change them', () => {
     ok(await t.gql(SET_ORG, { id: a.requester.id, org: org.id }, { token: a.admin.token }));
     ok(await t.gql(`mutation($id: ID!) { updateUser(id: $id, input: {}) { id } }`, { id: a.requester.id }, { token: a.admin.token }));
     expect(await orgOf(a.requester.id)).toBe(org.id);
+  });
+});
+
+describe('organizationSummaries: the loader tickets read organizations through', () => {
+  it("answers a page of ids with one query, and nothing of another tenant's", async () => {
+    const mine = await create(a, 'Loader A', ['loader-a.example']);
+    const theirs = await create(b, 'Loader B', ['loader-b.example']);
+    const { result, statements } = await t.countStatements(() =>
+      withSystemContext(t.server.orm, t.server.app, a.tenantId, 'test', async (ctx) => {
+        const orgs = organizationSummaries(ctx);
+        return Promise.all([orgs.load(mine.id), orgs.load(theirs.id), orgs.load('00000000-0000-4000-8000-000000000000'), orgs.load('not an id'), orgs.load(mine.id)]);
+      }),
+    );
+    const row = { id: mine.id, name: 'Loader A', domains: ['loader-a.example'], createdAt: expect.any(Date) };
+    expect(result).toEqual([row, null, null, null, row]);
+    expect(statements.filter((s) => /from "organizations"/.test(s))).toHaveLength(1);
   });
 });
 
