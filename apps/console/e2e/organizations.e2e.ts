@@ -66,7 +66,9 @@ maybe('organizations in the console', () => {
     await expectOn(page, 'people', () => rita.getByText('Demo Customers Ltd').waitFor({ timeout: 15_000 }));
     await rita.getByRole('button', { name: 'Change the organization of Rita Requester' }).click();
     const move = page.getByRole('dialog', { name: 'Organization of Rita Requester' });
-    await move.getByRole('combobox', { name: 'Organization' }).fill('North');
+    const picker = move.getByRole('combobox', { name: 'Organization' });
+    await expectOn(page, 'current', () => picker.and(page.locator('[value="Demo Customers Ltd"]')).waitFor({ timeout: 15_000 })); // her organization now
+    await picker.fill('North');
     await page.getByRole('option', { name: 'Northwind Traders' }).click();
     await page.screenshot({ path: join(SCREENSHOTS, 'organizations-person.png'), animations: 'disabled' });
     await move.getByRole('button', { name: 'Save' }).click();

@@ -1,6 +1,6 @@
 import EditIcon from '@mui/icons-material/Edit';
 import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, MenuItem, Select, Stack, TextField, Tooltip, Typography, useMediaQuery, type Theme } from '@mui/material';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import {
   AutocompleteInput,
   Datagrid,
@@ -163,13 +163,18 @@ function OrganizationDialog({ user, onClose }: { user: User | null; onClose: () 
   const [value, setValue] = useState<OrganizationChoice | null>(null);
   const [typing, setTyping] = useState('');
   const [busy, setBusy] = useState(false);
+  // Once the admin has typed or picked, the current organization arriving late must not undo it.
+  const touched = useRef(false);
   useEffect(() => {
     if (!user) return;
+    touched.current = false;
     setTyping('');
     setValue(null);
     if (user.organizationId) {
       gql<{ organization: OrganizationChoice }>(`query($id: ID!) { organization(id: $id) { id name } }`, { id: user.organizationId })
-        .then((d) => setValue(d.organization))
+        .then((d) => {
+          if (!touched.current) setValue(d.organization);
+        })
         .catch(() => undefined);
     }
   }, [user]);
@@ -204,9 +209,15 @@ function OrganizationDialog({ user, onClose }: { user: User | null; onClose: () 
           sx={{ mt: 1 }}
           options={choices}
           value={value}
-          onChange={(_e, v) => setValue(v)}
+          onChange={(_e, v) => {
+            touched.current = true;
+            setValue(v);
+          }}
           inputValue={typing}
-          onInputChange={(_e, v) => setTyping(v)}
+          onInputChange={(_e, v, reason) => {
+            if (reason === 'input') touched.current = true;
+            setTyping(v);
+          }}
           getOptionLabel={(o) => o.name}
           isOptionEqualToValue={(a, b) => a.id === b.id}
           filterOptions={(x) => x}
