@@ -60,7 +60,10 @@ function OrganizationDialog({
           <TextField
             label="Name"
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => {
+              setName(e.target.value);
+              setErrors((x) => ({ ...x, name: undefined })); // said of what was there before
+            }}
             inputProps={{ maxLength: 120 }}
             required
             autoFocus
@@ -74,7 +77,10 @@ function OrganizationDialog({
             value={domains}
             inputValue={typing}
             onInputChange={(_e, v) => setTyping(v)}
-            onChange={(_e, v) => setDomains([...new Set(v.map(tidy).filter(Boolean))])}
+            onChange={(_e, v) => {
+              setDomains([...new Set(v.map(tidy).filter(Boolean))]);
+              setErrors((x) => ({ ...x, domains: undefined }));
+            }}
             renderTags={(value, getTagProps) => value.map((d, i) => <Chip {...getTagProps({ index: i })} key={d} size="small" label={d} />)}
             renderInput={(params) => (
               <TextField {...params} label="Email domains" placeholder="example.com" error={!!errors.domains} helperText={errors.domains ?? DOMAIN_HELP} />
