@@ -16,13 +16,14 @@ export const identityConsolePlugin = defineConsolePlugin({
     {
       name: 'users',
       label: 'People',
+      labelSingular: 'Person',
       icon: PeopleIcon,
       list: UserList,
       recordRepresentation: 'name',
       access: { list: Permission.USERS_READ, manage: Permission.USERS_MANAGE },
       data: usersData,
     },
-    { name: 'api-tokens', label: 'API tokens', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
+    { name: 'api-tokens', label: 'API tokens', labelSingular: 'API token', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
   ],
   pages: [
     { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },

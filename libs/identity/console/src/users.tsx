@@ -13,7 +13,7 @@ import {
   useRecordContext,
   useRefresh,
 } from 'react-admin';
-import { gql, withReauth, type ConsoleResource } from '@bulwark/platform-console';
+import { gql, withReauth, WIDE_ONLY, type ConsoleResource } from '@bulwark/platform-console';
 
 type User = { id: string; name: string; email: string; phone: string | null; role: string; status: string };
 const FIELDS = 'id name email phone role status';
@@ -123,7 +123,7 @@ function InviteButton() {
       <Dialog open={open} onClose={() => setOpen(false)}>
         <DialogTitle>Invite someone</DialogTitle>
         <DialogContent>
-          <Stack spacing={2} sx={{ mt: 1, minWidth: 360 }}>
+          <Stack spacing={2} sx={{ mt: 1, minWidth: { sm: 360 } }}>
             <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
             <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
             <TextField select label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
@@ -159,8 +159,9 @@ export const UserList = () => (
     <Datagrid bulkActionButtons={false} rowClick={false}>
       <RaTextField source="name" sortable={false} />
       <RaTextField source="email" sortable={false} />
-      <RaTextField source="phone" sortable={false} emptyText="—" />
-      <RaTextField source="status" sortable={false} />
+      <RaTextField source="phone" sortable={false} emptyText="—" headerClassName={WIDE_ONLY} cellClassName={WIDE_ONLY} />
+      {/* The status in words ("Suspended"), not its API value. */}
+      <FunctionField<User> label="Status" render={(u) => u.status.charAt(0).toUpperCase() + u.status.slice(1)} headerClassName={WIDE_ONLY} cellClassName={WIDE_ONLY} />
       <FunctionField label="Manage" render={() => <Actions />} />
     </Datagrid>
   </List>

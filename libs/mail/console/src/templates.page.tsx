@@ -74,7 +74,7 @@ function TemplateEditor({ template, onSaved }: { template: Template; onSaved: (t
   const input = { kind: template.kind, ...draft, html: draft.html.trim() ? draft.html : null };
 
   const failed = (e: unknown) => {
-    if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
+    if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
     notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
   };
   const showPreview = async () => {

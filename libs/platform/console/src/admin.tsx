@@ -5,6 +5,8 @@ import { AccessDenied } from './access-denied';
 import { buildAuthProvider } from './auth-provider';
 import { buildDashboard } from './dashboard';
 import { buildDataProvider } from './data-provider';
+import { DocumentTitle } from './document-title';
+import { buildI18nProvider } from './i18n';
 import { buildLayout } from './layout';
 import { LoginPage } from './login.page';
 import type { ConsolePlugin } from './plugin';
@@ -14,9 +16,10 @@ import type { ConsolePlugin } from './plugin';
  * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
  */
 export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] }) {
-  const { dataProvider, authProvider, Dashboard, PluginLayout } = useMemo(
+  const { dataProvider, authProvider, i18nProvider, Dashboard, PluginLayout } = useMemo(
     () => ({
       dataProvider: buildDataProvider(plugins),
+      i18nProvider: buildI18nProvider(plugins),
       authProvider: buildAuthProvider(plugins),
       Dashboard: buildDashboard(plugins),
       PluginLayout: buildLayout(plugins),
@@ -25,10 +28,13 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
   );
   const pages = plugins.flatMap((p) => p.pages ?? []);
   return (
-    <Admin
+    <>
+      <DocumentTitle />
+      <Admin
       title="Bulwark"
       dataProvider={dataProvider}
       authProvider={authProvider}
+      i18nProvider={i18nProvider}
       loginPage={LoginPage}
       dashboard={Dashboard}
       layout={PluginLayout}
@@ -70,5 +76,6 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
         )),
       )}
     </Admin>
+    </>
   );
 }

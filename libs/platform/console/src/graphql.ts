@@ -1,3 +1,5 @@
+import { errorSentence, fieldMessagesInWords } from './field-errors';
+
 /**
  * The console's one way to the API: POST /graphql with the session cookie (never a token in
  * browser storage). Errors keep their code so the auth provider can tell "signed out" apart.
@@ -14,6 +16,11 @@ export class GraphQLRequestError extends Error {
     readonly reason?: string,
   ) {
     super(message);
+  }
+
+  /** Each refused field's note in words, keyed as forms name their inputs (field-errors.ts). */
+  get fieldMessages(): Record<string, string> {
+    return fieldMessagesInWords(this.fields, this.serverMessage);
   }
 }
 
@@ -33,9 +40,9 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   if (body.errors?.length) {
     const [e] = body.errors;
     const fields = e.extensions?.fields;
-    const detail = fields && Object.keys(fields).length ? `: ${Object.values(fields).join('; ')}` : '';
     const reason = typeof e.extensions?.reason === 'string' ? e.extensions.reason : undefined;
-    throw new GraphQLRequestError(`${e.message}${detail}`, e.extensions?.code, e.extensions?.code === 'UNAUTHENTICATED' ? 401 : res.status, fields, e.message, reason);
+    // A notice shows `message`: the server's sentence, and the fields' notes in words (never their codes).
+    throw new GraphQLRequestError(errorSentence(e.message, fieldMessagesInWords(fields, e.message)), e.extensions?.code, e.extensions?.code === 'UNAUTHENTICATED' ? 401 : res.status, fields, e.message, reason);
   }
   return body.data as T;
 }

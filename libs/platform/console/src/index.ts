@@ -17,3 +17,6 @@ export { OneTimeSecretDialog } from './one-time-secret';
 export { ConfirmAction } from './confirm-action';
 export { Loaded, RecordListPage, RecordTable } from './record-list';
 export { AccessDenied } from './access-denied';
+export { WIDE_ONLY } from './layout';
+export { formatDate, formatDateTime, fromNow } from './dates';
+export { When, WhenField } from './when';

@@ -20,8 +20,8 @@ export function useFormSave() {
         notify(saved, { type: 'success' });
         return answer;
       } catch (e) {
-        if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-        notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
+        if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
+        notify((e as Error).message, { type: 'error' });
         return undefined;
       } finally {
         setBusy(false);

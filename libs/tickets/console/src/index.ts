@@ -15,6 +15,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'tickets',
       label: 'Tickets',
+      labelSingular: 'Ticket',
       icon: ConfirmationNumberIcon,
       list: TicketList,
       show: TicketShow,
@@ -37,6 +38,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'groups',
       label: 'Groups',
+      labelSingular: 'Group',
       icon: GroupsIcon,
       list: GroupsList,
       recordRepresentation: 'name',

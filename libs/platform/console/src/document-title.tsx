@@ -1,0 +1,37 @@
+import { useEffect } from 'react';
+
+/** What a page is called, from what it shows; the tab and the browser's history read it. */
+export function pageName(doc: Document): string | undefined {
+  // A page that names itself (sign-in, whose heading is the product's name), else react-admin's
+  // app bar title (every <Title>), else the page's main heading (pages without the layout).
+  const named = doc.querySelector('[data-page-title]')?.getAttribute('data-page-title');
+  const text = (el: Element | null) => el?.textContent?.replace(/\s+/g, ' ').trim() || undefined;
+  return named || text(doc.getElementById('react-admin-title')) || text(doc.querySelector('h1'));
+}
+
+/**
+ * Keeps `document.title` as "Tickets · Bulwark" on every page, resources and plugin pages alike,
+ * without each page setting it: the title follows the page's own heading as it renders.
+ */
+export function DocumentTitle() {
+  useEffect(() => {
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      const name = pageName(document);
+      const title = name && name !== 'Bulwark' ? `${name} · Bulwark` : 'Bulwark';
+      if (document.title !== title) document.title = title;
+    };
+    // Batched to one look per frame: the page changes many nodes at once.
+    const observer = new MutationObserver(() => {
+      frame ||= requestAnimationFrame(update);
+    });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-page-title'] });
+    update();
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, []);
+  return null;
+}
