@@ -1,5 +1,5 @@
 import { Chip, CircularProgress, Tooltip } from '@mui/material';
-import { GraphQLRequestError } from '@bulwark/platform-console';
+import { formatDateTime, GraphQLRequestError } from '@bulwark/platform-console';
 import type { BackupRun } from './backups.data';
 
 const STATUS: Record<string, { label: string; color: 'default' | 'info' | 'success' | 'error' }> = {
@@ -34,7 +34,8 @@ export const TRIGGER: Record<string, string> = { manual: 'Manual', schedule: 'Sc
 
 export const ENCRYPTION: Record<string, string> = { 'aes-256-gcm': 'AES-256-GCM', openpgp: 'OpenPGP' };
 
-export const when = (iso: string) => new Date(iso).toLocaleString();
+/** The platform's one date format: the reader's locale and time zone. */
+export const when = formatDateTime;
 
 /** A run time as the schedule means it: in the schedule's time zone, 24-hour clock. */
 export function inZone(iso: string, timeZone: string): string {

@@ -54,7 +54,8 @@ const narrowScreens: SxProps<Theme> = (theme) => ({
   [theme.breakpoints.down('sm')]: { [`& .${WIDE_ONLY}`]: { display: 'none' } },
   [theme.breakpoints.down('md')]: {
     minWidth: 0,
-    '& .RaLayout-content': { minWidth: 0, overflowX: 'hidden' },
+    // Flex items grow to their content unless allowed to shrink (min-width: 0), all the way down.
+    '& .RaLayout-content, & .RaList-root, & .RaList-main, & .RaList-content, & .RaDatagrid-root, & .RaDataTable-root': { minWidth: 0, maxWidth: '100%' },
     '& .RaDataTable-tableWrapper, & .RaDatagrid-tableWrapper, & .MuiTableContainer-root': { overflowX: 'auto' },
     '& .MuiCard-root:has(> table), & .MuiPaper-root:has(> .MuiTable-root)': { overflowX: 'auto' },
   },

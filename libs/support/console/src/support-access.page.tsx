@@ -24,7 +24,7 @@ import {
 } from '@mui/material';
 import { useEffect, useMemo, useState } from 'react';
 import { DataTable, useCanAccess, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type Grant = Pick<
   Api.SupportGrant,
@@ -46,7 +46,6 @@ const DURATIONS = [
   { hours: 720, label: '30 days (the most allowed)' },
 ];
 
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 const ENDED: Record<string, string> = { ticket_closed: 'Ended: request closed', expired: 'Expired', revoked: 'Revoked' };
 const stateOf = (g: Grant) => (g.active ? 'Active' : (ENDED[g.endReason ?? ''] ?? 'Ended'));
@@ -238,8 +237,8 @@ export function SupportAccessList() {
         />
         <DataTable.Col<Grant> label="Who" render={(g) => (g.supportTeam ? 'Support team' : g.operators.map((o) => o.name).join(', '))} />
         <DataTable.Col<Grant> label="Granted by" source="grantedByName" />
-        <DataTable.Col<Grant> label="Granted" sx={{ whiteSpace: 'nowrap' }} render={(g) => when(g.createdAt)} />
-        <DataTable.Col<Grant> label="Until" sx={{ whiteSpace: 'nowrap' }} render={(g) => when(g.endedAt ?? g.expiresAt)} />
+        <DataTable.Col<Grant> label="Granted" sx={{ whiteSpace: 'nowrap' }} render={(g) => formatDateTime(g.createdAt)} />
+        <DataTable.Col<Grant> label="Until" sx={{ whiteSpace: 'nowrap' }} render={(g) => formatDateTime(g.endedAt ?? g.expiresAt)} />
         <DataTable.Col<Grant> label="State" render={(g) => <Chip size="small" variant="outlined" label={stateOf(g)} color={g.active ? 'warning' : 'default'} />} />
         <DataTable.Col<Grant>
           label="Manage"
