@@ -38,7 +38,7 @@ export function MailTemplatesPage() {
       <Card>
         <CardHeader title="Mail templates" subheader="What requesters, the people they copy, and agents receive by mail. Values in {{double braces}} are filled in for each message." />
         <CardContent>
-          <Tabs value={tab} onChange={(_e, v: Kind) => setTab(v)} aria-label="Kinds of mail">
+          <Tabs value={tab} onChange={(_e, v: Kind) => setTab(v)} aria-label="Kinds of mail" variant="scrollable" scrollButtons="auto">
             {templates.map((t) => (
               <Tab key={t.kind} value={t.kind} label={t.title} />
             ))}

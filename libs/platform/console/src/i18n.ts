@@ -66,8 +66,9 @@ const ours = {
   },
   navigation: {
     clear_filters: 'Clear the filters',
-    no_filtered_results: 'No %{name} match these filters.',
-    no_results: 'No %{name} found',
+    // react-admin names the resource here capitalised ("No Deliveries found"): said without it.
+    no_filtered_results: 'Nothing matches these filters.',
+    no_results: 'Nothing here yet',
     no_more_results: 'There is no page %{page}. Try the previous page.',
     page_out_of_boundaries: 'There is no page %{page}',
     page_out_from_end: 'This is the last page',

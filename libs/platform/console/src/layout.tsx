@@ -51,7 +51,12 @@ export function buildLayout(plugins: readonly ConsolePlugin[]) {
  * sticky headers (a scrolling box would end them).
  */
 const narrowScreens: SxProps<Theme> = (theme) => ({
-  [theme.breakpoints.down('sm')]: { [`& .${WIDE_ONLY}`]: { display: 'none' } },
+  [theme.breakpoints.down('sm')]: {
+    [`& .${WIDE_ONLY}`]: { display: 'none' },
+    // A card's wide action (a row of toggle buttons) goes under its title instead of squeezing it.
+    '& .MuiCardHeader-root:has(> .MuiCardHeader-action .MuiToggleButtonGroup-root)': { flexWrap: 'wrap', rowGap: 1 },
+    '& .MuiCardHeader-root:has(> .MuiCardHeader-action .MuiToggleButtonGroup-root) > .MuiCardHeader-content': { flexBasis: '100%' },
+  },
   [theme.breakpoints.down('md')]: {
     minWidth: 0,
     // Flex items grow to their content unless allowed to shrink (min-width: 0), all the way down.
