@@ -1,4 +1,4 @@
-import { Admin, CanAccess, CustomRoutes, Resource } from 'react-admin';
+import { Admin, CanAccess, CustomRoutes, defaultDarkTheme, defaultLightTheme, Resource, type RaThemeOptions } from 'react-admin';
 import { Route } from 'react-router-dom';
 import { useMemo } from 'react';
 import { AccessDenied } from './access-denied';
@@ -15,6 +15,15 @@ import type { ConsolePlugin } from './plugin';
  * The whole console from a plugin list: resources, menu (react-admin builds it from the
  * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
  */
+/** The pagination's arrows in the same words as on wide screens (react-admin leaves MUI's "Go to next page" on phones). */
+const PAGE_ARROWS: Record<string, string> = { first: 'First page', last: 'Last page', next: 'Next page', previous: 'Previous page' };
+const withOurWords = (theme: RaThemeOptions): RaThemeOptions => ({
+  ...theme,
+  components: { ...theme.components, MuiTablePagination: { defaultProps: { getItemAriaLabel: (type: string) => PAGE_ARROWS[type] ?? type } } },
+});
+const lightTheme = withOurWords(defaultLightTheme);
+const darkTheme = withOurWords(defaultDarkTheme);
+
 export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] }) {
   const { dataProvider, authProvider, i18nProvider, Dashboard, PluginLayout } = useMemo(
     () => ({
@@ -35,6 +44,8 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
       dataProvider={dataProvider}
       authProvider={authProvider}
       i18nProvider={i18nProvider}
+      theme={lightTheme}
+      darkTheme={darkTheme}
       loginPage={LoginPage}
       dashboard={Dashboard}
       layout={PluginLayout}
