@@ -35,7 +35,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     await page.locator('tbody tr').first().waitFor();
     await page.getByPlaceholder('Search subjects').fill('VPN');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3, undefined, { timeout: 15_000 });
-    await page.getByRole('link', { name: 'Create' }).click();
+    await page.getByRole('link', { name: 'New ticket' }).click();
     await page.getByLabel('Subject *').fill('Browser-made ticket');
     await page.getByLabel('Body *').fill('Filed from the console in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -81,7 +81,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     const agent = await signIn('agent@demo.bulwark.test');
     await agent.getByRole('menuitem', { name: 'Tickets' }).click();
     await agent.locator('tbody tr').first().waitFor();
-    await agent.getByRole('link', { name: 'Create' }).waitFor();
+    await agent.getByRole('link', { name: 'New ticket' }).waitFor();
     expect(await agent.getByRole('button', { name: 'Export' }).count()).toBe(0);
     await agent.context().close();
   });

@@ -73,8 +73,6 @@ const ours = {
     page_out_of_boundaries: 'There is no page %{page}',
     page_out_from_end: 'This is the last page',
     page_out_from_begin: 'This is the first page',
-    page_range_info: '%{offsetBegin}–%{offsetEnd} of %{total}',
-    partial_page_range_info: '%{offsetBegin}–%{offsetEnd} of more than %{offsetEnd}',
     current_page: 'Page %{page}',
     page: 'Page %{page}',
     first: 'First page',
