@@ -77,6 +77,11 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     expect(await defaultsShown(page)).toEqual([]);
     await page.screenshot({ path: shot('390-sign-in') });
+    // Pages outside the console's layout are named by their heading.
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForFunction(() => document.title === 'Forgot your password? · Bulwark');
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot('390-forgot-password') });
     await page.context().close();
   });
 

@@ -3,10 +3,10 @@ import { useEffect } from 'react';
 /** What a page is called, from what it shows; the tab and the browser's history read it. */
 export function pageName(doc: Document): string | undefined {
   // A page that names itself (sign-in, whose heading is the product's name), else react-admin's
-  // app bar title (every <Title>), else the page's main heading (pages without the layout).
+  // app bar title (every <Title>), else the page's first heading (pages without the layout).
   const named = doc.querySelector('[data-page-title]')?.getAttribute('data-page-title');
   const text = (el: Element | null) => el?.textContent?.replace(/\s+/g, ' ').trim() || undefined;
-  return named || text(doc.getElementById('react-admin-title')) || text(doc.querySelector('h1'));
+  return named || text(doc.getElementById('react-admin-title')) || text(doc.querySelector('h1, h2, h3, h4, h5, h6'));
 }
 
 /**
