@@ -1,6 +1,6 @@
 import { Chip, Stack, Typography } from '@mui/material';
 import { useEffect, useState } from 'react';
-import { useCanAccess, useGetManyAggregate } from 'react-admin';
+import { RecordName } from '@bulwark/platform-console';
 import { loadAuditActions, type AuditActionInfo, type AuditEvent } from './audit.data';
 
 export const OUTCOME_CHOICES = [
@@ -73,21 +73,10 @@ export function targetLabel(type: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/**
- * The target's name (a person, a ticket's subject) when its resource names it and the reader may
- * list it; else its shortened id. Rows of a page are looked up together (one request per kind).
- */
+/** The target by name where its resource names it (people, tickets, groups), else its shortened id. */
 export function TargetName({ type, id, full = false }: { type: string | null | undefined; id: string; full?: boolean }) {
   const target = type ? TARGETS[type] : undefined;
-  const { canAccess } = useCanAccess({ resource: target?.resource ?? '', action: 'list', enabled: !!target?.resource });
-  const { data } = useGetManyAggregate(target?.resource ?? '', { ids: [id] }, { enabled: !!target?.resource && !!canAccess, retry: false });
-  const name = target?.name && data?.[0] ? (data[0] as Record<string, unknown>)[target.name] : undefined;
-  if (typeof name === 'string' && name) return <>{name}</>;
-  return (
-    <Typography component="span" variant="inherit" sx={{ fontFamily: 'monospace', whiteSpace: 'nowrap' }} title={id}>
-      {!full && id.length > 13 ? `${id.slice(0, 8)}…` : id}
-    </Typography>
-  );
+  return <RecordName resource={target?.resource} id={id} field={target?.name} full={full} />;
 }
 
 /** The kind of target, and which one: by name where the console can say it. */

@@ -18,7 +18,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DataTable, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, formatDateTime, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordName, RecordTable, WIDE_ONLY, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdBy' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
 type PermissionInfo = Pick<Api.PermissionInfo, 'key' | 'feature' | 'description'>;
@@ -222,6 +222,7 @@ export function ApiTokensList() {
         <DataTable.Col<ApiToken> label="Name" source="name" />
         <DataTable.Col<ApiToken> label="Scope" render={(t) => <ScopeCell permissions={t.permissions} describe={describe} />} />
         <DataTable.Col<ApiToken> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(t) => formatDateTime(t.createdAt)} />
+        <DataTable.Col<ApiToken> label="Created by" headerClassName={WIDE_ONLY} cellClassName={WIDE_ONLY} render={(t) => <RecordName resource="users" id={t.createdBy} />} />
         <DataTable.Col<ApiToken> label="Expires" sx={{ whiteSpace: 'nowrap' }} render={(t) => (t.expiresAt ? formatDateTime(t.expiresAt) : 'Never')} />
         <DataTable.Col<ApiToken>
           label="Last used"

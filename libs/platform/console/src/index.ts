@@ -20,3 +20,4 @@ export { AccessDenied } from './access-denied';
 export { WIDE_ONLY } from './layout';
 export { formatDate, formatDateTime, fromNow } from './dates';
 export { When, WhenField } from './when';
+export { RecordName } from './record-name';

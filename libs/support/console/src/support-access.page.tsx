@@ -195,6 +195,14 @@ export function SupportAccessList() {
   const [requesting, setRequesting] = useState(false);
   const { canAccess: mayManage } = useCanAccess({ resource: 'support-grants', action: 'manage' });
   const { canAccess: mayReadAudit } = useCanAccess({ resource: 'audit', action: 'list' });
+  // The granted permissions in words (the catalog's descriptions), not their keys.
+  const [catalog, setCatalog] = useState<PermissionInfo[]>([]);
+  useEffect(() => {
+    gql<Pick<Api.Query, 'permissionCatalog'>>(CATALOG)
+      .then((d) => setCatalog(d.permissionCatalog))
+      .catch(() => undefined);
+  }, []);
+  const inWords = (keys: readonly string[]) => keys.map((k) => catalog.find((p) => p.key === k)?.description ?? k).join('; ');
   return (
     <RecordListPage
       title="Vendor support access"
@@ -229,7 +237,7 @@ export function SupportAccessList() {
             g.access === 'READ_ONLY' ? (
               'Read only'
             ) : (
-              <Tooltip title={g.permissions.join(', ')}>
+              <Tooltip title={inWords(g.permissions)}>
                 <span>{g.permissions.length} chosen permissions</span>
               </Tooltip>
             )
