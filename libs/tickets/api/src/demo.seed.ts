@@ -1,6 +1,7 @@
 import { DEMO, type RequestContext } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import { Comment, Ticket, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './ticket.entity';
+import { nextTicketNumber } from './tickets.service';
 
 export const DEMO_SUBJECTS = [
   'Cannot sign in after password change',
@@ -17,6 +18,8 @@ export const DEMO_SUBJECTS = [
   'Update billing contact',
 ];
 
+const DEMO_TAGS = [['access'], ['billing'], ['network', 'vpn'], ['hardware'], ['hardware', 'printer'], [], ['security'], ['email'], ['access', 'finance'], ['security', 'phishing'], [], ['billing']];
+
 /** A small, believable tenant: tickets in every state, some assigned, some with replies. */
 export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
   const agent = await ctx.em.findOneOrFail(User, { email: DEMO.agentEmail });
@@ -26,6 +29,7 @@ export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
   for (let i = 0; i < 36; i++) {
     const at = new Date(start + i * 18 * 3600_000);
     const ticket = ctx.em.create(Ticket, {
+      number: await nextTicketNumber(ctx),
       subject: DEMO_SUBJECTS[i % DEMO_SUBJECTS.length],
       body: `Reported through the ${TICKET_CHANNELS[i % TICKET_CHANNELS.length]} channel. Details follow in the thread.`,
       status: TICKET_STATUSES[i % TICKET_STATUSES.length],
@@ -33,6 +37,7 @@ export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
       channel: TICKET_CHANNELS[i % TICKET_CHANNELS.length],
       requester: i % 3 === 0 ? admin : requester,
       assignee: i % 4 === 0 ? null : agent,
+      tags: DEMO_TAGS[i % DEMO_TAGS.length],
       createdAt: at,
       updatedAt: at,
     });
