@@ -16,7 +16,7 @@ export const ssoConsolePlugin = defineConsolePlugin({
     {
       name: 'sso-connections',
       label: 'Single sign-on',
-      labelSingular: 'Single sign-on connection',
+      labelSingular: 'Connection',
       icon: LoginIcon,
       list: ConnectionsList,
       create: ConnectionCreate,
