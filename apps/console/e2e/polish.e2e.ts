@@ -157,7 +157,7 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     // Under the Subject field, in words, without the property's name.
     const subjectField = page.locator('.MuiFormControl-root').filter({ has: page.getByLabel('Subject *') });
     await subjectField.getByText('At most 200 characters').waitFor();
-    await page.getByText('Please check these: Subject: at most 200 characters').waitFor();
+    await page.getByText('Some fields need a change: see the notes under them.').waitFor();
     expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/subject must|Invalid input/);
     await page.screenshot({ path: shot('form-field-error') });
     await page.context().close();

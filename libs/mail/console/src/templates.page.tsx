@@ -75,7 +75,7 @@ function TemplateEditor({ template, onSaved }: { template: Template; onSaved: (t
 
   const failed = (e: unknown) => {
     if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
-    notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
+    notify(e instanceof GraphQLRequestError ? e.summary : (e as Error).message, { type: 'error' });
   };
   const showPreview = async () => {
     try {

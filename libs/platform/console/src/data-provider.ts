@@ -36,13 +36,13 @@ export function buildDataProvider(plugins: readonly ConsolePlugin[]): DataProvid
 
 /**
  * A refused save that names its fields becomes react-admin's validation error: each note shows
- * under its input (react-admin's forms read `body.errors`), in words, and the server's sentence
- * is the notice (`root.serverError`). Other errors pass as they are (the auth provider needs
+ * under its input (react-admin's forms read `body.errors`), in words, and the notice says it once
+ * (`root.serverError`). Other errors pass as they are (the auth provider needs
  * their codes).
  */
 export function asFormErrors(e: unknown): unknown {
   if (!(e instanceof GraphQLRequestError) || (e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT') || !e.fields || !Object.keys(e.fields).length) return e;
-  return new HttpError(e.message, 400, { errors: { ...nest(e.fieldMessages), root: { serverError: e.message } } });
+  return new HttpError(e.message, 400, { errors: { ...nest(e.fieldMessages), root: { serverError: e.summary } } });
 }
 
 /** `rules.0.cidr` → `{ rules: { 0: { cidr } } }`, the shape react-hook-form's paths take. */

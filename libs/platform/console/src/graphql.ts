@@ -18,6 +18,15 @@ export class GraphQLRequestError extends Error {
     super(message);
   }
 
+  /**
+   * The notice beside a form whose fields show their own notes: the server's sentence, or for bare
+   * input validation ("Invalid input") a pointer to the notes. Without fields, `message`.
+   */
+  get summary(): string {
+    if (!this.fields || !Object.keys(this.fields).length) return this.message;
+    return this.serverMessage === 'Invalid input' ? 'Some fields need a change: see the notes under them.' : this.serverMessage;
+  }
+
   /** Each refused field's note in words, keyed as forms name their inputs (field-errors.ts). */
   get fieldMessages(): Record<string, string> {
     return fieldMessagesInWords(this.fields, this.serverMessage);

@@ -21,7 +21,8 @@ export function useFormSave() {
         return answer;
       } catch (e) {
         if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
-        notify((e as Error).message, { type: 'error' });
+        // The fields say what is wrong with each; the notice says so once.
+        notify(e instanceof GraphQLRequestError ? e.summary : (e as Error).message, { type: 'error' });
         return undefined;
       } finally {
         setBusy(false);
