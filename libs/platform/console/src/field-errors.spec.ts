@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorSentence, fieldLabel, fieldMessagesInWords } from './field-errors';
+import { errorSentence, fieldLabel, fieldMessagesInWords, nestFieldErrors } from './field-errors';
 
 describe('the API’s refused fields, in words under their field', () => {
   it('shows the server’s sentence for a field whose note is a code', () => {
@@ -18,6 +18,9 @@ describe('the API’s refused fields, in words under their field', () => {
     const sentence = errorSentence('Invalid input', words);
     expect(sentence).toBe('Please check these: Subject: at most 200 characters. Please fill this in; Webhook URL: must be a URL address');
     expect(sentence).not.toMatch(/webhookUrl|input\./);
+  });
+  it('nests dotted paths the way form libraries address inputs', () => {
+    expect(nestFieldErrors({ 'rules.1.cidr': 'bad', name: 'taken' })).toEqual({ rules: { 1: { cidr: 'bad' } }, name: 'taken' });
   });
   it('names fields as a person would', () => {
     expect(fieldLabel('mapping.groups.0.groupId')).toBe('Group ID');

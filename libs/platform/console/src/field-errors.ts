@@ -70,3 +70,15 @@ export function errorSentence(message: string, words: Record<string, string>): s
   }
   return `Please check these: ${entries.map(([path, w]) => `${fieldLabel(path)}: ${w.charAt(0).toLowerCase()}${w.slice(1)}`).join('; ')}`;
 }
+
+/** `rules.0.cidr` → `{ rules: { 0: { cidr } } }`, the shape of react-hook-form's paths. */
+export function nestFieldErrors(flat: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, message] of Object.entries(flat)) {
+    const keys = path.split('.');
+    let at = out;
+    for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[keys[keys.length - 1]] = message;
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { errorSentence, fieldMessagesInWords } from './field-errors';
+import { errorSentence, fieldMessagesInWords, nestFieldErrors } from './field-errors';
 
 /**
  * The console's one way to the API: POST /graphql with the session cookie (never a token in
@@ -16,7 +16,15 @@ export class GraphQLRequestError extends Error {
     readonly reason?: string,
   ) {
     super(message);
+    // react-admin's forms show `body.errors` under their inputs and `root.serverError` as the
+    // notice (a refused save through the data provider): each field's note in words, on its field.
+    if ((code === 'BAD_USER_INPUT' || code === 'CONFLICT') && fields && Object.keys(fields).length) {
+      this.body = { errors: { ...nestFieldErrors(this.fieldMessages), root: { serverError: this.summary } } };
+    }
   }
+
+  /** Set for refused fields only: react-admin reads it (an own `body` with `errors`). */
+  readonly body?: { errors: Record<string, unknown> };
 
   /**
    * The notice beside a form whose fields show their own notes: the server's sentence, or for bare
