@@ -10,10 +10,12 @@ import { buildI18nProvider } from './i18n';
 import { buildLayout } from './layout';
 import { LoginPage } from './login.page';
 import type { ConsolePlugin } from './plugin';
+import { buildAudienceLayout } from './portal';
 
 /**
  * The whole console from a plugin list: resources, menu (react-admin builds it from the
- * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
+ * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers; and for
+ * requesters, the portal the plugins contribute instead (portal.tsx).
  */
 /** The pagination's arrows in the same words as on wide screens (react-admin leaves MUI's "Go to next page" on phones). */
 const PAGE_ARROWS: Record<string, string> = { first: 'First page', last: 'Last page', next: 'Next page', previous: 'Previous page' };
@@ -31,7 +33,7 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
       i18nProvider: buildI18nProvider(plugins),
       authProvider: buildAuthProvider(plugins),
       Dashboard: buildDashboard(plugins),
-      PluginLayout: buildLayout(plugins),
+      PluginLayout: buildAudienceLayout(plugins, buildLayout(plugins)),
     }),
     [plugins],
   );

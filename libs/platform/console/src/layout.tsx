@@ -74,7 +74,7 @@ const narrowScreens: SxProps<Theme> = (theme) => ({
 export const WIDE_ONLY = 'bw-wide-only';
 
 /** A session ended elsewhere (sign out everywhere, suspension) sends this page to sign-in. */
-function SessionWatch() {
+export function SessionWatch() {
   const checkAuth = useCheckAuth();
   useEffect(() => {
     const timer = setInterval(() => void checkAuth({}, true).catch(() => undefined), 15_000);
