@@ -11,7 +11,9 @@ export function pageName(doc: Document): string | undefined {
 
 /**
  * Keeps `document.title` as "Tickets · Bulwark" on every page, resources and plugin pages alike,
- * without each page setting it: the title follows the page's own heading as it renders.
+ * without each page setting it: the title follows the page's own heading as it renders. An
+ * element with `data-title-suffix` names whose page it is instead of Bulwark (the portal names
+ * the workspace).
  */
 export function DocumentTitle() {
   useEffect(() => {
@@ -19,14 +21,16 @@ export function DocumentTitle() {
     const update = () => {
       frame = 0;
       const name = pageName(document);
-      const title = name && name !== 'Bulwark' ? `${name} · Bulwark` : 'Bulwark';
+      // Who the page belongs to: Bulwark, or the workspace in the requester's portal.
+      const owner = document.querySelector('[data-title-suffix]')?.getAttribute('data-title-suffix') || 'Bulwark';
+      const title = name && name !== owner && name !== 'Bulwark' ? `${name} · ${owner}` : owner;
       if (document.title !== title) document.title = title;
     };
     // Batched to one look per frame: the page changes many nodes at once.
     const observer = new MutationObserver(() => {
       frame ||= requestAnimationFrame(update);
     });
-    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-page-title'] });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-page-title', 'data-title-suffix'] });
     update();
     return () => {
       observer.disconnect();
