@@ -69,6 +69,19 @@ const fileName = (route: string) => route.replace(/^\/$/, 'dashboard').replace(/
 maybe('words and layout across the console (issue 20, item 8)', () => {
   const env = useConsoleApp(executable as string);
 
+  /** The console's sign-in, on a phone from the start; resolves once `landed` shows. */
+  async function signInOnPhone(email: string, landed: string): Promise<Page> {
+    const page = await (await env.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(env.app.url);
+    await page.getByLabel('Workspace').fill('demo');
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(landed).first().waitFor({ timeout: 30_000 });
+    return page;
+  }
+
   it('the sign-in page has a title and fits a phone', async () => {
     const page = await (await env.browser.newContext({ viewport: PHONE })).newPage();
     await page.goto(env.app.url);
@@ -108,16 +121,27 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     await page.context().close();
   });
 
+  it('the requester’s portal at 390 px: titled after the workspace, our words, no sideways scroll', async () => {
+    const page = await signInOnPhone('requester@demo.bulwark.test', 'My requests');
+    const problems: string[] = [];
+    for (const [route, title] of [
+      ['/requests', 'My requests · Demo Company'],
+      ['/requests/new', 'New request · Demo Company'],
+    ]) {
+      await page.goto(`${env.app.url}/#${route}`);
+      await page.waitForFunction((t) => document.title === t, title, { timeout: 15_000 }).catch(async () => problems.push(`${route}: the title is "${await page.title()}", not "${title}"`));
+      const wide = await overflow(page);
+      if (wide > 0) problems.push(`${route}: scrolls ${wide}px sideways at 390 px`);
+      for (const d of await defaultsShown(page)) problems.push(`${route}: react-admin default ${d}`);
+      await page.screenshot({ path: shot(`390-portal-${fileName(route)}`) });
+    }
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('at 390 px the menu is folded away and opens from the app bar', async () => {
     // Signed in on the phone itself: the menu's open or folded state is remembered per browser.
-    const page = await (await env.browser.newContext({ viewport: PHONE })).newPage();
-    await page.goto(env.app.url);
-    await page.getByLabel('Workspace').fill('demo');
-    await page.getByLabel('Email').fill('admin@demo.bulwark.test');
-    await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
+    const page = await signInOnPhone('admin@demo.bulwark.test', 'Welcome,');
     await page.goto(`${env.app.url}/#/tickets`);
     await page.locator('#react-admin-title').getByText('Tickets').waitFor();
     expect(await page.getByRole('menuitem', { name: 'People' }).isVisible()).toBe(false);
