@@ -48,14 +48,20 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string>; reason?: string } }[] };
+  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string>; reason?: string; requestId?: string } }[] };
   try {
     body = await res.json();
   } catch {
-    throw new GraphQLRequestError(`The server answered ${res.status}`, undefined, res.status);
+    throw new GraphQLRequestError(`Bulwark could not be reached (the server answered ${res.status}). Try again in a moment.`, undefined, res.status);
   }
   if (body.errors?.length) {
     const [e] = body.errors;
+    // The server masks its own faults as "Internal server error"; said for a person, with the
+    // reference an administrator finds in the log.
+    if (e.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+      const ref = e.extensions.requestId ? ` (reference ${e.extensions.requestId})` : '';
+      throw new GraphQLRequestError(`Something went wrong on our side. Try again in a moment${ref}.`, e.extensions.code, res.status);
+    }
     const fields = e.extensions?.fields;
     const reason = typeof e.extensions?.reason === 'string' ? e.extensions.reason : undefined;
     // A notice shows `message`: the server's sentence, and the fields' notes in words (never their codes).
