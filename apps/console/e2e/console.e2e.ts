@@ -70,7 +70,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     expect(download.url()).toMatch(/\/api\/tickets\/export\/bwe_/);
     expect(download.suggestedFilename()).toMatch(/^tickets-.*\.csv$/);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('id,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body');
+    expect(csv[0]).toBe('id,number,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body');
     expect(csv).toHaveLength(4); // the list's filter went with it: the three VPN tickets
     expect(graphql.filter((q) => q.includes('tickets(')).length).toBe(0);
     expect(graphql.filter((q) => q.includes('exportTickets')).length).toBe(2); // refused for the password, then made
