@@ -18,6 +18,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'tickets',
       label: 'Tickets',
+      labelSingular: 'Ticket',
       icon: ConfirmationNumberIcon,
       list: TicketList,
       show: TicketShow,
@@ -40,6 +41,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'groups',
       label: 'Groups',
+      labelSingular: 'Group',
       icon: GroupsIcon,
       list: GroupsList,
       recordRepresentation: 'name',
