@@ -31,6 +31,8 @@ export const ticketsConsolePlugin = defineConsolePlugin({
         show: Permission.TICKETS_READ,
         // The desk's own notes (tags, history) are for those who change tickets or see them all.
         viewAll: Permission.TICKETS_VIEW_ALL,
+        // The requester's organization (on the ticket, and as a filter).
+        organizations: Permission.ORGANIZATIONS_READ,
         create: Permission.TICKETS_CREATE,
         edit: Permission.TICKETS_UPDATE,
         delete: Permission.TICKETS_DELETE,

@@ -15,9 +15,10 @@ export function useTicketAccess() {
   const create = useCanAccess({ resource: 'tickets', action: 'create' });
   const people = useCanAccess({ resource: 'users', action: 'list' });
   const groups = useCanAccess({ resource: 'groups', action: 'list' });
+  const orgs = useCanAccess({ resource: 'tickets', action: 'organizations' });
   return {
     /** Every answer is in (the first ones come from the server). */
-    ready: ![edit, viewAll, comment, notes, create, people, groups].some((a) => a.isPending),
+    ready: ![edit, viewAll, comment, notes, create, people, groups, orgs].some((a) => a.isPending),
     edit: !!edit.canAccess,
     /** The desk's own notes (tags, history): like the server's isDeskStaff. */
     desk: !!edit.canAccess || !!viewAll.canAccess,
@@ -26,6 +27,7 @@ export function useTicketAccess() {
     create: !!create.canAccess,
     people: !!people.canAccess,
     groups: !!groups.canAccess,
+    orgs: !!orgs.canAccess,
   };
 }
 

@@ -27,11 +27,11 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Datagrid, FunctionField, Link, ListBase, Pagination, SimpleList, Title, useCanAccess, useListContext, useRedirect, useNotify } from 'react-admin';
 import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES } from './tickets.choices';
-import { createView, deleteView, listViews, ticketFilter, ticketIdByNumber, type Person, type TicketRecord } from './tickets.data';
+import { createView, deleteView, listOrganizations, listViews, ticketFilter, ticketIdByNumber, type Person, type TicketRecord } from './tickets.data';
 import { ChoiceSelect, PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, When, WordsPicker } from './ticket-fields';
 
 /** Filter keys that are the list's filters (the rest are how they are shown, e.g. a person's name). */
-const FILTER_KEYS = ['q', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId', 'tags', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore'];
+const FILTER_KEYS = ['q', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId', 'organizationId', 'tags', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore'];
 const NUMBER = /^#?(\d{1,9})$/;
 
 /** The built-in views and the person's saved ones, with counts; asked again whenever the list reloads. */
@@ -190,6 +190,26 @@ function GroupFilter() {
   );
 }
 
+function OrganizationFilter() {
+  const { filterValues, setFilters } = useListContext();
+  const [orgs, setOrgs] = useState<{ id: string; name: string }[]>([]);
+  useEffect(() => {
+    listOrganizations()
+      .then(setOrgs)
+      .catch(() => setOrgs([]));
+  }, []);
+  return (
+    <ChoiceSelect
+      id="filter-organization"
+      label="Organization"
+      emptyLabel="Any organization"
+      choices={orgs}
+      value={String(filterValues.organizationId ?? '')}
+      onChange={(v) => setFilters({ ...filterValues, organizationId: v || undefined }, {})}
+    />
+  );
+}
+
 /** The filters beyond the view and search: people, group, tags, status, priority and dates. */
 function FilterPanel() {
   const access = useTicketAccess();
@@ -223,6 +243,7 @@ function FilterPanel() {
           </>
         )}
         {access.groups && <GroupFilter />}
+        {access.orgs && <OrganizationFilter />}
         {access.desk && (
           <Box>
             <WordsPicker kind="tags" label="Tags (all of them)" value={(filterValues.tags as string[]) ?? []} onChange={(tags) => set({ tags })} />

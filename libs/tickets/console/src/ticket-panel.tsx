@@ -192,7 +192,11 @@ export function RequesterCard({ ticket }: { ticket: TicketRecord }) {
                 {r.email}
               </Typography>
             )}
-            {/* Organization slot (organizations helper): the ticket's `organization { name }` once it merges. */}
+            {ticket.organization && (
+              <Typography variant="body2" color="text.secondary">
+                {ticket.organization.name}
+              </Typography>
+            )}
           </Box>
         </Stack>
         <Typography variant="overline" component="h3" color="text.secondary" sx={{ display: 'block', mt: 1.5 }}>

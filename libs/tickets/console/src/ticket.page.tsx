@@ -17,7 +17,7 @@ export function TicketShow() {
   return (
     // Tags and history are asked for only by the desk (see tickets.data PAGE_FIELDS): the access
     // answers first, so the page is read once with the right fields.
-    <ShowBase queryOptions={{ meta: { desk: access.desk }, enabled: access.ready }}>
+    <ShowBase queryOptions={{ meta: { desk: access.desk, orgs: access.orgs }, enabled: access.ready }}>
       <TicketPageBody access={access} />
     </ShowBase>
   );

@@ -7,7 +7,7 @@ const LIST_FIELDS = `id number subject status priority channel createdAt updated
  * viewAll): asked for only with `$desk`, so a person without them still gets their page.
  */
 const PAGE_FIELDS = `${LIST_FIELDS} body htmlBody ccEmails
-  tags @include(if: $desk) history @include(if: $desk) { at actorName summary }
+  tags @include(if: $desk) history @include(if: $desk) { at actorName summary } organization @include(if: $orgs) { id name }
   comments { id body htmlBody public createdAt author { id name role } }`;
 
 export type Person = Pick<Api.UserSummary, 'id' | 'name'> & { email?: string; role?: string };
@@ -19,6 +19,7 @@ export type TicketRecord = Pick<Api.Ticket, 'id' | 'number' | 'subject' | 'statu
   tags?: string[];
   history?: Api.TicketHistoryEntry[];
   comments?: TicketComment[];
+  organization?: { id: string; name: string } | null;
   requester: Person;
   assignee: Person | null;
   requesterId: string;
@@ -47,6 +48,7 @@ export function ticketFilter(f: Record<string, unknown>): Api.TicketFilter {
   if (f.requesterId) out.requesterId = String(f.requesterId);
   if (f.unassigned) out.unassigned = true;
   if (f.groupId) out.groupId = String(f.groupId);
+  if (f.organizationId) out.organizationId = String(f.organizationId);
   if (Array.isArray(f.tags) && f.tags.length) out.tags = f.tags.map(String);
   if (f.createdAfter) out.createdAfter = dayStart(f.createdAfter);
   if (f.createdBefore) out.createdBefore = dayStart(f.createdBefore, true);
@@ -56,8 +58,8 @@ export function ticketFilter(f: Record<string, unknown>): Api.TicketFilter {
   return out;
 }
 
-export async function getTicket(id: string, desk: boolean): Promise<TicketRecord> {
-  const d = await gql<{ ticket: ApiTicket }>(`query($id: ID!, $desk: Boolean!) { ticket(id: $id) { ${PAGE_FIELDS} } }`, { id, desk });
+export async function getTicket(id: string, desk: boolean, orgs = false): Promise<TicketRecord> {
+  const d = await gql<{ ticket: ApiTicket }>(`query($id: ID!, $desk: Boolean!, $orgs: Boolean!) { ticket(id: $id) { ${PAGE_FIELDS} } }`, { id, desk, orgs });
   return toRecord(d.ticket);
 }
 
@@ -141,7 +143,7 @@ export const ticketsData: ConsoleResource['data'] = {
   },
   // `meta.desk`: the reader is desk staff (tags and history); see PAGE_FIELDS.
   async getOne(_r, { id, meta }) {
-    return { data: (await getTicket(String(id), !!meta?.desk)) as never };
+    return { data: (await getTicket(String(id), !!meta?.desk, !!meta?.orgs)) as never };
   },
   async getMany(_r, { ids }) {
     return { data: (await Promise.all(ids.map((id) => getTicket(String(id), false)))) as never };
@@ -157,3 +159,8 @@ export const ticketsData: ConsoleResource['data'] = {
     return { data: (previousData ?? { id }) as never };
   },
 };
+
+/** Organizations by name, for the list's filter (those who may read them). */
+export async function listOrganizations(): Promise<{ id: string; name: string }[]> {
+  return (await gql<{ organizations: { nodes: { id: string; name: string }[] } }>(`{ organizations(page: { offset: 0, limit: 100 }) { nodes { id name } } }`)).organizations.nodes;
+}
