@@ -41,17 +41,6 @@ export function StatusChip({ status, size = 'small' }: { status: string; size?: 
 /** "#1001": how people read and type a ticket's number. */
 export const ticketRef = (n: number) => `#${n}`;
 
-/** A moment in the reader's language and time zone. */
-export const formatWhen = (iso: string | Date) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-export function When({ value }: { value: string | Date }) {
-  return (
-    <time dateTime={new Date(value).toISOString()} title={formatWhen(value)} style={{ whiteSpace: 'nowrap' }}>
-      {formatWhen(value)}
-    </time>
-  );
-}
-
 /** Asks `search(text)` as the person types, a moment after they stop. */
 function useSearch<T>(search: (text: string) => Promise<T[]>, text: string, enabled: boolean) {
   const [options, setOptions] = useState<T[]>([]);

@@ -25,10 +25,10 @@ import {
 } from '@mui/material';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Datagrid, FunctionField, Link, ListBase, Pagination, SimpleList, Title, useCanAccess, useListContext, useRedirect, useNotify } from 'react-admin';
-import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { ConfirmAction, ExportButton, gql, GraphQLRequestError, type Api, When } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES } from './tickets.choices';
 import { createView, deleteView, listOrganizations, listViews, ticketFilter, ticketIdByNumber, type Person, type TicketRecord } from './tickets.data';
-import { ChoiceSelect, PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, When, WordsPicker } from './ticket-fields';
+import { ChoiceSelect, PersonPicker, priorityName, StatusChip, ticketRef, useGroups, useTicketAccess, WordsPicker } from './ticket-fields';
 
 /** Filter keys that are the list's filters (the rest are how they are shown, e.g. a person's name). */
 const FILTER_KEYS = ['q', 'status', 'priority', 'assigneeId', 'requesterId', 'groupId', 'organizationId', 'tags', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore'];
@@ -366,7 +366,7 @@ function TicketTable({ showGroups }: { showGroups: boolean }) {
       <FunctionField<TicketRecord> source="priority" label="Priority" render={(t) => priorityName(t.priority)} />
       <FunctionField<TicketRecord> label="Assignee" render={(t) => <Box sx={{ whiteSpace: 'nowrap', color: t.assignee ? undefined : 'text.secondary' }}>{t.assignee?.name ?? 'Unassigned'}</Box>} />
       {showGroups && <FunctionField<TicketRecord> label="Group" render={(t) => groups.find((g) => g.id === t.groupId)?.name ?? '—'} />}
-      <FunctionField<TicketRecord> source="updatedAt" label="Updated" render={(t) => <When value={t.updatedAt} />} />
+      <FunctionField<TicketRecord> source="updatedAt" label="Updated" render={(t) => <When value={t.updatedAt} relative />} />
     </Datagrid>
   );
 }

@@ -15,10 +15,10 @@ import {
 } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { Link, useNotify } from 'react-admin';
-import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { GraphQLRequestError, type Api, When } from '@bulwark/platform-console';
 import { PRIORITY_CHOICES, STATUS_CHOICES, CHANNEL_CHOICES } from './tickets.choices';
 import { requesterTickets, updateTicket, type Person, type TicketRecord } from './tickets.data';
-import { ChoiceSelect, PersonPicker, priorityName, StatusChip, statusName, ticketRef, useGroups, When, WordsPicker, type useTicketAccess } from './ticket-fields';
+import { ChoiceSelect, PersonPicker, priorityName, StatusChip, statusName, ticketRef, useGroups, WordsPicker, type useTicketAccess } from './ticket-fields';
 
 type Access = ReturnType<typeof useTicketAccess>;
 type Field = 'status' | 'priority' | 'assigneeId' | 'groupId' | 'tags' | 'ccEmails' | 'requesterId';

@@ -1,7 +1,7 @@
 import LockIcon from '@mui/icons-material/Lock';
 import { Avatar, Box, Paper, Stack, Typography } from '@mui/material';
+import { When } from '@bulwark/platform-console';
 import type { TicketComment, TicketRecord } from './tickets.data';
-import { When } from './ticket-fields';
 
 type Message = TicketComment & { first?: boolean };
 type Kind = 'requester' | 'agent' | 'note';
