@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BulwarkConfig } from '@bulwark/platform-api';
-import { s3Storage } from './s3-storage';
+import { s3Storage, STORAGE_KEY } from './s3-storage';
 import { backupsConfig } from './backups.config';
 import { pipeline } from 'node:stream/promises';
 
@@ -20,9 +20,9 @@ export interface BackupStorage {
   list(prefix: string): Promise<string[]>;
 }
 
-/** Keys are `<tenant id>/<run id>.bwb`: no absolute paths, no `..`. */
+/** Keys: see STORAGE_KEY. No absolute paths, no `..`. */
 function safe(root: string, key: string): string {
-  if (!/^[0-9a-f-]{36}\/[0-9a-f-]{36}\.bwb$/.test(key)) throw new Error(`not a backup key: ${key}`);
+  if (!STORAGE_KEY.test(key)) throw new Error(`not a backup key: ${key}`);
   const path = resolve(root, key);
   if (!path.startsWith(resolve(root) + sep)) throw new Error(`not a backup key: ${key}`);
   return path;
