@@ -26,7 +26,7 @@ function attachmentsBy(ctx: RequestContext, by: 'ticket' | 'comment'): DataLoade
         .getConnection()
         .execute<Row[]>(
           `select id, ${owner} as owner, filename, content_type, size_bytes, created_at from ticket_attachments
-            where tenant_id = ? and ${owner} = any(?::uuid[])${onlyTicket} order by created_at, id`,
+            where tenant_id = ? and ${owner} in (?)${onlyTicket} order by created_at, id`,
           [ctx.tenantId, [...ids]],
           'all',
           ctx.em.getTransactionContext(),

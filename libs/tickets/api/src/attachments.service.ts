@@ -62,7 +62,7 @@ export async function updateAttachmentLimits(ctx: RequestContext, input: Attachm
   return { maxBytes: input.maxBytes, allowedTypes: types };
 }
 
-const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MB`;
+const megabytes = (n: number) => (n < 1024 * 1024 ? `${Math.floor(n / 1024)} KB` : `${+(n / 1024 / 1024).toFixed(1)} MB`);
 
 /** Why a file is refused, in words (null: accepted), its type as its content shows it. */
 export function judgeFile(limits: AttachmentLimits, content: Buffer): { type: string; refusal: string | null } {
