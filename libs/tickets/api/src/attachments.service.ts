@@ -193,3 +193,51 @@ export async function sweepUnlinkedAttachments(services: AppServices & { orm: Mi
   }
   return swept;
 }
+
+// ---- files that come with mail ----
+
+export interface IncomingFile {
+  filename: string;
+  content: Buffer;
+}
+
+/**
+ * The files of an email judged as uploads are (the workspace's size and kind limits, the kind from
+ * the content): those taken, and for each one left out a line in words that the channel puts in
+ * the ticket, so that a refused file drops itself, not the message.
+ */
+export async function judgeIncomingFiles(ctx: RequestContext, files: IncomingFile[]): Promise<{ taken: IncomingFile[]; notes: string[] }> {
+  const limits = await attachmentLimits(ctx);
+  const taken: IncomingFile[] = [];
+  const notes: string[] = [];
+  for (const f of files) {
+    const name = cleanFilename(f.filename);
+    if (taken.length >= MAX_ATTACHMENTS_PER_MESSAGE) {
+      notes.push(`${name}: more than ${MAX_ATTACHMENTS_PER_MESSAGE} files on one message`);
+      continue;
+    }
+    const { refusal } = judgeFile(limits, f.content);
+    if (refusal) notes.push(`${name}: ${refusal.charAt(0).toLowerCase()}${refusal.slice(1)}`);
+    else taken.push({ filename: name, content: f.content });
+  }
+  return { taken, notes };
+}
+
+/** Stores files judged taken (judgeIncomingFiles) on the message they came with, as its sender's. */
+export async function attachIncomingFiles(ctx: RequestContext, files: IncomingFile[], to: { ticket: Ticket; comment?: Comment | null }, senderId: string): Promise<void> {
+  const now = ctx.app.now();
+  for (const f of files) {
+    const a = ctx.em.create(TicketAttachment, {
+      filename: cleanFilename(f.filename),
+      contentType: sniff(f.content),
+      size: f.content.length,
+      sha256: createHash('sha256').update(f.content).digest(),
+      uploadedBy: ctx.em.getReference(User, senderId),
+      ticket: to.ticket,
+      comment: to.comment ?? null,
+      createdAt: now,
+      linkedAt: now,
+    });
+    await filesOf(ctx.app).put(`${ctx.tenantId}/${a.id}`, f.content);
+  }
+}

@@ -71,7 +71,7 @@ export { addComment } from './tickets.service';
 export type { TicketOrigin } from './spam.service';
 export { TicketGroup, GroupMember } from './group.entity';
 // Attachments (issue 20 §5): createTicket/addComment link `attachmentIds`; inbound mail stores its files.
-export { linkAttachments, storeUpload, attachmentLimits, judgeFile, type AttachmentView } from './attachments.service';
+export { linkAttachments, storeUpload, attachmentLimits, judgeFile, judgeIncomingFiles, attachIncomingFiles, type AttachmentView, type IncomingFile } from './attachments.service';
 export { TicketAttachment, AttachmentSettings } from './attachments.entities';
 export { AttachmentPermission, AttachmentAudit } from './attachments.permissions';
 export { syncMemberships, createGroup, updateGroup, deleteGroup, listGroups, type GroupInput, type GroupView } from './groups.service';
