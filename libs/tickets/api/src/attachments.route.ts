@@ -5,6 +5,7 @@ import {
   hasPermission,
   PlatformAudit,
   readCookie,
+  readRawBody,
   sessionCookieName,
   withRouteContext,
   type HttpHandler,
@@ -47,18 +48,6 @@ async function admit(ctx: RequestContext, type: 'query' | 'mutation', field: str
   }
 }
 
-async function readBody(req: Request, max: number): Promise<Buffer | 'too large'> {
-  if (Number(req.get('content-length') ?? 0) > max) return 'too large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return 'too large';
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * POST /api/tickets/attachments: one file as the raw body, its name in `X-Filename`
  * (percent-encoded UTF-8). Answers 201 `{id, filename, contentType, size}`; the id goes in
@@ -97,7 +86,7 @@ export const uploadRoute: HttpHandler = async (req, res, services) => {
   });
   if ('error' in admitted) return refuse(res, admitted.status, admitted.error.code, admitted.error.message);
   const { principal, limits } = admitted;
-  const content = await readBody(req, limits.maxBytes);
+  const content = await readRawBody(req, limits.maxBytes);
   if (content === 'too large') {
     res.setHeader('Connection', 'close'); // the rest of an oversized body is not read
     const { refusal } = judgeFile(limits, Buffer.alloc(limits.maxBytes + 1));
