@@ -210,7 +210,7 @@ describe('raw SQL as the runtime role cannot touch another tenant', () => {
   it('refuses a row whose tenant_id names another tenant (RLS WITH CHECK under the ORM)', async () => {
     await expect(
       withSystemContext(t.server.orm, t.server.app, a.tenantId, 'test', async (ctx) => {
-        const ticket = ctx.em.create(Ticket, { subject: 's', body: 'b', requester: b.requester.id, tenantId: b.tenantId } as never);
+        const ticket = ctx.em.create(Ticket, { number: 1, subject: 's', body: 'b', requester: b.requester.id, tenantId: b.tenantId } as never);
         await ctx.em.flush();
         return ticket;
       }),
@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -258,6 +258,8 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'TicketFilter.assigneeId': 'user',
     'TicketFilter.requesterId': 'user',
     'TicketFilter.groupId': 'group',
+    'TicketFilter.view': 'view',
+    'Mutation.deleteView.id': 'view',
     'Mutation.revokeApiToken.id': 'apiToken',
     'Mutation.unlockUser.id': 'user',
     'Mutation.revokeSession.id': 'session',
@@ -474,7 +476,9 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
        values ($1, $2, 'platform.mail', $3, 'D2 mail', 'v1.sealed', 'failed', 8, '550 no', now(), now())`,
       [p.tenantId, delivery, p.admin.email],
     );
-    return { user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery };
+    // A view saved by the agent (views are per person: the agent's own is the one to reach for).
+    const view = (await gqlOk<{ createView: { id: string } }>(`mutation { createView(input: { name: "D2 view", filter: { unassigned: true } }) { id } }`, {}, p.agent.token)).createView.id;
+    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery };
   }
 
   beforeAll(async () => {

@@ -19,7 +19,7 @@ function ok<T>(r: GqlResult<T>): T {
 }
 
 const EXPORT = `mutation($format: ExportFormat!, $filter: TicketFilter) { exportTickets(format: $format, filter: $filter) { url expiresAt } }`;
-const CSV_HEADER = 'id,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body';
+const CSV_HEADER = 'id,number,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body';
 
 async function sudo(p: Persona): Promise<string> {
   const r = ok(await t.gql<{ reauthenticate: { token: string } }>(`mutation($p: String!) { reauthenticate(password: $p) { token } }`, { p: PERSONA_PASSWORD }, { token: p.token }));

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@bulwark/platform-api';
+import type { ActorType, AuditAction, AuditEvent, AuditOutcome, RequestContext } from '@bulwark/platform-api';
 import type { AuditVerification } from './audit.types';
 
 /**
@@ -89,6 +89,33 @@ export async function listEvents(ctx: RequestContext, f: AuditFilterArgs, first:
 export async function eventById(ctx: RequestContext, id: string): Promise<AuditRow | null> {
   const rows = await run<AuditRow>(ctx, `select ${COLUMNS} from audit_events where tenant_id = ? and id = ?`, [tenantOf(ctx), id]);
   return rows[0] ?? null;
+}
+
+/** The latest `limit` events about one target, oldest first (AuditSink.eventsAbout: a ticket's history). */
+export async function eventsAbout(ctx: RequestContext, targetType: string, targetId: string, limit: number): Promise<AuditEvent[]> {
+  const rows = await run<AuditRow>(
+    ctx,
+    `select * from (select ${COLUMNS} from audit_events where tenant_id = ? and target_id = ? and target_type = ? order by seq desc limit ?) e order by seq`,
+    [tenantOf(ctx), targetId, targetType, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: ctx.tenantId,
+    occurredAt: new Date(r.occurred_at),
+    actorType: r.actor_type as ActorType,
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    action: r.action as AuditAction,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    outcome: r.outcome as AuditOutcome,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id ?? '',
+    changes: r.changes,
+    details: r.details,
+    seq: Number(r.seq),
+  }));
 }
 
 /** F2: the database function walks the chain (audit.migration.ts) under the tenant set for RLS. */

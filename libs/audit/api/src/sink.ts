@@ -1,5 +1,6 @@
 import { auditJson, type AuditEvent, type AuditSink, type RequestContext } from '@bulwark/platform-api';
 import { raiseAlerts } from './alerts';
+import { eventsAbout } from './audit.query';
 
 /**
  * Stores the operation's events in one statement: bulwark_audit_append numbers and chains them
@@ -16,4 +17,5 @@ export const auditSink: AuditSink = {
     events.forEach((e, i) => (e.seq = last - events.length + 1 + i));
     await raiseAlerts(ctx, events);
   },
+  eventsAbout,
 };

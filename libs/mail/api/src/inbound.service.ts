@@ -287,7 +287,7 @@ async function threadOf(ctx: RequestContext, parsed: ParsedMail, recipients: str
 }
 
 /**
- * Who may add to a ticket by mail: its requester, the people copied on its thread, and staff who
+ * Who may add to a ticket by mail: its requester, the people copied on its thread or by the desk, and staff who
  * could reply to it in the console (their role replies, and sees every ticket or this one is
  * theirs): mail is no way around an auditor's read-only role or an agent's scope.
  */
@@ -297,6 +297,7 @@ async function belongsOn(ctx: RequestContext, ticket: Ticket, person: User): Pro
     const held = await ctx.app.roles.permissionsOf(ctx, person.role);
     if (held?.has(TicketPermission.comment) && (held.has(TicketPermission.viewAll) || ticket.assignee?.id === person.id)) return true;
   }
+  if (ticket.ccEmails.includes(person.email)) return true;
   const thread = await ctx.em.findOne(MailThread, { ticket: ticket.id });
   return !!thread?.ccAddresses.includes(person.email);
 }

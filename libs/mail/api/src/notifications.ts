@@ -71,7 +71,9 @@ async function onComment(ctx: RequestContext, commentId: string, e: AuditEvent):
   const author = comment.author;
   const view = { 'reply.author': author.name, 'reply.body': comment.body };
   const thread = await ctx.em.findOne(MailThread, { ticket: ticket.id });
-  const cc = (thread?.ccAddresses ?? []).filter((a) => a !== author.email.toLowerCase() && a !== ticket.requester.email.toLowerCase());
+  // Those copied by mail and those the desk copied on the ticket (agents set them), each once.
+  const copied = [...new Set([...(thread?.ccAddresses ?? []), ...ticket.ccEmails.map((a) => a.toLowerCase())])];
+  const cc = copied.filter((a) => a !== author.email.toLowerCase() && a !== ticket.requester.email.toLowerCase());
   // Staff's public replies only: the requester's own words (portal or mail) are not relayed to the
   // copied addresses, which the requester chose and wrote to directly: Bulwark signing and sending
   // a requester's text to addresses of their choosing would make it a relay for spam.

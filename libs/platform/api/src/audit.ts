@@ -110,6 +110,11 @@ export interface AuditSink {
    * deliveries through the outbox) is written there too, so it commits with them or not at all.
    */
   append(ctx: RequestContext, events: AuditEvent[]): Promise<void>;
+  /**
+   * The latest events about one thing of this tenant (a ticket's history), oldest first. Readers
+   * decide who may see them; this only reads under the tenant's scope.
+   */
+  eventsAbout(ctx: RequestContext, targetType: string, targetId: string, limit: number): Promise<AuditEvent[]>;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   User,
   verifyPassword,
 } from '@bulwark/identity-api';
-import { Ticket } from '@bulwark/tickets-api';
+import { nextTicketNumber, Ticket } from '@bulwark/tickets-api';
 import { checkNetwork } from '@bulwark/access-api';
 import { fromSupportNetwork } from './credential';
 import { supportConfig } from './support.config';
@@ -247,6 +247,7 @@ export async function requestVendorSupport(ctx: RequestContext, input: VendorSup
   if (!subject) throw badInput('Say what the vendor should look at', { subject: 'required' });
   if (!input.body.trim()) throw badInput('Describe the problem for the vendor', { body: 'required' });
   const ticket = ctx.em.create(Ticket, {
+    number: await nextTicketNumber(ctx),
     subject,
     body: input.body,
     kind: 'vendor_support',

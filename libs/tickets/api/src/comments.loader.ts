@@ -7,6 +7,7 @@ import type { CommentView } from './tickets.types';
 interface CommentRow {
   id: string;
   body: string;
+  body_html: string | null;
   public: boolean;
   created_at: string | Date; // raw rows carry timestamps as strings
   ticket_id: string;
@@ -21,7 +22,7 @@ export function commentsByTicket(ctx: RequestContext): DataLoader<string, Commen
       if (!hasPermission(ctx.principal, TicketPermission.internalNotes)) where.public = true;
       const qb = ctx.em
         .createQueryBuilder(Comment, 'c')
-        .select(['id', 'body', 'public', 'createdAt', 'ticket', 'author'])
+        .select(['id', 'body', 'bodyHtml', 'public', 'createdAt', 'ticket', 'author'])
         .where(where)
         .orderBy([{ createdAt: 'asc' }, { id: 'asc' }]);
       await qb.applyFilters(); // the tenant filter; RLS holds underneath regardless
@@ -31,6 +32,7 @@ export function commentsByTicket(ctx: RequestContext): DataLoader<string, Commen
         byTicket.get(r.ticket_id)?.push({
           id: r.id,
           body: r.body,
+          htmlBody: r.body_html,
           public: r.public,
           createdAt: new Date(r.created_at),
           ticketId: r.ticket_id,

@@ -1,6 +1,7 @@
 import { DEMO, type RequestContext } from '@bulwark/platform-api';
 import { User } from '@bulwark/identity-api';
 import { Comment, Ticket, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './ticket.entity';
+import { nextTicketNumber } from './tickets.service';
 
 export const DEMO_SUBJECTS = [
   'Cannot sign in after password change',
@@ -26,6 +27,7 @@ export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
   for (let i = 0; i < 36; i++) {
     const at = new Date(start + i * 18 * 3600_000);
     const ticket = ctx.em.create(Ticket, {
+      number: await nextTicketNumber(ctx),
       subject: DEMO_SUBJECTS[i % DEMO_SUBJECTS.length],
       body: `Reported through the ${TICKET_CHANNELS[i % TICKET_CHANNELS.length]} channel. Details follow in the thread.`,
       status: TICKET_STATUSES[i % TICKET_STATUSES.length],

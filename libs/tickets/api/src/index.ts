@@ -1,7 +1,8 @@
 import { Migration20261207000300Tickets } from './tickets.migration';
 import { defineApiPlugin } from '@bulwark/platform-api';
 import { seedDemoTickets } from './demo.seed';
-import { Comment, Ticket } from './ticket.entity';
+import { Comment, SavedView, Ticket } from './ticket.entity';
+import { Migration20261207001300TicketWorkspace } from './ticket-workspace.migration';
 import { TicketPermission } from './tickets.permissions';
 import { CommentResolver, TicketPageResolver, TicketResolver } from './tickets.resolver';
 import { ticketRules } from './tickets.rules';
@@ -26,10 +27,10 @@ import { sweepUnlinkedAttachments } from './attachments.service';
 export const ticketsPlugin = defineApiPlugin({
   name: 'tickets',
   permissions: [TicketPermission, AttachmentPermission],
-  entities: [Ticket, Comment, TicketGroup, GroupMember, TicketExport, SpamSettings, SpamQuarantine, TicketAttachment, AttachmentSettings],
+  entities: [Ticket, Comment, SavedView, TicketGroup, GroupMember, TicketExport, SpamSettings, SpamQuarantine, TicketAttachment, AttachmentSettings],
   auditActions: [TicketAudit, SpamAudit, AttachmentAudit],
   audited: [
-    { entity: Ticket, type: 'Ticket', create: TicketAudit.ticketCreated, update: TicketAudit.ticketUpdated, delete: TicketAudit.ticketDeleted, ignore: ['updatedAt', 'priorityRank'] },
+    { entity: Ticket, type: 'Ticket', create: TicketAudit.ticketCreated, update: TicketAudit.ticketUpdated, delete: TicketAudit.ticketDeleted, ignore: ['updatedAt', 'priorityRank', 'bodyHtml'] },
     // Groups are recorded explicitly (groups.service.ts): a membership change is one event.
     // A comment's text stays in the ticket; the log says that one was written, not what.
     { entity: Comment, type: 'Comment', create: TicketAudit.commentAdded, secret: ['body'] },
@@ -45,6 +46,7 @@ export const ticketsPlugin = defineApiPlugin({
     { name: 'Migration20261207000300Tickets', class: Migration20261207000300Tickets },
     { name: 'Migration20261207000850TicketKind', class: Migration20261207000850TicketKind },
     { name: 'Migration20261207001000SpamWatcher', class: Migration20261207001000SpamWatcher },
+    { name: 'Migration20261207001300TicketWorkspace', class: Migration20261207001300TicketWorkspace },
     { name: 'Migration20261207001320Attachments', class: Migration20261207001320Attachments },
   ],
   routes: (router) => {
@@ -65,7 +67,7 @@ export { SpamAudit } from './spam.audit';
 // For channels that file tickets themselves (inbound email, later): they pass where a ticket came from.
 // One with nobody to answer catches RATE_LIMITED (`held: true`, keepChanges) and flushes: the ticket
 // then waits in the quarantine, as the GraphQL mutation's savepoint keeps it.
-export { createTicket } from './tickets.service';
+export { createTicket, nextTicketNumber } from './tickets.service';
 // Inbound email files a reply as its verified sender, through the same checks as the API.
 export { addComment } from './tickets.service';
 export type { TicketOrigin } from './spam.service';

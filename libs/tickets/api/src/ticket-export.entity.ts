@@ -5,6 +5,6 @@ import { OneTimeLink, type ExportFormat } from '@bulwark/platform-api';
 @Entity({ tableName: 'ticket_exports' })
 export class TicketExport extends OneTimeLink {
   @Property({ type: 'text' }) format!: ExportFormat;
-  /** The list filter it was asked with (TicketFilter's fields). */
+  /** The list filters it was asked with (TicketFilter's fields; a view's resolved when asked). */
   @Property({ type: 'json' }) filter!: Record<string, unknown>;
 }

@@ -10,6 +10,7 @@ const PAGE = 250;
 
 const CSV_COLUMNS = [
   'id',
+  'number',
   'subject',
   'status',
   'priority',
@@ -40,8 +41,10 @@ const person = (viewer: Principal, u: UserSummary) => ({ id: u.id, name: u.name,
 function json(viewer: Principal, { ticket: t, requester, assignee }: ExportRow) {
   return {
     id: t.id,
+    number: t.number,
     subject: t.subject,
     body: t.body,
+    tags: t.tags,
     status: t.status.toUpperCase(),
     priority: t.priority.toUpperCase(),
     channel: t.channel.toUpperCase(),
@@ -57,6 +60,7 @@ function csvRow(viewer: Principal, row: ExportRow): Record<(typeof CSV_COLUMNS)[
   const j = json(viewer, row);
   return {
     id: j.id,
+    number: j.number,
     subject: j.subject,
     status: j.status,
     priority: j.priority,
@@ -86,7 +90,7 @@ export const ticketExportRoute: HttpHandler = async (req, res, services) => {
   const job = await withClaimedLink(services, req, res, link, { entity: TicketExport, what: 'export', reason: 'ticket export' }, async (ctx, exp) => {
     const viewer = ctx.principal;
     if (!viewer || !hasPermission(viewer, TicketPermission.export)) return null;
-    return { viewer, format: exp.format, filter: exp.filter as TicketFilter, until: exp.createdAt };
+    return { viewer, format: exp.format, filter: [exp.filter as TicketFilter | TicketFilter[]].flat(), until: exp.createdAt };
   });
   if (!link || !job) return; // answered: gone or refused
   const { viewer, filter } = job;

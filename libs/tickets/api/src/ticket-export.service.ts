@@ -3,6 +3,7 @@ import { newTenantToken, requireRecentAuth } from '@bulwark/identity-api';
 import { TicketExport } from './ticket-export.entity';
 import { TicketAudit } from './tickets.audit';
 import type { TicketFilter } from './tickets.types';
+import { resolveViews } from './views.service';
 
 /**
  * D12: tickets leave in bulk only through the server, to a person who holds tickets.export (the
@@ -15,7 +16,9 @@ export async function startTicketExport(ctx: RequestContext, format: ExportForma
   await requireRecentAuth(ctx);
   const { token, hash } = newTenantToken('bwe_', ctx.tenantId as string);
   const asked = { ...filter } as Record<string, unknown>;
-  const exp = createOneTimeLink(ctx, TicketExport, hash, { format, filter: asked });
+  // A view is resolved now: the file holds what the view selected when it was asked for.
+  const filters = JSON.parse(JSON.stringify(await resolveViews(ctx, filter))) as Record<string, unknown>;
+  const exp = createOneTimeLink(ctx, TicketExport, hash, { format, filter: filters });
   audit(ctx, TicketAudit.exported, { targetId: null, details: { exportId: exp.id, format, filter: asked } });
   return { url: `/api/tickets/export/${token}`, expiresAt: exp.expiresAt };
 }

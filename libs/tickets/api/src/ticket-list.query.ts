@@ -1,5 +1,6 @@
-import type { PageInput, RequestContext } from '@bulwark/platform-api';
-import { toSummary, userSummaries, type UserSummary } from '@bulwark/identity-api';
+import { hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
+import { TicketPermission } from './tickets.permissions';
 import { ticketScope } from './ticket-scope';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
 
@@ -16,16 +17,21 @@ const SORT_COLUMNS: Record<string, string> = {
   subject: 't.subject',
   status: 't.status',
   priorityRank: 't.priority_rank',
+  number: 't.number',
 };
 
 interface Row {
   id: string;
+  number: number;
   subject: string;
   body: string;
+  body_html: string | null;
   status: string;
   priority: string;
   channel: string;
   kind: string;
+  tags: string[];
+  cc_emails: string[];
   created_at: string | Date; // the driver hands timestamps over as strings
   updated_at: string | Date;
   requester_id: string;
@@ -44,42 +50,119 @@ interface Row {
   total: string | null;
 }
 
-function conditions(ctx: RequestContext, f: TicketFilter): { where: string; params: unknown[] } {
+/** SQL conditions and their positional parameters, in order. */
+class Conditions {
+  readonly conds: string[] = [];
+  readonly params: unknown[] = [];
+  add(sql: string, ...values: unknown[]): void {
+    this.conds.push(sql);
+    this.params.push(...values);
+  }
+  get where(): string {
+    return this.conds.length ? this.conds.join(' and ') : 'true';
+  }
+}
+
+/** The tickets a principal may see at all: the tenant, not held by the spam watcher, their scope. */
+function scopeConditions(ctx: RequestContext): Conditions {
   if (!ctx.tenantId || !ctx.principal) throw new Error('the ticket list needs a tenant and a principal');
+  const c = new Conditions();
   // Held tickets (the spam watcher's quarantine) are in no list, count, search or export.
-  const conds = ['t.tenant_id = ?', 't.quarantine_id is null'];
-  const params: unknown[] = [ctx.tenantId];
-  const add = (sql: string, ...values: unknown[]) => {
-    conds.push(sql);
-    params.push(...values);
-  };
+  c.add('t.tenant_id = ?', ctx.tenantId);
+  c.add('t.quarantine_id is null');
   // The ticket scope (ticket-scope.ts) in SQL; the groups as a subquery, so the page stays one statement.
   const scope = ticketScope(ctx);
-  if (scope.kind === 'none') add('false');
+  if (scope.kind === 'none') c.add('false');
   else if (scope.kind === 'own' && scope.withGroups) {
     const me = scope.userId;
-    add(
+    c.add(
       '(t.requester_id = ? or t.assignee_id = ? or t.group_id in (select m.group_id from ticket_group_members m where m.tenant_id = ? and m.user_id = ?))',
       me,
       me,
       ctx.tenantId,
       me,
     );
-  } else if (scope.kind === 'own') add('(t.requester_id = ? or t.assignee_id = ?)', scope.userId, scope.userId);
-  if (f.status?.length) add('t.status in (?)', f.status);
-  if (f.priority?.length) add('t.priority in (?)', f.priority);
-  if (f.requesterId) add('t.requester_id = ?', f.requesterId);
-  // Every filter given applies (D14: none is dropped), even when together they match nothing.
-  if (f.unassigned) add('t.assignee_id is null');
-  if (f.assigneeId) add('t.assignee_id = ?', f.assigneeId);
-  if (f.groupId) add('t.group_id = ?', f.groupId);
-  if (f.search?.trim()) add(`t.subject ilike ? escape '\\'`, `%${f.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  return { where: conds.join(' and '), params };
+  } else if (scope.kind === 'own') c.add('(t.requester_id = ? or t.assignee_id = ?)', scope.userId, scope.userId);
+  return c;
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+/**
+ * Full-text search (PostgreSQL, GIN indexes on the stored tsvectors): every word as a prefix in
+ * the ticket's subject and body, or in one of its replies (internal notes only for those who may
+ * read them); the requester's name (users.read) or email (users.viewPii, so a masked address
+ * cannot be probed letter by letter); a number (#1001). Each branch names the tenant and uses an
+ * index, and their union is one semi-join, so a search costs about what its matches do.
+ */
+function searchCondition(ctx: RequestContext, c: Conditions, text: string): void {
+  const tenant = ctx.tenantId;
+  const branches: string[] = [];
+  const params: unknown[] = [];
+  // Letters and digits only reach to_tsquery, each as a prefix ("print" finds "printer").
+  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
+  if (words.length) {
+    const query = words.map((w) => `${w}:*`).join(' & ');
+    branches.push(`select s.id from tickets s where s.tenant_id = ? and s.search_vector @@ to_tsquery('simple', ?)`);
+    params.push(tenant, query);
+    const notes = hasPermission(ctx.principal, TicketPermission.internalNotes) ? '' : ' and n.public';
+    branches.push(`select n.ticket_id from ticket_comments n where n.tenant_id = ? and n.search_vector @@ to_tsquery('simple', ?)${notes}`);
+    params.push(tenant, query);
+  }
+  const who = [
+    ...(hasPermission(ctx.principal, UserPermission.read) ? ['u.name ilike ?'] : []),
+    ...(hasPermission(ctx.principal, UserPermission.viewPii) ? ['u.email ilike ?'] : []),
+  ];
+  if (who.length && text.trim().length >= 2) {
+    branches.push(`select k.id from tickets k join users u on u.tenant_id = k.tenant_id and u.id = k.requester_id where k.tenant_id = ? and (${who.join(' or ')})`);
+    params.push(tenant, ...who.map(() => likePattern(text.trim())));
+  }
+  const number = /^#?(\d{1,9})$/.exec(text.trim());
+  if (number) {
+    branches.push('select m.id from tickets m where m.tenant_id = ? and m.number = ?');
+    params.push(tenant, Number(number[1]));
+  }
+  // Nothing searchable (only punctuation) matches nothing rather than everything (D14).
+  c.add(branches.length ? `t.id in (${branches.join(' union ')})` : 'false', ...params);
+}
+
+/** A tag as stored: lower case, words joined by dashes ("VIP customer" is vip-customer). */
+export const normalizeTag = (tag: string) =>
+  tag
+    .trim()
+    .toLowerCase()
+    .replace(/[\s]+/g, '-')
+    .replace(/[^\p{L}\p{N}_-]/gu, '');
+
+/** A filter's conditions. Every field given applies (D14: none is dropped), even when together they match nothing. */
+export function filterConditions(ctx: RequestContext, c: Conditions, f: TicketFilter): void {
+  if (f.status?.length) c.add('t.status in (?)', f.status);
+  if (f.priority?.length) c.add('t.priority in (?)', f.priority);
+  if (f.requesterId) c.add('t.requester_id = ?', f.requesterId);
+  if (f.unassigned) c.add('t.assignee_id is null');
+  if (f.assigneeId) c.add('t.assignee_id = ?', f.assigneeId);
+  if (f.groupId) c.add('t.group_id = ?', f.groupId);
+  if (f.number) c.add('t.number = ?', f.number);
+  const tags = (f.tags ?? []).map(normalizeTag).filter(Boolean);
+  if (f.tags?.length) c.add(tags.length ? 't.tags @> array[?]::text[]' : 'false', ...(tags.length ? [tags] : []));
+  if (f.createdAfter) c.add('t.created_at >= ?', new Date(f.createdAfter));
+  if (f.createdBefore) c.add('t.created_at < ?', new Date(f.createdBefore));
+  if (f.updatedAfter) c.add('t.updated_at >= ?', new Date(f.updatedAfter));
+  if (f.updatedBefore) c.add('t.updated_at < ?', new Date(f.updatedBefore));
+  if (f.search?.trim()) searchCondition(ctx, c, f.search.trim());
+}
+
+/** The scope and every filter given (a view's and the caller's), all of them. */
+function conditions(ctx: RequestContext, filters: TicketFilter | TicketFilter[]): Conditions {
+  const c = scopeConditions(ctx);
+  for (const f of [filters].flat()) filterConditions(ctx, c, f);
+  return c;
 }
 
 /** The columns of a page: the ticket and both people, by the joins below. */
 const SELECT = `
-    select t.id, t.subject, t.body, t.status, t.priority, t.channel, t.kind, t.created_at, t.updated_at, t.group_id,
+    select t.id, t.number, t.subject, t.body, t.body_html, t.status, t.priority, t.channel, t.kind, t.tags, t.cc_emails,
+           t.created_at, t.updated_at, t.group_id,
            t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
            t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status`;
 const FROM = `
@@ -95,12 +178,16 @@ const assigneeOf = (r: Row): UserSummary | null =>
 
 const toView = (r: Row): TicketView => ({
   id: r.id,
+  number: r.number,
   subject: r.subject,
   body: r.body,
+  htmlBody: r.body_html,
   status: r.status,
   priority: r.priority,
   channel: r.channel,
   kind: r.kind,
+  tags: r.tags,
+  ccEmails: r.cc_emails,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
   requesterId: r.requester_id,
@@ -110,7 +197,7 @@ const toView = (r: Row): TicketView => ({
 
 export async function queryTicketPage(
   ctx: RequestContext,
-  filter: TicketFilter,
+  filter: TicketFilter | TicketFilter[],
   sort: TicketSort,
   page: PageInput,
   withTotal: boolean,
@@ -159,7 +246,7 @@ export const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
  */
 export async function queryTicketExportPage(
   ctx: RequestContext,
-  filter: TicketFilter,
+  filter: TicketFilter | TicketFilter[],
   after: ExportCursor,
   limit: number,
 ): Promise<{ rows: { ticket: TicketView; requester: UserSummary; assignee: UserSummary | null }[]; next: ExportCursor | null }> {
@@ -176,4 +263,37 @@ export async function queryTicketExportPage(
     // milliseconds, and the next page would repeat or skip tickets of the same millisecond.
     next: last && rows.length === limit ? { createdAt: last.created_at instanceof Date ? last.created_at.toISOString() : last.created_at, id: last.id } : null,
   };
+}
+
+/**
+ * How many tickets each filter selects, in one statement over the principal's scope (a view per
+ * filter: `count(*) filter (where ...)` side by side), so the views' counts cost one scan.
+ */
+export async function countTicketsBy(ctx: RequestContext, filters: TicketFilter[][]): Promise<number[]> {
+  if (!filters.length) return [];
+  const base = scopeConditions(ctx);
+  const columns: string[] = [];
+  const params: unknown[] = [];
+  filters.forEach((fs, i) => {
+    const c = new Conditions();
+    for (const f of fs) filterConditions(ctx, c, f);
+    columns.push(`count(*) filter (where ${c.where}) as c${i}`);
+    params.push(...c.params);
+  });
+  const [row] = await run<Record<string, string>>(ctx, `select ${columns.join(', ')} from tickets t where ${base.where}`, [...params, ...base.params]);
+  return filters.map((_, i) => Number(row[`c${i}`]));
+}
+
+/** The tags of the tickets one can see, most used first (pickers and filters). */
+export async function queryTagCounts(ctx: RequestContext, search: string | undefined, limit: number): Promise<{ name: string; count: number }[]> {
+  const c = scopeConditions(ctx);
+  const prefix = search ? normalizeTag(search) : '';
+  const rows = await run<{ name: string; count: string }>(
+    ctx,
+    `select tag as name, count(*) as count from tickets t cross join lateral unnest(t.tags) tag
+      where ${c.where}${prefix ? ` and tag like ? escape '\\'` : ''}
+      group by tag order by count(*) desc, tag limit ?`,
+    [...c.params, ...(prefix ? [`${prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`] : []), limit],
+  );
+  return rows.map((r) => ({ name: r.name, count: Number(r.count) }));
 }

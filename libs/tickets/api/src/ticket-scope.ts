@@ -20,3 +20,11 @@ export function ticketScope(ctx: RequestContext): TicketScope {
   if (!userId) return { kind: 'none' };
   return { kind: 'own', userId, withGroups: hasPermission(p, TicketPermission.viewGroup) };
 }
+
+/**
+ * Staff of the desk, who see its own notes about tickets (tags, history): those who may change
+ * tickets or see all of them. Requesters (and light agents limited to their own) see neither.
+ */
+export function isDeskStaff(ctx: RequestContext): boolean {
+  return hasPermission(ctx.principal, TicketPermission.update) || hasPermission(ctx.principal, TicketPermission.viewAll);
+}

@@ -20,11 +20,30 @@ export class Ticket extends TenantScoped {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
+  /**
+   * The tenant's ticket number (#1001), drawn from its counter (ticket-workspace.migration). The
+   * services name it; an insert that names none is numbered by the database's trigger.
+   */
+  @Property({ type: 'integer', nullable: true })
+  number!: Opt<number>;
+
   @Property({ type: 'text' })
   subject!: string;
 
+  /** Plain text: what was written, or the text of `bodyHtml` (search, mail and exports read it). */
   @Property({ type: 'text' })
   body!: string;
+
+  /** Sanitized HTML when the body was written with formatting (rich-text.ts); null for plain text. */
+  @Property({ type: 'text', nullable: true })
+  bodyHtml?: string | null;
+
+  @Property({ type: 'text[]' })
+  tags: Opt<string[]> = [];
+
+  /** Addresses copied on the ticket's public replies (the mail feature sends them). */
+  @Property({ type: 'text[]' })
+  ccEmails: Opt<string[]> = [];
 
   @Property({ type: 'text' })
   status: Opt<TicketStatus> = 'new';
@@ -95,9 +114,31 @@ export class Comment extends TenantScoped {
   @Property({ type: 'text' })
   body!: string;
 
+  @Property({ type: 'text', nullable: true })
+  bodyHtml?: string | null;
+
   /** false: an internal note, never shown to requesters. */
   @Property({ type: 'boolean' })
   public: Opt<boolean> = true;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Opt<Date> = new Date();
+}
+
+/** A person's named filter of the ticket list (a view of their own, beside the built-in ones). */
+@Entity({ tableName: 'ticket_saved_views' })
+export class SavedView extends TenantScoped {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => User, { fieldName: 'user_id', deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Property({ type: 'json' })
+  filter!: Record<string, unknown>;
 
   @Property({ type: 'timestamptz' })
   createdAt: Opt<Date> = new Date();

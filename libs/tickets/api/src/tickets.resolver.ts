@@ -1,15 +1,23 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
+import { badInput, forbidden, PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
 import { userSummaries, UserSummary } from '@bulwark/identity-api';
 import { commentsByTicket } from './comments.loader';
 import { addComment, createTicket, deleteTicket, getTicket, listTickets, updateTicket } from './tickets.service';
 import { startTicketExport } from './ticket-export.service';
+import { ticketHistory } from './history.service';
+import { isDeskStaff } from './ticket-scope';
+import { queryTagCounts } from './ticket-list.query';
+import { createView, deleteView, listViews } from './views.service';
 import {
   AddCommentInput,
   CommentView,
   CreateTicketInput,
+  CreateViewInput,
   ExportFormatEnum,
+  TagCount,
+  TicketHistoryEntry,
+  TicketListView,
   TicketExportLink,
   TicketFilter,
   TicketPage,
@@ -31,9 +39,35 @@ export class TicketResolver {
     return listTickets(ctx, filter ?? {}, sort ?? new TicketSort(), page ?? new PageInput(), selectsField(info, 'totalCount'));
   }
 
-  @Query(() => TicketView)
-  ticket(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return getTicket(ctx, id);
+  @Query(() => TicketView, { description: 'One ticket, by its id or by its number (#1001 is number: 1001)' })
+  ticket(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('number', () => Int, { nullable: true }) number?: number,
+  ) {
+    return getTicket(ctx, id ?? undefined, number ?? undefined);
+  }
+
+  @Query(() => [TicketListView], { description: 'The built-in views and your saved ones, with how many tickets each holds now' })
+  views(@Ctx() ctx: RequestContext) {
+    return listViews(ctx);
+  }
+
+  @Mutation(() => TicketListView, { description: 'Saves a filter of the ticket list as a view of your own' })
+  createView(@Arg('input', () => CreateViewInput) input: CreateViewInput, @Ctx() ctx: RequestContext) {
+    return createView(ctx, input.name, input.filter);
+  }
+
+  @Mutation(() => Boolean, { description: 'Deletes one of your saved views' })
+  deleteView(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+    return deleteView(ctx, id);
+  }
+
+  @Query(() => [TagCount], { description: 'Tags of the tickets you can see, most used first' })
+  ticketTags(@Ctx() ctx: RequestContext, @Arg('search', () => String, { nullable: true }) search?: string) {
+    if (!isDeskStaff(ctx)) throw forbidden();
+    if (search && search.length > 40) throw badInput('A tag has at most 40 characters', { search: 'too long' });
+    return queryTagCounts(ctx, search ?? undefined, 50);
   }
 
   @Mutation(() => TicketView)
@@ -83,6 +117,18 @@ export class TicketResolver {
   @FieldResolver(() => UserSummary, { nullable: true })
   async assignee(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
     return t.assigneeId ? userSummaries(ctx).load(t.assigneeId) : null;
+  }
+
+  @FieldResolver(() => [String], { description: "The desk's tags (staff only: requesters are refused)" })
+  tags(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
+    if (!isDeskStaff(ctx)) throw forbidden();
+    return t.tags;
+  }
+
+  @FieldResolver(() => [TicketHistoryEntry], { description: "What happened to it, from the audit log, in words (staff only: requesters are refused)" })
+  history(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
+    if (!isDeskStaff(ctx)) throw forbidden();
+    return ticketHistory(ctx, t.id);
   }
 
   @FieldResolver(() => [CommentView])

@@ -8,6 +8,10 @@ export const ticketRules = {
   Query: {
     tickets: can(P.read),
     ticket: can(P.read),
+    // Views are one's own filters of the tickets one can see, so reading tickets is enough.
+    views: can(P.read),
+    // Tags are the desk's notes: the resolver also asks for staff (tickets.update or viewAll).
+    ticketTags: can(P.read),
     ticketGroups: can(UserPermission.read),
     // The spam watcher (H3): its rules and its queue are one job, the moderator's.
     spamSettings: can(P.moderate),
@@ -18,6 +22,8 @@ export const ticketRules = {
     updateTicket: can(P.update),
     deleteTicket: can(P.delete),
     addComment: can(P.comment),
+    createView: can(P.read),
+    deleteView: can(P.read),
     // D12: a file of every ticket in one's scope; the service also asks for a recent password.
     exportTickets: can(P.export),
     createTicketGroup: can(P.manageGroups),
@@ -32,6 +38,9 @@ export const ticketRules = {
   Ticket: reachable,
   TicketPage: reachable,
   TicketComment: reachable,
+  TicketHistoryEntry: reachable,
+  View: reachable,
+  TagCount: reachable,
   TicketExportLink: reachable,
   SpamSettings: reachable,
   SpamRules: reachable,

@@ -1,6 +1,6 @@
-import { ArrayMaxSize, IsBoolean, IsEnum, IsOptional, IsUUID, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { SortDirection } from '@bulwark/platform-api';
 
 export enum TicketStatusEnum {
@@ -33,6 +33,7 @@ export enum TicketSortField {
   SUBJECT = 'subject',
   STATUS = 'status',
   PRIORITY = 'priorityRank',
+  NUMBER = 'number',
 }
 registerEnumType(TicketStatusEnum, { name: 'TicketStatus' });
 registerEnumType(TicketPriorityEnum, { name: 'TicketPriority' });
@@ -56,8 +57,14 @@ registerEnumType(ExportFormatEnum, {
 @ObjectType('Ticket')
 export class TicketView {
   @Field(() => ID) id!: string;
+  @Field(() => Int, { description: "The workspace's number for it, shown as #1001; look it up with ticket(number:)" }) number!: number;
   @Field() subject!: string;
-  @Field() body!: string;
+  @Field({ description: 'Plain text (of htmlBody when it was written with formatting)' }) body!: string;
+  @Field(() => String, { nullable: true, description: 'Sanitized HTML when written with formatting (SECURITY.md E8); null for plain text' })
+  htmlBody!: string | null;
+  @Field(() => [String], { description: 'Addresses copied on public replies' }) ccEmails!: string[];
+  /** Staff only: the field resolver refuses others (tags are the desk's own notes). */
+  tags!: string[];
   @Field(() => TicketStatusEnum) status!: string;
   @Field(() => TicketPriorityEnum) priority!: string;
   @Field(() => TicketChannelEnum) channel!: string;
@@ -69,10 +76,32 @@ export class TicketView {
   @Field(() => ID, { nullable: true, description: 'The group it is given to (see ticketGroups)' }) groupId!: string | null;
 }
 
+@ObjectType('TicketHistoryEntry', { description: "One change of a ticket, from the audit log, in words" })
+export class TicketHistoryEntry {
+  @Field(() => GraphQLDateTimeISO) at!: Date;
+  @Field({ description: 'Who made it: a name, "Bulwark" for the system' }) actorName!: string;
+  @Field({ description: 'What changed, in words (names and values, never ids)' }) summary!: string;
+}
+
+@ObjectType('View', { description: 'A named ticket filter with how many tickets it holds now: built-in, or saved by its owner' })
+export class TicketListView {
+  @Field(() => ID, { description: 'mine, unassigned, open, pending or solved for the built-in views; an id for saved ones' }) id!: string;
+  @Field() name!: string;
+  @Field() builtIn!: boolean;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType('TagCount')
+export class TagCount {
+  @Field() name!: string;
+  @Field(() => Int, { description: 'Tickets one can see with it' }) count!: number;
+}
+
 @ObjectType('TicketComment')
 export class CommentView {
   @Field(() => ID) id!: string;
   @Field() body!: string;
+  @Field(() => String, { nullable: true, description: 'Sanitized HTML when written with formatting; null for plain text' }) htmlBody!: string | null;
   @Field({ description: 'false for internal notes' }) public!: boolean;
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
   authorId!: string;
@@ -96,7 +125,18 @@ export class TicketFilter {
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() requesterId?: string;
   @Field({ nullable: true }) @IsOptional() @IsBoolean() unassigned?: boolean;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() groupId?: string;
-  @Field({ nullable: true, description: 'Words in the subject' }) @IsOptional() @MaxLength(200) search?: string;
+  @Field({ nullable: true, description: "Words of the subject, body or replies (internal notes with tickets.internalNotes), the requester's name or email (with users.read), or a number such as #1001" })
+  @IsOptional()
+  @MaxLength(200)
+  search?: string;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) number?: number;
+  @Field(() => [String], { nullable: true, description: 'Tickets with every one of these tags' }) @IsOptional() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(40, { each: true })
+  tags?: string[];
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() @IsDate() createdAfter?: Date;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() @IsDate() createdBefore?: Date;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() @IsDate() updatedAfter?: Date;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() @IsDate() updatedBefore?: Date;
+  @Field(() => ID, { nullable: true, description: "A view's filter (see views), combined with the others given" }) @IsOptional() @IsString() @MaxLength(40) view?: string;
 }
 
 @InputType()
@@ -106,9 +146,25 @@ export class TicketSort {
 }
 
 @InputType()
+export class NewRequesterInput {
+  @Field() @Length(1, 200) name!: string;
+  @Field() @IsEmail() @MaxLength(254) email!: string;
+}
+
+const BODY_DOC = 'Plain text; or give htmlBody instead';
+const HTML_DOC = 'The body with formatting (HTML, sanitized when stored); instead of body';
+
+@InputType()
 export class CreateTicketInput {
   @Field() @Length(1, 200) subject!: string;
-  @Field() @Length(1, 20000) body!: string;
+  @Field({ nullable: true, description: BODY_DOC }) @IsOptional() @Length(1, 20000) body?: string;
+  @Field({ nullable: true, description: HTML_DOC }) @IsOptional() @Length(1, 100000) htmlBody?: string;
+  @Field(() => NewRequesterInput, { nullable: true, description: 'Staff only: file it for a person who may have no account yet (an existing address is that person); instead of requesterId' })
+  @IsOptional()
+  @ValidateNested()
+  newRequester?: NewRequesterInput;
+  @Field(() => [String], { nullable: true, description: 'Staff only' }) @IsOptional() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(40, { each: true }) tags?: string[];
+  @Field(() => [String], { nullable: true, description: 'Addresses to copy on public replies' }) @IsOptional() @ArrayMaxSize(10) @IsEmail({}, { each: true }) ccEmails?: string[];
   @Field(() => TicketPriorityEnum, { nullable: true }) @IsOptional() @IsEnum(TicketPriorityEnum) priority?: TicketPriorityEnum;
   @Field(() => TicketChannelEnum, { nullable: true }) @IsOptional() @IsEnum(TicketChannelEnum) channel?: TicketChannelEnum;
   @Field(() => ID, { nullable: true, description: 'Staff only; a requester always files for themselves' })
@@ -122,7 +178,10 @@ export class CreateTicketInput {
 @InputType()
 export class UpdateTicketInput {
   @Field({ nullable: true }) @IsOptional() @Length(1, 200) subject?: string;
-  @Field({ nullable: true }) @IsOptional() @Length(1, 20000) body?: string;
+  @Field({ nullable: true, description: BODY_DOC }) @IsOptional() @Length(1, 20000) body?: string;
+  @Field({ nullable: true, description: HTML_DOC }) @IsOptional() @Length(1, 100000) htmlBody?: string;
+  @Field(() => [String], { nullable: true, description: 'The whole new set of tags' }) @IsOptional() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(40, { each: true }) tags?: string[];
+  @Field(() => [String], { nullable: true, description: 'The whole new list of copied addresses' }) @IsOptional() @ArrayMaxSize(10) @IsEmail({}, { each: true }) ccEmails?: string[];
   @Field(() => TicketStatusEnum, { nullable: true }) @IsOptional() @IsEnum(TicketStatusEnum) status?: TicketStatusEnum;
   @Field(() => TicketPriorityEnum, { nullable: true }) @IsOptional() @IsEnum(TicketPriorityEnum) priority?: TicketPriorityEnum;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() requesterId?: string;
@@ -132,7 +191,15 @@ export class UpdateTicketInput {
 
 @InputType()
 export class AddCommentInput {
-  @Field() @Length(1, 20000) body!: string;
+  @Field({ nullable: true, description: BODY_DOC }) @IsOptional() @Length(1, 20000) body?: string;
+  @Field({ nullable: true, description: HTML_DOC }) @IsOptional() @Length(1, 100000) htmlBody?: string;
+  @Field(() => TicketStatusEnum, {
+    nullable: true,
+    description: 'The status to set with the reply, in one step ("Submit as solved"). Staff: any (tickets.update); requesters: SOLVED only',
+  })
+  @IsOptional()
+  @IsEnum(TicketStatusEnum)
+  status?: TicketStatusEnum;
   @Field({ defaultValue: true, description: 'false makes an internal note (staff only)' }) @IsBoolean() public: boolean = true;
 }
 
@@ -140,4 +207,10 @@ export class AddCommentInput {
 export class TicketExportLink {
   @Field({ description: 'A one-time link: GET it once within five minutes (the link is the credential)' }) url!: string;
   @Field(() => GraphQLDateTimeISO) expiresAt!: Date;
+}
+
+@InputType()
+export class CreateViewInput {
+  @Field() @Length(1, 60) name!: string;
+  @Field(() => TicketFilter) @ValidateNested() filter!: TicketFilter;
 }

@@ -94,7 +94,12 @@ export interface AccessStatus {
 }
 
 export interface AddCommentInput {
-  body: string;
+  /** Plain text; or give htmlBody instead */
+  body?: string | null;
+  /** The body with formatting (HTML, sanitized when stored); instead of body */
+  htmlBody?: string | null;
+  /** The status to set with the reply, in one step ("Submit as solved"). Staff: any (tickets.update); requesters: SOLVED only */
+  status?: TicketStatus | null;
   /** false makes an internal note (staff only) */
   public: boolean;
 }
@@ -384,7 +389,16 @@ export interface ChangeRoleInput {
 
 export interface CreateTicketInput {
   subject: string;
-  body: string;
+  /** Plain text; or give htmlBody instead */
+  body?: string | null;
+  /** The body with formatting (HTML, sanitized when stored); instead of body */
+  htmlBody?: string | null;
+  /** Staff only: file it for a person who may have no account yet (an existing address is that person); instead of requesterId */
+  newRequester?: NewRequesterInput | null;
+  /** Staff only */
+  tags?: string[] | null;
+  /** Addresses to copy on public replies */
+  ccEmails?: string[] | null;
   priority?: TicketPriority | null;
   channel?: TicketChannel | null;
   /** Staff only; a requester always files for themselves */
@@ -392,6 +406,11 @@ export interface CreateTicketInput {
   assigneeId?: string | null;
   /** Staff only */
   groupId?: string | null;
+}
+
+export interface CreateViewInput {
+  name: string;
+  filter: TicketFilter;
 }
 
 /** The API token a request is made with */
@@ -771,6 +790,10 @@ export interface Mutation {
   restoreBackup: RestoreResult;
   /** Needs backups.download and a recent re-authentication; recorded. A one-time link to a succeeded backup file, as stored (encrypted) */
   downloadBackup: BackupDownload;
+  /** Saves a filter of the ticket list as a view of your own */
+  createView: View;
+  /** Deletes one of your saved views */
+  deleteView: boolean;
   createTicket: Ticket;
   updateTicket: Ticket;
   deleteTicket: boolean;
@@ -829,6 +852,11 @@ export interface NewApiToken {
   /** Send as `Authorization: Bearer <token>`. Shown this once; only its hash is kept */
   token: string;
   apiToken: ApiToken;
+}
+
+export interface NewRequesterInput {
+  name: string;
+  email: string;
 }
 
 export interface NewWorkspaceInput {
@@ -961,7 +989,12 @@ export interface Query {
   backupSchedule: BackupSchedule;
   /** Tickets one can see, filtered, sorted and paged */
   tickets: TicketPage;
+  /** One ticket, by its id or by its number (#1001 is number: 1001) */
   ticket: Ticket;
+  /** The built-in views and your saved ones, with how many tickets each holds now */
+  views: View[];
+  /** Tags of the tickets you can see, most used first */
+  ticketTags: TagCount[];
   /** Groups of staff, by name */
   ticketGroups: TicketGroup[];
   /** The spam watcher's rules */
@@ -1361,6 +1394,12 @@ export interface SupportSignInPayload {
   expiresAt: string;
 }
 
+export interface TagCount {
+  name: string;
+  /** Tickets one can see with it */
+  count: number;
+}
+
 export interface TenantInfo {
   slug: string;
   name: string;
@@ -1368,8 +1407,15 @@ export interface TenantInfo {
 
 export interface Ticket {
   id: string;
+  /** The workspace's number for it, shown as #1001; look it up with ticket(number:) */
+  number: number;
   subject: string;
+  /** Plain text (of htmlBody when it was written with formatting) */
   body: string;
+  /** Sanitized HTML when written with formatting (SECURITY.md E8); null for plain text */
+  htmlBody: string | null;
+  /** Addresses copied on public replies */
+  ccEmails: string[];
   status: TicketStatus;
   priority: TicketPriority;
   channel: TicketChannel;
@@ -1380,6 +1426,10 @@ export interface Ticket {
   groupId: string | null;
   requester: UserSummary;
   assignee: UserSummary | null;
+  /** The desk's tags (staff only: requesters are refused) */
+  tags: string[];
+  /** What happened to it, from the audit log, in words (staff only: requesters are refused) */
+  history: TicketHistoryEntry[];
   comments: TicketComment[];
   /** Files of the ticket’s first message */
   attachments: Attachment[];
@@ -1390,6 +1440,8 @@ export type TicketChannel = 'EMAIL' | 'WEB' | 'PHONE' | 'MOBILE' | 'API';
 export interface TicketComment {
   id: string;
   body: string;
+  /** Sanitized HTML when written with formatting; null for plain text */
+  htmlBody: string | null;
   /** false for internal notes */
   public: boolean;
   createdAt: string;
@@ -1410,8 +1462,17 @@ export interface TicketFilter {
   requesterId?: string | null;
   unassigned?: boolean | null;
   groupId?: string | null;
-  /** Words in the subject */
+  /** Words of the subject, body or replies (internal notes with tickets.internalNotes), the requester's name or email (with users.read), or a number such as #1001 */
   search?: string | null;
+  number?: number | null;
+  /** Tickets with every one of these tags */
+  tags?: string[] | null;
+  createdAfter?: string | null;
+  createdBefore?: string | null;
+  updatedAfter?: string | null;
+  updatedBefore?: string | null;
+  /** A view's filter (see views), combined with the others given */
+  view?: string | null;
 }
 
 /** A group of staff; tickets can be given to one */
@@ -1428,6 +1489,15 @@ export interface TicketGroupInput {
   memberIds: string[];
 }
 
+/** One change of a ticket, from the audit log, in words */
+export interface TicketHistoryEntry {
+  at: string;
+  /** Who made it: a name, "Bulwark" for the system */
+  actorName: string;
+  /** What changed, in words (names and values, never ids) */
+  summary: string;
+}
+
 export type TicketKind = 'REQUEST' | 'VENDOR_SUPPORT';
 
 export interface TicketPage {
@@ -1442,7 +1512,7 @@ export interface TicketSort {
   direction: SortDirection;
 }
 
-export type TicketSortField = 'CREATED_AT' | 'UPDATED_AT' | 'SUBJECT' | 'STATUS' | 'PRIORITY';
+export type TicketSortField = 'CREATED_AT' | 'UPDATED_AT' | 'SUBJECT' | 'STATUS' | 'PRIORITY' | 'NUMBER';
 
 export type TicketStatus = 'NEW' | 'OPEN' | 'PENDING' | 'SOLVED' | 'CLOSED';
 
@@ -1463,7 +1533,14 @@ export interface TwoFactorEnrolment {
 
 export interface UpdateTicketInput {
   subject?: string | null;
+  /** Plain text; or give htmlBody instead */
   body?: string | null;
+  /** The body with formatting (HTML, sanitized when stored); instead of body */
+  htmlBody?: string | null;
+  /** The whole new set of tags */
+  tags?: string[] | null;
+  /** The whole new list of copied addresses */
+  ccEmails?: string[] | null;
   status?: TicketStatus | null;
   priority?: TicketPriority | null;
   requesterId?: string | null;
@@ -1516,4 +1593,13 @@ export interface VerifyTwoFactorInput {
   challenge: string;
   /** A 6-digit code from the authenticator app, or a recovery code */
   code: string;
+}
+
+/** A named ticket filter with how many tickets it holds now: built-in, or saved by its owner */
+export interface View {
+  /** mine, unassigned, open, pending or solved for the built-in views; an id for saved ones */
+  id: string;
+  name: string;
+  builtIn: boolean;
+  count: number;
 }
