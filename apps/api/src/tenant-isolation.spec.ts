@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view' | 'attachment';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -287,6 +287,9 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.updateTicket.id': 'ticket',
     'Mutation.deleteTicket.id': 'ticket',
     'Mutation.addComment.ticketId': 'ticket',
+    // Uploads (issue 20 §5): only one's own, of one's workspace, not yet on a message.
+    'CreateTicketInput.attachmentIds': 'attachment',
+    'AddCommentInput.attachmentIds': 'attachment',
     'TicketGroupInput.memberIds': 'user',
     'Mutation.updateTicketGroup.id': 'group',
     'Mutation.deleteTicketGroup.id': 'group',
@@ -478,7 +481,13 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     );
     // A view saved by the agent (views are per person: the agent's own is the one to reach for).
     const view = (await gqlOk<{ createView: { id: string } }>(`mutation { createView(input: { name: "D2 view", filter: { unassigned: true } }) { id } }`, {}, p.agent.token)).createView.id;
-    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery };
+    // An upload not yet on a message, as the upload route leaves it (its requester's).
+    const attachment = randomUUID();
+    await t.ownerSql(
+      `insert into ticket_attachments (id, tenant_id, filename, content_type, size_bytes, sha256, uploaded_by_id, created_at) values ($1, $2, 'd2.png', 'image/png', 1, $3, $4, now())`,
+      [attachment, p.tenantId, Buffer.alloc(32), p.requester.id],
+    );
+    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery, attachment };
   }
 
   beforeAll(async () => {

@@ -144,6 +144,29 @@ describe('linking: only one’s own uploads of one’s workspace', () => {
     expect(r.data?.ticket.attachments).toEqual([{ id, filename: 'screenshot.png', contentType: 'image/png', size: PNG.length, url: expect.stringMatching(/^\/api\/tickets\/attachments\//) }]);
   });
 
+  it('takes attachmentIds on createTicket and addComment (the API path)', async () => {
+    const first = await uploaded(a.requester, 'first.png', PNG);
+    const made = await t.gql<{ createTicket: { id: string; attachments: { id: string }[] } }>(
+      `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id attachments { id } } }`,
+      { i: { subject: 'Filed with a file', body: 'see it', attachmentIds: [first] } },
+      { token: a.requester.token },
+    );
+    expect(made.errors).toBeUndefined();
+    expect(made.data?.createTicket.attachments).toEqual([{ id: first }]);
+    const second = await uploaded(a.requester, 'second.png', PNG);
+    const reply = await t.gql<{ addComment: { attachments: { id: string }[] } }>(
+      `mutation($id: ID!, $i: AddCommentInput!) { addComment(ticketId: $id, input: $i) { attachments { id } } }`,
+      { id: made.data!.createTicket.id, i: { body: 'and this', attachmentIds: [second] } },
+      { token: a.requester.token },
+    );
+    expect(reply.data?.addComment.attachments).toEqual([{ id: second }]);
+    // Another workspace's upload: NOT_FOUND, and no ticket is left behind.
+    const theirs = await uploaded(b.requester, 'theirs.png', PNG);
+    const refused = await t.gql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, { i: { subject: 'Not filed', body: 'x', attachmentIds: [theirs] } }, { token: a.requester.token });
+    expect(refused.errors?.[0]).toMatchObject({ message: 'Attachment not found', extensions: { code: 'NOT_FOUND' } });
+    expect(await t.ownerSql(`select 1 from tickets where subject = 'Not filed'`)).toHaveLength(0);
+  });
+
   it('D2: another workspace’s upload is NOT_FOUND, like a missing one; another person’s too', async () => {
     const ticket = await ticketOf(a.requester, 'cross');
     const theirs = await uploaded(b.requester, 'theirs.png', PNG);

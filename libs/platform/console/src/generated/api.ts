@@ -102,6 +102,8 @@ export interface AddCommentInput {
   status?: TicketStatus | null;
   /** false makes an internal note (staff only) */
   public: boolean;
+  /** Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20) */
+  attachmentIds?: string[] | null;
 }
 
 /** Who an alert rule mails each alert to */
@@ -406,6 +408,8 @@ export interface CreateTicketInput {
   assigneeId?: string | null;
   /** Staff only */
   groupId?: string | null;
+  /** Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20) */
+  attachmentIds?: string[] | null;
 }
 
 export interface CreateViewInput {
