@@ -88,7 +88,8 @@ export interface Manifest {
 
 /** What reads and writes the files rows own (file-store.ts), as the archive needs it. */
 export interface ArchiveFiles {
-  read(storageKey: string): Promise<Buffer>;
+  /** Null: no file under the key (an upload swept after the snapshot saw its row): none is carried. */
+  readIfExists(storageKey: string): Promise<Buffer | null>;
 }
 
 type Run = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -217,7 +218,8 @@ export async function writeArchive(
     // The rows of the snapshot (the table was just copied from it); each file is read whole.
     const owners = await runner(em)<{ id: string; storage_key: string }>(`select id, storage_key from ${quoteIdent(table)} where tenant_id = ? order by id`, [tenantId]);
     for (const { id, storage_key } of owners) {
-      const content = await (files as ArchiveFiles).read(storage_key);
+      const content = await (files as ArchiveFiles).readIfExists(storage_key);
+      if (!content) continue;
       for (let at = 0; at === 0 || at < content.length; at += FILE_CHUNK) {
         const line = JSON.stringify([id, content.subarray(at, at + FILE_CHUNK).toString('base64')]) + '\n';
         hash.update(line);

@@ -17,6 +17,8 @@ import { storageFor, type BackupStorage } from './storage';
 export interface FileStore {
   put(storageKey: string, content: Buffer): Promise<void>;
   read(storageKey: string): Promise<Buffer>;
+  /** The file, or null when the storage has none under this key (removed by a sweep meanwhile). */
+  readIfExists(storageKey: string): Promise<Buffer | null>;
   exists(storageKey: string): Promise<boolean>;
   remove(storageKey: string): Promise<void>;
 }
@@ -70,15 +72,28 @@ async function collect(stream: Readable, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** "No such file": a local ENOENT, or S3's NoSuchKey / 404. */
+function isMissing(e: unknown): boolean {
+  const x = e as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
+  return x?.code === 'ENOENT' || x?.name === 'NoSuchKey' || x?.$metadata?.httpStatusCode === 404;
+}
+
 /** The file store over a storage driver (tests pass a local one); default: the configured one. */
 export function fileStore(config: BulwarkConfig, storage: BackupStorage = storageFor(config)): FileStore {
   const keys = [config.masterKey, config.masterKeyPrevious];
+  const read = async (storageKey: string) => decryptFile(keys, storageKey, await collect(storage.get(objectKey(storageKey)), MAX_FILE_BYTES + 64));
   return {
     async put(storageKey, content) {
       await storage.put(objectKey(storageKey), Readable.from([encryptFile(config.masterKey, storageKey, content)]));
     },
-    async read(storageKey) {
-      return decryptFile(keys, storageKey, await collect(storage.get(objectKey(storageKey)), MAX_FILE_BYTES + 64));
+    read,
+    async readIfExists(storageKey) {
+      try {
+        return await read(storageKey);
+      } catch (e) {
+        if (isMissing(e)) return null;
+        throw e;
+      }
     },
     exists: (storageKey) => storage.exists(objectKey(storageKey)),
     async remove(storageKey) {

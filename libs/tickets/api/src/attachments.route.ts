@@ -154,7 +154,11 @@ export const downloadRoute: HttpHandler = async (req, res, services) => {
   });
   if (!found) return gone(res);
   if ('refused' in found) return refuse(res, refusalStatus(found.refused.code), found.refused.code, found.refused.message);
-  const content = await filesOf(services).read(found.key);
+  const content = await filesOf(services).readIfExists(found.key);
+  if (!content) {
+    services.log.warn('an attachment has no stored file', { key: found.key });
+    return gone(res);
+  }
   const inline = INLINE_TYPES.has(found.contentType);
   // Markup (HTML, SVG, XML an admin chose to accept) goes out as bytes: no browser renders it.
   const served = MARKUP.has(found.contentType) ? 'application/octet-stream' : found.contentType.startsWith('text/') ? `${found.contentType}; charset=utf-8` : found.contentType;

@@ -9,7 +9,7 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from './index';
 import { Comment, Ticket } from './ticket.entity';
-import { downloadUrl, linkAttachments, sweepUnlinkedAttachments } from './attachments.service';
+import { downloadUrl, filesOf, linkAttachments, sweepUnlinkedAttachments } from './attachments.service';
 import { sniff } from './attachments.sniff';
 
 let t: TestServer;
@@ -265,6 +265,14 @@ describe('downloads: short-lived links judged again', () => {
     expect((await get(await urlFor(a.requester, a, id))).status).toBe(404);
     const seen = await t.gql<{ ticket: { comments: { id: string; attachments: Att[] }[] } }>(Q_ATTACHMENTS, { id: ticket }, { token: a.agent.token });
     expect(seen.data?.ticket.comments.find((c) => c.id === note.data!.addComment.id)?.attachments.map((x) => x.id)).toEqual([id]);
+  });
+
+  it('answers 404, not a server error, for a file the storage lost', async () => {
+    const id = await uploaded(a.requester, 'lost.png', PNG);
+    await link(a.requester, a, [id], ticket);
+    await filesOf(t.server.app).remove(`${a.tenantId}/${id}`);
+    t.expectErrors(/an attachment has no stored file/);
+    expect((await get(await urlFor(a.requester, a, id))).status).toBe(404);
   });
 
   it('E8: HTML and SVG an admin allowed are never served inline, nor as markup', async () => {
