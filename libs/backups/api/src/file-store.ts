@@ -20,6 +20,8 @@ export interface FileStore {
   /** The file, or null when the storage has none under this key (removed by a sweep meanwhile). */
   readIfExists(storageKey: string): Promise<Buffer | null>;
   exists(storageKey: string): Promise<boolean>;
+  /** Every stored file (`<tenant>/<id>`) and when it was written. */
+  list(): Promise<{ storageKey: string; modifiedAt: Date }[]>;
   remove(storageKey: string): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export function fileStore(config: BulwarkConfig, storage: BackupStorage = storag
       }
     },
     exists: (storageKey) => storage.exists(objectKey(storageKey)),
+    list: async () => (await storage.listFiles()).map((f) => ({ storageKey: f.key.slice('files/'.length), modifiedAt: f.modifiedAt })),
     async remove(storageKey) {
       await storage.remove(objectKey(storageKey));
     },

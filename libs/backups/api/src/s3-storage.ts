@@ -97,5 +97,18 @@ export function s3Storage(settings: S3Settings, spoolDir: string): BackupStorage
       } while (token);
       return out;
     },
+    async listFiles() {
+      const out: { key: string; modifiedAt: Date }[] = [];
+      let token: string | undefined;
+      do {
+        const r = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: `${settings.prefix}files/`, ContinuationToken: token }));
+        for (const o of r.Contents ?? []) {
+          const key = o.Key?.slice(settings.prefix.length);
+          if (key && STORAGE_KEY.test(key)) out.push({ key, modifiedAt: o.LastModified ?? new Date(0) });
+        }
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
   };
 }

@@ -18,6 +18,8 @@ export interface BackupStorage {
   exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** Every file kept under `files/` (file-store.ts), with when it was written: for the orphan sweep. */
+  listFiles(): Promise<{ key: string; modifiedAt: Date }[]>;
 }
 
 /** Keys: see STORAGE_KEY. No absolute paths, no `..`. */
@@ -60,6 +62,17 @@ export function localStorage(root: string): BackupStorage {
       return readdirSync(dir)
         .filter((f) => f.endsWith('.bwb'))
         .map((f) => `${prefix}/${f}`);
+    },
+    async listFiles() {
+      const base = join(root, 'files');
+      if (!existsSync(base)) return [];
+      const out: { key: string; modifiedAt: Date }[] = [];
+      for (const tenant of readdirSync(base).filter((d) => /^[0-9a-f-]{36}$/.test(d))) {
+        for (const f of readdirSync(join(base, tenant)).filter((x) => /^[0-9a-f-]{36}$/.test(x))) {
+          out.push({ key: `files/${tenant}/${f}`, modifiedAt: statSync(join(base, tenant, f)).mtime });
+        }
+      }
+      return out;
     },
   };
 }

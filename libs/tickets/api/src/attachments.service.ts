@@ -194,6 +194,40 @@ export async function sweepUnlinkedAttachments(services: AppServices & { orm: Mi
   return swept;
 }
 
+/**
+ * Files no row names any more, written over a day ago: those of deleted tickets and comments (the
+ * rows go by cascade, the storage knows nothing of it), of an upload whose commit failed, of a
+ * deleted workspace. Each workspace's candidates are checked against its rows inside it; a
+ * workspace that cannot be entered is left alone. A day's grace covers uploads and restores
+ * that wrote their file before their rows committed.
+ */
+export async function sweepOrphanFiles(services: AppServices & { orm: MikroORM }): Promise<number> {
+  const before = services.now().getTime() - UNLINKED_TTL_MS;
+  const byTenant = new Map<string, string[]>();
+  for (const f of await filesOf(services).list()) {
+    if (f.modifiedAt.getTime() >= before) continue;
+    const [tenant, id] = f.storageKey.split('/');
+    byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), id]);
+  }
+  let removed = 0;
+  for (const [tenant, ids] of byTenant) {
+    const orphans = await withSystemContext(services.orm, services, tenant, 'attachment file sweeper', async (ctx) => {
+      const kept = new Set((await ctx.em.find(TicketAttachment, { id: { $in: ids } }, { fields: ['id'] })).map((a) => a.id));
+      return ids.filter((id) => !kept.has(id));
+    }).catch((error: unknown) => {
+      services.log.warn('could not check a workspace’s stored files', { tenantId: tenant, error });
+      return [];
+    });
+    for (const id of orphans) {
+      await filesOf(services)
+        .remove(`${tenant}/${id}`)
+        .then(() => removed++)
+        .catch((error: unknown) => services.log.warn('removing an orphaned attachment file failed', { tenantId: tenant, attachmentId: id, error }));
+    }
+  }
+  return removed;
+}
+
 // ---- files that come with mail ----
 
 export interface IncomingFile {

@@ -9,7 +9,7 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from './index';
 import { Comment, Ticket } from './ticket.entity';
-import { downloadUrl, filesOf, linkAttachments, sweepUnlinkedAttachments } from './attachments.service';
+import { downloadUrl, filesOf, linkAttachments, sweepOrphanFiles, sweepUnlinkedAttachments } from './attachments.service';
 import { sniff } from './attachments.sniff';
 
 let t: TestServer;
@@ -318,5 +318,27 @@ describe('the sweeper', () => {
       t.clock.reset();
     }
     expect(await t.ownerSql(`select 1 from ticket_attachments where id = $1`, [id])).toHaveLength(0);
+  });
+
+  it('removes the files of deleted tickets once a day has passed, and keeps the others', async () => {
+    const kept = await uploaded(a.requester, 'kept.png', PNG);
+    const keptTicket = await ticketOf(a.requester, 'kept');
+    await link(a.requester, a, [kept], keptTicket);
+    const gone = await uploaded(a.requester, 'gone.png', PNG);
+    const goneTicket = await ticketOf(a.requester, 'deleted');
+    await link(a.requester, a, [gone], goneTicket);
+    const del = await t.gql(`mutation($id: ID!) { deleteTicket(id: $id) }`, { id: goneTicket }, { token: a.admin.token });
+    expect(del.errors).toBeUndefined();
+    const services = { ...t.server.app, orm: t.server.orm };
+    expect(await sweepOrphanFiles(services)).toBe(0); // within the day's grace
+    t.clock.advance(25 * 60 * 60_000);
+    try {
+      await sweepOrphanFiles(services);
+    } finally {
+      t.clock.reset();
+    }
+    const store = filesOf(t.server.app);
+    expect(await store.exists(`${a.tenantId}/${gone}`)).toBe(false);
+    expect(await store.exists(`${a.tenantId}/${kept}`)).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ import { AttachmentAudit, AttachmentPermission } from './attachments.permissions
 import { AttachmentResolver, CommentAttachmentsResolver, TicketAttachmentsResolver } from './attachments.resolver';
 import { attachmentRules } from './attachments.rules';
 import { downloadRoute, uploadRoute } from './attachments.route';
-import { sweepUnlinkedAttachments } from './attachments.service';
+import { sweepOrphanFiles, sweepUnlinkedAttachments } from './attachments.service';
 
 export const ticketsPlugin = defineApiPlugin({
   name: 'tickets',
@@ -55,8 +55,12 @@ export const ticketsPlugin = defineApiPlugin({
     router.post('/attachments', uploadRoute);
     router.get('/attachments/:tenant/:id/:user/:expires/:signature', downloadRoute);
   },
-  // Uploads never put on a message are removed after a day (hourly).
-  background: [{ name: 'attachment sweeper', intervalMs: () => 60 * 60_000, run: async (services) => void (await sweepUnlinkedAttachments(services)) }],
+  // Uploads never put on a message are removed after a day (hourly), their rows then their files.
+  // Files no row names (deleted tickets' and comments') are removed after a day (daily).
+  background: [
+    { name: 'attachment sweeper', intervalMs: () => 60 * 60_000, run: async (services) => void (await sweepUnlinkedAttachments(services)) },
+    { name: 'attachment file sweeper', intervalMs: () => 24 * 60 * 60_000, run: async (services) => void (await sweepOrphanFiles(services)) },
+  ],
   seedDemo: seedDemoTickets,
 });
 
