@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import {
+  actingUserId,
   AppError,
   audit,
   hasPermission,
@@ -75,8 +76,8 @@ export const uploadRoute: HttpHandler = async (req, res, services) => {
   const admitted = await withRouteContext(services, req, res, tenantId, 'attachment upload', async (ctx): Promise<{ principal: Principal; limits: AttachmentLimits } | { status: number; error: AppError }> => {
     await ctx.app.authenticator?.authenticate(ctx);
     if (!ctx.principal) return { status: 401, error: new AppError('UNAUTHENTICATED', 'Sign in first') };
-    if (!hasPermission(ctx.principal, TicketPermission.create) && !hasPermission(ctx.principal, TicketPermission.comment)) {
-      audit(ctx, PlatformAudit.accessDenied, { targetId: 'uploadAttachment', outcome: 'denied', details: { code: 'FORBIDDEN', reason: 'neither tickets.create nor tickets.comment' } });
+    if (!actingUserId(ctx.principal) || (!hasPermission(ctx.principal, TicketPermission.create) && !hasPermission(ctx.principal, TicketPermission.comment))) {
+      audit(ctx, PlatformAudit.accessDenied, { targetId: 'uploadAttachment', outcome: 'denied', details: { code: 'FORBIDDEN', reason: 'no person, or neither tickets.create nor tickets.comment' } });
       return { status: 403, error: new AppError('FORBIDDEN', 'Your role may not attach files') };
     }
     const refused = await admit(ctx, 'mutation', 'uploadAttachment');
