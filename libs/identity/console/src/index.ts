@@ -6,6 +6,7 @@ import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { AccountPage } from './account.page';
 import { ApiTokensList, apiTokensData } from './api-tokens.page';
 import { EnrolmentBanner } from './enrolment-banner';
+import { PortalAccountPage } from './portal-account.page';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
 import { SecurityPage } from './security.page';
 import { UserList, usersData } from './users';
@@ -32,4 +33,6 @@ export const identityConsolePlugin = defineConsolePlugin({
     { path: 'forgot-password', component: ForgotPasswordPage, public: true },
   ],
   banners: [EnrolmentBanner],
+  // Requesters keep their account (password, two-factor sign-in, sessions) in the portal too.
+  portal: { pages: [{ path: 'account', component: PortalAccountPage, nav: 'account', label: 'My account' }] },
 });

@@ -8,10 +8,12 @@ import { buildDataProvider } from './data-provider';
 import { buildLayout } from './layout';
 import { LoginPage } from './login.page';
 import type { ConsolePlugin } from './plugin';
+import { buildAudienceLayout } from './portal';
 
 /**
  * The whole console from a plugin list: resources, menu (react-admin builds it from the
- * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers.
+ * resources, hiding those `canAccess` refuses), dashboard cards, data and auth providers; and for
+ * requesters, the portal the plugins contribute instead (portal.tsx).
  */
 export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] }) {
   const { dataProvider, authProvider, Dashboard, PluginLayout } = useMemo(
@@ -19,7 +21,7 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
       dataProvider: buildDataProvider(plugins),
       authProvider: buildAuthProvider(plugins),
       Dashboard: buildDashboard(plugins),
-      PluginLayout: buildLayout(plugins),
+      PluginLayout: buildAudienceLayout(plugins, buildLayout(plugins)),
     }),
     [plugins],
   );

@@ -44,7 +44,7 @@ export function buildLayout(plugins: readonly ConsolePlugin[]) {
 }
 
 /** A session ended elsewhere (sign out everywhere, suspension) sends this page to sign-in. */
-function SessionWatch() {
+export function SessionWatch() {
   const checkAuth = useCheckAuth();
   useEffect(() => {
     const timer = setInterval(() => void checkAuth({}, true).catch(() => undefined), 15_000);

@@ -5,6 +5,9 @@ import AttachFileIcon from '@mui/icons-material/AttachFile';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsList } from './groups.page';
+import { NewRequestPage } from './portal.new-request.page';
+import { RequestPage, TicketLinkPage } from './portal.request.page';
+import { MyRequestsPage } from './portal.requests.page';
 import { QuarantinePage } from './quarantine.page';
 import { AttachmentSettingsPage } from './attachments';
 import { TicketsByStatusCard } from './tickets.card';
@@ -53,6 +56,17 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     { path: 'attachment-settings', component: AttachmentSettingsPage, access: { list: Permission.ATTACHMENTS_MANAGE }, menu: { label: 'Attachments', icon: AttachFileIcon } },
   ],
   dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],
+  // The requesters' portal: their own requests, a new one, one request's thread.
+  portal: {
+    serves: [Permission.TICKETS_READ, Permission.TICKETS_CREATE, Permission.TICKETS_COMMENT],
+    pages: [
+      { path: 'requests', component: MyRequestsPage, nav: 'main', label: 'My requests', home: true },
+      { path: 'requests/new', component: NewRequestPage, nav: 'main', label: 'New request' },
+      { path: 'requests/:number', component: RequestPage },
+      // The console's address of a ticket, as notification mails link to it.
+      { path: 'tickets/:id/show', component: TicketLinkPage },
+    ],
+  },
 });
 
 // For the ticket page, the reply box and the requester portal (issue 20 §5).
