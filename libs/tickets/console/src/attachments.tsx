@@ -116,6 +116,25 @@ export function AttachmentUpload({ value, onChange, disabled, label = 'Attach fi
   );
 }
 
+/**
+ * AttachmentUpload for a form that keeps only ids (the portal's new request): the files it shows
+ * are held here, the ids go out through `onChange`.
+ */
+export function AttachmentIdsInput({ value, onChange, disabled }: { value: string[]; onChange(ids: string[]): void; disabled?: boolean }) {
+  const [files, setFiles] = useState<UploadedFile[]>([]);
+  const shown = files.filter((f) => value.includes(f.id));
+  return (
+    <AttachmentUpload
+      value={shown}
+      disabled={disabled}
+      onChange={(next) => {
+        setFiles(next);
+        onChange(next.map((f) => f.id));
+      }}
+    />
+  );
+}
+
 const INLINE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 /**

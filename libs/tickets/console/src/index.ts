@@ -70,4 +70,4 @@ export const ticketsConsolePlugin = defineConsolePlugin({
 });
 
 // For the ticket page, the reply box and the requester portal (issue 20 §5).
-export { AttachmentList, AttachmentUpload, uploadAttachment, fileSize, type UploadedFile } from './attachments';
+export { AttachmentIdsInput, AttachmentList, AttachmentUpload, uploadAttachment, fileSize, type UploadedFile } from './attachments';
