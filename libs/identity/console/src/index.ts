@@ -1,4 +1,5 @@
 import AccountCircleIcon from '@mui/icons-material/AccountCircle';
+import BusinessIcon from '@mui/icons-material/Business';
 import PeopleIcon from '@mui/icons-material/People';
 import SecurityIcon from '@mui/icons-material/Security';
 import VpnKeyIcon from '@mui/icons-material/VpnKey';
@@ -10,6 +11,8 @@ import { PortalAccountPage } from './portal-account.page';
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage } from './public-pages';
 import { SecurityPage } from './security.page';
 import { UserList, usersData } from './users';
+import { organizationsData } from './organizations.data';
+import { OrganizationsList } from './organizations.page';
 
 export const identityConsolePlugin = defineConsolePlugin({
   name: 'identity',
@@ -22,6 +25,16 @@ export const identityConsolePlugin = defineConsolePlugin({
       recordRepresentation: 'name',
       access: { list: Permission.USERS_READ, manage: Permission.USERS_MANAGE },
       data: usersData,
+    },
+    // Also read by the people list's Organization column, filter and picker.
+    {
+      name: 'organizations',
+      label: 'Organizations',
+      icon: BusinessIcon,
+      list: OrganizationsList,
+      recordRepresentation: 'name',
+      access: { list: Permission.ORGANIZATIONS_READ, manage: Permission.ORGANIZATIONS_MANAGE },
+      data: organizationsData,
     },
     { name: 'api-tokens', label: 'API tokens', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
   ],

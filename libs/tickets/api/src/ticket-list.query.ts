@@ -40,6 +40,7 @@ interface Row {
   r_phone: string | null;
   r_role: string;
   r_status: string;
+  r_organization_id: string | null;
   assignee_id: string | null;
   group_id: string | null;
   a_name: string | null;
@@ -47,6 +48,7 @@ interface Row {
   a_phone: string | null;
   a_role: string | null;
   a_status: string | null;
+  a_organization_id: string | null;
   total: string | null;
 }
 
@@ -164,7 +166,9 @@ const SELECT = `
     select t.id, t.number, t.subject, t.body, t.body_html, t.status, t.priority, t.channel, t.kind, t.tags, t.cc_emails,
            t.created_at, t.updated_at, t.group_id,
            t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
-           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status`;
+           r.organization_id as r_organization_id,
+           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status,
+           a.organization_id as a_organization_id`;
 const FROM = `
     from tickets t
     join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
@@ -172,9 +176,11 @@ const FROM = `
 
 const run = <R>(ctx: RequestContext, sql: string, params: unknown[]) => ctx.em.getConnection().execute<R[]>(sql, params, 'all', ctx.em.getTransactionContext());
 
-const requesterOf = (r: Row): UserSummary => toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status });
+const requesterOf = (r: Row): UserSummary => toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status, organizationId: r.r_organization_id });
 const assigneeOf = (r: Row): UserSummary | null =>
-  r.assignee_id ? toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string }) : null;
+  r.assignee_id
+    ? toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string, organizationId: r.a_organization_id })
+    : null;
 
 const toView = (r: Row): TicketView => ({
   id: r.id,

@@ -13,6 +13,10 @@ export const Permission = {
   SECURITY_MANAGE: 'SECURITY_MANAGE',
   /** tokens.manage: Create and revoke API tokens for integrations (scoped to permissions one holds) */
   TOKENS_MANAGE: 'TOKENS_MANAGE',
+  /** organizations.read: See the requesters' organizations (names, domains, members) */
+  ORGANIZATIONS_READ: 'ORGANIZATIONS_READ',
+  /** organizations.manage: Create, change and delete organizations, and move people between them */
+  ORGANIZATIONS_MANAGE: 'ORGANIZATIONS_MANAGE',
   /** support.read: See vendor support access: who holds it, until when, and what they did */
   SUPPORT_READ: 'SUPPORT_READ',
   /** support.manage: Grant vendor support access to this workspace, and revoke it */
@@ -751,6 +755,8 @@ export interface Mutation {
   deleteUser: boolean;
   /** Needs a recent re-authentication (B8) */
   changeUserRole: UserSummary;
+  /** Changes a person's details (their organization); what the input leaves out stays */
+  updateUser: UserSummary;
   /** Requester self-service sign-up, where the workspace allows it */
   signUp: boolean;
   /** B8: needs a recent re-authentication. Starts enrolling an authenticator app */
@@ -765,6 +771,12 @@ export interface Mutation {
   verifyTwoFactor: LoginPayload;
   /** Turns a person's two-factor sign-in off (lost device) and ends their sessions; needs a recent re-authentication. False when it was not on */
   resetTwoFactor: boolean;
+  /** New requesters at its domains join it */
+  createOrganization: Organization;
+  /** Renames it and replaces its domains; its people stay */
+  updateOrganization: Organization;
+  /** Its people stay, in no organization */
+  deleteOrganization: boolean;
   /** Needs a recent re-authentication; only permissions you hold */
   createRole: Role;
   updateRole: Role;
@@ -886,6 +898,28 @@ export interface OidcSettingsInput {
   scopes: string[];
 }
 
+/** A requesters' company; a new requester whose address is at one of its domains joins it */
+export interface Organization {
+  id: string;
+  name: string;
+  /** Lower-case domain names (example.com) */
+  domains: string[];
+  createdAt: string;
+  /** People in it (deleted people are not counted) */
+  memberCount: number;
+}
+
+export interface OrganizationInput {
+  name: string;
+  /** Email domains (example.com); each belongs to one organization at most; replaces the list */
+  domains: string[];
+}
+
+export interface OrganizationPage {
+  nodes: Organization[];
+  totalCount: number;
+}
+
 export interface PageInput {
   offset: number;
   /** At most 100 */
@@ -969,6 +1003,9 @@ export interface Query {
   passwordPolicy: PasswordPolicy;
   /** B7: your signed-in devices */
   mySessions: Session[];
+  /** Organizations by name; search matches names, or an exact domain */
+  organizations: OrganizationPage;
+  organization: Organization;
   roles: Role[];
   permissionCatalog: PermissionInfo[];
   /** Lockdown state, for the console banner */
@@ -1554,6 +1591,12 @@ export interface UpdateTicketInput {
   groupId?: string | null;
 }
 
+/** A person's details an admin changes; what is left out stays as it is */
+export interface UpdateUserInput {
+  /** Their organization; null takes them out of it (needs organizations.manage) */
+  organizationId?: string | null;
+}
+
 export interface UserFilter {
   /** Matches the name, and the email address where the caller may read it (users.viewPii, or their own) */
   search?: string | null;
@@ -1561,6 +1604,8 @@ export interface UserFilter {
   /** Only people who can be assigned tickets (not requesters) */
   staffOnly?: boolean | null;
   ids?: string[] | null;
+  /** Only the people of this organization */
+  organizationId?: string | null;
 }
 
 export interface UserPage {
@@ -1578,6 +1623,8 @@ export interface UserSummary {
   role: string;
   /** active, invited, suspended (deleted people are not listed) */
   status: string;
+  /** Their organization (organizations.read tells its name), or null */
+  organizationId: string | null;
 }
 
 export interface VendorSupportInput {
