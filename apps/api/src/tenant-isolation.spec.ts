@@ -284,6 +284,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'UpdateTicketInput.requesterId': 'user',
     'UpdateTicketInput.assigneeId': 'user',
     'UpdateTicketInput.groupId': 'group',
+    'TicketFilter.organizationId': 'organization',
     'Mutation.updateTicket.id': 'ticket',
     'Mutation.deleteTicket.id': 'ticket',
     'Mutation.addComment.ticketId': 'ticket',

@@ -35,7 +35,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     await page.locator('tbody tr').first().waitFor();
     await page.getByPlaceholder('Search subjects').fill('VPN');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3, undefined, { timeout: 15_000 });
-    await page.getByRole('link', { name: 'Create' }).click();
+    await page.getByRole('link', { name: 'New ticket' }).click();
     await page.getByLabel('Subject *').fill('Browser-made ticket');
     await page.getByLabel('Body *').fill('Filed from the console in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -70,7 +70,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     expect(download.url()).toMatch(/\/api\/tickets\/export\/bwe_/);
     expect(download.suggestedFilename()).toMatch(/^tickets-.*\.csv$/);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('id,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body');
+    expect(csv[0]).toBe('id,number,subject,status,priority,channel,created_at,updated_at,requester_id,requester_name,requester_email,requester_phone,assignee_id,assignee_name,assignee_email,group_id,body');
     expect(csv).toHaveLength(4); // the list's filter went with it: the three VPN tickets
     expect(graphql.filter((q) => q.includes('tickets(')).length).toBe(0);
     expect(graphql.filter((q) => q.includes('exportTickets')).length).toBe(2); // refused for the password, then made
@@ -81,7 +81,7 @@ maybe('console in headless Chromium, on the app as `npm start` runs it', () => {
     const agent = await signIn('agent@demo.bulwark.test');
     await agent.getByRole('menuitem', { name: 'Tickets' }).click();
     await agent.locator('tbody tr').first().waitFor();
-    await agent.getByRole('link', { name: 'Create' }).waitFor();
+    await agent.getByRole('link', { name: 'New ticket' }).waitFor();
     expect(await agent.getByRole('button', { name: 'Export' }).count()).toBe(0);
     await agent.context().close();
   });

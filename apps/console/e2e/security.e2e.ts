@@ -70,7 +70,7 @@ maybe('security controls in the console', () => {
     await agent.getByRole('menuitem', { name: 'Tickets' }).click();
     await agent.locator('tbody tr').first().waitFor();
     expect(await agent.getByRole('menuitem', { name: 'People' }).count()).toBe(0);
-    expect(await agent.getByRole('link', { name: 'Create' }).count()).toBe(0);
+    expect(await agent.getByRole('link', { name: 'New ticket' }).count()).toBe(0);
     await agent.locator('tbody tr').first().click();
     await agent.getByText('Conversation').waitFor();
     expect(await agent.getByRole('link', { name: 'Edit' }).count()).toBe(0);

@@ -20,6 +20,7 @@ export const identityConsolePlugin = defineConsolePlugin({
     {
       name: 'users',
       label: 'People',
+      labelSingular: 'Person',
       icon: PeopleIcon,
       list: UserList,
       recordRepresentation: 'name',
@@ -30,13 +31,14 @@ export const identityConsolePlugin = defineConsolePlugin({
     {
       name: 'organizations',
       label: 'Organizations',
+      labelSingular: 'Organization',
       icon: BusinessIcon,
       list: OrganizationsList,
       recordRepresentation: 'name',
       access: { list: Permission.ORGANIZATIONS_READ, manage: Permission.ORGANIZATIONS_MANAGE },
       data: organizationsData,
     },
-    { name: 'api-tokens', label: 'API tokens', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
+    { name: 'api-tokens', label: 'API tokens', labelSingular: 'API token', icon: VpnKeyIcon, list: ApiTokensList, access: { list: Permission.TOKENS_MANAGE }, data: apiTokensData },
   ],
   pages: [
     { path: 'account', component: AccountPage, menu: { label: 'My account', icon: AccountCircleIcon } },

@@ -130,7 +130,7 @@ function InviteButton() {
       <Dialog open={open} onClose={() => setOpen(false)}>
         <DialogTitle>Invite someone</DialogTitle>
         <DialogContent>
-          <Stack spacing={2} sx={{ mt: 1, minWidth: 360 }}>
+          <Stack spacing={2} sx={{ mt: 1, minWidth: { sm: 360 } }}>
             <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
             <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
             <TextField select label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
@@ -300,7 +300,7 @@ export const UserList = () => {
                   <Typography variant="body2">{u.name}</Typography>
                   <Typography variant="caption" color="text.secondary" sx={{ wordBreak: 'break-all' }}>
                     {u.email}
-                    {u.status !== 'active' ? ` · ${u.status}` : ''}
+                    {u.status !== 'active' ? ` · ${u.status.charAt(0).toUpperCase() + u.status.slice(1)}` : ''}
                   </Typography>
                   {readOrgs && <OrganizationCell onEdit={setMoving} />}
                 </>
@@ -311,7 +311,8 @@ export const UserList = () => {
           )}
           {!narrow && <RaTextField source="email" label="Email" sortable={false} />}
           {!narrow && <RaTextField source="phone" label="Phone" sortable={false} emptyText="—" />}
-          {!narrow && <RaTextField source="status" label="Status" sortable={false} />}
+          {/* The status in words ("Suspended"), not its API value. */}
+          {!narrow && <FunctionField<User> label="Status" render={(u) => u.status.charAt(0).toUpperCase() + u.status.slice(1)} />}
           {readOrgs && !narrow && <FunctionField label="Organization" render={() => <OrganizationCell onEdit={setMoving} />} />}
           <FunctionField label="Manage" render={() => <Actions />} />
         </Datagrid>

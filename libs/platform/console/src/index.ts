@@ -18,3 +18,7 @@ export { OneTimeSecretDialog } from './one-time-secret';
 export { ConfirmAction } from './confirm-action';
 export { Loaded, RecordListPage, RecordTable } from './record-list';
 export { AccessDenied } from './access-denied';
+export { WIDE_ONLY } from './layout';
+export { formatDate, formatDateTime, fromNow } from './dates';
+export { When, WhenField } from './when';
+export { RecordName } from './record-name';

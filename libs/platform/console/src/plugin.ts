@@ -41,7 +41,10 @@ export type AccessMap = Partial<Record<ResourceAction, Permission>> & { readonly
  */
 export interface ConsoleResource {
   name: string;
+  /** What the menu and the list call them: "Tickets". */
   label: string;
+  /** One of them, for "New ticket" and "Ticket saved"; `label` when the same ("Audit log"). */
+  labelSingular?: string;
   icon?: ComponentType;
   list?: ComponentType;
   show?: ComponentType;

@@ -34,9 +34,9 @@ function buildPortal(plugins: readonly ConsolePlugin[]) {
   return function Portal() {
     const { identity } = useGetIdentity();
     const workspace = (identity?.tenant as { name?: string } | undefined)?.name ?? '';
-    useDocumentTitle(workspace);
     return (
-      <Box data-testid="portal" sx={{ minHeight: '100vh', bgcolor: 'grey.50' }}>
+      // The tab says whose help desk this is: "My requests · Acme" (document-title.tsx).
+      <Box data-testid="portal" data-title-suffix={workspace || undefined} sx={{ minHeight: '100vh', bgcolor: 'grey.50' }}>
         <SessionWatch />
         <ReauthDialog />
         <PortalHeader workspace={workspace} name={identity?.fullName ?? ''} pages={pages} home={home} />
@@ -108,18 +108,3 @@ function PortalHeader({ workspace, name, pages, home }: { workspace: string; nam
   );
 }
 
-/** The browser's title follows the page's (what its `<Title>` puts in the heading), then the workspace. */
-function useDocumentTitle(workspace: string) {
-  useEffect(() => {
-    const heading = document.getElementById('react-admin-title');
-    if (!heading) return;
-    const update = () => {
-      const page = heading.textContent?.trim();
-      document.title = [page, workspace].filter(Boolean).join(' · ');
-    };
-    update();
-    const watch = new MutationObserver(update);
-    watch.observe(heading, { childList: true, subtree: true, characterData: true });
-    return () => watch.disconnect();
-  }, [workspace]);
-}

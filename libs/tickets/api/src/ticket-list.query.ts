@@ -1,5 +1,5 @@
-import { hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
-import { toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
+import { forbidden, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { OrganizationPermission, toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
 import { TicketPermission } from './tickets.permissions';
 import { ticketScope } from './ticket-scope';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
@@ -145,6 +145,11 @@ export function filterConditions(ctx: RequestContext, c: Conditions, f: TicketFi
   if (f.assigneeId) c.add('t.assignee_id = ?', f.assigneeId);
   if (f.groupId) c.add('t.group_id = ?', f.groupId);
   if (f.number) c.add('t.number = ?', f.number);
+  if (f.organizationId) {
+    // Filtering by organization would tell who belongs to it: those who may not read organizations are refused (D14).
+    if (!hasPermission(ctx.principal, OrganizationPermission.read)) throw forbidden();
+    c.add('t.requester_id in (select o.id from users o where o.tenant_id = ? and o.organization_id = ?)', ctx.tenantId, f.organizationId);
+  }
   const tags = (f.tags ?? []).map(normalizeTag).filter(Boolean);
   if (f.tags?.length) c.add(tags.length ? 't.tags @> array[?]::text[]' : 'false', ...(tags.length ? [tags] : []));
   if (f.createdAfter) c.add('t.created_at >= ?', new Date(f.createdAfter));

@@ -20,6 +20,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'tickets',
       label: 'Tickets',
+      labelSingular: 'Ticket',
       icon: ConfirmationNumberIcon,
       list: TicketList,
       show: TicketShow,
@@ -42,6 +43,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'groups',
       label: 'Groups',
+      labelSingular: 'Group',
       icon: GroupsIcon,
       list: GroupsList,
       recordRepresentation: 'name',

@@ -1467,6 +1467,8 @@ export interface Ticket {
   groupId: string | null;
   requester: UserSummary;
   assignee: UserSummary | null;
+  /** The requester's organization (needs organizations.read: requesters are refused) */
+  organization: Organization | null;
   /** The desk's tags (staff only: requesters are refused) */
   tags: string[];
   /** What happened to it, from the audit log, in words (staff only: requesters are refused) */
@@ -1506,6 +1508,8 @@ export interface TicketFilter {
   /** Words of the subject, body or replies (internal notes with tickets.internalNotes), the requester's name or email (with users.read), or a number such as #1001 */
   search?: string | null;
   number?: number | null;
+  /** The requester's organization (needs organizations.read) */
+  organizationId?: string | null;
   /** Tickets with every one of these tags */
   tags?: string[] | null;
   createdAfter?: string | null;
