@@ -3,6 +3,7 @@ import { defineApiPlugin } from '@bulwark/platform-api';
 import { seedDemoTickets } from './demo.seed';
 import { Comment, SavedView, Ticket } from './ticket.entity';
 import { Migration20261207001300TicketWorkspace } from './ticket-workspace.migration';
+import { Migration20261207001330SearchIndexes } from './search-indexes.migration';
 import { TicketPermission } from './tickets.permissions';
 import { CommentResolver, TicketPageResolver, TicketResolver } from './tickets.resolver';
 import { ticketRules } from './tickets.rules';
@@ -48,6 +49,7 @@ export const ticketsPlugin = defineApiPlugin({
     { name: 'Migration20261207001000SpamWatcher', class: Migration20261207001000SpamWatcher },
     { name: 'Migration20261207001300TicketWorkspace', class: Migration20261207001300TicketWorkspace },
     { name: 'Migration20261207001320Attachments', class: Migration20261207001320Attachments },
+    { name: 'Migration20261207001330SearchIndexes', class: Migration20261207001330SearchIndexes },
   ],
   routes: (router) => {
     router.get('/export/:token', ticketExportRoute);
