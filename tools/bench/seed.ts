@@ -61,6 +61,15 @@ export interface Seeded {
 // Constants only, quoted for SQL (knex would expand an array binding into a list, not an array).
 const SUBJECTS_SQL = `array[${SUBJECTS.map((s) => `'${s.replace(/'/g, "''")}'`).join(', ')}]`;
 
+/** Ticket g's status, priority, channel, requester, assignee and times (both seeds). */
+const BY_G = `(array['new','open','pending','solved','closed'])[1 + g % 5],
+       (array['low','normal','high','urgent'])[1 + (g * 3) % 4],
+       (array['email','web','phone','mobile','api'])[1 + g % 5],
+       r.ids[1 + g % array_length(r.ids, 1)],
+       case when g % 10 = 0 then null else a.ids[1 + (g * 7) % array_length(a.ids, 1)] end,
+       now() - g * interval '1 minute',
+       now() - g * interval '1 minute'`;
+
 const INSERT_TICKETS = `
 with r as (select array_agg(id order by email) as ids from users where role = 'requester'),
      a as (select array_agg(id order by email) as ids from users where role = 'agent')
@@ -68,13 +77,7 @@ insert into tickets (id, tenant_id, subject, body, status, priority, channel, re
 select gen_random_uuid(), bulwark_tenant_id(),
        'Ticket ' || g || ': ' || (${SUBJECTS_SQL})[1 + g % ${SUBJECTS.length}],
        repeat('Details of the request, as the requester wrote them. ', 4),
-       (array['new','open','pending','solved','closed'])[1 + g % 5],
-       (array['low','normal','high','urgent'])[1 + (g * 3) % 4],
-       (array['email','web','phone','mobile','api'])[1 + g % 5],
-       r.ids[1 + g % array_length(r.ids, 1)],
-       case when g % 10 = 0 then null else a.ids[1 + (g * 7) % array_length(a.ids, 1)] end,
-       now() - g * interval '1 minute',
-       now() - g * interval '1 minute'
+       ${BY_G}
 from generate_series(1, ?) as g, r, a`;
 
 // ------------------------------------------------------------------------ realistic content (search)
@@ -119,15 +122,14 @@ const TAGS = ['vpn', 'billing', 'hardware', 'vip', 'onboarding', 'printer', 'ema
 
 const sqlArray = (xs: readonly string[]) => `array[${xs.map((s) => `'${s.replace(/'/g, "''")}'`).join(', ')}]::text[]`;
 
-/** A small seeded generator (mulberry32): the same words every run. */
+/** A seeded generator (xorshift32): the same words every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
+  let x = seed >>> 0 || 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
   };
 }
 
@@ -171,13 +173,7 @@ select gen_random_uuid(), bulwark_tenant_id(), $2::int + g,
                   when 2 then array[(${sqlArray(TAGS)})[1 + g % ${TAGS.length}], (${sqlArray(TAGS)})[1 + (g / 7 + 3) % ${TAGS.length}]]
                   else array[(${sqlArray(TAGS)})[1 + g % ${TAGS.length}], (${sqlArray(TAGS)})[1 + (g / 7 + 3) % ${TAGS.length}], 'escalated'] end,
        case when g % 10 = 0 then array['manager' || (g % 50) || '@bench.test'] else '{}'::text[] end,
-       (array['new','open','pending','solved','closed'])[1 + g % 5],
-       (array['low','normal','high','urgent'])[1 + (g * 3) % 4],
-       (array['email','web','phone','mobile','api'])[1 + g % 5],
-       r.ids[1 + g % array_length(r.ids, 1)],
-       case when g % 10 = 0 then null else a.ids[1 + (g * 7) % array_length(a.ids, 1)] end,
-       now() - g * interval '1 minute',
-       now() - g * interval '1 minute'
+       ${BY_G}
 from json_to_recordset($1::json) as b(g int, body text), r, a`;
 
 /**
