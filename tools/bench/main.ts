@@ -577,7 +577,7 @@ async function mainSearch(opts: Options) {
   const perRun = opts.warmupS + opts.durationS;
   say(
     `Bulwark bench, search: ${opts.tickets} tickets, page ${SEARCH_PAGE}, concurrency ${opts.concurrency}, ${opts.runs} run(s) × ` +
-      `(${opts.warmupS}s warm-up + ${opts.durationS}s) of each of 4 requests, alternating (about ${Math.ceil(perRun * 4 * opts.runs)}s of load after seeding)${opts.quick ? ' [quick]' : ''}`,
+      `(${opts.warmupS}s warm-up + ${opts.durationS}s) of each of 4 requests (6 with the LEAKPROOF experiment), alternating (about ${Math.ceil(perRun * 6 * opts.runs)}s of load after seeding)${opts.quick ? ' [quick]' : ''}`,
   );
   const loadLine = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
   say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, ${loadLine()}`);
