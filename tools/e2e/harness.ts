@@ -105,7 +105,20 @@ export const DEMO_PASSWORD = 'correct horse battery staple';
  * Resolves on the dashboard.
  */
 export async function signInToConsole(browser: Browser, url: string, email: string, code?: () => string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const page = await signInPage(browser, url, email, code, { width: 1400, height: 900 });
+  await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
+  return page;
+}
+
+/** The same sign-in for a requester, who lands in the portal (its "My requests"); `viewport` for a phone's. */
+export async function signInToPortal(browser: Browser, url: string, email: string, opts: { code?: () => string; viewport?: { width: number; height: number } } = {}): Promise<Page> {
+  const page = await signInPage(browser, url, email, opts.code, opts.viewport ?? { width: 1400, height: 900 });
+  await page.getByTestId('portal').getByRole('heading', { name: 'My requests' }).waitFor({ timeout: 30_000 });
+  return page;
+}
+
+async function signInPage(browser: Browser, url: string, email: string, code: (() => string) | undefined, viewport: { width: number; height: number }): Promise<Page> {
+  const page = await (await browser.newContext({ viewport })).newPage();
   await page.goto(url);
   await page.getByLabel('Workspace').fill('demo');
   await page.getByLabel('Email').fill(email);
@@ -117,8 +130,17 @@ export async function signInToConsole(browser: Browser, url: string, email: stri
     await page.getByLabel('Authentication code').fill(code());
     await page.getByRole('button', { name: 'Verify' }).click();
   }
-  await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
   return page;
+}
+
+/** Waits for `what`; on failure saves `failed-<step>.png` (the whole page), to see why. */
+export async function expectOn(page: Page, step: string, what: () => Promise<unknown>): Promise<void> {
+  try {
+    await what();
+  } catch (e) {
+    await page.screenshot({ path: join(SCREENSHOTS, `failed-${step}.png`), fullPage: true }).catch(() => undefined);
+    throw e;
+  }
 }
 
 /** A GraphQL request from inside the page, with its session cookie (what the console itself sends). */

@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view' | 'organization';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -284,6 +284,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'UpdateTicketInput.requesterId': 'user',
     'UpdateTicketInput.assigneeId': 'user',
     'UpdateTicketInput.groupId': 'group',
+    'TicketFilter.organizationId': 'organization',
     'Mutation.updateTicket.id': 'ticket',
     'Mutation.deleteTicket.id': 'ticket',
     'Mutation.addComment.ticketId': 'ticket',
@@ -305,6 +306,13 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.releaseHeldMail.id': 'heldMail',
     'Mutation.discardHeldMail.id': 'heldMail',
     'Mutation.retryDelivery.id': 'delivery',
+    'Query.organization.id': 'organization',
+    'Query.organizations.ids': 'organization',
+    'Mutation.updateOrganization.id': 'organization',
+    'Mutation.deleteOrganization.id': 'organization',
+    'Mutation.updateUser.id': 'user',
+    'UpdateUserInput.organizationId': 'organization',
+    'UserFilter.organizationId': 'organization',
   };
   /**
    * Named like ids but naming no row of a tenant's: the OAuth client id a provider gave the
@@ -478,7 +486,10 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     );
     // A view saved by the agent (views are per person: the agent's own is the one to reach for).
     const view = (await gqlOk<{ createView: { id: string } }>(`mutation { createView(input: { name: "D2 view", filter: { unassigned: true } }) { id } }`, {}, p.agent.token)).createView.id;
-    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery };
+    // An organization with a member: a change or delete that reached it would change both rows.
+    const organization = (await gqlOk<{ createOrganization: { id: string } }>(`mutation { createOrganization(input: { name: "D2 org", domains: ["d2-${p.slug}.example"] }) { id } }`, {}, admin)).createOrganization.id;
+    await gqlOk(`mutation($id: ID!, $o: ID) { updateUser(id: $id, input: { organizationId: $o }) { id } }`, { id: p.requester.id, o: organization }, admin);
+    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery, organization };
   }
 
   beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, signInToPortal, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -70,7 +70,7 @@ maybe('security controls in the console', () => {
     await agent.getByRole('menuitem', { name: 'Tickets' }).click();
     await agent.locator('tbody tr').first().waitFor();
     expect(await agent.getByRole('menuitem', { name: 'People' }).count()).toBe(0);
-    expect(await agent.getByRole('link', { name: 'Create' }).count()).toBe(0);
+    expect(await agent.getByRole('link', { name: 'New ticket' }).count()).toBe(0);
     await agent.locator('tbody tr').first().click();
     await agent.getByText('Conversation').waitFor();
     expect(await agent.getByRole('link', { name: 'Edit' }).count()).toBe(0);
@@ -79,7 +79,9 @@ maybe('security controls in the console', () => {
   });
 
   it('enrols in two-factor sign-in and signs in with a code', async () => {
-    const page = await signIn('requester@demo.bulwark.test');
+    // The requester's account is in the portal, under their name.
+    const page = await signInToPortal(env.browser, env.app.url, 'requester@demo.bulwark.test');
+    await page.getByRole('banner').getByRole('button', { name: 'Rita Requester' }).click();
     await page.getByRole('menuitem', { name: 'My account' }).click();
     await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
     await thenExpect(page, page.getByTestId('totp-secret'), 'enrol-2fa');
@@ -94,7 +96,7 @@ maybe('security controls in the console', () => {
     // A code can be used once: wait for the next 30-second step before signing in with one.
     const step = Math.floor(Date.now() / 30_000);
     while (Math.floor(Date.now() / 30_000) === step) await new Promise((r) => setTimeout(r, 500));
-    const again = await signIn('requester@demo.bulwark.test', () => totp.generate());
+    const again = await signInToPortal(env.browser, env.app.url, 'requester@demo.bulwark.test', { code: () => totp.generate() });
     await again.screenshot({ path: join(SCREENSHOTS, 'console-2fa-signed-in.png') });
     await again.context().close();
   }, 120_000);

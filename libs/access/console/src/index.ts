@@ -12,6 +12,7 @@ export const accessConsolePlugin = defineConsolePlugin({
     {
       name: 'roles',
       label: 'Roles',
+      labelSingular: 'Role',
       icon: AdminPanelSettingsIcon,
       list: RolesList,
       recordRepresentation: 'name',

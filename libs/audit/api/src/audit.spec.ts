@@ -254,6 +254,7 @@ describe('F3 one event, exactly, for each action', () => {
   const roleId = { value: '' };
   const apiToken = { value: '', id: '' };
   const groupId = { value: '' };
+  const orgId = { value: '' };
   const ticketId = { value: '' };
   const ROWS: Row[] = [
     { action: IdentityAudit.loginSucceeded, run: () => login('coverage', 'extra@coverage.test'), expect: { actor_type: 'user', target_type: 'User', outcome: 'success', actor_name: 'extra@coverage.test' } },
@@ -387,6 +388,26 @@ describe('F3 one event, exactly, for each action', () => {
     },
     { action: 'tickets.groupUpdated', run: () => t.gql(`mutation($id: ID!, $i: TicketGroupInput!) { updateTicketGroup(id: $id, input: $i) { id } }`, { id: groupId.value, i: { name: 'Tier 2', memberIds: [] } }, { token: c.admin.token }), expect: { target_type: 'TicketGroup', changes: { members: { before: ['$agent'], after: [] } } as never } },
     { action: 'tickets.groupDeleted', run: () => t.gql(`mutation($id: ID!) { deleteTicketGroup(id: $id) }`, { id: groupId.value }, { token: c.admin.token }), expect: { target_type: 'TicketGroup' } },
+    {
+      action: IdentityAudit.organizationCreated,
+      run: async () => {
+        const r = await t.gql<{ createOrganization: { id: string } }>(`mutation { createOrganization(input: { name: "Initech", domains: ["initech.example"] }) { id } }`, {}, { token: c.admin.token });
+        orgId.value = ok(r).createOrganization.id;
+        return r;
+      },
+      expect: { actor_id: '$admin', target_type: 'Organization' },
+    },
+    {
+      action: IdentityAudit.organizationUpdated,
+      run: () => t.gql(`mutation($id: ID!) { updateOrganization(id: $id, input: { name: "Initech", domains: ["initech.example", "initech.test"] }) { id } }`, { id: orgId.value }, { token: c.admin.token }),
+      expect: { target_type: 'Organization', changes: { domains: { before: ['initech.example'], after: ['initech.example', 'initech.test'] } } as never },
+    },
+    {
+      action: IdentityAudit.organizationChanged,
+      run: () => t.gql(`mutation($id: ID!, $o: ID) { updateUser(id: $id, input: { organizationId: $o }) { id } }`, { id: c.requester.id, o: orgId.value }, { token: c.admin.token }),
+      expect: { target_type: 'User', target_id: '$requester', changes: { organization: { before: null, after: 'Initech' } } as never },
+    },
+    { action: IdentityAudit.organizationDeleted, run: () => t.gql(`mutation($id: ID!) { deleteOrganization(id: $id) }`, { id: orgId.value }, { token: c.admin.token }), expect: { target_type: 'Organization' } },
     { action: 'tickets.ticketDeleted', run: () => t.gql(`mutation($id: ID!) { deleteTicket(id: $id) }`, { id: ticketId.value }, { token: c.admin.token }), expect: { target_type: 'Ticket' } },
     { action: AuditLogAudit.chainVerified, run: () => t.gql(VERIFY, {}, { token: c.auditor.token }), expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
     { action: AuditLogAudit.settingsChanged, run: () => t.gql(`mutation { setAuditRetention(days: 400) { retentionDays } }`, {}, { token: c.admin.token }), expect: { target_type: 'AuditSettings' } },

@@ -23,7 +23,7 @@ import {
 } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { DataTable, Link, ListBase, Title, useCanAccess, useNotify, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, OneTimeSecretDialog, RecordTable, withReauth, type Api, type ConsoleResource } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, OneTimeSecretDialog, RecordTable, withReauth, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
 type Delivery = 'none' | 'pending' | 'delivered' | 'failed';
 type SecurityAlert = Pick<Api.SecurityAlert, 'id' | 'ruleName' | 'kind' | 'subject' | 'title' | 'eventSeq' | 'eventId' | 'createdAt' | 'attempts' | 'lastError'> & {
@@ -82,7 +82,6 @@ function DeliveryChip({ alert }: { alert: SecurityAlert }) {
   );
 }
 
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 function AlertsCard() {
   return (
@@ -102,7 +101,7 @@ function AlertsCard() {
                 </>
               )}
             />
-            <DataTable.Col<SecurityAlert> label="Time" render={(a) => when(a.createdAt)} />
+            <DataTable.Col<SecurityAlert> label="Time" render={(a) => formatDateTime(a.createdAt)} />
             <DataTable.Col<SecurityAlert> label="Event" render={(a) => (a.eventId ? <Link to={`/audit/${a.eventId}/show`}>#{a.eventSeq}</Link> : `#${a.eventSeq}`)} />
             <DataTable.Col<SecurityAlert> label="Delivery" render={(a) => <DeliveryChip alert={a} />} />
           </RecordTable>

@@ -15,7 +15,7 @@ const W = 320;
 const H = 150;
 const PAD = { left: 20, right: 4, top: 8, bottom: 18 };
 
-const label = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString('en', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const label = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 /** Plain SVG bars: two series, a handful of days; a charting library would outweigh the chart. */
 function Bars({ days, colors }: { days: Day[]; colors: [string, string] }) {

@@ -1,5 +1,6 @@
 import { Chip, Stack, Typography } from '@mui/material';
 import { useEffect, useState } from 'react';
+import { RecordName } from '@bulwark/platform-console';
 import { loadAuditActions, type AuditActionInfo, type AuditEvent } from './audit.data';
 
 export const OUTCOME_CHOICES = [
@@ -14,6 +15,9 @@ export function OutcomeChip({ outcome }: { outcome: string }) {
   return <Chip size="small" variant="outlined" label={label} color={OUTCOME_COLOR[outcome] ?? 'default'} />;
 }
 
+/** Who acted, in words: the API's kinds are keys. */
+export const ACTOR_TYPES: Record<string, string> = { user: 'Person', token: 'API token', support: 'Vendor support', system: 'System', anonymous: 'Not signed in' };
+
 /** "Ada Admin" over "user"; events without a person say who instead (system, anonymous). */
 export function ActorCell({ event }: { event: Pick<AuditEvent, 'actorName' | 'actorType' | 'actorId'> }) {
   return (
@@ -22,22 +26,69 @@ export function ActorCell({ event }: { event: Pick<AuditEvent, 'actorName' | 'ac
         {event.actorName ?? event.actorId ?? '—'}
       </Typography>
       <Typography variant="caption" color="text.secondary">
-        {event.actorType}
+        {ACTOR_TYPES[event.actorType] ?? event.actorType}
       </Typography>
     </Stack>
   );
 }
 
-/** In the list a target id is shortened (the event page shows it whole); ids are mostly UUIDs. */
+/**
+ * The kinds of target in words ("SsoConnection" → "Single sign-on connection"), and the console
+ * resource whose record names one (a person's name, a ticket's subject) where there is one.
+ */
+const TARGETS: Record<string, { label: string; resource?: string; name?: string }> = {
+  User: { label: 'Person', resource: 'users', name: 'name' },
+  Ticket: { label: 'Ticket', resource: 'tickets', name: 'subject' },
+  TicketGroup: { label: 'Group', resource: 'groups', name: 'name' },
+  Comment: { label: 'Comment' },
+  SupportGrant: { label: 'Vendor support access' },
+  BackupRun: { label: 'Backup' },
+  BackupSchedule: { label: 'Backup schedule' },
+  BackupSettings: { label: 'Backup settings' },
+  SpamQuarantine: { label: 'Spam quarantine' },
+  SpamSettings: { label: 'Spam rules' },
+  MailMessage: { label: 'Email' },
+  MailTemplate: { label: 'Mail template' },
+  MailSettings: { label: 'Mail settings' },
+  SsoConnection: { label: 'Single sign-on connection' },
+  Role: { label: 'Role' },
+  AuditLog: { label: 'Audit log' },
+  AuditSettings: { label: 'Audit settings' },
+  AlertRule: { label: 'Alert rule' },
+  ApiToken: { label: 'API token' },
+  AccessSettings: { label: 'Network settings' },
+  RateLimitSettings: { label: 'Rate limits' },
+  IdentitySettings: { label: 'Sign-in settings' },
+  Tenant: { label: 'Workspace' },
+  Session: { label: 'Session' },
+  Group: { label: 'Group' },
+  Delivery: { label: 'Delivery' },
+};
+
+/** "TicketGroup" → "Group"; an unknown kind in words ("SomeThing" → "Some thing"). */
+export function targetLabel(type: string): string {
+  const known = TARGETS[type]?.label;
+  if (known) return known;
+  const words = type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The target by name where its resource names it (people, tickets, groups), else its shortened id. */
+export function TargetName({ type, id, full = false }: { type: string | null | undefined; id: string; full?: boolean }) {
+  const target = type ? TARGETS[type] : undefined;
+  return <RecordName resource={target?.resource} id={id} field={target?.name} full={full} />;
+}
+
+/** The kind of target, and which one: by name where the console can say it. */
 export function TargetCell({ event }: { event: Pick<AuditEvent, 'targetType' | 'targetId'> }) {
   if (!event.targetType && !event.targetId) return <Typography variant="body2">—</Typography>;
   const id = event.targetId;
   return (
     <Stack spacing={0}>
-      <Typography variant="body2">{event.targetType ?? '—'}</Typography>
+      <Typography variant="body2">{event.targetType ? targetLabel(event.targetType) : '—'}</Typography>
       {id && (
-        <Typography variant="caption" color="text.secondary" sx={{ fontFamily: 'monospace', whiteSpace: 'nowrap' }} title={id}>
-          {id.length > 13 ? `${id.slice(0, 8)}…` : id}
+        <Typography variant="caption" color="text.secondary">
+          <TargetName type={event.targetType} id={id} />
         </Typography>
       )}
     </Stack>

@@ -7,7 +7,6 @@ import { useMemo } from 'react';
 import {
   AutocompleteArrayInput,
   Datagrid,
-  DateField,
   DateTimeInput,
   FilterButton,
   FilterList,
@@ -23,6 +22,7 @@ import {
   useInfinitePaginationContext,
   useListContext,
 } from 'react-admin';
+import { WhenField, WIDE_ONLY } from '@bulwark/platform-console';
 import { ActorCell, OutcomeChip, OUTCOME_CHOICES, TargetCell, useAuditActions } from './audit.common';
 import type { AuditActionInfo, AuditEvent } from './audit.data';
 import { ExportAuditButton, VerifyChainButton } from './audit.toolbar';
@@ -71,7 +71,8 @@ function AuditSidebar({ actions }: { actions: AuditActionInfo[] }) {
   const config = actions.filter((a) => a.config).map((a) => a.key);
   const features = [...new Set(actions.map((a) => a.feature))].sort();
   return (
-    <Card sx={{ order: -1, mr: 2, mt: 8, width: 210, flexShrink: 0, alignSelf: 'flex-start' }}>
+    // On a phone the list needs the whole width; the same filters are under the filter button.
+    <Card sx={{ order: -1, mr: 2, mt: 8, width: 210, flexShrink: 0, alignSelf: 'flex-start', display: { xs: 'none', md: 'block' } }}>
       <CardContent>
         <SavedQueriesList />
         <FilterList label="Outcome" icon={<RuleIcon />}>
@@ -156,12 +157,12 @@ export function AuditList() {
       empty={false}
     >
       <Datagrid rowClick="show" bulkActionButtons={false} empty={<Empty />}>
-        <DateField source="occurredAt" label="Time" showTime sortable={false} sx={{ whiteSpace: 'nowrap' }} />
+        <WhenField source="occurredAt" label="Time" relative sortable={false} />
         <FunctionField label="Actor" render={(e: AuditEvent) => <ActorCell event={e} />} />
         <FunctionField label="Action" render={(e: AuditEvent) => e.actionDescription} />
         <FunctionField label="Target" render={(e: AuditEvent) => <TargetCell event={e} />} />
         <FunctionField label="Outcome" render={(e: AuditEvent) => <OutcomeChip outcome={e.outcome} />} />
-        <TextField source="ip" label="IP" sortable={false} emptyText="—" />
+        <TextField source="ip" label="IP address" sortable={false} emptyText="—" headerClassName={WIDE_ONLY} cellClassName={WIDE_ONLY} />
       </Datagrid>
     </InfiniteList>
   );

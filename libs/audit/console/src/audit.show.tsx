@@ -1,7 +1,8 @@
 import { Box, Card, CardContent, CardHeader, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
 import { Link, ListButton, Show, TopToolbar, useCreatePath, useRecordContext, useResourceDefinitions } from 'react-admin';
-import { OutcomeChip } from './audit.common';
+import { formatDateTime } from '@bulwark/platform-console';
+import { ACTOR_TYPES, OutcomeChip, TargetName, targetLabel } from './audit.common';
 import type { AuditChange, AuditEvent } from './audit.data';
 
 const listLink = (filter: Record<string, unknown>) => `/audit?filter=${encodeURIComponent(JSON.stringify(filter))}`;
@@ -79,15 +80,15 @@ function TargetLink({ event }: { event: AuditEvent }) {
   const linkable = event.targetId && resources[resource]?.hasShow;
   return (
     <Stack direction="row" spacing={1} alignItems="baseline" flexWrap="wrap">
-      <Typography variant="body2">{event.targetType}</Typography>
+      <Typography variant="body2">{targetLabel(event.targetType)}</Typography>
       {event.targetId &&
         (linkable ? (
-          <Link to={createPath({ resource, type: 'show', id: event.targetId })} variant="body2" sx={mono}>
-            {event.targetId}
+          <Link to={createPath({ resource, type: 'show', id: event.targetId })} variant="body2">
+            <TargetName type={event.targetType} id={event.targetId} full />
           </Link>
         ) : (
-          <Typography variant="body2" sx={mono}>
-            {event.targetId}
+          <Typography variant="body2">
+            <TargetName type={event.targetType} id={event.targetId} full />
           </Typography>
         ))}
       {event.targetId && (
@@ -114,14 +115,18 @@ function EventDetail() {
       <Box sx={{ display: 'grid', gridTemplateColumns: '160px 1fr', columnGap: 2, rowGap: 1, alignItems: 'baseline' }}>
         <Row label="Time">
           <Typography variant="body2">
-            {new Date(e.occurredAt).toLocaleString()} <Typography component="span" variant="caption" color="text.secondary">({e.occurredAt})</Typography>
+            {/* The exact instant too: investigations compare it with other systems' logs, which are in UTC. */}
+            {formatDateTime(e.occurredAt)}{' '}
+            <Typography component="span" variant="caption" color="text.secondary">
+              ({e.occurredAt.replace('T', ' ').replace('Z', ' UTC')})
+            </Typography>
           </Typography>
         </Row>
         <Row label="Actor">
           <Stack direction="row" spacing={1} alignItems="baseline" flexWrap="wrap">
             <Typography variant="body2">{e.actorName ?? '—'}</Typography>
             <Typography variant="caption" color="text.secondary">
-              {e.actorType}
+              {ACTOR_TYPES[e.actorType] ?? e.actorType}
             </Typography>
             {e.actorId && (
               <Typography variant="caption" sx={mono}>

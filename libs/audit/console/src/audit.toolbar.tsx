@@ -35,7 +35,7 @@ export function VerifyChainButton() {
         <DialogContent>
           {result?.ok ? (
             <Alert severity="success">
-              {result.checked.toLocaleString('en')} events verified, chain intact
+              {result.checked.toLocaleString()} events verified, chain intact
               <Typography variant="body2" color="text.secondary">
                 Newest event: #{result.headSeq}
               </Typography>
@@ -51,7 +51,7 @@ export function VerifyChainButton() {
                 </Typography>
               )}
               <Typography variant="body2" color="text.secondary">
-                {result.checked.toLocaleString('en')} events checked before it.
+                {result.checked.toLocaleString()} events checked before it.
               </Typography>
             </Alert>
           ) : null}

@@ -1,6 +1,6 @@
 import { Chip, Tooltip, Typography } from '@mui/material';
-import { Datagrid, DateField, FunctionField, List, SelectInput, TextField } from 'react-admin';
-import { ConfirmAction, gql, type Api, type ConsoleResource } from '@bulwark/platform-console';
+import { Datagrid, FunctionField, List, SelectInput, TextField } from 'react-admin';
+import { ConfirmAction, formatDateTime, gql, WhenField, type Api, type ConsoleResource } from '@bulwark/platform-console';
 
 type Status = 'pending' | 'delivered' | 'failed';
 type Delivery = Omit<Api.Delivery, 'status'> & { status: Status };
@@ -46,7 +46,7 @@ function SendAgain({ d }: { d: Delivery }) {
   );
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
+const when = (iso: string | null) => (iso ? formatDateTime(iso) : '');
 
 function StatusCell({ d }: { d: Delivery }) {
   const s = STATUS[d.status] ?? { label: d.status, color: 'info' as const };
@@ -96,8 +96,8 @@ export function DeliveriesList() {
         <FunctionField<Delivery> label="Status" render={(d) => <StatusCell d={d} />} />
         <FunctionField<Delivery> label="Tries" render={(d) => String(d.attempts)} />
         <FunctionField<Delivery> label="Last error" render={(d) => d.lastError ?? ''} />
-        <DateField source="createdAt" label="Queued" showTime sortable={false} />
-        <DateField source="deliveredAt" label="Delivered" showTime sortable={false} emptyText="" />
+        <WhenField source="createdAt" label="Queued" relative sortable={false} />
+        <WhenField source="deliveredAt" label="Delivered" relative sortable={false} empty="" />
         <FunctionField<Delivery> label="" render={(d) => <SendAgain d={d} />} />
       </Datagrid>
     </List>

@@ -15,6 +15,7 @@ export const auditConsolePlugin = defineConsolePlugin({
     {
       name: 'audit',
       label: 'Audit log',
+      labelSingular: 'Audit event',
       icon: HistoryIcon,
       list: AuditList,
       show: AuditShow,
@@ -25,6 +26,7 @@ export const auditConsolePlugin = defineConsolePlugin({
     {
       name: 'security-alerts',
       label: 'Security alerts',
+      labelSingular: 'Security alert',
       icon: NotificationsActiveIcon,
       list: SecurityAlertsPage,
       access: { list: Permission.AUDIT_READ, manage: Permission.AUDIT_MANAGE },
@@ -33,6 +35,7 @@ export const auditConsolePlugin = defineConsolePlugin({
     {
       name: 'deliveries',
       label: 'Deliveries',
+      labelSingular: 'Delivery',
       icon: OutboxIcon,
       list: DeliveriesList,
       access: { list: Permission.AUDIT_DELIVERIES },

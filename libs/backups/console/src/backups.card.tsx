@@ -1,10 +1,10 @@
 import { Box, Card, CardContent, CardHeader, Stack, Tooltip, Typography } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-admin';
-import { gql } from '@bulwark/platform-console';
+import { fromNow, gql } from '@bulwark/platform-console';
 import { inZone, StatusChip, when } from './backups.common';
 import type { BackupRun, BackupSchedule } from './backups.data';
-import { formatBytes, fromNow } from './backups.format';
+import { formatBytes } from './backups.format';
 
 type Data = { backupRuns: Pick<BackupRun, 'id' | 'status' | 'sizeBytes' | 'createdAt' | 'error'>[]; backupSchedule: Pick<BackupSchedule, 'enabled' | 'nextRuns' | 'timezone'> };
 

@@ -1,5 +1,5 @@
 import { Chip, CircularProgress, Tooltip } from '@mui/material';
-import { GraphQLRequestError } from '@bulwark/platform-console';
+import { formatDateTime } from '@bulwark/platform-console';
 import type { BackupRun } from './backups.data';
 
 const STATUS: Record<string, { label: string; color: 'default' | 'info' | 'success' | 'error' }> = {
@@ -34,7 +34,8 @@ export const TRIGGER: Record<string, string> = { manual: 'Manual', schedule: 'Sc
 
 export const ENCRYPTION: Record<string, string> = { 'aes-256-gcm': 'AES-256-GCM', openpgp: 'OpenPGP' };
 
-export const when = (iso: string) => new Date(iso).toLocaleString();
+/** The platform's one date format: the reader's locale and time zone. */
+export const when = formatDateTime;
 
 /** A run time as the schedule means it: in the schedule's time zone, 24-hour clock. */
 export function inZone(iso: string, timeZone: string): string {
@@ -50,13 +51,7 @@ export const localZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export const localTime = (iso: string) => new Date(iso).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
-/**
- * The server's message without the field codes the request helper appends ("…: too often"),
- * unless the message is the generic "Invalid input", whose details are in those fields.
- */
+/** The refusal as a sentence: the request helper words it (field codes left out, the fields' sentences kept). */
 export function serverMessage(e: unknown): string {
-  const message = (e as Error).message ?? String(e);
-  if (!(e instanceof GraphQLRequestError) || !e.fields) return message;
-  const suffix = `: ${Object.values(e.fields).join('; ')}`;
-  return message.endsWith(suffix) && !message.startsWith('Invalid input') ? message.slice(0, -suffix.length) : message;
+  return (e as Error).message ?? String(e);
 }

@@ -133,23 +133,3 @@ export const tableLabel = (table: string) => {
 
 /** A GPG fingerprint in groups of four, as `gpg --fingerprint` prints it. */
 export const groupFingerprint = (fp: string) => fp.replace(/\s+/g, '').toUpperCase().replace(/(.{4})(?=.)/g, '$1 ');
-
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['second', 60],
-  ['minute', 60],
-  ['hour', 24],
-  ['day', 30],
-  ['month', 12],
-  ['year', Infinity],
-];
-
-/** "3 minutes ago", "in 5 hours". */
-export function fromNow(iso: string, now = Date.now()): string {
-  let v = (new Date(iso).getTime() - now) / 1000;
-  for (const [unit, size] of STEPS) {
-    if (Math.abs(v) < size) return relative.format(Math.round(v), unit);
-    v /= size;
-  }
-  return relative.format(Math.round(v), 'year');
-}

@@ -4,10 +4,10 @@ import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import { Box, Button, Card, CardContent, CardHeader, CircularProgress, Stack, Tooltip, Typography } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { DataTable, ListContextProvider, useDataProvider, useList, useNotify } from 'react-admin';
-import { downloadOnce, RecordTable } from '@bulwark/platform-console';
+import { downloadOnce, fromNow, RecordTable } from '@bulwark/platform-console';
 import { ENCRYPTION, StatusChip, TRIGGER, when } from './backups.common';
 import { ACTIVE, AES, prepareDownload, startBackup, type BackupRun } from './backups.data';
-import { formatBytes, formatDuration, fromNow, shortHash, tableLabel } from './backups.format';
+import { formatBytes, formatDuration, shortHash, tableLabel } from './backups.format';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long "Back up now" waits for its run to appear, then to finish, before leaving it to the list. */

@@ -11,6 +11,7 @@ export const backupsConsolePlugin = defineConsolePlugin({
     {
       name: 'backups',
       label: 'Backups',
+      labelSingular: 'Backup',
       icon: BackupIcon,
       list: BackupsPage,
       access: { list: Permission.BACKUPS_READ, manage: Permission.BACKUPS_MANAGE, restore: Permission.BACKUPS_RESTORE, download: Permission.BACKUPS_DOWNLOAD },

@@ -4,7 +4,8 @@ import { ChangeRoleInput, ReauthPayload, SessionView, SignUpInput } from './admi
 import { toSummary, UserSummary } from './identity.types';
 import { tenantIdBySlug } from './identity.service';
 import { mySessions, reauthenticate, revokeOtherSessions, revokeSession, signOutEveryone, signOutUser } from './sessions.service';
-import { changeUserRole, deleteUser, reactivateUser, signUpRequester, suspendUser } from './users-admin.service';
+import { changeUserRole, deleteUser, reactivateUser, signUpRequester, suspendUser, updateUser } from './users-admin.service';
+import { UpdateUserInput } from './organizations.types';
 import type { User } from './user.entity';
 
 const summary = (u: User): UserSummary => toSummary(u);
@@ -61,6 +62,11 @@ export class AdminResolver {
   @Mutation(() => UserSummary, { description: 'Needs a recent re-authentication (B8)' })
   async changeUserRole(@Arg('input', () => ChangeRoleInput) input: ChangeRoleInput, @Ctx() ctx: RequestContext) {
     return summary(await changeUserRole(ctx, input.id, input.role));
+  }
+
+  @Mutation(() => UserSummary, { description: "Changes a person's details (their organization); what the input leaves out stays" })
+  async updateUser(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateUserInput) input: UpdateUserInput, @Ctx() ctx: RequestContext) {
+    return summary(await updateUser(ctx, id, input));
   }
 
   @Mutation(() => Boolean, { description: 'Requester self-service sign-up, where the workspace allows it' })

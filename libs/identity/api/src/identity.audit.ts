@@ -35,5 +35,9 @@ export const IdentityAudit = defineAuditActions('identity', {
   roleChanged: { description: "Changed a person's role", target: 'User', config: true, alert: 'permissionGranted' },
   tokenCreated: { description: 'Created an API token', target: 'ApiToken', config: true },
   tokenRevoked: { description: 'Revoked an API token', target: 'ApiToken', config: true },
+  organizationCreated: { description: 'Created an organization', target: 'Organization', config: true },
+  organizationUpdated: { description: 'Renamed an organization or changed its domains', target: 'Organization', config: true },
+  organizationDeleted: { description: 'Deleted an organization (its people stay, in no organization)', target: 'Organization', config: true },
+  organizationChanged: { description: 'Moved a person into or out of an organization', target: 'User' },
   settingsChanged: { description: 'Changed sign-in settings (password policy, sessions, two-factor)', target: 'IdentitySettings', config: true },
 });

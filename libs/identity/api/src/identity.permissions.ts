@@ -13,3 +13,8 @@ export const SecurityPermission = definePermissions('security', {
 export const TokenPermission = definePermissions('tokens', {
   manage: { description: 'Create and revoke API tokens for integrations (scoped to permissions one holds)', roles: ['admin'] },
 });
+
+export const OrganizationPermission = definePermissions('organizations', {
+  read: { description: "See the requesters' organizations (names, domains, members)", roles: ['admin', 'agent', 'light_agent', 'auditor'] },
+  manage: { description: 'Create, change and delete organizations, and move people between them', roles: ['admin'] },
+});

@@ -1,5 +1,5 @@
 import { can, isAuthenticated, publicAccess, reachable } from '@bulwark/platform-api';
-import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
+import { OrganizationPermission, SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 
 export const identityRules = {
   Query: {
@@ -9,6 +9,8 @@ export const identityRules = {
     passwordPolicy: isAuthenticated,
     mySessions: isAuthenticated,
     apiTokens: can(TokenPermission.manage),
+    organizations: can(OrganizationPermission.read),
+    organization: can(OrganizationPermission.read),
   },
   Mutation: {
     login: publicAccess,
@@ -45,6 +47,11 @@ export const identityRules = {
     resetTwoFactor: can(UserPermission.manage),
     createApiToken: can(TokenPermission.manage),
     revokeApiToken: can(TokenPermission.manage),
+    createOrganization: can(OrganizationPermission.manage),
+    updateOrganization: can(OrganizationPermission.manage),
+    deleteOrganization: can(OrganizationPermission.manage),
+    // A person's organization needs organizations.manage as well (checked in the service: D14).
+    updateUser: can(UserPermission.manage),
   },
   ApiToken: reachable,
   NewApiToken: reachable,
@@ -60,4 +67,6 @@ export const identityRules = {
   UserPage: reachable,
   TwoFactorEnrolment: reachable,
   RecoveryCodes: reachable,
+  Organization: reachable,
+  OrganizationPage: reachable,
 };

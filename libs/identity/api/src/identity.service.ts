@@ -13,7 +13,7 @@ import {
   type Principal,
   type RequestContext,
 } from '@bulwark/platform-api';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type RequiredEntityData } from '@mikro-orm/core';
 import { signedInPerson } from './sessions.service';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './password';
 import { applyNewPassword } from './passwords.service';
@@ -29,6 +29,7 @@ import { User } from './user.entity';
 import { ApiToken } from './api-token.entity';
 import { emailAs, phoneAs } from './user-summary.resolver';
 import { IdentityAudit } from './identity.audit';
+import { organizationForEmail } from './organizations.service';
 
 /** A9: one answer for unknown tenant, unknown user, wrong password or code, and suspended or locked account. */
 export const invalidCredentials = () => new AppError('UNAUTHENTICATED', 'Invalid email or password');
@@ -263,7 +264,7 @@ export async function createUser(ctx: RequestContext, input: NewUser): Promise<U
   const email = normalizeEmail(input.email);
   if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw badInput('Enter an email address', { email: 'invalid' });
   if (await ctx.em.count(User, { email })) throw conflict(`A user with email ${email} already exists`);
-  const user = ctx.em.create(User, {
+  const user = await insertUser(ctx, {
     email,
     name: input.name.trim(),
     role: input.role,
@@ -273,6 +274,18 @@ export async function createUser(ctx: RequestContext, input: NewUser): Promise<U
     createdAt: ctx.app.now(),
   });
   if (input.password !== undefined) await applyNewPassword(ctx, user, input.password);
+  return user;
+}
+
+/**
+ * The person's row, as every way of making an account makes it (createUser, sign-up, single
+ * sign-on, SCIM, and through createUser inbound mail and tickets for a new requester): a new
+ * requester whose address is at an organization's domain joins that organization. The callers
+ * have checked the rest (role, address, uniqueness) by their own rules.
+ */
+export async function insertUser(ctx: RequestContext, data: RequiredEntityData<User>): Promise<User> {
+  const user = ctx.em.create(User, data);
+  if (user.role === 'requester' && user.organizationId == null) user.organizationId = (await organizationForEmail(ctx, user.email))?.id ?? null;
   return user;
 }
 

@@ -12,16 +12,18 @@ export class UserSummary {
   @Field(() => String, { nullable: true, description: 'Masked like email without users.viewPii' }) phone!: string | null;
   @Field() role!: string;
   @Field({ description: 'active, invited, suspended (deleted people are not listed)' }) status!: string;
+  @Field(() => ID, { nullable: true, description: 'Their organization (organizations.read tells its name), or null' }) organizationId!: string | null;
 }
 
 /** The one way a User becomes a UserSummary (the field resolver masks it per viewer). */
-export const toSummary = (u: { id: string; name: string; email: string; phone?: string | null; role: string; status: string }): UserSummary => ({
+export const toSummary = (u: { id: string; name: string; email: string; phone?: string | null; role: string; status: string; organizationId?: string | null }): UserSummary => ({
   id: u.id,
   name: u.name,
   email: u.email,
   phone: u.phone ?? null,
   role: u.role,
   status: u.status,
+  organizationId: u.organizationId ?? null,
 });
 
 @ObjectType('UserPage')
@@ -119,4 +121,9 @@ export class UserFilter {
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   ids?: string[];
+
+  @Field(() => ID, { nullable: true, description: 'Only the people of this organization' })
+  @IsOptional()
+  @IsUUID('all')
+  organizationId?: string;
 }

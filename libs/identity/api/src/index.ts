@@ -9,7 +9,7 @@ import { Migration20261207000100Identity } from './identity.migration';
 import { Migration20261207000600SsoPolicy } from './sso-policy.migration';
 import { ApiToken } from './api-token.entity';
 import { ApiTokenResolver } from './api-tokens.resolver';
-import { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
+import { OrganizationPermission, SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
 import { IdentityResolver, MeResolver } from './identity.resolver';
 import { SecurityResolver } from './security.resolver';
 import { AdminResolver } from './admin.resolver';
@@ -21,6 +21,9 @@ import { Session } from './session.entity';
 import { LoginChallenge, RecoveryCode } from './two-factor.entities';
 import { TwoFactorResolver } from './two-factor.resolver';
 import { User } from './user.entity';
+import { Organization } from './organization.entity';
+import { OrganizationFieldsResolver, OrganizationResolver } from './organizations.resolver';
+import { Migration20261207001310Organizations } from './organizations.migration';
 
 async function seedDemo(ctx: RequestContext) {
   const { owner } = await createTenant(ctx, {
@@ -32,21 +35,35 @@ async function seedDemo(ctx: RequestContext) {
   });
   const passwordHash = owner.passwordHash as string;
   await createUser(ctx, { email: DEMO.agentEmail, name: 'Alan Agent', role: 'agent', passwordHash });
+  // The requester's company: created first, so the requester joins it by their address's domain.
+  ctx.em.create(Organization, { name: 'Demo Customers Ltd', domains: [DEMO.requesterEmail.split('@')[1]], createdAt: ctx.app.now() });
   await createUser(ctx, { email: DEMO.requesterEmail, name: 'Rita Requester', role: 'requester', passwordHash, phone: '+1 555 0100 4477' });
   await ctx.em.flush();
 }
 
 export const identityPlugin = defineApiPlugin({
   name: 'identity',
-  permissions: [UserPermission, SecurityPermission, TokenPermission],
-  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge, ApiToken],
-  resolvers: [IdentityResolver, MeResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver, ApiTokenResolver],
+  permissions: [UserPermission, SecurityPermission, TokenPermission, OrganizationPermission],
+  entities: [User, Session, IdentitySettings, PasswordHistory, AuthToken, RecoveryCode, LoginChallenge, ApiToken, Organization],
+  resolvers: [IdentityResolver, MeResolver, SecurityResolver, AdminResolver, TwoFactorResolver, UserSummaryResolver, ApiTokenResolver, OrganizationResolver, OrganizationFieldsResolver],
   rules: identityRules,
   auditActions: [IdentityAudit],
-  audited: [{ entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] }],
+  audited: [
+    { entity: IdentitySettings, type: 'IdentitySettings', update: IdentityAudit.settingsChanged, ignore: ['updatedAt'] },
+    // Who is in one is recorded per person (organizationChanged, users-admin.service.ts).
+    {
+      entity: Organization,
+      type: 'Organization',
+      create: IdentityAudit.organizationCreated,
+      update: IdentityAudit.organizationUpdated,
+      delete: IdentityAudit.organizationDeleted,
+      ignore: ['createdAt'],
+    },
+  ],
   migrations: [
     { name: 'Migration20261207000100Identity', class: Migration20261207000100Identity },
     { name: 'Migration20261207000600SsoPolicy', class: Migration20261207000600SsoPolicy },
+    { name: 'Migration20261207001310Organizations', class: Migration20261207001310Organizations },
   ],
   authenticator: sessionAuthenticator,
   gates: [aloneGate, hashingGate],
@@ -74,7 +91,7 @@ export { Session } from './session.entity';
 export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
 export { emailAs, phoneAs } from './user-summary.resolver';
-export { createTenant, insertTenant, createUser, normalizeEmail, signIn, tenantIdBySlug, type NewTenant, type NewUser, type SignInVia } from './identity.service';
+export { createTenant, insertTenant, createUser, insertUser, normalizeEmail, signIn, tenantIdBySlug, type NewTenant, type NewUser, type SignInVia } from './identity.service';
 export { endSessions } from './passwords.service';
 export { assertNotThrottled, recordFailure as recordSignInFailure } from './throttle';
 export { suspendAccount, reactivateAccount, deleteAccount } from './users-admin.service';
@@ -84,6 +101,10 @@ export { dummyHash } from './password';
 export { Me } from './identity.types';
 export { hashToken, newSessionToken, parseSessionToken, newTenantToken, parseTenantToken } from './session-token';
 export { IdentityAudit } from './identity.audit';
-export { SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
+export { OrganizationPermission, SecurityPermission, TokenPermission, UserPermission } from './identity.permissions';
+// Organizations, for tickets (Ticket.organization, the organization filter) and other channels.
+export { Organization } from './organization.entity';
+export { organizationSummaries, organizationForEmail, domainOf, type OrganizationSummary, type OrganizationRow } from './organizations.service';
+export { OrganizationView } from './organizations.types';
 export { IdentitySettings } from './security.entities';
 export { requireRecentAuth } from './sessions.service';

@@ -24,6 +24,13 @@ export class User extends TenantScoped {
   @Property({ type: 'text' })
   role!: string;
 
+  /**
+   * The organization a requester belongs to (a plain id, not a relation: loading people never
+   * joins organizations). A key with tenant_id holds it to this tenant's organizations.
+   */
+  @Property({ type: 'uuid', nullable: true })
+  organizationId?: string | null;
+
   @Property({ type: 'text', nullable: true, hidden: true })
   passwordHash?: string | null;
 

@@ -10,7 +10,7 @@ import { User } from './user.entity';
 export function userSummaries(ctx: RequestContext): DataLoader<string, UserSummary | null> {
   return loader(ctx, 'identity.userSummaries', () =>
     new DataLoader<string, UserSummary | null>(async (ids) => {
-      const qb = ctx.em.createQueryBuilder(User, 'u').select(['id', 'name', 'email', 'phone', 'role', 'status']).where({ id: { $in: [...ids] } });
+      const qb = ctx.em.createQueryBuilder(User, 'u').select(['id', 'name', 'email', 'phone', 'role', 'status', 'organizationId']).where({ id: { $in: [...ids] } });
       // Query builders skip ORM filters unless asked; RLS would still hold, but keep both walls.
       await qb.applyFilters();
       const rows = await qb.execute<UserSummary[]>('all');

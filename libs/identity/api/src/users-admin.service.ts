@@ -1,9 +1,12 @@
-import { audit, queueMail, AppError, badInput, conflict, forbidden, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
+import { audit, queueMail, AppError, badInput, conflict, forbidden, hasPermission, isUuid, notFound, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { applyNewPassword, endSessions } from './passwords.service';
 import { requireRecentAuth, signedInPerson } from './sessions.service';
 import { identitySettings } from './settings';
 import { User } from './user.entity';
-import { normalizeEmail } from './identity.service';
+import { Organization } from './organization.entity';
+import { insertUser, normalizeEmail } from './identity.service';
+import { OrganizationPermission } from './identity.permissions';
+import { organizationById } from './organizations.service';
 import { assertNotAbove } from './rank';
 import { clearTwoFactor } from './two-factor.service';
 import { IdentityAudit } from './identity.audit';
@@ -125,8 +128,31 @@ export async function signUpRequester(
     });
     return true;
   }
-  const user = ctx.em.create(User, { email, name: input.name.trim(), role: 'requester', createdAt: ctx.app.now() });
+  const user = await insertUser(ctx, { email, name: input.name.trim(), role: 'requester', createdAt: ctx.app.now() });
   await applyNewPassword(ctx, user, input.password);
   audit(ctx, IdentityAudit.signedUp, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id });
   return true;
+}
+
+/**
+ * An admin changes a person's details; what the input leaves out stays. Their organization needs
+ * organizations.manage besides users.manage (D14: refused, not ignored); one of another tenant is
+ * NOT_FOUND like one that does not exist.
+ */
+export async function updateUser(ctx: RequestContext, id: string, input: { organizationId?: string | null }): Promise<User> {
+  const user = await target(ctx, id);
+  if (input.organizationId !== undefined) {
+    if (!hasPermission(ctx.principal, OrganizationPermission.manage)) throw forbidden();
+    const before = user.organizationId ? await ctx.em.findOne(Organization, { id: user.organizationId }, { fields: ['name'] }) : null;
+    const after = input.organizationId === null ? null : await organizationById(ctx, input.organizationId);
+    if ((after?.id ?? null) !== (user.organizationId ?? null)) {
+      audit(ctx, IdentityAudit.organizationChanged, {
+        targetId: user.id,
+        changes: { organization: { before: before?.name ?? null, after: after?.name ?? null } },
+        details: { organizationId: after?.id ?? null, previousOrganizationId: user.organizationId ?? null },
+      });
+      user.organizationId = after?.id ?? null;
+    }
+  }
+  return user;
 }

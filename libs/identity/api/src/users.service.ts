@@ -8,6 +8,7 @@ export async function listUsers(ctx: RequestContext, filter: UserFilter, page: P
   // Both filters apply when both are given (staffOnly with role "requester" finds nobody).
   if (filter.role || filter.staffOnly) where.role = { ...(filter.role ? { $eq: filter.role } : {}), ...(filter.staffOnly ? { $ne: 'requester' } : {}) };
   if (filter.ids) where.id = { $in: filter.ids };
+  if (filter.organizationId) where.organizationId = filter.organizationId;
   if (filter.search) {
     const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     // D13: match only what the caller may read. Without users.viewPii the addresses are masked, so
@@ -22,7 +23,7 @@ export async function listUsers(ctx: RequestContext, filter: UserFilter, page: P
     orderBy: { name: 'asc', id: 'asc' },
     limit: page.limit,
     offset: page.offset,
-    fields: ['id', 'name', 'email', 'phone', 'role', 'status'],
+    fields: ['id', 'name', 'email', 'phone', 'role', 'status', 'organizationId'],
   });
   return { nodes: users.map(toSummary), totalCount };
 }

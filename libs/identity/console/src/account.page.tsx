@@ -1,7 +1,7 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, Chip, List, ListItem, ListItemText, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useGetIdentity, useNotify } from 'react-admin';
-import { gql, withReauth } from '@bulwark/platform-console';
+import { fromNow, gql, withReauth } from '@bulwark/platform-console';
 import { NewPasswordField } from './password-field';
 
 interface Session {
@@ -244,7 +244,7 @@ function SessionsCard({ sessions, onDone }: { sessions: Session[]; onDone: () =>
               )
             }
           >
-            <ListItemText primary={s.userAgent || 'Unknown device'} secondary={`${s.ip || 'unknown address'} · last active ${new Date(s.lastSeenAt).toLocaleString()}`} />
+            <ListItemText primary={s.userAgent || 'Unknown device'} secondary={`${s.ip || 'unknown address'} · last active ${fromNow(s.lastSeenAt)}`} />
           </ListItem>
         ))}
       </List>

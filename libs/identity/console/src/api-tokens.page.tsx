@@ -18,7 +18,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DataTable, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordName, RecordTable, WIDE_ONLY, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdBy' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
 type PermissionInfo = Pick<Api.PermissionInfo, 'key' | 'feature' | 'description'>;
@@ -39,7 +39,6 @@ const EXPIRY = [
 /** Scopes this small show as chips; larger ones as a count, listed in a tooltip. */
 const CHIPS_UP_TO = 3;
 
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 type State = 'Active' | 'Expired' | 'Revoked';
 const stateOf = (t: ApiToken): State => (t.revokedAt ? 'Revoked' : t.expiresAt && new Date(t.expiresAt) <= new Date() ? 'Expired' : 'Active');
@@ -222,15 +221,16 @@ export function ApiTokensList() {
       <RecordTable label="API tokens" empty="No API tokens yet.">
         <DataTable.Col<ApiToken> label="Name" source="name" />
         <DataTable.Col<ApiToken> label="Scope" render={(t) => <ScopeCell permissions={t.permissions} describe={describe} />} />
-        <DataTable.Col<ApiToken> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(t) => when(t.createdAt)} />
-        <DataTable.Col<ApiToken> label="Expires" sx={{ whiteSpace: 'nowrap' }} render={(t) => (t.expiresAt ? when(t.expiresAt) : 'Never')} />
+        <DataTable.Col<ApiToken> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(t) => formatDateTime(t.createdAt)} />
+        <DataTable.Col<ApiToken> label="Created by" headerClassName={WIDE_ONLY} cellClassName={WIDE_ONLY} render={(t) => <RecordName resource="users" id={t.createdBy} />} />
+        <DataTable.Col<ApiToken> label="Expires" sx={{ whiteSpace: 'nowrap' }} render={(t) => (t.expiresAt ? formatDateTime(t.expiresAt) : 'Never')} />
         <DataTable.Col<ApiToken>
           label="Last used"
           sx={{ whiteSpace: 'nowrap' }}
           render={(t) =>
             t.lastUsedAt ? (
               <>
-                <Typography variant="body2">{when(t.lastUsedAt)}</Typography>
+                <Typography variant="body2">{formatDateTime(t.lastUsedAt)}</Typography>
                 <Typography variant="caption" color="text.secondary">
                   {t.lastUsedIp ?? 'unknown address'}
                 </Typography>

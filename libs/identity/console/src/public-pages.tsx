@@ -7,8 +7,8 @@ const tokenFromHash = () => new URLSearchParams(window.location.hash.split('?')[
 
 function Frame({ title, children }: { title: string; children: React.ReactNode }) {
   return (
-    <Box sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100' }}>
-      <Card sx={{ width: 420 }}>
+    <Box sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100', px: 1 }}>
+      <Card sx={{ width: '100%', maxWidth: 420 }}>
         <CardContent>
           <Typography variant="h5" gutterBottom>
             {title}

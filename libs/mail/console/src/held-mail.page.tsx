@@ -1,7 +1,7 @@
 import { Alert, Box, Card, CardContent, CardHeader, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useNotify } from 'react-admin';
-import { ConfirmAction, gql, type Api } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, type Api } from '@bulwark/platform-console';
 
 type Held = Pick<Api.HeldMail, 'id' | 'from' | 'subject' | 'reason' | 'receivedAt'> & {
   authentication: Pick<Api.MailAuthenticationSummary, 'domain' | 'spf' | 'dkim' | 'dmarc' | 'authenticated'> | null;
@@ -28,7 +28,6 @@ const DECISIONS: Record<Decision, { mutation: string; button: string; title: (m:
   },
 };
 
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 /** The checks in words: what the sender's domain said about this message. */
 function checks(m: Held): string {
@@ -100,7 +99,7 @@ export function HeldMailPage() {
                         {checks(m)}
                       </Typography>
                     </TableCell>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{when(m.receivedAt)}</TableCell>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDateTime(m.receivedAt)}</TableCell>
                     <TableCell align="right">
                       <Stack alignItems="flex-end">
                         {(['release', 'discard'] as Decision[]).map((d) => (

@@ -38,7 +38,7 @@ export function MailTemplatesPage() {
       <Card>
         <CardHeader title="Mail templates" subheader="What requesters, the people they copy, and agents receive by mail. Values in {{double braces}} are filled in for each message." />
         <CardContent>
-          <Tabs value={tab} onChange={(_e, v: Kind) => setTab(v)} aria-label="Kinds of mail">
+          <Tabs value={tab} onChange={(_e, v: Kind) => setTab(v)} aria-label="Kinds of mail" variant="scrollable" scrollButtons="auto">
             {templates.map((t) => (
               <Tab key={t.kind} value={t.kind} label={t.title} />
             ))}
@@ -74,8 +74,8 @@ function TemplateEditor({ template, onSaved }: { template: Template; onSaved: (t
   const input = { kind: template.kind, ...draft, html: draft.html.trim() ? draft.html : null };
 
   const failed = (e: unknown) => {
-    if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-    notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
+    if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
+    notify(e instanceof GraphQLRequestError ? e.summary : (e as Error).message, { type: 'error' });
   };
   const showPreview = async () => {
     try {

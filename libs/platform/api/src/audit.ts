@@ -356,6 +356,20 @@ function diff(meta: AuditedEntity, before: Record<string, unknown> | undefined, 
 }
 
 /**
+ * A change set's original values are kept as the database has them: a custom type's (`text[]` is
+ * `'{a,b}'` there) is turned back into what the entity holds, so before and after compare alike.
+ */
+function asJs(
+  em: CoreEntityManager,
+  props: Record<string, { customType?: { convertToJSValue(v: unknown, p: unknown): unknown } }>,
+  original: object | undefined,
+): Record<string, unknown> | undefined {
+  if (!original) return undefined;
+  const platform = em.getPlatform();
+  return Object.fromEntries(Object.entries(original).map(([k, v]) => [k, props[k]?.customType && typeof v === 'string' ? props[k].customType.convertToJSValue(v, platform) : v]));
+}
+
+/**
  * Captures changes of audited entities at flush. Native queries (`nativeDelete`) bypass the unit
  * of work, so services that use them record their event explicitly.
  */
@@ -368,7 +382,7 @@ export function auditFlushSubscriber(cat: AuditCatalog): EventSubscriber {
         if (!meta) continue;
         const id = String(cs.getPrimaryKey());
         const entity = cs.entity as Record<string, unknown>;
-        const original = cs.originalEntity as Record<string, unknown> | undefined;
+        const original = asJs(em, cs.meta.properties as Record<string, { customType?: { convertToJSValue(v: unknown, p: unknown): unknown } }>, cs.originalEntity);
         let changes: AuditChanges | null;
         if (cs.type === 'create') changes = diff(meta, undefined, entity, Object.keys(cs.payload));
         else if (cs.type === 'update') {

@@ -4,7 +4,8 @@ export { buildDataProvider } from './data-provider';
 export { gql, GraphQLRequestError } from './graphql';
 export { usePolled } from './use-polled';
 export { heldPermissionChoices } from './permission-choices';
-export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsoleResource, type DashboardCard, type AccessMap } from './plugin';
+export { defineConsolePlugin, type ConsolePage, type ConsolePlugin, type ConsolePortal, type ConsoleResource, type DashboardCard, type AccessMap, type PortalPage } from './plugin';
+export { usesPortal } from './audience';
 export { Permission } from './generated/api';
 // The schema's types, as `Api.Ticket`, `Api.Query['roles']`: generated, so they follow the server.
 export type * as Api from './generated/api';
@@ -17,3 +18,7 @@ export { OneTimeSecretDialog } from './one-time-secret';
 export { ConfirmAction } from './confirm-action';
 export { Loaded, RecordListPage, RecordTable } from './record-list';
 export { AccessDenied } from './access-denied';
+export { WIDE_ONLY } from './layout';
+export { formatDate, formatDateTime, fromNow } from './dates';
+export { When, WhenField } from './when';
+export { RecordName } from './record-name';

@@ -137,8 +137,8 @@ export function LoginPage() {
   };
 
   return (
-    <Box sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100' }}>
-      <Card sx={{ width: 400 }} component="form" onSubmit={submit} noValidate aria-label="Sign in">
+    <Box data-page-title="Sign in" sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100', px: 1 }}>
+      <Card sx={{ width: '100%', maxWidth: 400 }} component="form" onSubmit={submit} noValidate aria-label="Sign in">
         <CardContent>
           <Stack spacing={2}>
             <Stack direction="row" spacing={1} alignItems="center">

@@ -41,7 +41,10 @@ export type AccessMap = Partial<Record<ResourceAction, Permission>> & { readonly
  */
 export interface ConsoleResource {
   name: string;
+  /** What the menu and the list call them: "Tickets". */
   label: string;
+  /** One of them, for "New ticket" and "Ticket saved"; `label` when the same ("Audit log"). */
+  labelSingular?: string;
   icon?: ComponentType;
   list?: ComponentType;
   show?: ComponentType;
@@ -75,13 +78,38 @@ export interface ConsolePage {
   menu?: { label: string; icon?: ComponentType };
 }
 
+/**
+ * A page of the requesters' portal, at `#/<path>` (react-router params allowed: `requests/:number`).
+ * `nav: 'main'` puts it in the portal's header, `nav: 'account'` in the person's own menu.
+ */
+export interface PortalPage {
+  path: string;
+  component: ComponentType;
+  nav?: 'main' | 'account';
+  /** The link's words in the header or menu. */
+  label?: string;
+  /** The page the portal opens on (at sign-in, and for any address the portal has no page for). */
+  home?: boolean;
+}
+
+/**
+ * What a plugin gives the requesters' portal: its pages, and the permissions those pages serve.
+ * People whose every permission is served by the portal (requesters, and custom roles made like
+ * them) get the portal instead of the console; anyone holding more gets the console.
+ */
+export interface ConsolePortal {
+  serves?: Permission[];
+  pages: PortalPage[];
+}
+
 export interface ConsolePlugin {
   name: string;
   resources?: ConsoleResource[];
   pages?: ConsolePage[];
   dashboardCards?: DashboardCard[];
-  /** Shown above every page for signed-in people (lockdown notice). */
+  /** Shown above every page for signed-in people (lockdown notice), in the console and the portal. */
   banners?: ComponentType[];
+  portal?: ConsolePortal;
 }
 
 export function defineConsolePlugin(plugin: ConsolePlugin): ConsolePlugin {

@@ -94,7 +94,8 @@ export function RecordListPage({
       <Title title={title} />
       <Loaded loading={loading}>
         <Box sx={{ p: 2, maxWidth: 1200 }}>
-          <Stack direction="row" spacing={2} alignItems="center" sx={{ mb: 2 }}>
+          {/* On a phone the actions go under the title: side by side, both would be squeezed to a word a line. */}
+          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2} alignItems={{ xs: 'flex-start', sm: 'center' }} sx={{ mb: 2 }}>
             <Box sx={{ flexGrow: 1 }}>
               <Typography variant="h5">{title}</Typography>
               <Typography variant="body2" color="text.secondary">

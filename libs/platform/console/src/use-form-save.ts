@@ -20,8 +20,9 @@ export function useFormSave() {
         notify(saved, { type: 'success' });
         return answer;
       } catch (e) {
-        if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fields);
-        notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' });
+        if (e instanceof GraphQLRequestError && e.fields) setErrors(e.fieldMessages);
+        // The fields say what is wrong with each; the notice says so once.
+        notify(e instanceof GraphQLRequestError ? e.summary : (e as Error).message, { type: 'error' });
         return undefined;
       } finally {
         setBusy(false);

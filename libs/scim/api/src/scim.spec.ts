@@ -356,6 +356,16 @@ describe('uniqueness', () => {
   });
 });
 
+describe('organizations', () => {
+  it("puts a provisioned requester in the organization of their email's domain (issue 20)", async () => {
+    const org = await t.gql<{ createOrganization: { id: string } }>(`mutation { createOrganization(input: { name: "Black Mesa", domains: ["blackmesa.example"] }) { id } }`, {}, { token: a.admin.token });
+    const made = await scim('POST', '/Users', { body: { userName: 'gordon@blackmesa.example' } });
+    expect(made.status).toBe(201);
+    const [row] = await t.ownerSql<{ organization_id: string | null }>('select organization_id from users where id = $1', [made.body.id]);
+    expect(row.organization_id).toBe(org.data!.createOrganization.id);
+  });
+});
+
 describe('who provisions, and what (B6, B10, D14)', () => {
   it('B6 deprovisioning suspends the person, ends their sessions and revokes their API tokens on the next request', async () => {
     const c = await createPersonas(t, 'umbrella-b6');

@@ -1,5 +1,5 @@
 import { audit, auditDiff, isUuid, type Permission, type RequestContext } from '@bulwark/platform-api';
-import { deleteAccount, IdentityAudit, normalizeEmail, reactivateAccount, suspendAccount, User } from '@bulwark/identity-api';
+import { deleteAccount, IdentityAudit, insertUser, normalizeEmail, reactivateAccount, suspendAccount, User } from '@bulwark/identity-api';
 import { GroupMember, TicketGroup } from '@bulwark/tickets-api';
 import type { Request } from 'express';
 import { booleanOf, CORE_USER, parseFilter, pathKey, type Filter } from './filter';
@@ -279,7 +279,7 @@ export async function createUser(ctx: RequestContext, body: unknown): Promise<Do
   await checkEmailFree(ctx, input.email, null);
   if (input.externalId) await checkExternalIdFree(ctx, input.externalId, null);
   const now = ctx.app.now();
-  const user = ctx.em.create(User, { email: input.email, name: input.name ?? input.email.split('@')[0], role, createdAt: now });
+  const user = await insertUser(ctx, { email: input.email, name: input.name ?? input.email.split('@')[0], role, createdAt: now });
   await ctx.em.flush(); // the person's row first: the SCIM record's key points at it
   const row = ctx.em.create(ScimResource, {
     resourceType: 'User',

@@ -1,5 +1,5 @@
 import { AppError, audit, currentTenant, type Permission, type RequestContext } from '@bulwark/platform-api';
-import { endSessions, IdentityAudit, normalizeEmail, parseSessionToken, Session, signIn, User } from '@bulwark/identity-api';
+import { endSessions, IdentityAudit, insertUser, normalizeEmail, parseSessionToken, Session, signIn, User } from '@bulwark/identity-api';
 import { syncMemberships } from '@bulwark/tickets-api';
 import { mapClaims } from './mapping';
 import { SsoAudit } from './sso.audit';
@@ -106,7 +106,7 @@ export async function signInFederated(ctx: RequestContext, connection: SsoConnec
       if (!person.emailVerified) throw new SsoFailure('the provider did not verify the email, so no account is made with it');
       if (connection.domains.length && !servesDomain(connection, email)) throw new SsoFailure("the email's domain is not one the connection serves");
       const role = mapClaims(connection.mapping, person.claims).role ?? connection.defaultRole;
-      user = ctx.em.create(User, { email, name: (person.name ?? email.split('@')[0]).trim().slice(0, 200) || email, role, createdAt: now });
+      user = await insertUser(ctx, { email, name: (person.name ?? email.split('@')[0]).trim().slice(0, 200) || email, role, createdAt: now });
       audit(ctx, SsoAudit.userProvisioned, { actor: { type: 'anonymous', id: null, name: email }, targetId: user.id, details: { connection: connection.id, subject, role } });
     }
     identity = ctx.em.create(SsoIdentity, { connection, subject, user, email, createdAt: now, lastSignInAt: now });

@@ -69,6 +69,13 @@ describe('C2 JWT SSO', () => {
     expect(evil.headers.get('location')).toMatch(/\/#\/$/);
   });
 
+  it("puts a requester it creates in the organization of their email's domain (issue 20)", async () => {
+    const org = await t.gql<{ createOrganization: { id: string } }>(`mutation { createOrganization(input: { name: "Acme Widgets", domains: ["widgets.example"] }) { id } }`, {}, { token: a.admin.token });
+    expect(landed(await send(await sign({ email: 'wile@widgets.example', external_id: 'crm-org-1' })))).toBe(true);
+    const [row] = await t.ownerSql<{ organization_id: string | null; role: string }>(`select organization_id, role from users where tenant_id = $1 and email = 'wile@widgets.example'`, [a.tenantId]);
+    expect(row).toEqual({ organization_id: org.data!.createOrganization.id, role: 'requester' });
+  });
+
   it('C2 refuses a replayed jti', async () => {
     const token = await sign({ jti: 'once-only' });
     expect(landed(await send(token))).toBe(true);

@@ -16,6 +16,7 @@ export const ssoConsolePlugin = defineConsolePlugin({
     {
       name: 'sso-connections',
       label: 'Single sign-on',
+      labelSingular: 'Connection',
       icon: LoginIcon,
       list: ConnectionsList,
       create: ConnectionCreate,

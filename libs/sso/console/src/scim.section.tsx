@@ -22,7 +22,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
-import { ConfirmAction, gql, GraphQLRequestError, OneTimeSecretDialog, Permission, withReauth, type Api } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, GraphQLRequestError, OneTimeSecretDialog, Permission, withReauth, type Api } from '@bulwark/platform-console';
 import { CopyField } from './copy-button';
 
 type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
@@ -40,7 +40,6 @@ const EXPIRY = [
   { value: '365', label: '365 days' },
   { value: 'never', label: 'Never (until revoked)' },
 ];
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 function NewTokenDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (token: string, name: string) => void }) {
   const [name, setName] = useState('');
@@ -164,9 +163,9 @@ export function ScimSection() {
                 {tokens.map((t) => (
                   <TableRow key={t.id}>
                     <TableCell>{t.name}</TableCell>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{when(t.createdAt)}</TableCell>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.expiresAt ? when(t.expiresAt) : 'Never'}</TableCell>
-                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.lastUsedAt ? `${when(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}` : 'Never'}</TableCell>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</TableCell>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.expiresAt ? formatDateTime(t.expiresAt) : 'Never'}</TableCell>
+                    <TableCell sx={{ whiteSpace: 'nowrap' }}>{t.lastUsedAt ? `${formatDateTime(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}` : 'Never'}</TableCell>
                     <TableCell>
                       {t.revokedAt ? (
                         <Chip size="small" variant="outlined" label="Revoked" />

@@ -163,7 +163,7 @@ async function openGrantFor(ctx: RequestContext, operatorId: string): Promise<Su
  * The read permissions a "read-only" grant holds: reading, never personal data or exports. The
  * audit log is not among them: its events name people by their email.
  */
-export const READ_ONLY: readonly string[] = ['tickets.read', 'tickets.viewAll', 'users.read', 'roles.read', 'backups.read'];
+export const READ_ONLY: readonly string[] = ['tickets.read', 'tickets.viewAll', 'users.read', 'organizations.read', 'roles.read', 'backups.read'];
 
 /**
  * What a grant may carry at all: ticket work and reading. Never a permission that makes

@@ -210,7 +210,7 @@ describe('H1 H2 a grant from request to close', () => {
   it('read-only by default: reading what the admin may read, no changes, no personal data', async () => {
     const g = await granted(a.admin);
     // Not the audit log: its events name people by their email.
-    expect(g.permissions.sort()).toEqual(['BACKUPS_READ', 'ROLES_READ', 'TICKETS_READ', 'TICKETS_VIEW_ALL', 'USERS_READ']);
+    expect(g.permissions.sort()).toEqual(['BACKUPS_READ', 'ORGANIZATIONS_READ', 'ROLES_READ', 'TICKETS_READ', 'TICKETS_VIEW_ALL', 'USERS_READ']);
     const token = await operatorToken(kim, a.slug);
     expect(code(await t.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id: g.ticketId }, { token, headers: OFFICE }))).toBe('FORBIDDEN');
     const people = await t.gql<{ users: { nodes: { email: string }[] } }>(`{ users { nodes { email } } }`, {}, { token, headers: OFFICE });

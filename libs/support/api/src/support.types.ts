@@ -10,7 +10,7 @@ export enum SupportAccessEnum {
 registerEnumType(SupportAccessEnum, {
   name: 'SupportAccess',
   valuesConfig: {
-    READ_ONLY: { description: 'Reading tickets, people (without their email or phone), roles, the audit log and backups; of what the granting admin may read' },
+    READ_ONLY: { description: 'Reading tickets, people (without their email or phone), organizations, roles and backups; of what the granting admin may read' },
     CUSTOM: { description: 'The permissions named in `permissions`, each one the granting admin holds' },
   },
 });

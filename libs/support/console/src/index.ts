@@ -11,6 +11,7 @@ export const supportConsolePlugin = defineConsolePlugin({
     {
       name: 'support-grants',
       label: 'Vendor support',
+      labelSingular: 'Vendor support access',
       icon: SupportAgentIcon,
       list: SupportAccessList,
       access: { list: Permission.SUPPORT_READ, manage: Permission.SUPPORT_MANAGE },

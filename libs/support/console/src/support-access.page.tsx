@@ -24,7 +24,7 @@ import {
 } from '@mui/material';
 import { useEffect, useMemo, useState } from 'react';
 import { DataTable, useCanAccess, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type Grant = Pick<
   Api.SupportGrant,
@@ -46,7 +46,6 @@ const DURATIONS = [
   { hours: 720, label: '30 days (the most allowed)' },
 ];
 
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 const ENDED: Record<string, string> = { ticket_closed: 'Ended: request closed', expired: 'Expired', revoked: 'Revoked' };
 const stateOf = (g: Grant) => (g.active ? 'Active' : (ENDED[g.endReason ?? ''] ?? 'Ended'));
@@ -196,6 +195,14 @@ export function SupportAccessList() {
   const [requesting, setRequesting] = useState(false);
   const { canAccess: mayManage } = useCanAccess({ resource: 'support-grants', action: 'manage' });
   const { canAccess: mayReadAudit } = useCanAccess({ resource: 'audit', action: 'list' });
+  // The granted permissions in words (the catalog's descriptions), not their keys.
+  const [catalog, setCatalog] = useState<PermissionInfo[]>([]);
+  useEffect(() => {
+    gql<Pick<Api.Query, 'permissionCatalog'>>(CATALOG)
+      .then((d) => setCatalog(d.permissionCatalog))
+      .catch(() => undefined);
+  }, []);
+  const inWords = (keys: readonly string[]) => keys.map((k) => catalog.find((p) => p.key === k)?.description ?? k).join('; ');
   return (
     <RecordListPage
       title="Vendor support access"
@@ -230,7 +237,7 @@ export function SupportAccessList() {
             g.access === 'READ_ONLY' ? (
               'Read only'
             ) : (
-              <Tooltip title={g.permissions.join(', ')}>
+              <Tooltip title={inWords(g.permissions)}>
                 <span>{g.permissions.length} chosen permissions</span>
               </Tooltip>
             )
@@ -238,8 +245,8 @@ export function SupportAccessList() {
         />
         <DataTable.Col<Grant> label="Who" render={(g) => (g.supportTeam ? 'Support team' : g.operators.map((o) => o.name).join(', '))} />
         <DataTable.Col<Grant> label="Granted by" source="grantedByName" />
-        <DataTable.Col<Grant> label="Granted" sx={{ whiteSpace: 'nowrap' }} render={(g) => when(g.createdAt)} />
-        <DataTable.Col<Grant> label="Until" sx={{ whiteSpace: 'nowrap' }} render={(g) => when(g.endedAt ?? g.expiresAt)} />
+        <DataTable.Col<Grant> label="Granted" sx={{ whiteSpace: 'nowrap' }} render={(g) => formatDateTime(g.createdAt)} />
+        <DataTable.Col<Grant> label="Until" sx={{ whiteSpace: 'nowrap' }} render={(g) => formatDateTime(g.endedAt ?? g.expiresAt)} />
         <DataTable.Col<Grant> label="State" render={(g) => <Chip size="small" variant="outlined" label={stateOf(g)} color={g.active ? 'warning' : 'default'} />} />
         <DataTable.Col<Grant>
           label="Manage"

@@ -1,5 +1,5 @@
 import { Alert, Link } from '@mui/material';
-import { usePolled, type Api } from '@bulwark/platform-console';
+import { formatDateTime, usePolled, type Api } from '@bulwark/platform-console';
 
 type Status = {
   grants: Pick<Api.SupportGrant, 'id' | 'expiresAt' | 'ticketSubject'>[];
@@ -7,7 +7,6 @@ type Status = {
 };
 const STATUS = `{ supportAccessStatus { grants { id expiresAt ticketSubject } operatorSession { workspaceName operatorName until } } }`;
 
-const until = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /**
  * Whose data a vendor operator is in, and until when; and, for the workspace's admins and
@@ -20,7 +19,7 @@ export function SupportBanner() {
     const s = status.operatorSession;
     return (
       <Alert severity="info" sx={{ borderRadius: 0 }} role="status" data-testid="support-operator-banner">
-        Vendor support: you are working in <strong>{s.workspaceName}</strong>’s data as {s.operatorName}, until {until(s.until)} at the latest. Everything you open or change is
+        Vendor support: you are working in <strong>{s.workspaceName}</strong>’s data as {s.operatorName}, until {formatDateTime(s.until)} at the latest. Everything you open or change is
         recorded in their audit log, and your access ends when they close the request.
       </Alert>
     );
@@ -29,7 +28,7 @@ export function SupportBanner() {
   const last = status.grants.reduce((a, b) => (a.expiresAt > b.expiresAt ? a : b));
   return (
     <Alert severity="warning" sx={{ borderRadius: 0 }} role="status" data-testid="support-access-banner">
-      Vendor support can access this workspace until {until(last.expiresAt)} (request “{last.ticketSubject}”
+      Vendor support can access this workspace until {formatDateTime(last.expiresAt)} (request “{last.ticketSubject}”
       {status.grants.length > 1 ? ` and ${status.grants.length - 1} more` : ''}). <Link href="#/support-grants">Review or revoke</Link>
     </Alert>
   );

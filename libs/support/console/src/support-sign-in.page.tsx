@@ -28,8 +28,8 @@ export function SupportSignInPage() {
     }
   };
   return (
-    <Box sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100' }}>
-      <Card sx={{ width: 440 }}>
+    <Box sx={{ minHeight: '100vh', display: 'grid', placeItems: 'center', bgcolor: 'grey.100', px: 1 }}>
+      <Card sx={{ width: '100%', maxWidth: 440 }}>
         <CardContent>
           <Typography variant="h5" component="h1" gutterBottom>
             Vendor support sign-in

@@ -18,6 +18,8 @@ export const DEMO_SUBJECTS = [
   'Update billing contact',
 ];
 
+const DEMO_TAGS = [['access'], ['billing'], ['network', 'vpn'], ['hardware'], ['hardware', 'printer'], [], ['security'], ['email'], ['access', 'finance'], ['security', 'phishing'], [], ['billing']];
+
 /** A small, believable tenant: tickets in every state, some assigned, some with replies. */
 export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
   const agent = await ctx.em.findOneOrFail(User, { email: DEMO.agentEmail });
@@ -35,6 +37,7 @@ export async function seedDemoTickets(ctx: RequestContext): Promise<void> {
       channel: TICKET_CHANNELS[i % TICKET_CHANNELS.length],
       requester: i % 3 === 0 ? admin : requester,
       assignee: i % 4 === 0 ? null : agent,
+      tags: DEMO_TAGS[i % DEMO_TAGS.length],
       createdAt: at,
       updatedAt: at,
     });

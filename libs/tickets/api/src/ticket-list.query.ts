@@ -1,5 +1,5 @@
-import { hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
-import { toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
+import { forbidden, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
+import { OrganizationPermission, toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
 import { TicketPermission } from './tickets.permissions';
 import { ticketScope } from './ticket-scope';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
@@ -40,6 +40,7 @@ interface Row {
   r_phone: string | null;
   r_role: string;
   r_status: string;
+  r_organization_id: string | null;
   assignee_id: string | null;
   group_id: string | null;
   a_name: string | null;
@@ -47,6 +48,7 @@ interface Row {
   a_phone: string | null;
   a_role: string | null;
   a_status: string | null;
+  a_organization_id: string | null;
   total: string | null;
 }
 
@@ -143,6 +145,11 @@ export function filterConditions(ctx: RequestContext, c: Conditions, f: TicketFi
   if (f.assigneeId) c.add('t.assignee_id = ?', f.assigneeId);
   if (f.groupId) c.add('t.group_id = ?', f.groupId);
   if (f.number) c.add('t.number = ?', f.number);
+  if (f.organizationId) {
+    // Filtering by organization would tell who belongs to it: those who may not read organizations are refused (D14).
+    if (!hasPermission(ctx.principal, OrganizationPermission.read)) throw forbidden();
+    c.add('t.requester_id in (select o.id from users o where o.tenant_id = ? and o.organization_id = ?)', ctx.tenantId, f.organizationId);
+  }
   const tags = (f.tags ?? []).map(normalizeTag).filter(Boolean);
   if (f.tags?.length) c.add(tags.length ? 't.tags @> array[?]::text[]' : 'false', ...(tags.length ? [tags] : []));
   if (f.createdAfter) c.add('t.created_at >= ?', new Date(f.createdAfter));
@@ -164,7 +171,9 @@ const SELECT = `
     select t.id, t.number, t.subject, t.body, t.body_html, t.status, t.priority, t.channel, t.kind, t.tags, t.cc_emails,
            t.created_at, t.updated_at, t.group_id,
            t.requester_id, r.name as r_name, r.email as r_email, r.phone as r_phone, r.role as r_role, r.status as r_status,
-           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status`;
+           r.organization_id as r_organization_id,
+           t.assignee_id, a.name as a_name, a.email as a_email, a.phone as a_phone, a.role as a_role, a.status as a_status,
+           a.organization_id as a_organization_id`;
 const FROM = `
     from tickets t
     join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
@@ -172,9 +181,11 @@ const FROM = `
 
 const run = <R>(ctx: RequestContext, sql: string, params: unknown[]) => ctx.em.getConnection().execute<R[]>(sql, params, 'all', ctx.em.getTransactionContext());
 
-const requesterOf = (r: Row): UserSummary => toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status });
+const requesterOf = (r: Row): UserSummary => toSummary({ id: r.requester_id, name: r.r_name, email: r.r_email, phone: r.r_phone, role: r.r_role, status: r.r_status, organizationId: r.r_organization_id });
 const assigneeOf = (r: Row): UserSummary | null =>
-  r.assignee_id ? toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string }) : null;
+  r.assignee_id
+    ? toSummary({ id: r.assignee_id, name: r.a_name as string, email: r.a_email as string, phone: r.a_phone, role: r.a_role as string, status: r.a_status as string, organizationId: r.a_organization_id })
+    : null;
 
 const toView = (r: Row): TicketView => ({
   id: r.id,

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { badInput, forbidden, PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
-import { userSummaries, UserSummary } from '@bulwark/identity-api';
+import { badInput, forbidden, hasPermission, PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
+import { OrganizationPermission, organizationSummaries, OrganizationView, userSummaries, UserSummary } from '@bulwark/identity-api';
 import { commentsByTicket } from './comments.loader';
 import { addComment, createTicket, deleteTicket, getTicket, listTickets, updateTicket } from './tickets.service';
 import { startTicketExport } from './ticket-export.service';
@@ -117,6 +117,13 @@ export class TicketResolver {
   @FieldResolver(() => UserSummary, { nullable: true })
   async assignee(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
     return t.assigneeId ? userSummaries(ctx).load(t.assigneeId) : null;
+  }
+
+  @FieldResolver(() => OrganizationView, { nullable: true, description: "The requester's organization (needs organizations.read: requesters are refused)" })
+  async organization(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
+    if (!hasPermission(ctx.principal, OrganizationPermission.read)) throw forbidden();
+    const requester = await userSummaries(ctx).load(t.requesterId);
+    return requester?.organizationId ? organizationSummaries(ctx).load(requester.organizationId) : null;
   }
 
   @FieldResolver(() => [String], { description: "The desk's tags (staff only: requesters are refused)" })

@@ -130,6 +130,7 @@ export class TicketFilter {
   @MaxLength(200)
   search?: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) number?: number;
+  @Field(() => ID, { nullable: true, description: "The requester's organization (needs organizations.read)" }) @IsOptional() @IsUUID() organizationId?: string;
   @Field(() => [String], { nullable: true, description: 'Tickets with every one of these tags' }) @IsOptional() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(40, { each: true })
   tags?: string[];
   @Field(() => GraphQLDateTimeISO, { nullable: true }) @IsOptional() @IsDate() createdAfter?: Date;

@@ -2,7 +2,7 @@ import AddIcon from '@mui/icons-material/Add';
 import { Alert, Autocomplete, Box, Button, Chip, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField, Typography } from '@mui/material';
 import { useEffect, useMemo, useState } from 'react';
 import { DataTable, useCanAccess, useDataProvider, useNotify, useRefresh } from 'react-admin';
-import { ConfirmAction, gql, RecordListPage, RecordTable } from '@bulwark/platform-console';
+import { ConfirmAction, formatDateTime, gql, RecordListPage, RecordTable } from '@bulwark/platform-console';
 import type { TicketGroup } from './groups.data';
 
 interface Person {
@@ -174,7 +174,7 @@ export function GroupsList() {
             )
           }
         />
-        <DataTable.Col<TicketGroup> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(g) => new Date(g.createdAt).toLocaleString()} />
+        <DataTable.Col<TicketGroup> label="Created" sx={{ whiteSpace: 'nowrap' }} render={(g) => formatDateTime(g.createdAt)} />
         {canManage && (
           <DataTable.Col<TicketGroup>
             label="Manage"

@@ -4,6 +4,9 @@ import ReportIcon from '@mui/icons-material/Report';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsList } from './groups.page';
+import { NewRequestPage } from './portal.new-request.page';
+import { RequestPage, TicketLinkPage } from './portal.request.page';
+import { MyRequestsPage } from './portal.requests.page';
 import { QuarantinePage } from './quarantine.page';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
@@ -15,6 +18,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'tickets',
       label: 'Tickets',
+      labelSingular: 'Ticket',
       icon: ConfirmationNumberIcon,
       list: TicketList,
       show: TicketShow,
@@ -37,6 +41,7 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     {
       name: 'groups',
       label: 'Groups',
+      labelSingular: 'Group',
       icon: GroupsIcon,
       list: GroupsList,
       recordRepresentation: 'name',
@@ -47,4 +52,15 @@ export const ticketsConsolePlugin = defineConsolePlugin({
   // The spam watcher (H3): who is held, the decisions and the rules, for moderators (admins).
   pages: [{ path: 'quarantine', component: QuarantinePage, access: { list: Permission.TICKETS_MODERATE }, menu: { label: 'Quarantine', icon: ReportIcon } }],
   dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],
+  // The requesters' portal: their own requests, a new one, one request's thread.
+  portal: {
+    serves: [Permission.TICKETS_READ, Permission.TICKETS_CREATE, Permission.TICKETS_COMMENT],
+    pages: [
+      { path: 'requests', component: MyRequestsPage, nav: 'main', label: 'My requests', home: true },
+      { path: 'requests/new', component: NewRequestPage, nav: 'main', label: 'New request' },
+      { path: 'requests/:number', component: RequestPage },
+      // The console's address of a ticket, as notification mails link to it.
+      { path: 'tickets/:id/show', component: TicketLinkPage },
+    ],
+  },
 });

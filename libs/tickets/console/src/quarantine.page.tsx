@@ -21,7 +21,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Confirm, Title, useNotify } from 'react-admin';
-import { gql, useFormSave, type Api } from '@bulwark/platform-console';
+import { formatDateTime, gql, useFormSave, type Api } from '@bulwark/platform-console';
 
 type Quarantine = Pick<Api.Quarantine, 'id' | 'subjectKind' | 'address' | 'ticketCount' | 'limit' | 'windowMinutes' | 'since' | 'lastHeldAt' | 'status' | 'decidedAt' | 'heldCount'> & {
   heldTickets: Pick<Api.HeldTicket, 'id' | 'subject' | 'createdAt'>[];
@@ -36,7 +36,6 @@ const QUEUE = `query($f: QuarantineFilter) { spamQuarantines(filter: $f, page: {
 const RULES = `{ spamSettings { enabled limit windowMinutes defaults { limit windowMinutes } } }`;
 const SAVE_RULES = `mutation($i: SpamSettingsInput!) { updateSpamSettings(input: $i) { enabled limit windowMinutes defaults { limit windowMinutes } } }`;
 
-const when = (iso: string) => new Date(iso).toLocaleString();
 const tickets = (n: number) => `${n} ticket${n === 1 ? '' : 's'}`;
 
 /** Who is held, in words: the requester's name, or the address an anonymous channel gave. */
@@ -240,7 +239,7 @@ function QueueCard() {
                     <TableCell>
                       <Typography variant="body2">{q.heldCount ? tickets(q.heldCount) : (NONE_HELD[q.status] ?? 'None now')}</Typography>
                       {q.heldTickets.slice(0, 3).map((h) => (
-                        <Typography key={h.id} variant="caption" color="text.secondary" component="div" noWrap sx={{ maxWidth: 280 }} title={`${h.subject}, filed ${when(h.createdAt)}`}>
+                        <Typography key={h.id} variant="caption" color="text.secondary" component="div" noWrap sx={{ maxWidth: 280 }} title={`${h.subject}, filed ${formatDateTime(h.createdAt)}`}>
                           {h.subject}
                         </Typography>
                       ))}
@@ -259,9 +258,9 @@ function QueueCard() {
                       </Typography>
                     </TableCell>
                     <TableCell sx={{ whiteSpace: 'nowrap' }}>
-                      <Typography variant="body2">{when(q.since)}</Typography>
+                      <Typography variant="body2">{formatDateTime(q.since)}</Typography>
                       <Typography variant="caption" color="text.secondary">
-                        Last held {when(q.lastHeldAt)}
+                        Last held {formatDateTime(q.lastHeldAt)}
                       </Typography>
                     </TableCell>
                     <TableCell>
@@ -269,7 +268,7 @@ function QueueCard() {
                       {q.decidedAt && (
                         <Typography variant="caption" color="text.secondary" component="div">
                           {q.decidedBy ? `By ${q.decidedBy.name}, ` : ''}
-                          {when(q.decidedAt)}
+                          {formatDateTime(q.decidedAt)}
                         </Typography>
                       )}
                     </TableCell>

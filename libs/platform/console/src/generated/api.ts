@@ -13,6 +13,10 @@ export const Permission = {
   SECURITY_MANAGE: 'SECURITY_MANAGE',
   /** tokens.manage: Create and revoke API tokens for integrations (scoped to permissions one holds) */
   TOKENS_MANAGE: 'TOKENS_MANAGE',
+  /** organizations.read: See the requesters' organizations (names, domains, members) */
+  ORGANIZATIONS_READ: 'ORGANIZATIONS_READ',
+  /** organizations.manage: Create, change and delete organizations, and move people between them */
+  ORGANIZATIONS_MANAGE: 'ORGANIZATIONS_MANAGE',
   /** support.read: See vendor support access: who holds it, until when, and what they did */
   SUPPORT_READ: 'SUPPORT_READ',
   /** support.manage: Grant vendor support access to this workspace, and revoke it */
@@ -702,6 +706,8 @@ export interface Mutation {
   deleteUser: boolean;
   /** Needs a recent re-authentication (B8) */
   changeUserRole: UserSummary;
+  /** Changes a person's details (their organization); what the input leaves out stays */
+  updateUser: UserSummary;
   /** Requester self-service sign-up, where the workspace allows it */
   signUp: boolean;
   /** B8: needs a recent re-authentication. Starts enrolling an authenticator app */
@@ -716,6 +722,12 @@ export interface Mutation {
   verifyTwoFactor: LoginPayload;
   /** Turns a person's two-factor sign-in off (lost device) and ends their sessions; needs a recent re-authentication. False when it was not on */
   resetTwoFactor: boolean;
+  /** New requesters at its domains join it */
+  createOrganization: Organization;
+  /** Renames it and replaces its domains; its people stay */
+  updateOrganization: Organization;
+  /** Its people stay, in no organization */
+  deleteOrganization: boolean;
   /** Needs a recent re-authentication; only permissions you hold */
   createRole: Role;
   updateRole: Role;
@@ -835,6 +847,28 @@ export interface OidcSettingsInput {
   scopes: string[];
 }
 
+/** A requesters' company; a new requester whose address is at one of its domains joins it */
+export interface Organization {
+  id: string;
+  name: string;
+  /** Lower-case domain names (example.com) */
+  domains: string[];
+  createdAt: string;
+  /** People in it (deleted people are not counted) */
+  memberCount: number;
+}
+
+export interface OrganizationInput {
+  name: string;
+  /** Email domains (example.com); each belongs to one organization at most; replaces the list */
+  domains: string[];
+}
+
+export interface OrganizationPage {
+  nodes: Organization[];
+  totalCount: number;
+}
+
 export interface PageInput {
   offset: number;
   /** At most 100 */
@@ -918,6 +952,9 @@ export interface Query {
   passwordPolicy: PasswordPolicy;
   /** B7: your signed-in devices */
   mySessions: Session[];
+  /** Organizations by name; search matches names, or an exact domain */
+  organizations: OrganizationPage;
+  organization: Organization;
   roles: Role[];
   permissionCatalog: PermissionInfo[];
   /** Lockdown state, for the console banner */
@@ -1377,6 +1414,8 @@ export interface Ticket {
   groupId: string | null;
   requester: UserSummary;
   assignee: UserSummary | null;
+  /** The requester's organization (needs organizations.read: requesters are refused) */
+  organization: Organization | null;
   /** The desk's tags (staff only: requesters are refused) */
   tags: string[];
   /** What happened to it, from the audit log, in words (staff only: requesters are refused) */
@@ -1413,6 +1452,8 @@ export interface TicketFilter {
   /** Words of the subject, body or replies (internal notes with tickets.internalNotes), the requester's name or email (with users.read), or a number such as #1001 */
   search?: string | null;
   number?: number | null;
+  /** The requester's organization (needs organizations.read) */
+  organizationId?: string | null;
   /** Tickets with every one of these tags */
   tags?: string[] | null;
   createdAfter?: string | null;
@@ -1498,6 +1539,12 @@ export interface UpdateTicketInput {
   groupId?: string | null;
 }
 
+/** A person's details an admin changes; what is left out stays as it is */
+export interface UpdateUserInput {
+  /** Their organization; null takes them out of it (needs organizations.manage) */
+  organizationId?: string | null;
+}
+
 export interface UserFilter {
   /** Matches the name, and the email address where the caller may read it (users.viewPii, or their own) */
   search?: string | null;
@@ -1505,6 +1552,8 @@ export interface UserFilter {
   /** Only people who can be assigned tickets (not requesters) */
   staffOnly?: boolean | null;
   ids?: string[] | null;
+  /** Only the people of this organization */
+  organizationId?: string | null;
 }
 
 export interface UserPage {
@@ -1522,6 +1571,8 @@ export interface UserSummary {
   role: string;
   /** active, invited, suspended (deleted people are not listed) */
   status: string;
+  /** Their organization (organizations.read tells its name), or null */
+  organizationId: string | null;
 }
 
 export interface VendorSupportInput {

@@ -1,0 +1,201 @@
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+
+const executable = chromiumPath();
+const maybe = executable ? describe : describe.skip;
+if (!executable) {
+  process.stderr.write('\n[polish e2e] SKIPPED: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)\n');
+}
+
+/** A phone's width (an iPhone 12 to 15 in portrait). */
+const PHONE = { width: 390, height: 844 };
+
+/** Every page the demo admin has: the resources' lists, a form, and the plugins' own pages. */
+const PAGES = [
+  '/',
+  '/tickets',
+  '/tickets/create',
+  '/users',
+  '/roles',
+  '/groups',
+  '/audit',
+  '/security-alerts',
+  '/deliveries',
+  '/backups',
+  '/sso-connections',
+  '/support-grants',
+  '/api-tokens',
+  '/account',
+  '/security',
+  '/network',
+  '/rate-limits',
+  '/mail',
+  '/held-mail',
+  '/mail-templates',
+  '/quarantine',
+];
+
+/**
+ * react-admin's own English, which reads like a framework talking, and its message keys, which
+ * show when a key has no words at all (`ra.action.foo`).
+ */
+const DEFAULT_WORDS = [
+  /\bra\.(action|page|message|navigation|notification|validation|auth|input|boolean|sort|saved_queries|configurable|guesser)\.[a-z_]+/,
+  /\bElement (created|updated|deleted)\b/,
+  /\bCreate (Tickets|People|Roles|Groups|Single sign-on)\b/,
+  /Do you want to add one\?/,
+  /No [A-Z][a-z]+ (yet|found)/,
+  /Rows per page/,
+  /Go Back|Go to (next|previous) page/,
+  /dataProvider error/,
+];
+
+async function defaultsShown(page: Page): Promise<string[]> {
+  // The page's text and its labels for assistive technology (button names live there too).
+  const text = await page.evaluate(() => {
+    const labels = [...document.querySelectorAll('[aria-label],[title],[placeholder]')].map((e) => [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')].join(' '));
+    return `${document.body.innerText}\n${labels.join('\n')}`;
+  });
+  return DEFAULT_WORDS.filter((re) => re.test(text)).map((re) => `${re}: ${re.exec(text)?.[0]}`);
+}
+
+/** How far the page scrolls sideways (0: it fits the screen). */
+const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+const shot = (name: string) => join(SCREENSHOTS, `polish-${name}.png`);
+const fileName = (route: string) => route.replace(/^\/$/, 'dashboard').replace(/^\//, '').replace(/\W+/g, '-');
+
+maybe('words and layout across the console (issue 20, item 8)', () => {
+  const env = useConsoleApp(executable as string);
+
+  /** The console's sign-in, on a phone from the start; resolves once `landed` shows. */
+  async function signInOnPhone(email: string, landed: string): Promise<Page> {
+    const page = await (await env.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(env.app.url);
+    await page.getByLabel('Workspace').fill('demo');
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(landed).first().waitFor({ timeout: 30_000 });
+    return page;
+  }
+
+  it('the sign-in page has a title and fits a phone', async () => {
+    const page = await (await env.browser.newContext({ viewport: PHONE })).newPage();
+    await page.goto(env.app.url);
+    await page.getByLabel('Workspace').waitFor();
+    await page.waitForFunction(() => document.title === 'Sign in · Bulwark');
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await defaultsShown(page)).toEqual([]);
+    await page.screenshot({ path: shot('390-sign-in') });
+    // Pages outside the console's layout are named by their heading.
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForFunction(() => document.title === 'Forgot your password? · Bulwark');
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot('390-forgot-password') });
+    await page.context().close();
+  });
+
+  it('every page at 390 px: a title of its own, a visible heading, our words, no sideways scroll', async () => {
+    const page = await signInToConsole(env.browser, env.app.url, 'admin@demo.bulwark.test');
+    await page.setViewportSize(PHONE);
+    const problems: string[] = [];
+    for (const route of PAGES) {
+      await page.goto(`${env.app.url}/#${route}`);
+      // Loaded: the app bar's title is set and nothing is still "Loading…".
+      await page.waitForFunction(() => !!document.getElementById('react-admin-title')?.textContent?.trim(), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => !/Loading…/.test(document.body.innerText), undefined, { timeout: 15_000 }).catch(() => undefined);
+      await page.waitForTimeout(300);
+      const heading = (await page.locator('#react-admin-title').innerText()).trim();
+      const title = await page.title();
+      if (title !== `${heading} · Bulwark`) problems.push(`${route}: the title "${title}" is not the heading "${heading}"`);
+      if (!(await page.locator('#react-admin-title').isVisible())) problems.push(`${route}: no visible heading`);
+      const wide = await overflow(page);
+      if (wide > 0) problems.push(`${route}: scrolls ${wide}px sideways at 390 px`);
+      for (const d of await defaultsShown(page)) problems.push(`${route}: react-admin default ${d}`);
+      await page.screenshot({ path: shot(`390-${fileName(route)}`) });
+    }
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the requester’s portal at 390 px: titled after the workspace, our words, no sideways scroll', async () => {
+    const page = await signInOnPhone('requester@demo.bulwark.test', 'My requests');
+    const problems: string[] = [];
+    for (const [route, title] of [
+      ['/requests', 'My requests · Demo Company'],
+      ['/requests/new', 'New request · Demo Company'],
+    ]) {
+      await page.goto(`${env.app.url}/#${route}`);
+      await page.waitForFunction((t) => document.title === t, title, { timeout: 15_000 }).catch(async () => problems.push(`${route}: the title is "${await page.title()}", not "${title}"`));
+      const wide = await overflow(page);
+      if (wide > 0) problems.push(`${route}: scrolls ${wide}px sideways at 390 px`);
+      for (const d of await defaultsShown(page)) problems.push(`${route}: react-admin default ${d}`);
+      await page.screenshot({ path: shot(`390-portal-${fileName(route)}`) });
+    }
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('at 390 px the menu is folded away and opens from the app bar', async () => {
+    // Signed in on the phone itself: the menu's open or folded state is remembered per browser.
+    const page = await signInOnPhone('admin@demo.bulwark.test', 'Welcome,');
+    await page.goto(`${env.app.url}/#/tickets`);
+    await page.locator('#react-admin-title').getByText('Tickets').waitFor();
+    expect(await page.getByRole('menuitem', { name: 'People' }).isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Open the menu' }).click();
+    await page.getByRole('menuitem', { name: 'People' }).waitFor();
+    await page.screenshot({ path: shot('390-menu-open') });
+    await page.getByRole('menuitem', { name: 'People' }).click();
+    await page.waitForFunction(() => document.title === 'People · Bulwark');
+    await page.context().close();
+  });
+
+  it('a form says what is missing in words, and shows the server’s refusal under its field', async () => {
+    const page = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
+    await page.goto(`${env.app.url}/#/tickets/create`);
+    await page.waitForFunction(() => document.title === 'New ticket · Bulwark');
+    // Saving opens once something is typed; the subject is still empty.
+    await page.getByLabel('Body *').fill('A body');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.MuiFormControl-root').filter({ has: page.getByLabel('Subject *') }).getByText('Please fill this in').waitFor();
+    expect(await page.getByText('Required', { exact: true }).count()).toBe(0);
+    await page.screenshot({ path: shot('form-required') });
+
+    // The API's input validation as it answers (errors.plugin.ts), whatever the form checked first.
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().postData()?.includes('createTicket')) return route.continue();
+      await route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          data: null,
+          errors: [{ message: 'Invalid input', extensions: { code: 'BAD_USER_INPUT', fields: { subject: 'subject must be shorter than or equal to 200 characters' } } }],
+        }),
+      });
+    });
+    await page.getByLabel('Subject *').fill('A subject');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // Under the Subject field, in words, without the property's name.
+    const subjectField = page.locator('.MuiFormControl-root').filter({ has: page.getByLabel('Subject *') });
+    await subjectField.getByText('At most 200 characters').waitFor();
+    await page.getByText('Some fields need a change: see the notes under them.').waitFor();
+    expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/subject must|Invalid input/);
+    await page.screenshot({ path: shot('form-field-error') });
+    await page.context().close();
+  });
+
+  it('a save says "Saved" in words: the resource’s name, never "Element created"', async () => {
+    const page = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
+    await page.goto(`${env.app.url}/#/tickets/create`);
+    await page.getByLabel('Subject *').fill('Polish: saved in words');
+    await page.getByLabel('Body *').fill('Made by the polish browser test');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Ticket saved').waitFor();
+    expect(await defaultsShown(page)).toEqual([]);
+    await page.screenshot({ path: shot('saved') });
+    await page.context().close();
+  });
+});
