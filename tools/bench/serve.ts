@@ -228,11 +228,12 @@ async function searchStatements(server: BulwarkServer, tenantId: string, token: 
       const page = seen.find((q) => /^\s*select t\.id, t\.number/.test(q.sql));
       if (!page) throw new Error(`${r.label}: no page statement among ${seen.map((q) => q.sql.slice(0, 40)).join(' | ')}`);
       // Counted: the transaction's statements, less the workspace settings the server reloads when
-      // their one-second caches have expired (lockdown, access settings, IP rules, rate limits:
-      // whatever the page size), which requests this slow run into often.
+      // their one-second caches have expired (lockdown, access settings, IP rules, rate limits) and
+      // the session's throttled last-seen touch: whatever the page size, and requests this slow
+      // run into them often.
       const sql = seen.filter((q) => q.tx !== undefined && q.tx === page.tx);
       const others = seen.filter((q) => !sql.includes(q));
-      const reload = /from platform_settings|from "access_settings"|from "ip_rules"|from "rate_limit_settings"/;
+      const reload = /from platform_settings|from "access_settings"|from "ip_rules"|from "rate_limit_settings"|^\s*update sessions set last_seen_at/;
       if (pages.includes(n)) {
         out.statements[r.label][String(n)] = sql.filter((q) => !reload.test(q.sql)).length;
         const short = (q: Seen) => q.sql.replace(/\s+/g, ' ').trim().slice(0, 120);
