@@ -237,7 +237,10 @@ async function searchStatements(server: BulwarkServer, tenantId: string, token: 
       if (pages.includes(n)) {
         out.statements[r.label][String(n)] = sql.filter((q) => !reload.test(q.sql)).length;
         const short = (q: Seen) => q.sql.replace(/\s+/g, ' ').trim().slice(0, 120);
-        out.statementsSql[r.label][String(n)] = [...sql.map(short), ...others.map((q) => `(other connection) ${short(q)}`)];
+        out.statementsSql[r.label][String(n)] = [
+          ...sql.map((q) => (reload.test(q.sql) ? `(not counted) ${short(q)}` : short(q))),
+          ...others.map((q) => `(other connection) ${short(q)}`),
+        ];
       }
       if (n !== 50) continue;
       const plan = await withSystemContext(server.orm, server.app, tenantId, 'bench explain', (ctx) =>
