@@ -24,7 +24,7 @@ import { AUDIT_OVERHEAD, rateLimitsScenario, runPaired, type PairedScenario } fr
 import { runBackupBench } from './backup';
 import { runSsoBench } from './sso';
 import { runMailBench } from './mail';
-import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario } from './query';
+import { listBody, PROGRESS_PREFIX, READY_PREFIX, searchBody, searchRequests, type ReadyInfo, type Scenario } from './query';
 
 const ROOT = resolve(__dirname, '../..');
 const TARGET_RATIO = 0.5;
@@ -66,11 +66,16 @@ const USAGE = `Usage: npm run bench -- [options]
                       sign-in (issue 17; 30 alternating samples each, --quick: 5)
                       mail: inbound SMTP messages into tickets vs. createTicket calls, and a public
                       reply (mail through the outbox) vs. an internal note (issue 19)
+                      search: at 100,000 tickets with bodies, tags and comments (--tickets to change),
+                      the 50-ticket list as the console asked for it before issue 20, against the
+                      list with issue 20's fields through the view "All open", and full-text search
+                      for a word of a few hundred tickets and one of few (issue 20); SQL statements
+                      per request at --pages, EXPLAIN ANALYZE of each page's statement
   --duration <s>      measured seconds per run (default 5, login-load 15; --quick: 1)
   --warmup <s>        warm-up seconds before each run, not measured (default 2; --quick: 0.5)
   --runs <n>          runs per server and page size, alternating baseline/full (default 3, login-load 5;
                       --quick: 1)
-  --concurrency <n>   requests in flight, one keep-alive connection each (default 8)
+  --concurrency <n>   requests in flight, one keep-alive connection each (default 8; search: 2)
   --tickets <n>       tickets seeded in the benchmark tenant (default 5000)
   --pages <list>      page sizes, comma-separated, each 1..100 (default 10,50,100)
   --quick             short smoke run (the durations above), to check the harness works
@@ -133,8 +138,8 @@ function parseOptions(argv: string[]): Options {
   const heapProf = values['heap-prof'] || values['heap-survivors'];
   if (values['cpu-prof'] && heapProf) throw new Error('--cpu-prof and --heap-prof are one at a time (each skews the other)');
   const scenario = values.scenario ?? 'list';
-  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso' && scenario !== 'rate-limits' && scenario !== 'mail') {
-    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup", "sso", "rate-limits" or "mail", got "${scenario}"`);
+  if (scenario !== 'list' && scenario !== 'login-load' && scenario !== 'audit-overhead' && scenario !== 'backup' && scenario !== 'sso' && scenario !== 'rate-limits' && scenario !== 'mail' && scenario !== 'search') {
+    throw new Error(`--scenario is "list", "login-load", "audit-overhead", "backup", "sso", "rate-limits", "mail" or "search", got "${scenario}"`);
   }
   return {
     scenario,
@@ -143,8 +148,10 @@ function parseOptions(argv: string[]): Options {
     durationS: num('duration', values.duration, quick ? 1 : scenario === 'login-load' ? 15 : 5, 0.2, 600, false),
     warmupS: num('warmup', values.warmup, quick ? 0.5 : 2, 0, 600, false),
     runs: num('runs', values.runs, quick ? 1 : scenario === 'login-load' ? 5 : 3, 1, 50),
-    concurrency: num('concurrency', values.concurrency, 8, 1, 256),
-    tickets: num('tickets', values.tickets, 5000, 100, 5_000_000),
+    // search: 2 in flight, so p50 is a request's latency rather than a queue's (at 8 the unindexed
+    // search's statement runs past the 5 s statement timeout on the 2-core machine).
+    concurrency: num('concurrency', values.concurrency, scenario === 'search' ? 2 : 8, 1, 256),
+    tickets: num('tickets', values.tickets, scenario === 'search' ? 100_000 : 5000, 100, 5_000_000),
     pages,
     targets: only ? [only] : values['trx-baseline'] ? ['baseline', 'trx', 'full'] : ['baseline', 'full'],
     cpuProf: values['cpu-prof'],
@@ -341,6 +348,7 @@ async function main() {
   if (opts.scenario === 'sso') return mainSso(opts);
   if (opts.scenario === 'mail') return mainMail(opts);
   if (opts.scenario === 'rate-limits') return mainPaired(opts, rateLimitsScenario());
+  if (opts.scenario === 'search') return mainSearch(opts);
   const started = new Date();
   const perRun = opts.warmupS + opts.durationS;
   const total = perRun * opts.runs * opts.targets.length * opts.pages.length;
@@ -553,6 +561,187 @@ async function mainMail(opts: Options) {
   const databaseUrl = await prepareDatabase();
   const file = await runMailBench(databaseUrl, opts, resultsDir, say);
   say(`results written to ${relative(process.cwd(), file)}`);
+}
+
+/** The page size the search scenario measures (the console's list asks for at most 100; 50 is the headline elsewhere too). */
+const SEARCH_PAGE = 50;
+
+/**
+ * `--scenario search` (issue 20): one server, one tenant of `--tickets` (100,000) tickets with
+ * content, and four requests measured in alternating runs (list, workspace, search for a word of
+ * a few hundred tickets, search for a word of few): each one's throughput and p50 against the
+ * list's (what the console asked before issue 20), ratio of medians and paired.
+ */
+async function mainSearch(opts: Options) {
+  const started = new Date();
+  const perRun = opts.warmupS + opts.durationS;
+  say(
+    `Bulwark bench, search: ${opts.tickets} tickets, page ${SEARCH_PAGE}, concurrency ${opts.concurrency}, ${opts.runs} run(s) × ` +
+      `(${opts.warmupS}s warm-up + ${opts.durationS}s) of each of 4 requests (6 with the unmarked-operator experiment), alternating (about ${Math.ceil(perRun * 6 * opts.runs)}s of load after seeding)${opts.quick ? ' [quick]' : ''}`,
+  );
+  const loadLine = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  say(`machine: ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, node ${process.version}, ${loadLine()}`);
+  const resultsDir = join(ROOT, 'bench-results');
+  mkdirSync(resultsDir, { recursive: true });
+  const profileDir = opts.cpuProf || opts.heapProf ? join(resultsDir, `profile-${stamp()}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const databaseUrl = await prepareDatabase();
+  const t0 = Date.now();
+  const ready = await startServers(databaseUrl, opts, profileDir);
+  const s = ready.search;
+  if (!s) throw new Error('the server process did not seed the search scenario');
+  say(`server up: ${ready.full} (PostgreSQL ${ready.postgres}, ${ready.tickets} tickets, ${s.comments} comments, ${ready.users} users; start-up, seed, counts and plans took ${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+
+  const target: Target = { name: 'full', url: ready.full, headers: { 'content-type': 'application/json', authorization: `Bearer ${ready.token}` } };
+  // Under forced RLS PostgreSQL uses an index only for leakproof operators. The migration marks
+  // full-text's `@@` (ts_match_vq) LEAKPROOF when it runs as a superuser; a database migrated by
+  // another role keeps it unmarked and its searches read every row. The experiment: the same
+  // searches with the mark taken off in this (throw-away) database, around those runs alone.
+  const owner = new Client({ connectionString: databaseUrl });
+  await owner.connect();
+  const superuser = (await owner.query<{ s: boolean }>('select rolsuper as s from pg_roles where rolname = current_user')).rows[0].s;
+  const leakproof = (unmarked: boolean) => owner.query(`alter function pg_catalog.ts_match_vq(tsvector, tsquery) ${unmarked ? 'not ' : ''}leakproof`);
+  const requests: (ReturnType<typeof searchRequests>[number] & { leakproof?: boolean })[] = [
+    ...searchRequests(s),
+    ...(superuser ? searchRequests(s).filter((r) => r.kind === 'search').map((r) => ({ ...r, label: `${r.label}, not leakproof`, leakproof: true })) : []),
+  ];
+  if (!superuser) say('the database user is not a superuser: the unmarked-operator experiment is left out');
+  const bodies = Object.fromEntries(requests.map((r) => [r.label, searchBody(r.kind, SEARCH_PAGE, r.q)]));
+  const bytes: Record<string, number> = {};
+  const totals: Record<string, number> = {};
+  for (const r of requests) {
+    if (r.leakproof) await leakproof(true);
+    const a = await fetchOnce(target, bodies[r.label]).finally(() => (r.leakproof ? leakproof(false) : undefined));
+    if (a.status !== 200 || a.text.includes('"errors"')) throw new Error(`${r.label} failed: HTTP ${a.status} ${a.text.slice(0, 500)}`);
+    const page = (JSON.parse(a.text) as { data: { tickets: { totalCount: number; nodes: unknown[] } } }).data.tickets;
+    if (!page.nodes.length) throw new Error(`${r.label} found nothing`);
+    bytes[r.label] = Buffer.byteLength(a.text);
+    totals[r.label] = page.totalCount;
+    say(`checked ${r.label}: ${page.nodes.length} rows of ${page.totalCount}, ${bytes[r.label]} bytes`);
+  }
+
+  const runs: Record<string, RunResult[]> = Object.fromEntries(requests.map((r) => [r.label, []]));
+  const width = Math.max(...requests.map((r) => r.label.length));
+  for (let i = 1; i <= opts.runs; i++) {
+    for (const r of requests) {
+      process.stdout.write(`measuring ${r.label.padEnd(width)} run ${i}/${opts.runs} ... `);
+      if (r.leakproof) await leakproof(true);
+      const x = await run(target, bodies[r.label], { concurrency: opts.concurrency, warmupMs: opts.warmupS * 1000, durationMs: opts.durationS * 1000, expectedBytes: bytes[r.label] }).finally(() =>
+        r.leakproof ? leakproof(false) : undefined,
+      );
+      runs[r.label].push(x);
+      say(`${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, p99 ${fmt(x.p99Ms, 2)} ms${x.errors ? `, ${x.errors} ERRORS (${x.firstError})` : ''}; ${loadLine()}`);
+    }
+  }
+
+  // The plans of the searches with the operator unmarked, as the runtime role inside the tenant.
+  const plans: Record<string, { sql: string; plan: string[] }> = { ...s.plans };
+  for (const r of requests.filter((x) => x.leakproof)) {
+    const p = s.plans[r.label.replace(/, not leakproof$/, '')];
+    let i = 0;
+    const sql = p.sql.replace(/\?/g, () => `$${++i}`);
+    await owner.query('begin');
+    try {
+      await leakproof(true); // rolled back with the rest
+      await owner.query('select bulwark_enter_tenant($1)', [ready.tenantId]);
+      await owner.query('set local role bulwark_app');
+      plans[r.label] = { sql: p.sql, plan: (await owner.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql}`, p.bindings)).rows.map((l) => l['QUERY PLAN']) };
+    } finally {
+      await owner.query('rollback');
+    }
+  }
+  await owner.end();
+
+  const base = summarize(runs.list);
+  const rows = requests.map((r) => {
+    const sum = summarize(runs[r.label]);
+    return {
+      label: r.label,
+      kind: r.kind,
+      q: r.q ?? null,
+      totalCount: totals[r.label],
+      bytes: bytes[r.label],
+      ...sum,
+      rpsRatio: sum.rps / base.rps,
+      rpsPaired: median(sum.runs.map((x, i) => x.rps / base.runs[i].rps)),
+      p50Ratio: sum.p50Ms / base.p50Ms,
+      p50Paired: median(sum.runs.map((x, i) => x.p50Ms / base.runs[i].p50Ms)),
+      statements: s.statements[r.label.replace(/, not leakproof$/, '')] ?? {},
+    };
+  });
+  say('');
+  say(`Results at page ${SEARCH_PAGE} (medians of ${opts.runs} run(s); "÷ list" against the list as the console asked for it before issue 20)`);
+  const cols: [string, number, (r: (typeof rows)[number]) => string][] = [
+    ['request', width, (r) => r.label],
+    ['matches', 8, (r) => String(r.totalCount)],
+    ['req/s', 7, (r) => fmt(r.rps, 0)],
+    ['p50 ms', 8, (r) => fmt(r.p50Ms, 2)],
+    ['p99 ms', 8, (r) => fmt(r.p99Ms, 2)],
+    ['req/s ÷ list', 13, (r) => fmt(r.rpsRatio, 2)],
+    ['paired', 7, (r) => fmt(r.rpsPaired, 2)],
+    ['p50 ÷ list', 11, (r) => fmt(r.p50Ratio, 2)],
+    ['paired', 7, (r) => fmt(r.p50Paired, 2)],
+    [`SQL/req at ${opts.pages.join('/')}`, 18, (r) => opts.pages.map((n) => r.statements[String(n)] ?? '-').join('/')],
+  ];
+  const line = (cells: string[]) => say(cells.map((c, i) => (i === 0 ? c.padEnd(cols[0][1]) : pad(c, cols[i][1]))).join('  '));
+  line(cols.map((c) => c[0]));
+  line(cols.map((c) => '-'.repeat(c[1])));
+  for (const r of rows) line(cols.map((c) => c[2](r)));
+  for (const r of rows) say(`  ${r.label} req/s per run: ${r.runs.map((x) => fmt(x.rps, 0)).join(', ')}`);
+  const constant = rows.every((r) => new Set(Object.values(r.statements)).size <= 1);
+  say(`  SQL statements per request ${constant ? 'are constant with the page size' : 'GROW with the page size'} (${opts.pages.join(', ')}).`);
+  const one = s.statementsSql[requests[2].label]?.[String(SEARCH_PAGE)];
+  if (one) say(`  SQL of one ${requests[2].label} request at page ${SEARCH_PAGE} (counted: its transaction's):\n${one.map((q) => `    ${q}`).join('\n')}`);
+  // The plans: the indexes each page's statement used, and PostgreSQL's own time for it.
+  say(`  Plans of the page statements at page ${SEARCH_PAGE} (EXPLAIN ANALYZE, run once, before the load):`);
+  for (const r of rows) {
+    const plan = plans[r.label]?.plan ?? [];
+    const used = [...new Set(plan.flatMap((l) => [...l.matchAll(/(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)|Seq Scan on (\w+)/g)].map((m) => (m[1] ? m[1] : `Seq Scan ${m[2]}`))))];
+    const time = plan.find((l) => l.startsWith('Execution Time'))?.replace('Execution Time: ', '') ?? '?';
+    say(`    ${r.label.padEnd(width)} ${time.padStart(11)}; ${used.join(', ')}`);
+  }
+  const by = (label: string) => rows.find((r) => r.label === label)!;
+  const [ws, many, few] = [by('workspace'), by(requests[2].label), by(requests[3].label)];
+  say(
+    `\nHeadline (page ${SEARCH_PAGE}, ${ready.tickets} tickets): the list with issue 20's fields through "All open" at ${fmt(ws.rpsRatio, 2)}× the list's throughput ` +
+      `(paired ${fmt(ws.rpsPaired, 2)}×), p50 ${fmt(ws.p50Ms, 1)} ms against ${fmt(base.p50Ms, 1)} ms (${fmt(ws.p50Ratio, 2)}×); ` +
+      `search for ${many.q} (${many.totalCount} tickets) at ${fmt(many.rpsRatio, 2)}× (paired ${fmt(many.rpsPaired, 2)}×), p50 ${fmt(many.p50Ms, 1)} ms (${fmt(many.p50Ratio, 2)}×); ` +
+      `for ${few.q} (${few.totalCount}) at ${fmt(few.rpsRatio, 2)}× (paired ${fmt(few.rpsPaired, 2)}×), p50 ${fmt(few.p50Ms, 1)} ms (${fmt(few.p50Ratio, 2)}×). ${loadLine()}.`,
+  );
+  for (const r of rows.filter((x) => x.label.endsWith(', not leakproof'))) {
+    say(`Without ts_match_vq LEAKPROOF (a database not migrated by a superuser): ${r.label} at ${fmt(r.rpsRatio, 2)}× the list (paired ${fmt(r.rpsPaired, 2)}×), p50 ${fmt(r.p50Ms, 1)} ms (${fmt(r.p50Ratio, 2)}×).`);
+  }
+  const errors = rows.reduce((a, r) => a + r.errors, 0);
+  if (errors) say(`WARNING: ${errors} request(s) failed or answered unexpectedly during measurement; see the runs above.`);
+  const file = join(resultsDir, `bench-search-${stamp()}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        scenario: 'search',
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        options: opts,
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg(), postgres: ready.postgres },
+        database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+        seed: { tickets: ready.tickets, comments: s.comments, users: ready.users, words: { many: s.many, few: s.few } },
+        page: SEARCH_PAGE,
+        queries: Object.fromEntries(requests.map((r) => [r.label, JSON.parse(bodies[r.label])])),
+        statementsConstant: constant,
+        errors,
+        results: rows,
+        plans,
+        statementsSql: s.statementsSql,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  say(`results written to ${relative(process.cwd(), file)}`);
+  if (profileDir && res.child) {
+    await stopChild(res.child);
+    for (const f of readdirSync(profileDir)) say(`${opts.heapProf ? 'Allocation' : 'CPU'} profile: ${relative(process.cwd(), join(profileDir, f))}`);
+  }
 }
 
 /** `--scenario audit-overhead` and `rate-limits`: two servers on one database, the feature off in one (paired.ts). */

@@ -5,6 +5,23 @@ export const LIST_QUERY =
 
 export const listBody = (n: number) => JSON.stringify({ query: LIST_QUERY, variables: { n } });
 
+/**
+ * `--scenario search` (issue 20), all three on the full server, newest first, with the total:
+ * - `list`: the ticket list as the console asked for it before issue 20 (its fields exactly);
+ * - `workspace`: the same with the fields issue 20 added, through the built-in view "All open";
+ * - `search`: full-text search for a word, with the same fields as `workspace`.
+ */
+const CONSOLE_FIELDS = 'id subject body status priority channel createdAt updatedAt groupId requester { id name email } assignee { id name email }';
+const WORKSPACE_FIELDS = `${CONSOLE_FIELDS} number tags ccEmails htmlBody`;
+const NEWEST = 'sort:{field:CREATED_AT,direction:DESC}';
+export const SEARCH_QUERIES = {
+  list: `query($n:Int!){ tickets(${NEWEST}, page:{limit:$n}) { totalCount nodes { ${CONSOLE_FIELDS} } } }`,
+  workspace: `query($n:Int!){ tickets(filter:{view:"open"}, ${NEWEST}, page:{limit:$n}) { totalCount nodes { ${WORKSPACE_FIELDS} } } }`,
+  search: `query($n:Int!, $q:String!){ tickets(filter:{search:$q}, ${NEWEST}, page:{limit:$n}) { totalCount nodes { ${WORKSPACE_FIELDS} } } }`,
+};
+export const searchBody = (kind: keyof typeof SEARCH_QUERIES, n: number, q?: string) =>
+  JSON.stringify({ query: SEARCH_QUERIES[kind], variables: kind === 'search' ? { n, q } : { n } });
+
 /** The line serve.ts prints on stdout once both servers are up and seeded. */
 export const READY_PREFIX = 'BENCH_READY ';
 /** Progress lines serve.ts writes to stderr; main.ts relays them. Other lines are logs. */
@@ -19,7 +36,7 @@ export const LOGIN_MUTATION = 'mutation($i:LoginInput!){ login(input:$i) { token
 export const loginBody = (tenant: string, email: string, password: string) =>
   JSON.stringify({ query: LOGIN_MUTATION, variables: { i: { tenant, email, password } } });
 
-export type Scenario = 'list' | 'login-load' | 'audit-overhead' | 'backup' | 'sso' | 'rate-limits' | 'mail';
+export type Scenario = 'list' | 'login-load' | 'audit-overhead' | 'backup' | 'sso' | 'rate-limits' | 'mail' | 'search';
 
 /** audit-overhead: the mutation measured (constant input, so every answer has the same length). */
 export const CREATE_TICKET_BODY = JSON.stringify({ query: 'mutation { createTicket(input: { subject: "Bench ticket", body: "Created by the audit-overhead benchmark" }) { id } }' });
@@ -73,4 +90,29 @@ export interface ReadyInfo {
   login?: LoginUsers;
   /** UV_THREADPOOL_SIZE as the server process sees it (libuv's default is 4). */
   threadpool: number;
+  /** search only: the seeded words, the statements per request and the plans of the page-50 statements. */
+  search?: SearchReady;
+}
+
+/** One of the search scenario's requests: `list`, `workspace`, `search:<word>`. */
+export type SearchRequest = { kind: keyof typeof SEARCH_QUERIES; q?: string; label: string };
+
+/** The search scenario's requests: the list of today, the workspace's list, and a search for each seeded word. */
+export const searchRequests = (words: { many: string; few: string }): SearchRequest[] => [
+  { kind: 'list', label: 'list' },
+  { kind: 'workspace', label: 'workspace' },
+  { kind: 'search', q: words.many, label: `search "${words.many}"` },
+  { kind: 'search', q: words.few, label: `search "${words.few}"` },
+];
+
+export interface SearchReady {
+  many: string;
+  few: string;
+  comments: number;
+  /** label -> page size -> statements one request sent (the third of three). */
+  statements: Record<string, Record<string, number>>;
+  /** label -> page size -> the statements one request sent (their first 120 characters). */
+  statementsSql: Record<string, Record<string, string[]>>;
+  /** label -> the page's SQL statement at page 50 (knex's `?` placeholders), its bindings and its EXPLAIN (ANALYZE, BUFFERS). */
+  plans: Record<string, { sql: string; bindings: unknown[]; plan: string[] }>;
 }

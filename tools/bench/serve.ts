@@ -19,7 +19,7 @@
  * that folder).
  */
 import 'reflect-metadata';
-import { createLogger, loadConfig, memoryMailSender, startServer, type BulwarkServer } from '@bulwark/platform-api';
+import { createLogger, loadConfig, memoryMailSender, startServer, withSystemContext, type BulwarkServer } from '@bulwark/platform-api';
 import type { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { apiPlugins } from '@bulwark/composition-api';
 import { startBaseline, type Baseline } from './baseline';
-import { listBody, PROGRESS_PREFIX, READY_PREFIX, type ReadyInfo, type Scenario, type WindowCommand, type WindowStats } from './query';
+import { listBody, PROGRESS_PREFIX, READY_PREFIX, searchBody, searchRequests, type ReadyInfo, type Scenario, type SearchReady, type WindowCommand, type WindowStats } from './query';
 import { seedBenchTenant } from './seed';
 
 const progress = (msg: string) => process.stderr.write(`${PROGRESS_PREFIX}${msg}\n`);
@@ -196,12 +196,68 @@ async function post(url: string, body: string, token?: string): Promise<{ error?
   return res.status !== 200 || text.includes('"errors"') ? { error: `HTTP ${res.status}: ${text.slice(0, 500)}` } : {};
 }
 
+/**
+ * search: the statements each request sends at every page size (the third of three, one at a
+ * time), and at page 50 the page's own statement, run again under EXPLAIN (ANALYZE, BUFFERS) as
+ * the runtime role inside the tenant (so RLS applies as it does to the request).
+ */
+async function searchStatements(server: BulwarkServer, tenantId: string, token: string, words: { many: string; few: string; comments: number }, pages: number[]): Promise<SearchReady> {
+  const url = `${server.url}/graphql`;
+  const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
+  const out: SearchReady = { many: words.many, few: words.few, comments: words.comments, statements: {}, statementsSql: {}, plans: {} };
+  for (const r of searchRequests(words)) {
+    out.statements[r.label] = {};
+    out.statementsSql[r.label] = {};
+    for (const n of [...new Set([...pages, 50])]) {
+      type Seen = { sql: string; bindings: unknown[]; tx?: string };
+      let seen: Seen[] = [];
+      for (let i = 0; i < 3; i++) {
+        seen = [];
+        const listener = (q: { sql: string; bindings: unknown[]; __knexTxId?: string }) => seen.push({ sql: q.sql, bindings: q.bindings, tx: q.__knexTxId });
+        knex.on('query', listener);
+        try {
+          const { error } = await post(url, searchBody(r.kind, n, r.q), token);
+          if (error) throw new Error(`${r.label} at page ${n}: ${error}`);
+        } finally {
+          knex.off('query', listener);
+        }
+      }
+      // The request's own statements are those of its transaction (the one that ran the page);
+      // at 100,000 tickets a request is slow enough that the server's background work (jobs,
+      // health checks) sends statements meanwhile on other connections: listed, not counted.
+      const page = seen.find((q) => /^\s*select t\.id, t\.number/.test(q.sql));
+      if (!page) throw new Error(`${r.label}: no page statement among ${seen.map((q) => q.sql.slice(0, 40)).join(' | ')}`);
+      // Counted: the transaction's statements, less the workspace settings the server reloads when
+      // their one-second caches have expired (lockdown, access settings, IP rules, rate limits) and
+      // the session's throttled last-seen touch: whatever the page size, and requests this slow
+      // run into them often.
+      const sql = seen.filter((q) => q.tx !== undefined && q.tx === page.tx);
+      const others = seen.filter((q) => !sql.includes(q));
+      const reload = /from platform_settings|from "access_settings"|from "ip_rules"|from "rate_limit_settings"|^\s*update sessions set last_seen_at/;
+      if (pages.includes(n)) {
+        out.statements[r.label][String(n)] = sql.filter((q) => !reload.test(q.sql)).length;
+        const short = (q: Seen) => q.sql.replace(/\s+/g, ' ').trim().slice(0, 120);
+        out.statementsSql[r.label][String(n)] = [
+          ...sql.map((q) => (reload.test(q.sql) ? `(not counted) ${short(q)}` : short(q))),
+          ...others.map((q) => `(other connection) ${short(q)}`),
+        ];
+      }
+      if (n !== 50) continue;
+      const plan = await withSystemContext(server.orm, server.app, tenantId, 'bench explain', (ctx) =>
+        ctx.em.getConnection().execute<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${page.sql}`, page.bindings, 'all', ctx.em.getTransactionContext()),
+      );
+      out.plans[r.label] = { sql: page.sql.replace(/\s+/g, ' ').trim(), bindings: page.bindings, plan: plan.map((l) => l['QUERY PLAN']) };
+    }
+  }
+  return out;
+}
+
 async function main() {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('serve.ts is started by main.ts with DATABASE_URL set');
   const tickets = Number(process.env.BENCH_TICKETS ?? 5000);
   const pages = (process.env.BENCH_PAGES ?? '10,50,100').split(',').map(Number);
-  const scenario: Scenario = (['login-load', 'audit-overhead', 'rate-limits'] as const).find((s) => s === process.env.BENCH_SCENARIO) ?? 'list';
+  const scenario: Scenario = (['login-load', 'audit-overhead', 'rate-limits', 'search'] as const).find((s) => s === process.env.BENCH_SCENARIO) ?? 'list';
   const loginUsers = scenario === 'login-load' ? Number(process.env.BENCH_LOGIN_USERS ?? 16) : 0;
 
   // Production settings (introspection off, secure cookies, bcrypt cost 12); the pepper is a
@@ -225,7 +281,9 @@ async function main() {
     // so that the "on" server counts every request and refuses none (the cost of counting is measured).
     BULWARK_REDIS_URL: process.env.BULWARK_REDIS_URL,
     BULWARK_REDIS_PREFIX: `bulwark-bench-${randomBytes(6).toString('hex')}`,
-    ...(scenario === 'rate-limits'
+    // search too: its requests are costed like any (a page of 50 is 853 points), and a run of them
+    // would exhaust the agent's minute; what is measured is the work, with counting still on.
+    ...(scenario === 'rate-limits' || scenario === 'search'
       ? Object.fromEntries(['USER', 'TOKEN', 'TENANT'].flatMap((k) => [[`BULWARK_RATE_LIMIT_${k}_MAX`, '1000000000'], [`BULWARK_RATE_LIMIT_${k}_PER_MINUTE`, '1000000000']]))
       : {}),
   };
@@ -262,13 +320,16 @@ async function main() {
     agents: 10,
     progress,
     login: loginUsers ? { users: loginUsers, password: loginPassword } : undefined,
+    content: scenario === 'search' ? { ownerUrl: databaseUrl } : undefined,
   });
 
   const owner = new Client({ connectionString: databaseUrl });
   await owner.connect();
   let postgres: string;
   try {
-    await owner.query('analyze tenants, users, sessions, tickets, ticket_comments');
+    // search: VACUUM too, as autovacuum would have long since on a desk this size (visibility map,
+    // hint bits, the GIN indexes' pending lists folded in), so the first runs do not pay for it.
+    await owner.query(`${scenario === 'search' ? 'vacuum ' : ''}analyze tenants, users, sessions, tickets, ticket_comments`);
     postgres = (await owner.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0].v;
   } finally {
     await owner.end();
@@ -277,6 +338,7 @@ async function main() {
   const fullUrl = `${server.url}/graphql`;
   const knex = (server.orm.em.getConnection() as PostgreSqlConnection).getKnex();
   const statements: ReadyInfo['statements'] = {};
+  let search: SearchReady | undefined;
   if (scenario === 'audit-overhead') {
     // The same server without the audit feature, on the same database (already migrated): the
     // "off" side of the comparison. Changes are still captured at flush, then dropped (no sink).
@@ -294,6 +356,9 @@ async function main() {
       database: { url: databaseUrl },
       mail: memoryMailSender(),
     });
+  } else if (scenario === 'search') {
+    progress(`counting SQL statements per request at page sizes ${pages.join(', ')}, and EXPLAIN ANALYZE of each page at 50`);
+    search = await searchStatements(server, seeded.tenantId, seeded.token, seeded.search!, pages);
   } else if (scenario === 'login-load') {
     if (!process.send) throw new Error('login-load needs the IPC channel main.ts opens');
     serveWindowStats((knex as unknown as { client: { pool: TarnPool } }).client.pool, knex as unknown as KnexEvents);
@@ -345,6 +410,7 @@ async function main() {
     statements,
     login: loginUsers ? { tenant: 'bench', emails: seeded.loginEmails, password: loginPassword, bcryptCost: config.bcryptCost } : undefined,
     threadpool: Number(process.env.UV_THREADPOOL_SIZE || 4),
+    search,
   };
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
 }

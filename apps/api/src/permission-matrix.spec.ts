@@ -144,6 +144,11 @@ const EXPECTED: Record<string, Role[] | 'public'> = {
   'Mutation.releaseQuarantine': ADMINS,
   'Mutation.blockQuarantine': ADMINS,
   'Mutation.deleteQuarantinedTickets': ADMINS,
+  // Attachments (issue 20 §5): the limits are shown to whoever may open tickets (the upload says
+  // them); admins set them (attachments.manage). Uploads and downloads are HTTP routes with the
+  // ticket's own checks (libs/tickets/api/src/attachments.spec.ts).
+  'Query.attachmentSettings': ALL,
+  'Mutation.updateAttachmentSettings': ADMINS,
   // The email channel (issue 19): mail settings, the held-mail queue and the wording of outbound mail are the mail admin's.
   'Query.mailSettings': ADMINS,
   'Query.heldMails': ADMINS,

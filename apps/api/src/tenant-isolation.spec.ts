@@ -247,7 +247,7 @@ describe('D4 the tenant comes only from the credential', () => {
  * know fails the first test: a new operation cannot be left out.
  */
 describe('D2 cross-tenant matrix: every operation that takes an id, for every role', () => {
-  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view' | 'organization';
+  type Kind = 'user' | 'suspendedUser' | 'session' | 'apiToken' | 'role' | 'alertRule' | 'auditEvent' | 'backupRun' | 'ticket' | 'group' | 'ssoConnection' | 'supportGrant' | 'supportTicket' | 'quarantine' | 'heldMail' | 'delivery' | 'view' | 'organization' | 'attachment';
   const KIND_OF: Record<string, Kind> = {
     'Query.auditEvent.id': 'auditEvent',
     'Query.ticket.id': 'ticket',
@@ -288,6 +288,9 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'Mutation.updateTicket.id': 'ticket',
     'Mutation.deleteTicket.id': 'ticket',
     'Mutation.addComment.ticketId': 'ticket',
+    // Uploads (issue 20 §5): only one's own, of one's workspace, not yet on a message.
+    'CreateTicketInput.attachmentIds': 'attachment',
+    'AddCommentInput.attachmentIds': 'attachment',
     'TicketGroupInput.memberIds': 'user',
     'Mutation.updateTicketGroup.id': 'group',
     'Mutation.deleteTicketGroup.id': 'group',
@@ -489,7 +492,13 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     // An organization with a member: a change or delete that reached it would change both rows.
     const organization = (await gqlOk<{ createOrganization: { id: string } }>(`mutation { createOrganization(input: { name: "D2 org", domains: ["d2-${p.slug}.example"] }) { id } }`, {}, admin)).createOrganization.id;
     await gqlOk(`mutation($id: ID!, $o: ID) { updateUser(id: $id, input: { organizationId: $o }) { id } }`, { id: p.requester.id, o: organization }, admin);
-    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery, organization };
+    // An upload not yet on a message, as the upload route leaves it (its requester's).
+    const attachment = randomUUID();
+    await t.ownerSql(
+      `insert into ticket_attachments (id, tenant_id, filename, content_type, size_bytes, sha256, uploaded_by_id, created_at) values ($1, $2, 'd2.png', 'image/png', 1, $3, $4, now())`,
+      [attachment, p.tenantId, Buffer.alloc(32), p.requester.id],
+    );
+    return { view, user, suspendedUser, session, apiToken, role, alertRule, auditEvent, backupRun, ticket, group, ssoConnection, supportGrant: support.id, supportTicket: support.ticketId, quarantine, heldMail, delivery, organization, attachment };
   }
 
   beforeAll(async () => {

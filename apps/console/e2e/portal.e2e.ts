@@ -54,6 +54,14 @@ maybe("the requesters' portal", () => {
     await form.getByText('Say in a few words what it is about').waitFor(); // said on the field, nothing sent
     await form.getByLabel('Subject').fill(subject);
     await form.getByLabel('Description').fill('It jams on every second page.\nThe tray light blinks orange.');
+    // Files (issue 20 §5): a screenshot is taken; a program named like an image is refused in words.
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64, 1)]);
+    await form.getByLabel('Attach files').setInputFiles([
+      { name: 'jam.png', mimeType: 'image/png', buffer: png },
+      { name: 'photo.png', mimeType: 'image/png', buffer: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(64)]) },
+    ]);
+    await expectOn(page, 'portal-attached', () => form.getByRole('button', { name: 'Attached: jam.png' }).or(form.getByLabel('Attached: jam.png')).first().waitFor({ timeout: 15_000 }));
+    await form.getByText(/photo\.png: This kind of file is not accepted here \(Windows program/).waitFor();
     await shot(page, 'new-request');
     await form.getByRole('button', { name: 'Send request' }).click();
     await expectOn(page, 'portal-filed', () => page.waitForURL(/#\/requests\/\d+$/, { timeout: 15_000 }));

@@ -18,18 +18,23 @@ import { BackupError } from './backups.errors';
  *   ["…","…",…]                                             column order (values as to_json gives them)
  *   {"$stream":"tickets","columns":[…]}                     tables in foreign-key order (parents first)
  *   …
- *   {"manifest":{"counts":{…},"sha256":{…}}}   per stream: rows, and SHA-256 of its row lines
+ *   {"$files":"ticket_attachments"}                        version 3: the files the rows of a table own
+ *   ["<row id>","<base64>"]                                 (FileStore), a file in one or more lines
+ *   {"manifest":{"counts":{…},"sha256":{…},"files":{…}}}   per stream: rows, and SHA-256 of its lines
  *
  * Version 2 names the columns once per stream instead of in every row (version 1 wrote each row
  * as an object): PostgreSQL builds the rows a fifth faster and there is a third less to compress
- * and hash. Version 1 archives are still read.
+ * and hash. Version 3 adds the files rows own (attachments), after the tables. Versions 1 and 2
+ * are still read.
  *
  * Live credentials are not backed up (sessions, API tokens, reset links, pending second steps),
  * nor the audit log (append-only; a restore is itself an event in it) or the backups' own records
  * and settings.
  */
 export const ARCHIVE_FORMAT = 'bulwark-backup';
-export const ARCHIVE_VERSION = 2;
+export const ARCHIVE_VERSION = 3;
+/** Bytes of a file per archive line (base64: a third more). */
+const FILE_CHUNK = 192 * 1024;
 /** json_build_array takes at most this many arguments (PostgreSQL's FUNC_MAX_ARGS). */
 const MAX_COLUMNS = 100;
 export const NOT_BACKED_UP = new Set([
@@ -65,6 +70,8 @@ export interface ArchiveHeader {
   tenantId: string;
   createdAt: string;
   tables: string[];
+  /** Version 3: tables whose rows own a file (a `storage_key` column), whose files follow the tables. */
+  files?: string[];
 }
 export interface Manifest {
   counts: Record<string, number>;
@@ -75,6 +82,14 @@ export interface Manifest {
    * in transit went unnoticed without it. Absent in archives written before it was added.
    */
   structure?: string;
+  /** Version 3: per table of `files`, the files' lines and their SHA-256. */
+  files?: Record<string, { lines: number; sha256: string }>;
+}
+
+/** What reads and writes the files rows own (file-store.ts), as the archive needs it. */
+export interface ArchiveFiles {
+  /** Null: no file under the key (an upload swept after the snapshot saw its row): none is carried. */
+  readIfExists(storageKey: string): Promise<Buffer | null>;
 }
 
 type Run = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -116,6 +131,18 @@ export async function columnsOf(em: EntityManager, table: string): Promise<{ nam
   );
 }
 
+/**
+ * Tables whose rows own a file: a generated `storage_key` column (`<tenant_id>/<id>`, see
+ * file-store.ts), so a restored row, even with a new id in a copy, names where its file goes.
+ */
+export async function fileTablesOf(em: EntityManager, tables: string[]): Promise<string[]> {
+  const rows = await runner(em)<{ name: string }>(
+    `select c.relname as name from pg_attribute a join pg_class c on c.oid = a.attrelid
+      where c.relnamespace = 'public'::regnamespace and a.attname = 'storage_key' and a.attgenerated = 's' and not a.attisdropped order by 1`,
+  );
+  return rows.map((r) => r.name).filter((t) => tables.includes(t));
+}
+
 export interface WriteProgress {
   (table: string, rows: number, bytes: number): void;
 }
@@ -124,12 +151,21 @@ export interface WriteProgress {
  * Writes the tenant's archive to `out` (uncompressed NDJSON). `em` must be in a REPEATABLE READ
  * transaction with the tenant set (RLS) — see backup-run.service.ts. Every query names the tenant too.
  */
-export async function writeArchive(em: EntityManager, tenantId: string, schema: string, now: Date, out: Writable, progress?: WriteProgress): Promise<{ manifest: Manifest; rows: number }> {
+export async function writeArchive(
+  em: EntityManager,
+  tenantId: string,
+  schema: string,
+  now: Date,
+  out: Writable,
+  progress?: WriteProgress,
+  files?: ArchiveFiles,
+): Promise<{ manifest: Manifest; rows: number }> {
   const tables = await tenantTablesInOrder(em);
+  const fileTables = files ? await fileTablesOf(em, tables) : [];
   const write = async (s: string) => {
     if (!out.write(s)) await drained(out);
   };
-  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables };
+  const header: ArchiveHeader = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema, tenantId, createdAt: now.toISOString(), tables, files: fileTables };
   const structure = createHash('sha256');
   const writeStructure = (line: string) => {
     structure.update(line);
@@ -174,6 +210,27 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
     manifest.sha256[table] = hash.digest('hex');
     rows += count;
   }
+  manifest.files = {};
+  for (const table of fileTables) {
+    const hash = createHash('sha256');
+    let lines = 0;
+    await writeStructure(JSON.stringify({ $files: table }) + '\n');
+    // The rows of the snapshot (the table was just copied from it); each file is read whole.
+    const owners = await runner(em)<{ id: string; storage_key: string }>(`select id, storage_key from ${quoteIdent(table)} where tenant_id = ? order by id`, [tenantId]);
+    for (const { id, storage_key } of owners) {
+      const content = await (files as ArchiveFiles).readIfExists(storage_key);
+      if (!content) continue;
+      for (let at = 0; at === 0 || at < content.length; at += FILE_CHUNK) {
+        const line = JSON.stringify([id, content.subarray(at, at + FILE_CHUNK).toString('base64')]) + '\n';
+        hash.update(line);
+        lines++;
+        await write(line);
+        bytes += line.length;
+        progress?.(table, lines, bytes);
+      }
+    }
+    manifest.files[table] = { lines, sha256: hash.digest('hex') };
+  }
   manifest.structure = structure.digest('hex');
   await write(JSON.stringify({ manifest }) + '\n');
   return { manifest, rows };
@@ -187,7 +244,13 @@ export async function writeArchive(em: EntityManager, tenantId: string, schema: 
  */
 export async function readArchive(
   input: Readable,
-  opts: { knownSchemas: string[]; onHeader?: (h: ArchiveHeader) => Promise<void>; onRows?: (table: string, rows: Record<string, unknown>[], columns: string[]) => Promise<void> },
+  opts: {
+    knownSchemas: string[];
+    onHeader?: (h: ArchiveHeader) => Promise<void>;
+    onRows?: (table: string, rows: Record<string, unknown>[], columns: string[]) => Promise<void>;
+    /** A whole file a row of `table` owns (version 3), once its last line is read. */
+    onFile?: (table: string, rowId: string, content: Buffer) => Promise<void>;
+  },
 ): Promise<{ header: ArchiveHeader; manifest: Manifest }> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let header: ArchiveHeader | null = null;
@@ -201,6 +264,16 @@ export async function readArchive(
   const flush = async () => {
     if (stream && batch.length && opts.onRows) await opts.onRows(stream.table, batch, stream.columns ?? [...stream.seen]);
     batch = [];
+  };
+  // The files of one table (version 3): the current file's id and parts, and each table's hash.
+  let fileStream: { table: string; id: string | null; parts: Buffer[]; ids: Set<string> } | null = null;
+  const fileHashes = new Map<string, { lines: number; hash: ReturnType<typeof createHash> }>();
+  const flushFile = async () => {
+    if (fileStream?.id && opts.onFile) await opts.onFile(fileStream.table, fileStream.id, Buffer.concat(fileStream.parts));
+    if (fileStream) {
+      fileStream.id = null;
+      fileStream.parts = [];
+    }
   };
   const toObject = (line: string): Record<string, unknown> => {
     const value = JSON.parse(line) as unknown;
@@ -231,6 +304,7 @@ export async function readArchive(
     if (manifest) throw new BackupError('ARCHIVE_INVALID', 'data after the manifest');
     if (line.startsWith('{"manifest":')) {
       await flush();
+      await flushFile();
       manifest = (JSON.parse(line) as { manifest: Manifest }).manifest;
       continue;
     }
@@ -244,8 +318,39 @@ export async function readArchive(
         throw new BackupError('ARCHIVE_INVALID', `the ${table} stream does not list its columns`);
       }
       await flush();
+      await flushFile();
+      fileStream = null;
       stream = { table, columns: columns as string[] | null, seen: new Set() };
       hashes.set(table, createHash('sha256'));
+      continue;
+    }
+    if (line.startsWith('{"$files":')) {
+      structure.update(line).update('\n');
+      const table = String((JSON.parse(line) as { $files: unknown }).$files);
+      if (!header.files?.includes(table) || fileHashes.has(table)) throw new BackupError('ARCHIVE_INVALID', `the archive has unexpected files of ${table}`);
+      await flush();
+      await flushFile();
+      stream = null;
+      fileStream = { table, id: null, parts: [], ids: new Set() };
+      fileHashes.set(table, { lines: 0, hash: createHash('sha256') });
+      continue;
+    }
+    if (fileStream) {
+      const f = fileStream;
+      const value = JSON.parse(line) as unknown;
+      if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string' || !/^[0-9a-f-]{36}$/.test(value[0])) {
+        throw new BackupError('ARCHIVE_INVALID', `a line of the files of ${f.table} is not a file's part`);
+      }
+      const h = fileHashes.get(f.table) as { lines: number; hash: ReturnType<typeof createHash> };
+      h.hash.update(line).update('\n');
+      h.lines++;
+      if (value[0] !== f.id) {
+        await flushFile();
+        if (f.ids.has(value[0])) throw new BackupError('ARCHIVE_INVALID', `a file of ${f.table} is split`);
+        f.ids.add(value[0]);
+        f.id = value[0];
+      }
+      if (opts.onFile) f.parts.push(Buffer.from(value[1], 'base64'));
       continue;
     }
     if (!stream || !line.startsWith(stream.columns ? '[' : '{')) throw new BackupError('ARCHIVE_INVALID', 'a line of the archive is not a row of a listed table');
@@ -265,6 +370,13 @@ export async function readArchive(
     const n = counts[t] ?? 0;
     const digest = hashes.get(t)?.digest('hex') ?? createHash('sha256').digest('hex');
     if (manifest.counts[t] !== n || manifest.sha256[t] !== digest) throw new BackupError('ARCHIVE_INVALID', `the ${t} stream does not match the manifest (rows or SHA-256)`);
+  }
+  for (const t of header.files ?? []) {
+    const h = fileHashes.get(t);
+    const expected = manifest.files?.[t];
+    if (!expected || expected.lines !== (h?.lines ?? 0) || expected.sha256 !== (h?.hash ?? createHash('sha256')).digest('hex')) {
+      throw new BackupError('ARCHIVE_INVALID', `the files of ${t} do not match the manifest (lines or SHA-256)`);
+    }
   }
   return { header, manifest };
 }

@@ -131,7 +131,7 @@ export function openArchive(app: AppServices, input: Readable, opts: ReadOptions
  */
 export async function readBackupFile(deps: Pick<BackupDeps, 'app' | 'schemas'>, input: Readable, opts: ReadOptions & Omit<Parameters<typeof readArchive>[1], 'knownSchemas'> = {}) {
   try {
-    return await readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas, onHeader: opts.onHeader, onRows: opts.onRows });
+    return await readArchive(openArchive(deps.app, input, opts), { knownSchemas: deps.schemas, onHeader: opts.onHeader, onRows: opts.onRows, onFile: opts.onFile });
   } catch (e) {
     throw asArchiveError(e);
   }

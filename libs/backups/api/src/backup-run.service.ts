@@ -4,7 +4,7 @@ import { writeArchive, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
 import { BackupSettings } from './backup-settings.entity';
-import { forkOf, type BackupDeps, type Progress } from './backup.deps';
+import { filesOf, forkOf, type BackupDeps, type Progress } from './backup.deps';
 import { checkStored, envelopeFor, seal, type Envelope } from './backup-envelope.service';
 import { ArchiveSink, coalesce, compressor, tap } from './backup.streams';
 
@@ -114,7 +114,7 @@ async function writeToStorage(deps: BackupDeps, tenantId: string, key: string, e
     stored.catch((e: Error) => raw.fail(e));
     let written: { manifest: Manifest; rows: number };
     try {
-      written = await writeArchive(em, tenantId, schemas[schemas.length - 1], app.now(), raw, (table, rows, bytes) => progress?.({ phase: 'writing', table, rows, bytes }));
+      written = await writeArchive(em, tenantId, schemas[schemas.length - 1], app.now(), raw, (table, rows, bytes) => progress?.({ phase: 'writing', table, rows, bytes }), filesOf(deps));
       raw.end();
     } catch (e) {
       // Also when the failure came from downstream: `fail` handed writeArchive that very error.

@@ -2,6 +2,7 @@ import type { AppServices } from '@bulwark/platform-api';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { storageFor, type BackupStorage } from './storage';
+import { fileStore, type FileStore } from './file-store';
 
 /**
  * What the long-running backup work needs beyond a context: it runs in transactions of its own
@@ -14,7 +15,12 @@ export interface BackupDeps {
   storage: BackupStorage;
   /** Every migration this server knows, oldest first; the last names the archive's schema. */
   schemas: string[];
+  /** Where the files rows own are kept (attachments); default: the configured file store. */
+  files?: FileStore;
 }
+
+/** The files a backup carries and a restore puts back: the server's own, wherever archives go. */
+export const filesOf = (deps: BackupDeps): FileStore => deps.files ?? fileStore(deps.app.config);
 
 /** The deps as configured: the storage BULWARK_BACKUP_STORAGE names, the migrations the server runs. */
 export function backupDeps(orm: MikroORM | EntityManager, app: AppServices): BackupDeps {

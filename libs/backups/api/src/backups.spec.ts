@@ -7,7 +7,7 @@ import { withSystemContext } from '@bulwark/platform-api';
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, mintSession, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,6 +23,8 @@ import { runBackup } from './backup-run.service';
 import { restoreAsNewTenant, restoreTenant } from './restore.service';
 import { encryptStream } from './envelope';
 import { localStorage } from './storage';
+import { fileStore } from './file-store';
+import { backupsConfig } from './backups.config';
 
 let t: TestServer;
 let a: TenantPersonas;
@@ -234,11 +236,13 @@ describe('encryption and versions', () => {
     // without columns, per-stream SHA-256 over those lines, gzip'd, in the same envelope.
     const lines = (await text(openArchive(deps.app, deps.storage.get(run.storageKey!)))).trimEnd().split('\n');
     const header = { ...JSON.parse(lines[0]), version: 1 };
+    delete header.files; // version 1 carried no files (this workspace has none)
     const out = [JSON.stringify(header)];
     const hashes: Record<string, ReturnType<typeof createHash>> = {};
     let columns: string[] = [];
     let table = '';
     for (const line of lines.slice(1, -1)) {
+      if (line.startsWith('{"$files":')) continue;
       if (line.startsWith('{"$stream":')) {
         ({ $stream: table, columns } = JSON.parse(line));
         hashes[table] = createHash('sha256');
@@ -251,6 +255,7 @@ describe('encryption and versions', () => {
       out.push(row);
     }
     const manifest = JSON.parse(lines.at(-1)!).manifest;
+    delete manifest.files;
     delete manifest.structure; // version 1 manifests had no hash of their non-row lines
     for (const [name, h] of Object.entries(hashes)) manifest.sha256[name] = h.digest('hex');
     out.push(JSON.stringify({ manifest }));
@@ -261,5 +266,63 @@ describe('encryption and versions', () => {
     expect((await verifyArchive(deps, Readable.from(sealed))).header.version).toBe(1);
     await restoreTenant(deps, b.tenantId, Readable.from(sealed));
     expect(await snapshot(b.tenantId)).toEqual(original);
+  });
+});
+
+describe('attachments travel with their backups', () => {
+  const CONTENT = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('a screenshot of the broken printer')]);
+  const mapped = (into: string, id: string) => createHash('md5').update(into + id).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
+  it('carries the files of the workspace’s attachments; a restore, in place or into a copy, brings them back', async () => {
+    const files = fileStore(t.server.app.config);
+    const res = await fetch(`${t.url}/api/tickets/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.agent.token}`, 'content-type': 'application/octet-stream', 'x-filename': 'printer.png' },
+      body: new Uint8Array(CONTENT),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const ticketId = await create(a.agent, 'with an attachment');
+    await t.ownerSql(`update ticket_attachments set ticket_id = $1, linked_at = now() where id = $2`, [ticketId, id]);
+    // Encrypted at rest: the stored object is not the file.
+    const stored = readFileSync(join(backupsConfig.of(t.server.app.config).dir, 'files', a.tenantId, id));
+    expect(stored.includes(Buffer.from('broken printer'))).toBe(false);
+
+    // An upload whose file a sweep removed after the snapshot saw its row: the backup goes on without it.
+    const swept = await fetch(`${t.url}/api/tickets/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.agent.token}`, 'content-type': 'application/octet-stream', 'x-filename': 'swept.png' },
+      body: new Uint8Array(CONTENT),
+    });
+    await files.remove(`${a.tenantId}/${((await swept.json()) as { id: string }).id}`);
+
+    const run = await runBackup(deps, a.tenantId, 'cli');
+    expect(run.status).toBe('succeeded');
+    const { header, manifest } = await verifyArchive(deps, deps.storage.get(run.storageKey!));
+    expect(header.files).toEqual(['ticket_attachments']);
+    expect(manifest.files?.ticket_attachments.lines).toBe(1);
+
+    // Lost: the row and the file. The restore brings both back, the file as it was.
+    await t.ownerSql(`delete from ticket_attachments where id = $1`, [id]);
+    await files.remove(`${a.tenantId}/${id}`);
+    await restoreTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { runId: run.id });
+    expect(await t.ownerSql(`select filename from ticket_attachments where id = $1`, [id])).toEqual([{ filename: 'printer.png' }]);
+    expect((await files.read(`${a.tenantId}/${id}`)).equals(CONTENT)).toBe(true);
+    a.agent.token = await mintSession(t, a.tenantId, a.agent.id);
+    const q = await t.gql<{ ticket: { attachments: { url: string }[] } }>(`query($id: ID!) { ticket(id: $id) { attachments { url } } }`, { id: ticketId }, { token: a.agent.token });
+    const download = await fetch(`${t.url}${q.data!.ticket.attachments[0].url}`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(CONTENT)).toBe(true);
+
+    // A copy gets its own file under its own row (ids change in a copy), not a pointer to the source's.
+    const copy = await restoreAsNewTenant(deps, a.tenantId, deps.storage.get(run.storageKey!), { slug: 'backed-files', name: 'Backed (files)', runId: run.id });
+    const copiedId = mapped(copy.tenantId, id);
+    expect(await t.ownerSql(`select storage_key from ticket_attachments where tenant_id = $1 and id = $2`, [copy.tenantId, copiedId])).toEqual([{ storage_key: `${copy.tenantId}/${copiedId}` }]);
+    expect((await files.read(`${copy.tenantId}/${copiedId}`)).equals(CONTENT)).toBe(true);
+    // A file read under another key (another workspace's) does not open.
+    const elsewhere = join(backupsConfig.of(t.server.app.config).dir, 'files', b.tenantId);
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, id), stored);
+    await expect(files.read(`${b.tenantId}/${id}`)).rejects.toThrow(/unable to authenticate|auth/i);
+    rmSync(join(elsewhere, id));
   });
 });

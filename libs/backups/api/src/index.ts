@@ -47,6 +47,7 @@ export { backupSettings, setBackupEncryption } from './backup-settings.service';
 export { BackupError, BackupErrorCodes, clientCodeOf, type BackupErrorCode } from './backups.errors';
 export { BackupSettings, type BackupEncryption } from './backup-settings.entity';
 export { localStorage, storageFor, type BackupStorage } from './storage';
+export { fileStore, encryptFile, decryptFile, MAX_FILE_BYTES, type FileStore } from './file-store';
 export { s3Storage, type S3Settings } from './s3-storage';
 export { BackupRun } from './backup-run.entity';
 export { BackupSchedule } from './backup-schedule.entity';

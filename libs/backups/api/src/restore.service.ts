@@ -6,7 +6,7 @@ import { insertTenant, rebindTotpSecret } from '@bulwark/identity-api';
 import { columnsOf, quoteIdent, tenantTablesInOrder, type ArchiveHeader, type Manifest } from './archive';
 import { BackupAudit } from './backups.audit';
 import { BackupRun } from './backup-run.entity';
-import { backupDeps, type BackupDeps, type Progress, type ReadOptions } from './backup.deps';
+import { backupDeps, filesOf, type BackupDeps, type Progress, type ReadOptions } from './backup.deps';
 import { readBackupFile, verifyArchive } from './backup-envelope.service';
 import { asArchiveError, BackupError } from './backups.errors';
 
@@ -196,6 +196,7 @@ async function fillFromArchive(
   const trx = ctx.em.getTransactionContext();
   const run: Sql = <T>(sql: string, params: unknown[] = []) => conn.execute<T[]>(sql, params, 'all', trx);
   await run(`select set_config('statement_timeout', '0', true)`);
+  const files = filesOf(deps);
   const tables = await tenantTablesInOrder(ctx.em);
   const statements = new Map<string, string>();
   let rows = 0;
@@ -229,6 +230,14 @@ async function fillFromArchive(
       await run(sql, [JSON.stringify(batch)]);
       rows += batch.length;
       opts.progress?.({ phase: 'restoring', table, rows, bytes: 0 });
+    },
+    // A file goes where its restored row names it (storage_key is `<tenant>/<id>`, the copy's in a
+    // copy). Files never change once stored, so one already there is this one and is left alone:
+    // an archive that fails verification later (rolled back) has then overwritten nothing.
+    onFile: async (_table, rowId, content) => {
+      const tenant = how.into ?? how.archiveOf;
+      const key = `${tenant}/${how.into ? copiedId(how.into, rowId) : rowId}`;
+      if (!(await files.exists(key))) await files.put(key, content);
     },
   });
   return { ...result, rows };

@@ -6,6 +6,12 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type { BackupStorage } from './storage';
 
+/**
+ * Keys are `<tenant id>/<run id>.bwb` (archives) or `files/<tenant id>/<file id>` (files a
+ * workspace keeps, such as ticket attachments: see file-store.ts).
+ */
+export const STORAGE_KEY = /^(?:[0-9a-f-]{36}\/[0-9a-f-]{36}\.bwb|files\/[0-9a-f-]{36}\/[0-9a-f-]{36})$/;
+
 export interface S3Settings {
   endpoint?: string;
   region: string;
@@ -18,7 +24,6 @@ export interface S3Settings {
   forcePathStyle: boolean;
 }
 
-const KEY = /^[0-9a-f-]{36}\/[0-9a-f-]{36}\.bwb$/;
 
 /**
  * S3-compatible object storage behind the same interface as the local directory. An archive is
@@ -39,7 +44,7 @@ export function s3Storage(settings: S3Settings, spoolDir: string): BackupStorage
     credentials: settings.accessKeyId && settings.secretAccessKey ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
   });
   const objectKey = (key: string) => {
-    if (!KEY.test(key)) throw new Error(`not a backup key: ${key}`);
+    if (!STORAGE_KEY.test(key)) throw new Error(`not a backup key: ${key}`);
     return `${settings.prefix}${key}`;
   };
   return {
@@ -88,6 +93,19 @@ export function s3Storage(settings: S3Settings, spoolDir: string): BackupStorage
       do {
         const r = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: `${settings.prefix}${prefix}/`, ContinuationToken: token }));
         for (const o of r.Contents ?? []) if (o.Key?.endsWith('.bwb')) out.push(o.Key.slice(settings.prefix.length));
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    async listFiles() {
+      const out: { key: string; modifiedAt: Date }[] = [];
+      let token: string | undefined;
+      do {
+        const r = await client.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: `${settings.prefix}files/`, ContinuationToken: token }));
+        for (const o of r.Contents ?? []) {
+          const key = o.Key?.slice(settings.prefix.length);
+          if (key && STORAGE_KEY.test(key)) out.push({ key, modifiedAt: o.LastModified ?? new Date(0) });
+        }
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);
       return out;

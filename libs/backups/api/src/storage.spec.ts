@@ -18,6 +18,7 @@ import type { BackupDeps } from './backup.deps';
 import { runBackup } from './backup-run.service';
 import { restoreTenant } from './restore.service';
 import { s3Storage } from './s3-storage';
+import { fileStore } from './file-store';
 import { localStorage, type BackupStorage } from './storage';
 
 let t: TestServer;
@@ -65,6 +66,21 @@ describe.each(['local', 's3'])('%s storage', (name) => {
     for (const bad of ['../../etc/passwd', `${tenant}/../x.bwb`, '/abs/path.bwb', `${tenant}/${randomUUID()}.txt`]) {
       expect(() => storage.get(bad)).toThrow(/not a backup key/);
     }
+  });
+
+  it('keeps files (attachments) encrypted under files/<tenant>/<id>, apart from archives, and lists them for the orphan sweep', async () => {
+    const storage = drivers[name]();
+    const files = fileStore(t.server.app.config, storage);
+    const id = randomUUID();
+    await files.put(`${tenant}/${id}`, Buffer.from('a screenshot'));
+    expect(await text(storage.get(`files/${tenant}/${id}`))).not.toContain('a screenshot');
+    expect((await files.read(`${tenant}/${id}`)).toString()).toBe('a screenshot');
+    expect(await storage.list(tenant)).not.toContain(`files/${tenant}/${id}`);
+    expect((await files.list()).map((f) => f.storageKey)).toContain(`${tenant}/${id}`);
+    expect(await files.readIfExists(`${tenant}/${randomUUID()}`)).toBeNull();
+    await files.remove(`${tenant}/${id}`);
+    expect(await files.exists(`${tenant}/${id}`)).toBe(false);
+    expect(() => storage.get(`files/${tenant}/../x`)).toThrow(/not a backup key/);
   });
 
   it('never shows a half-written object: a stream that fails leaves nothing under the key', async () => {

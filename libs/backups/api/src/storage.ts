@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BulwarkConfig } from '@bulwark/platform-api';
-import { s3Storage } from './s3-storage';
+import { s3Storage, STORAGE_KEY } from './s3-storage';
 import { backupsConfig } from './backups.config';
 import { pipeline } from 'node:stream/promises';
 
@@ -18,11 +18,13 @@ export interface BackupStorage {
   exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** Every file kept under `files/` (file-store.ts), with when it was written: for the orphan sweep. */
+  listFiles(): Promise<{ key: string; modifiedAt: Date }[]>;
 }
 
-/** Keys are `<tenant id>/<run id>.bwb`: no absolute paths, no `..`. */
+/** Keys: see STORAGE_KEY. No absolute paths, no `..`. */
 function safe(root: string, key: string): string {
-  if (!/^[0-9a-f-]{36}\/[0-9a-f-]{36}\.bwb$/.test(key)) throw new Error(`not a backup key: ${key}`);
+  if (!STORAGE_KEY.test(key)) throw new Error(`not a backup key: ${key}`);
   const path = resolve(root, key);
   if (!path.startsWith(resolve(root) + sep)) throw new Error(`not a backup key: ${key}`);
   return path;
@@ -60,6 +62,17 @@ export function localStorage(root: string): BackupStorage {
       return readdirSync(dir)
         .filter((f) => f.endsWith('.bwb'))
         .map((f) => `${prefix}/${f}`);
+    },
+    async listFiles() {
+      const base = join(root, 'files');
+      if (!existsSync(base)) return [];
+      const out: { key: string; modifiedAt: Date }[] = [];
+      for (const tenant of readdirSync(base).filter((d) => /^[0-9a-f-]{36}$/.test(d))) {
+        for (const f of readdirSync(join(base, tenant)).filter((x) => /^[0-9a-f-]{36}$/.test(x))) {
+          out.push({ key: `files/${tenant}/${f}`, modifiedAt: statSync(join(base, tenant, f)).mtime });
+        }
+      }
+      return out;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Request, Response } from 'express';
-import { inTenantTransaction, Tenant, type HttpHandler } from '@bulwark/platform-api';
+import { inTenantTransaction, readRawBody, Tenant, type HttpHandler } from '@bulwark/platform-api';
 import { mailConfig } from './mail.config';
 import { tenantOfInboundSecret } from './mail.service';
 import { HeldMailFull, prepareMessage, receiveForTenant } from './inbound.service';
@@ -42,7 +42,7 @@ export const inboundMailRoute: HttpHandler = async (req, res, services) => {
   const ip = query('ip');
   if (ip !== undefined && !isIP(ip)) return void refuse(res, 400, 'BAD_USER_INPUT', 'ip is an IPv4 or IPv6 address');
   const envelope = { ip, helo: query('helo'), sender: query('sender') };
-  const raw = await readBody(req, cfg.maxBytes);
+  const raw = await readRawBody(req, cfg.maxBytes);
   if (raw === 'too large') return void refuse(res, 413, 'BAD_REQUEST', `The message is larger than this help desk accepts (${cfg.maxBytes} bytes)`);
   if (!raw.length || !/^[\x21-\x39\x3b-\x7e]+:/.test(raw.subarray(0, 1000).toString('latin1'))) {
     return void refuse(res, 400, 'BAD_USER_INPUT', 'The body is not an email message (it must start with its headers)');
@@ -64,19 +64,6 @@ export const inboundMailRoute: HttpHandler = async (req, res, services) => {
   }
   res.status(filed.status === 'duplicate' ? 200 : 202).json({ status: filed.status });
 };
-
-async function readBody(req: Request, max: number): Promise<Buffer | 'too large'> {
-  const declared = Number(req.get('content-length') ?? 0);
-  if (declared > max) return 'too large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return 'too large';
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 
 async function slugOf(services: Parameters<HttpHandler>[2], tenantId: string): Promise<string> {
   return inTenantTransaction(services.orm, tenantId, async (em) => (await em.findOneOrFail(Tenant, { id: tenantId })).slug, { readOnly: true });

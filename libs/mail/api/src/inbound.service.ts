@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { AppError, audit, Tenant, withSystemContext, type AppServices, type Permission, type RequestContext } from '@bulwark/platform-api';
 import { createUser, User } from '@bulwark/identity-api';
-import { addComment, createTicket, Ticket, TicketPermission } from '@bulwark/tickets-api';
+import { addComment, attachIncomingFiles, Comment, createTicket, judgeIncomingFiles, Ticket, TicketPermission, type IncomingFile } from '@bulwark/tickets-api';
 import { MailAudit } from './mail.audit';
 import { mailConfig } from './mail.config';
 import { MailRecord, MailSettings, MailThread, type MailAuthentication, type MailStatus, type SenderPolicy } from './mail.entities';
@@ -149,19 +149,23 @@ export async function fileAuthenticated(
   const thread = await threadOf(ctx, parsed, recipients);
   if (thread && (await belongsOn(ctx, thread, person))) {
     const extra = thread.requester.id === person.id ? [] : [TicketPermission.viewAll];
-    const body = clip(trimQuoted(textOf(parsed)) || '(no text)', BODY_MAX);
+    const files = await judgeIncomingFiles(ctx, filesOf(parsed));
+    const body = withNotes(trimQuoted(textOf(parsed)) || '(no text)', files.notes);
     const comment = await asSender(ctx, person, extra, () => addComment(ctx, thread.id, { body, public: true }));
+    await attachIncomingFiles(ctx, files.taken, { ticket: thread, comment: ctx.em.getReference(Comment, comment.id) }, person.id);
     Object.assign(record, { status: 'reply', ticket: thread, commentId: comment.id, reason: null });
     if (details) audit(ctx, MailAudit.messageReceived, { targetId: record.id, details: { ...details, ticketId: thread.id, commentId: comment.id, from: sender.address } });
     return { status: 'reply', recordId: record.id, ticketId: thread.id };
   }
   const subject = clip(noNul(parsed.subject ?? '').replace(/\s+/g, ' ').trim() || '(no subject)', SUBJECT_MAX);
-  const body = clip(textOf(parsed).trim() || '(no text)', BODY_MAX);
+  const files = await judgeIncomingFiles(ctx, filesOf(parsed));
+  const body = withNotes(textOf(parsed).trim() || '(no text)', files.notes);
   const filed = await newTicket(ctx, person, subject, body, sender.address);
   if (!filed.ticket) {
     Object.assign(record, { status: 'ignored', reason: filed.refused });
     return { status: 'ignored', recordId: record.id, ticketId: null };
   }
+  await attachIncomingFiles(ctx, files.taken, { ticket: filed.ticket }, person.id);
   ctx.em.create(MailThread, { ticket: filed.ticket, ccAddresses: copiedAddresses(parsed, sender.address, own, mailConfig.of(ctx.app.config).domain), rootMessageId: record.messageId });
   Object.assign(record, { status: 'ticket', ticket: filed.ticket, reason: filed.held ? 'Filed, and held by the spam watcher with the sender’s other recent tickets.' : null });
   if (details) audit(ctx, MailAudit.messageReceived, { targetId: record.id, details: { ...details, ticketId: filed.ticket.id, from: sender.address, spamHeld: !!filed.held } });
@@ -178,12 +182,14 @@ async function fileUnverified(ctx: RequestContext, m: PreparedMessage, sender: S
   const placeholder = await unverifiedSender(ctx);
   const subject = clip(`[Unverified sender] ${noNul(m.parsed.subject ?? '').replace(/\s+/g, ' ').trim() || '(no subject)'}`, SUBJECT_MAX);
   const head = `Unverified sender: ${sender.address}\n${whyUnverified(m.auth)}\nThis ticket is not attached to anyone: check with the person another way before acting on it.\n\n`;
-  const body = clip(head + (textOf(m.parsed).trim() || '(no text)'), BODY_MAX);
+  const files = await judgeIncomingFiles(ctx, filesOf(m.parsed));
+  const body = withNotes(head + (textOf(m.parsed).trim() || '(no text)'), files.notes);
   const filed = await newTicket(ctx, placeholder, subject, body, sender.address);
   if (!filed.ticket) {
     Object.assign(record, { status: 'ignored', reason: filed.refused });
     return { status: 'ignored', recordId: record.id, ticketId: null };
   }
+  await attachIncomingFiles(ctx, files.taken, { ticket: filed.ticket }, placeholder.id);
   ctx.em.create(MailThread, { ticket: filed.ticket, ccAddresses: [], rootMessageId: record.messageId });
   Object.assign(record, { status: 'ticket', ticket: filed.ticket, reason: `Filed from an unverified sender: ${whyUnverified(m.auth)}` });
   audit(ctx, MailAudit.messageReceived, {
@@ -191,6 +197,18 @@ async function fileUnverified(ctx: RequestContext, m: PreparedMessage, sender: S
     details: { via: m.via, ticketId: filed.ticket.id, from: sender.address, unverified: true, authentication: m.auth, spamHeld: filed.held },
   });
   return { status: 'ticket', recordId: record.id, ticketId: filed.ticket.id };
+}
+
+/** The files a message carries (attachments and inline images), as the tickets feature takes them. */
+function filesOf(parsed: ParsedMail): IncomingFile[] {
+  return (parsed.attachments ?? []).map((a, i) => ({ filename: a.filename || `attachment-${i + 1}`, content: a.content }));
+}
+
+/** The text, clipped, and what was left out of the message said after it (never clipped away). */
+function withNotes(text: string, notes: string[]): string {
+  if (!notes.length) return clip(text, BODY_MAX);
+  const said = `\n\nAttachments left out (this help desk's limits):\n${notes.map((n) => `- ${n}`).join('\n')}`.slice(0, 4000);
+  return clip(text, BODY_MAX - said.length) + said;
 }
 
 /**

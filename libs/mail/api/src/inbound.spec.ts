@@ -156,6 +156,35 @@ describe('inbound mail over SMTP', () => {
     expect(mine.tickets.nodes).toContainEqual({ id: ticket.id, channel: 'EMAIL' });
   });
 
+  it('keeps a message’s files as attachments under the workspace’s limits; a refused one is left out with a note, not the message', async () => {
+    const subject = uniq('Screenshots');
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(100, 1)]);
+    const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100, 0x90)]);
+    await smtp({
+      from: 'lee@good-customer.com',
+      to: `acme@${DOMAIN}`,
+      subject,
+      text: 'See the screenshot.',
+      attachments: [
+        { filename: 'screen.png', content: png },
+        { filename: 'harmless.png', content: exe, contentType: 'image/png' },
+      ],
+      sign: true,
+    });
+    const [ticket] = await ticketsOf(a.tenantId, subject);
+    expect(ticket.body).toMatch(/^See the screenshot\.\n\nAttachments left out \(this help desk's limits\):\n- harmless\.png: this kind of file is not accepted here \(Windows program/);
+    const files = await t.ownerSql<{ filename: string; content_type: string; size_bytes: string; comment_id: string | null }>(
+      `select filename, content_type, size_bytes, comment_id from ticket_attachments where tenant_id = $1 and ticket_id = $2`,
+      [a.tenantId, ticket.id],
+    );
+    expect(files).toEqual([{ filename: 'screen.png', content_type: 'image/png', size_bytes: String(png.length), comment_id: null }]);
+    // A reply's files go on its comment.
+    const address = replyAddress(t.server.app.config, 'acme', a.tenantId, ticket.id);
+    await smtp({ from: 'lee@good-customer.com', to: address, subject: `Re: ${subject}`, text: 'And another.', attachments: [{ filename: 'second.png', content: png }], sign: true });
+    const onComment = await t.ownerSql<{ filename: string; comment_id: string | null }>(`select filename, comment_id from ticket_attachments where tenant_id = $1 and ticket_id = $2 and comment_id is not null`, [a.tenantId, ticket.id]);
+    expect(onComment).toEqual([{ filename: 'second.png', comment_id: expect.any(String) }]);
+  });
+
   it('threads a reply by the signed reply address and by In-Reply-To, as a public comment of the requester, quoted history trimmed', async () => {
     const subject = uniq('VPN');
     const first = mid('good-customer.com');

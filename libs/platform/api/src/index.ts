@@ -51,6 +51,7 @@ export {
 } from './audit';
 export { drained, csvCell, streamExport, type ExportFile, type ExportFormat } from './streams';
 export { withRouteContext } from './http/route-context';
+export { readRawBody } from './http/input';
 export { sealSecret, unsealSecret, unsealWithKeys } from './sealing';
 export { isInternalAddress } from './http/addresses';
 export { sessionCookieName, readCookie } from './http/app';

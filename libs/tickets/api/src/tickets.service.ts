@@ -21,6 +21,7 @@ import { ticketScope } from './ticket-scope';
 import { Comment, Ticket } from './ticket.entity';
 import { TicketPermission } from './tickets.permissions';
 import { normalizeOrigin, watchNewTicket, type TicketOrigin } from './spam.service';
+import { linkAttachments } from './attachments.service';
 import type {
   AddCommentInput,
   CommentView,
@@ -184,6 +185,8 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
     createdAt: now,
     updatedAt: now,
   });
+  // The caller's own uploads go on the ticket's first message (attachments.service), held or not.
+  await linkAttachments(ctx, input.attachmentIds, { ticket });
   // Stored, held, and said so: the error keeps the field's changes (the ticket and the quarantine).
   if (hold) throw hold.error;
   return ticketToView(ticket);
@@ -260,6 +263,7 @@ export async function addComment(ctx: RequestContext, ticketId: string, input: A
     public: input.public,
     createdAt: now,
   });
+  await linkAttachments(ctx, input.attachmentIds, { ticket, comment });
   if (input.status) ticket.status = input.status;
   // The requester answering a solved or waiting ticket puts it back in the agents' queue.
   else if (fromRequester && input.public && (ticket.status === 'solved' || ticket.status === 'pending')) ticket.status = 'open';

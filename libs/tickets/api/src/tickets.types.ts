@@ -174,6 +174,11 @@ export class CreateTicketInput {
   requesterId?: string;
   @Field(() => ID, { nullable: true }) @IsOptional() @IsUUID() assigneeId?: string;
   @Field(() => ID, { nullable: true, description: 'Staff only' }) @IsOptional() @IsUUID() groupId?: string;
+  @Field(() => [ID], { nullable: true, description: 'Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20)' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true })
+  attachmentIds?: string[];
 }
 
 @InputType()
@@ -202,6 +207,11 @@ export class AddCommentInput {
   @IsEnum(TicketStatusEnum)
   status?: TicketStatusEnum;
   @Field({ defaultValue: true, description: 'false makes an internal note (staff only)' }) @IsBoolean() public: boolean = true;
+  @Field(() => [ID], { nullable: true, description: 'Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20)' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true })
+  attachmentIds?: string[];
 }
 
 @ObjectType('TicketExportLink')

@@ -1,5 +1,5 @@
 import { actingUserId, badInput, conflict, forbidden, isUuid, notFound, type RequestContext } from '@bulwark/platform-api';
-import { User } from '@bulwark/identity-api';
+import { Organization, User } from '@bulwark/identity-api';
 import { countTicketsBy } from './ticket-list.query';
 import { SavedView } from './ticket.entity';
 import { TicketGroup } from './group.entity';
@@ -81,6 +81,7 @@ async function referencesExist(ctx: RequestContext, f: TicketFilter): Promise<vo
     if (id && !(isUuid(id) && (await ctx.em.count(User, { id })))) throw notFound(what);
   }
   if (f.groupId && !(isUuid(f.groupId) && (await ctx.em.count(TicketGroup, { id: f.groupId })))) throw notFound('Group');
+  if (f.organizationId && !(isUuid(f.organizationId) && (await ctx.em.count(Organization, { id: f.organizationId })))) throw notFound('Organization');
 }
 
 export async function deleteView(ctx: RequestContext, id: string): Promise<boolean> {

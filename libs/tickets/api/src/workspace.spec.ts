@@ -99,6 +99,13 @@ describe('full-text search', () => {
     expect(await search(a.lightAgent, { search: 'requester2@numbers-a' })).toEqual([]);
   });
 
+  it('may use the GIN indexes under row-level security: the match operators are leakproof (else search and tags read every row)', async () => {
+    // PostgreSQL uses an index under a forced policy only for leakproof operators; the search
+    // bench's plans show the indexes used once these are marked (tools/bench, --scenario search).
+    const rows = await t.ownerSql<{ proname: string }>(`select proname from pg_proc where proname in ('ts_match_vq', 'arraycontains') and proleakproof order by 1`);
+    expect(rows.map((r) => r.proname)).toEqual(['arraycontains', 'ts_match_vq']);
+  });
+
   it('never finds another tenant’s words', async () => {
     await create(b.requester, { subject: 'Globex only', body: 'zanzibarite widget' });
     expect(await search(a.agent, { search: 'zanzibarite' })).toEqual([]);

@@ -1,6 +1,7 @@
 import ConfirmationNumberIcon from '@mui/icons-material/ConfirmationNumber';
 import GroupsIcon from '@mui/icons-material/Groups';
 import ReportIcon from '@mui/icons-material/Report';
+import AttachFileIcon from '@mui/icons-material/AttachFile';
 import { defineConsolePlugin, Permission } from '@bulwark/platform-console';
 import { groupsData } from './groups.data';
 import { GroupsList } from './groups.page';
@@ -8,6 +9,7 @@ import { NewRequestPage } from './portal.new-request.page';
 import { RequestPage, TicketLinkPage } from './portal.request.page';
 import { MyRequestsPage } from './portal.requests.page';
 import { QuarantinePage } from './quarantine.page';
+import { AttachmentSettingsPage } from './attachments';
 import { TicketsByStatusCard } from './tickets.card';
 import { ticketsData } from './tickets.data';
 import { TicketCreate } from './ticket-create.page';
@@ -55,7 +57,11 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     },
   ],
   // The spam watcher (H3): who is held, the decisions and the rules, for moderators (admins).
-  pages: [{ path: 'quarantine', component: QuarantinePage, access: { list: Permission.TICKETS_MODERATE }, menu: { label: 'Quarantine', icon: ReportIcon } }],
+  pages: [
+    { path: 'quarantine', component: QuarantinePage, access: { list: Permission.TICKETS_MODERATE }, menu: { label: 'Quarantine', icon: ReportIcon } },
+    // What files a workspace accepts (issue 20 §5): its admins' (attachments.manage).
+    { path: 'attachment-settings', component: AttachmentSettingsPage, access: { list: Permission.ATTACHMENTS_MANAGE }, menu: { label: 'Attachments', icon: AttachFileIcon } },
+  ],
   dashboardCards: [{ key: 'tickets-by-status', resource: 'tickets', component: TicketsByStatusCard }],
   // The requesters' portal: their own requests, a new one, one request's thread.
   portal: {
@@ -69,3 +75,6 @@ export const ticketsConsolePlugin = defineConsolePlugin({
     ],
   },
 });
+
+// For the ticket page, the reply box and the requester portal (issue 20 §5).
+export { AttachmentIdsInput, AttachmentList, AttachmentUpload, uploadAttachment, fileSize, type UploadedFile } from './attachments';

@@ -5,13 +5,13 @@ import { Link, useNavigate } from 'react-router-dom';
 import { GraphQLRequestError } from '@bulwark/platform-console';
 import { FormCard, requestNumber } from './portal.common';
 import { fileRequest } from './portal.data';
+import { AttachmentIdsInput } from './attachments';
 
 /**
- * The slot for files: the attachments part of issue 20 exports an upload component from this
- * library; it goes here (ids of uploaded files in, through `onChange`), and `fileRequest` already
- * sends them as `attachmentIds`.
+ * The slot for files: the upload component of the attachments part (ids of uploaded files in,
+ * through `onChange`); `fileRequest` sends them as `attachmentIds`.
  */
-const AttachmentsInput: ComponentType<{ value: string[]; onChange(ids: string[]): void }> | null = null;
+const AttachmentsInput: ComponentType<{ value: string[]; onChange(ids: string[]): void }> | null = AttachmentIdsInput;
 
 /** New request: only what a requester may set, a subject and what they need. */
 export function NewRequestPage() {

@@ -1,3 +1,5 @@
+import type { Request } from 'express';
+
 /**
  * What a request body may hold before GraphQL sees it (SECURITY.md E9). Checked once, at the HTTP
  * edge, so that no later part (validators, bcrypt's HMAC, PostgreSQL, the log) meets text it
@@ -45,4 +47,20 @@ export function checkJsonInput(value: unknown): string | null {
     }
   }
   return null;
+}
+
+/**
+ * A raw body (a file, a mail message) read whole, up to `max` bytes: `too large` as soon as the
+ * declared length or what has arrived passes it, without reading the rest.
+ */
+export async function readRawBody(req: Request, max: number): Promise<Buffer | 'too large'> {
+  if (Number(req.get('content-length') ?? 0) > max) return 'too large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return 'too large';
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

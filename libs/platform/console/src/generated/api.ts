@@ -49,6 +49,8 @@ export const Permission = {
   TICKETS_EXPORT: 'TICKETS_EXPORT',
   /** tickets.moderate: Set the spam watcher's rules, see the quarantine (held tickets) and release, block or delete them */
   TICKETS_MODERATE: 'TICKETS_MODERATE',
+  /** attachments.manage: Set the largest attachment and the kinds of file the workspace accepts */
+  ATTACHMENTS_MANAGE: 'ATTACHMENTS_MANAGE',
   /** mail.manage: See and change the workspace’s mail settings, and decide on held mail */
   MAIL_MANAGE: 'MAIL_MANAGE',
   /** sso.manage: Set up single sign-on: connections, role mapping, who must use it */
@@ -104,6 +106,8 @@ export interface AddCommentInput {
   status?: TicketStatus | null;
   /** false makes an internal note (staff only) */
   public: boolean;
+  /** Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20) */
+  attachmentIds?: string[] | null;
 }
 
 /** Who an alert rule mails each alert to */
@@ -178,6 +182,49 @@ export interface ApiTokenInput {
   permissions: Permission[];
   /** 1 to 365; none: until revoked */
   expiresInDays?: number | null;
+}
+
+/** A file on a ticket or a reply */
+export interface Attachment {
+  id: string;
+  filename: string;
+  /** The kind of file as its content shows it (not as its name says) */
+  contentType: string;
+  /** Bytes */
+  size: number;
+  createdAt: string;
+  /** A link to the file, good for a few minutes and only for you (it checks again that you may see the ticket); null for who is no person */
+  url: string | null;
+}
+
+/** A kind of file the workspace may accept */
+export interface AttachmentKind {
+  contentType: string;
+  /** Its name for a person */
+  label: string;
+  /** Accepted now */
+  allowed: boolean;
+}
+
+/** What files the workspace accepts on tickets and replies (and from email) */
+export interface AttachmentSettings {
+  /** The largest file in bytes */
+  maxBytes: number;
+  /** The kinds of file accepted (judged from the content) */
+  allowedTypes: string[];
+  /** Every kind an admin may choose from */
+  kinds: AttachmentKind[];
+  /** The default largest file in bytes */
+  defaultMaxBytes: number;
+  /** The kinds accepted by default */
+  defaultAllowedTypes: string[];
+}
+
+export interface AttachmentSettingsInput {
+  /** The largest file in bytes (1 KB to 25 MB) */
+  maxBytes: number;
+  /** Kinds of file accepted (contentType values of AttachmentSettings.kinds) */
+  allowedTypes: string[];
 }
 
 /** A declared audit action */
@@ -365,6 +412,8 @@ export interface CreateTicketInput {
   assigneeId?: string | null;
   /** Staff only */
   groupId?: string | null;
+  /** Files uploaded to POST /api/tickets/attachments to put on this message (one’s own, not yet on a message; at most 20) */
+  attachmentIds?: string[] | null;
 }
 
 export interface CreateViewInput {
@@ -781,6 +830,8 @@ export interface Mutation {
   blockQuarantine: Quarantine;
   /** Delete the held tickets; the person stays (recorded) */
   deleteQuarantinedTickets: Quarantine;
+  /** Change what files the workspace accepts (recorded) */
+  updateAttachmentSettings: AttachmentSettings;
   /** Needs a recent re-authentication; secrets are sealed and never shown again */
   createSsoConnection: SsoConnection;
   /** Needs a recent re-authentication; an empty secret keeps the stored one */
@@ -991,6 +1042,8 @@ export interface Query {
   spamSettings: SpamSettings;
   /** Requesters whose tickets the spam watcher holds, newest first */
   spamQuarantines: QuarantinePage;
+  /** What files the workspace accepts */
+  attachmentSettings: AttachmentSettings;
   ssoConnections: SsoConnection[];
   ssoConnection: SsoConnection;
   /** What a mapping would make of sample claims (a JSON object), before it is saved */
@@ -1421,6 +1474,8 @@ export interface Ticket {
   /** What happened to it, from the audit log, in words (staff only: requesters are refused) */
   history: TicketHistoryEntry[];
   comments: TicketComment[];
+  /** Files of the ticket’s first message */
+  attachments: Attachment[];
 }
 
 export type TicketChannel = 'EMAIL' | 'WEB' | 'PHONE' | 'MOBILE' | 'API';
@@ -1434,6 +1489,7 @@ export interface TicketComment {
   public: boolean;
   createdAt: string;
   author: UserSummary | null;
+  attachments: Attachment[];
 }
 
 export interface TicketExportLink {
