@@ -17,6 +17,7 @@ import {
 import { useEffect, useState } from 'react';
 import { RichTextInput } from 'ra-input-rich-text';
 import { GraphQLRequestError } from '@bulwark/platform-console';
+import { AttachmentUpload, type UploadedFile } from './attachments';
 import { CHANNEL_CHOICES, PRIORITY_CHOICES } from './tickets.choices';
 import type { Person, TicketRecord } from './tickets.data';
 import { PersonPicker, RICH_TEXT_TOOLBAR, ticketRef, useGroups, useTicketAccess, WordsPicker } from './ticket-fields';
@@ -45,6 +46,12 @@ function PersonInput({ source, label, staffOnly, validate }: { source: string; l
 function WordsInput({ source, label, kind, helperText }: { source: string; label: string; kind: 'tags' | 'emails'; helperText?: string }) {
   const { field, fieldState } = useInput({ source, defaultValue: [] });
   return <WordsPicker kind={kind} label={label} value={(field.value as string[]) ?? []} onChange={field.onChange} error={fieldState.error?.message} helperText={helperText} />;
+}
+
+/** Files of the description, uploaded as they are picked; sent as attachmentIds (tickets.data createInput). */
+function FilesInput() {
+  const { field } = useInput({ source: 'attachments', defaultValue: [] });
+  return <AttachmentUpload value={(field.value as UploadedFile[]) ?? []} onChange={field.onChange} />;
 }
 
 function GroupInput() {
@@ -124,7 +131,7 @@ export function TicketCreate() {
                   sx={{ '& .ProseMirror': { minHeight: 140 } }}
                   toolbar={RICH_TEXT_TOOLBAR}
                 />
-                {/* Attachments slot (attachments.tsx): <AttachmentUpload value={files} onChange={setFiles} /> as an input of this form (useInput, source "attachmentIds"), and 'attachmentIds' added to createInput's CREATE_KEYS. */}
+                <FilesInput />
                 <Stack direction={{ xs: 'column', sm: 'row' }} spacing={{ xs: 0, sm: 2 }}>
                   {staff && <SelectInput source="channel" label="Received by" choices={CHANNEL_CHOICES.filter((c) => c.id !== 'API')} validate={required()} helperText={false} />}
                   <SelectInput source="priority" label="Priority" choices={PRIORITY_CHOICES} validate={required()} helperText={false} />

@@ -6,6 +6,7 @@ import { useRef, useState } from 'react';
 import { Form, useNotify } from 'react-admin';
 import { RichTextInput } from 'ra-input-rich-text';
 import { GraphQLRequestError, type Api } from '@bulwark/platform-console';
+import { AttachmentUpload, type UploadedFile } from './attachments';
 import { addComment, type TicketRecord } from './tickets.data';
 import { RICH_TEXT_TOOLBAR, statusName } from './ticket-fields';
 
@@ -28,6 +29,7 @@ const isEmpty = (html: unknown) =>
 export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: TicketRecord; canNote: boolean; canSetStatus: boolean; onSent: () => void }) {
   const notify = useNotify();
   const [internal, setInternal] = useState(false);
+  const [files, setFiles] = useState<UploadedFile[]>([]);
   const [formKey, setFormKey] = useState(0);
   const [busy, setBusy] = useState(false);
   const [menu, setMenu] = useState<HTMLElement | null>(null);
@@ -46,7 +48,13 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
     setError(undefined);
     const status = canSetStatus ? statusRef.current : undefined;
     try {
-      await addComment(ticket.id, { htmlBody: String(values.reply), public: !internal, ...(status && status !== ticket.status ? { status } : {}) });
+      await addComment(ticket.id, {
+        htmlBody: String(values.reply),
+        public: !internal,
+        ...(files.length ? { attachmentIds: files.map((f) => f.id) } : {}),
+        ...(status && status !== ticket.status ? { status } : {}),
+      });
+      setFiles([]);
       notify(
         `${internal ? 'Note added' : 'Reply sent'}${status && status !== ticket.status ? `; the ticket is ${statusName(status).toLowerCase()}` : ''}`,
         { type: 'success' },
@@ -93,7 +101,7 @@ export function ReplyBox({ ticket, canNote, canSetStatus, onSent }: { ticket: Ti
               {error}
             </Box>
           )}
-          {/* Attachments slot (attachments.tsx): <AttachmentUpload value={files} onChange={setFiles} /> (state beside `internal`), sent as attachmentIds: files.map((f) => f.id) in addComment, cleared with the form. */}
+          <AttachmentUpload value={files} onChange={setFiles} disabled={busy} />
         </Form>
         <Stack direction="row" justifyContent="flex-end" sx={{ mt: 1 }}>
           {canSetStatus ? (

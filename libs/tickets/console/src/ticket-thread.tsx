@@ -1,6 +1,7 @@
 import LockIcon from '@mui/icons-material/Lock';
 import { Avatar, Box, Paper, Stack, Typography } from '@mui/material';
 import { When } from '@bulwark/platform-console';
+import { AttachmentList } from './attachments';
 import type { TicketComment, TicketRecord } from './tickets.data';
 
 type Message = TicketComment & { first?: boolean };
@@ -75,7 +76,7 @@ function MessageCard({ m, kind }: { m: Message; kind: Kind }) {
           </Typography>
         </Stack>
         <MessageText htmlBody={m.htmlBody} body={m.body} />
-        {/* Attachments slot (attachments.tsx): <AttachmentList attachments={m.attachments} />, with `attachments { id filename contentType size url }` added to PAGE_FIELDS for the ticket (its first message) and each comment. */}
+        {!!m.attachments?.length && <AttachmentList attachments={m.attachments} />}
       </Paper>
     </Stack>
   );
@@ -84,7 +85,7 @@ function MessageCard({ m, kind }: { m: Message; kind: Kind }) {
 /** The conversation, oldest first: the ticket's own text is its first message. */
 export function TicketThread({ ticket }: { ticket: TicketRecord }) {
   const messages: Message[] = [
-    { id: 'first', first: true, body: ticket.body ?? '', htmlBody: ticket.htmlBody ?? null, public: true, createdAt: ticket.createdAt, author: ticket.requester },
+    { id: 'first', first: true, body: ticket.body ?? '', htmlBody: ticket.htmlBody ?? null, public: true, createdAt: ticket.createdAt, author: ticket.requester, attachments: ticket.attachments },
     ...(ticket.comments ?? []),
   ];
   const kindOf = (m: Message): Kind => (!m.public ? 'note' : m.author?.id === ticket.requester.id || m.author?.role === 'requester' ? 'requester' : 'agent');

@@ -6,12 +6,14 @@ const LIST_FIELDS = `id number subject status priority channel createdAt updated
  * What the ticket page reads. Tags and history are the desk's own notes (staff: tickets.update or
  * viewAll): asked for only with `$desk`, so a person without them still gets their page.
  */
-const PAGE_FIELDS = `${LIST_FIELDS} body htmlBody ccEmails
+const FILES = `attachments { id filename contentType size url }`;
+const PAGE_FIELDS = `${LIST_FIELDS} body htmlBody ccEmails ${FILES}
   tags @include(if: $desk) history @include(if: $desk) { at actorName summary } organization @include(if: $orgs) { id name }
-  comments { id body htmlBody public createdAt author { id name role } }`;
+  comments { id body htmlBody public createdAt author { id name role } ${FILES} }`;
 
 export type Person = Pick<Api.UserSummary, 'id' | 'name'> & { email?: string; role?: string };
-export type TicketComment = Pick<Api.TicketComment, 'id' | 'body' | 'htmlBody' | 'public' | 'createdAt'> & { author: Person | null };
+export type FileLink = Pick<Api.Attachment, 'id' | 'filename' | 'contentType' | 'size' | 'url'>;
+export type TicketComment = Pick<Api.TicketComment, 'id' | 'body' | 'htmlBody' | 'public' | 'createdAt'> & { author: Person | null; attachments?: FileLink[] };
 export type TicketRecord = Pick<Api.Ticket, 'id' | 'number' | 'subject' | 'status' | 'priority' | 'channel' | 'createdAt' | 'updatedAt' | 'groupId'> & {
   body?: string;
   htmlBody?: string | null;
@@ -19,6 +21,7 @@ export type TicketRecord = Pick<Api.Ticket, 'id' | 'number' | 'subject' | 'statu
   tags?: string[];
   history?: Api.TicketHistoryEntry[];
   comments?: TicketComment[];
+  attachments?: FileLink[];
   organization?: { id: string; name: string } | null;
   requester: Person;
   assignee: Person | null;
@@ -119,6 +122,8 @@ export function createInput(data: Record<string, unknown>): Api.CreateTicketInpu
     const v = data[k];
     if (v !== '' && v != null && !(Array.isArray(v) && !v.length)) input[k] = v;
   }
+  const files = data.attachments as { id: string }[] | undefined;
+  if (files?.length) input.attachmentIds = files.map((f) => f.id);
   if (data.requesterKind === 'new') {
     delete input.requesterId;
     const r = (data.newRequester ?? {}) as { name?: string; email?: string };
