@@ -1,6 +1,6 @@
 /**
  * The agent's workspace (issue 20, items 1-4) in headless Chromium, on the app as `npm start` runs
- * it (demo tenant): the demo agent logs a phone ticket for a new requester with tags, finds it by
+ * it (demo tenant): the demo agent logs a phone ticket for a new requester with tags and a file, finds it by
  * a word of its body and by its number (#… and Enter opens it), saves a view of the search, writes
  * an internal note and then replies and solves the ticket in one step ("Submit as Solved"), and
  * reads the history in words. The same pages at 390 px wide, without sideways scrolling.
@@ -58,6 +58,9 @@ maybe("the agent's ticket workspace", () => {
     await tags.fill('Meeting rooms');
     await tags.press('Enter');
     await page.getByRole('button', { name: 'meeting-rooms' }).waitFor(); // a tag is a word: spaces became '-'
+    // A file with the description, uploaded as it is picked.
+    await page.locator('input[type=file]').setInputFiles({ name: 'projector-log.txt', mimeType: 'text/plain', buffer: Buffer.from('Lamp hours: 4012\nFlicker since Monday\n') });
+    await expectOn(page, 'attached', () => page.getByRole('button', { name: 'Attached: projector-log.txt' }).waitFor({ timeout: 15_000 }));
     await page.getByRole('combobox', { name: 'Assignee' }).fill('Alan');
     await page.getByRole('option', { name: /Alan Agent/ }).click();
     await shot(page, 'create', true);
@@ -75,6 +78,7 @@ maybe("the agent's ticket workspace", () => {
     const first = page.getByRole('article', { name: 'Message from Nora Newcomer' });
     await first.getByText(BODY_WORD, { exact: false }).waitFor();
     expect(await first.locator('strong').innerText()).toBe('Board meeting at 3 pm.'); // the formatting kept (sanitized HTML)
+    await first.getByRole('link', { name: 'Download projector-log.txt' }).waitFor(); // the attachment, inline in its message
     const requester = page.getByRole('region', { name: 'Requester' });
     await requester.getByText('nora.newcomer@example.test').waitFor();
     await requester.getByText('None').waitFor(); // no other tickets yet
