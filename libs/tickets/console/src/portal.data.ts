@@ -6,11 +6,15 @@ type Person = Pick<Api.UserSummary, 'id' | 'name'>;
 export type PortalTicket = Pick<Api.Ticket, 'id' | 'number' | 'subject' | 'status' | 'createdAt' | 'updatedAt'>;
 
 /** One message of the thread: `body` is plain text; `htmlBody` its formatted version, sanitized by the server (E8). */
-export type PortalMessage = Pick<Api.TicketComment, 'id' | 'body' | 'htmlBody' | 'createdAt'> & { author: Person | null };
+export type PortalMessage = Pick<Api.TicketComment, 'id' | 'body' | 'htmlBody' | 'createdAt'> & { author: Person | null; attachments?: PortalFile[] };
+
+/** A file on a message, with its short-lived link (the server checks again that one may see it). */
+export type PortalFile = Pick<Api.Attachment, 'id' | 'filename' | 'contentType' | 'size' | 'url'>;
 
 export type PortalRequest = PortalTicket &
   Pick<Api.Ticket, 'body' | 'htmlBody'> & {
     requester: Person;
+    attachments: PortalFile[];
     comments: (PortalMessage & Pick<Api.TicketComment, 'public'>)[];
   };
 
@@ -41,6 +45,7 @@ export const STATUS_TONE: Record<Api.TicketStatus, 'info' | 'warning' | 'success
 
 export const PAGE_SIZE = 20;
 const LIST_FIELDS = 'id number subject status createdAt updatedAt';
+const FILES = 'attachments { id filename contentType size url }';
 
 /** The signed-in requester's own requests in one tab, latest change first. */
 export async function myRequests(requesterId: string, tab: RequestTab, offset: number): Promise<{ nodes: PortalTicket[]; totalCount: number }> {
@@ -54,7 +59,7 @@ export async function myRequests(requesterId: string, tab: RequestTab, offset: n
 /** One request by its number, with its thread (the API gives requesters public messages only). */
 export async function requestByNumber(number: number): Promise<PortalRequest> {
   const d = await gql<{ ticket: PortalRequest }>(
-    `query($number: Int!) { ticket(number: $number) { ${LIST_FIELDS} body htmlBody requester { id name } comments { id body htmlBody public createdAt author { id name } } } }`,
+    `query($number: Int!) { ticket(number: $number) { ${LIST_FIELDS} body htmlBody requester { id name } ${FILES} comments { id body htmlBody public createdAt author { id name } ${FILES} } } }`,
     { number },
   );
   return d.ticket;
@@ -77,9 +82,9 @@ export async function fileRequest(input: { subject: string; body: string; attach
  * A public reply, and with `solved` the request marked solved in the same step. A requester's
  * reply to a solved request reopens it (the server does that, per the contract of issue 20).
  */
-export async function replyTo(ticketId: string, body: string, solved = false): Promise<void> {
+export async function replyTo(ticketId: string, body: string, solved = false, attachmentIds: string[] = []): Promise<void> {
   await gql(`mutation($id: ID!, $input: AddCommentInput!) { addComment(ticketId: $id, input: $input) { id } }`, {
     id: ticketId,
-    input: { body, public: true, ...(solved ? { status: 'SOLVED' } : {}) },
+    input: { body, public: true, ...(solved ? { status: 'SOLVED' } : {}), ...(attachmentIds.length ? { attachmentIds } : {}) },
   });
 }

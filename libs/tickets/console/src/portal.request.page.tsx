@@ -3,6 +3,7 @@ import { Alert, Box, Button, Card, CardContent, Stack, TextField, Typography } f
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useGetIdentity, useNotify } from 'react-admin';
 import { Link, Navigate, useParams } from 'react-router-dom';
+import { AttachmentIdsInput, AttachmentList } from './attachments';
 import { FormCard, MessageBody, RequestStatus, requestNumber, When } from './portal.common';
 import { numberOfTicket, replyTo, requestByNumber, type PortalMessage, type PortalRequest } from './portal.data';
 
@@ -42,7 +43,7 @@ export function RequestPage() {
 
 function Thread({ request, onChange }: { request: PortalRequest; onChange: () => Promise<unknown> }) {
   const { identity } = useGetIdentity();
-  const first: PortalMessage = { id: 'first', body: request.body, htmlBody: request.htmlBody, createdAt: request.createdAt, author: request.requester };
+  const first: PortalMessage = { id: 'first', body: request.body, htmlBody: request.htmlBody, createdAt: request.createdAt, author: request.requester, attachments: request.attachments };
   // The API never gives requesters internal notes; this keeps the thread public even if it did.
   const messages = [first, ...request.comments.filter((c) => c.public)];
   return (
@@ -79,6 +80,7 @@ function Message({ message, mine }: { message: PortalMessage; mine: boolean }) {
             </Typography>
           </Stack>
           <MessageBody body={message.body} htmlBody={message.htmlBody} />
+          {!!message.attachments?.length && <AttachmentList attachments={message.attachments} />}
         </CardContent>
       </Card>
     </Box>
@@ -88,6 +90,7 @@ function Message({ message, mine }: { message: PortalMessage; mine: boolean }) {
 function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () => Promise<unknown> }) {
   const notify = useNotify();
   const [body, setBody] = useState('');
+  const [files, setFiles] = useState<string[]>([]);
   const [sending, setSending] = useState(false);
   if (request.status === 'CLOSED') {
     return <Alert severity="info">This request is closed. If you need more help, file a new request.</Alert>;
@@ -97,8 +100,9 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
     setSending(true);
     try {
       // Marking solved without words of one's own still says so in the thread.
-      await replyTo(request.id, body.trim() ? body : 'Marked as solved.', markSolved);
+      await replyTo(request.id, body.trim() ? body : 'Marked as solved.', markSolved, files);
       setBody('');
+      setFiles([]);
       notify(markSolved ? 'Marked as solved. Reply at any time to reopen it.' : solved ? 'Reply sent; your request is open again.' : 'Reply sent.', { type: 'success' });
       await onChange();
     } catch (e) {
@@ -111,6 +115,7 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
     <FormCard label="Reply" onSubmit={() => void send(false)}>
       {solved && <Alert severity="success">This request is solved. If something is still wrong, reply and it opens again.</Alert>}
       <TextField label="Your reply" multiline minRows={3} fullWidth value={body} onChange={(e) => setBody(e.target.value)} slotProps={{ htmlInput: { maxLength: 20000 } }} />
+      <AttachmentIdsInput value={files} onChange={setFiles} disabled={sending} />
       <Stack direction="row" sx={{ gap: 1, justifyContent: 'flex-end', flexWrap: 'wrap' }}>
         {!solved && (
           <Button onClick={() => void send(true)} disabled={sending} variant="outlined" color="success">
