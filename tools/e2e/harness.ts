@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Download, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
 
 export const ROOT = resolve(__dirname, '../..');
 export const SCREENSHOTS = join(ROOT, 'test-output');
@@ -218,5 +220,32 @@ export function useConsoleApp(executablePath: string): { readonly app: RunningAp
     get browser() {
       return browser as Browser;
     },
+  };
+}
+
+/** Everyone's mailbox on loopback: an SMTP server that keeps every message it is given, parsed. */
+export interface Mailbox {
+  readonly messages: ParsedMail[];
+  /** `smtp://127.0.0.1:<port>`, for BULWARK_SMTP_URL. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const messages: ParsedMail[] = [];
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, cb) {
+      simpleParser(stream)
+        .then((m) => void messages.push(m))
+        .finally(() => cb());
+    },
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+  return {
+    messages,
+    url: `smtp://127.0.0.1:${(sink.server.address() as { port: number }).port}`,
+    close: () => new Promise<void>((r) => sink.close(() => r())),
   };
 }

@@ -9,9 +9,8 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { chromiumPath, freePort, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import type { ParsedMail } from 'mailparser';
+import { chromiumPath, freePort, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, startMailbox, type Mailbox, type RunningApp } from '../../../tools/e2e/harness';
 import { senderDomain, smtpClient, startDnsServer } from '../../../libs/mail/api/src/sender.fixture';
 import type { Browser } from 'playwright-core';
 
@@ -25,28 +24,18 @@ maybe('the email channel', () => {
   // Her domain signs its mail and sends it from its own server, not from here: mail from this
   // machine that its key did not sign is a forgery (SPF fails too).
   const domain = senderDomain('demo.bulwark.test', { spf: 'v=spf1 ip4:192.0.2.10 -all' });
-  const mailbox: ParsedMail[] = [];
-  let sink: SMTPServer;
+  let mail: Mailbox;
   let dns: Awaited<ReturnType<typeof startDnsServer>>;
   let app: RunningApp;
   let browser: Browser;
   let smtpPort: number;
 
   beforeAll(async () => {
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        simpleParser(stream)
-          .then((m) => void mailbox.push(m))
-          .finally(() => cb());
-      },
-    });
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    mail = await startMailbox();
     dns = await startDnsServer(domain);
     smtpPort = await freePort();
     app = await startApp(undefined, {
-      BULWARK_SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as { port: number }).port}`,
+      BULWARK_SMTP_URL: mail.url,
       BULWARK_SMTP_LISTEN_PORT: String(smtpPort),
       BULWARK_DNS_SERVERS: dns.address,
     });
@@ -57,7 +46,7 @@ maybe('the email channel', () => {
     await app?.stop();
     if (app) removeDataDir(app.dataDir);
     await dns?.close();
-    await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+    await mail?.close();
   });
 
   async function expectOn(page: Page, step: string, what: () => Promise<unknown>) {
@@ -80,9 +69,9 @@ maybe('the email channel', () => {
   async function mailTo(address: string, subject: RegExp): Promise<ParsedMail> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const m = mailbox.find((x) => x.to && [x.to].flat().some((t) => t.value.some((v) => v.address === address)) && subject.test(x.subject ?? ''));
+      const m = mail.messages.find((x) => x.to && [x.to].flat().some((t) => t.value.some((v) => v.address === address)) && subject.test(x.subject ?? ''));
       if (m) return m;
-      if (Date.now() > deadline) throw new Error(`no mail to ${address} matching ${subject}; got: ${mailbox.map((x) => x.subject).join(' | ')}`);
+      if (Date.now() > deadline) throw new Error(`no mail to ${address} matching ${subject}; got: ${mail.messages.map((x) => x.subject).join(' | ')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -109,7 +98,7 @@ maybe('the email channel', () => {
     await expect(page.getByText('Email', { exact: true }).count()).resolves.toBeGreaterThan(0);
 
     // An internal note first: it sends nothing. Then the public reply.
-    const before = mailbox.length;
+    const before = mail.messages.length;
     const box = page.getByRole('region', { name: 'Reply box' });
     await box.getByRole('button', { name: 'Internal note' }).click();
     await box.locator('.ProseMirror').fill('Probably the disk; checking the warranty.');
@@ -128,7 +117,7 @@ maybe('the email channel', () => {
     expect(reply.replyTo?.value[0].address).toBe(replyTo);
     expect(reply.headers.get('dkim-signature')).toBeUndefined(); // no key configured in this app: unsigned, and the console says so
     await new Promise((r) => setTimeout(r, 1500));
-    expect(mailbox.slice(before).map((m) => m.subject)).toEqual(['Re: Laptop will not boot']); // the note sent nothing
+    expect(mail.messages.slice(before).map((m) => m.subject)).toEqual(['Re: Laptop will not boot']); // the note sent nothing
 
     // She answers from her mail program: quoted history below her words.
     await requester.send({

@@ -11,9 +11,8 @@
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { chromiumPath, expectOn as expectOnPage, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, type RunningApp } from '../../../tools/e2e/harness';
+import type { ParsedMail } from 'mailparser';
+import { chromiumPath, expectOn as expectOnPage, launchBrowser, removeDataDir, SCREENSHOTS, signInToConsole, startApp, startMailbox, type Mailbox, type RunningApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -50,32 +49,22 @@ function png(): Buffer {
 }
 
 maybe('issue 20: a ticket from the agent to the requester’s portal and back', () => {
-  const mailbox: ParsedMail[] = [];
-  let sink: SMTPServer;
+  let mail: Mailbox;
   let app: RunningApp;
   let browser: Browser;
   let number = '';
   let ticketUrl = '';
 
   beforeAll(async () => {
-    sink = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        simpleParser(stream)
-          .then((m) => void mailbox.push(m))
-          .finally(() => cb());
-      },
-    });
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
-    app = await startApp(undefined, { BULWARK_SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as { port: number }).port}` });
+    mail = await startMailbox();
+    app = await startApp(undefined, { BULWARK_SMTP_URL: mail.url });
     browser = await launchBrowser(executable as string);
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
     if (app) removeDataDir(app.dataDir);
-    await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+    await mail?.close();
   });
 
   const expectOn = (page: Page, step: string, what: () => Promise<unknown>) => expectOnPage(page, `round-trip-${step}`, what);
@@ -87,9 +76,9 @@ maybe('issue 20: a ticket from the agent to the requester’s portal and back', 
   async function mailTo(address: string, subject: RegExp, ms = 20_000): Promise<ParsedMail> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const m = mailbox.find((x) => (x.to && !Array.isArray(x.to) ? x.to.text : '').includes(address) && subject.test(x.subject ?? ''));
+      const m = mail.messages.find((x) => (x.to && !Array.isArray(x.to) ? x.to.text : '').includes(address) && subject.test(x.subject ?? ''));
       if (m) return m;
-      if (Date.now() > deadline) throw new Error(`no mail to ${address} about ${subject} within ${ms} ms (have: ${mailbox.map((x) => x.subject).join(' | ')})`);
+      if (Date.now() > deadline) throw new Error(`no mail to ${address} about ${subject} within ${ms} ms (have: ${mail.messages.map((x) => x.subject).join(' | ')})`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
