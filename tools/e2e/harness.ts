@@ -108,7 +108,7 @@ export const DEMO_PASSWORD = 'correct horse battery staple';
  */
 export async function signInToConsole(browser: Browser, url: string, email: string, code?: () => string): Promise<Page> {
   const page = await signInPage(browser, url, email, code, { width: 1400, height: 900 });
-  await page.getByText('Welcome,').waitFor({ timeout: 30_000 });
+  await expectOn(page, `sign-in-${email.split('@')[0]}`, () => page.getByText('Welcome,').waitFor({ timeout: 30_000 }));
   return page;
 }
 

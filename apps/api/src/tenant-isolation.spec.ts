@@ -259,6 +259,7 @@ describe('D2 cross-tenant matrix: every operation that takes an id, for every ro
     'TicketFilter.requesterId': 'user',
     'TicketFilter.groupId': 'group',
     'TicketFilter.view': 'view',
+    'TicketFilter.ids': 'ticket',
     'Mutation.deleteView.id': 'view',
     'Mutation.revokeApiToken.id': 'apiToken',
     'Mutation.unlockUser.id': 'user',

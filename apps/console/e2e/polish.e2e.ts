@@ -157,10 +157,16 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     const page = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
     await page.goto(`${env.app.url}/#/tickets/create`);
     await page.waitForFunction(() => document.title === 'New ticket · Bulwark');
-    // Saving opens once something is typed; the subject is still empty.
-    await page.getByLabel('Body *').fill('A body');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('.MuiFormControl-root').filter({ has: page.getByLabel('Subject *') }).getByText('Please fill this in').waitFor();
+    const subject = page.getByRole('textbox', { name: /Subject/ });
+    const subjectField = page.locator('.MuiFormControl-root').filter({ has: subject });
+    // The requester is someone new; the description is written; the subject is still empty.
+    await page.getByLabel('New requester').check();
+    await page.getByRole('textbox', { name: /Their name/ }).fill('Polly Polish');
+    await page.getByRole('textbox', { name: /Their email address/ }).fill('polly.polish@example.test');
+    await page.locator('.ProseMirror').first().click();
+    await page.keyboard.type('A body');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await subjectField.getByText('Give the ticket a subject').waitFor();
     expect(await page.getByText('Required', { exact: true }).count()).toBe(0);
     await page.screenshot({ path: shot('form-required') });
 
@@ -176,24 +182,26 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
         }),
       });
     });
-    await page.getByLabel('Subject *').fill('A subject');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await subject.fill('A subject');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
     // Under the Subject field, in words, without the property's name.
-    const subjectField = page.locator('.MuiFormControl-root').filter({ has: page.getByLabel('Subject *') });
     await subjectField.getByText('At most 200 characters').waitFor();
-    await page.getByText('Some fields need a change: see the notes under them.').waitFor();
     expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/subject must|Invalid input/);
     await page.screenshot({ path: shot('form-field-error') });
     await page.context().close();
   });
 
-  it('a save says "Saved" in words: the resource’s name, never "Element created"', async () => {
+  it('a save says so in words: the ticket by its number, never "Element created"', async () => {
     const page = await signInToConsole(env.browser, env.app.url, 'agent@demo.bulwark.test');
     await page.goto(`${env.app.url}/#/tickets/create`);
-    await page.getByLabel('Subject *').fill('Polish: saved in words');
-    await page.getByLabel('Body *').fill('Made by the polish browser test');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Ticket saved').waitFor();
+    await page.getByLabel('New requester').check();
+    await page.getByRole('textbox', { name: /Their name/ }).fill('Polly Polish');
+    await page.getByRole('textbox', { name: /Their email address/ }).fill('polly.polish@example.test');
+    await page.getByRole('textbox', { name: /Subject/ }).fill('Polish: saved in words');
+    await page.locator('.ProseMirror').first().click();
+    await page.keyboard.type('Made by the polish browser test');
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.getByText(/^Ticket #\d+ created$/).waitFor();
     expect(await defaultsShown(page)).toEqual([]);
     await page.screenshot({ path: shot('saved') });
     await page.context().close();

@@ -428,6 +428,7 @@ describe('F3 one event, exactly, for each action', () => {
     },
     { action: AuditLogAudit.exported, run: () => t.gql(`mutation { exportAuditLog(format: "ndjson") { url } }`, {}, { token: c.auditor.token }), setup: 'sudo-auditor', expect: { actor_id: '$auditor', target_type: 'AuditLog' } },
     { action: 'spam.settingsChanged', run: () => t.gql(`mutation { updateSpamSettings(input: { enabled: true, limit: 45, windowMinutes: 30 }) { limit } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'SpamSettings', changes: { limit: { before: 50, after: 45 } } as never } },
+    { action: 'attachments.settingsChanged', run: () => t.gql(`mutation { updateAttachmentSettings(input: { maxBytes: 5242880, allowedTypes: ["image/png"] }) { maxBytes } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: 'AttachmentSettings' } },
     { sudo: 'admin', action: 'tickets.exported', run: () => t.gql(`mutation { exportTickets(format: CSV) { url } }`, {}, { token: c.admin.token }), expect: { actor_id: '$admin', target_type: null, outcome: 'success' } },
     {
       sudo: 'admin',

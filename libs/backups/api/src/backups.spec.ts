@@ -310,7 +310,7 @@ describe('attachments travel with their backups', () => {
     expect((await files.read(`${a.tenantId}/${id}`)).equals(CONTENT)).toBe(true);
     a.agent.token = await mintSession(t, a.tenantId, a.agent.id);
     const q = await t.gql<{ ticket: { attachments: { url: string }[] } }>(`query($id: ID!) { ticket(id: $id) { attachments { url } } }`, { id: ticketId }, { token: a.agent.token });
-    const download = await fetch(`${t.url}${q.data!.ticket.attachments[0].url}`);
+    const download = await fetch(`${t.url}${q.data!.ticket.attachments[0].url}`, { headers: { authorization: `Bearer ${a.agent.token}` } });
     expect(Buffer.from(await download.arrayBuffer()).equals(CONTENT)).toBe(true);
 
     // A copy gets its own file under its own row (ids change in a copy), not a pointer to the source's.

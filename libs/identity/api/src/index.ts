@@ -90,7 +90,7 @@ export { User } from './user.entity';
 export { Session } from './session.entity';
 export { UserSummary, toSummary } from './identity.types';
 export { userSummaries } from './user.loader';
-export { emailAs, phoneAs } from './user-summary.resolver';
+export { emailAs, phoneAs, maskEmail } from './user-summary.resolver';
 export { createTenant, insertTenant, createUser, insertUser, normalizeEmail, signIn, tenantIdBySlug, type NewTenant, type NewUser, type SignInVia } from './identity.service';
 export { endSessions } from './passwords.service';
 export { assertNotThrottled, recordFailure as recordSignInFailure } from './throttle';

@@ -11,6 +11,9 @@ export const RICH_TEXT_HTML: sanitizeHtml.IOptions = {
   allowedAttributes: { a: ['href', 'title'] },
   allowedSchemes: ['https', 'http', 'mailto'],
   disallowedTagsMode: 'discard',
+  // Deeper nesting is flattened: no one writes 50 levels, and thousands overflow the stack of
+  // what reads the HTML next (the plain-text conversion), a 5xx for a 20 KB body (E9).
+  nestingLimit: 50,
   transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }) },
 };
 // The transform adds these two after the check; they are ours, so they are allowed on output.

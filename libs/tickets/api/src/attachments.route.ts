@@ -15,7 +15,7 @@ import {
 } from '@bulwark/platform-api';
 import { parseSessionToken, parseTenantToken } from '@bulwark/identity-api';
 import { TicketAttachment } from './attachments.entities';
-import { attachmentLimits, filesOf, judgeFile, storeUpload, verifyLink, type AttachmentLimits } from './attachments.service';
+import { attachmentLimits, filesOf, judgeFile, storeUpload, tooLarge, verifyLink, type AttachmentLimits } from './attachments.service';
 import { INLINE_TYPES } from './attachments.sniff';
 import { ticketScope } from './ticket-scope';
 import { TicketPermission } from './tickets.permissions';
@@ -90,8 +90,7 @@ export const uploadRoute: HttpHandler = async (req, res, services) => {
   const content = await readRawBody(req, limits.maxBytes);
   if (content === 'too large') {
     res.setHeader('Connection', 'close'); // the rest of an oversized body is not read
-    const { refusal } = judgeFile(limits, Buffer.alloc(limits.maxBytes + 1));
-    return refuse(res, 413, 'BAD_USER_INPUT', refusal as string, { file: 'too large' });
+    return refuse(res, 413, 'BAD_USER_INPUT', tooLarge(limits), { file: 'too large' });
   }
   const { refusal } = judgeFile(limits, content);
   if (refusal) return refuse(res, content.length ? 415 : 400, 'BAD_USER_INPUT', refusal, { file: content.length ? 'kind refused' : 'empty' });
@@ -142,11 +141,15 @@ function disposition(kind: 'inline' | 'attachment', filename: string): string {
  */
 export const downloadRoute: HttpHandler = async (req, res, services) => {
   const link = verifyLink(services, req.params as Record<string, string>);
-  if (!link) return gone(res);
+  // Another workspace's credential (or none) is not the link's person: the same 404.
+  if (!link || credentialTenant(req, services.config.secureCookies) !== link.tenantId) return gone(res);
   type Found = { refused: AppError } | { filename: string; contentType: string; key: string } | null;
   const found = await withRouteContext(services, req, res, link.tenantId, 'attachment download', async (ctx): Promise<Found> => {
-    ctx.principal = (await ctx.app.authenticator?.principalOf?.(ctx, link.userId)) ?? null;
-    if (!ctx.principal) return null;
+    // The link is not a credential on its own: the request must come from the person it was made
+    // for (their session cookie or token), so a link pasted into a reply, a chat or a log opens
+    // for nobody else; an API token keeps its own scope and network rules here.
+    await ctx.app.authenticator?.authenticate(ctx);
+    if (!ctx.principal || actingUserId(ctx.principal) !== link.userId) return null;
     const refused = await admit(ctx, 'query', 'attachment');
     if (refused) return { refused };
     const a = await ctx.em.findOne(TicketAttachment, { id: link.attachmentId }, { populate: ['comment'] });

@@ -65,9 +65,12 @@ export async function updateAttachmentLimits(ctx: RequestContext, input: Attachm
 const megabytes = (n: number) => (n < 1024 * 1024 ? `${Math.floor(n / 1024)} KB` : `${+(n / 1024 / 1024).toFixed(1)} MB`);
 
 /** Why a file is refused, in words (null: accepted), its type as its content shows it. */
+/** The refusal of a file over the limit, in words (also said before reading such a body). */
+export const tooLarge = (limits: AttachmentLimits) => `The file is larger than this help desk accepts (${megabytes(limits.maxBytes)})`;
+
 export function judgeFile(limits: AttachmentLimits, content: Buffer): { type: string; refusal: string | null } {
   const type = sniff(content);
-  if (content.length > limits.maxBytes) return { type, refusal: `The file is larger than this help desk accepts (${megabytes(limits.maxBytes)})` };
+  if (content.length > limits.maxBytes) return { type, refusal: tooLarge(limits) };
   if (!content.length) return { type, refusal: 'The file is empty' };
   if (NEVER_ALLOWED.includes(type) || !limits.allowedTypes.includes(type)) {
     return { type, refusal: `This kind of file is not accepted here (${labelOf(type)}, judged by its content, not its name)` };

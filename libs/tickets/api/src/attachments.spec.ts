@@ -196,7 +196,12 @@ describe('downloads: short-lived links judged again', () => {
     await link(a.requester, a, [id], ticket);
     att = (await t.gql<{ ticket: { attachments: Att[] } }>(Q_ATTACHMENTS, { id: ticket }, { token: a.requester.token })).data!.ticket.attachments[0];
   });
-  const get = (url: string) => fetch(`${t.url}${url}`);
+  /** The link's own person fetches it (their session), as the console's page does. */
+  const personOf = (url: string): Persona | undefined => {
+    const id = url.split('/')[6];
+    return [a, b].flatMap((x) => [x.owner, x.admin, x.agent, x.requester, x.requester2, x.lightAgent, x.auditor]).find((p) => p.id === id);
+  };
+  const get = (url: string, as: Persona | null | undefined = personOf(url)) => fetch(`${t.url}${url}`, { headers: as ? { authorization: `Bearer ${as.token}` } : {} });
   const urlFor = (p: Persona, tenant: TenantPersonas, attachmentId: string) =>
     as(p, tenant, async (ctx) => downloadUrl(ctx, attachmentId) as string);
 
@@ -223,6 +228,15 @@ describe('downloads: short-lived links judged again', () => {
     expect(res.status).toBe(404);
     const missing = await get(await urlFor(b.admin, b, '00000000-0000-4000-8000-000000000000'));
     expect(await res.json()).toEqual(await missing.json());
+  });
+
+  it('B9: opens only for the person it was made for: with someone else’s session, or none, it is a 404', async () => {
+    const url = await urlFor(a.agent, a, att.id);
+    expect((await get(url)).status).toBe(200);
+    expect((await get(url, null)).status).toBe(404);
+    expect((await get(url, a.requester)).status).toBe(404); // pasted into a reply: the requester cannot use the agent's link
+    expect((await get(url, a.admin)).status).toBe(404);
+    expect((await get(url, b.owner)).status).toBe(404);
   });
 
   it('refuses an expired link, and a tampered one', async () => {

@@ -1,5 +1,5 @@
-import type { AuditEvent, RequestContext } from '@bulwark/platform-api';
-import { userSummaries } from '@bulwark/identity-api';
+import { hasPermission, type AuditEvent, type RequestContext } from '@bulwark/platform-api';
+import { maskEmail, UserPermission, userSummaries } from '@bulwark/identity-api';
 import { TicketGroup } from './group.entity';
 import { TicketAudit } from './tickets.audit';
 import type { TicketHistoryEntry } from './tickets.types';
@@ -32,7 +32,7 @@ export async function ticketHistory(ctx: RequestContext, ticketId: string): Prom
   return events.map((e) => ({ at: e.occurredAt, actorName: e.actorName ?? 'Bulwark', summary: describe(e, names, ctx.app.audit.definitions.find((d) => d.key === e.action)?.description) }));
 }
 
-type Names = { person: (id: unknown) => string; group: (id: unknown) => string };
+type Names = { person: (id: unknown) => string; group: (id: unknown) => string; address: (email: string) => string };
 
 /** The people and groups the events name, each looked up once (one query each). */
 async function namesIn(ctx: RequestContext, events: AuditEvent[]): Promise<Names> {
@@ -45,7 +45,9 @@ async function namesIn(ctx: RequestContext, events: AuditEvent[]): Promise<Names
   const found = await userSummaries(ctx).loadMany([...people]);
   const personName = new Map([...people].map((id, i) => [id, found[i] instanceof Error || !found[i] ? 'a deleted person' : (found[i] as { name: string }).name]));
   const groupName = new Map(groups.size ? (await ctx.em.find(TicketGroup, { id: { $in: [...groups] } })).map((g) => [g.id, g.name]) : []);
-  return { person: (id) => personName.get(String(id)) ?? 'a deleted person', group: (id) => groupName.get(String(id)) ?? 'a deleted group' };
+  // Copied addresses are masked as people's are, for those without users.viewPii.
+  const address = hasPermission(ctx.principal, UserPermission.viewPii) ? (e: string) => e : maskEmail;
+  return { person: (id) => personName.get(String(id)) ?? 'a deleted person', group: (id) => groupName.get(String(id)) ?? 'a deleted group', address };
 }
 
 function describe(e: AuditEvent, n: Names, description: string | undefined): string {
@@ -87,8 +89,8 @@ function describe(e: AuditEvent, n: Names, description: string | undefined): str
       case 'ccEmails': {
         const added = list(after).filter((t) => !list(before).includes(t));
         const removed = list(before).filter((t) => !list(after).includes(t));
-        if (added.length) parts.push(`copied ${added.join(', ')}`);
-        if (removed.length) parts.push(`stopped copying ${removed.join(', ')}`);
+        if (added.length) parts.push(`copied ${added.map(n.address).join(', ')}`);
+        if (removed.length) parts.push(`stopped copying ${removed.map(n.address).join(', ')}`);
         break;
       }
       case 'quarantine':

@@ -1,7 +1,7 @@
 import { forbidden, hasPermission, type PageInput, type RequestContext } from '@bulwark/platform-api';
 import { OrganizationPermission, toSummary, UserPermission, userSummaries, type UserSummary } from '@bulwark/identity-api';
 import { TicketPermission } from './tickets.permissions';
-import { ticketScope } from './ticket-scope';
+import { isDeskStaff, ticketScope } from './ticket-scope';
 import type { TicketFilter, TicketSort, TicketView } from './tickets.types';
 
 /**
@@ -104,7 +104,8 @@ function searchCondition(ctx: RequestContext, c: Conditions, text: string): void
   // Letters and digits only reach to_tsquery, each as a prefix ("print" finds "printer").
   const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8);
   if (words.length) {
-    const query = words.map((w) => `${w}:*`).join(' & ');
+    // A prefix only from three letters on: a one-letter prefix matches nearly every row.
+    const query = words.map((w) => (w.length >= 3 ? `${w}:*` : w)).join(' & ');
     branches.push(`select s.id from tickets s where s.tenant_id = ? and s.search_vector @@ to_tsquery('simple', ?)`);
     params.push(tenant, query);
     const notes = hasPermission(ctx.principal, TicketPermission.internalNotes) ? '' : ' and n.public';
@@ -145,11 +146,14 @@ export function filterConditions(ctx: RequestContext, c: Conditions, f: TicketFi
   if (f.assigneeId) c.add('t.assignee_id = ?', f.assigneeId);
   if (f.groupId) c.add('t.group_id = ?', f.groupId);
   if (f.number) c.add('t.number = ?', f.number);
+  if (f.ids) c.add(f.ids.length ? 't.id in (?)' : 'false', ...(f.ids.length ? [f.ids] : []));
   if (f.organizationId) {
     // Filtering by organization would tell who belongs to it: those who may not read organizations are refused (D14).
     if (!hasPermission(ctx.principal, OrganizationPermission.read)) throw forbidden();
     c.add('t.requester_id in (select o.id from users o where o.tenant_id = ? and o.organization_id = ?)', ctx.tenantId, f.organizationId);
   }
+  // Tags are the desk's notes (isDeskStaff): filtering by one would tell a requester their ticket has it.
+  if (f.tags?.length && !isDeskStaff(ctx)) throw forbidden();
   const tags = (f.tags ?? []).map(normalizeTag).filter(Boolean);
   if (f.tags?.length) c.add(tags.length ? 't.tags @> array[?]::text[]' : 'false', ...(tags.length ? [tags] : []));
   if (f.createdAfter) c.add('t.created_at >= ?', new Date(f.createdAfter));

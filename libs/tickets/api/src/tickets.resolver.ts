@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { badInput, forbidden, hasPermission, PageInput, selectsField, type RequestContext } from '@bulwark/platform-api';
-import { OrganizationPermission, organizationSummaries, OrganizationView, userSummaries, UserSummary } from '@bulwark/identity-api';
+import { maskEmail, OrganizationPermission, organizationSummaries, OrganizationView, UserPermission, userSummaries, UserSummary } from '@bulwark/identity-api';
 import { commentsByTicket } from './comments.loader';
 import { addComment, createTicket, deleteTicket, getTicket, listTickets, updateTicket } from './tickets.service';
 import { startTicketExport } from './ticket-export.service';
@@ -124,6 +124,11 @@ export class TicketResolver {
     if (!hasPermission(ctx.principal, OrganizationPermission.read)) throw forbidden();
     const requester = await userSummaries(ctx).load(t.requesterId);
     return requester?.organizationId ? organizationSummaries(ctx).load(requester.organizationId) : null;
+  }
+
+  @FieldResolver(() => [String], { description: 'Addresses copied on public replies (masked without users.viewPii)' })
+  ccEmails(@Root() t: TicketView, @Ctx() ctx: RequestContext) {
+    return hasPermission(ctx.principal, UserPermission.viewPii) ? t.ccEmails : t.ccEmails.map(maskEmail);
   }
 
   @FieldResolver(() => [String], { description: "The desk's tags (staff only: requesters are refused)" })

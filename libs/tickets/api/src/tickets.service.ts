@@ -218,6 +218,7 @@ const REQUIRED_ON_UPDATE = ['subject', 'body', 'status', 'priority', 'requesterI
 export async function updateTicket(ctx: RequestContext, id: string, input: UpdateTicketInput): Promise<TicketView> {
   for (const k of REQUIRED_ON_UPDATE) if (input[k] === null) throw badInput(`A ticket always has a ${k === 'requesterId' ? 'requester' : k}`, { [k]: 'required' });
   for (const k of ['tags', 'ccEmails'] as const) if (input[k] === null) throw badInput('Give the whole list (empty to clear it)', { [k]: 'required' });
+  if (input.htmlBody === null) throw badInput('A ticket always has a body', { htmlBody: 'required' });
   const body = bodyOf(input, false);
   const ticket = await findVisible(ctx, id);
   if (input.subject != null) ticket.subject = input.subject.trim();

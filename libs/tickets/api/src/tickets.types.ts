@@ -62,7 +62,8 @@ export class TicketView {
   @Field({ description: 'Plain text (of htmlBody when it was written with formatting)' }) body!: string;
   @Field(() => String, { nullable: true, description: 'Sanitized HTML when written with formatting (SECURITY.md E8); null for plain text' })
   htmlBody!: string | null;
-  @Field(() => [String], { description: 'Addresses copied on public replies' }) ccEmails!: string[];
+  /** Masked for those without users.viewPii (the field resolver), like people's addresses everywhere. */
+  ccEmails!: string[];
   /** Staff only: the field resolver refuses others (tags are the desk's own notes). */
   tags!: string[];
   @Field(() => TicketStatusEnum) status!: string;
@@ -130,6 +131,11 @@ export class TicketFilter {
   @MaxLength(200)
   search?: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) number?: number;
+  @Field(() => [ID], { nullable: true, description: 'These tickets only (at most 100): names for many ids in one request' })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  ids?: string[];
   @Field(() => ID, { nullable: true, description: "The requester's organization (needs organizations.read)" }) @IsOptional() @IsUUID() organizationId?: string;
   @Field(() => [String], { nullable: true, description: 'Tickets with every one of these tags' }) @IsOptional() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(40, { each: true })
   tags?: string[];

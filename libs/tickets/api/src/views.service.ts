@@ -7,6 +7,8 @@ import { TicketFilter, TicketStatusEnum as S, type TicketListView } from './tick
 
 const OPEN = [S.NEW, S.OPEN, S.PENDING];
 const DAY = 24 * 60 * 60 * 1000;
+/** Views a person may save: their counts are one statement, which must stay small. */
+const MAX_SAVED_VIEWS = 50;
 
 /** The built-in views, in the order the console shows them; each a filter of the list. */
 const BUILT_IN: { id: string; name: string; filter: (ctx: RequestContext, me: string | null) => TicketFilter }[] = [
@@ -63,12 +65,16 @@ export async function createView(ctx: RequestContext, name: string, filter: Tick
   const clean = name.trim();
   if (!clean) throw badInput('Name the view', { name: 'required' });
   if (filter.view) throw badInput('A view is made of filters, not of another view', { filter: 'view' });
+  if (filter.ids) throw badInput('A view is made of filters, not of a list of tickets', { filter: 'ids' });
+  // What the filter may not be used for is refused first (tags, organizations), so existence of
+  // ids is never told to someone who may not filter by them.
+  const [count] = await countTicketsBy(ctx, [[filter]]);
   await referencesExist(ctx, filter);
+  if ((await ctx.em.count(SavedView, { user: owner })) >= MAX_SAVED_VIEWS) throw badInput(`You have ${MAX_SAVED_VIEWS} views already: delete one first`, { name: 'too many' });
   if (await ctx.em.count(SavedView, { user: owner, name: clean })) throw conflict(`You already have a view named ${clean}`, { name: 'taken' });
   // Stored as given (ids, dates as ISO text): a filter naming what one can no longer see just matches less.
   const stored = JSON.parse(JSON.stringify(filter)) as Record<string, unknown>;
   const view = ctx.em.create(SavedView, { user: ctx.em.getReference(User, owner), name: clean, filter: stored, createdAt: ctx.app.now() });
-  const [count] = await countTicketsBy(ctx, [[filter]]);
   return { id: view.id, name: view.name, builtIn: false, count };
 }
 

@@ -126,6 +126,9 @@ describe('tickets for others: new requesters, tags and copies', () => {
     });
     expect(made.requester.name).toBe('Dana New');
     expect(made.ccEmails).toEqual(['boss@example.org']);
+    // Masked like people's addresses for those without users.viewPii.
+    const masked = await gql<{ ticket: { ccEmails: string[] } }>(a.lightAgent, `query($id: ID!) { ticket(id: $id) { ccEmails } }`, { id: made.id });
+    expect(masked.data!.ticket.ccEmails).toEqual(['b***@example.org']);
     const again = await create(a.agent, { subject: 'Again', body: 'x', newRequester: { name: 'Whoever', email: 'dana.new@example.org' } });
     expect(again.requester.id).toBe(made.requester.id);
     const tagged = await gql<{ ticket: { tags: string[] } }>(a.agent, `query($id: ID!) { ticket(id: $id) { tags } }`, { id: made.id });
@@ -146,6 +149,9 @@ describe('tickets for others: new requesters, tags and copies', () => {
     expect(code(await gql(a.requester, `query($id: ID!) { ticket(id: $id) { tags } }`, { id: mine.id }))).toBe('FORBIDDEN');
     expect(code(await gql(a.requester, `query($id: ID!) { ticket(id: $id) { history { summary } } }`, { id: mine.id }))).toBe('FORBIDDEN');
     expect(code(await gql(a.requester, `{ ticketTags { name } }`))).toBe('FORBIDDEN');
+    // Nor by filtering: an empty or full answer would tell a requester whether their ticket has a tag.
+    expect(code(await gql(a.requester, `{ tickets(filter: { tags: ["vip-customer"] }) { totalCount } }`))).toBe('FORBIDDEN');
+    expect(code(await gql(a.requester, `mutation { createView(input: { name: "t", filter: { tags: ["vip-customer"] } }) { count } }`))).toBe('FORBIDDEN');
     const bad = await gql(a.agent, `mutation($id: ID!) { updateTicket(id: $id, input: { tags: ["!!!"] }) { id } }`, { id: mine.id });
     expect(code(bad)).toBe('BAD_USER_INPUT');
   });
@@ -201,7 +207,18 @@ describe('SECURITY.md E8: rich text is sanitized', () => {
     expect(note.data!.addComment.htmlBody).toBe('<em>ok</em>');
   });
 
-  it('refuses both kinds of body at once, and a body that is empty once sanitized', async () => {
+  it('E9: deeply nested formatting is flattened, not a 5xx', async () => {
+    const deep = await gql<{ createTicket: { body: string } }>(a.requester, `mutation($input: CreateTicketInput!) { createTicket(input: $input) { body } }`, {
+      input: { subject: 'Deep', htmlBody: '<div>'.repeat(5000) + 'bottom' },
+    });
+    expect(deep.errors).toBeUndefined();
+    expect(deep.data!.createTicket.body).toBe('bottom');
+  });
+
+  it('refuses both kinds of body at once, a body that is empty once sanitized, and a null one (D14)', async () => {
+    const mine = await create(a.agent, { subject: 'Null body', body: 'b', requesterId: a.requester.id });
+    const nulled = await gql(a.agent, `mutation($id: ID!) { updateTicket(id: $id, input: { htmlBody: null }) { id } }`, { id: mine.id });
+    expect(code(nulled)).toBe('BAD_USER_INPUT');
     const r = await gql(a.requester, `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`, { input: { subject: 's', body: 'b', htmlBody: '<p>b</p>' } });
     expect(code(r)).toBe('BAD_USER_INPUT');
     const empty = await gql(a.requester, `mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`, { input: { subject: 's', htmlBody: '<script>x</script>' } });

@@ -79,7 +79,8 @@ export function TicketCreate() {
           notify(`Ticket ${ticketRef(t.number)} created`, { type: 'success' });
           redirect('show', 'tickets', t.id);
         },
-        onError: (e: unknown) => notify(e instanceof GraphQLRequestError ? e.serverMessage : (e as Error).message, { type: 'error' }),
+        // The fields show their own notes; the notice points at them (or says the server's sentence).
+        onError: (e: unknown) => notify(e instanceof GraphQLRequestError ? e.summary : (e as Error).message, { type: 'error' }),
       }}
     >
       <Box sx={{ py: 2, px: { xs: 0, sm: 1 }, maxWidth: 900 }}>

@@ -1455,8 +1455,6 @@ export interface Ticket {
   body: string;
   /** Sanitized HTML when written with formatting (SECURITY.md E8); null for plain text */
   htmlBody: string | null;
-  /** Addresses copied on public replies */
-  ccEmails: string[];
   status: TicketStatus;
   priority: TicketPriority;
   channel: TicketChannel;
@@ -1469,6 +1467,8 @@ export interface Ticket {
   assignee: UserSummary | null;
   /** The requester's organization (needs organizations.read: requesters are refused) */
   organization: Organization | null;
+  /** Addresses copied on public replies (masked without users.viewPii) */
+  ccEmails: string[];
   /** The desk's tags (staff only: requesters are refused) */
   tags: string[];
   /** What happened to it, from the audit log, in words (staff only: requesters are refused) */
@@ -1508,6 +1508,8 @@ export interface TicketFilter {
   /** Words of the subject, body or replies (internal notes with tickets.internalNotes), the requester's name or email (with users.read), or a number such as #1001 */
   search?: string | null;
   number?: number | null;
+  /** These tickets only (at most 100): names for many ids in one request */
+  ids?: string[] | null;
   /** The requester's organization (needs organizations.read) */
   organizationId?: string | null;
   /** Tickets with every one of these tags */
