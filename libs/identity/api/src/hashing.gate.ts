@@ -1,5 +1,5 @@
 import { valueFromASTUntyped } from 'graphql';
-import { rateLimited, type OperationGate, type OperationInfo, type RequestContext } from '@bulwark/platform-api';
+import { rateLimited, type AppServices, type OperationGate, type OperationInfo, type RequestContext } from '@bulwark/platform-api';
 import { setHashingNice } from './hashing-threads';
 import { identityConfig } from './identity.config';
 import { parseTenantToken, type TokenPrefix } from './session-token';
@@ -47,6 +47,11 @@ export class FairHashingQueue {
     };
   }
 
+  /** Sign-ins waiting under a key (for metrics and tests). */
+  waitingOf(key: string): number {
+    return this.queues.get(key)?.length ?? 0;
+  }
+
   /** The first waiter of the tenant whose turn it is; that tenant goes to the back of the line. */
   private nextInTurn(): (() => void) | undefined {
     const first = this.queues.entries().next();
@@ -62,6 +67,16 @@ export class FairHashingQueue {
 
 /** One per server (tests run several in a process, each with its own setting). */
 const queues = new WeakMap<object, FairHashingQueue>();
+
+/** The server's hashing queue, made on first use from its settings. */
+export function hashingQueueOf(app: AppServices): FairHashingQueue {
+  let queue = queues.get(app);
+  if (!queue) {
+    const settings = identityConfig.of(app.config);
+    queues.set(app, (queue = new FairHashingQueue(settings.hashConcurrency, settings.hashQueuePerTenant, HASH_QUEUE_TOTAL)));
+  }
+  return queue;
+}
 
 const ARGUMENT_TOKENS: TokenPrefix[] = ['bwr_', 'bwi_', 'bwc_'];
 
@@ -106,12 +121,9 @@ export const hashingGate: OperationGate = {
   name: 'password hashing',
   async enter(ctx: RequestContext, op) {
     if (op.type !== 'mutation' || !op.fields.some((f) => ctx.app.operations.has(f, 'hashesPassword'))) return null;
-    let queue = queues.get(ctx.app);
-    const settings = identityConfig.of(ctx.app.config);
-    if (!queue) queues.set(ctx.app, (queue = new FairHashingQueue(settings.hashConcurrency, settings.hashQueuePerTenant, HASH_QUEUE_TOTAL)));
     // The hashing threads are the process's; the setting of the server that uses them applies.
-    setHashingNice(settings.hashNice);
-    return queue.acquire(tenantKeyOf(ctx, op));
+    setHashingNice(identityConfig.of(ctx.app.config).hashNice);
+    return hashingQueueOf(ctx.app).acquire(tenantKeyOf(ctx, op));
   },
 };
 
