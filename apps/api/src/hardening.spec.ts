@@ -176,25 +176,79 @@ describe('G8 sign-in with a well-formed but wrong password is an ordinary refusa
   });
 });
 
-describe('E9 a record removed in the meantime is a conflict to retry, not a server error', () => {
-  it('answers CONFLICT when a ticket is put in a group that another operation deletes at that moment', async () => {
-    const gql = (query: string, variables: Record<string, unknown>) => post({ query, variables }, { authorization: `Bearer ${a.admin.token}` });
-    const group = await gql(`mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id } }`, { i: { name: 'Vanishing', memberIds: [] } });
-    const groupId = (group.body.data as { createTicketGroup: { id: string } }).createTicketGroup.id;
-    const ticket = await gql(`mutation { createTicket(input: { subject: "raced", body: "x" }) { id } }`, {});
-    const ticketId = (ticket.body.data as { createTicket: { id: string } }).createTicket.id;
-    // Another operation deletes the group and has not committed yet: the service still finds it,
-    // the key check waits for that transaction, which then commits.
-    const other = await t.runtimeClient();
+/**
+ * Another transaction holds an uncommitted change; `request` runs into it (its key check waits for
+ * that transaction), and the other transaction then commits. Waits for the lock rather than for a
+ * fixed time, so a loaded machine cannot let the request arrive after the commit.
+ */
+async function raceWith(change: (sql: (text: string, params?: unknown[]) => Promise<unknown>) => Promise<unknown>, request: () => Promise<Answer>): Promise<Answer> {
+  const other = await t.runtimeClient();
+  try {
     await other.query('begin');
     await other.query('select bulwark_enter_tenant($1)', [a.tenantId]);
-    await other.query('delete from ticket_groups where tenant_id = $1 and id = $2', [a.tenantId, groupId]);
-    const answer = gql(`mutation($id: ID!, $g: ID!) { updateTicket(id: $id, input: { groupId: $g }) { id } }`, { id: ticketId, g: groupId });
-    await new Promise((r) => setTimeout(r, 500));
+    await change((text, params) => other.query(text, params));
+    const answer = request();
+    for (const end = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 20))) {
+      const [{ waiting }] = await t.ownerSql<{ waiting: number }>(
+        "select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+      );
+      if (waiting > 0) break;
+      if (Date.now() > end) throw new Error('the request never waited for the other transaction');
+    }
     await other.query('commit');
-    const r = await answer;
-    expect({ status: r.status, code: r.body.errors?.[0].extensions?.code }).toEqual({ status: 200, code: 'CONFLICT' });
-    expect(r.body.errors?.[0].message).toBe('Something this change refers to was removed in the meantime: reload and try again');
-    expect(t.logs().filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    return await answer;
+  } finally {
+    await other.end();
+  }
+}
+
+describe('E9 a record changed in the meantime is a conflict to retry, not a server error', () => {
+  const gql = (query: string, variables: Record<string, unknown> = {}) => post({ query, variables }, { authorization: `Bearer ${a.admin.token}` });
+  const conflictOf = (r: Answer) => ({ status: r.status, code: r.body.errors?.[0].extensions?.code, message: r.body.errors?.[0].message });
+
+  it('answers CONFLICT when a ticket is put in a group that another operation deletes at that moment', async () => {
+    const mark = t.logs().length;
+    const group = await gql(`mutation($i: TicketGroupInput!) { createTicketGroup(input: $i) { id } }`, { i: { name: 'Vanishing', memberIds: [] } });
+    const groupId = (group.body.data as { createTicketGroup: { id: string } }).createTicketGroup.id;
+    const ticket = await gql(`mutation { createTicket(input: { subject: "raced", body: "x" }) { id } }`);
+    const ticketId = (ticket.body.data as { createTicket: { id: string } }).createTicket.id;
+    // Another operation deletes the group and has not committed yet: the service still finds it.
+    const r = await raceWith(
+      (sql) => sql('delete from ticket_groups where tenant_id = $1 and id = $2', [a.tenantId, groupId]),
+      () => gql(`mutation($id: ID!, $g: ID!) { updateTicket(id: $id, input: { groupId: $g }) { id } }`, { id: ticketId, g: groupId }),
+    );
+    expect(conflictOf(r)).toEqual({ status: 200, code: 'CONFLICT', message: 'Something this change refers to was removed in the meantime: reload and try again' });
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('answers CONFLICT when two people make the same new requester, or one person two views of one name, at once', async () => {
+    const mark = t.logs().length;
+    const made = 'Someone else just made the same change: reload and try again';
+    // Another ticket for the same new address, not committed yet: this one does not see its account.
+    const ticket = await raceWith(
+      (sql) => sql("insert into users (tenant_id, id, email, name, role) values ($1, gen_random_uuid(), 'priya@raced.test', 'Priya', 'requester')", [a.tenantId]),
+      () =>
+        gql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, {
+          i: { subject: 'Printer', body: 'It jams', newRequester: { name: 'Priya', email: 'priya@raced.test' } },
+        }),
+    );
+    expect(conflictOf(ticket)).toEqual({ status: 200, code: 'CONFLICT', message: made });
+    const me = ((await gql('{ me { id } }')).body.data as { me: { id: string } }).me.id;
+    const view = await raceWith(
+      (sql) =>
+        sql("insert into ticket_saved_views (tenant_id, id, user_id, name, filter, created_at) values ($1, gen_random_uuid(), $2, 'Printers', '{}', now())", [
+          a.tenantId,
+          me,
+        ]),
+      () => gql(`mutation { createView(input: { name: "Printers", filter: { tags: ["printer"] } }) { id } }`),
+    );
+    expect(conflictOf(view)).toEqual({ status: 200, code: 'CONFLICT', message: made });
+    // Tried again, the first finds the account the other made; the second is the usual refusal.
+    const again = await gql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { requester { email } } }`, {
+      i: { subject: 'Printer', body: 'It jams', newRequester: { name: 'Priya', email: 'priya@raced.test' } },
+    });
+    expect(again.body).toEqual({ data: { createTicket: { requester: { email: 'priya@raced.test' } } } });
+    expect(codes(await gql(`mutation { createView(input: { name: "Printers", filter: {} }) { id } }`))).toEqual(['CONFLICT']);
+    expect(errorLines(mark)).toEqual([]);
   });
 });

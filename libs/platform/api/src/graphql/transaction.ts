@@ -5,7 +5,7 @@ import { runAfterCommit, type RequestContext } from '../context';
 import type { Authenticator, OperationGate, OperationInfo, OperationMeter, RequestGuard } from '../plugin';
 import { commitOperation, setTenant } from '../tenancy';
 import { AppError, badInput, badRequest, conflict, serviceUnavailable } from '../errors';
-import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { abandonConnection, OUTAGE_RETRY_AFTER_SECONDS, type DatabaseHealth } from '../db/outage';
 import { badText } from '../http/input';
 import { finalizeAnswer } from './errors.plugin';
@@ -219,14 +219,22 @@ export async function mutationSavepoint(
 }
 
 /**
- * Services check every id they are given, so a foreign key refusing a change means another
- * operation removed what it refers to meanwhile (a group deleted while a ticket is put in it):
- * the client's answer is a conflict to retry, not a server error. Logged, in case it is not a race.
+ * Services check every id they are given and every name that must be unique, so a key refusing a
+ * change means another operation changed the same records meanwhile: a foreign key, that what it
+ * refers to was removed (a group deleted while a ticket is put in it); a unique key, that the same
+ * thing was just made (two "new requester" tickets for one address, two views of one name). The
+ * client's answer is a conflict to retry, not a server error. Logged, in case it is not a race.
  */
 function raced(ctx: RequestContext, error: unknown): unknown {
-  if (!(error instanceof ForeignKeyConstraintViolationException)) return error;
-  ctx.log.warn('a change referred to a record removed meanwhile', { operation: ctx.operation, constraint: (error as { constraint?: string }).constraint });
-  return conflict('Something this change refers to was removed in the meantime: reload and try again');
+  const removed = error instanceof ForeignKeyConstraintViolationException;
+  if (!removed && !(error instanceof UniqueConstraintViolationException)) return error;
+  const constraint = (error as { constraint?: string }).constraint;
+  ctx.log.warn(removed ? 'a change referred to a record removed meanwhile' : 'a change made what another made meanwhile', { operation: ctx.operation, constraint });
+  return conflict(
+    removed
+      ? 'Something this change refers to was removed in the meantime: reload and try again'
+      : 'Someone else just made the same change: reload and try again',
+  );
 }
 
 /** Ends a failed mutation field's savepoint: kept (a failed sign-in's counter) or rolled back. */
