@@ -129,8 +129,8 @@ maybe('ticket groups in the console', () => {
     const page = await signInToConsole(env.browser, env.app.url, ADMIN);
     await page.getByRole('menuitem', { name: 'Roles' }).click();
     const header = (name: string) => page.getByRole('columnheader', { name: new RegExp(`^${name}`) });
-    await expectOn(page, 'roles', () => header('Agent').getByText('tickets: all').waitFor({ timeout: 15_000 }));
-    await header('Requester').getByText('tickets: own').waitFor();
+    await expectOn(page, 'roles', () => header('Agent').getByText('Sees every ticket').waitFor({ timeout: 15_000 }));
+    await header('Requester').getByText('Sees own tickets').waitFor();
 
     // A custom role that reads tickets with the group scope.
     await page.getByLabel('New role name').fill('Billing desk');
@@ -139,11 +139,11 @@ maybe('ticket groups in the console', () => {
     await expectOn(page, 'reauth', () => reauth.waitFor({ timeout: 15_000 }));
     await reauth.getByLabel('Your password').fill(DEMO_PASSWORD);
     await reauth.getByRole('button', { name: 'Confirm' }).click();
-    await expectOn(page, 'custom-role', () => header('Billing desk').getByText('tickets: own').waitFor({ timeout: 15_000 }));
-    await page.getByRole('checkbox', { name: 'Billing desk: TICKETS_READ' }).check();
-    await header('Billing desk').getByText('tickets: own').waitFor();
-    await page.getByRole('checkbox', { name: 'Billing desk: TICKETS_VIEW_GROUP' }).check();
-    await expectOn(page, 'group-scope', () => header('Billing desk').getByText('tickets: group').waitFor({ timeout: 15_000 }));
+    await expectOn(page, 'custom-role', () => header('Billing desk').getByText('Sees own tickets').waitFor({ timeout: 15_000 }));
+    await page.getByRole('checkbox', { name: 'Billing desk: Open tickets one can see' }).check();
+    await header('Billing desk').getByText('Sees own tickets').waitFor();
+    await page.getByRole('checkbox', { name: /^Billing desk: See the tickets of one's groups too/ }).check();
+    await expectOn(page, 'group-scope', () => header('Billing desk').getByText('Sees its groups’ tickets').waitFor({ timeout: 15_000 }));
     await page.screenshot({ path: join(SCREENSHOTS, 'groups-roles-scope.png') });
     await page.context().close();
   }, 120_000);

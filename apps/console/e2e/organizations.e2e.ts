@@ -85,7 +85,7 @@ maybe('organizations in the console', () => {
     await confirm.getByRole('button', { name: 'Delete' }).click();
     await expectOn(page, 'deleted', () => northwind.waitFor({ state: 'detached', timeout: 15_000 }));
     await page.getByRole('menuitem', { name: 'People' }).click();
-    await expectOn(page, 'none', () => rita.getByText('None', { exact: true }).waitFor({ timeout: 15_000 }));
+    await expectOn(page, 'none', () => rita.getByText('No organization', { exact: true }).waitFor({ timeout: 15_000 }));
 
     // 390 px wide: the list and the dialog still fit.
     await page.setViewportSize({ width: 390, height: 844 });

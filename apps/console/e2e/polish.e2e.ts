@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumPath, DEMO_PASSWORD, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
+import { chromiumPath, DEMO_PASSWORD, gqlInPage, SCREENSHOTS, signInToConsole, useConsoleApp } from '../../../tools/e2e/harness';
 
 const executable = chromiumPath();
 const maybe = executable ? describe : describe.skip;
@@ -205,5 +205,62 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     expect(await defaultsShown(page)).toEqual([]);
     await page.screenshot({ path: shot('saved') });
     await page.context().close();
+  });
+
+  it('names permissions and records in words: the roles matrix, the audit log’s filters, people’s actions on a phone', async () => {
+    const page = await signInToConsole(env.browser, env.app.url, 'admin@demo.bulwark.test');
+    // The roles matrix: permissions by what they allow, scopes in words, never their keys.
+    await page.goto(`${env.app.url}/#/roles`);
+    await page.getByRole('checkbox', { name: 'Agent: Open tickets one can see', exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByText('Sees every ticket').first().waitFor();
+    const matrix = await page.locator('table').innerText();
+    expect(matrix).not.toMatch(/\b[a-z]+\.[a-z][a-zA-Z]+\b|\b[A-Z]+_[A-Z_]+\b|tickets: (all|group|own)/);
+    await page.screenshot({ path: shot('roles-in-words') });
+
+    // The audit log: who acted is picked and shown by name, which record by its name too.
+    const { data } = await gqlInPage<{ createTicket: { id: string } }>(
+      page,
+      'mutation { createTicket(input: { subject: "Audit filter by name", body: "x" }) { id } }',
+    );
+    const { data: me } = await gqlInPage<{ me: { name: string } }>(page, '{ me { name } }');
+    await page.goto(`${env.app.url}/#/audit`);
+    await page.locator('tbody tr').first().waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.getByRole('menu').getByText('Person who acted', { exact: true }).click();
+    await page.getByRole('combobox', { name: 'Person who acted' }).fill(me.me.name);
+    await page.getByRole('option', { name: me.me.name }).click();
+    await page.waitForFunction((name) => (document.querySelector('input[name="actorId"]') as HTMLInputElement | null)?.value === name, me.me.name, { timeout: 15_000 });
+    // The list reloads with the filter: only the admin's events, the seed's gone.
+    const onlyBy = (name: string) => {
+      const actors = [...document.querySelectorAll('tbody tr td:nth-child(2) p')].map((p) => (p as HTMLElement).innerText);
+      return actors.length > 0 && actors.every((a) => a === name);
+    };
+    await page.waitForFunction(onlyBy, me.me.name, { timeout: 15_000 });
+    await page.screenshot({ path: shot('audit-by-person') });
+    // "All events for it" on a ticket's event: the filter names the ticket by its subject.
+    const filter = encodeURIComponent(JSON.stringify({ targetType: 'Ticket', targetId: data.createTicket.id }));
+    await page.goto(`${env.app.url}/#/audit?filter=${filter}`);
+    await page.waitForFunction(() => (document.querySelector('input[name="targetId"]') as HTMLInputElement | null)?.value === 'Audit filter by name', undefined, { timeout: 15_000 });
+    await page.getByRole('textbox', { name: 'Which ticket' }).waitFor();
+    const shown = await page.evaluate(() => [...document.querySelectorAll('form input')].map((i) => `${(i as HTMLInputElement).value} ${i.closest('.MuiFormControl-root')?.textContent ?? ''}`).join('\n'));
+    expect(shown).not.toMatch(/[0-9a-f]{8}(-|…)|\bid\b/i); // no id, whole or shortened
+    await page.screenshot({ path: shot('audit-about-ticket') });
+    await page.getByRole('button', { name: 'Clear which ticket' }).click();
+    await page.getByRole('combobox', { name: 'Which ticket' }).waitFor(); // now a picker of tickets by subject
+
+    await page.context().close();
+
+    // People on a phone: the actions fold into a menu instead of scrolling the table sideways.
+    const phone = await signInOnPhone('admin@demo.bulwark.test', 'Dashboard');
+    await phone.goto(`${env.app.url}/#/users`);
+    const more = phone.getByRole('button', { name: /^More for / }).first();
+    await more.waitFor({ timeout: 15_000 });
+    const sideways = await phone.evaluate(() => [...document.querySelectorAll('table')].map((t) => (t.parentElement?.scrollWidth ?? 0) - (t.parentElement?.clientWidth ?? 0)));
+    expect(Math.max(...sideways)).toBeLessThanOrEqual(0);
+    await more.click();
+    await phone.getByRole('menuitem', { name: 'Reset 2FA' }).waitFor();
+    await phone.screenshot({ path: shot('390-people-menu'), animations: 'disabled' });
+    await phone.keyboard.press('Escape');
+    await phone.context().close();
   });
 });

@@ -52,12 +52,12 @@ maybe('security controls in the console', () => {
     await admin.getByRole('menuitem', { name: 'Roles' }).click();
     await admin.getByLabel('New role name').fill('Ticket viewer');
     await admin.getByRole('button', { name: 'Create role' }).click();
-    await thenExpect(admin, admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_READ' }), 'create-role');
-    await admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_READ' }).check();
+    await thenExpect(admin, admin.getByRole('checkbox', { name: 'Ticket viewer: Open tickets one can see' }), 'create-role');
+    await admin.getByRole('checkbox', { name: 'Ticket viewer: Open tickets one can see' }).check();
     await admin.getByText('Ticket viewer saved').first().waitFor();
-    await admin.getByRole('checkbox', { name: 'Ticket viewer: TICKETS_VIEW_ALL' }).check();
+    await admin.getByRole('checkbox', { name: /^Ticket viewer: See every ticket of the workspace/ }).check();
     await admin.getByText('Ticket viewer saved').first().waitFor();
-    expect(await admin.getByRole('checkbox', { name: 'Agent: TICKETS_READ', exact: true }).isDisabled()).toBe(true); // built in
+    expect(await admin.getByRole('checkbox', { name: 'Agent: Open tickets one can see', exact: true }).isDisabled()).toBe(true); // built in
     await admin.screenshot({ path: join(SCREENSHOTS, 'console-roles-matrix.png'), fullPage: true });
 
     await admin.getByRole('menuitem', { name: 'People' }).click();

@@ -3,14 +3,14 @@ import DeleteIcon from '@mui/icons-material/Delete';
 import { Alert, Button, Checkbox, Stack, Table, TableBody, TableCell, TableContainer, TableHead, TableRow, TextField, Tooltip, Typography } from '@mui/material';
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { useCanAccess, useDataProvider, useGetList, useListContext, useNotify, useRefresh } from 'react-admin';
-import { ConfirmAction, RecordListPage, withReauth, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, featureLabel, RecordListPage, withReauth, type Permission } from '@bulwark/platform-console';
 import type { PermissionRecord, RoleRecord } from './roles.data';
 
 /** Which tickets a role sees, as the server names it from the role's permissions. */
-const SCOPE: Record<string, string> = {
-  all: 'Every ticket of the workspace',
-  group: 'Their own tickets and those of their groups',
-  own: 'Only the tickets they requested or are assigned',
+const SCOPE: Record<string, { short: string; long: string }> = {
+  all: { short: 'Sees every ticket', long: 'Every ticket of the workspace' },
+  group: { short: 'Sees its groups’ tickets', long: 'Their own tickets and those of their groups' },
+  own: { short: 'Sees own tickets', long: 'Only the tickets they requested or are assigned' },
 };
 
 /**
@@ -110,9 +110,9 @@ function Matrix({ canManage }: { canManage: boolean }) {
                   <Typography variant="caption" color="text.secondary">
                     {r.builtIn ? 'built in' : 'custom'}
                   </Typography>
-                  <Tooltip title={`Sees: ${SCOPE[r.ticketScope] ?? r.ticketScope}`}>
+                  <Tooltip title={`Sees: ${SCOPE[r.ticketScope]?.long}`}>
                     <Typography variant="caption" color="text.secondary">
-                      tickets: {r.ticketScope}
+                      {SCOPE[r.ticketScope]?.short}
                     </Typography>
                   </Tooltip>
                   {!r.builtIn && canManage && (
@@ -135,17 +135,14 @@ function Matrix({ canManage }: { canManage: boolean }) {
           {byFeature.map(([feature, perms]) => (
             <Fragment key={feature}>
               <TableRow>
-                <TableCell colSpan={roles.length + 1} sx={{ bgcolor: 'action.hover', fontWeight: 600, textTransform: 'capitalize' }}>
-                  {feature}
+                <TableCell colSpan={roles.length + 1} sx={{ bgcolor: 'action.hover', fontWeight: 600 }}>
+                  {featureLabel(feature)}
                 </TableCell>
               </TableRow>
               {perms.map((p) => (
                 <TableRow key={p.key} hover>
                   <TableCell>
                     <Typography variant="body2">{p.description}</Typography>
-                    <Typography variant="caption" color="text.secondary">
-                      {p.key}
-                    </Typography>
                   </TableCell>
                   {roles.map((r) => (
                     <TableCell key={r.id} align="center">
@@ -154,7 +151,7 @@ function Matrix({ canManage }: { canManage: boolean }) {
                         checked={r.permissions.includes(p.key)}
                         disabled={r.builtIn || !canManage || busy}
                         onChange={() => toggle(r, p.key)}
-                        inputProps={{ 'aria-label': `${r.name}: ${p.key}` }}
+                        inputProps={{ 'aria-label': `${r.name}: ${p.description}` }}
                       />
                     </TableCell>
                   ))}

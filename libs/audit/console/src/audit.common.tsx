@@ -73,6 +73,12 @@ export function targetLabel(type: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** The console resource that names a kind of target, and the field that does (people, tickets, groups). */
+export function targetResource(type: string | null | undefined): { resource: string; name: string } | undefined {
+  const target = type ? TARGETS[type] : undefined;
+  return target?.resource && target.name ? { resource: target.resource, name: target.name } : undefined;
+}
+
 /** The target by name where its resource names it (people, tickets, groups), else its shortened id. */
 export function TargetName({ type, id, full = false }: { type: string | null | undefined; id: string; full?: boolean }) {
   const target = type ? TARGETS[type] : undefined;

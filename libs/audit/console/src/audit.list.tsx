@@ -22,8 +22,9 @@ import {
   useInfinitePaginationContext,
   useListContext,
 } from 'react-admin';
-import { WhenField, WIDE_ONLY } from '@bulwark/platform-console';
-import { ActorCell, OutcomeChip, OUTCOME_CHOICES, TargetCell, useAuditActions } from './audit.common';
+import { featureLabel, WhenField, WIDE_ONLY } from '@bulwark/platform-console';
+import { ActorCell, OutcomeChip, OUTCOME_CHOICES, TargetCell, targetLabel, useAuditActions } from './audit.common';
+import { ActorFilter, TargetFilter } from './audit.filters';
 import type { AuditActionInfo, AuditEvent } from './audit.data';
 import { ExportAuditButton, VerifyChainButton } from './audit.toolbar';
 
@@ -31,7 +32,7 @@ const PER_PAGE = 50;
 
 function auditFilters(actions: AuditActionInfo[]) {
   const choices = [...actions].sort((a, b) => a.feature.localeCompare(b.feature) || a.description.localeCompare(b.description));
-  const targets = [...new Set(actions.map((a) => a.target).filter((t): t is string => !!t))].sort().map((t) => ({ id: t, name: t }));
+  const targets = [...new Set(actions.map((a) => a.target).filter((t): t is string => !!t))].map((t) => ({ id: t, name: targetLabel(t) })).sort((a, b) => a.name.localeCompare(b.name));
   return [
     <SearchInput key="q" source="q" alwaysOn />,
     <AutocompleteArrayInput
@@ -42,15 +43,15 @@ function auditFilters(actions: AuditActionInfo[]) {
       choices={choices}
       optionValue="key"
       optionText="description"
-      groupBy={(a) => String((a as { feature?: string }).feature ?? '')}
+      groupBy={(a) => featureLabel(String((a as { feature?: string }).feature ?? ''))}
       sx={{ minWidth: 280 }}
     />,
     <SelectInput key="outcome" source="outcome" label="Outcome" choices={OUTCOME_CHOICES} alwaysOn />,
     <DateTimeInput key="from" source="from" label="From" />,
     <DateTimeInput key="to" source="to" label="Before" />,
-    <TextInput key="actorId" source="actorId" label="Actor id" />,
+    <ActorFilter key="actorId" source="actorId" label="Person who acted" />,
     <SelectInput key="targetType" source="targetType" label="Target type" choices={targets} />,
-    <TextInput key="targetId" source="targetId" label="Target id" />,
+    <TargetFilter key="targetId" source="targetId" label="Which record" />,
     <TextInput key="ip" source="ip" label="IP address" />,
   ];
 }
@@ -92,7 +93,7 @@ function AuditSidebar({ actions }: { actions: AuditActionInfo[] }) {
           {features.map((f) => (
             <FilterListItem
               key={f}
-              label={f.charAt(0).toUpperCase() + f.slice(1)}
+              label={featureLabel(f)}
               value={{ actions: actions.filter((a) => a.feature === f).map((a) => a.key) }}
               isSelected={sameActions}
             />

@@ -18,7 +18,7 @@ import {
 } from '@mui/material';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DataTable, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, formatDateTime, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordName, RecordTable, WIDE_ONLY, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, featureLabel, formatDateTime, gql, heldPermissionChoices, OneTimeSecretDialog, RecordListPage, RecordName, RecordTable, WIDE_ONLY, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type ApiToken = Pick<Api.ApiToken, 'id' | 'name' | 'permissions' | 'createdBy' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'lastUsedIp' | 'revokedAt'>;
 type PermissionInfo = Pick<Api.PermissionInfo, 'key' | 'feature' | 'description'>;
@@ -133,8 +133,8 @@ function NewTokenDialog({
           </Box>
           {choices.map(([feature, perms]) => (
             <Box key={feature}>
-              <Typography variant="body2" sx={{ fontWeight: 600, textTransform: 'capitalize' }}>
-                {feature}
+              <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                {featureLabel(feature)}
               </Typography>
               <FormGroup>
                 {perms.map((p) => (

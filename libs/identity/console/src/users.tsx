@@ -1,5 +1,6 @@
 import EditIcon from '@mui/icons-material/Edit';
-import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, MenuItem, Select, Stack, TextField, Tooltip, Typography, useMediaQuery, type Theme } from '@mui/material';
+import MoreVertIcon from '@mui/icons-material/MoreVert';
+import { Autocomplete, Button, Dialog, DialogActions, DialogContent, DialogTitle, IconButton, Menu, MenuItem, Select, Stack, TextField, Tooltip, Typography, useMediaQuery, type Theme } from '@mui/material';
 import { useEffect, useRef, useState } from 'react';
 import {
   AutocompleteInput,
@@ -59,6 +60,8 @@ function Actions() {
   const notify = useNotify();
   const refresh = useRefresh();
   const roles = useRoles();
+  const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('sm'));
+  const [menu, setMenu] = useState<HTMLElement | null>(null);
   const { canAccess } = useCanAccess({ resource: 'users', action: 'manage' });
   if (!record || !canAccess) return null;
   const run = async (q: string, vars: Record<string, unknown>, done: string) => {
@@ -71,6 +74,14 @@ function Actions() {
     }
   };
   const id = record.id;
+  const actions = [
+    record.status === 'suspended'
+      ? { label: 'Reactivate', run: () => run(`mutation($id: ID!) { reactivateUser(id: $id) { id } }`, { id }, 'Reactivated') }
+      : { label: 'Suspend', warning: true, run: () => run(`mutation($id: ID!) { suspendUser(id: $id) { id } }`, { id }, 'Suspended; their sessions ended') },
+    { label: 'Sign out', run: () => run(`mutation($id: ID!) { signOutUser(userId: $id) }`, { id }, 'Signed out everywhere') },
+    { label: 'Unlock', run: () => run(`mutation($id: ID!) { unlockUser(id: $id) }`, { id }, 'Unlocked') },
+    { label: 'Reset 2FA', run: () => run(`mutation($id: ID!) { resetTwoFactor(userId: $id) }`, { id }, 'Two-factor sign-in reset') },
+  ];
   return (
     <Stack direction="row" spacing={1} alignItems="center" flexWrap="wrap" useFlexGap onClick={(e) => e.stopPropagation()}>
       <Select
@@ -85,24 +96,33 @@ function Actions() {
           </MenuItem>
         ))}
       </Select>
-      {record.status === 'suspended' ? (
-        <Button size="small" onClick={() => run(`mutation($id: ID!) { reactivateUser(id: $id) { id } }`, { id }, 'Reactivated')}>
-          Reactivate
-        </Button>
+      {narrow ? (
+        // On a phone the four actions would scroll the table sideways: they go in a menu.
+        <>
+          <IconButton size="small" aria-label={`More for ${record.name}`} onClick={(e) => setMenu(e.currentTarget)}>
+            <MoreVertIcon fontSize="small" />
+          </IconButton>
+          <Menu anchorEl={menu} open={!!menu} onClose={() => setMenu(null)}>
+            {actions.map((a) => (
+              <MenuItem
+                key={a.label}
+                onClick={() => {
+                  setMenu(null);
+                  void a.run();
+                }}
+              >
+                {a.label}
+              </MenuItem>
+            ))}
+          </Menu>
+        </>
       ) : (
-        <Button size="small" color="warning" onClick={() => run(`mutation($id: ID!) { suspendUser(id: $id) { id } }`, { id }, 'Suspended; their sessions ended')}>
-          Suspend
-        </Button>
+        actions.map((a) => (
+          <Button key={a.label} size="small" color={a.warning ? 'warning' : 'primary'} onClick={a.run}>
+            {a.label}
+          </Button>
+        ))
       )}
-      <Button size="small" onClick={() => run(`mutation($id: ID!) { signOutUser(userId: $id) }`, { id }, 'Signed out everywhere')}>
-        Sign out
-      </Button>
-      <Button size="small" onClick={() => run(`mutation($id: ID!) { unlockUser(id: $id) }`, { id }, 'Unlocked')}>
-        Unlock
-      </Button>
-      <Button size="small" onClick={() => run(`mutation($id: ID!) { resetTwoFactor(userId: $id) }`, { id }, 'Two-factor sign-in reset')}>
-        Reset 2FA
-      </Button>
     </Stack>
   );
 }
@@ -249,7 +269,7 @@ function OrganizationCell({ onEdit }: { onEdit: (u: User) => void }) {
         </ReferenceField>
       ) : (
         <Typography variant="body2" color="text.secondary">
-          None
+          No organization
         </Typography>
       )}
       {manageOrgs && manageUsers && (

@@ -21,4 +21,5 @@ export { AccessDenied } from './access-denied';
 export { WIDE_ONLY } from './layout';
 export { formatDate, formatDateTime, fromNow } from './dates';
 export { When, WhenField } from './when';
-export { RecordName } from './record-name';
+export { RecordName, useRecordName } from './record-name';
+export { featureLabel } from './features';

@@ -24,7 +24,7 @@ import {
 } from '@mui/material';
 import { useEffect, useMemo, useState } from 'react';
 import { DataTable, useCanAccess, useNotify, usePermissions, useRefresh } from 'react-admin';
-import { ConfirmAction, formatDateTime, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
+import { ConfirmAction, featureLabel, formatDateTime, gql, GraphQLRequestError, heldPermissionChoices, RecordListPage, RecordTable, withReauth, type Api, type ConsoleResource, type Permission } from '@bulwark/platform-console';
 
 type Grant = Pick<
   Api.SupportGrant,
@@ -139,8 +139,8 @@ function RequestDialog({ open, onClose, onDone }: { open: boolean; onClose: () =
           {form.access === 'CUSTOM' &&
             choices.map(([feature, perms]) => (
               <Box key={feature} sx={{ pl: 2 }}>
-                <Typography variant="body2" sx={{ fontWeight: 600, textTransform: 'capitalize' }}>
-                  {feature}
+                <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                  {featureLabel(feature)}
                 </Typography>
                 <FormGroup>
                   {perms.map((p) => (

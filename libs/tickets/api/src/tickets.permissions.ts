@@ -7,7 +7,7 @@ export const TicketPermission = definePermissions('tickets', {
     roles: ['admin', 'agent', 'light_agent', 'auditor'],
   },
   viewGroup: {
-    description: "See the tickets of one's groups too (the \"group\" scope); with viewAll it changes nothing",
+    description: "See the tickets of one's groups too; with \"see every ticket\" it adds nothing",
     // Admins hold it (redundantly, with viewAll) so that they can grant it in custom roles.
     roles: ['admin'],
   },

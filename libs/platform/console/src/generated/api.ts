@@ -31,7 +31,7 @@ export const Permission = {
   TICKETS_READ: 'TICKETS_READ',
   /** tickets.viewAll: See every ticket of the workspace; without it, one's own requests and assignments only */
   TICKETS_VIEW_ALL: 'TICKETS_VIEW_ALL',
-  /** tickets.viewGroup: See the tickets of one's groups too (the "group" scope); with viewAll it changes nothing */
+  /** tickets.viewGroup: See the tickets of one's groups too; with "see every ticket" it adds nothing */
   TICKETS_VIEW_GROUP: 'TICKETS_VIEW_GROUP',
   /** tickets.manageGroups: Create groups of staff and change who is in them */
   TICKETS_MANAGE_GROUPS: 'TICKETS_MANAGE_GROUPS',

@@ -1,0 +1,69 @@
+import ClearIcon from '@mui/icons-material/Clear';
+import { IconButton, InputAdornment, TextField } from '@mui/material';
+import { AutocompleteInput, ReferenceInput, useInput, useListContext } from 'react-admin';
+import { useRecordName } from '@bulwark/platform-console';
+import { targetLabel, targetResource } from './audit.common';
+
+/**
+ * A filter on one record, shown by its name, never its id: set by an event's "all their events" or
+ * "all events for it" links, or picked by name where the console lists that kind of record. An id
+ * the console cannot name (an API token, vendor support) shows shortened.
+ */
+function RecordFilter({ source, label, resource, field, empty }: { source: string; label: string; resource?: string; field?: string; empty: string }) {
+  const { field: input } = useInput({ source });
+  const id = typeof input.value === 'string' ? input.value : '';
+  const name = useRecordName(resource, id, field);
+  if (!id && resource) {
+    return (
+      <ReferenceInput source={source} reference={resource}>
+        <AutocompleteInput label={label} optionText={field} helperText={false} sx={{ minWidth: 220 }} />
+      </ReferenceInput>
+    );
+  }
+  return (
+    <TextField
+      name={source}
+      label={label}
+      value={id ? (name ?? `${id.slice(0, 8)}…`) : ''}
+      placeholder={empty}
+      disabled={!id}
+      size="small"
+      variant="filled"
+      sx={{ minWidth: 220, mb: '4px' }}
+      slotProps={{
+        input: {
+          readOnly: true,
+          endAdornment: id && (
+            <InputAdornment position="end">
+              <IconButton size="small" aria-label={`Clear ${label.toLowerCase()}`} onClick={() => input.onChange('')}>
+                <ClearIcon fontSize="small" />
+              </IconButton>
+            </InputAdornment>
+          ),
+        },
+        inputLabel: { shrink: true },
+      }}
+    />
+  );
+}
+
+/** Who acted, picked among people by name. */
+export function ActorFilter({ source, label }: { source: string; label: string; alwaysOn?: boolean }) {
+  return <RecordFilter source={source} label={label} resource="users" field="name" empty="" />;
+}
+
+/** Which record, of the kind chosen in "Target type": by name where the console lists that kind. */
+export function TargetFilter({ source, label }: { source: string; label: string }) {
+  const { filterValues } = useListContext();
+  const type = typeof filterValues.targetType === 'string' ? filterValues.targetType : undefined;
+  const named = targetResource(type);
+  return (
+    <RecordFilter
+      source={source}
+      label={type ? `Which ${targetLabel(type).toLowerCase()}` : label}
+      resource={named?.resource}
+      field={named?.name}
+      empty="Choose a person, ticket or group as the target type"
+    />
+  );
+}
