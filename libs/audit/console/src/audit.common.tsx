@@ -85,10 +85,13 @@ export function TargetName({ type, id, full = false }: { type: string | null | u
   return <RecordName resource={target?.resource} id={id} field={target?.name} full={full} />;
 }
 
-/** The kind of target, and which one: by name where the console can say it. */
+/**
+ * The kind of target, and which one by name where the console can say it (a person, a ticket, a
+ * group). Other kinds have no name to show; their id is on the event's page, for investigations.
+ */
 export function TargetCell({ event }: { event: Pick<AuditEvent, 'targetType' | 'targetId'> }) {
   if (!event.targetType && !event.targetId) return <Typography variant="body2">—</Typography>;
-  const id = event.targetId;
+  const id = targetResource(event.targetType) ? event.targetId : null;
   return (
     <Stack spacing={0}>
       <Typography variant="body2">{event.targetType ? targetLabel(event.targetType) : '—'}</Typography>
