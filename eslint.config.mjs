@@ -39,6 +39,18 @@ const deepImports = {
   group: ['@bulwark/*/*', '!@bulwark/*/testing'],
   message: "Deep imports into another project are forbidden: import from its public index ('@bulwark/<project>').",
 };
+/** graphql-scalars' DateTimeISO takes year 0000, which PostgreSQL cannot store: the kernel's is bounded (E9). */
+const unboundedDates = {
+  name: 'graphql-scalars',
+  importNames: ['GraphQLDateTimeISO'],
+  message: "Use GraphQLDateTimeISO from '@bulwark/platform-api': it refuses dates PostgreSQL cannot store.",
+};
+/** class-validator counts U+FE0F as nothing where PostgreSQL counts a character: the kernel's count alike (E9). */
+const uncountedLengths = {
+  name: 'class-validator',
+  importNames: ['Length', 'MaxLength', 'MinLength'],
+  message: "Use Length and MaxLength from '@bulwark/platform-api': they count characters as PostgreSQL does.",
+};
 const testingImports = {
   group: ['@bulwark/*/testing'],
   message: 'Testing helpers (@bulwark/*/testing) are for specs (*.spec.ts, *.e2e.ts), test harnesses and tools only.',
@@ -120,7 +132,7 @@ export default [
           ],
         },
       ],
-      'no-restricted-imports': ['error', { patterns: [deepImports, testingImports] }],
+      'no-restricted-imports': ['error', { paths: [unboundedDates, uncountedLengths], patterns: [deepImports, testingImports] }],
     },
   },
   {

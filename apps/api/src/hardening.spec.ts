@@ -5,6 +5,7 @@
  */
 import { startTestServer, type TestServer } from '@bulwark/platform-api/testing';
 import { createPersonas, PERSONA_PASSWORD, type TenantPersonas } from '@bulwark/identity-api/testing';
+import { connect } from 'node:net';
 import { apiPlugins } from '@bulwark/composition-api';
 
 let t: TestServer;
@@ -250,5 +251,92 @@ describe('E9 a record changed in the meantime is a conflict to retry, not a serv
     expect(again.body).toEqual({ data: { createTicket: { requester: { email: 'priya@raced.test' } } } });
     expect(codes(await gql(`mutation { createView(input: { name: "Printers", filter: {} }) { id } }`))).toEqual(['CONFLICT']);
     expect(errorLines(mark)).toEqual([]);
+  });
+});
+
+describe('E9 ticket input the database would refuse is refused first, in words', () => {
+  const as = (token: string) => (query: string, variables: Record<string, unknown> = {}) => post({ query, variables }, { authorization: `Bearer ${token}` });
+  const CREATE = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`;
+  const refused = (r: Answer) => ({ status: r.status, code: codes(r)[0] });
+
+  it('refuses a subject of spaces, lengths counted as PostgreSQL counts them, and HTML that outgrows its column once sanitized', async () => {
+    const mark = t.logs().length;
+    const requester = as(a.requester.token);
+    const admin = as(a.admin.token);
+    expect(refused(await requester(CREATE, { i: { subject: ' \t\u00a0\u2003', body: 'b' } }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    const made = await admin(CREATE, { i: { subject: 'Fine', body: 'b' } });
+    const id = (made.body.data as { createTicket: { id: string } }).createTicket.id;
+    expect(refused(await admin(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "  " }) { id } }`, { id }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    // A presentation selector (U+FE0F) is a character to PostgreSQL: 200 letters and one are 201.
+    const selector = '\uFE0F';
+    for (const r of [
+      await requester(CREATE, { i: { subject: `${'a'.repeat(200)}${selector}`, body: 'b' } }),
+      await requester(`mutation($i: CreateViewInput!) { createView(input: $i) { id } }`, { i: { name: `v${selector}`.repeat(30) + 'v', filter: {} } }),
+      await admin(CREATE, { i: { subject: 's', body: 'b', newRequester: { name: `n${selector}`.repeat(100) + 'n', email: 'selector@hardened.test' } } }),
+    ]) {
+      expect(refused(r)).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    }
+    // 98 KB of links: sanitizing adds rel and target to each, past the 100,000 the column holds.
+    const own = await requester(CREATE, { i: { subject: 'Mine', body: 'b' } });
+    const mine = (own.body.data as { createTicket: { id: string } }).createTicket.id;
+    const links = `${'<a></a>'.repeat(14000)}x`;
+    const breaks = `a${'<br>'.repeat(19000)}b`;
+    for (const r of [
+      await requester(CREATE, { i: { subject: 'Links', htmlBody: links } }),
+      await requester(`mutation($id: ID!, $h: String!) { addComment(ticketId: $id, input: { htmlBody: $h }) { id } }`, { id: mine, h: breaks }),
+    ]) {
+      expect(refused(r)).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+      expect(r.body.errors?.[0].message).toBe('The formatted text is too long: remove some formatting or text');
+    }
+    // Characters past the BMP count once, as PostgreSQL counts them: 200 emoji are a subject.
+    expect(refused(await requester(CREATE, { i: { subject: '😀'.repeat(200), body: 'b' } }))).toEqual({ status: 200, code: undefined });
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('refuses a date of the year 0000, which PostgreSQL has not, in any filter', async () => {
+    const mark = t.logs().length;
+    const agent = as(a.agent.token);
+    for (const r of [
+      await agent(`{ tickets(filter: { createdAfter: "0000-01-01T00:00:00Z" }) { totalCount } }`),
+      await agent(`query($d: DateTimeISO!) { tickets(filter: { updatedBefore: $d }) { totalCount } }`, { d: '0000-12-31T23:59:59Z' }),
+      await as(a.admin.token)(`{ auditEvents(filter: { from: "0000-06-01T00:00:00Z" }) { items { id } } }`),
+    ]) {
+      // In the query's text graphql-js refuses it while validating the document; as a variable, as input.
+      expect(r.status).toBe(400);
+      expect(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']).toContain(codes(r)[0]);
+      expect(r.body.errors?.[0].message).toMatch(/between the years 1 and 9999/);
+    }
+    expect(refused(await agent(`{ tickets(filter: { createdAfter: "0001-01-01T00:00:00Z" }) { totalCount } }`))).toEqual({ status: 200, code: undefined });
+    expect(errorLines(mark)).toEqual([]);
+  });
+
+  it('an upload the client abandons mid-body is its own mistake, not a database outage', async () => {
+    const mark = t.logs().length;
+    const { hostname, port } = new URL(t.url);
+    const socket = connect(Number(port), hostname);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      [
+        'POST /api/tickets/attachments HTTP/1.1',
+        `Host: ${hostname}:${port}`,
+        `Authorization: Bearer ${a.requester.token}`,
+        'X-Filename: abandoned.txt',
+        'Content-Type: application/octet-stream',
+        'Content-Length: 100000',
+        '',
+        'hello',
+      ].join('\r\n'),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the route is reading the body
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(t.logs().slice(mark).filter((l) => /database unavailable|"level":"error"/.test(l))).toEqual([]);
+    // And the server answers as before.
+    expect(refused(await as(a.agent.token)('{ me { id } }'))).toEqual({ status: 200, code: undefined });
+  });
+
+  it('refuses a kind of file named after an object property', async () => {
+    const r = await as(a.admin.token)(`mutation { updateAttachmentSettings(input: { maxBytes: 10000, allowedTypes: ["constructor"] }) { maxBytes } }`);
+    expect(refused(r)).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
   });
 });

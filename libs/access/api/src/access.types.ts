@@ -1,7 +1,6 @@
-import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, Length, MaxLength, ValidateNested } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { PermissionEnum } from '@bulwark/platform-api';
+import { GraphQLDateTimeISO, Length, MaxLength, PermissionEnum } from '@bulwark/platform-api';
 
 @ObjectType('Role', { description: 'A built-in role (not editable) or a custom one' })
 export class RoleView {

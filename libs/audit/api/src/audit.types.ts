@@ -1,5 +1,6 @@
-import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Length, Max, MaxLength, Min, ArrayMaxSize, ValidateNested } from 'class-validator';
-import { GraphQLDateTimeISO, GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLDateTimeISO, Length, MaxLength } from '@bulwark/platform-api';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Max, Min, ArrayMaxSize, ValidateNested } from 'class-validator';
+import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('AuditChange', { description: 'One field of a before/after diff; secrets show as [redacted]' })

@@ -1,5 +1,5 @@
-import { IsIn, IsOptional, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, MaxLength } from '@bulwark/platform-api';
+import { IsIn, IsOptional } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('Delivery', { description: 'One message of the outbox: a mail or a webhook, and how its delivery went' })

@@ -1,4 +1,4 @@
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO } from '@bulwark/platform-api';
 import { Field, Float, ObjectType } from 'type-graphql';
 
 @ObjectType('BackupDownload')

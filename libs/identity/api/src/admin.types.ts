@@ -1,5 +1,5 @@
-import { IsEmail, IsNotEmpty, Length, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, Length, MaxLength } from '@bulwark/platform-api';
+import { IsEmail, IsNotEmpty } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 
 @ObjectType('Session', { description: 'A signed-in device of the current user' })

@@ -1,7 +1,6 @@
-import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { PermissionEnum } from '@bulwark/platform-api';
+import { GraphQLDateTimeISO, Length, PermissionEnum } from '@bulwark/platform-api';
 
 @ObjectType('ApiToken', { description: 'A token for an integration; its secret is shown once, at creation' })
 export class ApiTokenView {

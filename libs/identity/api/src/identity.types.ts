@@ -1,7 +1,6 @@
-import { ArrayMaxSize, IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsUUID, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsUUID } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { PermissionEnum } from '@bulwark/platform-api';
+import { GraphQLDateTimeISO, MaxLength, PermissionEnum } from '@bulwark/platform-api';
 import type { User } from './user.entity';
 
 @ObjectType('UserSummary', { description: 'A person of the workspace, as other features show them' })

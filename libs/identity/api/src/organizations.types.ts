@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, Length, MaxLength } from '@bulwark/platform-api';
+import { ArrayMaxSize, IsOptional, IsString, IsUUID } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('Organization', { description: "A requesters' company; a new requester whose address is at one of its domains joins it" })

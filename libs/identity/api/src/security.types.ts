@@ -1,7 +1,6 @@
-import { ArrayMaxSize, ArrayUnique, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, ArrayUnique, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsBoolean, Matches, Max, Min } from 'class-validator';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { BUILT_IN_ROLES } from '@bulwark/platform-api';
+import { BUILT_IN_ROLES, GraphQLDateTimeISO, Length, MaxLength } from '@bulwark/platform-api';
 
 @ObjectType('IdentitySettings', { description: "The workspace's sign-in and session policy" })
 export class IdentitySettingsView {

@@ -1,5 +1,6 @@
-import { IsNotEmpty, MaxLength } from 'class-validator';
+import { IsNotEmpty } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
+import { MaxLength } from '@bulwark/platform-api';
 
 @ObjectType('TwoFactorEnrolment', { description: 'Scan the QR code (or type the secret) into an authenticator app, then confirm with a code' })
 export class TwoFactorEnrolment {

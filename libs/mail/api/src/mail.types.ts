@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsEnum, IsOptional, IsString, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, MaxLength } from '@bulwark/platform-api';
+import { ArrayMaxSize, IsEnum, IsOptional, IsString } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum SenderPolicyEnum {

@@ -23,6 +23,8 @@ export { buildApiSchema, PermissionEnum } from './graphql/schema';
 export { enterTenant, inTenantTransaction, setTenant } from './tenancy';
 export { PageInput, SortDirection, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './graphql/paging';
 export { GRAPHQL_LIMITS } from './graphql/server';
+export { GraphQLDateTimeISO } from './graphql/scalars';
+export { charCount, Length, MaxLength } from './graphql/lengths';
 export { platformPlugin } from './platform.plugin';
 export { isUuid } from './ids';
 export { shieldMiddleware } from './graphql/shield';

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, IsUrl, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, Length, MaxLength } from '@bulwark/platform-api';
+import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, IsUrl, Matches, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 
 /** A role as people pass it: a built-in role's name (lower case) or a custom role's key. */

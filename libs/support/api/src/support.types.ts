@@ -1,7 +1,6 @@
-import { ArrayMaxSize, IsIn, IsInt, IsOptional, Length } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, IsIn, IsInt, IsOptional } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PermissionEnum } from '@bulwark/platform-api';
+import { GraphQLDateTimeISO, Length, PermissionEnum } from '@bulwark/platform-api';
 
 export enum SupportAccessEnum {
   READ_ONLY = 'read_only',

@@ -48,7 +48,7 @@ export async function updateAttachmentLimits(ctx: RequestContext, input: Attachm
   const [min, max] = MAX_BYTES_BOUNDS;
   if (!Number.isInteger(input.maxBytes) || input.maxBytes < min || input.maxBytes > max) fields.maxBytes = `Choose between 1 KB and ${max / 1024 / 1024} MB`;
   const types = [...new Set(input.allowedTypes)];
-  const unknown = types.find((t) => !(t in FILE_KINDS));
+  const unknown = types.find((t) => !Object.hasOwn(FILE_KINDS, t)); // not `in`: "constructor" is no kind of file
   if (unknown) fields.allowedTypes = `Unknown kind of file: ${unknown.slice(0, 100)}`;
   else if (types.some((t) => NEVER_ALLOWED.includes(t))) fields.allowedTypes = 'Programs and scripts cannot be allowed';
   if (Object.keys(fields).length) throw badInput('Some limits are out of range', fields);
@@ -80,9 +80,12 @@ export function judgeFile(limits: AttachmentLimits, content: Buffer): { type: st
 
 /** A file name as stored and shown: its last path part, no control characters, at most 255 characters. */
 export function cleanFilename(name: string): string {
+  // Control characters, and those that change how the rest reads: direction overrides and marks
+  // ("invoice\u202Egnp.exe" shows as "invoiceexe.png") and line separators.
   // eslint-disable-next-line no-control-regex
-  const base = name.split(/[\\/]/).pop()?.replace(/[\x00-\x1f\x7f"]/g, '').trim() ?? '';
-  return (base || 'file').slice(0, 255);
+  const base = name.split(/[\\/]/).pop()?.replace(/[\x00-\x1f\x7f-\x9f"\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, '').trim() ?? '';
+  // At most 255 characters, cut between characters, never inside one (an emoji's two halves).
+  return [...(base || 'file')].slice(0, 255).join('');
 }
 
 // ---- upload ----

@@ -9,7 +9,7 @@ import { identityPlugin } from '@bulwark/identity-api';
 import { createPersonas, type Persona, type TenantPersonas } from '@bulwark/identity-api/testing';
 import { ticketsPlugin } from './index';
 import { Comment, Ticket } from './ticket.entity';
-import { downloadUrl, filesOf, linkAttachments, sweepOrphanFiles, sweepUnlinkedAttachments } from './attachments.service';
+import { cleanFilename, downloadUrl, filesOf, linkAttachments, sweepOrphanFiles, sweepUnlinkedAttachments } from './attachments.service';
 import { sniff } from './attachments.sniff';
 
 let t: TestServer;
@@ -67,6 +67,18 @@ beforeAll(async () => {
   b = await createPersonas(t, 'globex');
 });
 afterAll(() => t?.close());
+
+describe('a file keeps a name a person can trust', () => {
+  it('drops what changes how a name reads, and cuts long names between characters', () => {
+    expect(cleanFilename('invoice\u202Egnp.exe')).toBe('invoicegnp.exe'); // shown as "invoiceexe.png" otherwise
+    expect(cleanFilename('a\u2066b\u200fc\u2028d\u0085e.txt')).toBe('abcde.txt');
+    expect(cleanFilename('../../etc/passwd')).toBe('passwd');
+    const long = cleanFilename(`${'a'.repeat(254)}😀😀`);
+    expect([...long]).toHaveLength(255);
+    expect(long.endsWith('😀')).toBe(true); // whole, not half of one
+    expect(cleanFilename(' \u202E ')).toBe('file');
+  });
+});
 
 describe('the kind of file is judged from its content', () => {
   it('tells images, documents, programs and markup apart by their bytes', () => {

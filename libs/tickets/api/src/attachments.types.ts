@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsInt, IsString, MaxLength } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, MaxLength } from '@bulwark/platform-api';
+import { ArrayMaxSize, IsInt, IsString } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('Attachment', { description: 'A file on a ticket or a reply' })

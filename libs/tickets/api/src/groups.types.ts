@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsUUID, Length } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { GraphQLDateTimeISO, Length } from '@bulwark/platform-api';
+import { ArrayMaxSize, IsUUID } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 
 @ObjectType('TicketGroup', { description: 'A group of staff; tickets can be given to one' })

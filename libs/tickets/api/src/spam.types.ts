@@ -1,5 +1,5 @@
+import { GraphQLDateTimeISO } from '@bulwark/platform-api';
 import { ArrayMaxSize, IsBoolean, IsEnum, IsInt, IsOptional } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TicketChannelEnum } from './tickets.types';
 

@@ -1,6 +1,7 @@
 import {
   actingUserId,
   badInput,
+  charCount,
   forbidden,
   hasPermission,
   isUuid,
@@ -116,8 +117,18 @@ function bodyOf(input: { body?: string | null; htmlBody?: string | null }, requi
   }
   const rich = richBody(input);
   if (!rich) throw badInput('Write what it is about: the text is empty once formatting is removed', { [input.htmlBody != null ? 'htmlBody' : 'body']: 'empty' });
-  if (rich.body.length > 20000) throw badInput('The text is longer than 20,000 characters', { htmlBody: 'too long' });
+  const field = input.htmlBody != null ? 'htmlBody' : 'body';
+  if (charCount(rich.body) > 20000) throw badInput('The text is longer than 20,000 characters', { [field]: 'too long' });
+  // Sanitizing adds to the HTML (rel and target on links, `<br />`): its stored form is what must fit.
+  if (rich.bodyHtml && charCount(rich.bodyHtml) > 100000) throw badInput('The formatted text is too long: remove some formatting or text', { htmlBody: 'too long' });
   return rich;
+}
+
+/** A subject as stored: trimmed, and refused when nothing is left (the table wants a character). */
+function subjectOf(subject: string): string {
+  const clean = subject.trim();
+  if (!clean) throw badInput('Write a subject', { subject: 'required' });
+  return clean;
 }
 
 /** Tags as stored: normalized, each once, and refused (not dropped) when nothing is left of one. */
@@ -172,7 +183,7 @@ export async function createTicket(ctx: RequestContext, input: CreateTicketInput
     quarantine: hold?.quarantine ?? null,
     senderAddress: from.senderAddress,
     clientIp: from.clientIp,
-    subject: input.subject.trim(),
+    subject: subjectOf(input.subject),
     ...body,
     tags: tagsOf(input.tags ?? []),
     ccEmails: ccsOf(input.ccEmails ?? []),
@@ -221,7 +232,7 @@ export async function updateTicket(ctx: RequestContext, id: string, input: Updat
   if (input.htmlBody === null) throw badInput('A ticket always has a body', { htmlBody: 'required' });
   const body = bodyOf(input, false);
   const ticket = await findVisible(ctx, id);
-  if (input.subject != null) ticket.subject = input.subject.trim();
+  if (input.subject != null) ticket.subject = subjectOf(input.subject);
   if (body) Object.assign(ticket, body);
   if (input.tags) ticket.tags = tagsOf(input.tags);
   if (input.ccEmails) ticket.ccEmails = ccsOf(input.ccEmails);

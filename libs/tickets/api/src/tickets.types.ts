@@ -1,7 +1,6 @@
-import { ArrayMaxSize, IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
-import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { ArrayMaxSize, IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SortDirection } from '@bulwark/platform-api';
+import { GraphQLDateTimeISO, Length, MaxLength, SortDirection } from '@bulwark/platform-api';
 
 export enum TicketStatusEnum {
   NEW = 'new',

@@ -1,3 +1,4 @@
+import { GraphQLDateTimeISO } from './scalars';
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema, registerEnumType, type NonEmptyArray } from 'type-graphql';
@@ -22,6 +23,8 @@ export async function buildApiSchema(api: ComposedApi): Promise<GraphQLSchema> {
     // SECURITY.md E6: unknown input properties are refused, not silently dropped.
     validate: { forbidUnknownValues: true, whitelist: true, forbidNonWhitelisted: true },
     emitSchemaFile: false,
+    // A Date field without a scalar named is ours too, not type-graphql's unbounded default.
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTimeISO }],
   });
   // Shield is outermost, so a denied mutation never opens a savepoint.
   return applyMiddleware(schema, shieldMiddleware(api.rules), { Mutation: mutationSavepoint as never });

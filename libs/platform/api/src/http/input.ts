@@ -57,10 +57,16 @@ export async function readRawBody(req: Request, max: number): Promise<Buffer | '
   if (Number(req.get('content-length') ?? 0) > max) return 'too large';
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return 'too large';
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) return 'too large';
+      chunks.push(chunk);
+    }
+  } catch {
+    // The client went away mid-body (ECONNRESET, "aborted"): its mistake, answered like the body
+    // parsers' refusals, never read as the database's connection failing (a false outage alarm).
+    throw Object.assign(new Error('the request body was interrupted'), { status: 400, publicMessage: 'The upload was interrupted before it ended: send it again' });
   }
   return Buffer.concat(chunks);
 }
