@@ -1,6 +1,6 @@
 import ClearIcon from '@mui/icons-material/Clear';
 import { IconButton, InputAdornment, TextField } from '@mui/material';
-import { AutocompleteInput, ReferenceInput, useInput, useListContext } from 'react-admin';
+import { AutocompleteInput, ReferenceInput, useCanAccess, useInput, useListContext } from 'react-admin';
 import { useRecordName } from '@bulwark/platform-console';
 import { targetLabel, targetResource } from './audit.common';
 
@@ -13,7 +13,10 @@ function RecordFilter({ source, label, resource, field, empty }: { source: strin
   const { field: input } = useInput({ source });
   const id = typeof input.value === 'string' ? input.value : '';
   const name = useRecordName(resource, id, field);
-  if (!id && resource) {
+  // Picked from a list only by those who may list that kind (an auditor without people's names
+  // still filters through an event's links).
+  const { canAccess } = useCanAccess({ resource: resource ?? '', action: 'list', enabled: !!resource });
+  if (!id && resource && canAccess) {
     return (
       <ReferenceInput source={source} reference={resource}>
         <AutocompleteInput label={label} optionText={field} helperText={false} sx={{ minWidth: 220 }} />
@@ -49,7 +52,7 @@ function RecordFilter({ source, label, resource, field, empty }: { source: strin
 
 /** Who acted, picked among people by name. */
 export function ActorFilter({ source, label }: { source: string; label: string; alwaysOn?: boolean }) {
-  return <RecordFilter source={source} label={label} resource="users" field="name" empty="" />;
+  return <RecordFilter source={source} label={label} resource="users" field="name" empty="Open an event, then “all their events”" />;
 }
 
 /** Which record, of the kind chosen in "Target type": by name where the console lists that kind. */
@@ -63,7 +66,7 @@ export function TargetFilter({ source, label }: { source: string; label: string 
       label={type ? `Which ${targetLabel(type).toLowerCase()}` : label}
       resource={named?.resource}
       field={named?.name}
-      empty="Choose a person, ticket or group as the target type"
+      empty={named ? 'Open an event, then “all events for it”' : 'Choose a person, ticket or group as the target type'}
     />
   );
 }
