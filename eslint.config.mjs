@@ -42,13 +42,13 @@ const deepImports = {
 /** graphql-scalars' DateTimeISO takes year 0000, which PostgreSQL cannot store: the kernel's is bounded (E9). */
 const unboundedDates = {
   name: 'graphql-scalars',
-  importNames: ['GraphQLDateTimeISO'],
+  importNames: ['GraphQLDateTimeISO', 'GraphQLDateTime'],
   message: "Use GraphQLDateTimeISO from '@bulwark/platform-api': it refuses dates PostgreSQL cannot store.",
 };
 /** class-validator counts U+FE0F as nothing where PostgreSQL counts a character: the kernel's count alike (E9). */
 const uncountedLengths = {
   name: 'class-validator',
-  importNames: ['Length', 'MaxLength', 'MinLength'],
+  importNames: ['Length', 'MaxLength', 'MinLength', 'IsByteLength', 'isLength', 'maxLength', 'minLength'],
   message: "Use Length and MaxLength from '@bulwark/platform-api': they count characters as PostgreSQL does.",
 };
 const testingImports = {

@@ -110,9 +110,9 @@ function Matrix({ canManage }: { canManage: boolean }) {
                   <Typography variant="caption" color="text.secondary">
                     {r.builtIn ? 'built in' : 'custom'}
                   </Typography>
-                  <Tooltip title={`Sees: ${SCOPE[r.ticketScope]?.long}`}>
+                  <Tooltip title={`Sees: ${SCOPE[r.ticketScope]?.long ?? 'the tickets its permissions allow'}`}>
                     <Typography variant="caption" color="text.secondary">
-                      {SCOPE[r.ticketScope]?.short}
+                      {SCOPE[r.ticketScope]?.short ?? 'Sees some tickets'}
                     </Typography>
                   </Tooltip>
                   {!r.builtIn && canManage && (

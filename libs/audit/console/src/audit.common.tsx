@@ -23,7 +23,7 @@ export function ActorCell({ event }: { event: Pick<AuditEvent, 'actorName' | 'ac
   return (
     <Stack spacing={0}>
       <Typography variant="body2" sx={{ whiteSpace: 'nowrap' }}>
-        {event.actorName ?? event.actorId ?? '—'}
+        {event.actorName ?? '—'}
       </Typography>
       <Typography variant="caption" color="text.secondary">
         {ACTOR_TYPES[event.actorType] ?? event.actorType}

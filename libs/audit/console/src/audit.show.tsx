@@ -134,7 +134,7 @@ function EventDetail() {
               </Typography>
             )}
             {e.actorId && (
-              <Link to={listLink({ actorId: e.actorId })} variant="body2">
+              <Link to={listLink({ actorId: e.actorId, actorType: e.actorType })} variant="body2">
                 (all their events)
               </Link>
             )}

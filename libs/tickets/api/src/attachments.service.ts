@@ -82,8 +82,8 @@ export function judgeFile(limits: AttachmentLimits, content: Buffer): { type: st
 export function cleanFilename(name: string): string {
   // Control characters, and those that change how the rest reads: direction overrides and marks
   // ("invoice\u202Egnp.exe" shows as "invoiceexe.png") and line separators.
-  // eslint-disable-next-line no-control-regex
-  const base = name.split(/[\\/]/).pop()?.replace(/[\x00-\x1f\x7f-\x9f"\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, '').trim() ?? '';
+  // Zero-width characters go too: two names that look the same should be the same.
+  const base = name.split(/[\\/]/).pop()?.replace(/[\p{Cc}\p{Bidi_Control}\p{Zl}\p{Zp}\u200b\u2060\ufeff"]/gu, '').trim() ?? '';
   // At most 255 characters, cut between characters, never inside one (an emoji's two halves).
   return [...(base || 'file')].slice(0, 255).join('');
 }

@@ -71,7 +71,7 @@ afterAll(() => t?.close());
 describe('a file keeps a name a person can trust', () => {
   it('drops what changes how a name reads, and cuts long names between characters', () => {
     expect(cleanFilename('invoice\u202Egnp.exe')).toBe('invoicegnp.exe'); // shown as "invoiceexe.png" otherwise
-    expect(cleanFilename('a\u2066b\u200fc\u2028d\u0085e.txt')).toBe('abcde.txt');
+    expect(cleanFilename('a\u2066b\u200fc\u2028d\u0085e\u061cf\u200bg\ufeff.txt')).toBe('abcdefg.txt');
     expect(cleanFilename('../../etc/passwd')).toBe('passwd');
     const long = cleanFilename(`${'a'.repeat(254)}😀😀`);
     expect([...long]).toHaveLength(255);

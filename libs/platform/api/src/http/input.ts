@@ -63,10 +63,14 @@ export async function readRawBody(req: Request, max: number): Promise<Buffer | '
       if (size > max) return 'too large';
       chunks.push(chunk);
     }
-  } catch {
+  } catch (error) {
     // The client went away mid-body (ECONNRESET, "aborted"): its mistake, answered like the body
     // parsers' refusals, never read as the database's connection failing (a false outage alarm).
-    throw Object.assign(new Error('the request body was interrupted'), { status: 400, publicMessage: 'The upload was interrupted before it ended: send it again' });
+    // Any other failure of the stream stays the server's error.
+    const code = (error as { code?: string }).code;
+    if (!req.destroyed && !['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code ?? '')) throw error;
+    // No `cause`: the outage check reads causes, and this one is the client's connection.
+    throw Object.assign(new Error(`the request body was interrupted (${code ?? 'destroyed'})`), { status: 400, publicMessage: 'The request body was interrupted before it ended: send it again' });
   }
   return Buffer.concat(chunks);
 }
