@@ -264,6 +264,10 @@ describe('E9 ticket input the database would refuse is refused first, in words',
     const requester = as(a.requester.token);
     const admin = as(a.admin.token);
     expect(refused(await requester(CREATE, { i: { subject: ' \t\u00a0\u2003', body: 'b' } }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    // Nothing a person would see: zero-width spaces and marks are blank too.
+    expect(refused(await requester(CREATE, { i: { subject: '\u200b\u200b', body: 'b' } }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    expect(refused(await requester(CREATE, { i: { subject: 'Blank body', body: '\u200b \u200e' } }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    expect(refused(await requester(CREATE, { i: { subject: 'Blank body', htmlBody: '<p>\u200b</p>' } }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
     const made = await admin(CREATE, { i: { subject: 'Fine', body: 'b' } });
     const id = (made.body.data as { createTicket: { id: string } }).createTicket.id;
     expect(refused(await admin(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "  " }) { id } }`, { id }))).toEqual({ status: 200, code: 'BAD_USER_INPUT' });

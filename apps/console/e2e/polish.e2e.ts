@@ -263,4 +263,65 @@ maybe('words and layout across the console (issue 20, item 8)', () => {
     await phone.keyboard.press('Escape');
     await phone.context().close();
   });
+
+  it('holds up to what people type and where they go: a one-word subject, a missing ticket or page, an empty subject, a wrong password, a German browser', async () => {
+    // A German browser in Tokyo: dates in its format, words of the interface still English.
+    const context = await env.browser.newContext({ locale: 'de-DE', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    await page.goto(env.app.url);
+    await page.getByLabel('Workspace').fill('demo');
+    await page.getByLabel('Email').fill('agent@demo.bulwark.test');
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Dashboard').first().waitFor({ timeout: 30_000 });
+
+    // A subject of one 200-letter word (a requester can type one) wraps; the list keeps the screen's width.
+    const long = 'x'.repeat(200);
+    await gqlInPage(page, 'mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }', { i: { subject: long, body: 'One long word' } });
+    await page.goto(`${env.app.url}/#/tickets`);
+    await page.getByText(long).first().waitFor({ timeout: 15_000 });
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot('long-subject') });
+
+    // A ticket that is not there keeps its address and says so, titled.
+    await page.goto(`${env.app.url}/#/tickets/00000000-0000-4000-8000-000000000000/show`);
+    await page.getByText('This ticket could not be opened').waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => document.title === 'Ticket not found · Bulwark');
+    expect(page.url()).toContain('/tickets/00000000-0000-4000-8000-000000000000/show');
+    // An address that is no page: a title and our words, one full stop.
+    await page.goto(`${env.app.url}/#/no-such-page`);
+    await page.getByText(/There is nothing at this address/).waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => document.title === 'Page not found · Bulwark');
+    expect(await page.locator('main').innerText()).not.toContain('..');
+
+    // An empty subject is not saved silently: the field says why.
+    const { data } = await gqlInPage<{ createTicket: { id: string } }>(page, 'mutation { createTicket(input: { subject: "Rename me", body: "x" }) { id } }');
+    await page.goto(`${env.app.url}/#/tickets/${data.createTicket.id}/show`);
+    await page.getByRole('button', { name: 'Change the subject' }).click();
+    await page.getByRole('textbox', { name: 'Subject' }).fill('   ');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Give the ticket a subject').waitFor();
+
+    // People: no empty Manage column for an agent, who cannot manage anyone.
+    await page.goto(`${env.app.url}/#/users`);
+    await page.getByText('Ada Admin').first().waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('columnheader', { name: 'Manage' }).count()).toBe(0);
+
+    // My account: devices named, times in English, a wrong password said on its field.
+    await page.goto(`${env.app.url}/#/account`);
+    await page.getByText('Where you are signed in').waitFor({ timeout: 15_000 });
+    await page.getByText(/last active/).first().waitFor();
+    const account = await page.locator('main').innerText();
+    expect(account).not.toMatch(/Mozilla\/5\.0|AppleWebKit|\bvor\b|Sekunden/);
+    expect(account).toMatch(/Chrome[\w ]* on Linux/);
+    await page.getByLabel('Current password').fill('not my password at all');
+    await page.getByLabel('New password').fill('a much longer new passphrase 42');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    // Under the field (its helper text), not only in a passing notice.
+    await page.locator('.MuiFormHelperText-root', { hasText: 'The current password is not right' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByLabel('Current password').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: shot('account-wrong-password'), fullPage: true });
+    await context.close();
+  });
 });

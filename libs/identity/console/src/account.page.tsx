@@ -1,7 +1,8 @@
 import { Alert, Box, Button, Card, CardContent, CardHeader, Chip, List, ListItem, ListItemText, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useEffect, useState } from 'react';
 import { Title, useGetIdentity, useNotify } from 'react-admin';
-import { fromNow, gql, withReauth } from '@bulwark/platform-console';
+import { fieldMessagesInWords, fromNow, gql, GraphQLRequestError, withReauth } from '@bulwark/platform-console';
+import { deviceName } from './device-name';
 import { NewPasswordField } from './password-field';
 
 interface Session {
@@ -84,9 +85,9 @@ function ProfileCard({ me, onDone }: { me: Account['me']; onDone: () => Promise<
     <Card>
       <CardHeader title="Profile" subheader={me.email} />
       <CardContent>
-        <Stack spacing={2} direction="row" sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+        <Stack spacing={2} direction="row" useFlexGap sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
           <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} />
-          <TextField label="Phone" value={phone} onChange={(e) => setPhone(e.target.value)} helperText="Shown masked to colleagues without the PII permission" />
+          <TextField label="Phone" value={phone} onChange={(e) => setPhone(e.target.value)} helperText="Colleagues who may not see contact details see it partly hidden" />
           <Button variant="contained" onClick={save} disabled={!name.trim()}>
             Save
           </Button>
@@ -100,7 +101,9 @@ function PasswordCard({ policy, onDone }: { policy: Account['passwordPolicy']; o
   const notify = useNotify();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const save = async () => {
+    setErrors({});
     try {
       await gql(`mutation($input: ChangePasswordInput!) { changePassword(input: $input) }`, { input: { currentPassword: current, newPassword: next } });
       setCurrent('');
@@ -108,7 +111,10 @@ function PasswordCard({ policy, onDone }: { policy: Account['passwordPolicy']; o
       notify('Password changed; your other sessions were signed out', { type: 'success' });
       await onDone();
     } catch (e) {
-      notify((e as Error).message, { type: 'error' });
+      // A wrong current password, a new one the policy refuses: said under the field concerned.
+      const words = e instanceof GraphQLRequestError ? fieldMessagesInWords(e.fields, e.serverMessage) : {};
+      if (words.currentPassword || words.newPassword) setErrors(words);
+      else notify((e as Error).message, { type: 'error' });
     }
   };
   return (
@@ -116,8 +122,28 @@ function PasswordCard({ policy, onDone }: { policy: Account['passwordPolicy']; o
       <CardHeader title="Password" />
       <CardContent>
         <Stack spacing={2} sx={{ maxWidth: 480 }}>
-          <TextField type="password" label="Current password" value={current} onChange={(e) => setCurrent(e.target.value)} autoComplete="current-password" />
-          <NewPasswordField value={next} onChange={setNext} minLength={policy.minLength} contextWords={policy.contextWords} />
+          <TextField
+            type="password"
+            label="Current password"
+            value={current}
+            onChange={(e) => {
+              setCurrent(e.target.value);
+              setErrors({});
+            }}
+            autoComplete="current-password"
+            error={!!errors.currentPassword}
+            helperText={errors.currentPassword}
+          />
+          <NewPasswordField
+            value={next}
+            onChange={(v) => {
+              setNext(v);
+              setErrors({});
+            }}
+            minLength={policy.minLength}
+            contextWords={policy.contextWords}
+            error={errors.newPassword}
+          />
           <Box>
             <Button variant="contained" disabled={!current || !next} onClick={save}>
               Change password
@@ -244,7 +270,7 @@ function SessionsCard({ sessions, onDone }: { sessions: Session[]; onDone: () =>
               )
             }
           >
-            <ListItemText primary={s.userAgent || 'Unknown device'} secondary={`${s.ip || 'unknown address'} · last active ${fromNow(s.lastSeenAt)}`} />
+            <ListItemText primary={<span title={s.userAgent}>{deviceName(s.userAgent)}</span>} secondary={`${s.ip || 'unknown address'} · last active ${fromNow(s.lastSeenAt)}`} />
           </ListItem>
         ))}
       </List>

@@ -142,14 +142,15 @@ export function OrganizationsList() {
         filters={[<SearchInput key="q" source="q" alwaysOn placeholder="Search by name or domain" />]}
         sort={{ field: 'name', order: 'ASC' }}
         disableSyncWithLocation
+        // No toolbar at all for those who cannot add one (an empty one is a blank band on a phone).
         actions={
-          <TopToolbar>
-            {canManage && (
+          canManage && (
+            <TopToolbar>
               <Button variant="contained" startIcon={<AddIcon />} onClick={() => edit(null)} aria-label="New organization">
                 {narrow ? 'New' : 'New organization'}
               </Button>
-            )}
-          </TopToolbar>
+            </TopToolbar>
+          )
         }
         empty={false}
       >

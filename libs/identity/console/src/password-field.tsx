@@ -14,7 +14,7 @@ const COLORS = ['error', 'warning', 'info', 'success', 'success'] as const;
  * A new-password field with a strength meter that applies the server's own rules (length,
  * breached list, context words): what it accepts, the server accepts.
  */
-export function NewPasswordField(props: { label?: string; value: string; onChange: (v: string) => void; minLength: number; contextWords: string[] }) {
+export function NewPasswordField(props: { label?: string; value: string; onChange: (v: string) => void; minLength: number; contextWords: string[]; error?: string }) {
   const [isCommon, setIsCommon] = useState<((p: string) => boolean) | null>(null);
   useEffect(() => {
     if (props.value && !isCommon) void loadCommon().then((set) => setIsCommon(() => (p: string) => set.has(p)));
@@ -32,8 +32,9 @@ export function NewPasswordField(props: { label?: string; value: string; onChang
         value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
         autoComplete="new-password"
-        helperText={props.value ? verdict.messages.join('. ') || ' ' : `At least ${props.minLength} characters; a few unusual words work well`}
-        error={!!props.value && !verdict.ok}
+        // The server's refusal (a password seen in a breach) first, then what the policy says.
+        helperText={props.error ?? (props.value ? verdict.messages.join('. ') || ' ' : `At least ${props.minLength} characters; a few unusual words work well`)}
+        error={!!props.error || (!!props.value && !verdict.ok)}
       />
       {props.value && (
         <Box sx={{ mt: 1 }} aria-live="polite">

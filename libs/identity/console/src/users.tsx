@@ -45,25 +45,25 @@ export const usersData: ConsoleResource['data'] = {
 };
 
 /** Role names for the picker: built-in and custom roles, when the viewer may read them. */
-function useRoles() {
+/** The roles one may give, asked once per page and only by those who manage people. */
+function useRoles(enabled: boolean) {
   const [roles, setRoles] = useState<{ key: string; name: string }[]>(ROLE_CHOICES.map((r) => ({ key: r.id, name: r.name })));
   useEffect(() => {
+    if (!enabled) return;
     gql<{ roles: { key: string; name: string }[] }>(`{ roles { key name } }`)
       .then((d) => setRoles(d.roles))
       .catch(() => undefined);
-  }, []);
+  }, [enabled]);
   return roles;
 }
 
-function Actions() {
+function Actions({ roles }: { roles: { key: string; name: string }[] }) {
   const record = useRecordContext<User>();
   const notify = useNotify();
   const refresh = useRefresh();
-  const roles = useRoles();
   const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('sm'));
   const [menu, setMenu] = useState<HTMLElement | null>(null);
-  const { canAccess } = useCanAccess({ resource: 'users', action: 'manage' });
-  if (!record || !canAccess) return null;
+  if (!record) return null;
   const run = async (q: string, vars: Record<string, unknown>, done: string) => {
     try {
       await withReauth(() => gql(q, vars));
@@ -285,6 +285,8 @@ function OrganizationCell({ onEdit }: { onEdit: (u: User) => void }) {
 
 export const UserList = () => {
   const { canAccess: readOrgs } = useCanAccess({ resource: 'organizations', action: 'list' });
+  const canManage = !!useCanAccess({ resource: 'users', action: 'manage' }).canAccess;
+  const roles = useRoles(canManage);
   const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('sm'));
   const [moving, setMoving] = useState<User | null>(null);
   const filters = [
@@ -304,10 +306,13 @@ export const UserList = () => {
         title="People"
         filters={filters}
         sort={{ field: 'name', order: 'ASC' }}
+        // No toolbar at all for those who cannot invite (an empty one is a blank band on a phone).
         actions={
-          <TopToolbar>
-            <InviteButton />
-          </TopToolbar>
+          canManage && (
+            <TopToolbar>
+              <InviteButton />
+            </TopToolbar>
+          )
         }
       >
         <Datagrid bulkActionButtons={false} rowClick={false}>
@@ -334,7 +339,8 @@ export const UserList = () => {
           {/* The status in words ("Suspended"), not its API value. */}
           {!narrow && <FunctionField<User> label="Status" render={(u) => u.status.charAt(0).toUpperCase() + u.status.slice(1)} />}
           {readOrgs && !narrow && <FunctionField label="Organization" render={() => <OrganizationCell onEdit={setMoving} />} />}
-          <FunctionField label="Manage" render={() => <Actions />} />
+          {/* Only for those who manage people: an empty column says nothing to the others. */}
+          {canManage && <FunctionField label="Manage" render={() => <Actions roles={roles} />} />}
         </Datagrid>
       </List>
       <OrganizationDialog user={moving} onClose={() => setMoving(null)} />

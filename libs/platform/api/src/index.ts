@@ -31,7 +31,7 @@ export { shieldMiddleware } from './graphql/shield';
 export { createApollo } from './graphql/server';
 export { selectsField, rootFieldArguments } from './graphql/selection';
 export * from './mail';
-export { RICH_TEXT_HTML, sanitizeRichText, richTextToPlain, richBody, type RichBody } from './rich-text';
+export { isBlank, RICH_TEXT_HTML, sanitizeRichText, richTextToPlain, richBody, type RichBody } from './rich-text';
 export {
   audit,
   auditDiff,

@@ -39,6 +39,14 @@ export function richTextToPlain(html: string): string {
 }
 
 /** A body as stored: plain `body` always, and sanitized `bodyHtml` when it was written as HTML. */
+/**
+ * Whether a person would see nothing: only spaces and invisible characters (zero-width spaces,
+ * joiners, direction marks: Unicode's "format" characters), which `trim()` keeps.
+ */
+export function isBlank(text: string): boolean {
+  return /^[\s\p{Cf}]*$/u.test(text);
+}
+
 export interface RichBody {
   body: string;
   bodyHtml: string | null;
@@ -52,8 +60,8 @@ export function richBody(input: { body?: string | null; htmlBody?: string | null
   if (input.htmlBody != null) {
     const bodyHtml = sanitizeRichText(input.htmlBody);
     const body = richTextToPlain(bodyHtml);
-    return body ? { body, bodyHtml } : null;
+    return isBlank(body) ? null : { body, bodyHtml };
   }
   const body = input.body ?? '';
-  return body.trim() ? { body, bodyHtml: null } : null;
+  return isBlank(body) ? null : { body, bodyHtml: null };
 }

@@ -1,7 +1,7 @@
 import { Admin, CanAccess, CustomRoutes, defaultDarkTheme, defaultLightTheme, Resource, type RaThemeOptions } from 'react-admin';
 import { Route } from 'react-router-dom';
 import { useMemo } from 'react';
-import { AccessDenied } from './access-denied';
+import { AccessDenied, NotFound } from './access-denied';
 import { buildAuthProvider } from './auth-provider';
 import { buildDashboard } from './dashboard';
 import { buildDataProvider } from './data-provider';
@@ -52,6 +52,7 @@ export function BulwarkAdmin({ plugins }: { plugins: readonly ConsolePlugin[] })
         dashboard={Dashboard}
         layout={PluginLayout}
         accessDenied={AccessDenied}
+        catchAll={NotFound}
         requireAuth
         disableTelemetry
       >

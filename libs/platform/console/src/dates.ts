@@ -12,7 +12,9 @@ export const formatDateTime = (iso: string | Date) => full.format(new Date(iso))
 /** "7 Dec 2026". */
 export const formatDate = (iso: string | Date) => day.format(new Date(iso));
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+// Words, not a format: in the console's language (English), or a German browser would read
+// "last active vor 14 Sekunden". Dates and times themselves keep the reader's format above.
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 60],
   ['minute', 60],

@@ -23,3 +23,4 @@ export { formatDate, formatDateTime, fromNow } from './dates';
 export { When, WhenField } from './when';
 export { RecordName, useRecordName } from './record-name';
 export { featureLabel } from './features';
+export { fieldMessagesInWords } from './field-errors';

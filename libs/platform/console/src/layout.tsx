@@ -51,6 +51,8 @@ export function buildLayout(plugins: readonly ConsolePlugin[]) {
  * sticky headers (a scrolling box would end them).
  */
 const narrowScreens: SxProps<Theme> = (theme) => ({
+  // A long title (a ticket's subject) ends in "…" before the app bar's buttons, never under them.
+  '& #react-admin-title': { minWidth: 0, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' },
   [theme.breakpoints.down('sm')]: {
     [`& .${WIDE_ONLY}`]: { display: 'none' },
     // A card's wide action (a row of toggle buttons) goes under its title instead of squeezing it.

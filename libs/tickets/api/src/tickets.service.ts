@@ -4,6 +4,7 @@ import {
   charCount,
   forbidden,
   hasPermission,
+  isBlank,
   isUuid,
   notFound,
   richBody,
@@ -127,7 +128,7 @@ function bodyOf(input: { body?: string | null; htmlBody?: string | null }, requi
 /** A subject as stored: trimmed, and refused when nothing is left (the table wants a character). */
 function subjectOf(subject: string): string {
   const clean = subject.trim();
-  if (!clean) throw badInput('Write a subject', { subject: 'required' });
+  if (isBlank(clean)) throw badInput('Write a subject', { subject: 'required' });
   return clean;
 }
 
@@ -219,7 +220,7 @@ export async function nextTicketNumber(ctx: RequestContext): Promise<number> {
 async function requesterByEmail(ctx: RequestContext, name: string, email: string): Promise<User> {
   const existing = await ctx.em.findOne(User, { email: normalizeEmail(email) });
   if (existing) return existing;
-  if (!name.trim()) throw badInput("Enter the new requester's name", { newRequester: 'name required' });
+  if (isBlank(name)) throw badInput("Enter the new requester's name", { newRequester: 'name required' });
   return createUser(ctx, { email, name, role: 'requester' });
 }
 

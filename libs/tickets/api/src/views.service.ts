@@ -1,4 +1,4 @@
-import { actingUserId, badInput, conflict, forbidden, isUuid, notFound, type RequestContext } from '@bulwark/platform-api';
+import { actingUserId, badInput, conflict, forbidden, isBlank, isUuid, notFound, type RequestContext } from '@bulwark/platform-api';
 import { Organization, User } from '@bulwark/identity-api';
 import { countTicketsBy } from './ticket-list.query';
 import { SavedView } from './ticket.entity';
@@ -63,7 +63,7 @@ export async function createView(ctx: RequestContext, name: string, filter: Tick
   const owner = me(ctx);
   if (!owner) throw forbidden();
   const clean = name.trim();
-  if (!clean) throw badInput('Name the view', { name: 'required' });
+  if (isBlank(clean)) throw badInput('Name the view', { name: 'required' });
   if (filter.view) throw badInput('A view is made of filters, not of another view', { filter: 'view' });
   if (filter.ids) throw badInput('A view is made of filters, not of a list of tickets', { filter: 'ids' });
   // What the filter may not be used for is refused first (tags, organizations), so existence of

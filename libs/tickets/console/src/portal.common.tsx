@@ -1,18 +1,15 @@
 import { Card, CardContent, Chip, Stack, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
-import type { Api } from '@bulwark/platform-console';
+import { When as PlatformWhen, type Api } from '@bulwark/platform-console';
 import { STATUS_TONE, STATUS_WORDS } from './portal.data';
 
-const FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** A moment in the reader's own locale and time zone (the browser's), exact on hover. */
+/** A moment in the reader's own locale and time zone (the browser's), as the console says it. */
 export function When({ at, prefix }: { at: string; prefix?: string }) {
-  const d = new Date(at);
   return (
-    <time dateTime={at} title={d.toString()}>
+    <>
       {prefix ? `${prefix} ` : ''}
-      {FORMAT.format(d)}
-    </time>
+      <PlatformWhen value={at} />
+    </>
   );
 }
 

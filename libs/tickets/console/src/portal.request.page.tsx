@@ -137,10 +137,15 @@ function ReplyBox({ request, onChange }: { request: PortalRequest; onChange: () 
 export function TicketLinkPage() {
   const { id } = useParams();
   const [to, setTo] = useState<string | null>(null);
+  const notify = useNotify();
   useEffect(() => {
     numberOfTicket(id ?? '')
       .then((n) => setTo(`/requests/${n}`))
-      .catch(() => setTo('/requests'));
-  }, [id]);
+      .catch(() => {
+        // Someone else's request, or one gone: said, not a silent jump to the list.
+        notify('We could not find this request among yours.', { type: 'warning' });
+        setTo('/requests');
+      });
+  }, [id, notify]);
   return to ? <Navigate to={to} replace /> : <Typography color="text.secondary">Loading…</Typography>;
 }

@@ -90,7 +90,9 @@ export function TicketCreate() {
         </Typography>
         <Card variant="outlined">
           <CardContent>
+            {/* Our own checks say what is wrong on each field; the browser's bubbles would hide them. */}
             <Form
+              noValidate
               defaultValues={{ priority: 'NORMAL', channel: staff ? 'PHONE' : 'WEB', requesterKind: 'existing', tags: [], ccEmails: [] }}
             >
               <Stack spacing={1}>

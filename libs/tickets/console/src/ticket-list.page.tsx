@@ -353,14 +353,15 @@ function TicketTable({ showGroups }: { showGroups: boolean }) {
         secondaryText={(t) => `${t.requester.name} · ${priorityName(t.priority)} · ${t.assignee?.name ?? 'Unassigned'}`}
         tertiaryText={(t) => <StatusChip status={t.status} />}
         empty={empty}
-        sx={{ '& .RaSimpleList-tertiary': { opacity: 1 } }}
+        sx={{ '& .RaSimpleList-tertiary': { opacity: 1 }, '& .MuiListItemText-primary': { overflowWrap: 'anywhere' } }}
       />
     );
   }
   return (
     <Datagrid rowClick="show" bulkActionButtons={false} empty={empty} sx={{ '& .RaDatagrid-rowCell': { py: 1 } }}>
       <FunctionField<TicketRecord> source="number" label="#" sortBy="number" render={(t) => <Box sx={{ color: 'text.secondary', whiteSpace: 'nowrap' }}>{ticketRef(t.number)}</Box>} />
-      <FunctionField<TicketRecord> source="subject" label="Subject" render={(t) => t.subject} />
+      {/* A subject of one long word (a pasted link) wraps instead of widening the whole page. */}
+      <FunctionField<TicketRecord> source="subject" label="Subject" sx={{ overflowWrap: 'anywhere' }} render={(t) => t.subject} />
       <FunctionField<TicketRecord> label="Requester" render={(t) => <Box sx={{ whiteSpace: 'nowrap' }}>{t.requester.name}</Box>} />
       <FunctionField<TicketRecord> source="status" label="Status" render={(t) => <StatusChip status={t.status} />} />
       <FunctionField<TicketRecord> source="priority" label="Priority" render={(t) => priorityName(t.priority)} />

@@ -17,7 +17,9 @@ export function TicketShow() {
   return (
     // Tags and history are asked for only by the desk (see tickets.data PAGE_FIELDS): the access
     // answers first, so the page is read once with the right fields.
-    <ShowBase queryOptions={{ meta: { desk: access.desk, orgs: access.orgs }, enabled: access.ready }}>
+    // A missing or hidden ticket stays on its address with the page's own words, not a jump to
+    // the list with a toast (react-admin's default).
+    <ShowBase queryOptions={{ meta: { desk: access.desk, orgs: access.orgs }, enabled: access.ready, retry: false, onError: () => undefined }}>
       <TicketPageBody access={access} />
     </ShowBase>
   );
@@ -32,8 +34,10 @@ function TicketPageBody({ access }: { access: ReturnType<typeof useTicketAccess>
   if (error) {
     return (
       <Box sx={{ p: 2 }}>
-        <Title title="Ticket" />
-        <Alert severity="error">This ticket could not be opened: it does not exist, or you may not see it.</Alert>
+        <Title title="Ticket not found" />
+        <Alert severity="error" action={<Button component={Link} to="/tickets">All tickets</Button>}>
+          This ticket could not be opened: it does not exist, or you may not see it.
+        </Alert>
       </Box>
     );
   }
@@ -81,7 +85,8 @@ function SubjectHeading({ ticket, canRename, onSaved }: { ticket: TicketRecord; 
   const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<string | undefined>();
   const save = async () => {
-    if (!draft?.trim() || draft.trim() === ticket.subject) return setDraft(null);
+    if (draft === null || draft.trim() === ticket.subject) return setDraft(null);
+    if (!draft.trim()) return setError('Give the ticket a subject');
     try {
       await updateTicket(ticket.id, { subject: draft.trim() });
       notify('Subject changed', { type: 'success' });
