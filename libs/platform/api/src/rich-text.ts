@@ -38,7 +38,6 @@ export function richTextToPlain(html: string): string {
   }).trim();
 }
 
-/** A body as stored: plain `body` always, and sanitized `bodyHtml` when it was written as HTML. */
 /**
  * Whether a person would see nothing: only spaces and invisible characters (zero-width spaces,
  * joiners, direction marks: Unicode's "format" characters), which `trim()` keeps.
@@ -47,6 +46,7 @@ export function isBlank(text: string): boolean {
   return /^[\s\p{Cf}]*$/u.test(text);
 }
 
+/** A body as stored: plain `body` always, and sanitized `bodyHtml` when it was written as HTML. */
 export interface RichBody {
   body: string;
   bodyHtml: string | null;
