@@ -107,7 +107,8 @@ function ViewsColumn({ views }: { views: Api.View[] | null }) {
   const builtIn = (views ?? []).filter((v) => v.builtIn);
   const saved = (views ?? []).filter((v) => !v.builtIn);
   return (
-    <Box component="nav" aria-label="Views" sx={{ width: 230, flexShrink: 0 }}>
+    // Narrower on a laptop's 1280 px, where the list's columns need the room.
+    <Box component="nav" aria-label="Views" sx={{ width: { md: 200, xl: 230 }, flexShrink: 0 }}>
       <Typography variant="overline" color="text.secondary" component="h2" sx={{ px: 1 }}>
         Views
       </Typography>
